@@ -1,0 +1,11 @@
+/** A configuration problem: names the key path, what was wrong and how to fix it. Exit code 2. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    message: string,
+    /** Individual problems, each already phrased for people. */
+    readonly problems: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}

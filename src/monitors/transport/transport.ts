@@ -1,0 +1,42 @@
+/**
+ * How the monitor reaches a VM. The SSH and local implementations live beside this file; core
+ * code depends on this interface only.
+ */
+
+/** What one script run returned. */
+export interface ExecResult {
+  stdout: Buffer;
+  stderr: string;
+  /** Exit status of the script; null when it was killed. */
+  code: number | null;
+}
+
+export interface ExecOptions {
+  /** Abort and reject with a TransportTimeoutError after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** A live stream of bytes appended to a remote file. */
+export interface FollowHandle {
+  stop(): Promise<void>;
+}
+
+export interface FollowOptions {
+  /** Absolute path of the file on the VM. */
+  path: string;
+  /** Called with raw bytes as they arrive. */
+  onData: (chunk: Buffer) => void;
+  /** Called once when the stream ends for any reason other than stop(). */
+  onEnd: (error?: Error) => void;
+}
+
+export interface Transport {
+  /** A short description for messages: `dylant@10.0.0.5:22` or `local`. */
+  readonly description: string;
+  /** Runs a POSIX sh script on the VM in one round trip. */
+  run(script: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Streams appended bytes of a file (tail -F semantics) on the same connection. */
+  follow(options: FollowOptions): Promise<FollowHandle>;
+  /** Closes the connection; further calls reconnect. */
+  close(): Promise<void>;
+}

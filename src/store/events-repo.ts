@@ -1,0 +1,81 @@
+import type { ClassifiedEvent, ErrorKind } from "../monitors/types.ts";
+import type { Db } from "./database.ts";
+
+/** A classified event as stored, with its id and time. */
+export interface StoredEvent {
+  id: number;
+  run: string;
+  at: number;
+  kind: ErrorKind;
+  source: "log" | "kernel";
+  line: string;
+  detail: Record<string, string | number> | null;
+}
+
+interface EventRow {
+  id: number;
+  run: string;
+  at: number;
+  kind: string;
+  source: string;
+  line: string;
+  detail_json: string | null;
+}
+
+/** Classified errors seen in a run's log or kernel messages. */
+export class EventsRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Stores an event and returns its id. */
+  insert(run: string, at: number, event: ClassifiedEvent): number {
+    const result = this.db
+      .prepare(
+        "INSERT INTO events (run, at, kind, source, line, detail_json) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        run,
+        at,
+        event.kind,
+        event.source,
+        event.line,
+        event.detail ? JSON.stringify(event.detail) : null,
+      );
+    return Number(result.lastInsertRowid);
+  }
+
+  /** Events of a run with id greater than `afterId`, oldest first (for consumers that resume). */
+  after(run: string, afterId: number, limit = 1000): StoredEvent[] {
+    const rows = this.db
+      .prepare("SELECT * FROM events WHERE run = ? AND id > ? ORDER BY id LIMIT ?")
+      .all(run, afterId, limit) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  /** Events of a run in `from <= at < to`, oldest first. */
+  range(run: string, from: number, to: number): StoredEvent[] {
+    const rows = this.db
+      .prepare("SELECT * FROM events WHERE run = ? AND at >= ? AND at < ? ORDER BY id")
+      .all(run, from, to) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  /** The newest `limit` events of a run, newest first. */
+  recent(run: string, limit = 10): StoredEvent[] {
+    const rows = this.db
+      .prepare("SELECT * FROM events WHERE run = ? ORDER BY id DESC LIMIT ?")
+      .all(run, limit) as EventRow[];
+    return rows.map(toEvent);
+  }
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    run: row.run,
+    at: row.at,
+    kind: row.kind as ErrorKind,
+    source: row.source as "log" | "kernel",
+    line: row.line,
+    detail: row.detail_json ? (JSON.parse(row.detail_json) as Record<string, string | number>) : null,
+  };
+}

@@ -1,0 +1,13 @@
+import { monitorMigration } from "./001-monitor.ts";
+import { alertsMigration } from "./002-alerts.ts";
+import { phasesMigration } from "./003-phases.ts";
+import { botMigration } from "./004-bot.ts";
+import type { Migration } from "./migration.ts";
+
+/** Every migration, in the order they apply. */
+export const MIGRATIONS: readonly Migration[] = [
+  monitorMigration,
+  alertsMigration,
+  phasesMigration,
+  botMigration,
+];
