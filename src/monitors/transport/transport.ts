@@ -24,10 +24,22 @@ export interface FollowHandle {
 export interface FollowOptions {
   /** Absolute path of the file on the VM. */
   path: string;
+  /** Byte offset to start from (0-based); bytes before it are not sent. */
+  fromOffset: number;
   /** Called with raw bytes as they arrive. */
   onData: (chunk: Buffer) => void;
   /** Called once when the stream ends for any reason other than stop(). */
   onEnd: (error?: Error) => void;
+}
+
+/** Raised when a script runs past its timeout; the channel it ran on is discarded. */
+export class TransportTimeoutError extends Error {
+  override readonly name = "TransportTimeoutError";
+}
+
+/** Raised when the VM cannot be reached or the connection is refused (incl. host key mismatch). */
+export class TransportConnectError extends Error {
+  override readonly name = "TransportConnectError";
 }
 
 export interface Transport {
