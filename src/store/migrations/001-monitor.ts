@@ -65,6 +65,7 @@ CREATE TABLE log_offsets (
   offset INTEGER NOT NULL,
   partial BLOB,
   line_count INTEGER NOT NULL DEFAULT 0,
+  kernel_mark REAL,
   updated_at INTEGER NOT NULL
 );
 

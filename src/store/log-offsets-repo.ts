@@ -1,0 +1,54 @@
+import type { Db } from "./database.ts";
+
+/** Where reading a run's log stopped, so no byte is read or counted twice. */
+export interface LogOffset {
+  /** Inode of the file the offset belongs to; a new inode means the log was rotated. */
+  inode: string | null;
+  /** Bytes consumed so far (complete lines plus `partial`). */
+  offset: number;
+  /** The incomplete last line, kept until its end arrives. */
+  partial: Buffer;
+  /** Lines seen so far, for line numbers in events. */
+  lineCount: number;
+  /** Uptime stamp of the newest kernel line already classified. */
+  kernelMark: number | null;
+}
+
+interface OffsetRow {
+  inode: string | null;
+  offset: number;
+  partial: Buffer | null;
+  line_count: number;
+  kernel_mark: number | null;
+}
+
+/** Log read positions, one row per run. */
+export class LogOffsetsRepo {
+  constructor(private readonly db: Db) {}
+
+  get(run: string): LogOffset | null {
+    const row = this.db
+      .prepare("SELECT inode, offset, partial, line_count, kernel_mark FROM log_offsets WHERE run = ?")
+      .get(run) as OffsetRow | undefined;
+    if (!row) return null;
+    return {
+      inode: row.inode,
+      offset: row.offset,
+      partial: row.partial ?? Buffer.alloc(0),
+      lineCount: row.line_count,
+      kernelMark: row.kernel_mark,
+    };
+  }
+
+  set(run: string, value: LogOffset, at: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO log_offsets (run, inode, offset, partial, line_count, kernel_mark, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run) DO UPDATE SET inode = excluded.inode, offset = excluded.offset,
+           partial = excluded.partial, line_count = excluded.line_count,
+           kernel_mark = excluded.kernel_mark, updated_at = excluded.updated_at`,
+      )
+      .run(run, value.inode, value.offset, value.partial, value.lineCount, value.kernelMark, at);
+  }
+}

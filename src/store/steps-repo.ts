@@ -1,0 +1,50 @@
+import type { StepPoint } from "../monitors/types.ts";
+import type { Db } from "./database.ts";
+
+/** A step point with the time it was seen. */
+export interface TimedStep extends StepPoint {
+  at: number;
+}
+
+/** Step progress points parsed from the log (a sample of them: see the ingestor). */
+export class StepsRepo {
+  constructor(private readonly db: Db) {}
+
+  insert(run: string, point: TimedStep): void {
+    this.db
+      .prepare(
+        "INSERT INTO steps (run, at, step, total, epoch, loss, step_time_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(run, point.at, point.step, point.total, point.epoch, point.loss, point.stepTime);
+  }
+
+  /** The newest `limit` points of a run, oldest first. */
+  recent(run: string, limit = 64): TimedStep[] {
+    const rows = this.db
+      .prepare(
+        `SELECT at, step, total, epoch, loss, step_time_s FROM
+           (SELECT rowid AS id, * FROM steps WHERE run = ? ORDER BY at DESC, rowid DESC LIMIT ?)
+         ORDER BY at, id`,
+      )
+      .all(run, limit) as Array<{
+      at: number;
+      step: number;
+      total: number | null;
+      epoch: number | null;
+      loss: number | null;
+      step_time_s: number | null;
+    }>;
+    return rows.map((row) => ({
+      at: row.at,
+      step: row.step,
+      total: row.total,
+      epoch: row.epoch,
+      loss: row.loss,
+      stepTime: row.step_time_s,
+    }));
+  }
+
+  prune(before: number): number {
+    return this.db.prepare("DELETE FROM steps WHERE at < ?").run(before).changes;
+  }
+}
