@@ -1,0 +1,84 @@
+import { shellQuote } from "../transport/shell-quote.ts";
+
+/** What the probe needs to know to collect one poll's worth of state. */
+export interface ProbeRequest {
+  /** Absolute path of the training log on the VM. */
+  logPath: string;
+  /** Working directory of the run (free disk is measured there). */
+  workdir: string;
+  /** nvidia-smi command, usually just `nvidia-smi`. */
+  nvidiaSmi: string;
+  /** Inode the stored offset belongs to; null before the first attach. */
+  inode: string | null;
+  /** Bytes of the log already consumed. */
+  offset: number;
+  /** On first attach, read at most this many bytes from the end instead of the whole file. */
+  backfillBytes: number;
+  /** Read at most this many new bytes per poll; the rest comes next poll. */
+  maxReadBytes: number;
+  /** Random token that frames sections; chosen per poll so log text cannot forge one. */
+  nonce: string;
+}
+
+const GPU_QUERY =
+  "--query-gpu=index,name,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw";
+const APPS_QUERY = "--query-compute-apps=pid,used_memory";
+const CSV = "--format=csv,noheader,nounits";
+
+/** Kernel lines worth classifying; everything else in dmesg is skipped on the VM. */
+const KERNEL_PATTERN = "oom-kill|Out of memory|Killed process|NVRM: Xid|fallen off the bus";
+
+/**
+ * Builds the single POSIX sh script a poll runs. It prints delimited sections (`@@<nonce> name`)
+ * and touches the log only from the stored offset: `tail -c +N` seeks, so the remote cost does
+ * not grow with the log's size. The log section states its byte count so the bytes need no
+ * escaping.
+ */
+export function buildProbeScript(request: ProbeRequest): string {
+  const mark = `@@${request.nonce}`;
+  const smi = shellQuote(request.nvidiaSmi);
+  return `LC_ALL=C; export LC_ALL
+M=${shellQuote(mark)}
+log=${shellQuote(request.logPath)}
+prev_inode=${shellQuote(request.inode ?? "")}
+off=${Math.max(0, Math.floor(request.offset))}
+backfill=${Math.max(0, Math.floor(request.backfillBytes))}
+cap=${Math.max(1, Math.floor(request.maxReadBytes))}
+printf '%s log\\n' "$M"
+if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
+  inode=\${st% *}; size=\${st#* }
+  if [ -z "$prev_inode" ]; then
+    start=$((size > backfill ? size - backfill : 0)); reset=attach
+  elif [ "$inode" != "$prev_inode" ]; then
+    start=0; reset=rotated
+  elif [ "$size" -lt "$off" ]; then
+    start=0; reset=truncated
+  else
+    start=$off; reset=none
+  fi
+  n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
+  printf 'present %s %s %s %s %s\\n' "$inode" "$size" "$start" "$n" "$reset"
+  if [ "$n" -gt 0 ]; then tail -c +$((start + 1)) -- "$log" 2>/dev/null | head -c "$n"; fi
+  printf '\\n'
+else
+  printf 'missing\\n'
+fi
+printf '%s gpu\\n' "$M"
+${smi} ${GPU_QUERY} ${CSV} 2>&1; printf '\\n%s gpu-status %s\\n' "$M" "$?"
+printf '%s apps\\n' "$M"
+${smi} ${APPS_QUERY} ${CSV} 2>&1; printf '\\n%s apps-status %s\\n' "$M" "$?"
+printf '%s meminfo\\n' "$M"
+grep -E "^(MemTotal|MemFree|MemAvailable|Buffers|Cached):" /proc/meminfo 2>/dev/null
+printf '%s ps\\n' "$M"
+ps -eo pid=,ppid=,rss=,etimes=,comm= 2>/dev/null
+printf '%s args\\n' "$M"
+ps -eo pid=,args= 2>/dev/null
+printf '%s kernel\\n' "$M"
+dmesg 2>/dev/null | grep -E ${shellQuote(KERNEL_PATTERN)} | tail -n 200
+printf '%s disk\\n' "$M"
+df -Pk -- ${shellQuote(request.workdir)} 2>/dev/null | tail -n 1
+printf '%s uptime\\n' "$M"
+cat /proc/uptime 2>/dev/null
+printf '%s end\\n' "$M"
+`;
+}

@@ -1,0 +1,29 @@
+import type { Db } from "./database.ts";
+import { EventsRepo } from "./events-repo.ts";
+import { LogOffsetsRepo } from "./log-offsets-repo.ts";
+import { PollsRepo } from "./polls-repo.ts";
+import { SamplesRepo } from "./samples-repo.ts";
+import { StepsRepo } from "./steps-repo.ts";
+
+/** The repositories the monitor writes, and a way to group writes into one transaction. */
+export interface MonitorStore {
+  samples: SamplesRepo;
+  events: EventsRepo;
+  steps: StepsRepo;
+  offsets: LogOffsetsRepo;
+  polls: PollsRepo;
+  /** Runs `fn` in one SQLite transaction: all its writes land, or none. */
+  transaction<T>(fn: () => T): T;
+}
+
+/** Builds the monitor's repositories over one database handle. */
+export function createMonitorStore(db: Db): MonitorStore {
+  return {
+    samples: new SamplesRepo(db),
+    events: new EventsRepo(db),
+    steps: new StepsRepo(db),
+    offsets: new LogOffsetsRepo(db),
+    polls: new PollsRepo(db),
+    transaction: (fn) => db.transaction(fn)(),
+  };
+}
