@@ -1,0 +1,297 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+
+const SSHD = "/usr/sbin/sshd";
+
+/** Options of {@link startSshd}. */
+export interface SshdOptions {
+  /**
+   * Log in as a throwaway Unix user (created with useradd, removed by stop()) whose bash
+   * sources a ~/.bashrc that sleeps this long, as conda or pyenv init does on ML VMs.
+   * Needs root; startSshd rejects when useradd fails.
+   */
+  loginShellDelayMs?: number;
+  /** Listen on this port instead of a free random one (restart on the same port). */
+  port?: number;
+  /** Reuse the host key of an earlier harness (same fingerprint after a restart). */
+  hostKeyPath?: string;
+}
+
+/** A running OpenSSH server on a loopback port, with its own keys; stop() removes it all. */
+export interface SshdHarness {
+  host: "127.0.0.1";
+  port: number;
+  user: string;
+  privateKeyPath: string;
+  publicKey: string;
+  hostKeyPath: string;
+  /** A known_hosts file with the `[127.0.0.1]:port` entry for this server's host key. */
+  knownHostsPath: string;
+  /** `SHA256:…` of the host key, as `ssh-keygen -lf` prints it. */
+  hostKeyFingerprint: string;
+  /** PID of the listening sshd; each connection is a child process of it. */
+  pid: number;
+  /** Temp directory that holds everything; tests may put files here. */
+  dir: string;
+  /** The `ssh:` object of a RunConfig that reaches this server. */
+  runConfigSsh(): {
+    host: string;
+    port: number;
+    user: string;
+    privateKey: string;
+    knownHosts: string;
+    connectTimeout: string;
+    execTimeout: string;
+    keepaliveInterval: string;
+  };
+  /** Number of SSH connections the server holds now. */
+  connectionCount(): number;
+  /** Kills the server (connections drop) but keeps keys and the temp dir for a restart. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port with the same keys. */
+  restart(): Promise<void>;
+  /** Kills the server and removes its files (and the throwaway user). */
+  stop(): Promise<void>;
+}
+
+/** Starts a real /usr/sbin/sshd on a random loopback port with temp host and client keys. */
+export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness> {
+  if (!existsSync(SSHD)) {
+    throw new Error(`${SSHD} not found: install openssh-server (apt-get install openssh-server)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "trainops-sshd-"));
+  // The login user (maybe not the owner of dir) must read authorized_keys.
+  chmodSync(dir, 0o755);
+  const hostKeyPath = join(dir, "host_key");
+  if (options.hostKeyPath) {
+    writeFileSync(hostKeyPath, readFileSync(options.hostKeyPath), { mode: 0o600 });
+    writeFileSync(`${hostKeyPath}.pub`, readFileSync(`${options.hostKeyPath}.pub`));
+  } else {
+    keygen(hostKeyPath);
+  }
+  const privateKeyPath = join(dir, "client_key");
+  keygen(privateKeyPath);
+  const publicKey = readFileSync(`${privateKeyPath}.pub`, "utf8").trim();
+  writeFileSync(join(dir, "authorized_keys"), `${publicKey}\n`, { mode: 0o644 });
+  ensurePrivsepDir();
+
+  let user = userInfo().username;
+  let throwawayUser: string | undefined;
+  if (options.loginShellDelayMs !== undefined) {
+    throwawayUser = createSlowLoginUser(dir, options.loginShellDelayMs);
+    user = throwawayUser;
+  }
+
+  const hostKeyLine = readFileSync(`${hostKeyPath}.pub`, "utf8").trim().split(/\s+/);
+  const hostKeyFingerprint = `SHA256:${createHash("sha256")
+    .update(Buffer.from(hostKeyLine[1] as string, "base64"))
+    .digest("base64")
+    .replace(/=+$/, "")}`;
+
+  let port = options.port ?? 0;
+  let child: ChildProcess | undefined;
+  for (let attempt = 0; attempt < 5 && !child; attempt++) {
+    const tryPort = options.port ?? (await freePort());
+    try {
+      child = await launch(dir, hostKeyPath, tryPort);
+      port = tryPort;
+    } catch (error) {
+      // Another process took the port between probe and bind; pick another one.
+      if (options.port !== undefined || !/Address already in use/i.test(String(error))) {
+        cleanup(dir, throwawayUser);
+        throw error;
+      }
+    }
+  }
+  if (!child) {
+    cleanup(dir, throwawayUser);
+    throw new Error("sshd could not bind a free loopback port in 5 attempts");
+  }
+  const knownHostsPath = join(dir, "known_hosts");
+  writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostKeyLine[0]} ${hostKeyLine[1]}\n`);
+
+  let current: ChildProcess | undefined = child;
+  const killCurrent = async () => {
+    const proc = current;
+    current = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    // Kill the listener and its per-connection children so connections drop at once.
+    for (const pid of childPids(proc.pid as number)) safeKill(pid);
+    safeKill(proc.pid as number);
+    await exited;
+  };
+
+  const harness: SshdHarness = {
+    host: "127.0.0.1",
+    port,
+    user,
+    privateKeyPath,
+    publicKey,
+    hostKeyPath,
+    knownHostsPath,
+    hostKeyFingerprint,
+    pid: child.pid as number,
+    dir,
+    runConfigSsh: () => ({
+      host: "127.0.0.1",
+      port,
+      user,
+      privateKey: privateKeyPath,
+      knownHosts: knownHostsPath,
+      connectTimeout: "5s",
+      execTimeout: "10s",
+      keepaliveInterval: "15s",
+    }),
+    connectionCount: () => (current?.pid ? childPids(current.pid).length : 0),
+    kill: killCurrent,
+    restart: async () => {
+      await killCurrent();
+      current = await launch(dir, hostKeyPath, port);
+      harness.pid = current.pid as number;
+    },
+    stop: async () => {
+      await killCurrent();
+      cleanup(dir, throwawayUser);
+    },
+  };
+  return harness;
+}
+
+function keygen(path: string): void {
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "trainops-test", "-f", path]);
+}
+
+/** sshd running as root insists on its privilege separation directory. */
+function ensurePrivsepDir(): void {
+  if (process.getuid?.() !== 0) return;
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts sshd in the foreground and resolves once it listens. */
+function launch(dir: string, hostKeyPath: string, port: number): Promise<ChildProcess> {
+  const configPath = join(dir, "sshd_config");
+  writeFileSync(
+    configPath,
+    [
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${hostKeyPath}`,
+      `PidFile ${join(dir, "sshd.pid")}`,
+      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+      "PermitRootLogin prohibit-password",
+      "StrictModes no",
+      "UsePAM no",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PrintMotd no",
+      "MaxStartups 100",
+      "MaxSessions 50",
+      "LogLevel INFO",
+      "",
+    ].join("\n"),
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(SSHD, ["-D", "-e", "-f", configPath], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let log = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`sshd did not start listening within 5 s:\n${log}`));
+    }, 5000);
+    child.stderr?.on("data", (chunk: Buffer) => {
+      if (log.length < 20_000) log += chunk.toString("utf8");
+      if (log.includes("Server listening on")) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sshd exited with status ${code}:\n${log}`));
+    });
+  });
+}
+
+function createSlowLoginUser(dir: string, delayMs: number): string {
+  const name = `tro${Math.random().toString(36).slice(2, 10)}`;
+  const home = join(dir, "home");
+  try {
+    // '*' (not '!') keeps the account unlocked for key login with UsePAM no.
+    execFileSync("useradd", ["-M", "-d", home, "-s", "/bin/bash", "-p", "*", name], {
+      stdio: "pipe",
+    });
+  } catch (error) {
+    throw new Error(`useradd failed (loginShellDelayMs needs root): ${(error as Error).message}`);
+  }
+  mkdirSync(home, { mode: 0o755 });
+  const seconds = (delayMs / 1000).toFixed(3);
+  // bash sources ~/.bashrc for every command sshd runs, interactive or not.
+  writeFileSync(join(home, ".bashrc"), `sleep ${seconds}\n`);
+  execFileSync("chown", ["-R", `${name}:`, home]);
+  return name;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .map((line) => Number(line.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+function safeKill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+function cleanup(dir: string, user: string | undefined): void {
+  if (user) {
+    try {
+      execFileSync("pkill", ["-KILL", "-u", user], { stdio: "ignore" });
+    } catch {
+      // No processes left.
+    }
+    try {
+      execFileSync("userdel", ["-f", user], { stdio: "ignore" });
+    } catch {
+      // Best effort: a leftover throwaway user is harmless.
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
