@@ -74,6 +74,11 @@ export interface SubcommandSpec {
   options: OptionSpec[];
   /** Changes the run: needs an operator and a confirmation. */
   mutating: boolean;
+  /**
+   * False for mutating commands that apply at once without Confirm / Cancel (mute, unmute):
+   * they still need an operator and are audited. Defaults to true.
+   */
+  confirms?: boolean;
 }
 
 /** What every front end talks to. Implemented in src/bot/core. */

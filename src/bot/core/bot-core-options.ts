@@ -1,0 +1,42 @@
+import type { Config } from "../../config/schema.ts";
+import type { Clock } from "../../core/clock.ts";
+import type { RunOperations } from "../../ops/run-operations.ts";
+import type { AuditRepo } from "../../store/audit-repo.ts";
+import type { ConfirmationsRepo } from "../../store/confirmations-repo.ts";
+import type { EventsRepo } from "../../store/events-repo.ts";
+import type { SamplesRepo } from "../../store/samples-repo.ts";
+import type { ChartSource } from "../charts/chart-series.ts";
+import type { RunChartOptions } from "../charts/run-chart.ts";
+import type { MessageImage } from "../message/message.ts";
+import type { AlertingPort, LogTailPort } from "./ports.ts";
+
+/** The repositories the command layer reads and writes. */
+export interface BotStore {
+  samples: SamplesRepo;
+  events: EventsRepo;
+  confirmations: ConfirmationsRepo;
+  audit: AuditRepo;
+}
+
+/** Chart rendering, injected so a front end (or a test) can swap or switch it off. */
+export interface ChartPort {
+  render(source: ChartSource, options: RunChartOptions): Promise<MessageImage>;
+}
+
+/** Everything `createBotCore` needs; every I/O seam is injected. */
+export interface BotCoreOptions {
+  config: Pick<Config, "runs" | "discord" | "slack" | "confirmTimeout">;
+  db: BotStore;
+  operations: RunOperations;
+  alerts?: AlertingPort;
+  logs?: LogTailPort;
+  clock?: Clock;
+  /** Charts on `/train status` and `/train chart`; omit to send text only. */
+  charts?: ChartPort;
+  /** Window of the chart on `/train status` (default 24 h). */
+  statusChartWindowMs?: number;
+  /** How long `/train status` waits for the plan view before showing the rest (default 1.5 s). */
+  planTimeoutMs?: number;
+  /** Confirmation ids; random by default. */
+  newId?: () => string;
+}

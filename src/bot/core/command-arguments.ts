@@ -1,0 +1,141 @@
+import { z } from "zod";
+import { parseDuration } from "../../core/duration.ts";
+import type { SubcommandSpec } from "./command-request.ts";
+import { CHART_METRICS, type ChartMetricName, LIMITS } from "./subcommand-specs.ts";
+
+/** Raised when a person's arguments are wrong; the message says what and how to fix it. */
+export class ArgumentError extends Error {
+  override readonly name = "ArgumentError";
+}
+
+function integer(name: string, min: number, max: number) {
+  const message = (got: string) => `${name} must be an integer from ${min} to ${max}; got '${got}'`;
+  return z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      const n = Number(value);
+      if (!/^-?\d+$/.test(value) || n < min || n > max)
+        ctx.addIssue({ code: "custom", message: message(value) });
+    })
+    .transform(Number);
+}
+
+function duration(name: string, example: string, maxMs: number) {
+  return z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      let ms: number;
+      try {
+        ms = parseDuration(value);
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be a duration like ${example}; got '${value}'`,
+        });
+        return;
+      }
+      if (ms <= 0 || ms > maxMs) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be more than 0 and at most ${Math.round(maxMs / 86_400_000)}d; got '${value}'`,
+        });
+      }
+    })
+    .transform((value) => parseDuration(value));
+}
+
+const ruleName = z
+  .string()
+  .trim()
+  .regex(/^[a-z][a-z0-9_]{0,40}$/, "rule must be a rule name such as gpu_idle or cuda_oom");
+
+const schemas = {
+  set: z
+    .object({
+      workers: integer("workers", LIMITS.workers.min, LIMITS.workers.max).optional(),
+      batch: integer("batch", LIMITS.batch.min, LIMITS.batch.max).optional(),
+    })
+    .refine((v) => v.workers !== undefined || v.batch !== undefined, {
+      message: "set needs workers or batch, e.g. `/train set workers:4` or `/train set batch:2`",
+    }),
+  logs: z.object({
+    lines: integer("lines", LIMITS.lines.min, LIMITS.lines.max).default(LIMITS.lines.default),
+  }),
+  mute: z.object({
+    rule: ruleName.optional(),
+    duration: duration("duration", "30m, 2h or 1d", 30 * 86_400_000),
+    reason: z
+      .string({ error: "mute needs a reason, e.g. `/train mute 2h restarting the VM`" })
+      .trim()
+      .min(1, "mute needs a reason, e.g. `/train mute 2h restarting the VM`")
+      .max(300, "reason must be at most 300 characters"),
+  }),
+  unmute: z.object({ rule: ruleName.optional() }),
+  chart: z.object({
+    metric: z
+      .enum(CHART_METRICS, { error: `metric must be one of ${CHART_METRICS.join(", ")}` })
+      .optional(),
+    window: duration("window", "6h, 2d or 30m", 90 * 86_400_000).default(6 * 3_600_000),
+  }),
+};
+
+/** Validated arguments of each subcommand that takes more than a run. */
+export interface ParsedArguments {
+  set: { workers?: number; batch?: number };
+  logs: { lines: number };
+  mute: { rule?: string; duration: number; reason: string };
+  unmute: { rule?: string };
+  chart: { metric?: ChartMetricName; window: number };
+}
+
+/**
+ * Validates the raw arguments of `spec` (run excluded) and returns typed values, or throws an
+ * ArgumentError with the first problem phrased for people. Unknown names are refused so a typo
+ * like `worker:4` is not silently ignored.
+ */
+export function parseArguments<K extends keyof ParsedArguments>(
+  spec: SubcommandSpec & { name: K },
+  raw: Record<string, string | undefined>,
+): ParsedArguments[K];
+export function parseArguments(
+  spec: SubcommandSpec,
+  raw: Record<string, string | undefined>,
+): unknown;
+export function parseArguments(
+  spec: SubcommandSpec,
+  raw: Record<string, string | undefined>,
+): unknown {
+  const known = new Set(spec.options.map((o) => o.name));
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    if (key === "_")
+      throw new ArgumentError(`'${value}' is not understood by ${spec.name}; ${usage(spec)}`);
+    if (!known.has(key))
+      throw new ArgumentError(`${spec.name} has no option '${key}'; ${usage(spec)}`);
+  }
+  const schema = schemas[spec.name as keyof typeof schemas] as z.ZodType | undefined;
+  if (!schema) return {};
+  const input: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key !== "run" && value !== undefined && value !== "") input[key] = value;
+  }
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ArgumentError(result.error.issues[0]?.message ?? `invalid arguments; ${usage(spec)}`);
+  }
+  return result.data;
+}
+
+/** "usage: /train set [run] [workers:<1-64>] [batch:<1-1024>]". */
+export function usage(spec: SubcommandSpec): string {
+  const parts = spec.options.map((o) => {
+    const value =
+      o.choices?.join("|") ??
+      (o.min !== undefined ? `${o.min}-${o.max}` : o.name === "run" ? "" : o.name);
+    const text = o.name === "run" ? "run" : `${o.name}:<${value}>`;
+    return o.required ? text : `[${text}]`;
+  });
+  return `usage: /train ${[spec.name, ...parts].join(" ")}`;
+}

@@ -1,0 +1,239 @@
+import { formatDuration, parseDuration } from "../../core/duration.ts";
+import type { ChangePreview, OperationResult, RunOperations } from "../../ops/run-operations.ts";
+import { OperationRefusedError } from "../../ops/run-operations.ts";
+import type { Confirmation } from "../../store/confirmations-repo.ts";
+import type { Message } from "../message/message.ts";
+import type { BotCoreOptions } from "./bot-core-options.ts";
+import { parseArguments } from "./command-arguments.ts";
+import { auditWho, type CommandContext, privateNotice } from "./command-context.ts";
+import type { ButtonPress, Responder } from "./command-request.ts";
+import { redactSecrets } from "./redact-secrets.ts";
+
+/** Builds the preview of a mutating command (nothing changes yet). */
+async function preview(ctx: CommandContext): Promise<ChangePreview> {
+  const ops: RunOperations = ctx.options.operations;
+  const run = ctx.run.name;
+  switch (ctx.spec.name) {
+    case "next-phase":
+      return ops.previewNextPhase(run);
+    case "set":
+      return ops.previewSet(
+        run,
+        parseArguments(ctx.spec as typeof ctx.spec & { name: "set" }, ctx.request.args),
+      );
+    case "rollback":
+      return ops.previewRollback(run);
+    case "restart":
+      return ops.previewRestart(run);
+    default:
+      throw new Error(`${ctx.spec.name} has no preview`);
+  }
+}
+
+/**
+ * A mutating command's first step: validate, preview, store a confirmation that only the
+ * requester can press, and show the diff with Confirm / Cancel.
+ */
+export async function requestConfirmation(
+  ctx: CommandContext,
+  newId: () => string,
+): Promise<Message> {
+  const change = await preview(ctx);
+  const now = ctx.now();
+  const timeoutMs = parseDuration(ctx.options.config.confirmTimeout ?? "10m");
+  const id = newId();
+  ctx.options.db.confirmations.create({
+    id,
+    run: ctx.run.name,
+    command: ctx.spec.name,
+    args: ctx.request.args,
+    preview: change,
+    ...auditWho(ctx.invoker),
+    createdAt: now,
+    expiresAt: now + timeoutMs,
+  });
+  ctx.options.db.audit.record({
+    at: now,
+    ...auditWho(ctx.invoker),
+    run: ctx.run.name,
+    command: ctx.spec.name,
+    args: ctx.request.args,
+    outcome: "requested",
+    detail: `confirmation ${id}: ${change.title}`,
+  });
+  const fields = [];
+  if (change.risk) fields.push({ name: "Risk", value: change.risk, inline: true });
+  fields.push({ name: "Restarts training", value: change.restarts ? "yes" : "no", inline: true });
+  if (change.expected?.length) fields.push({ name: "Expected", value: change.expected.join("\n") });
+  return {
+    title: `Confirm: ${change.title}`,
+    severity: "warning",
+    lines: [
+      change.changes.length
+        ? `${change.changes.length} change${change.changes.length > 1 ? "s" : ""} to the training config of ${change.run}:`
+        : `No config change; ${change.restarts ? "training restarts" : "nothing restarts"}.`,
+      `Only ${ctx.invoker.userName} can confirm. Expires in ${formatDuration(timeoutMs)} (${new Date(now + timeoutMs).toISOString().slice(11, 16)} UTC).`,
+    ],
+    code: change.diff.length ? change.diff.join("\n") : undefined,
+    fields,
+    buttons: [
+      { id: `confirm:${id}`, label: "Confirm", style: change.restarts ? "danger" : "primary" },
+      { id: `cancel:${id}`, label: "Cancel", style: "secondary" },
+    ],
+    footer: `${change.run} · confirmation ${id}`,
+  };
+}
+
+/**
+ * A Confirm / Cancel press. Only the requester may press; the state moves in one UPDATE so a
+ * double press (or two front ends) applies once; an expired confirmation says so.
+ */
+export async function handlePress(
+  options: BotCoreOptions,
+  press: ButtonPress,
+  responder: Responder,
+  now: () => number,
+  track: (work: Promise<unknown>) => void,
+): Promise<Message> {
+  const match = /^(confirm|cancel):([A-Za-z0-9_-]{1,64})$/.exec(press.buttonId);
+  if (!match)
+    return privateNotice("Unknown button", `'${press.buttonId}' is not a button of this bot.`);
+  const action = match[1] as "confirm" | "cancel";
+  const id = match[2] as string;
+  const { confirmations, audit } = options.db;
+  const found = confirmations.get(id);
+  if (!found)
+    return privateNotice(
+      "Nothing to confirm",
+      `No confirmation '${id}'. Run the command again for a fresh preview.`,
+    );
+  const who = auditWho(press.invoker);
+  const base = { ...who, run: found.run, command: found.command, args: found.args };
+  if (found.platform !== press.invoker.platform || found.userId !== press.invoker.userId) {
+    audit.record({
+      at: now(),
+      ...base,
+      outcome: "refused",
+      detail: `${action} ${id}: not the requester (${found.userName})`,
+    });
+    return privateNotice(
+      "Not yours to press",
+      `Only ${found.userName}, who asked for /train ${found.command}, can confirm or cancel it. Run the command yourself for your own preview.`,
+    );
+  }
+  const at = now();
+  const to = action === "confirm" ? "confirmed" : "cancelled";
+  if (
+    !confirmations.resolvePending(id, to, `${press.invoker.platform}:${press.invoker.userId}`, at)
+  ) {
+    return alreadyResolved(options, found, at);
+  }
+  audit.record({ at, ...base, outcome: to, detail: `confirmation ${id}` });
+  const change = found.preview as ChangePreview;
+  if (action === "cancel") {
+    return {
+      title: `Cancelled: ${change.title}`,
+      severity: "info",
+      lines: [`Cancelled by ${press.invoker.userName}; nothing changed.`],
+    };
+  }
+  track(applyConfirmed(options, found, change, press, responder, now));
+  return {
+    title: `Applying: ${change.title}`,
+    severity: "info",
+    lines: [`Confirmed by ${press.invoker.userName}. Progress follows here.`],
+    footer: `${change.run} · confirmation ${id}`,
+  };
+}
+
+async function applyConfirmed(
+  options: BotCoreOptions,
+  found: Confirmation,
+  change: ChangePreview,
+  press: ButtonPress,
+  responder: Responder,
+  now: () => number,
+): Promise<void> {
+  const actor = {
+    id: `${press.invoker.platform}:${press.invoker.userId}`,
+    name: press.invoker.userName,
+  };
+  const progress: Promise<void>[] = [];
+  let result: OperationResult;
+  try {
+    result = await options.operations.apply(change, actor, (line) => {
+      progress.push(
+        responder
+          .followUp({ title: change.title, severity: "info", lines: [redactSecrets(line)] })
+          .catch(() => {}),
+      );
+    });
+  } catch (error) {
+    const refused = error instanceof OperationRefusedError;
+    result = {
+      ok: false,
+      summary: `${refused ? "Refused" : "Failed"}: ${redactSecrets((error as Error).message)}`,
+      details: [],
+    };
+  }
+  await Promise.all(progress);
+  options.db.confirmations.finish(found.id, result.ok ? "applied" : "failed", result.summary);
+  options.db.audit.record({
+    at: now(),
+    ...auditWho(press.invoker),
+    run: found.run,
+    command: found.command,
+    args: { ...found.args, ...(change.phase ? { phase: String(change.phase.index) } : {}) },
+    outcome: result.ok ? "applied" : "failed",
+    detail: result.summary,
+  });
+  await responder
+    .followUp({
+      title: `${result.ok ? "Done" : "Failed"}: ${change.title}`,
+      severity: result.ok ? "success" : "critical",
+      lines: [
+        result.summary,
+        ...result.details,
+        result.ok
+          ? "Next: `/train status` to watch it."
+          : "Next: `/train errors` and `/train plan`.",
+      ],
+      footer: `${change.run} · confirmation ${found.id}`,
+    })
+    .catch(() => {});
+}
+
+function alreadyResolved(options: BotCoreOptions, found: Confirmation, at: number): Message {
+  const current = options.db.confirmations.get(found.id) ?? found;
+  if (current.state === "pending") {
+    // Past its deadline: record the expiry once, then say so.
+    for (const expired of options.db.confirmations.expireDue(at)) {
+      options.db.audit.record({
+        at,
+        platform: expired.platform,
+        userId: expired.userId,
+        userName: expired.userName,
+        channelId: expired.channelId,
+        run: expired.run,
+        command: expired.command,
+        args: expired.args,
+        outcome: "expired",
+        detail: `confirmation ${expired.id}`,
+      });
+    }
+  }
+  const state = options.db.confirmations.get(found.id)?.state ?? current.state;
+  if (state === "expired") {
+    return privateNotice(
+      "Confirmation expired",
+      `This confirmation expired at ${new Date(found.expiresAt).toISOString().slice(11, 16)} UTC; nothing changed. Run /train ${found.command} again for a fresh preview.`,
+    );
+  }
+  if (state === "cancelled")
+    return privateNotice("Already cancelled", "This was cancelled; nothing changed.", "info");
+  return privateNotice(
+    "Already confirmed",
+    `Already confirmed ${current.resolvedAt ? `at ${new Date(current.resolvedAt).toISOString().slice(11, 19)} UTC` : ""}; it applies once${current.outcome ? `: ${current.outcome}` : " (in progress)"}.`,
+    "info",
+  );
+}

@@ -1,0 +1,255 @@
+import type { PlanView } from "../../ops/run-operations.ts";
+import type { ChartMarker } from "../charts/run-chart.ts";
+import type { Message, MessageImage } from "../message/message.ts";
+import { parseArguments, usage } from "./command-arguments.ts";
+import type { CommandContext } from "./command-context.ts";
+import { longSpan, seconds } from "./number-format.ts";
+import { keepTail, redactSecrets } from "./redact-secrets.ts";
+import { buildStatusMessage } from "./status-message.ts";
+import { SUBCOMMAND_SPECS } from "./subcommand-specs.ts";
+
+/** Longest log tail shown; leaves room for the fence and the title in Discord's 2000 chars. */
+export const LOG_TAIL_MAX_CHARS = 1800;
+
+/** `/train status`. */
+export async function statusCommand(ctx: CommandContext): Promise<Message> {
+  const { db } = ctx.options;
+  const name = ctx.run.name;
+  const sample = db.samples.latest(name);
+  if (!sample) {
+    return {
+      title: `${name}: no data yet`,
+      severity: "info",
+      lines: [
+        `No samples yet for ${name}: the first poll runs within 30 s. Check with \`trainops poll --once\`.`,
+      ],
+    };
+  }
+  const now = ctx.now();
+  const windowMs = ctx.options.statusChartWindowMs ?? 24 * 3_600_000;
+  const [planResult, firing, silences, chart] = await Promise.all([
+    planWithin(ctx),
+    ctx.options.alerts
+      ? Promise.resolve(ctx.options.alerts.listFiring(name))
+      : Promise.resolve(null),
+    ctx.options.alerts
+      ? Promise.resolve(ctx.options.alerts.listSilences(name))
+      : Promise.resolve(null),
+    chartFor(ctx, now - windowMs, now, undefined, `${name}-status.png`),
+  ]);
+  return buildStatusMessage({
+    run: ctx.run,
+    sample,
+    lastReachable: sample.reachable ? sample : db.samples.latestReachable(name),
+    plan: planResult.plan,
+    planNote: planResult.note,
+    lastError: db.events.recent(name, 1)[0] ?? null,
+    firing,
+    silences,
+    chart,
+    now,
+  });
+}
+
+/** The plan view, or a note saying why not, without holding the reply past the deadline. */
+async function planWithin(
+  ctx: CommandContext,
+): Promise<{ plan: PlanView | null; note: string | null }> {
+  if (!ctx.run.plan) return { plan: null, note: "no plan configured (set `plan:` on the run)" };
+  const timeoutMs = ctx.options.planTimeoutMs ?? 1500;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const plan = await Promise.race([
+      ctx.options.operations.plan(ctx.run.name),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { plan, note: null };
+  } catch (error) {
+    return { plan: null, note: `plan unavailable: ${redactSecrets((error as Error).message)}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A chart of the run, or null when charts are off or rendering failed (text still goes out). */
+export async function chartFor(
+  ctx: CommandContext,
+  from: number,
+  to: number,
+  metrics: Parameters<NonNullable<CommandContext["options"]["charts"]>["render"]>[1]["metrics"],
+  name?: string,
+): Promise<MessageImage | null> {
+  const charts = ctx.options.charts;
+  if (!charts) return null;
+  const { db } = ctx.options;
+  try {
+    return await charts.render(
+      { samples: db.samples, events: db.events },
+      {
+        run: ctx.run.name,
+        from,
+        to,
+        ...(metrics ? { metrics } : {}),
+        limits: ctx.run.limits,
+        markers: phaseMarkers(ctx, from, to),
+        ...(name ? { name } : {}),
+      },
+    );
+  } catch {
+    return null;
+  }
+}
+
+/** Applied changes from the audit trail, drawn as phase boundaries. */
+function phaseMarkers(ctx: CommandContext, from: number, to: number): ChartMarker[] {
+  return ctx.options.db.audit
+    .list({ run: ctx.run.name, outcomes: ["applied"], limit: 50 })
+    .filter((e) => e.at >= from && e.at < to)
+    .map((e) => ({ at: e.at, label: e.args.phase ? `P${e.args.phase}` : e.command }));
+}
+
+/** `/train plan`. */
+export async function planCommand(ctx: CommandContext): Promise<Message> {
+  const view = await ctx.options.operations.plan(ctx.run.name);
+  const fmt = (v: number | null, f: (n: number) => string) => (v === null ? "-" : f(v));
+  const current = view.current
+    ? `Now: Phase ${view.current.index}: ${view.current.name} (${view.current.state}).`
+    : "Now: baseline (phase 0). `/train next-phase` starts Phase 1.";
+  return {
+    title: `${view.run}: ${view.planName}`,
+    severity: "info",
+    lines: [current, ...view.criteria],
+    table: {
+      columns: [
+        "Phase",
+        "Risk",
+        "Workers",
+        "Batch",
+        "Step time",
+        "Epoch",
+        "Total",
+        "Speedup",
+        "State",
+      ],
+      rows: view.phases.map((p) => [
+        p.index === 0 ? "0 baseline" : `${p.index} ${p.name}`,
+        p.risk,
+        fmt(p.workers, String),
+        fmt(p.batch, String),
+        fmt(p.stepTimeSeconds, seconds),
+        fmt(p.epochTimeSeconds, longSpan),
+        fmt(p.totalTimeSeconds, longSpan),
+        fmt(p.speedup, (s) => `${s.toFixed(1)}x`),
+        p.state,
+      ]),
+    },
+    footer: `${view.run} · plan`,
+  };
+}
+
+/** `/train logs`. */
+export async function logsCommand(ctx: CommandContext): Promise<Message> {
+  const { lines } = parseArguments(
+    ctx.spec as typeof ctx.spec & { name: "logs" },
+    ctx.request.args,
+  );
+  if (!ctx.options.logs) {
+    return {
+      title: "Logs unavailable",
+      severity: "warning",
+      lines: ["This bot has no connection to read logs from."],
+      ephemeral: true,
+    };
+  }
+  const raw = await ctx.options.logs.tail(ctx.run.name, lines);
+  const { text, droppedLines } = keepTail(
+    redactSecrets(raw).replace(/```/g, "'''"),
+    LOG_TAIL_MAX_CHARS,
+  );
+  const shown = text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1).length;
+  return {
+    title: `${ctx.run.name}: last ${shown} lines of ${ctx.run.log}`,
+    severity: "info",
+    code: text.length ? text : "(the log is empty)",
+    lines: droppedLines
+      ? [`${droppedLines} older lines cut to fit; ask for fewer lines or read the file on the VM.`]
+      : [],
+    footer: "secrets and tokens redacted",
+  };
+}
+
+/** `/train errors`. */
+export async function errorsCommand(ctx: CommandContext): Promise<Message> {
+  const events = ctx.options.db.events.recent(ctx.run.name, 10);
+  if (!events.length) {
+    return {
+      title: `${ctx.run.name}: no errors recorded`,
+      severity: "success",
+      lines: ["No OOM, crash or traceback seen in the log or kernel messages."],
+    };
+  }
+  return {
+    title: `${ctx.run.name}: last ${events.length} errors`,
+    severity: events.some((e) =>
+      ["cuda_oom", "host_oom_kill", "worker_killed", "gpu_fault"].includes(e.kind),
+    )
+      ? "critical"
+      : "warning",
+    table: {
+      columns: ["When (UTC)", "Kind", "Source", "Line"],
+      rows: events.map((e) => [
+        new Date(e.at).toISOString().slice(5, 16).replace("T", " "),
+        e.kind,
+        e.source,
+        clip(redactSecrets(e.line), 120),
+      ]),
+    },
+    lines: ["Next: `/train logs` for context."],
+  };
+}
+
+/** `/train chart`. */
+export async function chartCommand(ctx: CommandContext): Promise<Message> {
+  const { metric, window } = parseArguments(
+    ctx.spec as typeof ctx.spec & { name: "chart" },
+    ctx.request.args,
+  );
+  const now = ctx.now();
+  const image = await chartFor(ctx, now - window, now, metric ? [metric] : undefined);
+  if (!image) {
+    return {
+      title: "Chart unavailable",
+      severity: "warning",
+      lines: ["Charts are switched off or failed to render; try `/train status`."],
+      ephemeral: true,
+    };
+  }
+  return {
+    title: `${ctx.run.name}: ${metric ?? "overview"}, last ${longSpan(window / 1000)}`,
+    severity: "info",
+    images: [image],
+    lines: [image.alt],
+  };
+}
+
+/** `/train help`. */
+export function helpMessage(runNames: readonly string[]): Message {
+  return {
+    title: "/train commands",
+    severity: "info",
+    lines: [
+      `Runs: ${runNames.join(", ")}. The run can be left out when there is only one.`,
+      "Commands marked * change the run: operators only, with Confirm / Cancel.",
+    ],
+    fields: SUBCOMMAND_SPECS.map((spec) => ({
+      name: `${spec.mutating ? "* " : ""}${usage(spec).replace(/^usage: /, "")}`,
+      value: spec.description,
+    })),
+  };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
