@@ -1,4 +1,5 @@
 import type { RegisterCommand } from "./command.ts";
+import { registerParse } from "./parse.ts";
 
 /** Every `trainops` subcommand, in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [];
+export const COMMANDS: readonly RegisterCommand[] = [registerParse];

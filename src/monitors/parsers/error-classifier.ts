@@ -1,0 +1,323 @@
+import type { ClassifiedEvent, ErrorKind } from "../types.ts";
+import { classifyText, displayLine, KIND_RANK, normalizeLine } from "./error-rules.ts";
+
+export { classifyKernelLine } from "./error-rules.ts";
+
+/** Lines a single-line event waits for a traceback or a repeat to merge with. */
+const HOLD_LINES = 5;
+/** Lines after an exception line in which a chained traceback may still continue. */
+const TAIL_LINES = 3;
+/** A traceback longer than this is cut: something is not a traceback after all. */
+const MAX_TRACEBACK_LINES = 5000;
+/** An unfinished traceback this close after another event is its re-raise, not news. */
+const RERAISE_WINDOW = 10;
+
+const TRACEBACK_START = "Traceback (most recent call last):";
+const CHAIN_MARKER =
+  /During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:/;
+const EXCEPTION_LINE = /^(?:\*\*)?\s*([A-Za-z_][\w.]*)(?::\s?(.*))?$/;
+
+interface ExceptionLine {
+  text: string;
+  lineNumber: number;
+  type: string;
+  message: string;
+}
+
+interface OpenTraceback {
+  startLine: number;
+  prefix: RegExp | null;
+  mode: "frames" | "tail" | "chain";
+  sawFrame: boolean;
+  length: number;
+  tailSeen: number;
+  exceptions: ExceptionLine[];
+  /** Single-line events just before or inside it: the same failure, told differently. */
+  merged: ClassifiedEvent[];
+  /** Python's "Exception ignored in:" shutdown noise; dropped unless it names a real cause. */
+  ignored: boolean;
+}
+
+interface HeldEvent {
+  event: ClassifiedEvent;
+  lastLine: number;
+  count: number;
+}
+
+/**
+ * Classifies log lines into error events (see {@link ErrorKind}), one line at a time.
+ *
+ * A Python traceback, chained ones included, is one event with the kind of its most specific
+ * cause and the exception line as its line. Single-line signatures wait a few lines so that
+ * repeats (every rank reporting the same NCCL timeout, the OOM killer's two lines) become one
+ * event, and a worker's message followed by the main process's traceback stays one failure.
+ * Call {@link ErrorClassifier.flush} when the input pauses or ends to get what is still held.
+ */
+export class ErrorClassifier {
+  private traceback: OpenTraceback | null = null;
+  private held: HeldEvent[] = [];
+  private previous: { text: string; prefixed: boolean; lineNumber: number } | null = null;
+  private lastEventLine = Number.NEGATIVE_INFINITY;
+
+  /** Feeds one line (1-based `lineNumber`); returns the events it completes. */
+  push(line: string, lineNumber: number): ClassifiedEvent[] {
+    const out: ClassifiedEvent[] = [];
+    const normalized = normalizeLine(line);
+    const previous = this.previous;
+    this.previous = { ...normalized, lineNumber };
+
+    // A terminal hard-wrap: the piece after a container-prefixed line arrives without prefix.
+    if (
+      previous?.prefixed &&
+      !normalized.prefixed &&
+      normalized.text.trim() !== "" &&
+      !this.traceback &&
+      this.rejoinWrapped(previous.text + normalized.text, previous.lineNumber)
+    ) {
+      this.previous = { text: previous.text + normalized.text, prefixed: true, lineNumber };
+      return out;
+    }
+
+    this.releaseHeld(lineNumber, out);
+    if (this.traceback) this.continueTraceback(normalized.text, lineNumber, out);
+    else this.idleLine(normalized.text, lineNumber, previous?.text ?? "");
+    return sortByLine(out);
+  }
+
+  /** Emits everything still pending: held events and an open traceback. */
+  flush(): ClassifiedEvent[] {
+    const out: ClassifiedEvent[] = [];
+    if (this.traceback) this.finishTraceback(out, true);
+    for (const held of this.held) this.emit(heldEvent(held), out);
+    this.held = [];
+    return sortByLine(out);
+  }
+
+  private idleLine(text: string, lineNumber: number, previousText: string) {
+    const start = text.indexOf(TRACEBACK_START);
+    if (start >= 0) {
+      this.openTraceback(
+        text.slice(0, start),
+        lineNumber,
+        /Exception ignored in/.test(previousText),
+      );
+      return;
+    }
+    const found = classifyText(text);
+    if (!found) return;
+    const event: ClassifiedEvent = {
+      kind: found.kind,
+      line: displayLine(text),
+      lineNumber,
+      source: "log",
+      detail: found.detail,
+    };
+    const same = this.held.find((h) => sameFailure(h.event, event));
+    if (same) {
+      same.count += 1;
+      same.lastLine = lineNumber;
+      // The richer line (more facts) becomes the decisive one: the OOM killer's "Killed
+      // process" line says more than its "oom-kill:" preamble.
+      if (detailSize(event) > detailSize(same.event)) same.event = event;
+      return;
+    }
+    this.held.push({ event, lastLine: lineNumber, count: 1 });
+  }
+
+  private openTraceback(prefix: string, lineNumber: number, ignored: boolean): void {
+    this.traceback = {
+      startLine: lineNumber,
+      prefix: prefix.trim() === "" ? null : prefixPattern(prefix),
+      mode: "frames",
+      sawFrame: false,
+      length: 0,
+      tailSeen: 0,
+      exceptions: [],
+      merged: this.held.map(heldEvent),
+      ignored,
+    };
+    this.held = [];
+  }
+
+  private continueTraceback(raw: string, lineNumber: number, out: ClassifiedEvent[]): void {
+    const tb = this.traceback as OpenTraceback;
+    tb.length += 1;
+    const text = tb.prefix ? raw.replace(tb.prefix, "") : raw;
+    const blank = text.trim() === "";
+    if (tb.length > MAX_TRACEBACK_LINES) {
+      this.finishTraceback(out, false);
+      return;
+    }
+    if (tb.mode === "frames") {
+      if (blank) return;
+      if (/^\s/.test(text)) {
+        if (/^\s*File "/.test(text)) tb.sawFrame = true;
+        return;
+      }
+      if (text.includes(TRACEBACK_START)) return;
+      const m = EXCEPTION_LINE.exec(text.trim());
+      tb.exceptions.push({
+        text,
+        lineNumber,
+        type: m?.[1] ?? "unknown",
+        message: m ? (m[2] ?? "").trim() : text.trim(),
+      });
+      tb.mode = "tail";
+      tb.tailSeen = 0;
+      return;
+    }
+    if (CHAIN_MARKER.test(text)) {
+      tb.mode = "chain";
+      return;
+    }
+    if (text.includes(TRACEBACK_START)) {
+      if (tb.mode === "chain") {
+        tb.mode = "frames";
+        tb.sawFrame = false;
+        return;
+      }
+      // A new traceback without a chain marker: a separate failure (or its re-raise).
+      this.finishTraceback(out, false);
+      this.openTraceback(raw.slice(0, raw.indexOf(TRACEBACK_START)), lineNumber, false);
+      return;
+    }
+    if (blank) return;
+    if (tb.mode === "chain") {
+      this.finishTraceback(out, false);
+      this.idleLine(raw, lineNumber, "");
+      return;
+    }
+    // Tail: lines right after the exception often continue its message.
+    tb.tailSeen += 1;
+    const found = classifyText(text);
+    if (found) {
+      tb.merged.push({
+        kind: found.kind,
+        line: displayLine(text),
+        lineNumber,
+        source: "log",
+        detail: found.detail,
+      });
+    }
+    if (tb.tailSeen >= TAIL_LINES) this.finishTraceback(out, false);
+  }
+
+  private finishTraceback(out: ClassifiedEvent[], endOfInput: boolean): void {
+    const tb = this.traceback as OpenTraceback;
+    this.traceback = null;
+    if (tb.exceptions.length === 0 && tb.merged.length === 0) {
+      // Cut off before its exception line (the log ends, or a re-raise was truncated).
+      if (!endOfInput || tb.startLine - this.lastEventLine <= RERAISE_WINDOW) return;
+      this.emit(
+        {
+          kind: "traceback",
+          line: "Traceback (most recent call last): (ends before its exception line)",
+          lineNumber: tb.startLine,
+          source: "log",
+          detail: { type: "unknown", message: "" },
+        },
+        out,
+      );
+      return;
+    }
+    const candidates: {
+      kind: ErrorKind;
+      exception: ExceptionLine | null;
+      event: ClassifiedEvent | null;
+    }[] = [];
+    for (const exception of tb.exceptions) {
+      const found = classifyText(exception.text);
+      const kind: ErrorKind =
+        found?.kind ??
+        (/(?:^|\.)KeyboardInterrupt$/.test(exception.type) ? "interrupted" : "traceback");
+      candidates.push({ kind, exception, event: null });
+    }
+    for (const event of tb.merged) candidates.push({ kind: event.kind, exception: null, event });
+    candidates.sort((a, b) => KIND_RANK[a.kind] - KIND_RANK[b.kind]);
+    const best = candidates[0] as (typeof candidates)[number];
+    if (tb.ignored && best.kind === "traceback") return;
+    // The decisive line is an exception line: the one showing the cause, else the last one.
+    const exception =
+      candidates.find((c) => c.exception && c.kind === best.kind)?.exception ??
+      tb.exceptions[tb.exceptions.length - 1] ??
+      null;
+    const rule = exception ? classifyText(exception.text) : null;
+    const detail: Record<string, string | number> = {
+      ...(best.event?.detail ?? {}),
+      ...(rule?.detail ?? {}),
+    };
+    if (exception) {
+      detail.type = exception.type;
+      detail.message = exception.message.slice(0, 500);
+    }
+    this.emit(
+      {
+        kind: best.kind,
+        line: displayLine(exception?.text ?? best.event?.line ?? ""),
+        lineNumber: exception?.lineNumber ?? best.event?.lineNumber ?? tb.startLine,
+        source: "log",
+        detail,
+      },
+      out,
+    );
+  }
+
+  /** Re-reads a held event's line with its wrapped continuation; true when it was one. */
+  private rejoinWrapped(joined: string, lineNumber: number): boolean {
+    const held = this.held.find((h) => h.event.lineNumber === lineNumber);
+    const found = classifyText(joined);
+    if (!held || !found) return false;
+    held.event = {
+      ...held.event,
+      kind: found.kind,
+      line: displayLine(joined),
+      detail: found.detail,
+    };
+    return true;
+  }
+
+  private releaseHeld(lineNumber: number, out: ClassifiedEvent[]): void {
+    if (this.held.length === 0) return;
+    const keep: HeldEvent[] = [];
+    for (const held of this.held) {
+      if (lineNumber - held.lastLine > HOLD_LINES) this.emit(heldEvent(held), out);
+      else keep.push(held);
+    }
+    this.held = keep;
+  }
+
+  private emit(event: ClassifiedEvent, out: ClassifiedEvent[]): void {
+    this.lastEventLine = Math.max(this.lastEventLine, event.lineNumber ?? 0);
+    out.push(event);
+  }
+}
+
+function heldEvent(held: HeldEvent): ClassifiedEvent {
+  if (held.count === 1) return held.event;
+  return { ...held.event, detail: { ...held.event.detail, repeats: held.count } };
+}
+
+/** Same kind, and no pid or Xid code that tells them apart. */
+function sameFailure(a: ClassifiedEvent, b: ClassifiedEvent): boolean {
+  if (a.kind !== b.kind) return false;
+  for (const key of ["pid", "xid"]) {
+    const va = a.detail?.[key];
+    const vb = b.detail?.[key];
+    if (key === "xid" ? va !== vb : va !== undefined && vb !== undefined && va !== vb) return false;
+  }
+  return true;
+}
+
+function detailSize(event: ClassifiedEvent): number {
+  return Object.keys(event.detail ?? {}).length;
+}
+
+/** A prefix like "2024-05-01 10:00:01,123 ERROR " matched on later lines with other digits. */
+function prefixPattern(prefix: string): RegExp {
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\d+/g, "\\d+");
+  return new RegExp(`^${escaped}`);
+}
+
+function sortByLine(events: ClassifiedEvent[]): ClassifiedEvent[] {
+  return events.sort((a, b) => (a.lineNumber ?? 0) - (b.lineNumber ?? 0));
+}

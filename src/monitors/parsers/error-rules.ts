@@ -1,0 +1,211 @@
+import type { ClassifiedEvent, ErrorKind } from "../types.ts";
+import { stripAnsi } from "./strip-ansi.ts";
+
+/**
+ * The single-line signatures of each error kind, and how specific each kind is. A multi-line
+ * event (a traceback) takes the most specific kind any of its lines shows.
+ */
+
+/** Lower is more specific: an OOM traceback is `cuda_oom`, not `traceback`. */
+export const KIND_RANK: Readonly<Record<ErrorKind, number>> = {
+  cuda_oom: 0,
+  host_oom_kill: 1,
+  shm_exhausted: 2,
+  worker_killed: 3,
+  gpu_fault: 4,
+  cuda_error: 5,
+  nccl_timeout: 6,
+  nan_loss: 7,
+  interrupted: 8,
+  killed: 9,
+  traceback: 10,
+};
+
+type Detail = Record<string, string | number>;
+
+interface Rule {
+  kind: ErrorKind;
+  pattern: RegExp;
+  detail?: (text: string) => Detail;
+}
+
+function pick(text: string, fields: Record<string, RegExp>): Detail {
+  const detail: Detail = {};
+  for (const [key, regex] of Object.entries(fields)) {
+    const m = regex.exec(text);
+    const value = m?.slice(1).find((v) => v !== undefined);
+    if (value === undefined) continue;
+    detail[key] = /^\d+$/.test(value) ? Number(value) : value.trim();
+  }
+  return detail;
+}
+
+// SIGKILL as the shell (or a job-control line) reports it, in the locales glibc translates.
+const KILLED_WORDS =
+  "Killed|Getötet|Processus arrêté|Terminado \\(killed\\)|Ucciso|Morto|Убито|Убит|已杀死|已殺死|強制終了|죽었음|Unicestwiony|Gedood|Geëlimineerd|Dödad|Zabit|Öldürüldü|Megölve";
+const SHELL_KILLED = new RegExp(
+  `^(?:.*?: line \\d+:\\s+\\d+\\s+|\\[\\d+\\][+-]?\\s+(?:\\d+\\s+)?)?(?:${KILLED_WORDS})(?:\\s{2,}\\S.*|\\s+\\(core dumped\\))?\\s*$`,
+);
+
+const RULES: readonly Rule[] = [
+  {
+    kind: "cuda_oom",
+    pattern:
+      /CUDA out of memory|\bOutOfMemoryError\b|CUDA error: out of memory|CUBLAS_STATUS_ALLOC_FAILED|cudaErrorMemoryAllocation|HIP out of memory|MPS backend out of memory|RESOURCE_EXHAUSTED: Out of memory/,
+    detail: (t) =>
+      pick(t, { triedToAllocate: /Tried to allocate ([\d.]+ ?[KMGT]i?B)/, gpu: /\bGPU (\d+)\b/ }),
+  },
+  {
+    kind: "host_oom_kill",
+    pattern:
+      /\bOut of memory: Kill(?:ed)? process\b|\boom-kill:|^(?:\[[^\]]*\]\s*)?Killed process \d+ \(|invoked oom-killer|Memory cgroup out of memory/,
+    detail: (t) =>
+      pick(t, {
+        pid: /Kill(?:ed)? process (\d+)|\bpid=(\d+)/,
+        process: /Kill(?:ed)? process \d+ \(([^)]+)\)|\btask=([^,\s]+)/,
+        anonRssKiB: /anon-rss:(\d+)kB/,
+      }),
+  },
+  {
+    kind: "shm_exhausted",
+    pattern:
+      /\bbus error\b|insufficient shared memory|out of shared memory|No space left on device[^\n]*\/dev\/shm|\/dev\/shm[^\n]*No space left|unable to (?:open|write to) shared memory|unable to write to file <\/torch_/i,
+    detail: (t) => pick(t, { pid: /\bpid (\d+)\b/ }),
+  },
+  {
+    kind: "worker_killed",
+    pattern:
+      /DataLoader worker \(pid(?:\(s\))? [\d, ]+\) (?:is killed by signal|exited unexpectedly)/,
+    detail: (t) =>
+      pick(t, {
+        pid: /DataLoader worker \(pid(?:\(s\))? (\d+)/,
+        signal: /killed by signal: ([^.]+)/,
+      }),
+  },
+  {
+    kind: "gpu_fault",
+    pattern:
+      /\bNVRM: Xid\b|\bXid \(PCI:|fallen off the bus|\bGPU is lost\b|uncorrectable ECC error|Double Bit ECC Error/i,
+    detail: (t) =>
+      pick(t, {
+        xid: /Xid \([^)]*\): (\d+)/,
+        pci: /Xid \(PCI:([^)]+)\)|NVIDIA GPU ([0-9a-fA-F:.]+)/,
+        pid: /\bpid='?(\d+)/,
+        process: /\bname=([^,\s<][^,\s]*)/,
+      }),
+  },
+  {
+    kind: "cuda_error",
+    pattern:
+      /CUDA error: \S|illegal memory access|device-side assert(?:ion)? triggered|CUBLAS_STATUS_[A-Z_]+|CUDNN_STATUS_[A-Z_]+|\bcudaError[A-Z]\w+|unspecified launch failure|misaligned address|illegal instruction was encountered/,
+    detail: (t) =>
+      pick(t, {
+        message: /CUDA error: (.+?)\s*$/,
+        type: /<class '([\w.]+)'>/,
+        rank: /\[(?:PG \d+ )?Rank (\d+)\]/,
+      }),
+  },
+  {
+    kind: "nccl_timeout",
+    pattern:
+      /Watchdog caught collective|\(either an error or timeout\) detected by watchdog|NCCL (?:communicator|watchdog|operation)[^\n]*(?:timed out|timeout)|Timed out waiting \d+ ?ms for (?:recv|send) operation/i,
+    detail: (t) =>
+      pick(t, {
+        rank: /\[(?:PG \d+ )?Rank (\d+)\]/,
+        seqNum: /SeqNum=(\d+)|at work: (\d+)/,
+        op: /OpType=(\w+)/,
+        timeoutMs: /Timeout\(ms\)=(\d+)/,
+      }),
+  },
+  {
+    kind: "nan_loss",
+    pattern: new RegExp(
+      [
+        String.raw`\b(?!loss_scale)\w*loss\w*['"]?\s*[:=]\s*['"]?(?:tensor\()?[-+]?(?:nan|inf)\b`,
+        String.raw`Loss became infinite or NaN`,
+        String.raw`\bloss (?:is|became|went|was) (?:nan|inf|infinite)\b`,
+        String.raw`\bnon-finite loss\b`,
+        String.raw`\bNaN loss\b`,
+        // A Hugging Face metrics dict with a loss of exactly 0.0: an overflow or an
+        // all-ignored batch hides behind it, as NaN does.
+        String.raw`'loss':\s*0\.0(?![\d.e])`,
+      ].join("|"),
+      "i",
+    ),
+    detail: (t) =>
+      /'loss':\s*0\.0(?![\d.e])/.test(t)
+        ? { reason: "loss is exactly 0.0" }
+        : pick(t, { iteration: /iteration=(\d+)/ }),
+  },
+  {
+    kind: "interrupted",
+    pattern: /^\s*KeyboardInterrupt\b/,
+  },
+  {
+    kind: "killed",
+    pattern: new RegExp(`${SHELL_KILLED.source}|Signal 9 \\(SIGKILL\\) received by PID \\d+`),
+    detail: (t) => pick(t, { pid: /received by PID (\d+)|line \d+:\s+(\d+)\s/ }),
+  },
+];
+
+/** The first rule (most specific kind) that a line matches, as an event; null for normal lines. */
+export function classifyText(text: string): { kind: ErrorKind; detail: Detail } | null {
+  for (const rule of RULES) {
+    if (rule.pattern.test(text)) return { kind: rule.kind, detail: rule.detail?.(text) ?? {} };
+  }
+  return null;
+}
+
+/** Text of a log line, ready for matching; `prefixed` says a container prefix was removed. */
+export interface NormalizedLine {
+  text: string;
+  prefixed: boolean;
+}
+
+const LITERAL_ESCAPE = /ESC\[[0-9;]*m/g;
+// `docker compose logs`: `<service>-1  | message`.
+const COMPOSE_PREFIX = /^[\w.-]+\s+\| ?/;
+// A log viewer's line numbers (`[1745] `) and PyTorch's per-rank prefix (`[rank5]:`).
+const LINE_NUMBER_PREFIX = /^\[\d+\] /;
+const RANK_PREFIX = /^\[rank\d+\]:/;
+// A terminal that hard-wrapped a long line pads each piece with a long run of spaces.
+const WRAP_PADDING = / {40,}/g;
+
+/** Removes what wrappers add around a log line: ANSI colours, container and viewer prefixes. */
+export function normalizeLine(raw: string): NormalizedLine {
+  let text = stripAnsi(raw);
+  if (text.includes("ESC[")) text = text.replace(LITERAL_ESCAPE, "");
+  let prefixed = false;
+  const compose = COMPOSE_PREFIX.exec(text);
+  if (compose && !text.startsWith("|")) {
+    text = text.slice(compose[0].length);
+    prefixed = true;
+  }
+  text = text.replace(LINE_NUMBER_PREFIX, "");
+  text = text.replace(RANK_PREFIX, "");
+  if (text.length > 40) text = text.replace(WRAP_PADDING, "");
+  return { text: text.trimEnd(), prefixed };
+}
+
+/** How events show a line: trimmed and bounded, so one huge line cannot flood a chat. */
+export function displayLine(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.length > 500 ? `${trimmed.slice(0, 500)}…` : trimmed;
+}
+
+/**
+ * Classifies one kernel log line (dmesg): OOM-killer, Xid, GPU fallen off the bus. Returns
+ * null for other kernel chatter, including the oom_reaper follow-up of a kill.
+ */
+export function classifyKernelLine(line: string): ClassifiedEvent | null {
+  const { text } = normalizeLine(line);
+  const found = classifyText(text);
+  if (!found || (found.kind !== "host_oom_kill" && found.kind !== "gpu_fault")) return null;
+  return {
+    kind: found.kind,
+    line: displayLine(text),
+    lineNumber: null,
+    source: "kernel",
+    detail: found.detail,
+  };
+}

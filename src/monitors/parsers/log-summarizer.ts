@@ -1,0 +1,93 @@
+import type { ClassifiedEvent, StepPoint } from "../types.ts";
+import { ErrorClassifier } from "./error-classifier.ts";
+import { LineSplitter } from "./line-splitter.ts";
+import { parseLineTimestamp } from "./log-timestamp.ts";
+import { estimateProgress, type ProgressPoint } from "./progress-estimator.ts";
+import { createStepParser, type StepParser } from "./step-parser.ts";
+
+/** What `trainops parse` reports about a log. Field names are a contract (`--json`). */
+export interface LogSummary {
+  lastStep: number | null;
+  totalSteps: number | null;
+  epoch: number | null;
+  stepTimeSeconds: number | null;
+  errors: {
+    kind: string;
+    line: string;
+    lineNumber: number | null;
+    detail?: Record<string, string | number>;
+  }[];
+  /** The step format in use (the detected preset under `auto`). */
+  format: string;
+  loss: number | null;
+  lines: number;
+}
+
+/** Timestamped points kept for the step-time estimate; older ones add nothing. */
+const KEPT_POINTS = 200;
+
+/**
+ * Runs the line splitter, step parser and error classifier over a whole log fed in chunks,
+ * keeping only bounded state, so a gigabyte log streams through in constant memory.
+ */
+export class LogSummarizer {
+  private readonly splitter = new LineSplitter();
+  private readonly parser: StepParser;
+  private readonly classifier = new ErrorClassifier();
+  private readonly events: ClassifiedEvent[] = [];
+  private readonly timed: ProgressPoint[] = [];
+  private last: StepPoint | null = null;
+  private lineCount = 0;
+
+  /** Throws StepFormatError for an unknown format or a bad regex. */
+  constructor(options: { format?: string; regex?: string } = {}) {
+    this.parser = createStepParser({ format: options.format ?? "auto", regex: options.regex });
+  }
+
+  push(chunk: Buffer): void {
+    for (const line of this.splitter.push(chunk)) this.line(line);
+  }
+
+  /** Ends the input: a last line without a line break still counts. */
+  finish(): LogSummary {
+    const rest = this.splitter.peek();
+    if (rest !== "") this.line(rest);
+    this.events.push(...this.classifier.flush());
+    const last = this.last;
+    const estimate = estimateProgress(this.timed);
+    return {
+      lastStep: last?.step ?? null,
+      totalSteps: last?.total ?? null,
+      epoch: last?.epoch ?? null,
+      stepTimeSeconds: finite(last?.stepTime ?? null) ?? estimate.stepTimeSeconds,
+      errors: this.events.map((e) => ({
+        kind: e.kind,
+        line: e.line,
+        lineNumber: e.lineNumber,
+        ...(e.detail ? { detail: e.detail } : {}),
+      })),
+      format: this.parser.format,
+      loss: finite(last?.loss ?? null),
+      lines: this.lineCount,
+    };
+  }
+
+  private line(line: string): void {
+    this.lineCount += 1;
+    const point = this.parser.parseLine(line);
+    if (point) {
+      this.last = point;
+      const at = parseLineTimestamp(line);
+      if (at !== null) {
+        this.timed.push({ at, step: point.step, epoch: point.epoch, total: point.total });
+        if (this.timed.length > KEPT_POINTS * 2) this.timed.splice(0, KEPT_POINTS);
+      }
+    }
+    this.events.push(...this.classifier.push(line, this.lineCount));
+  }
+}
+
+/** NaN and infinities become null in JSON anyway; say so explicitly. */
+function finite(value: number | null): number | null {
+  return value !== null && Number.isFinite(value) ? value : null;
+}
