@@ -1,0 +1,292 @@
+import { readFileSync } from "node:fs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createBotCore } from "../../src/bot/core/bot-core.ts";
+import {
+  type BotFixture,
+  CONSOLE,
+  createBotFixture,
+  DISCORD_OPERATOR,
+  DISCORD_ROLE_OPERATOR,
+  DISCORD_VIEWER,
+  RecordingResponder,
+  req,
+  SLACK_GROUP_OPERATOR,
+  SLACK_OPERATOR,
+  TRAIN_YAML,
+  textOf,
+} from "./bot-fixture.ts";
+
+let f: BotFixture;
+let responder: RecordingResponder;
+beforeEach(() => {
+  f = createBotFixture();
+  responder = new RecordingResponder();
+});
+afterEach(() => f.close());
+
+describe("authorisation", () => {
+  it("refuses mutating commands to non-operators, privately, naming what is needed, and audits it", async () => {
+    const m = await f.core.execute(
+      req("set", { run: "exp001", workers: "4" }, DISCORD_VIEWER),
+      responder,
+    );
+    expect(m.ephemeral).toBe(true);
+    expect(m.lines?.[0]).toBe(
+      "/train set changes the run, so it needs a user or role listed in discord.operators. Ask an operator to run it or to add you (your id: 333333).",
+    );
+    const slack = await f.core.execute(
+      req("restart", { run: "exp001" }, { ...SLACK_OPERATOR, userId: "U999" }),
+      responder,
+    );
+    expect(slack.lines?.[0]).toContain("a user or user group listed in slack.operators");
+    const [entry] = f.audit.list({ outcomes: ["refused"], limit: 5 }).reverse();
+    expect(entry).toMatchObject({
+      platform: "discord",
+      userId: "333333",
+      command: "set",
+      run: "exp001",
+      args: { run: "exp001", workers: "4" },
+    });
+    expect(f.confirmations.get("c1")).toBeNull();
+  });
+
+  it("lets operators by user, role, Slack user group and the console", async () => {
+    for (const who of [
+      DISCORD_OPERATOR,
+      DISCORD_ROLE_OPERATOR,
+      SLACK_OPERATOR,
+      SLACK_GROUP_OPERATOR,
+      CONSOLE,
+    ]) {
+      const m = await f.core.execute(req("restart", { run: "exp001" }, who), responder);
+      expect(m.buttons?.length, who.userName).toBe(2);
+    }
+  });
+
+  it("read commands work for everyone, but only in allowed channels", async () => {
+    const ok = await f.core.execute(req("errors", { run: "exp001" }, DISCORD_VIEWER), responder);
+    expect(ok.ephemeral).toBeUndefined();
+    const elsewhere = await f.core.execute(
+      req("errors", { run: "exp001" }, { ...DISCORD_VIEWER, channelId: "555" }),
+      responder,
+    );
+    expect(elsewhere.lines?.[0]).toBe(
+      "/train is not enabled in this channel. Use it in <#900>, <#901>.",
+    );
+    expect(f.audit.list({ outcomes: ["refused"] })[0]?.channelId).toBe("555");
+  });
+});
+
+describe("validation", () => {
+  it.each([
+    [{ workers: "four" }, "workers must be an integer from 1 to 64; got 'four'"],
+    [{ workers: "0" }, "workers must be an integer from 1 to 64; got '0'"],
+    [{ batch: "2.5" }, "batch must be an integer from 1 to 1024; got '2.5'"],
+    [{}, "set needs workers or batch, e.g. `/train set workers:4` or `/train set batch:2`"],
+    [
+      { worker: "4" },
+      "set has no option 'worker'; usage: /train set [run] [workers:<1-64>] [batch:<1-1024>]",
+    ],
+    [{ workers: "4; rm -rf /" }, "workers must be an integer from 1 to 64; got '4; rm -rf /'"],
+  ])("set %o → %s", async (args, message) => {
+    const m = await f.core.execute(req("set", { run: "exp001", ...args }), responder);
+    expect(m.ephemeral).toBe(true);
+    expect(m.lines).toEqual([message]);
+    expect(f.audit.list({ outcomes: ["invalid"] })[0]?.detail).toBe(message);
+    expect(f.ops.applied).toHaveLength(0);
+  });
+});
+
+describe("confirmation", () => {
+  it("shows the diff, applies once on Confirm, reports progress and audits each step", async () => {
+    const m = await f.core.execute(
+      req("set", { run: "exp001", workers: "4", batch: "2" }, DISCORD_OPERATOR),
+      responder,
+    );
+    expect(m.title).toBe("Confirm: Set workers 4, batch 2");
+    expect(m.code).toBe("training.workers: 1 → 4\ntraining.train_batch_size: 1 → 2");
+    expect(m.buttons?.map((b) => b.id)).toEqual(["confirm:c1", "cancel:c1"]);
+    expect(textOf(m)).toContain("Only alice can confirm. Expires in 10 min (12:10 UTC).");
+
+    const first = await f.core.press(
+      { buttonId: "confirm:c1", invoker: DISCORD_OPERATOR },
+      responder,
+    );
+    const second = await f.core.press(
+      { buttonId: "confirm:c1", invoker: DISCORD_OPERATOR },
+      responder,
+    );
+    expect(first.title).toBe("Applying: Set workers 4, batch 2");
+    expect(second.ephemeral).toBe(true);
+    expect(second.title).toBe("Already confirmed");
+    await f.core.idle();
+    expect(f.ops.applied).toHaveLength(1);
+    expect(f.ops.applied[0]?.actor).toEqual({ id: "discord:111111", name: "alice" });
+    expect(readFileSync(f.ops.file, "utf8")).toBe(
+      "# experiment\ntraining:\n  workers: 4 # data loaders\n  train_batch_size: 2\n",
+    );
+    expect(responder.messages.map((x) => x.lines?.[0])).toEqual([
+      "Config written, backup kept",
+      "Restarting training",
+      "Set workers 4, batch 2 applied; training restarted",
+    ]);
+    expect(responder.messages.at(-1)?.severity).toBe("success");
+    expect(f.confirmations.get("c1")?.state).toBe("applied");
+    expect(
+      f.audit
+        .list({ run: "exp001" })
+        .map((e) => e.outcome)
+        .reverse(),
+    ).toEqual(["requested", "confirmed", "applied"]);
+  });
+
+  it("concurrent presses apply once", async () => {
+    await f.core.execute(req("next-phase", { run: "exp001" }), responder);
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        f.core.press({ buttonId: "confirm:c1", invoker: CONSOLE }, responder),
+      ),
+    );
+    await f.core.idle();
+    expect(replies.filter((r) => r.title.startsWith("Applying")).length).toBe(1);
+    expect(f.ops.applied).toHaveLength(1);
+    expect(f.audit.list({ outcomes: ["applied"] })[0]?.args.phase).toBe("1");
+  });
+
+  it("only the requester can press; others get a private refusal that is audited", async () => {
+    await f.core.execute(req("rollback", { run: "exp001" }, DISCORD_OPERATOR), responder);
+    const other = await f.core.press(
+      { buttonId: "confirm:c1", invoker: DISCORD_ROLE_OPERATOR },
+      responder,
+    );
+    expect(other.ephemeral).toBe(true);
+    expect(other.lines?.[0]).toBe(
+      "Only alice, who asked for /train rollback, can confirm or cancel it. Run the command yourself for your own preview.",
+    );
+    const cancel = await f.core.press(
+      { buttonId: "cancel:c1", invoker: DISCORD_VIEWER },
+      responder,
+    );
+    expect(cancel.title).toBe("Not yours to press");
+    expect(f.confirmations.get("c1")?.state).toBe("pending");
+    expect(
+      f.audit
+        .list({ outcomes: ["refused"] })
+        .map((e) => e.userId)
+        .sort(),
+    ).toEqual(["222222", "333333"]);
+  });
+
+  it("cancel changes nothing", async () => {
+    await f.core.execute(req("set", { run: "exp001", batch: "2" }), responder);
+    const m = await f.core.press({ buttonId: "cancel:c1", invoker: CONSOLE }, responder);
+    expect(m.lines).toEqual(["Cancelled by ops; nothing changed."]);
+    const late = await f.core.press({ buttonId: "confirm:c1", invoker: CONSOLE }, responder);
+    expect(late.title).toBe("Already cancelled");
+    await f.core.idle();
+    expect(readFileSync(f.ops.file, "utf8")).toBe(TRAIN_YAML);
+  });
+
+  it("expires after confirmTimeout and says so", async () => {
+    await f.core.execute(req("set", { run: "exp001", workers: "2" }), responder);
+    f.clock.advance(10 * 60_000);
+    const m = await f.core.press({ buttonId: "confirm:c1", invoker: CONSOLE }, responder);
+    expect(m.title).toBe("Confirmation expired");
+    expect(m.lines?.[0]).toBe(
+      "This confirmation expired at 12:10 UTC; nothing changed. Run /train set again for a fresh preview.",
+    );
+    expect(f.confirmations.get("c1")?.state).toBe("expired");
+    expect(f.audit.list({ outcomes: ["expired"] })).toHaveLength(1);
+    expect(f.ops.applied).toHaveLength(0);
+  });
+
+  it("honours a configured confirmTimeout and sweeps expired ones", async () => {
+    f.close();
+    f = createBotFixture();
+    const core = createBotCore({
+      config: { ...f.config, confirmTimeout: "30s" },
+      db: { samples: f.samples, events: f.events, audit: f.audit, confirmations: f.confirmations },
+      operations: f.ops,
+      clock: f.clock,
+      newId: () => "x1",
+    });
+    await core.execute(req("restart", { run: "exp001" }), responder);
+    f.clock.advance(29_000);
+    expect(core.expireConfirmations()).toBe(0);
+    f.clock.advance(1_000);
+    expect(core.expireConfirmations()).toBe(1);
+    expect(f.confirmations.get("x1")?.state).toBe("expired");
+  });
+
+  it("survives a bot restart: a new core over the same store applies the stored preview", async () => {
+    await f.core.execute(req("set", { run: "exp001", workers: "3" }), responder);
+    const restarted = createBotCore({
+      config: f.config,
+      db: { samples: f.samples, events: f.events, audit: f.audit, confirmations: f.confirmations },
+      operations: f.ops,
+      clock: f.clock,
+    });
+    const m = await restarted.press({ buttonId: "confirm:c1", invoker: CONSOLE }, responder);
+    expect(m.title).toBe("Applying: Set workers 3");
+    await restarted.idle();
+    expect(readFileSync(f.ops.file, "utf8")).toContain("workers: 3");
+  });
+
+  it("a refused apply is reported and audited as failed", async () => {
+    await f.core.execute(req("set", { run: "exp001", workers: "3" }), responder);
+    await f.core.execute(req("set", { run: "exp001", workers: "5" }), responder);
+    await f.core.press({ buttonId: "confirm:c1", invoker: CONSOLE }, responder);
+    await f.core.idle();
+    await f.core.press({ buttonId: "confirm:c2", invoker: CONSOLE }, responder);
+    await f.core.idle();
+    const last = responder.messages.at(-1);
+    expect(last?.severity).toBe("critical");
+    expect(last?.lines?.[0]).toBe("Refused: training.workers is no longer 1; preview again");
+    expect(f.confirmations.get("c2")?.state).toBe("failed");
+  });
+
+  it("unknown buttons and ids are answered privately", async () => {
+    expect((await f.core.press({ buttonId: "launch:1", invoker: CONSOLE }, responder)).title).toBe(
+      "Unknown button",
+    );
+    expect(
+      (await f.core.press({ buttonId: "confirm:nope", invoker: CONSOLE }, responder)).lines?.[0],
+    ).toBe("No confirmation 'nope'. Run the command again for a fresh preview.");
+  });
+});
+
+describe("mute and unmute", () => {
+  it("silences with a reason, for operators only, audited", async () => {
+    const refused = await f.core.execute(
+      req("mute", { run: "exp001", duration: "2h", reason: "x" }, DISCORD_VIEWER),
+      responder,
+    );
+    expect(refused.ephemeral).toBe(true);
+    const bad = await f.core.execute(
+      req("mute", { run: "exp001", duration: "soon", reason: "x" }),
+      responder,
+    );
+    expect(bad.lines).toEqual(["duration must be a duration like 30m, 2h or 1d; got 'soon'"]);
+    const noReason = await f.core.execute(
+      req("mute", { run: "exp001", duration: "2h" }),
+      responder,
+    );
+    expect(noReason.lines).toEqual([
+      "mute needs a reason, e.g. `/train mute 2h restarting the VM`",
+    ]);
+    const m = await f.core.execute(
+      req(
+        "mute",
+        { run: "exp001", rule: "gpu_idle", duration: "2h", reason: "data prep" },
+        DISCORD_OPERATOR,
+      ),
+      responder,
+    );
+    expect(m.title).toBe("Muted gpu_idle of exp001 for 2 h");
+    expect(m.lines?.[0]).toBe("Until 2026-03-01 14:00 UTC. Reason: data prep.");
+    expect(f.alerts.silences).toHaveLength(1);
+    const un = await f.core.execute(req("unmute", { run: "exp001" }, DISCORD_OPERATOR), responder);
+    expect(un.lines).toEqual(["1 silence ended; alerts flow again."]);
+    expect(f.audit.list({ outcomes: ["done"] }).map((e) => e.command)).toEqual(["unmute", "mute"]);
+  });
+});
