@@ -1,0 +1,365 @@
+import type { Message, Severity } from "../bot/message/message.ts";
+import type { Config } from "../config/schema.ts";
+import type { Clock } from "../core/clock.ts";
+import type { RunSample } from "../monitors/types.ts";
+import type { AlertOutboxRepo, OutboxKind } from "../store/alert-outbox-repo.ts";
+import type { AlertRecord, AlertsRepo } from "../store/alerts-repo.ts";
+import type { PollsRepo } from "../store/polls-repo.ts";
+import type { SamplesRepo } from "../store/samples-repo.ts";
+import type { SilenceRecord, SilencesRepo } from "../store/silences-repo.ts";
+import {
+  type AlertFacts,
+  firingMessage,
+  repeatMessage,
+  resolvedMessage,
+  silenceEndedMessage,
+} from "./alert-message.ts";
+import { mentionsFor } from "./mentions.ts";
+import type { BoundRule, Finding, RuleContext } from "./rules/rule.ts";
+import { LOOKBACK_MS } from "./rules/run-facts.ts";
+
+/** The pino-compatible subset of a logger the alerts area writes to. */
+export interface AlertLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** A firing alert as the chat layer shows it in `/train status`. */
+export interface FiringAlert {
+  rule: string;
+  run: string;
+  phase: string | null;
+  severity: Severity;
+  headline: string;
+  since: number;
+  firedAt: number;
+  silenced: boolean;
+}
+
+/** What to mute: a run, a rule, or one rule of one run. */
+export interface SilenceRequest {
+  run?: string | null;
+  rule?: string | null;
+  durationMs: number;
+  reason: string;
+  /** Who asked, e.g. `discord:1234`. */
+  by?: string | null;
+}
+
+/** What one evaluation changed. */
+export interface EvaluationReport {
+  run: string;
+  fired: string[];
+  resolved: string[];
+  notifications: number;
+}
+
+export interface AlertEngineOptions {
+  alerts: AlertsRepo;
+  outbox: AlertOutboxRepo;
+  silences: SilencesRepo;
+  samples: SamplesRepo;
+  polls: PollsRepo;
+  config: Config;
+  clock: Clock;
+  rules: readonly BoundRule[];
+  phaseOf: (run: string) => string | null;
+  log: AlertLogger;
+  /** Called after notifications were queued, so the sender can go at once. */
+  onQueued?: () => void;
+}
+
+/** Raised for a bad silence request; the message is for people. */
+export class SilenceError extends Error {
+  override readonly name = "SilenceError";
+}
+
+/**
+ * Runs the rules for a run and moves each alert through pending → firing → repeat → resolved,
+ * writing every notification to the outbox in the same transaction as the state change.
+ */
+export class AlertEngine {
+  constructor(private readonly o: AlertEngineOptions) {}
+
+  /** Evaluates every enabled rule for `run` at `now` (default: the clock). */
+  evaluate(run: string, now = this.o.clock.now()): EvaluationReport {
+    const report: EvaluationReport = { run, fired: [], resolved: [], notifications: 0 };
+    report.notifications += this.expireSilences(now);
+    const ctx = this.context(run, now);
+    for (const rule of this.o.rules) {
+      if (!rule.settings.enabled) continue;
+      try {
+        report.notifications += this.step(rule, ctx, report);
+      } catch (error) {
+        this.o.log.error({ run, rule: rule.name, err: error }, "alert rule failed");
+      }
+    }
+    if (report.notifications > 0) this.o.onQueued?.();
+    return report;
+  }
+
+  private step(rule: BoundRule, ctx: RuleContext, report: EvaluationReport): number {
+    const { run, now, phase } = ctx;
+    const key = `${rule.name}|${run}|${phase ?? "-"}`;
+    const opens = this.o.alerts.open(run, rule.name);
+    const stale = opens.filter((a) => a.dedupeKey !== key);
+    const current = opens.find((a) => a.dedupeKey === key) ?? null;
+    const evaluation = rule.evaluate(
+      ctx,
+      current && current.state !== "resolved"
+        ? {
+            state: current.state,
+            startedAt: current.startedAt,
+            firedAt: current.firedAt,
+            finding: current.finding as Finding,
+          }
+        : null,
+    );
+    let queued = 0;
+    this.o.alerts.transaction(() => {
+      // A phase change starts a new dedupe key: the old phase's alerts end without a message.
+      for (const old of stale)
+        this.o.alerts.update({ ...old, state: "resolved", resolvedAt: now, updatedAt: now });
+      if (evaluation === "unknown") return;
+      const silenced = this.isSilenced(run, rule.name, now);
+      if (evaluation === null) {
+        if (!current) return;
+        const announce =
+          current.state === "firing" &&
+          current.lastNotifiedAt !== null &&
+          !rule.quietResolve &&
+          !silenced;
+        this.o.alerts.update({ ...current, state: "resolved", resolvedAt: now, updatedAt: now });
+        if (current.state === "firing") report.resolved.push(rule.name);
+        if (announce) {
+          const facts = this.facts(current, rule);
+          this.queue(
+            current,
+            "resolved",
+            resolvedMessage(facts, rule.label, rule.resolved(ctx), now),
+            now,
+          );
+          queued++;
+        }
+        return;
+      }
+      const severity = evaluation.severity ?? rule.settings.severity;
+      let alert: AlertRecord =
+        current ??
+        this.o.alerts.insert({
+          dedupeKey: key,
+          rule: rule.name,
+          run,
+          phase,
+          state: "pending",
+          severity,
+          startedAt: Math.min(evaluation.since ?? now, now),
+          firedAt: null,
+          lastNotifiedAt: null,
+          resolvedAt: null,
+          headline: evaluation.headline,
+          finding: evaluation,
+          updatedAt: now,
+        });
+      alert = {
+        ...alert,
+        severity,
+        headline: evaluation.headline,
+        finding: evaluation,
+        updatedAt: now,
+      };
+      if (alert.state === "pending" && now - alert.startedAt >= rule.settings.for) {
+        alert.state = "firing";
+        alert.firedAt = now;
+        report.fired.push(rule.name);
+      }
+      if (alert.state === "firing" && !silenced) {
+        const facts = this.facts(alert, rule);
+        if (alert.lastNotifiedAt === null) {
+          this.queue(alert, "firing", firingMessage(facts, evaluation), now);
+          alert.lastNotifiedAt = now;
+          queued++;
+        } else if (
+          rule.settings.repeatInterval > 0 &&
+          now - alert.lastNotifiedAt >= rule.settings.repeatInterval
+        ) {
+          this.queue(alert, "repeat", repeatMessage(facts, evaluation, now), now);
+          alert.lastNotifiedAt = now;
+          queued++;
+        }
+      }
+      this.o.alerts.update(alert);
+    });
+    return queued;
+  }
+
+  private facts(alert: AlertRecord, rule: BoundRule): AlertFacts {
+    return {
+      run: alert.run,
+      rule: alert.rule,
+      phase: alert.phase,
+      severity: alert.severity,
+      since: alert.startedAt,
+      mentions: mentionsFor(this.o.config, alert.severity, rule.settings.mention),
+    };
+  }
+
+  private queue(alert: AlertRecord, kind: OutboxKind, message: Message, now: number): void {
+    this.o.outbox.add({ createdAt: now, run: alert.run, alertId: alert.id, kind, message });
+  }
+
+  /**
+   * Tells the engine the run's process is expected to stop until `untilMs` (a restart the
+   * operations side requested), so the stop is not reported as a crash or a stall.
+   */
+  noteExpectedStop(run: string, untilMs: number): void {
+    this.o.alerts.setExpectedStop(run, this.o.clock.now(), untilMs);
+  }
+
+  /** Mutes a run, a rule, or a rule of a run for a while. */
+  silence(request: SilenceRequest): SilenceRecord {
+    const run = request.run ?? null;
+    const rule = request.rule ?? null;
+    if (run === null && rule === null)
+      throw new SilenceError("name a run, a rule, or both to silence");
+    if (rule !== null && !this.o.rules.some((r) => r.name === rule)) {
+      throw new SilenceError(
+        `no rule named '${rule}'; rules: ${this.o.rules.map((r) => r.name).join(", ")}`,
+      );
+    }
+    if (run !== null && !this.o.config.runs.some((r) => r.name === run)) {
+      throw new SilenceError(
+        `no run named '${run}'; runs: ${this.o.config.runs.map((r) => r.name).join(", ")}`,
+      );
+    }
+    if (!(request.durationMs > 0))
+      throw new SilenceError("a silence needs a positive duration, e.g. 2h");
+    if (!request.reason.trim()) throw new SilenceError("say why (a reason) so others know");
+    const now = this.o.clock.now();
+    return this.o.silences.insert({
+      run,
+      rule,
+      reason: request.reason.trim(),
+      createdBy: request.by ?? null,
+      createdAt: now,
+      endsAt: now + request.durationMs,
+    });
+  }
+
+  /** Lifts a silence early; announces it. Returns the silence, or null if none was active. */
+  unsilence(id: number): SilenceRecord | null {
+    const now = this.o.clock.now();
+    const silence = this.o.silences.get(id);
+    if (!silence || silence.endedAt !== null) return null;
+    this.o.alerts.transaction(() => {
+      if (!this.o.silences.end(id, now, "lifted")) return;
+      this.queueSilenceEnd(silence, "lifted", now);
+    });
+    this.o.onQueued?.();
+    return this.o.silences.get(id);
+  }
+
+  /** Ends silences whose time is up, each announced once. Returns how many. */
+  expireSilences(now = this.o.clock.now()): number {
+    let ended = 0;
+    for (const silence of this.o.silences.active()) {
+      if (silence.endsAt > now) continue;
+      this.o.alerts.transaction(() => {
+        if (!this.o.silences.end(silence.id, now, "expired")) return;
+        this.queueSilenceEnd(silence, "expired", now);
+        ended++;
+      });
+    }
+    if (ended > 0) this.o.onQueued?.();
+    return ended;
+  }
+
+  private queueSilenceEnd(silence: SilenceRecord, how: "expired" | "lifted", now: number): void {
+    this.o.outbox.add({
+      createdAt: now,
+      run: silence.run,
+      alertId: null,
+      kind: how === "expired" ? "silence_expired" : "silence_lifted",
+      message: silenceEndedMessage(silenceTarget(silence), silence.reason, how, now),
+    });
+  }
+
+  /** Active silences that apply to `run` (or all, without a run). */
+  listSilences(run?: string): SilenceRecord[] {
+    const now = this.o.clock.now();
+    return this.o.silences
+      .active()
+      .filter((s) => s.endsAt > now && (run === undefined || s.run === null || s.run === run));
+  }
+
+  /** Firing alerts of a run, most severe first. */
+  listFiring(run: string): FiringAlert[] {
+    const now = this.o.clock.now();
+    const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2, success: 3 };
+    return this.o.alerts
+      .open(run)
+      .filter((a) => a.state === "firing")
+      .map((a) => ({
+        rule: a.rule,
+        run: a.run,
+        phase: a.phase,
+        severity: a.severity,
+        headline: a.headline,
+        since: a.startedAt,
+        firedAt: a.firedAt ?? a.startedAt,
+        silenced: this.isSilenced(run, a.rule, now),
+      }))
+      .sort((a, b) => rank[a.severity] - rank[b.severity]);
+  }
+
+  private isSilenced(run: string, rule: string, now: number): boolean {
+    return this.o.silences
+      .active()
+      .some(
+        (s) =>
+          s.endsAt > now &&
+          (s.run === null || s.run === run) &&
+          (s.rule === null || s.rule === rule),
+      );
+  }
+
+  private context(run: string, now: number): RuleContext {
+    const o = this.o;
+    const cacheFrom = now - LOOKBACK_MS;
+    let window: RunSample[] | null = null;
+    let latest: RunSample | null | undefined;
+    let latestReachable: RunSample | null | undefined;
+    return {
+      run,
+      now,
+      runConfig: o.config.runs.find((r) => r.name === run),
+      phase: o.phaseOf(run),
+      latest: () => {
+        if (latest === undefined) latest = o.samples.latest(run);
+        return latest;
+      },
+      latestReachable: () => {
+        if (latestReachable === undefined) latestReachable = o.samples.latestReachable(run);
+        return latestReachable;
+      },
+      samplesSince: (from) => {
+        if (from < cacheFrom) return o.samples.range(run, from, now + 1);
+        window ??= o.samples.range(run, cacheFrom, now + 1);
+        return window.filter((s) => s.at >= from);
+      },
+      latestEvent: (kinds) => o.alerts.latestEvent(run, kinds),
+      lastPollError: () => {
+        const poll = o.polls.recent(run, 1)[0];
+        return poll && poll.outcome !== "ok" ? poll.message : null;
+      },
+      expectedStop: () => o.alerts.expectedStop(run),
+    };
+  }
+}
+
+/** `exp001/gpu_idle`, `exp001` (every rule) or `gpu_idle` (every run). */
+export function silenceTarget(silence: Pick<SilenceRecord, "run" | "rule">): string {
+  if (silence.run && silence.rule) return `${silence.run}/${silence.rule}`;
+  return silence.run ?? `${silence.rule} (all runs)`;
+}

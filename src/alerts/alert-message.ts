@@ -1,0 +1,124 @@
+import type { Message, MessageMentions, Severity } from "../bot/message/message.ts";
+import { formatDuration } from "../core/duration.ts";
+import type { Finding } from "./rules/rule.ts";
+import { formatClock } from "./units.ts";
+
+const SEVERITY_RANK: Record<Severity, number> = { success: 0, info: 1, warning: 2, critical: 3 };
+
+/** Facts about an alert that every message about it shows. */
+export interface AlertFacts {
+  run: string;
+  rule: string;
+  phase: string | null;
+  severity: Severity;
+  /** When the condition began. */
+  since: number;
+  mentions: MessageMentions;
+}
+
+function footer(facts: AlertFacts, extra?: string): string {
+  const parts = [`${facts.run}/${facts.rule}`];
+  if (facts.phase) parts.push(`phase ${facts.phase}`);
+  parts.push(`since ${formatClock(facts.since)}`);
+  if (extra) parts.push(extra);
+  return parts.join(" · ");
+}
+
+function hasMentions(m: MessageMentions): boolean {
+  return m.users.length + m.roles.length > 0;
+}
+
+/** First notification of a firing alert. */
+export function firingMessage(facts: AlertFacts, finding: Finding): Message {
+  return {
+    title: `${facts.run}: ${finding.headline}`,
+    severity: facts.severity,
+    lines: finding.lines,
+    ...(finding.fields ? { fields: finding.fields } : {}),
+    ...(finding.quote ? { code: finding.quote } : {}),
+    ...(hasMentions(facts.mentions) ? { mentions: facts.mentions } : {}),
+    footer: footer(facts),
+  };
+}
+
+/** A repeat of a still-firing alert: "exp001: still stalled at step 549 for 45 min". */
+export function repeatMessage(facts: AlertFacts, finding: Finding, now: number): Message {
+  const base = firingMessage(facts, finding);
+  return {
+    ...base,
+    title: `${facts.run}: still ${finding.headline}`,
+    footer: footer(facts, `open for ${formatDuration(now - facts.since)}`),
+  };
+}
+
+/** The alert cleared: how long it lasted and what is true now. */
+export function resolvedMessage(
+  facts: AlertFacts,
+  label: string,
+  lines: string[],
+  now: number,
+): Message {
+  return {
+    title: `${facts.run}: ${label} resolved after ${formatDuration(now - facts.since)}`,
+    severity: "success",
+    lines,
+    footer: footer(facts, `resolved ${formatClock(now)}`),
+  };
+}
+
+/** A silence ran out or was lifted: alerts it held back may now be sent. */
+export function silenceEndedMessage(
+  target: string,
+  reason: string,
+  how: "expired" | "lifted",
+  now: number,
+): Message {
+  return {
+    title: `Silence on ${target} ${how}`,
+    severity: "info",
+    lines: [
+      `It was set because: ${reason}.`,
+      "Alerts for it are sent again; anything still firing follows.",
+    ],
+    footer: `${how} ${formatClock(now)}`,
+  };
+}
+
+/**
+ * Several notifications as one message: the most severe first, each as its title and first
+ * line, decisive log lines together in the code block, every mention kept.
+ */
+export function groupMessage(messages: Message[]): Message {
+  if (messages.length === 1) return messages[0] as Message;
+  const sorted = [...messages].sort(
+    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
+  );
+  const top = sorted[0] as Message;
+  const runs = new Set(messages.map((m) => m.title.split(":")[0]));
+  const users = new Set<string>();
+  const roles = new Set<string>();
+  for (const m of messages) {
+    for (const u of m.mentions?.users ?? []) users.add(u);
+    for (const r of m.mentions?.roles ?? []) roles.add(r);
+  }
+  const lines = sorted.map((m) => {
+    const first = m.lines?.[0];
+    return `• ${m.title}${first ? ` — ${first}` : ""}`;
+  });
+  const nexts = sorted
+    .flatMap((m) => m.lines ?? [])
+    .filter((l) => l.startsWith("Next:") || l.startsWith("Usual fix:"));
+  const codes = sorted.filter((m) => m.code).map((m) => m.code as string);
+  const prefix = runs.size === 1 ? `${[...runs][0]}: ` : "";
+  return {
+    title: `${prefix}${messages.length} alerts (${top.title.slice(prefix.length)} and more)`,
+    severity: top.severity,
+    lines: [...lines, ...new Set(nexts)],
+    ...(codes.length ? { code: codes.join("\n\n") } : {}),
+    ...(users.size + roles.size ? { mentions: { users: [...users], roles: [...roles] } } : {}),
+    footer: sorted
+      .map((m) => m.footer?.split(" · ")[0])
+      .filter(Boolean)
+      .join(", "),
+  };
+}

@@ -1,0 +1,112 @@
+import type { Config } from "../config/schema.ts";
+import type { Clock } from "../core/clock.ts";
+import { parseDuration } from "../core/duration.ts";
+import { AlertOutboxRepo } from "../store/alert-outbox-repo.ts";
+import { AlertsRepo } from "../store/alerts-repo.ts";
+import type { Db } from "../store/database.ts";
+import { PollsRepo } from "../store/polls-repo.ts";
+import { SamplesRepo } from "../store/samples-repo.ts";
+import type { SilenceRecord } from "../store/silences-repo.ts";
+import { SilencesRepo } from "../store/silences-repo.ts";
+import {
+  AlertEngine,
+  type AlertLogger,
+  type EvaluationReport,
+  type FiringAlert,
+  type SilenceRequest,
+} from "./alert-engine.ts";
+import { bindRules } from "./rule-settings.ts";
+import type { Rule } from "./rules/rule.ts";
+import { type RetryPolicy, Sender } from "./sender.ts";
+import type { AlertSink } from "./sinks/alert-sink.ts";
+import { createConfiguredSinks } from "./sinks/create-sinks.ts";
+
+export interface CreateAlertingOptions {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  /** Where alerts go; default: the console and `alerts.webhooks` from the config. */
+  sinks?: AlertSink[];
+  /** The run's current phase (part of the dedupe key), or null. */
+  phaseOf?: (run: string) => string | null;
+  log?: AlertLogger;
+  /** Delivery back-off; default 1 s doubling to 5 min. */
+  retry?: RetryPolicy;
+  /** Sender loop's idle tick; default 250 ms. */
+  tickMs?: number;
+  /** Rule list; default every registered rule. */
+  rules?: readonly Rule[];
+}
+
+/** The alerts area as the daemon, `poll --once` and the chat layer use it. */
+export interface Alerting {
+  /** Runs the rules for a run; queued notifications wake the sender loop. */
+  evaluate(run: string, now?: number): EvaluationReport;
+  /** Expires silences, seals due batches and tries every due delivery once. */
+  deliverDue(): Promise<number>;
+  senderLoop: { start(): void; stop(): Promise<void> };
+  silence(request: SilenceRequest): SilenceRecord;
+  unsilence(id: number): SilenceRecord | null;
+  listFiring(run: string): FiringAlert[];
+  listSilences(run?: string): SilenceRecord[];
+  /** A restart was requested: the process may be down until `untilMs` without alerting. */
+  noteExpectedStop(run: string, untilMs: number): void;
+  /** Deliveries and notifications still owed; 0 when all caught up. */
+  backlog(): number;
+  /** The sinks in use (names are recorded per delivery). */
+  readonly sinks: readonly AlertSink[];
+}
+
+const quiet: AlertLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/**
+ * Wires rules (settings from `alerts.rules`, validated: a ConfigError names the bad key), the
+ * engine, the outbox and the sender over one database. Throws ConfigError on bad rule settings.
+ */
+export function createAlerting(options: CreateAlertingOptions): Alerting {
+  const { db, config, clock } = options;
+  const log = options.log ?? quiet;
+  const rules = bindRules(config, options.rules);
+  const outbox = new AlertOutboxRepo(db);
+  const sinks = options.sinks ?? createConfiguredSinks(config);
+  const sender = new Sender({
+    outbox,
+    sinks,
+    clock,
+    groupWindowMs: parseDuration(config.alerts.groupWindow),
+    log,
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+  });
+  const engine = new AlertEngine({
+    alerts: new AlertsRepo(db),
+    outbox,
+    silences: new SilencesRepo(db),
+    samples: new SamplesRepo(db),
+    polls: new PollsRepo(db),
+    config,
+    clock,
+    rules,
+    phaseOf: options.phaseOf ?? (() => null),
+    log,
+    onQueued: () => sender.kick(),
+  });
+  return {
+    evaluate: (run, now) => engine.evaluate(run, now),
+    deliverDue: () => {
+      engine.expireSilences();
+      return sender.deliverDue();
+    },
+    senderLoop: {
+      start: () => sender.start(() => engine.expireSilences()),
+      stop: () => sender.stop(),
+    },
+    silence: (request) => engine.silence(request),
+    unsilence: (id) => engine.unsilence(id),
+    listFiring: (run) => engine.listFiring(run),
+    listSilences: (run) => engine.listSilences(run),
+    noteExpectedStop: (run, untilMs) => engine.noteExpectedStop(run, untilMs),
+    backlog: () => outbox.backlog(),
+    sinks,
+  };
+}

@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { formatClock } from "../units.ts";
+import { baseSettings, defineRule } from "./rule.ts";
+import { LOOKBACK_MS, lastAliveStreak, totalSteps } from "./run-facts.ts";
+
+/** Error kinds whose line explains a death. */
+const DEATH_KINDS = [
+  "traceback",
+  "cuda_oom",
+  "host_oom_kill",
+  "worker_killed",
+  "shm_exhausted",
+  "nccl_timeout",
+  "gpu_fault",
+  "cuda_error",
+  "nan_loss",
+  "killed",
+] as const;
+
+/**
+ * The training process is gone before the last step. A death within the first `minSteps` steps
+ * of a start nobody asked for is "failed to start": a broken launch, not a training crash.
+ * While the operations side expects a stop (a requested restart), nothing fires.
+ */
+export const crashedRule = defineRule({
+  name: "crashed",
+  label: "crash",
+  settings: baseSettings({ severity: "critical", repeatInterval: "2h" }).extend({
+    minSteps: z.number().int().min(0).default(20),
+  }),
+  evaluate(ctx, s) {
+    const latest = ctx.latest();
+    if (!latest?.reachable || latest.alive === null) return "unknown";
+    if (latest.alive) return null;
+    const expected = ctx.expectedStop();
+    if (expected && ctx.now < expected.until) return null;
+    const samples = ctx.samplesSince(ctx.now - LOOKBACK_MS);
+    const streak = lastAliveStreak(samples);
+    if (!streak) return null;
+    const step = Math.max(streak.maxStep ?? 0, latest.step ?? 0);
+    const total = totalSteps(ctx, latest);
+    if (total !== null && step >= total) return null;
+    const lastEvent = ctx.latestEvent([...DEATH_KINDS, "interrupted"]);
+    const event = lastEvent && lastEvent.at >= streak.start.at ? lastEvent : null;
+    if (event?.kind === "interrupted") return null;
+    const diedAt = samples.find((x) => x.at > streak.last.at && x.alive === false)?.at ?? latest.at;
+    const stepsRun = streak.startObserved ? step - (streak.start.step ?? 0) : step;
+    const asked = expected !== null && expected.notedAt <= streak.start.at;
+    const failedToStart = !asked && stepsRun < s.minSteps;
+    const process = ctx.runConfig?.process ?? "the trainer";
+    const lines = [
+      `The training process (\`${process}\`) is gone since ${formatClock(diedAt)}; last seen alive at ${formatClock(streak.last.at)}, step ${step}${total ? ` of ${total}` : ""}.`,
+      event
+        ? `Last error in the log: ${event.kind.replace(/_/g, " ")} (quoted below).`
+        : "No traceback in the log: it was killed (SIGKILL, host OOM) or exited without one.",
+      failedToStart
+        ? "Next: check the start command and the first lines of the log (`/train logs`); it died before training settled."
+        : "Next: fix the cause above, then restart from the last checkpoint (`/train restart`).",
+    ];
+    return {
+      headline: failedToStart
+        ? `failed to start: the process died after ${stepsRun} step${stepsRun === 1 ? "" : "s"}`
+        : `crashed at step ${step}${total ? ` of ${total}` : ""}`,
+      lines,
+      ...(event ? { quote: event.line } : {}),
+      since: diedAt,
+    };
+  },
+  resolved(ctx) {
+    const step = ctx.latestReachable()?.step;
+    return [
+      `The training process is running again${step !== null && step !== undefined ? ` (step ${step})` : ""}.`,
+    ];
+  },
+});

@@ -1,0 +1,41 @@
+import { formatClock } from "../units.ts";
+import { baseSettings, defineRule } from "./rule.ts";
+import { LOOKBACK_MS, lastAliveStreak, totalSteps } from "./run-facts.ts";
+
+/** The process is gone after the last step, or was stopped on purpose (KeyboardInterrupt). */
+export const finishedRule = defineRule({
+  name: "finished",
+  label: "finish",
+  settings: baseSettings({ severity: "success", repeatInterval: "0s" }),
+  quietResolve: true,
+  evaluate(ctx) {
+    const latest = ctx.latest();
+    if (!latest?.reachable || latest.alive === null) return "unknown";
+    if (latest.alive) return null;
+    const streak = lastAliveStreak(ctx.samplesSince(ctx.now - LOOKBACK_MS));
+    const step = Math.max(streak?.maxStep ?? 0, latest.step ?? 0);
+    const total = totalSteps(ctx, latest);
+    if (total !== null && step >= total) {
+      return {
+        headline: `finished: reached step ${step} of ${total}`,
+        lines: [
+          `Training reached its last step; the process exited${streak ? ` after ${formatClock(streak.last.at)}` : ""}.`,
+          "Next: evaluate the final checkpoint; the VM can be stopped to save cost.",
+        ],
+      };
+    }
+    const interrupt = ctx.latestEvent(["interrupted"]);
+    if (streak && interrupt && interrupt.at >= streak.start.at) {
+      return {
+        headline: `stopped by an interrupt at step ${step}${total ? ` of ${total}` : ""}`,
+        severity: "info",
+        lines: [
+          "Someone interrupted training (KeyboardInterrupt); this is not a crash.",
+          "Next: restart it when ready (`/train restart`).",
+        ],
+        quote: interrupt.line,
+      };
+    }
+    return null;
+  },
+});

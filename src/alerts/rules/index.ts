@@ -1,0 +1,33 @@
+import { crashedRule } from "./crashed.ts";
+import { cudaOomRule } from "./cuda-oom.ts";
+import { diskLowRule } from "./disk-low.ts";
+import { finishedRule } from "./finished.ts";
+import { gpuFaultRule } from "./gpu-fault.ts";
+import { gpuIdleRule } from "./gpu-idle.ts";
+import { hostOomKillRule } from "./host-oom-kill.ts";
+import { memoryHighRule } from "./memory-high.ts";
+import { nanLossRule } from "./nan-loss.ts";
+import { ncclTimeoutRule } from "./nccl-timeout.ts";
+import type { Rule } from "./rule.ts";
+import { shmExhaustedRule } from "./shm-exhausted.ts";
+import { stalledRule } from "./stalled.ts";
+import { unreachableRule } from "./unreachable.ts";
+import { workerKilledRule } from "./worker-killed.ts";
+
+/** Every alert rule, in the order their alerts are listed in a grouped message. */
+export const RULES: readonly Rule[] = [
+  cudaOomRule,
+  hostOomKillRule,
+  workerKilledRule,
+  shmExhaustedRule,
+  ncclTimeoutRule,
+  gpuFaultRule,
+  nanLossRule,
+  crashedRule,
+  finishedRule,
+  unreachableRule,
+  stalledRule,
+  gpuIdleRule,
+  memoryHighRule,
+  diskLowRule,
+];

@@ -1,0 +1,137 @@
+import { z } from "zod";
+import type { MessageField, Severity } from "../../bot/message/message.ts";
+import type { RunConfig } from "../../config/schema.ts";
+import { parseDuration } from "../../core/duration.ts";
+import type { ErrorKind, RunSample } from "../../monitors/types.ts";
+import type { StoredEvent } from "../../store/events-repo.ts";
+
+/** A duration setting (`10m`), parsed to milliseconds; `0s` means "off" where it applies. */
+export const durationSetting = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, "expected a duration like 30s, 10m, 2h or 1d")
+  .transform(parseDuration);
+
+/** Settings every rule takes, with the rule's own defaults. */
+export function baseSettings(defaults: {
+  severity: Severity;
+  for?: string;
+  repeatInterval?: string;
+}) {
+  return z.strictObject({
+    enabled: z.boolean().default(true),
+    severity: z.enum(["info", "success", "warning", "critical"]).default(defaults.severity),
+    /** How long the condition must hold before the alert fires. */
+    for: durationSetting.prefault(defaults.for ?? "0s"),
+    /** How often a still-firing alert is repeated; 0s never repeats. */
+    repeatInterval: durationSetting.prefault(defaults.repeatInterval ?? "1h"),
+    /** Extra ids to mention (Discord user/role ids, Slack U…/S… ids). */
+    mention: z.array(z.string()).default([]),
+  });
+}
+
+/** The settings the lifecycle reads, whatever the rule adds. */
+export interface BaseSettings {
+  enabled: boolean;
+  severity: Severity;
+  for: number;
+  repeatInterval: number;
+  mention: string[];
+}
+
+/** What a rule found: phrased for people; the lifecycle adds titles, durations and mentions. */
+export interface Finding {
+  /** After the run name: "stalled at step 549 for 32 min", "CUDA out of memory". */
+  headline: string;
+  /** Facts with units, then the usual fix / next step. */
+  lines: string[];
+  /** The decisive log line(s), shown as code. */
+  quote?: string;
+  fields?: MessageField[];
+  /** Overrides the rule's severity for this finding (e.g. "failed to start"). */
+  severity?: Severity;
+  /** When the condition began, if the rule knows better than "first evaluation that saw it". */
+  since?: number;
+}
+
+/** A rule's verdict: a finding, null (all clear), or unknown (no fresh data: keep the state). */
+export type Evaluation = Finding | null | "unknown";
+
+/** The open alert a rule is re-evaluated against, if any. */
+export interface OpenAlertView {
+  state: "pending" | "firing";
+  startedAt: number;
+  firedAt: number | null;
+  finding: Finding;
+}
+
+/** What rules read. Reads are lazy and cached per evaluation. */
+export interface RuleContext {
+  run: string;
+  now: number;
+  runConfig: RunConfig | undefined;
+  phase: string | null;
+  /** Newest sample (may be an unreachable one), or null. */
+  latest(): RunSample | null;
+  /** Newest reachable sample, or null. */
+  latestReachable(): RunSample | null;
+  /** Samples with `at >= from`, oldest first. */
+  samplesSince(from: number): RunSample[];
+  /** Newest event of the given kinds, or null. */
+  latestEvent(kinds: readonly ErrorKind[]): StoredEvent | null;
+  /** The message of the newest failed poll, if the monitor recorded one. */
+  lastPollError(): string | null;
+  /** Until when the operations side said the process may be down (a requested restart). */
+  expectedStop(): { notedAt: number; until: number } | null;
+}
+
+/** A rule as written in its module. */
+export interface RuleDefinition<S extends BaseSettings> {
+  name: string;
+  /** Noun for the resolved message: "stall", "CUDA OOM". */
+  label: string;
+  settings: z.ZodType<S, unknown>;
+  evaluate(ctx: RuleContext, settings: S, open: OpenAlertView | null): Evaluation;
+  /** Lines for the resolved message; absent = generic. */
+  resolved?(ctx: RuleContext, settings: S): string[];
+  /** One-shot alerts (errors from the log) end without a "resolved" message. */
+  quietResolve?: boolean;
+}
+
+/** A rule with its settings applied, ready for the engine. */
+export interface BoundRule {
+  name: string;
+  label: string;
+  settings: BaseSettings;
+  quietResolve: boolean;
+  evaluate(ctx: RuleContext, open: OpenAlertView | null): Evaluation;
+  resolved(ctx: RuleContext): string[];
+}
+
+/** A registered rule: parses its settings into a bound rule. */
+export interface Rule {
+  name: string;
+  bind(raw: unknown): { ok: true; rule: BoundRule } | { ok: false; issues: z.core.$ZodIssue[] };
+}
+
+/** Erases the settings type so rules of every shape fit in one list. */
+export function defineRule<S extends BaseSettings>(def: RuleDefinition<S>): Rule {
+  return {
+    name: def.name,
+    bind(raw) {
+      const parsed = def.settings.safeParse(raw ?? {});
+      if (!parsed.success) return { ok: false, issues: parsed.error.issues };
+      const settings = parsed.data;
+      return {
+        ok: true,
+        rule: {
+          name: def.name,
+          label: def.label,
+          settings,
+          quietResolve: def.quietResolve ?? false,
+          evaluate: (ctx, open) => def.evaluate(ctx, settings, open),
+          resolved: (ctx) => def.resolved?.(ctx, settings) ?? [],
+        },
+      };
+    },
+  };
+}

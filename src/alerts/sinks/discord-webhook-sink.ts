@@ -1,0 +1,81 @@
+import type { Message, Severity } from "../../bot/message/message.ts";
+import { isDiscordId } from "../mentions.ts";
+import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
+import { clip, type FetchLike, postJson } from "./http-delivery.ts";
+
+const COLOR: Record<Severity, number> = {
+  info: 0x3498db,
+  success: 0x2ecc71,
+  warning: 0xf1c40f,
+  critical: 0xe74c3c,
+};
+
+/** Discord's limits for a webhook message. */
+const LIMITS = {
+  content: 2000,
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+  embedTotal: 6000,
+};
+
+/**
+ * Posts alerts to a Discord webhook (`?wait=true`, so a 2xx means the message exists). Pings
+ * only the message's mentions: `allowed_mentions` lists exactly those ids and parses nothing.
+ */
+export class DiscordWebhookSink implements AlertSink {
+  constructor(
+    readonly name: string,
+    private readonly url: string,
+    private readonly fetchImpl: FetchLike = fetch,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult> {
+    const target = new URL(this.url);
+    target.searchParams.set("wait", "true");
+    return postJson(
+      this.fetchImpl,
+      target.toString(),
+      discordPayload(message),
+      idempotencyKey,
+      this.timeoutMs,
+    );
+  }
+}
+
+/** The webhook body for a message, within Discord's limits. */
+export function discordPayload(message: Message): Record<string, unknown> {
+  const users = (message.mentions?.users ?? []).filter(isDiscordId);
+  const roles = (message.mentions?.roles ?? []).filter(isDiscordId);
+  const pings = [...users.map((u) => `<@${u}>`), ...roles.map((r) => `<@&${r}>`)].join(" ");
+  const description = [
+    ...(message.lines ?? []),
+    ...(message.code ? [`\`\`\`\n${clip(message.code.replace(/```/g, "'''"), 1500)}\n\`\`\``] : []),
+  ].join("\n");
+  const embed: Record<string, unknown> = {
+    title: clip(message.title, LIMITS.title),
+    color: COLOR[message.severity],
+  };
+  let budget = LIMITS.embedTotal - (embed.title as string).length;
+  const footer = message.footer ? clip(message.footer, Math.min(LIMITS.footer, 300)) : undefined;
+  if (footer) budget -= footer.length;
+  const fields = (message.fields ?? []).slice(0, LIMITS.fields).map((f) => ({
+    name: clip(f.name, LIMITS.fieldName),
+    value: clip(f.value || "-", LIMITS.fieldValue),
+    inline: f.inline ?? false,
+  }));
+  for (const f of fields) budget -= f.name.length + f.value.length;
+  if (description)
+    embed.description = clip(description, Math.max(0, Math.min(LIMITS.description, budget)));
+  if (fields.length) embed.fields = fields;
+  if (footer) embed.footer = { text: footer };
+  return {
+    content: clip(pings ? `${pings} ${message.title}` : message.title, LIMITS.content),
+    embeds: [embed],
+    allowed_mentions: { parse: [], users, roles },
+  };
+}

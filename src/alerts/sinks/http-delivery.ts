@@ -1,0 +1,69 @@
+import type { DeliveryResult } from "./alert-sink.ts";
+
+/** The fetch a webhook sink uses; injected so tests reach a local server. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Header carrying the delivery's idempotency key (ignored by platforms, useful to proxies). */
+export const IDEMPOTENCY_HEADER = "x-trainops-idempotency-key";
+
+/**
+ * POSTs JSON and classifies the answer: 2xx ok; 429 and 5xx retryable (429 with the platform's
+ * wait); other 4xx permanent. Error text never includes the URL: webhook URLs are secrets.
+ */
+export async function postJson(
+  fetchImpl: FetchLike,
+  url: string,
+  body: unknown,
+  idempotencyKey: string,
+  timeoutMs: number,
+): Promise<DeliveryResult> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", [IDEMPOTENCY_HEADER]: idempotencyKey },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return {
+      ok: false,
+      retryable: true,
+      error: `request failed: ${cause ?? (error as Error).name}`,
+    };
+  }
+  const text = await response.text().catch(() => "");
+  if (response.ok) return { ok: true };
+  if (response.status === 429) {
+    return {
+      ok: false,
+      retryable: true,
+      retryAfterMs: retryAfterMs(response, text),
+      error: "rate limited (HTTP 429)",
+    };
+  }
+  const detail = text.slice(0, 200).replace(/\s+/g, " ");
+  if (response.status >= 500 || response.status === 408) {
+    return { ok: false, retryable: true, error: `HTTP ${response.status} ${detail}`.trim() };
+  }
+  return { ok: false, retryable: false, error: `HTTP ${response.status} ${detail}`.trim() };
+}
+
+/** Discord puts `retry_after` (seconds, fractional) in the JSON body; Slack sends Retry-After. */
+function retryAfterMs(response: Response, body: string): number | undefined {
+  try {
+    const parsed = JSON.parse(body) as { retry_after?: unknown };
+    if (typeof parsed.retry_after === "number") return Math.ceil(parsed.retry_after * 1000);
+  } catch {
+    // not JSON: fall back to the header
+  }
+  const header = response.headers.get("retry-after");
+  if (header && /^\d+(\.\d+)?$/.test(header.trim())) return Math.ceil(Number(header) * 1000);
+  return undefined;
+}
+
+/** Cuts text to `max` characters, marking the cut. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}

@@ -1,0 +1,184 @@
+import type { Severity } from "../bot/message/message.ts";
+import type { ErrorKind } from "../monitors/types.ts";
+import type { Db } from "./database.ts";
+import type { StoredEvent } from "./events-repo.ts";
+
+/** Where an alert is in its life. */
+export type AlertState = "pending" | "firing" | "resolved";
+
+/** One alert as stored: one row per dedupe key while open, kept after it resolves. */
+export interface AlertRecord {
+  id: number;
+  dedupeKey: string;
+  rule: string;
+  run: string;
+  phase: string | null;
+  state: AlertState;
+  severity: Severity;
+  startedAt: number;
+  firedAt: number | null;
+  lastNotifiedAt: number | null;
+  resolvedAt: number | null;
+  headline: string;
+  /** The rule's latest finding, as JSON-able data. */
+  finding: unknown;
+  updatedAt: number;
+}
+
+interface AlertRow {
+  id: number;
+  dedupe_key: string;
+  rule: string;
+  run: string;
+  phase: string | null;
+  state: AlertState;
+  severity: Severity;
+  started_at: number;
+  fired_at: number | null;
+  last_notified_at: number | null;
+  resolved_at: number | null;
+  headline: string;
+  finding_json: string;
+  updated_at: number;
+}
+
+/** Alert state, expected stops, and the few reads of monitor tables the rules need. */
+export class AlertsRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Runs `fn` in one SQLite transaction (an alert change and its outbox row land together). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Open (pending or firing) alerts of a run, or of one rule of a run. */
+  open(run: string, rule?: string): AlertRecord[] {
+    const rows = (
+      rule === undefined
+        ? this.db
+            .prepare("SELECT * FROM alerts WHERE run = ? AND state != 'resolved' ORDER BY id")
+            .all(run)
+        : this.db
+            .prepare(
+              "SELECT * FROM alerts WHERE run = ? AND rule = ? AND state != 'resolved' ORDER BY id",
+            )
+            .all(run, rule)
+    ) as AlertRow[];
+    return rows.map(toAlert);
+  }
+
+  insert(alert: Omit<AlertRecord, "id">): AlertRecord {
+    const result = this.db
+      .prepare(
+        `INSERT INTO alerts (dedupe_key, rule, run, phase, state, severity, started_at, fired_at,
+           last_notified_at, resolved_at, headline, finding_json, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        alert.dedupeKey,
+        alert.rule,
+        alert.run,
+        alert.phase,
+        alert.state,
+        alert.severity,
+        alert.startedAt,
+        alert.firedAt,
+        alert.lastNotifiedAt,
+        alert.resolvedAt,
+        alert.headline,
+        JSON.stringify(alert.finding ?? null),
+        alert.updatedAt,
+      );
+    return { ...alert, id: Number(result.lastInsertRowid) };
+  }
+
+  /** Writes every mutable column of `alert` back. */
+  update(alert: AlertRecord): void {
+    this.db
+      .prepare(
+        `UPDATE alerts SET state = ?, severity = ?, started_at = ?, fired_at = ?, last_notified_at = ?,
+           resolved_at = ?, headline = ?, finding_json = ?, updated_at = ? WHERE id = ?`,
+      )
+      .run(
+        alert.state,
+        alert.severity,
+        alert.startedAt,
+        alert.firedAt,
+        alert.lastNotifiedAt,
+        alert.resolvedAt,
+        alert.headline,
+        JSON.stringify(alert.finding ?? null),
+        alert.updatedAt,
+        alert.id,
+      );
+  }
+
+  /** Records that the operations side expects the run's process to stop until `until`. */
+  setExpectedStop(run: string, notedAt: number, until: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO alert_expected_stops (run, noted_at, until) VALUES (?, ?, ?)
+         ON CONFLICT (run) DO UPDATE SET noted_at = excluded.noted_at, until = excluded.until`,
+      )
+      .run(run, notedAt, until);
+  }
+
+  expectedStop(run: string): { notedAt: number; until: number } | null {
+    const row = this.db
+      .prepare("SELECT noted_at, until FROM alert_expected_stops WHERE run = ?")
+      .get(run) as { noted_at: number; until: number } | undefined;
+    return row ? { notedAt: row.noted_at, until: row.until } : null;
+  }
+
+  /** The newest event of a run whose kind is one of `kinds`, or null. */
+  latestEvent(run: string, kinds: readonly ErrorKind[]): StoredEvent | null {
+    if (kinds.length === 0) return null;
+    const row = this.db
+      .prepare(
+        `SELECT * FROM events WHERE run = ? AND kind IN (${kinds.map(() => "?").join(", ")})
+         ORDER BY id DESC LIMIT 1`,
+      )
+      .get(run, ...kinds) as
+      | {
+          id: number;
+          run: string;
+          at: number;
+          kind: ErrorKind;
+          source: "log" | "kernel";
+          line: string;
+          detail_json: string | null;
+        }
+      | undefined;
+    if (!row) return null;
+    return {
+      id: row.id,
+      run: row.run,
+      at: row.at,
+      kind: row.kind,
+      source: row.source,
+      line: row.line,
+      detail: row.detail_json
+        ? (JSON.parse(row.detail_json) as Record<string, string | number>)
+        : null,
+    };
+  }
+}
+
+function toAlert(row: AlertRow): AlertRecord {
+  return {
+    id: row.id,
+    dedupeKey: row.dedupe_key,
+    rule: row.rule,
+    run: row.run,
+    phase: row.phase,
+    state: row.state,
+    severity: row.severity,
+    startedAt: row.started_at,
+    firedAt: row.fired_at,
+    lastNotifiedAt: row.last_notified_at,
+    resolvedAt: row.resolved_at,
+    headline: row.headline,
+    finding: JSON.parse(row.finding_json) as unknown,
+    updatedAt: row.updated_at,
+  };
+}
