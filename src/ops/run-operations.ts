@@ -88,6 +88,10 @@ export interface RunOperations {
   previewRollback(run: string): Promise<ChangePreview>;
   previewRestart(run: string): Promise<ChangePreview>;
   /** Applies a confirmed preview; refuses with OperationRefusedError when unsafe. */
-  apply(preview: ChangePreview, actor: Actor, onProgress?: ProgressCallback): Promise<OperationResult>;
+  apply(
+    preview: ChangePreview,
+    actor: Actor,
+    onProgress?: ProgressCallback,
+  ): Promise<OperationResult>;
   plan(run: string): Promise<PlanView>;
 }

@@ -1,0 +1,119 @@
+import { z } from "zod";
+
+/**
+ * The phase plan file: a list of phases, each a small change to the training YAML held for a
+ * number of steps and judged by criteria over its own samples (progressive rollout with
+ * analysis: warm-up, success and failure conditions, an inconclusive result, rollback).
+ */
+
+/** A value a phase may write into the training YAML. */
+const scalar = z.union([z.number(), z.boolean(), z.string()]);
+
+/** Dotted key into the training YAML, e.g. `training.workers`. */
+const dottedKey = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$/,
+    "a dotted key such as training.workers",
+  );
+
+const criteriaSchema = z
+  .object({
+    noOom: z
+      .boolean()
+      .default(true)
+      .describe("Fail on any OOM: CUDA, host OOM kill, worker killed"),
+    noCrash: z.boolean().default(true).describe("Fail on any crash: traceback, kill, CUDA error"),
+    maxVramGiB: z.number().positive().optional().describe("Peak VRAM of the busiest GPU, GiB"),
+    maxHostRamGiB: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Peak RAM of the training job (trainer + workers), GiB"),
+    maxStepTimeRatio: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Step time / previous passed phase's step time must be below this (1 = decreases)"),
+    minThroughputRatio: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Throughput / previous passed phase's must be above this (1 = increases)"),
+    minGpuUtilPercent: z.number().min(0).max(100).optional().describe("Mean GPU utilisation"),
+  })
+  .strict();
+
+const holdSchema = z
+  .object({
+    minSteps: z.number().int().positive(),
+    maxSteps: z.number().int().positive(),
+    timeout: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, "a duration like 30m or 2h")
+      .optional()
+      .describe("Give up (inconclusive) if minSteps are not reached by then"),
+  })
+  .strict()
+  .refine((hold) => hold.maxSteps >= hold.minSteps, {
+    message: "maxSteps must be at least minSteps",
+    path: ["maxSteps"],
+  });
+
+export const phaseSchema = z
+  .object({
+    name: z.string().min(1),
+    risk: z.enum(["low", "medium", "high"]),
+    why: z.string().optional(),
+    optional: z.boolean().default(false),
+    set: z
+      .record(dottedKey, scalar)
+      .refine((set) => Object.keys(set).length > 0, "set: needs at least one key"),
+    hold: holdSchema,
+    warmupSteps: z.number().int().min(0).default(10),
+    criteria: criteriaSchema.default({ noOom: true, noCrash: true }),
+    expected: z.array(z.string()).default([]).describe("Expected effects, shown in the preview"),
+  })
+  .strict();
+
+export const planSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    keys: z
+      .object({
+        workers: dottedKey.default("training.workers"),
+        batch: dottedKey.default("training.train_batch_size"),
+      })
+      .strict()
+      .default({ workers: "training.workers", batch: "training.train_batch_size" }),
+    baseline: z
+      .object({
+        minSteps: z.number().int().positive().default(20),
+        warmupSteps: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({ minSteps: 20, warmupSteps: 0 }),
+    manual: z
+      .object({
+        hold: holdSchema.default({ minSteps: 50, maxSteps: 100 }),
+        warmupSteps: z.number().int().min(0).default(10),
+        criteria: criteriaSchema.default({ noOom: true, noCrash: true }),
+      })
+      .strict()
+      .default({
+        hold: { minSteps: 50, maxSteps: 100 },
+        warmupSteps: 10,
+        criteria: { noOom: true, noCrash: true },
+      })
+      .describe("How a manual `set` is judged"),
+    phases: z.array(phaseSchema).min(1, "add at least one phase under phases:"),
+  })
+  .strict();
+
+/** A validated plan with defaults filled in. */
+export type Plan = z.infer<typeof planSchema>;
+export type PlanPhase = z.infer<typeof phaseSchema>;
+export type PhaseCriteria = z.infer<typeof criteriaSchema>;
+export type PhaseHold = z.infer<typeof holdSchema>;
+export type ScalarValue = z.infer<typeof scalar>;

@@ -1,0 +1,234 @@
+import { posix } from "node:path";
+import type { RunConfig } from "../config/schema.ts";
+import type { Clock } from "../core/clock.ts";
+import { parseDuration } from "../core/duration.ts";
+import { shellQuote } from "../monitors/transport/shell-quote.ts";
+import type { Transport } from "../monitors/transport/transport.ts";
+
+/** Training did not stop, did not start, or did not log new steps in time. */
+export class RestartError extends Error {
+  override readonly name = "RestartError";
+  constructor(
+    message: string,
+    /** Last lines the start command printed, when it wrote any. */
+    readonly output: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface RestartOptions {
+  transport: Transport;
+  run: RunConfig;
+  clock: Clock;
+  /** Waits between checks; injected so tests need not sleep for real. */
+  sleep?: (ms: number) => Promise<void>;
+  /** How often to look at the process table and the log while waiting. Default 2 s. */
+  checkEveryMs?: number;
+  onProgress?: (line: string) => void;
+  /** Lines that count as training progress; defaults follow `steps.format`. */
+  stepPattern?: RegExp;
+}
+
+/** How a restart went. */
+export interface RestartOutcome {
+  /** Pids that were running before, and the signal that finally stopped them. */
+  stopped: number[];
+  stopSignal: "INT" | "TERM" | "KILL" | null;
+  /** The first new step line after the start. */
+  firstStepLine: string;
+  /** When that line was seen (ms), from which the new config's samples count. */
+  confirmedAt: number;
+}
+
+const DEFAULT_STEP_PATTERN =
+  /\b(?:train\s+)?(?:step|iter(?:ation)?|it)\b\s*[:=[(]?\s*\d+|\b\d+\/\d+\s*\[|Iter\(train\)/i;
+
+/**
+ * Stops the run's training and starts it again: SIGINT (a clean KeyboardInterrupt, so the job
+ * can save), then SIGTERM, then SIGKILL after the configured waits; starts `start:` detached
+ * from the SSH session (setsid + nohup, or the named tmux session or systemd unit), and
+ * confirms by new step lines in the log. Resuming from a checkpoint is the start command's job.
+ */
+export async function restartTraining(options: RestartOptions): Promise<RestartOutcome> {
+  const { run, transport } = options;
+  const progress = options.onProgress ?? (() => {});
+  if (!run.start && !run.restart.systemdUnit) {
+    throw new RestartError(`run ${run.name} has no start: command; add one to trainops.yaml`);
+  }
+  const logPath = posix.isAbsolute(run.log) ? run.log : posix.join(run.workdir, run.log);
+  const before = await logSize(transport, logPath);
+  let stopped: number[] = [];
+  let stopSignal: RestartOutcome["stopSignal"] = null;
+  if (run.restart.systemdUnit) {
+    progress(`Restarting systemd unit ${run.restart.systemdUnit}…`);
+    const unit = shellQuote(run.restart.systemdUnit);
+    const result = await transport.run(
+      `systemctl restart -- ${unit} 2>/dev/null || systemctl --user restart -- ${unit}`,
+    );
+    if (result.code !== 0) {
+      throw new RestartError(
+        `systemctl restart ${run.restart.systemdUnit} failed: ${result.stderr.trim()}`,
+      );
+    }
+  } else {
+    const stop = await stopTraining(options);
+    stopped = stop.pids;
+    stopSignal = stop.signal;
+    await startTraining(options);
+  }
+  progress(`Waiting for new step lines in ${run.log}…`);
+  const confirmed = await confirmSteps(options, logPath, before);
+  progress(`Training is stepping again: ${confirmed.line}`);
+  return { stopped, stopSignal, firstStepLine: confirmed.line, confirmedAt: confirmed.at };
+}
+
+/** Pids whose command line matches the run's `process` pattern. */
+export async function findTrainingPids(transport: Transport, pattern: string): Promise<number[]> {
+  // The pattern travels base64-encoded so this script's own command line never matches it.
+  const encoded = Buffer.from(pattern, "utf8").toString("base64");
+  const result = await transport.run(
+    `pat=$(printf %s ${shellQuote(encoded)} | base64 -d)\npgrep -f -- "$pat" | while read -r p; do [ "$p" = "$$" ] || echo "$p"; done`,
+  );
+  return result.stdout
+    .toString("utf8")
+    .split("\n")
+    .map((line) => Number(line.trim()))
+    .filter((pid) => Number.isInteger(pid) && pid > 1);
+}
+
+/** Signals the training process: INT, then TERM, then KILL, waiting the configured times. */
+export async function stopTraining(
+  options: RestartOptions,
+): Promise<{ pids: number[]; signal: RestartOutcome["stopSignal"] }> {
+  const { transport, run, clock } = options;
+  const sleep = options.sleep ?? defaultSleep;
+  const every = options.checkEveryMs ?? 2000;
+  const progress = options.onProgress ?? (() => {});
+  const initial = await findTrainingPids(transport, run.process);
+  if (initial.length === 0) {
+    progress("Training was not running.");
+    return { pids: [], signal: null };
+  }
+  const steps: Array<["INT" | "TERM" | "KILL", number]> = [
+    ["INT", parseDuration(run.restart.interruptTimeout)],
+    ["TERM", parseDuration(run.restart.terminateTimeout)],
+    ["KILL", 10_000],
+  ];
+  let pids = initial;
+  for (const [signal, waitMs] of steps) {
+    progress(`Stopping training (SIG${signal} to ${pids.join(", ")})…`);
+    await transport.run(`kill -${signal} ${pids.join(" ")} 2>/dev/null; exit 0`);
+    const deadline = clock.now() + waitMs;
+    while (clock.now() < deadline) {
+      await sleep(Math.min(every, Math.max(1, deadline - clock.now())));
+      pids = await findTrainingPids(transport, run.process);
+      if (pids.length === 0) {
+        progress(`Training stopped (SIG${signal}).`);
+        return { pids: initial, signal };
+      }
+    }
+  }
+  throw new RestartError(`training (pids ${pids.join(", ")}) did not stop even after SIGKILL`);
+}
+
+/** Starts `start:` detached from the session, in the run's workdir. */
+export async function startTraining(options: RestartOptions): Promise<void> {
+  const { transport, run } = options;
+  const progress = options.onProgress ?? (() => {});
+  const command = run.start as string;
+  const wd = shellQuote(run.workdir);
+  let script: string;
+  if (run.restart.tmuxSession) {
+    const session = shellQuote(run.restart.tmuxSession);
+    progress(`Starting training in tmux session ${run.restart.tmuxSession}…`);
+    script = `cd -- ${wd} || exit 3\ntmux kill-session -t ${session} 2>/dev/null\ntmux new-session -d -s ${session} -c ${wd} sh -c ${shellQuote(command)}`;
+  } else {
+    progress("Starting training (detached)…");
+    const out = shellQuote(startOutputPath(run.name));
+    script = [
+      `cd -- ${wd} || exit 3`,
+      `if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi`,
+      `$detach nohup sh -c ${shellQuote(command)} > ${out} 2>&1 < /dev/null &`,
+      "exit 0",
+    ].join("\n");
+  }
+  const result = await transport.run(script);
+  if (result.code !== 0) {
+    throw new RestartError(
+      `could not start training in ${run.workdir}: ${result.stderr.trim() || `exit ${result.code}`}`,
+    );
+  }
+}
+
+/** Where the detached start command's own output goes, for diagnosis. */
+export function startOutputPath(run: string): string {
+  return `/tmp/trainops-start-${run}.out`;
+}
+
+async function confirmSteps(
+  options: RestartOptions,
+  logPath: string,
+  before: number,
+): Promise<{ line: string; at: number }> {
+  const { transport, run, clock } = options;
+  const sleep = options.sleep ?? defaultSleep;
+  const every = options.checkEveryMs ?? 2000;
+  const pattern = options.stepPattern ?? stepPatternFor(run);
+  const deadline = clock.now() + parseDuration(run.restart.confirmTimeout);
+  let absent = 0;
+  while (clock.now() < deadline) {
+    await sleep(every);
+    const size = await logSize(transport, logPath);
+    const from = size < before ? 0 : before;
+    if (size > from) {
+      const text = await readFrom(transport, logPath, from);
+      const line = text.split(/\r?\n|\r/).find((l) => pattern.test(l));
+      if (line) return { line: line.trim().slice(0, 200), at: clock.now() };
+    }
+    const pids = run.restart.systemdUnit ? [1] : await findTrainingPids(transport, run.process);
+    absent = pids.length === 0 ? absent + 1 : 0;
+    if (absent >= 3) {
+      throw new RestartError(
+        "training exited right after the start command, before any step",
+        await startOutput(transport, run.name),
+      );
+    }
+  }
+  throw new RestartError(
+    `no new step lines in ${run.log} within ${run.restart.confirmTimeout} after the start`,
+    await startOutput(transport, run.name),
+  );
+}
+
+function stepPatternFor(run: RunConfig): RegExp {
+  if (run.steps.format === "regex" && run.steps.regex) return new RegExp(run.steps.regex);
+  return DEFAULT_STEP_PATTERN;
+}
+
+async function logSize(transport: Transport, path: string): Promise<number> {
+  const result = await transport.run(`wc -c < ${shellQuote(path)} 2>/dev/null || echo 0`);
+  return Number(result.stdout.toString("utf8").trim()) || 0;
+}
+
+async function readFrom(transport: Transport, path: string, offset: number): Promise<string> {
+  // Bounded: a restart only needs the first lines after the offset.
+  const result = await transport.run(
+    `tail -c +${offset + 1} -- ${shellQuote(path)} 2>/dev/null | head -c 262144`,
+  );
+  return result.stdout.toString("utf8");
+}
+
+async function startOutput(transport: Transport, run: string): Promise<string[]> {
+  const result = await transport.run(
+    `tail -n 5 -- ${shellQuote(startOutputPath(run))} 2>/dev/null`,
+  );
+  return result.stdout
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

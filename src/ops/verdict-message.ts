@@ -1,0 +1,123 @@
+import type { Message } from "../bot/message/message.ts";
+import type { PhaseAttempt } from "../store/phases-repo.ts";
+import { type Check, checkLines, gib, type PhaseMeasure, secs } from "./criteria.ts";
+import type { PhaseCriteria, PlanPhase } from "./plan-schema.ts";
+
+/** The label of a phase attempt for people: "Phase 2", "Baseline", "Manual change". */
+export function phaseLabel(attempt: Pick<PhaseAttempt, "kind" | "phaseIndex">): string {
+  if (attempt.kind === "baseline") return "Baseline";
+  if (attempt.kind === "manual") return "Manual change";
+  return `Phase ${attempt.phaseIndex}`;
+}
+
+/** "Phase 3 (workers 4, medium risk)". */
+export function nextLabel(
+  index: number,
+  phase: PlanPhase,
+  keys: { workers: string; batch: string },
+): string {
+  const parts: string[] = [];
+  const w = phase.set[keys.workers];
+  const b = phase.set[keys.batch];
+  if (w !== undefined) parts.push(`workers ${w}`);
+  if (b !== undefined) parts.push(`batch ${b}`);
+  for (const [key, value] of Object.entries(phase.set))
+    if (key !== keys.workers && key !== keys.batch) parts.push(`${key.split(".").pop()} ${value}`);
+  return `Phase ${index} (${[...parts.slice(0, 3), `${phase.risk} risk`].join(", ")})`;
+}
+
+/**
+ * The one-line summary of a measured phase: "9.4 s/step (was 18.1 s, 1.9x), VRAM peak 77.6 GiB
+ * < 80, RAM 28.0 GiB < 100, 150 steps".
+ */
+export function measureSummary(
+  m: PhaseMeasure,
+  criteria: PhaseCriteria | null,
+  reference: { stepTimeSeconds: number | null } | null,
+): string {
+  const parts: string[] = [];
+  if (m.stepTimeSeconds !== null) {
+    const was = reference?.stepTimeSeconds ?? null;
+    parts.push(
+      was
+        ? `${secs(m.stepTimeSeconds)} s/step (was ${secs(was)} s, ${(was / m.stepTimeSeconds).toFixed(1)}x)`
+        : `${secs(m.stepTimeSeconds)} s/step`,
+    );
+  }
+  if (m.vramPeakGiB !== null)
+    parts.push(
+      `VRAM peak ${gib(m.vramPeakGiB)} GiB${criteria?.maxVramGiB ? ` < ${criteria.maxVramGiB}` : ""}`,
+    );
+  if (m.ramPeakGiB !== null)
+    parts.push(
+      `RAM ${gib(m.ramPeakGiB)} GiB${criteria?.maxHostRamGiB ? ` < ${criteria.maxHostRamGiB}` : ""}`,
+    );
+  if (m.gpuUtilMeanPercent !== null && criteria?.minGpuUtilPercent !== undefined)
+    parts.push(`GPU util ${Math.round(m.gpuUtilMeanPercent)}% > ${criteria.minGpuUtilPercent}%`);
+  parts.push(`${m.evalSteps} steps`);
+  return parts.join(", ");
+}
+
+export interface VerdictInput {
+  run: string;
+  attempt: PhaseAttempt;
+  verdict: "passed" | "failed" | "inconclusive";
+  reason: string;
+  measure: PhaseMeasure;
+  criteria: PhaseCriteria | null;
+  reference: { stepTimeSeconds: number | null } | null;
+  checks: Check[];
+  /** "Phase 3 (workers 4, medium risk)", or null at the end of the plan. */
+  next: string | null;
+  autoAdvance: boolean;
+  /** What happens after a failure: "Rolling back to Phase 2's config and restarting." */
+  afterward?: string;
+}
+
+/** The message a verdict sends. */
+export function verdictMessage(input: VerdictInput): Message {
+  const label = phaseLabel(input.attempt);
+  const summary = measureSummary(input.measure, input.criteria, input.reference);
+  const lines: string[] = [];
+  let severity: Message["severity"];
+  if (input.verdict === "passed") {
+    severity = "success";
+    const head = input.attempt.kind === "baseline" ? "Baseline measured" : `${label} passed`;
+    lines.push(
+      `${head}: ${summary}.${input.next ? ` Next: ${input.next}` : " The plan is complete."}`,
+    );
+    if (input.next)
+      lines.push(
+        input.autoAdvance
+          ? "autoAdvance is on: applying the next phase now."
+          : `To continue: /train next-phase ${input.run} (or trainops next-phase --run ${input.run}).`,
+      );
+  } else if (input.verdict === "failed") {
+    severity = "critical";
+    lines.push(`${label} failed: ${input.reason}. ${summary}.`);
+    lines.push(input.afterward ?? `Roll back with /train rollback ${input.run}.`);
+  } else {
+    severity = "warning";
+    lines.push(`${label} inconclusive: ${input.reason}. ${summary}.`);
+    lines.push(
+      `Paused. Check the VM, then retry with /train next-phase ${input.run} or go back with /train rollback ${input.run}.`,
+    );
+  }
+  return {
+    title: `${input.run}: ${input.attempt.kind === "baseline" ? "baseline measured" : `${label} ${input.verdict}`}${input.attempt.kind === "phase" ? ` (${input.attempt.name})` : ""}`,
+    severity,
+    lines,
+    fields: [{ name: "Criteria", value: checkLines(input.checks).join("\n") }],
+    footer: `run ${input.run} · attempt ${input.attempt.id}`,
+  };
+}
+
+/** A short message for an operation's outcome (rollback after a failure, a failed restart). */
+export function noticeMessage(
+  run: string,
+  severity: Message["severity"],
+  title: string,
+  lines: string[],
+): Message {
+  return { title: `${run}: ${title}`, severity, lines, footer: `run ${run}` };
+}
