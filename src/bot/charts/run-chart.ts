@@ -155,9 +155,10 @@ function drawPanel(
     ctx.stroke();
     ctx.fillText(formatValue(v), plot.x - 4, py);
   }
-  ctx.textAlign = "center";
   for (let t = 0; t <= 2; t++) {
     const at = options.from + ((options.to - options.from) * t) / 2;
+    // Edge labels align inwards so they are not cut off at the panel's border.
+    ctx.textAlign = t === 0 ? "left" : t === 2 ? "right" : "center";
     ctx.fillText(timeLabel(at, options.to - options.from), x(at), plot.y + plot.h + 10);
   }
   ctx.textAlign = "left";
@@ -230,7 +231,8 @@ function vertical(
 
 function niceCeil(value: number): number {
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  for (const step of [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10])
+    if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
 }
 

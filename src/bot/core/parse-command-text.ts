@@ -1,4 +1,4 @@
-import type { SubcommandSpec } from "./command-request.ts";
+import type { OptionSpec, SubcommandSpec } from "./command-request.ts";
 import { findSpec } from "./subcommand-specs.ts";
 
 /** A `/train …` line split into a subcommand and raw named arguments. */
@@ -40,6 +40,14 @@ function hasOption(spec: SubcommandSpec, name: string): boolean {
   return spec.options.some((option) => option.name === name.toLowerCase());
 }
 
+/** Whether `word` could be a value of `option` (integers, choices, durations). */
+function fits(option: OptionSpec, word: string): boolean {
+  if (option.type === "integer") return /^-?\d+$/.test(word);
+  if (option.choices) return option.choices.includes(word);
+  if (option.name === "window" || option.name === "duration") return isDuration(word);
+  return true;
+}
+
 function isDuration(word: string): boolean {
   return DURATION.test(word);
 }
@@ -52,9 +60,15 @@ function assignPositional(
 ): void {
   const rest = [...words];
   if (rest.length && args.run === undefined && hasOption(spec, "run")) {
-    // A first word names the run when it is one, or when the command takes nothing else.
+    // A first word names the run when it is one, when the command takes nothing else, or when
+    // it fits none of the other options (so `/train set exp009 4` says "No run named").
     const others = spec.options.filter((o) => o.name !== "run" && args[o.name] === undefined);
-    if (runNames.includes(rest[0] as string) || others.length === 0) args.run = rest.shift();
+    const word = rest[0] as string;
+    const isRun =
+      runNames.includes(word) ||
+      others.length === 0 ||
+      (spec.name !== "mute" && !others.some((o) => fits(o, word)));
+    if (isRun) args.run = rest.shift();
   }
   if (spec.name === "mute") {
     // mute [rule] <duration> <reason…>: the rule is whatever precedes the first duration.
@@ -67,20 +81,40 @@ function assignPositional(
     if (rest.length && args.reason === undefined) args.reason = rest.join(" ");
     return;
   }
-  for (const option of spec.options) {
-    if (!rest.length) break;
-    if (args[option.name] !== undefined) continue;
-    args[option.name] = rest.shift();
+  const leftover: string[] = [];
+  for (const word of rest) {
+    const option = spec.options.find(
+      (o) => o.name !== "run" && args[o.name] === undefined && fits(o, word),
+    );
+    if (option) args[option.name] = word;
+    else leftover.push(word);
   }
   // Words left over are kept so the validator can say what was not understood.
-  if (rest.length) args._ = rest.join(" ");
+  if (leftover.length) args._ = leftover.join(" ");
 }
 
+/** Splits on whitespace; double or single quotes group words, also inside `key="a b"`. */
 function splitWords(text: string): string[] {
   const words: string[] = [];
-  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (const match of text.matchAll(pattern)) {
-    words.push(match[1] ?? match[2] ?? (match[3] as string));
+  let current = "";
+  let quote: string | null = null;
+  let started = false;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      started = true;
+    } else if (/\s/.test(ch)) {
+      if (started) words.push(current);
+      current = "";
+      started = false;
+    } else {
+      current += ch;
+      started = true;
+    }
   }
+  if (started) words.push(current);
   return words;
 }

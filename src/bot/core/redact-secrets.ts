@@ -44,7 +44,7 @@ export function keepTail(text: string, maxChars: number): { text: string; droppe
   let size = 0;
   let start = lines.length;
   while (start > 0) {
-    const next = (lines[start - 1] as string).length + 1;
+    const next = (lines[start - 1] as string).length + (size > 0 ? 1 : 0);
     if (size + next > maxChars) break;
     size += next;
     start--;

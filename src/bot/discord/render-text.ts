@@ -34,8 +34,11 @@ export function tableText(table: MessageTable): string {
       .map((width, i) => (cells[i] ?? "").padEnd(width))
       .join("  ")
       .trimEnd();
-  return [line(table.columns), widths.map((w) => "-".repeat(w)).join("  "), ...table.rows.map(line)]
-    .join("\n");
+  return [
+    line(table.columns),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...table.rows.map(line),
+  ].join("\n");
 }
 
 /**
@@ -77,7 +80,9 @@ export function fitTable(table: MessageTable, max: number): string | undefined {
   for (let rows = table.rows.length; rows >= 0; rows -= 1) {
     const left = table.rows.length - rows;
     const text = tableText({ columns: table.columns, rows: table.rows.slice(0, rows) });
-    const block = codeBlock(left > 0 ? `${text}\n… ${left} more row${left === 1 ? "" : "s"}` : text);
+    const block = codeBlock(
+      left > 0 ? `${text}\n… ${left} more row${left === 1 ? "" : "s"}` : text,
+    );
     if (block.length <= max) return block;
   }
   return undefined;

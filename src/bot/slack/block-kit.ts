@@ -1,3 +1,4 @@
+import type { types } from "@slack/bolt";
 import type { Message, MessageField, ProgressBar, Severity } from "../message/message.ts";
 
 /** Slack's limits for one message (https://api.slack.com/reference/block-kit/blocks). */
@@ -18,6 +19,11 @@ export const ACTION_PREFIX = "trainops:";
 
 /** A Block Kit block, as plain JSON. */
 export type Block = Record<string, unknown>;
+
+/** Our plain-JSON blocks, typed as the Web API client wants them. */
+export function asKnownBlocks(blocks: Block[]): types.KnownBlock[] {
+  return blocks as unknown as types.KnownBlock[];
+}
 
 /** One chat message: fallback `text` (notifications, screen readers) and `blocks`. */
 export interface SlackMessagePart {
