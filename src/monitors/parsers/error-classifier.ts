@@ -314,8 +314,12 @@ function detailSize(event: ClassifiedEvent): number {
 
 /** A prefix like "2024-05-01 10:00:01,123 ERROR " matched on later lines with other digits. */
 function prefixPattern(prefix: string): RegExp {
-  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\d+/g, "\\d+");
-  return new RegExp(`^${escaped}`);
+  const escaped = prefix
+    .trimEnd()
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    .replace(/\d+/g, "\\d+");
+  // One separating space at most: the indentation of frame lines must survive.
+  return new RegExp(`^${escaped}\\s?`);
 }
 
 function sortByLine(events: ClassifiedEvent[]): ClassifiedEvent[] {

@@ -1,0 +1,44 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ErrorClassifier } from "../../../src/monitors/parsers/error-classifier.ts";
+import { LineSplitter } from "../../../src/monitors/parsers/line-splitter.ts";
+import { createStepParser } from "../../../src/monitors/parsers/step-parser.ts";
+import type { ClassifiedEvent, StepPoint } from "../../../src/monitors/types.ts";
+
+const MARKER = "# === verbatim sample follows (everything below this line) ===\n";
+const DIR = fileURLToPath(new URL("../../fixtures/corpus/", import.meta.url));
+
+/** The verbatim body of a corpus sample (everything after its header), as bytes. */
+export function sampleBytes(name: string): Buffer {
+  const raw = readFileSync(`${DIR}${name}`);
+  const at = raw.indexOf(MARKER);
+  if (at < 0) throw new Error(`${name} has no header marker`);
+  return raw.subarray(at + Buffer.byteLength(MARKER));
+}
+
+/** The body split into lines the way the monitor splits them (a last unfinished line included). */
+export function sampleLines(name: string): string[] {
+  const splitter = new LineSplitter();
+  const lines = splitter.push(sampleBytes(name));
+  if (splitter.peek() !== "") lines.push(splitter.peek());
+  return lines;
+}
+
+/** Every event the classifier reports for a sample, flush included. */
+export function classifySample(name: string): ClassifiedEvent[] {
+  const classifier = new ErrorClassifier();
+  const events = sampleLines(name).flatMap((line, i) => classifier.push(line, i + 1));
+  return [...events, ...classifier.flush()];
+}
+
+/** The last progress point and the detected format of a sample. */
+export function parseSample(
+  name: string,
+  format = "auto",
+): { last: StepPoint | null; format: string; points: StepPoint[] } {
+  const parser = createStepParser({ format });
+  const points = sampleLines(name)
+    .map((line) => parser.parseLine(line))
+    .filter((p): p is StepPoint => p !== null);
+  return { last: points[points.length - 1] ?? null, format: parser.format, points };
+}
