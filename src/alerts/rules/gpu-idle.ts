@@ -34,7 +34,7 @@ export const gpuIdleRule = defineRule({
       facts.push(`step time ${formatSeconds(latest.stepTimeSeconds)}`);
     if (facts.length) lines.push(`Now: ${facts.join(", ")}.`);
     const more =
-      workers && workers.count > 0 ? ` (e.g. ${workers.count} → ${workers.count * 2})` : "";
+      workers && workers.count > 0 ? `, e.g. ${workers.count} → ${workers.count * 2}` : "";
     lines.push(
       `Next: more data-loader workers (\`training.workers\`${more}), as the plan's next phase does; watch host RAM as workers are added.`,
     );

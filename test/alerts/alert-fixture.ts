@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Alerting, createAlerting } from "../../src/alerts/create-alerting.ts";
+import type { AlertSink, DeliveryResult } from "../../src/alerts/sinks/alert-sink.ts";
+import type { Message } from "../../src/bot/message/message.ts";
+import { type Config, configSchema } from "../../src/config/schema.ts";
+import { ManualClock } from "../../src/core/clock.ts";
+import type { ClassifiedEvent, RunSample } from "../../src/monitors/types.ts";
+import { openDatabase } from "../../src/store/database.ts";
+import { EventsRepo } from "../../src/store/events-repo.ts";
+import { PollsRepo } from "../../src/store/polls-repo.ts";
+import { SamplesRepo } from "../../src/store/samples-repo.ts";
+
+export const GIB = 1024 ** 3;
+export const MIN = 60_000;
+export const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
+
+/** A sink that keeps what it was given. */
+export class MemorySink implements AlertSink {
+  readonly messages: Message[] = [];
+  readonly keys: string[] = [];
+  constructor(readonly name = "memory") {}
+  async deliver(message: Message, key: string): Promise<DeliveryResult> {
+    this.messages.push(message);
+    this.keys.push(key);
+    return { ok: true };
+  }
+}
+
+/** The user's run as the plan describes it. */
+export function testConfig(
+  alerts: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Config {
+  return configSchema.parse({
+    runs: [
+      {
+        name: "exp001",
+        ssh: "local",
+        workdir: "/tmp/work",
+        log: "train.log",
+        steps: { perEpoch: 4000, epochs: 32 },
+        limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
+      },
+      { name: "exp002", ssh: "local", workdir: "/tmp/work2", log: "train.log" },
+    ],
+    alerts: { console: false, ...alerts },
+    ...extra,
+  });
+}
+
+/** A healthy sample of exp001 at `at`, with overrides. */
+export function sample(at: number, over: Partial<RunSample> = {}): RunSample {
+  return {
+    run: "exp001",
+    at,
+    reachable: true,
+    alive: true,
+    step: 549,
+    totalSteps: null,
+    epoch: 1,
+    loss: 0.41,
+    stepTimeSeconds: 18,
+    stepsPerHour: 200,
+    etaSeconds: null,
+    epochEtaSeconds: null,
+    gpus: [
+      {
+        index: 0,
+        name: "NVIDIA A100-SXM4-80GB",
+        memoryUsedMiB: 77 * 1024,
+        memoryTotalMiB: 81920,
+        utilizationPercent: 85,
+        temperatureC: 60,
+        powerW: 250,
+      },
+    ],
+    hostMemory: { usedBytes: 40 * GIB, totalBytes: 128 * GIB },
+    workers: { count: 1, rssBytes: 7 * GIB },
+    trainerRssBytes: 12 * GIB,
+    diskFreeBytes: 200 * GIB,
+    ...over,
+  };
+}
+
+/** A temp store, repos to feed it, a manual clock and an alerting over it. */
+export interface AlertHarness {
+  dir: string;
+  path: string;
+  clock: ManualClock;
+  sink: MemorySink;
+  alerting: Alerting;
+  samples: SamplesRepo;
+  events: EventsRepo;
+  polls: PollsRepo;
+  close(): void;
+  /** Reopens the same file with a fresh engine (a restart). */
+  restart(): void;
+  addEvent(
+    at: number,
+    event: Omit<ClassifiedEvent, "lineNumber" | "source"> & Partial<ClassifiedEvent>,
+  ): void;
+  phase: { value: string | null };
+}
+
+export function alertHarness(options: { config?: Config; sinks?: AlertSink[] } = {}): AlertHarness {
+  const dir = mkdtempSync(join(tmpdir(), "trainops-alerts-"));
+  const path = join(dir, "trainops.db");
+  const clock = new ManualClock(T0);
+  const sink = new MemorySink();
+  const phase = { value: null as string | null };
+  const config = options.config ?? testConfig();
+  let db = openDatabase(path);
+  const build = () =>
+    createAlerting({
+      db,
+      config,
+      clock,
+      sinks: options.sinks ?? [sink],
+      phaseOf: () => phase.value,
+      retry: { baseMs: 1000, maxMs: 60_000 },
+    });
+  const h: AlertHarness = {
+    dir,
+    path,
+    clock,
+    sink,
+    phase,
+    alerting: build(),
+    samples: new SamplesRepo(db),
+    events: new EventsRepo(db),
+    polls: new PollsRepo(db),
+    close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart() {
+      db.close();
+      db = openDatabase(path);
+      h.samples = new SamplesRepo(db);
+      h.events = new EventsRepo(db);
+      h.polls = new PollsRepo(db);
+      h.alerting = build();
+    },
+    addEvent(at, event) {
+      h.events.insert("exp001", at, { lineNumber: null, source: "log", ...event });
+    },
+  };
+  return h;
+}
+
+/** Inserts one sample per minute over [from, to] built by `make(at, i)`. */
+export function fillSamples(
+  h: AlertHarness,
+  from: number,
+  to: number,
+  make: (at: number, i: number) => RunSample,
+  every = MIN,
+): void {
+  let i = 0;
+  for (let at = from; at <= to; at += every) h.samples.insert(make(at, i++));
+}
