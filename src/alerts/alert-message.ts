@@ -85,16 +85,18 @@ export function silenceEndedMessage(
 }
 
 /**
- * Several notifications as one message: the most severe first, each as its title and first
- * line, decisive log lines together in the code block, every mention kept.
+ * Several notifications about one run (or none) as one message: the most severe first, each as
+ * its title and first line, decisive log lines together in the code block, every mention kept.
  */
-export function groupMessage(messages: Message[]): Message {
+export function groupMessage(messages: Message[], run: string | null): Message {
   if (messages.length === 1) return messages[0] as Message;
   const sorted = [...messages].sort(
     (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
   );
   const top = sorted[0] as Message;
-  const runs = new Set(messages.map((m) => m.title.split(":")[0]));
+  const prefix = run ? `${run}: ` : "";
+  const bare = (title: string) =>
+    prefix && title.startsWith(prefix) ? title.slice(prefix.length) : title;
   const users = new Set<string>();
   const roles = new Set<string>();
   for (const m of messages) {
@@ -109,16 +111,12 @@ export function groupMessage(messages: Message[]): Message {
     .flatMap((m) => m.lines ?? [])
     .filter((l) => l.startsWith("Next:") || l.startsWith("Usual fix:"));
   const codes = sorted.filter((m) => m.code).map((m) => m.code as string);
-  const prefix = runs.size === 1 ? `${[...runs][0]}: ` : "";
   return {
-    title: `${prefix}${messages.length} alerts (${top.title.slice(prefix.length)} and more)`,
+    title: `${prefix}${messages.length} alerts (${bare(top.title)} and more)`,
     severity: top.severity,
     lines: [...lines, ...new Set(nexts)],
     ...(codes.length ? { code: codes.join("\n\n") } : {}),
     ...(users.size + roles.size ? { mentions: { users: [...users], roles: [...roles] } } : {}),
-    footer: sorted
-      .map((m) => m.footer?.split(" · ")[0])
-      .filter(Boolean)
-      .join(", "),
+    footer: [...new Set(sorted.map((m) => m.footer?.split(" · ")[0]).filter(Boolean))].join(", "),
   };
 }

@@ -125,7 +125,10 @@ export class Sender {
     for (const [run, entries] of byRun) {
       const last = this.o.outbox.lastBatchAt(run);
       if (last !== null && now < last + this.o.groupWindowMs) continue;
-      const message: Message = groupMessage(entries.map((e) => e.message));
+      const message: Message = groupMessage(
+        entries.map((e) => e.message),
+        run,
+      );
       this.o.outbox.seal(
         run,
         entries.map((e) => e.id),
