@@ -113,6 +113,7 @@ class SimulatedTrainer {
     if (!(await this.sleep(this.options.startupSeconds))) return this.stop();
     this.log.info(MAIN, "Starting training...");
     this.phase = "training";
+    this.publish();
     const firstStep = this.step + 1;
     if (this.step % this.stepsPerEpoch !== 0) {
       this.log.info(
