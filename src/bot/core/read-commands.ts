@@ -163,12 +163,12 @@ export async function logsCommand(ctx: CommandContext): Promise<Message> {
       ephemeral: true,
     };
   }
-  const raw = await ctx.options.logs.tail(ctx.run.name, lines);
+  const raw = (await ctx.options.logs.tail(ctx.run.name, lines)).replace(/\n+$/, "");
   const { text, droppedLines } = keepTail(
     redactSecrets(raw).replace(/```/g, "'''"),
     LOG_TAIL_MAX_CHARS,
   );
-  const shown = text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1).length;
+  const shown = text === "" ? 0 : text.split("\n").length;
   return {
     title: `${ctx.run.name}: last ${shown} lines of ${ctx.run.log}`,
     severity: "info",
