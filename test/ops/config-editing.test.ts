@@ -110,9 +110,9 @@ describe("TrainingConfigEditor over a transport", () => {
     const { dir, editor } = setup();
     const before = await editor.read();
     writeFileSync(join(dir, "exp.yaml"), `${COMMENTED}# edited by hand\n`);
-    await expect(editor.write(editYaml(before, { "training.workers": 2 }).text, before)).rejects.toThrow(
-      /changed since it was read/,
-    );
+    await expect(
+      editor.write(editYaml(before, { "training.workers": 2 }).text, before),
+    ).rejects.toThrow(/changed since it was read/);
     expect(readFileSync(join(dir, "exp.yaml"), "utf8")).toContain("# edited by hand");
   });
 
@@ -141,12 +141,32 @@ describe("plan files", () => {
   it("ships the safe-optimization plan with the plan's phases and criteria", () => {
     const plan = loadPlan("configs/plans/safe-optimization.yaml");
     expect(plan.phases.map((p) => [p.set, p.hold, p.risk])).toEqual([
-      [{ "training.workers": 2, "training.train_batch_size": 1 }, { minSteps: 100, maxSteps: 200 }, "low"],
-      [{ "training.workers": 2, "training.train_batch_size": 2 }, { minSteps: 100, maxSteps: 200 }, "low"],
-      [{ "training.workers": 4, "training.train_batch_size": 2 }, { minSteps: 200, maxSteps: 300 }, "medium"],
-      [{ "training.workers": 4, "training.train_batch_size": 4 }, { minSteps: 300, maxSteps: 500 }, "medium"],
       [
-        { "training.workers": 6, "training.persistent_workers": true, "training.prefetch_factor": 2 },
+        { "training.workers": 2, "training.train_batch_size": 1 },
+        { minSteps: 100, maxSteps: 200 },
+        "low",
+      ],
+      [
+        { "training.workers": 2, "training.train_batch_size": 2 },
+        { minSteps: 100, maxSteps: 200 },
+        "low",
+      ],
+      [
+        { "training.workers": 4, "training.train_batch_size": 2 },
+        { minSteps: 200, maxSteps: 300 },
+        "medium",
+      ],
+      [
+        { "training.workers": 4, "training.train_batch_size": 4 },
+        { minSteps: 300, maxSteps: 500 },
+        "medium",
+      ],
+      [
+        {
+          "training.workers": 6,
+          "training.persistent_workers": true,
+          "training.prefetch_factor": 2,
+        },
         { minSteps: 300, maxSteps: 500 },
         "medium",
       ],
@@ -186,7 +206,11 @@ describe("plan files", () => {
       "phases.0.hold.maxSteps: maxSteps must be at least minSteps",
       "phases.0: unknown key critera; remove or fix the spelling",
     ]);
-    expect(() => parsePlan("name: p\nphases: [\n", "x.yaml")).toThrow(/x.yaml \(line \d+\): not valid YAML/);
-    expect(() => loadPlan("/nonexistent/plan.yaml")).toThrow(/cannot read plan file .*ENOENT.*plan: path/);
+    expect(() => parsePlan("name: p\nphases: [\n", "x.yaml")).toThrow(
+      /x.yaml \(line \d+\): not valid YAML/,
+    );
+    expect(() => loadPlan("/nonexistent/plan.yaml")).toThrow(
+      /cannot read plan file .*ENOENT.*plan: path/,
+    );
   });
 });

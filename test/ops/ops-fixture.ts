@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Message } from "../../src/bot/message/message.ts";
+import { type Config, configSchema } from "../../src/config/schema.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { LocalTransport } from "../../src/monitors/transport/local-transport.ts";
+import type { RunSample } from "../../src/monitors/types.ts";
+import { createRunOperations, type Operations } from "../../src/ops/operations.ts";
+import { type Db, openDatabase } from "../../src/store/database.ts";
+import { EventsRepo } from "../../src/store/events-repo.ts";
+import { PollsRepo } from "../../src/store/polls-repo.ts";
+import { SamplesRepo } from "../../src/store/samples-repo.ts";
+
+export const TRAINING_YAML = `# Experiment 001, full data.
+training:
+  workers: 1            # data-loader processes
+  train_batch_size: 1   # patches per step
+
+  epochs: 32
+model:
+  name: "unet3d"  # keep quoted
+`;
+
+const GIB = 1024 ** 3;
+
+/** A real SQLite store, a workdir with a commented YAML and a fake trainer that logs steps. */
+export interface OpsFixture {
+  dir: string;
+  db: Db;
+  config: Config;
+  ops: Operations;
+  notes: Array<{ message: Message; key: string }>;
+  expectedStops: Array<{ run: string; until: number }>;
+  samples: SamplesRepo;
+  events: EventsRepo;
+  polls: PollsRepo;
+  /** Inserts one successful poll and its sample. */
+  sample(partial: Partial<SampleSpec> & { step: number; at: number }): void;
+  cleanup(): Promise<void>;
+}
+
+export interface SampleSpec {
+  step: number;
+  at: number;
+  stepTime: number;
+  vramGiB: number;
+  ramGiB: number;
+  util: number;
+  reachable: boolean;
+}
+
+/**
+ * `start` runs the fake trainer unless the YAML asks for 8 workers, where it fails at once
+ * like a broken environment would.
+ */
+export function createOpsFixture(runOverrides: Record<string, unknown> = {}): OpsFixture {
+  const dir = mkdtempSync(join(tmpdir(), "trainops-ops-"));
+  writeFileSync(join(dir, "exp.yaml"), TRAINING_YAML);
+  writeFileSync(join(dir, "train.log"), "");
+  writeFileSync(
+    join(dir, "trainer.sh"),
+    '#!/bin/sh\ni=0\nwhile :; do i=$((i+1)); echo "Train step $i/4000 loss=0.5" >> "$1"; sleep 0.02; done\n',
+  );
+  const dbPath = join(dir, "store.db");
+  const config = configSchema.parse({
+    store: dbPath,
+    runs: [
+      {
+        name: "exp",
+        ssh: "local",
+        workdir: dir,
+        log: "train.log",
+        trainConfig: "exp.yaml",
+        process: `${dir}/trainer.sh`,
+        start: `if grep -q 'workers: 8' exp.yaml; then echo 'RuntimeError: bad environment'; exit 1; fi; exec sh ${dir}/trainer.sh ${dir}/train.log`,
+        steps: { perEpoch: 4000, epochs: 32 },
+        restart: { interruptTimeout: "3s", terminateTimeout: "3s", confirmTimeout: "6s" },
+        plan: "configs/plans/safe-optimization.yaml",
+        ...runOverrides,
+      },
+    ],
+  });
+  const db = openDatabase(dbPath);
+  const notes: OpsFixture["notes"] = [];
+  const expectedStops: OpsFixture["expectedStops"] = [];
+  const transport = new LocalTransport();
+  const ops = createRunOperations({
+    db,
+    config,
+    transportFor: () => transport,
+    clock: systemClock,
+    notify: (message, key) => {
+      notes.push({ message, key });
+    },
+    onExpectedStop: (run, until) => expectedStops.push({ run, until }),
+    checkEveryMs: 100,
+  });
+  const samples = new SamplesRepo(db);
+  const events = new EventsRepo(db);
+  const polls = new PollsRepo(db);
+  return {
+    dir,
+    db,
+    config,
+    ops,
+    notes,
+    expectedStops,
+    samples,
+    events,
+    polls,
+    sample(spec) {
+      const s: SampleSpec = {
+        stepTime: 18.1,
+        vramGiB: 77,
+        ramGiB: 7,
+        util: 40,
+        reachable: true,
+        ...spec,
+      };
+      polls.insert({
+        run: "exp",
+        startedAt: s.at,
+        durationMs: 5,
+        outcome: s.reachable ? "ok" : "unreachable",
+        message: s.reachable ? null : "connect ECONNREFUSED",
+      });
+      samples.insert(makeSample(s));
+    },
+    async cleanup() {
+      await transport.run(`pkill -f -- ${JSON.stringify(`${dir}/trainer.sh`)}; exit 0`);
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function makeSample(s: SampleSpec): RunSample {
+  return {
+    run: "exp",
+    at: s.at,
+    reachable: s.reachable,
+    alive: s.reachable ? true : null,
+    step: s.reachable ? s.step : null,
+    totalSteps: 4000,
+    epoch: 1,
+    loss: 0.5,
+    stepTimeSeconds: s.reachable ? s.stepTime : null,
+    stepsPerHour: 3600 / s.stepTime,
+    etaSeconds: null,
+    epochEtaSeconds: null,
+    gpus: s.reachable
+      ? [
+          {
+            index: 0,
+            name: "NVIDIA A100-SXM4-80GB",
+            memoryUsedMiB: s.vramGiB * 1024,
+            memoryTotalMiB: 81920,
+            utilizationPercent: s.util,
+            temperatureC: 60,
+            powerW: 300,
+          },
+        ]
+      : [],
+    hostMemory: s.reachable ? { usedBytes: 40 * GIB, totalBytes: 200 * GIB } : null,
+    workers: s.reachable ? { count: 1, rssBytes: s.ramGiB * GIB } : null,
+    trainerRssBytes: s.reachable ? 0 : null,
+    diskFreeBytes: null,
+  };
+}
+
+/** Inserts `count` samples one step apart starting after `from`. */
+export function feed(
+  fx: OpsFixture,
+  from: { step: number; at: number },
+  count: number,
+  spec: Partial<SampleSpec> = {},
+): { step: number; at: number } {
+  let { step, at } = from;
+  for (let i = 0; i < count; i++) {
+    step += 1;
+    at += 10;
+    fx.sample({ ...spec, step, at });
+  }
+  return { step, at };
+}

@@ -1,0 +1,178 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { OperationRefusedError } from "../../src/ops/run-operations.ts";
+import { PhasesRepo } from "../../src/store/phases-repo.ts";
+import { createOpsFixture, feed, type OpsFixture, TRAINING_YAML } from "./ops-fixture.ts";
+
+const ALICE = { id: "cli:alice", name: "alice" };
+const BOB = { id: "discord:42", name: "bob" };
+
+describe("phase engine and run operations on a real store and a real process", () => {
+  let fx: OpsFixture;
+  afterEach(async () => {
+    await fx?.cleanup();
+  });
+
+  async function measuredBaseline(): Promise<{ step: number; at: number }> {
+    const last = feed(fx, { step: 500, at: Date.now() - 5000 }, 25);
+    expect((await fx.ops.engine.tick("exp", last.at + 1)).action).toBe("baseline-started");
+    expect((await fx.ops.engine.tick("exp", last.at + 1)).action).toBe("passed");
+    return last;
+  }
+
+  it("walks baseline → phase 1 passes → phase 2 OOM fails → rollback restores the YAML byte for byte", async () => {
+    fx = createOpsFixture();
+    await measuredBaseline();
+    expect(fx.notes.at(-1)?.message.lines?.[0]).toBe(
+      "Baseline measured: 18.1 s/step, VRAM peak 77.0 GiB, RAM 7.0 GiB, 24 steps. Next: Phase 1 (workers 2, batch 1, low risk)",
+    );
+
+    const preview = await fx.ops.previewNextPhase("exp");
+    expect(preview).toMatchObject({
+      kind: "next-phase",
+      title: "Phase 1: Test 2 workers",
+      changes: [{ key: "training.workers", before: 1, after: 2 }],
+      phase: { index: 1, name: "Test 2 workers" },
+      restarts: true,
+    });
+    expect(preview.diff).toEqual([
+      "L3 -   workers: 1            # data-loader processes",
+      "L3 +   workers: 2            # data-loader processes",
+    ]);
+    const progress: string[] = [];
+    const applied = await fx.ops.apply(preview, ALICE, (line) => progress.push(line));
+    expect(applied.ok).toBe(true);
+    expect(progress.join("\n")).toMatch(/Config written .*exp\.yaml.*\.bak/);
+    expect(progress.join("\n")).toMatch(/Training is stepping again: Train step \d+\/4000/);
+    expect(fx.expectedStops).toHaveLength(1);
+    const phase1Yaml = readFileSync(join(fx.dir, "exp.yaml"), "utf8");
+    expect(phase1Yaml).toBe(TRAINING_YAML.replace("workers: 1 ", "workers: 2 "));
+
+    // Phase 1's own samples: a slow warm-up (ignored), then 9.4 s/step.
+    let at = feed(fx, { step: 0, at: Date.now() }, 10, { stepTime: 30 });
+    expect((await fx.ops.engine.tick("exp", at.at + 1)).detail).toBe("warming");
+    at = feed(fx, at, 90, { stepTime: 9.4, vramGiB: 77.6, ramGiB: 14 });
+    expect((await fx.ops.engine.tick("exp", at.at + 1)).detail).toBe("evaluating");
+    expect((await fx.ops.plan("exp")).criteria).toContain("✓ step time 9.4 s vs 18.1 s");
+    at = feed(fx, at, 11, { stepTime: 9.4, vramGiB: 77.6, ramGiB: 14 });
+    expect((await fx.ops.engine.tick("exp", at.at + 1)).action).toBe("passed");
+    expect(fx.notes.at(-1)?.message.lines?.[0]).toBe(
+      "Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x), VRAM peak 77.6 GiB < 80, RAM 14.0 GiB, 100 steps. Next: Phase 2 (workers 2, batch 2, low risk)",
+    );
+    expect(fx.notes.at(-1)?.key).toMatch(/^phase:exp:\d+:passed$/);
+
+    // Phase 2 runs out of GPU memory.
+    await fx.ops.apply(await fx.ops.previewNextPhase("exp"), BOB);
+    expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toContain("train_batch_size: 2 ");
+    at = feed(fx, { step: 0, at: Date.now() }, 5, { stepTime: 9, vramGiB: 79.5 });
+    fx.events.insert("exp", at.at, {
+      kind: "cuda_oom",
+      line: "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
+      lineNumber: 12,
+      source: "log",
+    });
+    const tick = await fx.ops.engine.tick("exp", at.at + 1);
+    expect(tick.action).toBe("rolled-back");
+    const failed = fx.notes.find((n) => n.key.endsWith(":failed"));
+    expect(failed?.message.severity).toBe("critical");
+    expect(failed?.message.lines?.[0]).toMatch(
+      /^Phase 2 failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory\. Tried to allocate 2\.00 GiB\. .*VRAM peak 79\.5 GiB < 80/,
+    );
+    expect(failed?.message.lines?.[1]).toBe(
+      "Rolling back to the last passed config and restarting.",
+    );
+    expect(fx.notes.at(-1)?.message.lines?.[0]).toMatch(
+      /Rolled back exp to Phase 1 \(Test 2 workers\)'s config/,
+    );
+    expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toBe(phase1Yaml);
+
+    const view = await fx.ops.plan("exp");
+    expect(view.current).toMatchObject({ index: 2, state: "failed, rolled back" });
+    expect(view.phases.slice(0, 3).map((p) => [p.index, p.state, p.workers, p.batch])).toEqual([
+      [0, "passed", 1, 1],
+      [1, "passed", 2, 1],
+      [2, "failed", 2, 2],
+    ]);
+    const p1 = view.phases[1];
+    expect(p1?.stepTimeSeconds).toBe(9.4);
+    expect(p1?.epochTimeSeconds).toBeCloseTo(9.4 * 4000);
+    expect(p1?.totalTimeSeconds).toBeCloseTo(9.4 * 4000 * 32);
+    expect(p1?.speedup).toBeCloseTo(18.1 / 9.4);
+
+    // A bot restart: a fresh engine over the same store resumes where it was (nothing to do).
+    expect((await fx.ops.engine.tick("exp")).action).toBe("none");
+    // next-phase now retries phase 2.
+    expect((await fx.ops.previewNextPhase("exp")).phase?.index).toBe(2);
+  }, 60_000);
+
+  it("refuses a second change while one is in flight, naming who holds it", async () => {
+    fx = createOpsFixture();
+    await measuredBaseline();
+    const preview = await fx.ops.previewNextPhase("exp");
+    const first = fx.ops.apply(preview, ALICE);
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(fx.ops.apply(preview, BOB)).rejects.toThrow(
+      /exp is being changed by alice \(next-phase since \d\d:\d\d:\d\d UTC\); one change at a time/,
+    );
+    expect((await first).ok).toBe(true);
+    await expect(fx.ops.previewNextPhase("exp")).rejects.toThrow(/Phase 1 is still warming/);
+  }, 30_000);
+
+  it("never edits while the run's state is unknown", async () => {
+    fx = createOpsFixture();
+    const last = await measuredBaseline();
+    const preview = await fx.ops.previewSet("exp", { workers: 4 });
+    fx.sample({ step: last.step, at: last.at + 10, reachable: false });
+    await expect(fx.ops.apply(preview, ALICE)).rejects.toThrow(
+      /exp's state is unknown: the last poll was unreachable .*connect ECONNREFUSED/,
+    );
+    expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toBe(TRAINING_YAML);
+  });
+
+  it("validates values a person types", async () => {
+    fx = createOpsFixture();
+    await measuredBaseline();
+    await expect(fx.ops.previewSet("exp", { workers: 0 })).rejects.toThrow(
+      "workers must be an integer from 1 to 64; got '0'",
+    );
+    await expect(fx.ops.previewSet("exp", { batch: 2.5 })).rejects.toThrow(
+      /batch must be an integer from 1 to 4096/,
+    );
+    await expect(fx.ops.previewSet("exp", {})).rejects.toBeInstanceOf(OperationRefusedError);
+    await expect(fx.ops.previewSet("nope", { workers: 2 })).rejects.toThrow(
+      /no run named 'nope'; configured runs: exp/,
+    );
+  });
+
+  it("a start command that fails marks the change failed and rolls back", async () => {
+    fx = createOpsFixture();
+    await measuredBaseline();
+    const preview = await fx.ops.previewSet("exp", { workers: 8 });
+    const result = await fx.ops.apply(preview, ALICE);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(
+      /Manual change failed: training did not come back after the change/,
+    );
+    expect(result.summary).toMatch(/Rolled back exp to Baseline's config; training restarted/);
+    expect(result.details).toContain("RuntimeError: bad environment");
+    expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toBe(TRAINING_YAML);
+    const attempts = new PhasesRepo(fx.db).list("exp");
+    expect(attempts.at(-1)).toMatchObject({ kind: "manual", state: "failed" });
+    expect(attempts.at(-1)?.rolledBackAt).not.toBeNull();
+  }, 60_000);
+
+  it("pauses an inconclusive phase when the VM stops answering", async () => {
+    fx = createOpsFixture();
+    await measuredBaseline();
+    await fx.ops.apply(await fx.ops.previewNextPhase("exp"), ALICE);
+    let at = feed(fx, { step: 0, at: Date.now() }, 30, { stepTime: 9 });
+    at = feed(fx, at, 3, { reachable: false });
+    const tick = await fx.ops.engine.tick("exp", at.at + 1);
+    expect(tick.action).toBe("inconclusive");
+    expect(fx.notes.at(-1)?.message.lines?.[0]).toMatch(
+      /^Phase 1 inconclusive: the VM did not answer 3 polls in a row\./,
+    );
+    expect((await fx.ops.plan("exp")).current?.state).toBe("inconclusive, waiting for a person");
+  }, 30_000);
+});
