@@ -131,6 +131,7 @@ export class TestCore implements BotCore {
       };
     }
     const runName = request.args.run ?? "exp001";
+    if (runName === "explode") throw new Error("store is locked");
     switch (spec.name) {
       case "status":
         return {
@@ -165,6 +166,9 @@ export class TestCore implements BotCore {
       }
       case "restart":
         await new Promise((resolve) => setTimeout(resolve, this.slowMs));
+        if (runName === "missing") {
+          return { title: "No run named missing", severity: "warning", ephemeral: true };
+        }
         void responder
           .followUp({ title: "Training resumed at step 550", severity: "success" })
           .catch(() => {});
