@@ -76,6 +76,8 @@ function toEvent(row: EventRow): StoredEvent {
     kind: row.kind as ErrorKind,
     source: row.source as "log" | "kernel",
     line: row.line,
-    detail: row.detail_json ? (JSON.parse(row.detail_json) as Record<string, string | number>) : null,
+    detail: row.detail_json
+      ? (JSON.parse(row.detail_json) as Record<string, string | number>)
+      : null,
   };
 }

@@ -12,6 +12,11 @@ export interface LogOffset {
   lineCount: number;
   /** Uptime stamp of the newest kernel line already classified. */
   kernelMark: number | null;
+  /**
+   * Hex of the last bytes before `offset` (up to 32). The probe compares it with the file, so
+   * a log truncated and rewritten past the offset (logrotate's copytruncate) is still noticed.
+   */
+  anchor: string;
 }
 
 interface OffsetRow {
@@ -20,6 +25,7 @@ interface OffsetRow {
   partial: Buffer | null;
   line_count: number;
   kernel_mark: number | null;
+  anchor: string | null;
 }
 
 /** Log read positions, one row per run. */
@@ -28,7 +34,9 @@ export class LogOffsetsRepo {
 
   get(run: string): LogOffset | null {
     const row = this.db
-      .prepare("SELECT inode, offset, partial, line_count, kernel_mark FROM log_offsets WHERE run = ?")
+      .prepare(
+        "SELECT inode, offset, partial, line_count, kernel_mark, anchor FROM log_offsets WHERE run = ?",
+      )
       .get(run) as OffsetRow | undefined;
     if (!row) return null;
     return {
@@ -37,18 +45,28 @@ export class LogOffsetsRepo {
       partial: row.partial ?? Buffer.alloc(0),
       lineCount: row.line_count,
       kernelMark: row.kernel_mark,
+      anchor: row.anchor ?? "",
     };
   }
 
   set(run: string, value: LogOffset, at: number): void {
     this.db
       .prepare(
-        `INSERT INTO log_offsets (run, inode, offset, partial, line_count, kernel_mark, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO log_offsets (run, inode, offset, partial, line_count, kernel_mark, anchor, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run) DO UPDATE SET inode = excluded.inode, offset = excluded.offset,
            partial = excluded.partial, line_count = excluded.line_count,
-           kernel_mark = excluded.kernel_mark, updated_at = excluded.updated_at`,
+           kernel_mark = excluded.kernel_mark, anchor = excluded.anchor, updated_at = excluded.updated_at`,
       )
-      .run(run, value.inode, value.offset, value.partial, value.lineCount, value.kernelMark, at);
+      .run(
+        run,
+        value.inode,
+        value.offset,
+        value.partial,
+        value.lineCount,
+        value.kernelMark,
+        value.anchor,
+        at,
+      );
   }
 }

@@ -49,7 +49,9 @@ export class PollsRepo {
   /** How many polls of a run were skipped since `since`. */
   skippedSince(run: string, since: number): number {
     const row = this.db
-      .prepare("SELECT COUNT(*) AS n FROM polls WHERE run = ? AND outcome = 'skipped' AND started_at >= ?")
+      .prepare(
+        "SELECT COUNT(*) AS n FROM polls WHERE run = ? AND outcome = 'skipped' AND started_at >= ?",
+      )
       .get(run, since) as { n: number };
     return row.n;
   }

@@ -53,45 +53,35 @@ const METRIC_COLUMNS: ReadonlySet<string> = new Set<SampleMetric>([
 export class SamplesRepo {
   constructor(private readonly db: Db) {}
 
+  private insertStatement: ReturnType<Db["prepare"]> | null = null;
+
   /** Stores one sample. GPU aggregates: the busiest GPU's memory and the mean utilisation. */
   insert(sample: RunSample): void {
-    const used = sample.gpus.map((g) => g.memoryUsedMiB).filter((v): v is number => v !== null);
-    const total = sample.gpus.map((g) => g.memoryTotalMiB).filter((v): v is number => v !== null);
-    const util = sample.gpus
-      .map((g) => g.utilizationPercent)
-      .filter((v): v is number => v !== null);
-    this.db
-      .prepare(
-        `INSERT INTO samples (run, at, reachable, alive, step, total_steps, epoch, loss, step_time_s,
-          steps_per_hour, eta_s, epoch_eta_s, gpu_mem_used_mib, gpu_mem_total_mib, gpu_util_pct,
-          host_used_bytes, host_total_bytes, workers_count, workers_rss_bytes, trainer_rss_bytes,
-          disk_free_bytes, gpus_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        sample.run,
-        sample.at,
-        sample.reachable ? 1 : 0,
-        sample.alive === null ? null : sample.alive ? 1 : 0,
-        sample.step,
-        sample.totalSteps,
-        sample.epoch,
-        sample.loss,
-        sample.stepTimeSeconds,
-        sample.stepsPerHour,
-        sample.etaSeconds,
-        sample.epochEtaSeconds,
-        used.length ? Math.max(...used) : null,
-        total.length ? Math.max(...total) : null,
-        util.length ? util.reduce((a, b) => a + b, 0) / util.length : null,
-        sample.hostMemory?.usedBytes ?? null,
-        sample.hostMemory?.totalBytes ?? null,
-        sample.workers?.count ?? null,
-        sample.workers?.rssBytes ?? null,
-        sample.trainerRssBytes,
-        sample.diskFreeBytes,
-        JSON.stringify(sample.gpus),
-      );
+    this.statement().run(...toRow(sample));
+  }
+
+  /** Stores many samples in one transaction (backfills, benchmarks); returns how many. */
+  insertMany(samples: Iterable<RunSample>): number {
+    const statement = this.statement();
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const sample of samples) {
+        statement.run(...toRow(sample));
+        n++;
+      }
+      return n;
+    })();
+  }
+
+  private statement(): ReturnType<Db["prepare"]> {
+    this.insertStatement ??= this.db.prepare(
+      `INSERT INTO samples (run, at, reachable, alive, step, total_steps, epoch, loss, step_time_s,
+        steps_per_hour, eta_s, epoch_eta_s, gpu_mem_used_mib, gpu_mem_total_mib, gpu_util_pct,
+        host_used_bytes, host_total_bytes, workers_count, workers_rss_bytes, trainer_rss_bytes,
+        disk_free_bytes, gpus_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    return this.insertStatement;
   }
 
   /** The newest sample of a run, or null. */
@@ -124,7 +114,13 @@ export class SamplesRepo {
    * One metric over a window, averaged into at most `buckets` points so a chart of 30 days
    * reads a few hundred rows' worth of output, not a hundred thousand.
    */
-  series(run: string, metric: SampleMetric, from: number, to: number, buckets = 300): SeriesPoint[] {
+  series(
+    run: string,
+    metric: SampleMetric,
+    from: number,
+    to: number,
+    buckets = 300,
+  ): SeriesPoint[] {
     if (!METRIC_COLUMNS.has(metric)) throw new Error(`unknown metric ${metric}`);
     const width = Math.max(1, Math.ceil((to - from) / buckets));
     return this.db
@@ -140,6 +136,37 @@ export class SamplesRepo {
   prune(before: number): number {
     return this.db.prepare("DELETE FROM samples WHERE at < ?").run(before).changes;
   }
+}
+
+/** The INSERT parameters of a sample, in column order. */
+function toRow(sample: RunSample): unknown[] {
+  const used = sample.gpus.map((g) => g.memoryUsedMiB).filter((v): v is number => v !== null);
+  const total = sample.gpus.map((g) => g.memoryTotalMiB).filter((v): v is number => v !== null);
+  const util = sample.gpus.map((g) => g.utilizationPercent).filter((v): v is number => v !== null);
+  return [
+    sample.run,
+    sample.at,
+    sample.reachable ? 1 : 0,
+    sample.alive === null ? null : sample.alive ? 1 : 0,
+    sample.step,
+    sample.totalSteps,
+    sample.epoch,
+    sample.loss,
+    sample.stepTimeSeconds,
+    sample.stepsPerHour,
+    sample.etaSeconds,
+    sample.epochEtaSeconds,
+    used.length ? Math.max(...used) : null,
+    total.length ? Math.max(...total) : null,
+    util.length ? util.reduce((a, b) => a + b, 0) / util.length : null,
+    sample.hostMemory?.usedBytes ?? null,
+    sample.hostMemory?.totalBytes ?? null,
+    sample.workers?.count ?? null,
+    sample.workers?.rssBytes ?? null,
+    sample.trainerRssBytes,
+    sample.diskFreeBytes,
+    JSON.stringify(sample.gpus),
+  ];
 }
 
 function toSample(row: SampleRow): RunSample {

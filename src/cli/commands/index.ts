@@ -1,10 +1,17 @@
-import type { RegisterCommand } from "./command.ts";
 import { registerAudit } from "./audit.ts";
 import { registerCheck } from "./check.ts";
+import type { RegisterCommand } from "./command.ts";
 import { registerConsole } from "./console.ts";
 import { registerParse } from "./parse.ts";
 import { registerPoll } from "./poll.ts";
 import { registerStatus } from "./status.ts";
 
 /** Every `trainops` subcommand, in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerPoll, registerStatus, registerCheck, registerParse, registerConsole, registerAudit];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerPoll,
+  registerStatus,
+  registerCheck,
+  registerParse,
+  registerConsole,
+  registerAudit,
+];

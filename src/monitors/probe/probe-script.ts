@@ -12,6 +12,8 @@ export interface ProbeRequest {
   inode: string | null;
   /** Bytes of the log already consumed. */
   offset: number;
+  /** Hex of the bytes just before `offset` (see LogOffset.anchor); "" when none. */
+  anchor: string;
   /** On first attach, read at most this many bytes from the end instead of the whole file. */
   backfillBytes: number;
   /** Read at most this many new bytes per poll; the rest comes next poll. */
@@ -42,6 +44,8 @@ M=${shellQuote(mark)}
 log=${shellQuote(request.logPath)}
 prev_inode=${shellQuote(request.inode ?? "")}
 off=${Math.max(0, Math.floor(request.offset))}
+anchor=${shellQuote(/^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "")}
+k=$((\${#anchor} / 2))
 backfill=${Math.max(0, Math.floor(request.backfillBytes))}
 cap=${Math.max(1, Math.floor(request.maxReadBytes))}
 printf '%s log\\n' "$M"
@@ -52,6 +56,8 @@ if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
   elif [ "$inode" != "$prev_inode" ]; then
     start=0; reset=rotated
   elif [ "$size" -lt "$off" ]; then
+    start=0; reset=truncated
+  elif [ "$k" -gt 0 ] && [ "$(dd if="$log" bs=1 skip=$((off - k)) count=$k 2>/dev/null | od -An -tx1 | tr -d ' \n')" != "$anchor" ]; then
     start=0; reset=truncated
   else
     start=$off; reset=none

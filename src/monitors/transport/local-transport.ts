@@ -53,7 +53,7 @@ export class LocalTransport implements Transport {
   }
 
   async follow(options: FollowOptions): Promise<FollowHandle> {
-    const child = spawn("tail", ["-c", `+${options.fromOffset + 1}`, "-F", "--", options.path], {
+    const child = spawn("tail", ["-c", `+${options.fromOffset + 1}`, "-f", "--", options.path], {
       stdio: ["ignore", "pipe", "ignore"],
     });
     let stopped = false;

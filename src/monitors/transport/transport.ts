@@ -47,7 +47,7 @@ export interface Transport {
   readonly description: string;
   /** Runs a POSIX sh script on the VM in one round trip. */
   run(script: string, options?: ExecOptions): Promise<ExecResult>;
-  /** Streams appended bytes of a file (tail -F semantics) on the same connection. */
+  /** Streams appended bytes of a file (`tail -f` on the file as opened: a rotation ends nothing, the poll notices it and reopens) on the same connection. */
   follow(options: FollowOptions): Promise<FollowHandle>;
   /** Closes the connection; further calls reconnect. */
   close(): Promise<void>;

@@ -66,6 +66,7 @@ CREATE TABLE log_offsets (
   partial BLOB,
   line_count INTEGER NOT NULL DEFAULT 0,
   kernel_mark REAL,
+  anchor TEXT,
   updated_at INTEGER NOT NULL
 );
 

@@ -1,0 +1,41 @@
+import { loadConfig } from "../config/load-config.ts";
+import type { Config } from "../config/schema.ts";
+import { systemClock } from "../core/clock.ts";
+import { createTransport } from "../monitors/transport/create-transport.ts";
+import { createMonitoring, type Monitoring } from "../runtime/monitoring.ts";
+import { type Db, openDatabase } from "../store/database.ts";
+
+/** What a one-shot CLI command works with. */
+export interface CliRuntime {
+  config: Config;
+  db: Db;
+  monitoring: Monitoring;
+  close(): Promise<void>;
+}
+
+/** Loads the config (ConfigError → exit 2 in main) and opens the store and transports. */
+export function openCliRuntime(configPath: string): CliRuntime {
+  const config = loadConfig(configPath);
+  const db = openDatabase(config.store);
+  const monitoring = createMonitoring({
+    config,
+    db,
+    clock: systemClock,
+    transportFor: (run) => createTransport(run),
+  });
+  return {
+    config,
+    db,
+    monitoring,
+    close: async () => {
+      await monitoring.close();
+      db.close();
+    },
+  };
+}
+
+/** Runs the given run, or every run when none is named. */
+export function selectRuns(runtime: CliRuntime, name: string | undefined): string[] {
+  if (name === undefined) return runtime.config.runs.map((r) => r.name);
+  return [runtime.monitoring.runConfig(name).name];
+}

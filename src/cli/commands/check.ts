@@ -1,0 +1,46 @@
+import { checkRun } from "../../monitors/run-check.ts";
+import { openCliRuntime } from "../cli-runtime.ts";
+import type { RegisterCommand } from "./command.ts";
+
+/**
+ * `trainops check`: validates the config (a ConfigError exits 2 with every problem listed), then
+ * tests each run's VM. Exits 1 when any check failed.
+ */
+export const registerCheck: RegisterCommand = (program, setExitCode) => {
+  program
+    .command("check")
+    .description("Validate the config and test each run: SSH and host key, log, nvidia-smi, config")
+    .option("-r, --run <name>", "only this run")
+    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("--json", "print JSON")
+    .action(async (options: { run?: string; config: string; json?: boolean }) => {
+      const runtime = openCliRuntime(options.config);
+      try {
+        const runs = runtime.config.runs.filter((r) => !options.run || r.name === options.run);
+        if (runs.length === 0) runtime.monitoring.runConfig(options.run ?? "");
+        const results = (
+          await Promise.all(
+            runs.map((run) => {
+              const transport = runtime.monitoring.transports.get(run.name);
+              return transport ? checkRun(run, transport) : Promise.resolve([]);
+            }),
+          )
+        ).flat();
+        if (results.some((r) => !r.ok)) setExitCode(1);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify({ config: "ok", results }, null, 2)}\n`);
+          return;
+        }
+        const width = Math.max(3, ...results.map((r) => r.run.length));
+        const lines = [`config ${options.config}: ok`];
+        for (const r of results) {
+          lines.push(
+            `${r.ok ? "PASS" : "FAIL"}  ${r.run.padEnd(width)}  ${r.check.padEnd(12)}  ${r.detail}`,
+          );
+        }
+        process.stdout.write(`${lines.join("\n")}\n`);
+      } finally {
+        await runtime.close();
+      }
+    });
+};

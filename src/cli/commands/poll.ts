@@ -1,0 +1,74 @@
+import { formatDuration } from "../../core/duration.ts";
+import type { PollReport } from "../../monitors/run-monitor.ts";
+import { openCliRuntime, selectRuns } from "../cli-runtime.ts";
+import type { RegisterCommand } from "./command.ts";
+
+/**
+ * `trainops poll --once [--run NAME]`: one poll of each run, printed. Exits 1 when a VM did not
+ * answer, so a system cron can serve instead of the daemon.
+ */
+export const registerPoll: RegisterCommand = (program, setExitCode) => {
+  program
+    .command("poll")
+    .description("Poll runs once: progress, memory, errors; store them and print what was found")
+    .option("--once", "poll once and exit (the only mode; the daemon polls on a schedule)")
+    .option("-r, --run <name>", "only this run")
+    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("--json", "print JSON")
+    .action(async (options: { run?: string; config: string; json?: boolean }) => {
+      const runtime = openCliRuntime(options.config);
+      try {
+        const reports: PollReport[] = [];
+        for (const name of selectRuns(runtime, options.run)) {
+          const monitor = runtime.monitoring.monitors.get(name);
+          if (monitor) reports.push(await monitor.pollOnce());
+        }
+        if (reports.some((r) => r.outcome !== "ok")) setExitCode(1);
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify(reports, null, 2)}\n`
+            : reports.map(formatReport).join("\n"),
+        );
+      } finally {
+        await runtime.close();
+      }
+    });
+};
+
+function formatReport(report: PollReport): string {
+  const s = report.sample;
+  if (report.outcome !== "ok") {
+    return `${report.run}: ${report.outcome} after ${report.durationMs} ms — ${report.message ?? ""}\n`;
+  }
+  const lines = [`${report.run}: polled in ${report.durationMs} ms`];
+  const total = s.totalSteps ? `/${s.totalSteps}` : "";
+  lines.push(
+    `  step ${s.step ?? "?"}${total}` +
+      (s.stepTimeSeconds !== null ? `, ${s.stepTimeSeconds.toFixed(1)} s/step` : "") +
+      (s.stepsPerHour !== null ? `, ${Math.round(s.stepsPerHour)} steps/h` : "") +
+      (s.etaSeconds !== null ? `, ETA ${formatDuration(s.etaSeconds * 1000)}` : ""),
+  );
+  lines.push(
+    `  training process: ${s.alive === null ? "unknown" : s.alive ? "alive" : "not running"}`,
+  );
+  for (const gpu of s.gpus) {
+    lines.push(
+      `  GPU ${gpu.index} ${gpu.name}: ${gib(gpu.memoryUsedMiB, 2 ** 20)}/${gib(gpu.memoryTotalMiB, 2 ** 20)} GiB, ${gpu.utilizationPercent ?? "?"}% util`,
+    );
+  }
+  if (s.gpus.length === 0) lines.push("  GPU: none reported by nvidia-smi");
+  if (s.hostMemory) {
+    lines.push(`  host RAM: ${gib(s.hostMemory.usedBytes)}/${gib(s.hostMemory.totalBytes)} GiB`);
+  }
+  if (s.workers) {
+    lines.push(`  data workers: ${s.workers.count}, ${gib(s.workers.rssBytes)} GiB RSS`);
+  }
+  for (const event of report.events) lines.push(`  ${event.kind}: ${event.line}`);
+  if (report.message) lines.push(`  note: ${report.message}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function gib(value: number | null, unit = 1): string {
+  if (value === null) return "?";
+  return ((value * unit) / 2 ** 30).toFixed(1);
+}

@@ -1,0 +1,81 @@
+import { posix } from "node:path";
+import type { RunConfig } from "../config/schema.ts";
+import { parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
+import { shellQuote } from "./transport/shell-quote.ts";
+import type { Transport } from "./transport/transport.ts";
+
+/** One line of `trainops check`'s table. */
+export interface CheckResult {
+  run: string;
+  check: "connection" | "log" | "nvidia-smi" | "train-config" | "process";
+  ok: boolean;
+  /** What was found, or what to fix. */
+  detail: string;
+}
+
+/**
+ * Checks that a run can be monitored: the VM answers (host key verified), the log and training
+ * config exist, nvidia-smi answers. One script, one round trip.
+ */
+export async function checkRun(run: RunConfig, transport: Transport): Promise<CheckResult[]> {
+  const abs = (p: string) => (posix.isAbsolute(p) ? p : posix.join(run.workdir, p));
+  const log = abs(run.log);
+  const trainConfig = run.trainConfig ? abs(run.trainConfig) : null;
+  const script = [
+    `if [ -r ${shellQuote(log)} ]; then echo "log ok $(wc -c < ${shellQuote(log)})"; else echo "log missing"; fi`,
+    trainConfig
+      ? `if [ -r ${shellQuote(trainConfig)} ]; then echo "cfg ok"; else echo "cfg missing"; fi`
+      : `echo "cfg none"`,
+    `echo "@@smi"`,
+    `${shellQuote(run.nvidiaSmi)} --query-gpu=index,name,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw --format=csv,noheader,nounits 2>&1`,
+  ].join("\n");
+  let stdout: string;
+  try {
+    stdout = (await transport.run(script)).stdout.toString("utf8");
+  } catch (error) {
+    return [{ run: run.name, check: "connection", ok: false, detail: (error as Error).message }];
+  }
+  const [head = "", smi = ""] = stdout.split("@@smi\n");
+  const results: CheckResult[] = [
+    { run: run.name, check: "connection", ok: true, detail: `${transport.description} answered` },
+  ];
+  const logLine = /^log (ok (\d+)|missing)$/m.exec(head);
+  results.push(
+    logLine?.[2] !== undefined
+      ? { run: run.name, check: "log", ok: true, detail: `${log} (${logLine[2]} bytes)` }
+      : {
+          run: run.name,
+          check: "log",
+          ok: false,
+          detail: `${log} not readable — fix: check runs[].workdir and runs[].log`,
+        },
+  );
+  if (trainConfig) {
+    const ok = /^cfg ok$/m.test(head);
+    results.push({
+      run: run.name,
+      check: "train-config",
+      ok,
+      detail: ok
+        ? trainConfig
+        : `${trainConfig} not readable — fix: check runs[].trainConfig (needed for phases)`,
+    });
+  }
+  const gpus = parseGpuQuery(smi);
+  results.push(
+    gpus.ok
+      ? {
+          run: run.name,
+          check: "nvidia-smi",
+          ok: true,
+          detail: gpus.value.map((g) => `GPU ${g.index} ${g.name}`).join(", ") || "no GPUs",
+        }
+      : {
+          run: run.name,
+          check: "nvidia-smi",
+          ok: false,
+          detail: `${gpus.message} — fix: install the NVIDIA driver or set runs[].nvidiaSmi`,
+        },
+  );
+  return results;
+}

@@ -1,0 +1,68 @@
+import type { RunConfig } from "../config/schema.ts";
+import type { TimedStep } from "../store/steps-repo.ts";
+import { parseMeminfo } from "./parsers/meminfo-parser.ts";
+import { parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
+import { parseProcessTable } from "./parsers/process-table.ts";
+import { estimateProgress } from "./parsers/progress-estimator.ts";
+import { parseDfFreeBytes } from "./probe/probe-figures.ts";
+import type { ProbeOutput } from "./probe/probe-output.ts";
+import type { RunSample } from "./types.ts";
+
+export interface BuildSampleInput {
+  run: RunConfig;
+  at: number;
+  output: ProbeOutput;
+  /** Recent step points of the run, oldest first (this poll's included). */
+  recentSteps: readonly TimedStep[];
+}
+
+/**
+ * Turns one probe's output into one sample. Tool failures (no GPU, no driver, ps missing)
+ * leave their fields null rather than failing the poll: the rest is still worth storing.
+ */
+export function buildSample(input: BuildSampleInput): RunSample {
+  const { run, at, output, recentSteps } = input;
+  const gpus = parseGpuQuery(output.gpu.text);
+  const processes =
+    output.ps.trim() === ""
+      ? null
+      : parseProcessTable(output.ps, output.args, {
+          process: run.process,
+          workerProcess: run.workerProcess,
+        });
+  const latest = recentSteps[recentSteps.length - 1] ?? null;
+  const progress = estimateProgress(
+    recentSteps.map((p) => ({ at: p.at, step: p.step, epoch: p.epoch, total: p.total })),
+    {
+      perEpoch: run.steps.perEpoch,
+      epochs: run.steps.epochs,
+      reportedStepTime: latest?.stepTime ?? null,
+    },
+  );
+  const totalSteps =
+    run.steps.perEpoch && run.steps.epochs
+      ? run.steps.perEpoch * run.steps.epochs
+      : (latest?.total ?? null);
+  return {
+    run: run.name,
+    at,
+    reachable: true,
+    alive: processes ? processes.alive : null,
+    step: latest?.step ?? null,
+    totalSteps,
+    epoch: latest?.epoch ?? null,
+    loss: latest?.loss ?? null,
+    stepTimeSeconds: progress.stepTimeSeconds,
+    stepsPerHour: progress.stepsPerHour,
+    etaSeconds: progress.etaSeconds,
+    epochEtaSeconds: progress.epochEtaSeconds,
+    gpus: gpus.ok ? gpus.value : [],
+    hostMemory: (() => {
+      const memory = parseMeminfo(output.meminfo);
+      return memory ? { usedBytes: memory.usedBytes, totalBytes: memory.totalBytes } : null;
+    })(),
+    workers: processes ? processes.workers : null,
+    trainerRssBytes: processes?.trainer?.rssBytes ?? null,
+    diskFreeBytes: parseDfFreeBytes(output.disk),
+  };
+}

@@ -1,0 +1,240 @@
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunConfig, runSchema } from "../../src/config/schema.ts";
+import { ManualClock } from "../../src/core/clock.ts";
+import { RunMonitor } from "../../src/monitors/run-monitor.ts";
+import { readRunStatus } from "../../src/monitors/run-status.ts";
+import { SshTransport } from "../../src/monitors/transport/ssh-transport.ts";
+import type { ClassifiedEvent } from "../../src/monitors/types.ts";
+import { openDatabase } from "../../src/store/database.ts";
+import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
+import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+
+const OOM_TRACEBACK = [
+  "Traceback (most recent call last):",
+  '  File "train.py", line 210, in <module>',
+  "    loss.backward()",
+  "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB of which 1.02 GiB is free.",
+];
+
+function stepLine(step: number, total = 4000): string {
+  return `2026-11-28 10:00:00,000 - __main__ - INFO - Train step ${step}/${total} loss=0.4213 time=18.1s`;
+}
+
+let sshd: SshdHarness;
+let root: string;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  root = mkdtempSync(join(tmpdir(), "trainops-monitor-"));
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Fixture {
+  run: RunConfig;
+  store: MonitorStore;
+  monitor: RunMonitor;
+  transport: SshTransport;
+  logPath: string;
+  clock: ManualClock;
+  followed: ClassifiedEvent[];
+}
+
+let counter = 0;
+function fixture(overrides: Record<string, unknown> = {}): Fixture {
+  counter += 1;
+  const workdir = join(root, `run${counter}`);
+  mkdirSync(join(workdir, "logs"), { recursive: true });
+  const logPath = join(workdir, "logs", "train.log");
+  writeFileSync(logPath, "");
+  const smi = join(workdir, "nvidia-smi");
+  writeFileSync(
+    smi,
+    '#!/bin/sh\ncase "$*" in *query-gpu*) echo "0, NVIDIA A100-SXM4-80GB, 78822, 81920, 7, 36, 83.10";; *) ;; esac\n',
+    { mode: 0o755 },
+  );
+  const run = runSchema.parse({
+    name: `exp${counter}`,
+    ssh: sshd.runConfigSsh(),
+    workdir,
+    log: "logs/train.log",
+    nvidiaSmi: smi,
+    steps: { perEpoch: 4000, epochs: 32 },
+    backfillBytes: 4096,
+    ...overrides,
+  });
+  const store = createMonitorStore(openDatabase(join(workdir, "trainops.db")));
+  if (run.ssh === "local") throw new Error("unexpected");
+  const transport = new SshTransport(run.ssh);
+  const clock = new ManualClock();
+  const followed: ClassifiedEvent[] = [];
+  const monitor = new RunMonitor({
+    run,
+    transport,
+    store,
+    clock,
+    onFollowEvents: (_run, events) => followed.push(...events),
+  });
+  return { run, store, monitor, transport, logPath, clock, followed };
+}
+
+describe("RunMonitor over a real sshd", () => {
+  it("attaches to a big log by reading only a bounded tail", async () => {
+    const f = fixture();
+    const lines: string[] = [];
+    for (let step = 1; step <= 60_000; step += 1) lines.push(stepLine(step, 128_000));
+    writeFileSync(f.logPath, `${lines.join("\n")}\n`);
+    const report = await f.monitor.pollOnce();
+    expect(report.outcome).toBe("ok");
+    expect(report.sample.step).toBe(60_000);
+    expect(report.sample.totalSteps).toBe(128_000);
+    const offset = f.store.offsets.get(f.run.name);
+    // Only the backfill window was parsed, not the 5 MB before it.
+    expect(offset?.lineCount).toBeLessThan(60);
+    expect(offset?.offset).toBeGreaterThan(5_000_000);
+    await f.transport.close();
+  });
+
+  it("reads appended bytes once, keeps a partial line for the next poll", async () => {
+    const f = fixture();
+    writeFileSync(f.logPath, `${stepLine(1)}\n${stepLine(2)}\n`);
+    await f.monitor.pollOnce();
+    appendFileSync(
+      f.logPath,
+      `${stepLine(3)}\n2026-11-28 10:00:00,000 - __main__ - INFO - Train st`,
+    );
+    f.clock.advance(30_000);
+    const second = await f.monitor.pollOnce();
+    expect(second.sample.step).toBe(3);
+    expect(f.store.offsets.get(f.run.name)?.partial.toString()).toContain("Train st");
+    appendFileSync(f.logPath, "ep 4/4000 loss=0.4\n");
+    f.clock.advance(30_000);
+    const third = await f.monitor.pollOnce();
+    expect(third.sample.step).toBe(4);
+    expect(f.store.offsets.get(f.run.name)?.lineCount).toBe(4);
+    // A poll with nothing new changes nothing.
+    f.clock.advance(30_000);
+    await f.monitor.pollOnce();
+    expect(f.store.offsets.get(f.run.name)?.lineCount).toBe(4);
+    await f.transport.close();
+  });
+
+  it("classifies an OOM traceback as one event, and never twice", async () => {
+    const f = fixture();
+    writeFileSync(f.logPath, `${stepLine(10)}\n`);
+    await f.monitor.pollOnce();
+    appendFileSync(f.logPath, `${OOM_TRACEBACK.join("\n")}\n`);
+    const report = await f.monitor.pollOnce();
+    await f.monitor.pollOnce();
+    const events = f.store.events.recent(f.run.name, 10);
+    expect(events.map((e) => e.kind)).toEqual(["cuda_oom"]);
+    expect(events[0]?.line).toContain("CUDA out of memory");
+    expect(report.events.length + (await f.monitor.pollOnce()).events.length).toBe(1);
+    await f.transport.close();
+  });
+
+  it("follows rotation and truncation without double counting", async () => {
+    const f = fixture();
+    writeFileSync(f.logPath, `${stepLine(1)}\n${stepLine(2)}\n`);
+    await f.monitor.pollOnce();
+    renameSync(f.logPath, `${f.logPath}.1`);
+    writeFileSync(f.logPath, `${stepLine(3)}\n`);
+    const rotated = await f.monitor.pollOnce();
+    expect(rotated.sample.step).toBe(3);
+    expect(f.store.offsets.get(f.run.name)?.offset).toBe(stepLine(3).length + 1);
+    writeFileSync(f.logPath, `${stepLine(1)}\n`);
+    const truncated = await f.monitor.pollOnce();
+    expect(truncated.sample.step).toBe(1);
+    await f.transport.close();
+  });
+
+  it("survives CRLF, carriage-return progress, invalid UTF-8 and a megabyte line", async () => {
+    const f = fixture();
+    const bad = Buffer.from([0xff, 0xfe, 0x0a]);
+    writeFileSync(
+      f.logPath,
+      Buffer.concat([
+        Buffer.from(`${stepLine(5)}\r\n`),
+        bad,
+        Buffer.from(`${"x".repeat(1_200_000)}\n`),
+        Buffer.from(`${stepLine(6)}\r${stepLine(7)}\n`),
+      ]),
+    );
+    const report = await f.monitor.pollOnce();
+    expect(report.outcome).toBe("ok");
+    expect(report.sample.step).toBe(7);
+    expect(f.store.events.recent(f.run.name)).toEqual([]);
+    await f.transport.close();
+  });
+
+  it("reports GPU figures, host memory, disk and a dead process", async () => {
+    const f = fixture({ process: "no-such-training-process" });
+    writeFileSync(f.logPath, `${stepLine(1)}\n`);
+    const report = await f.monitor.pollOnce();
+    expect(report.sample.gpus).toEqual([
+      {
+        index: 0,
+        name: "NVIDIA A100-SXM4-80GB",
+        memoryUsedMiB: 78822,
+        memoryTotalMiB: 81920,
+        utilizationPercent: 7,
+        temperatureC: 36,
+        powerW: 83.1,
+      },
+    ]);
+    expect(report.sample.hostMemory?.totalBytes).toBeGreaterThan(0);
+    expect(report.sample.diskFreeBytes).toBeGreaterThan(0);
+    expect(report.sample.alive).toBe(false);
+    const status = readRunStatus(f.store, f.run.name);
+    expect(status.reachable).toBe(true);
+    expect(status.gpus[0]?.memoryUsedMiB).toBe(78822);
+    await f.transport.close();
+  });
+
+  it("records an unreachable VM without losing the last known progress", async () => {
+    const f = fixture();
+    writeFileSync(f.logPath, `${stepLine(42)}\n`);
+    await f.monitor.pollOnce();
+    const dead = runSchema.parse({
+      ...f.run,
+      ssh: { ...sshd.runConfigSsh(), port: 1, connectTimeout: "2s" },
+    });
+    if (dead.ssh === "local") throw new Error("unexpected");
+    const transport = new SshTransport(dead.ssh);
+    const monitor = new RunMonitor({ run: dead, transport, store: f.store, clock: f.clock });
+    f.clock.advance(30_000);
+    const report = await monitor.pollOnce();
+    expect(report.outcome).toBe("unreachable");
+    expect(report.sample.reachable).toBe(false);
+    const status = readRunStatus(f.store, f.run.name);
+    expect(status.reachable).toBe(false);
+    expect(status.step).toBe(42);
+    await transport.close();
+    await f.transport.close();
+  });
+
+  it("streams an OOM between polls and the next poll does not count it again", async () => {
+    const f = fixture();
+    writeFileSync(f.logPath, `${stepLine(1)}\n`);
+    await f.monitor.pollOnce();
+    await f.monitor.startFollow();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    appendFileSync(f.logPath, `${OOM_TRACEBACK.join("\n")}\n`);
+    const deadline = Date.now() + 5000;
+    while (f.followed.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(f.followed.map((e) => e.kind)).toEqual(["cuda_oom"]);
+    const report = await f.monitor.pollOnce();
+    expect(report.events).toEqual([]);
+    expect(f.store.events.recent(f.run.name).length).toBe(1);
+    await f.monitor.stopFollow();
+    await f.transport.close();
+  });
+});
