@@ -122,7 +122,7 @@ const RULES: readonly Rule[] = [
     pattern: new RegExp(
       [
         String.raw`\b(?!loss_scale)\w*loss\w*['"]?\s*[:=]\s*['"]?(?:tensor\()?[-+]?(?:nan|inf)\b`,
-        String.raw`Loss became infinite or NaN`,
+        "Loss became infinite or NaN",
         String.raw`\bloss (?:is|became|went|was) (?:nan|inf|infinite)\b`,
         String.raw`\bnon-finite loss\b`,
         String.raw`\bNaN loss\b`,

@@ -75,15 +75,16 @@ export function parseProcessTable(
     (row) => !isWorker(row) && !NOT_A_TRAINER.has(row.comm) && row.args.includes(options.process),
   );
   const matchSet = new Set(matches.map((row) => row.pid));
-  // The root: a matching process whose parent does not match (torchrun above its ranks).
+  // Roots: matching processes whose parent does not match. torchrun's ranks are several
+  // sibling roots; the oldest stands for the run (its pid and elapsed time).
   const roots = matches.filter((row) => !matchSet.has(row.ppid));
-  const root = roots.sort((a, b) => b.elapsedSeconds - a.elapsedSeconds || a.pid - b.pid)[0];
+  const rootPids = new Set(roots.map((row) => row.pid));
+  const root = [...roots].sort((a, b) => b.elapsedSeconds - a.elapsedSeconds || a.pid - b.pid)[0];
 
   const inTree = (row: ProcessRow): boolean => {
-    if (!root) return false;
     let current: ProcessRow | undefined = row;
     for (let hops = 0; current && hops < 64; hops += 1) {
-      if (current.pid === root.pid) return true;
+      if (rootPids.has(current.pid)) return true;
       current = byPid.get(current.ppid);
     }
     return false;

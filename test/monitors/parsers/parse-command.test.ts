@@ -1,0 +1,89 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { LogSummarizer } from "../../../src/monitors/parsers/log-summarizer.ts";
+import { sampleBytes } from "./corpus-sample.ts";
+
+const BIN = fileURLToPath(new URL("../../../bin/trainops.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "trainops-parse-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function logFile(name: string, bytes: Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+function trainops(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("trainops parse", () => {
+  it("prints the contract JSON for a log with a restart, a step time from its timestamps and an OOM", async () => {
+    const log = Buffer.concat([
+      sampleBytes("train_01_vesuvius_surface_python_logging_restart.txt"),
+      sampleBytes("err_04_oom_torch2x_full_traceback_prefixed.txt"),
+    ]);
+    const { code, stdout, stderr } = await trainops(["parse", logFile("train.log", log), "--json"]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({
+      lastStep: 30,
+      totalSteps: 314,
+      epoch: 0,
+      format: "epoch-batch",
+      lines: 21 + 50,
+    });
+    // 10 batches every ~23 s after the restart (17:53:40 → 17:54:49 for batches 0 → 30).
+    expect(out.stepTimeSeconds).toBeCloseTo(2.3, 1);
+    expect(out.errors).toHaveLength(1);
+    expect(out.errors[0]).toMatchObject({ kind: "cuda_oom", lineNumber: 21 + 50 });
+    expect(out.errors[0].line).toMatch(/^torch\.OutOfMemoryError: CUDA out of memory/);
+  });
+
+  it("prints a readable summary without --json", async () => {
+    const path = logFile(
+      "nccl.log",
+      sampleBytes("train_13_hf_trainer_tqdm_lineno_loss_zero_then_nccl.txt"),
+    );
+    const { code, stdout } = await trainops(["parse", path, "--format", "hf-trainer"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("progress: step 24/1752, epoch 0.01, loss 0");
+    expect(stdout).toContain("step time: 2.88 s (1250 steps/h)");
+    expect(stdout).toMatch(/line 20: nccl_timeout/);
+  });
+
+  it("exits 1 naming a missing file, and 2 naming the valid formats for a bad --format", async () => {
+    const missing = await trainops(["parse", join(dir, "nope.log")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("cannot read");
+    expect(missing.stderr).toContain("no such file");
+    const bad = await trainops(["parse", join(dir, "nope.log"), "--format", "wandb"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown --format 'wandb'; use one of: auto, regex, .*tqdm/);
+  });
+});
+
+describe("LogSummarizer", () => {
+  it("gives the same summary however the file is chunked, and counts a last line without a newline", () => {
+    const bytes = sampleBytes("err_10_dataloader_killed_chained_traceback.txt");
+    const whole = new LogSummarizer();
+    whole.push(bytes);
+    const expected = whole.finish();
+    expect(expected.errors).toMatchObject([{ kind: "worker_killed", lineNumber: 10 }]);
+    const chunked = new LogSummarizer();
+    for (let at = 0; at < bytes.length; at += 7) chunked.push(bytes.subarray(at, at + 7));
+    expect(chunked.finish()).toEqual(expected);
+    const noNewline = new LogSummarizer();
+    noNewline.push(Buffer.from("Train step 1/10\nTrain step 2/10"));
+    expect(noNewline.finish()).toMatchObject({ lastStep: 2, totalSteps: 10, lines: 2 });
+  });
+});
