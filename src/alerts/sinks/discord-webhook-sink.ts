@@ -60,19 +60,28 @@ export function discordPayload(message: Message): Record<string, unknown> {
     title: clip(message.title, LIMITS.title),
     color: COLOR[message.severity],
   };
+  // Discord rejects an embed over 6000 characters in total: the description comes first,
+  // fields take what is left and are dropped once nothing useful fits.
   let budget = LIMITS.embedTotal - (embed.title as string).length;
-  const footer = message.footer ? clip(message.footer, Math.min(LIMITS.footer, 300)) : undefined;
-  if (footer) budget -= footer.length;
-  const fields = (message.fields ?? []).slice(0, LIMITS.fields).map((f) => ({
-    name: clip(f.name, LIMITS.fieldName),
-    value: clip(f.value || "-", LIMITS.fieldValue),
-    inline: f.inline ?? false,
-  }));
-  for (const f of fields) budget -= f.name.length + f.value.length;
-  if (description)
-    embed.description = clip(description, Math.max(0, Math.min(LIMITS.description, budget)));
+  const footer = message.footer ? clip(message.footer, 300) : undefined;
+  if (footer) {
+    embed.footer = { text: footer };
+    budget -= footer.length;
+  }
+  if (description) {
+    embed.description = clip(description, Math.min(LIMITS.description, budget));
+    budget -= (embed.description as string).length;
+  }
+  const fields: Array<{ name: string; value: string; inline: boolean }> = [];
+  for (const f of (message.fields ?? []).slice(0, LIMITS.fields)) {
+    const name = clip(f.name, LIMITS.fieldName);
+    const room = Math.min(LIMITS.fieldValue, budget - name.length);
+    if (room < 16) break;
+    const value = clip(f.value || "-", room);
+    fields.push({ name, value, inline: f.inline ?? false });
+    budget -= name.length + value.length;
+  }
   if (fields.length) embed.fields = fields;
-  if (footer) embed.footer = { text: footer };
   return {
     content: clip(pings ? `${pings} ${message.title}` : message.title, LIMITS.content),
     embeds: [embed],

@@ -1,0 +1,240 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createAlerting } from "../../src/alerts/create-alerting.ts";
+import { ConsoleSink } from "../../src/alerts/sinks/console-sink.ts";
+import { createConfiguredSinks } from "../../src/alerts/sinks/create-sinks.ts";
+import { DiscordWebhookSink, discordPayload } from "../../src/alerts/sinks/discord-webhook-sink.ts";
+import { SlackWebhookSink, slackPayload } from "../../src/alerts/sinks/slack-webhook-sink.ts";
+import type { Message } from "../../src/bot/message/message.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { AlertOutboxRepo } from "../../src/store/alert-outbox-repo.ts";
+import { openDatabase } from "../../src/store/database.ts";
+import { EventsRepo } from "../../src/store/events-repo.ts";
+import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { WebhookServer } from "../harness/webhook-server.ts";
+import { type AlertHarness, alertHarness, MIN, sample, testConfig } from "./alert-fixture.ts";
+
+let server: WebhookServer;
+let h: AlertHarness | undefined;
+beforeEach(async () => {
+  server = await WebhookServer.start();
+});
+afterEach(async () => {
+  h?.close();
+  h = undefined;
+  await server.close();
+});
+
+function oom(harness: AlertHarness, line = "torch.OutOfMemoryError: CUDA out of memory."): void {
+  harness.samples.insert(sample(harness.clock.now() - MIN));
+  harness.addEvent(harness.clock.now(), { kind: "cuda_oom", line });
+  harness.alerting.evaluate("exp001");
+}
+
+describe("webhook delivery", () => {
+  it("retries 500s with back-off, honours 429 retry_after, then delivers once", async () => {
+    const sink = new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/tok`);
+    h = alertHarness({ sinks: [sink] });
+    server.script({ status: 500 }, { status: 503 }, { status: 429, retryAfterSeconds: 30 });
+    oom(h);
+    expect(await h.alerting.deliverDue()).toBe(0); // 500 → retry in 1 s
+    h.clock.advance(500);
+    expect(await h.alerting.deliverDue()).toBe(0); // not yet due: no request
+    expect(server.received).toHaveLength(1);
+    h.clock.advance(500);
+    expect(await h.alerting.deliverDue()).toBe(0); // 503 → retry in 2 s
+    h.clock.advance(2000);
+    expect(await h.alerting.deliverDue()).toBe(0); // 429, retry_after 30 s
+    h.clock.advance(20_000);
+    expect(await h.alerting.deliverDue()).toBe(0);
+    expect(server.received).toHaveLength(3);
+    h.clock.advance(10_000);
+    expect(await h.alerting.deliverDue()).toBe(1);
+    h.clock.advance(60_000);
+    expect(await h.alerting.deliverDue()).toBe(0);
+    expect(server.received.map((r) => r.outcome)).toEqual([500, 503, 429, 200]);
+    expect(server.acceptedTotal()).toBe(1);
+    expect(server.received[3]?.query).toBe("?wait=true");
+    expect(h.alerting.backlog()).toBe(0);
+  });
+
+  it("Slack's Retry-After header is honoured too", async () => {
+    const sink = new SlackWebhookSink("slack-webhook:0", `${server.url}/services/T/B/x`);
+    h = alertHarness({ sinks: [sink] });
+    server.script({ status: 429, retryAfterSeconds: 7, style: "slack" });
+    oom(h);
+    await h.alerting.deliverDue();
+    h.clock.advance(6000);
+    await h.alerting.deliverDue();
+    expect(server.received).toHaveLength(1);
+    h.clock.advance(1000);
+    expect(await h.alerting.deliverDue()).toBe(1);
+  });
+
+  it("a 404 (deleted webhook) is recorded as failed and not retried; other sinks still get it", async () => {
+    const bad = new DiscordWebhookSink("discord-webhook:0", `${server.url}/gone`);
+    const good = new SlackWebhookSink("slack-webhook:1", `${server.url}/ok`);
+    h = alertHarness({ sinks: [bad, good] });
+    server.script({ status: 404, body: '{"message": "Unknown Webhook", "code": 10015}' });
+    oom(h);
+    await h.alerting.deliverDue();
+    h.clock.advance(10 * MIN);
+    await h.alerting.deliverDue();
+    const paths = server.received.map((r) => r.path).sort();
+    expect(paths).toEqual(["/gone", "/ok"]);
+    const outbox = new AlertOutboxRepo(openDatabase(h.path));
+    expect(outbox.deliveries(1)).toEqual([
+      {
+        sink: "discord-webhook:0",
+        state: "failed",
+        attempts: 1,
+        lastError: expect.stringContaining("HTTP 404"),
+      },
+      { sink: "slack-webhook:1", state: "sent", attempts: 1, lastError: null },
+    ]);
+  });
+
+  it("a sink that is down does not hold back another sink, and catches up in order", async () => {
+    const down = new DiscordWebhookSink("discord-webhook:0", "http://127.0.0.1:1/never");
+    const up = new DiscordWebhookSink("discord-webhook:1", `${server.url}/up`);
+    h = alertHarness({ sinks: [down, up] });
+    oom(h);
+    await h.alerting.deliverDue();
+    h.clock.advance(MIN);
+    h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 1024 ** 3 }));
+    h.alerting.evaluate("exp001");
+    await h.alerting.deliverDue();
+    expect(server.acceptedTotal()).toBe(2);
+    expect(server.received.map((r) => (r.body as { content: string }).content)).toEqual([
+      "exp001: CUDA out of memory",
+      "exp001: disk almost full: 1.0 GiB free",
+    ]);
+    expect(h.alerting.backlog()).toBe(2);
+  });
+
+  it("the sender loop delivers as soon as an alert is queued", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trainops-loop-"));
+    const db = openDatabase(join(dir, "t.db"));
+    const alerting = createAlerting({
+      db,
+      config: testConfig(),
+      clock: systemClock,
+      sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/hook`)],
+      tickMs: 60_000,
+    });
+    alerting.senderLoop.start();
+    try {
+      new SamplesRepo(db).insert(sample(Date.now() - MIN));
+      new EventsRepo(db).insert("exp001", Date.now(), {
+        kind: "cuda_oom",
+        line: "CUDA out of memory",
+        lineNumber: 1,
+        source: "log",
+      });
+      alerting.evaluate("exp001");
+      await server.waitFor(() => server.acceptedTotal() === 1, 5000);
+    } finally {
+      await alerting.senderLoop.stop();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const LONG: Message = {
+  title: `exp001: ${"very long title ".repeat(30)}`,
+  severity: "critical",
+  lines: Array.from({ length: 80 }, (_, i) => `line ${i} ${"x".repeat(80)}`),
+  fields: Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, value: "v".repeat(2000) })),
+  code: "Traceback (most recent call last):\n".repeat(300),
+  mentions: {
+    users: ["123456789012345678", "U0123ABCD"],
+    roles: ["876543210987654321", "S0456EFGH"],
+  },
+  footer: "exp001/cuda_oom",
+};
+
+describe("platform payloads", () => {
+  it("Discord: content ≤ 2000, embed within its limits, allowed_mentions exactly the mentioned ids", () => {
+    const body = discordPayload(LONG) as {
+      content: string;
+      embeds: Array<{
+        title: string;
+        description: string;
+        fields: Array<{ name: string; value: string }>;
+        footer: { text: string };
+      }>;
+      allowed_mentions: unknown;
+    };
+    expect(body.content.length).toBeLessThanOrEqual(2000);
+    expect(body.content.startsWith("<@123456789012345678> <@&876543210987654321> ")).toBe(true);
+    expect(body.allowed_mentions).toEqual({
+      parse: [],
+      users: ["123456789012345678"],
+      roles: ["876543210987654321"],
+    });
+    const embed = body.embeds[0]!;
+    expect(embed.title.length).toBeLessThanOrEqual(256);
+    expect(embed.description.length).toBeLessThanOrEqual(4096);
+    expect(embed.fields.length).toBeLessThanOrEqual(25);
+    for (const f of embed.fields) expect(f.value.length).toBeLessThanOrEqual(1024);
+    const total =
+      embed.title.length +
+      embed.description.length +
+      embed.footer.text.length +
+      embed.fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+    expect(total).toBeLessThanOrEqual(6000);
+  });
+
+  it("Discord: no mentions means no pings at all", () => {
+    const body = discordPayload({ title: "exp001: finished", severity: "success" }) as {
+      allowed_mentions: unknown;
+      content: string;
+    };
+    expect(body.allowed_mentions).toEqual({ parse: [], users: [], roles: [] });
+    expect(body.content).toBe("exp001: finished");
+  });
+
+  it("Slack: text plus blocks within block limits, Slack ids only", () => {
+    const body = slackPayload(LONG) as {
+      text: string;
+      blocks: Array<{ type: string; text?: { text: string }; fields?: unknown[] }>;
+    };
+    expect(body.blocks.length).toBeLessThanOrEqual(50);
+    expect(body.blocks[0]?.type).toBe("header");
+    expect(body.blocks[0]?.text?.text.length).toBeLessThanOrEqual(150);
+    for (const b of body.blocks) {
+      if (b.text) expect(b.text.text.length).toBeLessThanOrEqual(3000);
+      if (b.fields) expect(b.fields.length).toBeLessThanOrEqual(10);
+    }
+    expect(body.text).toContain("<@U0123ABCD> <!subteam^S0456EFGH>");
+    expect(body.text).not.toContain("123456789012345678");
+    expect(body.text.length).toBeLessThanOrEqual(3000);
+  });
+
+  it("console: plain text, no colour codes", async () => {
+    let out = "";
+    const sink = new ConsoleSink({ write: (t: string) => (out += t) });
+    expect(await sink.deliver(LONG)).toEqual({ ok: true });
+    expect(out).toContain("exp001: very long title");
+    expect(out).toContain("Traceback (most recent call last):");
+    expect(out).not.toMatch(/\u001b\[/);
+  });
+
+  it("configured sinks: console plus one per webhook, named by position; URLs never in errors", async () => {
+    const config = testConfig({
+      console: true,
+      webhooks: [
+        { kind: "discord", url: "http://127.0.0.1:1/api/webhooks/9/secret-token" },
+        { kind: "slack", url: `${server.url}/services/T/B/secret` },
+      ],
+    });
+    const sinks = createConfiguredSinks(config, { stream: { write: () => true } });
+    expect(sinks.map((s) => s.name)).toEqual(["console", "discord-webhook:0", "slack-webhook:1"]);
+    const result = await sinks[1]!.deliver({ title: "t", severity: "info" }, "k");
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).not.toContain("secret");
+  });
+});
