@@ -67,7 +67,7 @@ describe("alert sink", () => {
       filename: "oom.png",
       description: "VRAM before the OOM",
     });
-    expect((stored?.embeds as { color: number }[])[0]?.color).toBe(0xef4444);
+    expect((stored?.embeds as { color: number }[] | undefined)?.[0]?.color).toBe(0xef4444);
   });
 
   test("a 429 with retry_after is waited out by discord.js: delivered once", async () => {

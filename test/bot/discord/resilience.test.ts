@@ -35,8 +35,8 @@ describe("malformed gateway events and failing commands", () => {
     const interaction = h.fake.sendInteraction(payload);
     const callback = await h.fake.waitFor(isCallback(interaction.id));
     expect(callback.status).toBe(204);
-    const description = (callback.body?.data as { embeds: { description: string }[] }).embeds[0]
-      ?.description;
+    const data = callback.body?.data as { embeds: { description: string }[] } | undefined;
+    const description = data?.embeds[0]?.description;
     expect(description).toMatch(/^```\ncommand\s+what\n-+\s+-+\nstatus\s+Progress/);
   });
 
@@ -107,7 +107,8 @@ describe("malformed gateway events and failing commands", () => {
         (r) =>
           r.method === "POST" &&
           r.path === `/channels/${h.fake.channelIds[0]}/messages` &&
-          (r.body?.embeds as { title: string }[])[0]?.title === "Training resumed at step 550",
+          (r.body?.embeds as { title: string }[] | undefined)?.[0]?.title ===
+            "Training resumed at step 550",
       );
       expect(progress.status).toBe(200);
       expect(
