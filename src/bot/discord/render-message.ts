@@ -1,6 +1,6 @@
 import type { Message, MessageButton, MessageField, Severity } from "../message/message.ts";
 import { CUT_MARKER, DISCORD_LIMITS as L, truncate } from "./discord-limits.ts";
-import { fitCodeBlock, fitTable, progressText } from "./render-text.ts";
+import { fitCodeBlock, fitTable, progressText, tableText } from "./render-text.ts";
 
 /** Embed colours by severity: blue, green, amber, red. */
 export const SEVERITY_COLOURS: Record<Severity, number> = {
@@ -90,17 +90,19 @@ function textLength(embed: RenderedEmbed): number {
 function renderDescription(message: Message, budget: number): string | undefined {
   const max = Math.min(L.description, budget);
   const plain = [...(message.lines ?? []), ...(message.progress ?? []).map(progressText)];
-  let text = truncate(plain.join("\n"), max);
+  // Blocks (table, code) are given up to half the room, so long prose cannot crowd them out.
+  const blocks =
+    (message.table ? tableText(message.table).length + 16 : 0) +
+    (message.code !== undefined ? message.code.length + 16 : 0);
+  let text = truncate(plain.join("\n"), max - Math.min(blocks, Math.floor(max / 2)));
   const room = (): number => max - text.length - (text ? 1 : 0);
   const append = (block: string | undefined): void => {
     // A block that does not fit at all is named as cut rather than dropped silently.
     const piece = block ?? (room() >= CUT_MARKER.length ? CUT_MARKER : undefined);
     if (piece) text = text ? `${text}\n${piece}` : piece;
   };
-  if (message.table) append(room() > 20 ? fitTable(message.table, room()) : undefined);
-  if (message.code !== undefined) {
-    append(room() > 20 ? fitCodeBlock(message.code, room()) : undefined);
-  }
+  if (message.table) append(fitTable(message.table, room()));
+  if (message.code !== undefined) append(fitCodeBlock(message.code, room()));
   return text.length > 0 ? text : undefined;
 }
 
