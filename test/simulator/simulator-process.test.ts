@@ -192,4 +192,42 @@ describe("training simulator process", () => {
     expect(log).toContain('ValueError: training.workers must be an integer >= 0, got "two"');
     expect(summarize(sim.logPath).errors.map((e) => e.kind)).toEqual(["traceback"]);
   });
+
+  it("re-creates workers each epoch unless persistent_workers is set", async () => {
+    const workerSets = async (persistent: boolean) => {
+      const workdir = sandbox.workdir(
+        `persist-${persistent}`,
+        yaml({ workers: 2, steps_per_epoch: 2, epochs: 3, persistent_workers: persistent }),
+      );
+      // Slow enough (~0.3 s a step, ~1.2 s an epoch) that every epoch's workers show in ps.
+      const sim = sandbox.start(workdir, ["--time-scale", "30"]);
+      const seen = new Set<string>();
+      while (sim.child.exitCode === null) {
+        const pids = psRows(workdir)
+          .filter((r) => r.comm === "pt_data_worker")
+          .map((r) => r.pid)
+          .sort();
+        if (pids.length === 2) seen.add(pids.join(","));
+        await sleep(50);
+      }
+      expect((await sim.exited).code).toBe(0);
+      return seen.size;
+    };
+    expect(await workerSets(true)).toBe(1);
+    expect(await workerSets(false)).toBe(3);
+  }, 60_000);
+
+  it("reports an idle GPU on request and rejects unknown flags with status 2", async () => {
+    const workdir = sandbox.workdir("idle", yaml({ workers: 4, train_batch_size: 4 }));
+    const sim = sandbox.start(workdir, ["--gpu-idle", "--time-scale", "10"]);
+    await waitFor("a step", () => stepsIn(sim.logPath).length > 0);
+    const state = readFileSync(join(sim.stateDir, "gpu"), "utf8").trim().split(" ");
+    expect(state[0]).toBe(String(sim.child.pid));
+    expect(state[3]).toBe("0");
+    sim.child.kill("SIGTERM");
+    await sim.exited;
+
+    const bad = sandbox.start(workdir, ["--warp-speed", "9"]);
+    expect((await bad.exited).code).toBe(2);
+  });
 });
