@@ -2,6 +2,7 @@ import { registerAudit } from "./audit.ts";
 import { registerCheck } from "./check.ts";
 import type { RegisterCommand } from "./command.ts";
 import { registerConsole } from "./console.ts";
+import { registerDiscord } from "./discord.ts";
 import { registerParse } from "./parse.ts";
 import { registerPoll } from "./poll.ts";
 import { registerStatus } from "./status.ts";
@@ -14,4 +15,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerParse,
   registerConsole,
   registerAudit,
+  registerDiscord,
 ];
