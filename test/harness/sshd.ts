@@ -56,6 +56,8 @@ export interface SshdHarness {
     execTimeout: string;
     keepaliveInterval: string;
   };
+  /** How many times the slow login user's ~/.bashrc ran (0 without loginShellDelayMs). */
+  rcRunCount(): number;
   /** Number of SSH connections the server holds now. */
   connectionCount(): number;
   /** Kills the server (connections drop) but keeps keys and the temp dir for a restart. */
@@ -155,6 +157,15 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
       execTimeout: "10s",
       keepaliveInterval: "15s",
     }),
+    rcRunCount: () => {
+      try {
+        return readFileSync(join(dir, "home", ".rc-runs"), "utf8")
+          .split("\n")
+          .filter(Boolean).length;
+      } catch {
+        return 0;
+      }
+    },
     connectionCount: () => (current?.pid ? childPids(current.pid).length : 0),
     kill: killCurrent,
     restart: async () => {
@@ -256,7 +267,7 @@ function createSlowLoginUser(dir: string, delayMs: number): string {
   mkdirSync(home, { mode: 0o755 });
   const seconds = (delayMs / 1000).toFixed(3);
   // bash sources ~/.bashrc for every command sshd runs, interactive or not.
-  writeFileSync(join(home, ".bashrc"), `sleep ${seconds}\n`);
+  writeFileSync(join(home, ".bashrc"), `echo run >> ~/.rc-runs\nsleep ${seconds}\n`);
   execFileSync("chown", ["-R", `${name}:`, home]);
   return name;
 }

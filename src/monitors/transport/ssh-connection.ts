@@ -124,7 +124,9 @@ async function handshake(
     sock.destroy();
     ssh.connection?.end();
     if (refusal) throw new TransportConnectError(refusal);
-    throw new TransportConnectError(explainConnectError(error as Error, hop, keyFile, timeoutMs));
+    throw new TransportConnectError(
+      explainConnectError(error as Error, hop, keyFile, resolved.connectTimeoutMs),
+    );
   }
   const client = ssh.connection as unknown as Ssh2Client;
   return client;

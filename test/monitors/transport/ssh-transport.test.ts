@@ -94,14 +94,16 @@ describe("SshTransport against a real sshd", () => {
 
   it("times out a hung command, kills it, and the next script works", async () => {
     const t = transport();
-    await expect(t.run("sleep 100", { timeoutMs: 300 })).rejects.toBeInstanceOf(
-      TransportTimeoutError,
-    );
+    // A duration no other test uses, so the process can be found on the shared machine.
+    const hang = `sleep 100.${process.pid}${Math.floor(Math.random() * 1000)}`;
+    await expect(t.run(hang, { timeoutMs: 300 })).rejects.toBeInstanceOf(TransportTimeoutError);
     const next = await t.run("echo alive");
     expect(next.stdout.toString()).toBe("alive\n");
-    await expect(t.run("sleep 100", { timeoutMs: 200 })).rejects.toThrow(/ran past 200 ms/);
-    // The killed process group leaves no sleeping script behind.
-    const left = await t.run("sleep 0.2; ps -eo args | grep -c '^sleep 100$' || true");
+    await expect(t.run(hang, { timeoutMs: 200 })).rejects.toThrow(/ran past 200 ms/);
+    // The killed process group leaves no hung script behind (the kill runs in the background).
+    const left = await t.run(
+      `for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do pgrep -f '^${hang}$' >/dev/null || break; sleep 0.1; done; pgrep -fc '^${hang}$'`,
+    );
     expect(left.stdout.toString().trim()).toBe("0");
     expect(t.connectCount).toBe(1);
   });
