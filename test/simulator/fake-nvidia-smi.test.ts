@@ -141,4 +141,13 @@ describe("fake nvidia-smi", () => {
     expect(field.code).toBe(2);
     expect(field.stderr).toContain('Field "clocks.bogus" is not a valid field to query.');
   });
+
+  it("never answers in hang mode (for probe timeouts)", async () => {
+    const { stateDir, smi } = install("hang");
+    setFakeNvidiaSmiMode(stateDir, "hang");
+    const result = await promisify(execFile)(smi, [GPU_QUERY, CSV], { timeout: 300 }).catch(
+      (error: { killed?: boolean; signal?: string }) => error,
+    );
+    expect(result).toMatchObject({ killed: true, signal: "SIGTERM" });
+  });
 });

@@ -40,78 +40,82 @@ for arg in "$@"; do
     --query-gpu=*) kind=gpu query=${arg#*=} ;;
     --query-compute-apps=*) kind=apps query=${arg#*=} ;;
     --format=*)
-      for f in $(echo "${arg#*=}" | tr ',' ' '); do
+      old_ifs=$IFS
+      IFS=,
+      for f in ${arg#*=}; do
         case $f in
           csv) ;;
           noheader) header=0 ;;
           nounits) units=0 ;;
           *) usage ;;
         esac
-      done ;;
+      done
+      IFS=$old_ifs ;;
     -L|--list-gpus) echo "GPU 0: $NAME (UUID: $UUID)"; exit 0 ;;
     -i|--id=*|-i0|0) ;;
     *) usage ;;
   esac
 done
 
-# unit VALUE UNIT: the value with its unit unless nounits (or not a number).
+# unit VALUE UNIT: sets v to the value with its unit, unless nounits or [N/A]. Helpers set
+# variables instead of printing, so a query costs no subshells.
 unit() {
-  if [ "$units" = 1 ] && [ "$1" != '[N/A]' ]; then printf '%s %s' "$1" "$2"; else printf '%s' "$1"; fi
+  if [ "$units" = 1 ] && [ "$1" != '[N/A]' ]; then v="$1 $2"; else v=$1; fi
 }
 
-# field NAME -> "header|value" for one GPU query field.
+# gpu_field NAME: sets h (header) and v (value) for one GPU query field.
 gpu_field() {
   case $1 in
-    index) echo "index|0" ;;
-    name|gpu_name) echo "name|$NAME" ;;
-    uuid|gpu_uuid) echo "uuid|$UUID" ;;
-    pci.bus_id) echo "pci.bus_id|$BUS" ;;
-    count) echo "count|1" ;;
-    driver_version) echo "driver_version|535.183.01" ;;
-    memory.used) echo "memory.used [MiB]|$(unit "$used" MiB)" ;;
-    memory.total) echo "memory.total [MiB]|$(unit "$total" MiB)" ;;
-    memory.free) echo "memory.free [MiB]|$(unit "$free" MiB)" ;;
-    utilization.gpu) echo "utilization.gpu [%]|$(unit "$util" %)" ;;
-    temperature.gpu) echo "temperature.gpu|$temp" ;;
-    power.draw) echo "power.draw [W]|$(unit "$power" W)" ;;
-    power.limit) echo "power.limit [W]|$(unit 400.00 W)" ;;
+    index) h=index v=0 ;;
+    name|gpu_name) h=name v=$NAME ;;
+    uuid|gpu_uuid) h=uuid v=$UUID ;;
+    pci.bus_id) h=pci.bus_id v=$BUS ;;
+    count) h=count v=1 ;;
+    driver_version) h=driver_version v=535.183.01 ;;
+    memory.used) h='memory.used [MiB]'; unit "$used" MiB ;;
+    memory.total) h='memory.total [MiB]'; unit "$total" MiB ;;
+    memory.free) h='memory.free [MiB]'; unit "$free" MiB ;;
+    utilization.gpu) h='utilization.gpu [%]'; unit "$util" % ;;
+    temperature.gpu) h=temperature.gpu v=$temp ;;
+    power.draw) h='power.draw [W]'; unit "$power" W ;;
+    power.limit) h='power.limit [W]'; unit 400.00 W ;;
     *) echo "Field \"$1\" is not a valid field to query." >&2; exit 2 ;;
   esac
 }
 
 app_field() {
   case $1 in
-    pid) echo "pid|$pid" ;;
-    used_memory|used_gpu_memory) echo "used_gpu_memory [MiB]|$(unit "$procmem" MiB)" ;;
-    process_name|name) echo "process_name|python" ;;
-    gpu_uuid) echo "gpu_uuid|$UUID" ;;
-    gpu_bus_id) echo "gpu_bus_id|$BUS" ;;
+    pid) h=pid v=$pid ;;
+    used_memory|used_gpu_memory) h='used_gpu_memory [MiB]'; unit "$procmem" MiB ;;
+    process_name|name) h=process_name v=python ;;
+    gpu_uuid) h=gpu_uuid v=$UUID ;;
+    gpu_bus_id) h=gpu_bus_id v=$BUS ;;
     *) echo "Field \"$1\" is not a valid field to query." >&2; exit 2 ;;
   esac
 }
 
-# csv_row FIELD_FN: prints the header (unless noheader) and one row.
+# csv_row FIELD_FN [header-only]: prints the header (unless noheader) and one row.
 csv_row() {
   heads='' row=''
   old_ifs=$IFS
   IFS=,
   for name in $query; do
     IFS=$old_ifs
-    pair=$($1 "$name") || exit 2
-    heads="$heads${heads:+, }${pair%%|*}"
-    row="$row${row:+, }${pair#*|}"
+    $1 "$name"
+    heads="$heads${heads:+, }$h"
+    row="$row${row:+, }$v"
     IFS=,
   done
   IFS=$old_ifs
   [ "$header" = 1 ] && echo "$heads"
-  echo "$row"
+  [ "$2" = header-only ] || echo "$row"
 }
 
 case $kind in
   gpu) csv_row gpu_field; exit 0 ;;
   apps)
     if [ -z "$pid" ]; then
-      [ "$header" = 1 ] && { csv_row app_field | head -n 1; }
+      csv_row app_field header-only
       exit 0
     fi
     csv_row app_field; exit 0 ;;
