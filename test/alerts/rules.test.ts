@@ -104,7 +104,7 @@ describe("error rules", () => {
     h.addEvent(T0, { kind: "cuda_oom", line: "torch.OutOfMemoryError: CUDA out of memory." });
     h.alerting.evaluate("exp001");
     await h.alerting.deliverDue();
-    expect(h.sink.messages[0]?.lines).toContain("VRAM at the last poll: 77.0 GiB of 80.0 GiB.");
+    expect(h.sink.messages[0]?.lines).toContain("VRAM peak before it: 77.0 GiB of 80.0 GiB.");
   });
 
   it("an error alert ends quietly once training progresses, and a later one alerts again", async () => {

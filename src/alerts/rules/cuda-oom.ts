@@ -6,9 +6,9 @@ export const cudaOomRule = eventRule({
   label: "CUDA OOM",
   kinds: ["cuda_oom"],
   severity: "critical",
-  describe: (_event, ctx) => ({
+  describe: (event, ctx) => ({
     headline: "CUDA out of memory",
-    facts: ["The GPU ran out of memory during training.", ...vramFact(ctx)],
+    facts: ["The GPU ran out of memory during training.", ...vramFact(ctx, event)],
     fix: "Usual fix: a smaller batch (`training.train_batch_size`), e.g. roll back to the previous phase, then restart.",
   }),
 });

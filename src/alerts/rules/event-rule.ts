@@ -1,8 +1,9 @@
 import type { Severity } from "../../bot/message/message.ts";
-import type { ErrorKind } from "../../monitors/types.ts";
+import type { ErrorKind, RunSample } from "../../monitors/types.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
 import { formatClock } from "../units.ts";
 import { baseSettings, defineRule, durationSetting, type Rule, type RuleContext } from "./rule.ts";
+import { vramUsedMiB } from "./run-facts.ts";
 
 /** What an error rule says about its event. */
 export interface EventDescription {
@@ -63,27 +64,44 @@ export function progressedSince(ctx: RuleContext, at: number): boolean {
   return false;
 }
 
-/** "VRAM at the last poll: 77.4 GiB of 80.0 GiB" where known. */
-export function vramFact(ctx: RuleContext): string[] {
-  const sample = ctx.latestReachable();
-  const gpu = sample?.gpus.find((g) => g.memoryUsedMiB !== null);
-  if (!gpu || gpu.memoryUsedMiB === null) return [];
-  const limit =
-    ctx.runConfig?.limits.gpuMemoryGiB ??
-    (gpu.memoryTotalMiB !== null ? gpu.memoryTotalMiB / 1024 : null);
-  const used = (gpu.memoryUsedMiB / 1024).toFixed(1);
-  return [`VRAM at the last poll: ${used} GiB${limit ? ` of ${limit.toFixed(1)} GiB` : ""}.`];
+/** Samples around an event: the 10 minutes before it up to now (the poll after it may be 0). */
+function around(ctx: RuleContext, event: StoredEvent): RunSample[] {
+  return ctx.samplesSince(event.at - 10 * 60_000).filter((x) => x.reachable);
 }
 
-/** "Host RAM at the last poll: 96.0 GiB of 100.0 GiB; 4 workers using 28.0 GiB" where known. */
-export function hostRamFact(ctx: RuleContext): string[] {
-  const sample = ctx.latestReachable();
-  if (!sample?.hostMemory) return [];
+/** "VRAM peak before it: 78.6 GiB of 80.0 GiB", from the samples around the event. */
+export function vramFact(ctx: RuleContext, event: StoredEvent): string[] {
+  let peak: RunSample | null = null;
+  let peakMiB = 0;
+  for (const x of around(ctx, event)) {
+    const used = vramUsedMiB(x);
+    if (used !== null && used > peakMiB) {
+      peak = x;
+      peakMiB = used;
+    }
+  }
+  // Under half a GiB the trainer was not on the GPU yet (or already gone): nothing to say.
+  if (!peak || peakMiB < 512) return [];
+  const total = peak.gpus.find((g) => g.memoryTotalMiB !== null)?.memoryTotalMiB ?? null;
+  const limit = ctx.runConfig?.limits.gpuMemoryGiB ?? (total !== null ? total / 1024 : null);
+  return [
+    `VRAM peak before it: ${(peakMiB / 1024).toFixed(1)} GiB${limit ? ` of ${limit.toFixed(1)} GiB` : ""}.`,
+  ];
+}
+
+/** "Host RAM peak before it: 96.0 GiB of 100.0 GiB; 4 workers using 28.0 GiB". */
+export function hostRamFact(ctx: RuleContext, event: StoredEvent): string[] {
+  let peak: RunSample | null = null;
+  for (const x of around(ctx, event)) {
+    if (x.hostMemory && (!peak?.hostMemory || x.hostMemory.usedBytes > peak.hostMemory.usedBytes))
+      peak = x;
+  }
+  if (!peak?.hostMemory) return [];
   const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
   const limit = ctx.runConfig?.limits.hostMemoryGiB;
-  const total = limit ? `${limit.toFixed(1)} GiB` : gib(sample.hostMemory.totalBytes);
-  const workers = sample.workers
-    ? `; ${sample.workers.count} worker${sample.workers.count === 1 ? "" : "s"} using ${gib(sample.workers.rssBytes)}`
+  const total = limit ? `${limit.toFixed(1)} GiB` : gib(peak.hostMemory.totalBytes);
+  const workers = peak.workers
+    ? `; ${peak.workers.count} worker${peak.workers.count === 1 ? "" : "s"} using ${gib(peak.workers.rssBytes)}`
     : "";
-  return [`Host RAM at the last poll: ${gib(sample.hostMemory.usedBytes)} of ${total}${workers}.`];
+  return [`Host RAM peak before it: ${gib(peak.hostMemory.usedBytes)} of ${total}${workers}.`];
 }

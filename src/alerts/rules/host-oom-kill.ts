@@ -16,7 +16,7 @@ export const hostOomKillRule = eventRule({
         : "a process";
     return {
       headline: "host out of memory: the kernel killed a process",
-      facts: [`The kernel's OOM killer killed ${who}.`, ...hostRamFact(ctx)],
+      facts: [`The kernel's OOM killer killed ${who}.`, ...hostRamFact(ctx, event)],
       fix: "Usual fix: fewer data-loader workers (`training.workers`) or less RAM per worker.",
     };
   },

@@ -12,7 +12,7 @@ export const workerKilledRule = eventRule({
       headline: "a data-loader worker was killed",
       facts: [
         `A DataLoader worker was killed${signal ? ` by signal ${signal}` : ""}; this is usually the host running out of RAM.`,
-        ...hostRamFact(ctx),
+        ...hostRamFact(ctx, event),
       ],
       fix: "Usual fix: fewer data-loader workers (`training.workers`) or less RAM per worker.",
     };
