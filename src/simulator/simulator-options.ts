@@ -84,6 +84,11 @@ export function parseSimulatorArgs(args: string[], cwd = process.cwd()): Simulat
     }
     return value;
   };
+  const positive = (key: string, value: number): number => {
+    if (value <= 0)
+      throw new SimulatorUsageError(`--${key} must be greater than 0, got '${str(key)}'`);
+    return value;
+  };
   const optionalInt = (key: string): number | null => {
     if (str(key) === undefined) return null;
     const value = num(key, 0, 1);
@@ -102,7 +107,7 @@ export function parseSimulatorArgs(args: string[], cwd = process.cwd()): Simulat
     config,
     log,
     stateDir: stateDir === undefined ? null : resolve(workdir, stateDir),
-    timeScale: num("time-scale", 1, Number.MIN_VALUE),
+    timeScale: positive("time-scale", num("time-scale", 1, 0)),
     seed: num("seed", 1, 0),
     vramLimitGiB: num("vram-limit-gib", 80, 1),
     ramLimitGiB: num("ram-limit-gib", 100, 1),
