@@ -267,7 +267,8 @@ function createSlowLoginUser(dir: string, delayMs: number): string {
   mkdirSync(home, { mode: 0o755 });
   const seconds = (delayMs / 1000).toFixed(3);
   // bash sources ~/.bashrc for every command sshd runs, interactive or not.
-  writeFileSync(join(home, ".bashrc"), `echo run >> ~/.rc-runs\nsleep ${seconds}\n`);
+  const sleep = delayMs > 0 ? `sleep ${seconds}\n` : "";
+  writeFileSync(join(home, ".bashrc"), `echo run >> ~/.rc-runs\n${sleep}`);
   execFileSync("chown", ["-R", `${name}:`, home]);
   return name;
 }
