@@ -174,9 +174,12 @@ export class FakeDiscord {
     this.gateway.dispatch(t, d);
   }
 
-  /** Cuts the gateway connection as a network failure would; the client should RESUME. */
-  dropGateway(): void {
-    this.gateway.drop();
+  /**
+   * Cuts the gateway connection as a network failure would; the client should RESUME. With
+   * `forgetSession` the RESUME is refused (INVALID_SESSION) and the client must IDENTIFY again.
+   */
+  dropGateway(options: { forgetSession?: boolean } = {}): void {
+    this.gateway.drop(options.forgetSession ?? false);
   }
 
   /** The next `count` requests (matching `match` against "METHOD /path") fail as `failure` says. */

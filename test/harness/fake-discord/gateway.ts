@@ -58,8 +58,8 @@ export class FakeGateway {
     closes: [],
   };
   private readonly wss = new WebSocketServer({ noServer: true });
+  /** The current session; its dispatches are kept for replay on RESUME, as Discord does. */
   private session: Session | null = null;
-  /** Dispatches queued while no client is connected; sent on RESUME like Discord does. */
   private readonly sockets = new Set<WebSocket>();
 
   constructor(private readonly options: GatewayOptions) {}
@@ -85,10 +85,15 @@ export class FakeGateway {
     return Boolean(this.session?.socket && this.session.socket.readyState === 1);
   }
 
-  /** Cuts every connection without a close frame, as a network failure does (code 1006). */
-  drop(): void {
+  /**
+   * Cuts every connection without a close frame, as a network failure does (code 1006). With
+   * `forgetSession` the session is gone too: the client's RESUME gets INVALID_SESSION and it must
+   * IDENTIFY again.
+   */
+  drop(forgetSession = false): void {
     for (const ws of this.sockets) ws.terminate();
     if (this.session) this.session.socket = null;
+    if (forgetSession) this.session = null;
   }
 
   close(): void {
