@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.ts";
+import type { SeededRandom } from "./seeded-random.ts";
 
 /** The GPU as the fake nvidia-smi reports it while the simulator runs. */
 export interface GpuState {
@@ -51,4 +52,32 @@ export class GpuStateWriter {
   clear(): void {
     rmSync(join(this.dir, GPU_STATE_FILE), { force: true });
   }
+}
+
+/**
+ * One nvidia-smi reading of the simulated A100: the modelled memory and mean utilisation with
+ * a little measurement noise; temperature and power follow the load.
+ */
+export function sampleGpu(input: {
+  pid: number;
+  vramGiB: number;
+  totalGiB: number;
+  utilPercent: number;
+  random: SeededRandom;
+}): GpuState {
+  const totalMiB = input.totalGiB * 1024;
+  const usedMiB = Math.min(totalMiB, input.random.jitter(input.vramGiB * 1024, 0.001));
+  const util =
+    input.utilPercent > 0
+      ? Math.min(100, Math.max(0, input.utilPercent + input.random.between(-3, 3)))
+      : 0;
+  return {
+    pid: input.pid,
+    memoryUsedMiB: usedMiB,
+    memoryTotalMiB: totalMiB,
+    utilizationPercent: util,
+    temperatureC: 33 + 0.4 * util,
+    powerW: 62 + 3.2 * util + input.random.between(-2, 2),
+    processMemoryMiB: Math.max(0, usedMiB - 4),
+  };
 }

@@ -1,4 +1,5 @@
 import { torchSize } from "./python-log.ts";
+import type { SeededRandom } from "./seeded-random.ts";
 
 /**
  * The interpreter's output when the simulated job dies, worded as PyTorch 2.x prints it, so
@@ -30,6 +31,27 @@ export interface OomFigures {
   inUseBytes: number;
   allocatedBytes: number;
   reservedUnallocatedBytes: number;
+}
+
+const GiB = 1024 ** 3;
+/** torch reports an 80 GiB A100 as 79.15 GiB total capacity. */
+const USABLE_FRACTION = 79.15 / 80;
+
+/** Plausible allocator figures for an OOM on a GPU of `limitGiB` at a batch size. */
+export function oomFigures(limitGiB: number, batchSize: number, random: SeededRandom): OomFigures {
+  const capacity = limitGiB * USABLE_FRACTION * GiB;
+  const free = random.between(0.2, 0.9) * GiB;
+  const inUse = capacity - free;
+  const reservedUnallocated = random.between(90, 420) * 1024 ** 2;
+  return {
+    // The activations of the batch: 4 GiB at batch 8.
+    triedBytes: Math.max(0.5 * batchSize, 1) * GiB,
+    capacityBytes: capacity,
+    freeBytes: free,
+    inUseBytes: inUse,
+    allocatedBytes: inUse - reservedUnallocated - 0.5 * GiB,
+    reservedUnallocatedBytes: reservedUnallocated,
+  };
 }
 
 /** torch 2.5+ CUDA OOM raised in the backward pass. */
@@ -128,4 +150,16 @@ export function configErrorTraceback(workdir: string, exception: string): string
     exception,
     "",
   ].join("\n");
+}
+
+/** How Python's DataLoader names the signal that killed a worker. */
+export function signalName(signal: NodeJS.Signals | null): string {
+  const names: Partial<Record<NodeJS.Signals, string>> = {
+    SIGKILL: "Killed",
+    SIGTERM: "Terminated",
+    SIGSEGV: "Segmentation fault",
+    SIGBUS: "Bus error",
+    SIGABRT: "Aborted",
+  };
+  return signal === null ? "Unknown signal" : (names[signal] ?? signal);
 }

@@ -1,6 +1,6 @@
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { DataWorkerPool } from "./data-workers.ts";
-import { GpuStateWriter } from "./gpu-state.ts";
+import { GpuStateWriter, sampleGpu } from "./gpu-state.ts";
 import { type StepCost, stepCost } from "./performance-model.ts";
 import { PythonLog } from "./python-log.ts";
 import { SeededRandom } from "./seeded-random.ts";
@@ -9,18 +9,17 @@ import {
   configErrorTraceback,
   cudaOomTraceback,
   genericCrashTraceback,
+  oomFigures,
+  signalName,
   workerKilledTraceback,
 } from "./tracebacks.ts";
 import { readTrainingConfig, type TrainingConfig, TrainingConfigError } from "./training-config.ts";
 import { headerLines, humanDuration, shownPath, stepLine } from "./training-lines.ts";
 
-const GiB = 1024 ** 3;
 const MAIN = "__main__";
 const TRAINER = "vesuvius.trainer";
 /** GPU memory with only the CUDA context and weights loaded, before the first batch. */
 const LOADING_VRAM_GIB = 1.2;
-/** torch reports an 80 GiB A100 as 79.15 GiB total capacity. */
-const USABLE_FRACTION = 79.15 / 80;
 
 type Phase = "loading" | "training" | "stalled" | "stopping";
 
@@ -171,7 +170,12 @@ class SimulatedTrainer {
     }
     if (stepsSinceStart < this.options.failAfterSteps) return null;
     if (this.cost.vramGiB > this.options.vramLimitGiB) {
-      this.log.raw(cudaOomTraceback(this.options.workdir, this.oomFigures()));
+      this.log.raw(
+        cudaOomTraceback(
+          this.options.workdir,
+          oomFigures(this.options.vramLimitGiB, this.config.batchSize, this.random),
+        ),
+      );
       return 1;
     }
     if (this.cost.hostRamGiB > this.options.ramLimitGiB) {
@@ -193,21 +197,6 @@ class SimulatedTrainer {
     const name = signalName(death.signal);
     this.log.raw(workerKilledTraceback(this.options.workdir, death.pid, name));
     return 1;
-  }
-
-  private oomFigures() {
-    const capacity = this.options.vramLimitGiB * USABLE_FRACTION * GiB;
-    const free = this.random.between(0.2, 0.9) * GiB;
-    const inUse = capacity - free;
-    const reservedUnallocated = this.random.between(90, 420) * 1024 ** 2;
-    return {
-      triedBytes: Math.max(0.5 * this.config.batchSize, 1) * GiB,
-      capacityBytes: capacity,
-      freeBytes: free,
-      inUseBytes: inUse,
-      allocatedBytes: inUse - reservedUnallocated - 0.5 * GiB,
-      reservedUnallocatedBytes: reservedUnallocated,
-    };
   }
 
   private async endEpoch(step: number, steps: number): Promise<boolean> {
@@ -298,22 +287,16 @@ class SimulatedTrainer {
   /** Writes the GPU state the fake nvidia-smi reports, with a little measurement noise. */
   private publish(): void {
     if (this.gpu === null) return;
-    const totalMiB = this.options.vramLimitGiB * 1024;
-    const vramGiB = this.phase === "loading" ? LOADING_VRAM_GIB : this.cost.vramGiB;
-    const usedMiB = Math.min(totalMiB, this.random.jitter(vramGiB * 1024, 0.001));
-    const busy = this.phase === "training" && !this.options.gpuIdle;
-    const util = busy
-      ? Math.min(100, Math.max(0, this.cost.gpuUtilPercent + this.random.between(-3, 3)))
-      : 0;
-    this.gpu.write({
-      pid: process.pid,
-      memoryUsedMiB: usedMiB,
-      memoryTotalMiB: totalMiB,
-      utilizationPercent: util,
-      temperatureC: 33 + 0.4 * util,
-      powerW: 62 + 3.2 * util + this.random.between(-2, 2),
-      processMemoryMiB: Math.max(0, usedMiB - 4),
-    });
+    this.gpu.write(
+      sampleGpu({
+        pid: process.pid,
+        vramGiB: this.phase === "loading" ? LOADING_VRAM_GIB : this.cost.vramGiB,
+        totalGiB: this.options.vramLimitGiB,
+        utilPercent:
+          this.phase === "training" && !this.options.gpuIdle ? this.cost.gpuUtilPercent : 0,
+        random: this.random,
+      }),
+    );
     this.gpu.writeSimState({
       pid: process.pid,
       phase: this.phase,
@@ -329,16 +312,4 @@ class SimulatedTrainer {
       model: this.cost,
     });
   }
-}
-
-/** How Python's DataLoader names the signal that killed a worker. */
-function signalName(signal: NodeJS.Signals | null): string {
-  const names: Partial<Record<NodeJS.Signals, string>> = {
-    SIGKILL: "Killed",
-    SIGTERM: "Terminated",
-    SIGSEGV: "Segmentation fault",
-    SIGBUS: "Bus error",
-    SIGABRT: "Aborted",
-  };
-  return signal === null ? "Unknown signal" : (names[signal] ?? signal);
 }
