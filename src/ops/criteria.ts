@@ -88,7 +88,9 @@ export function measurePhase(
   );
   const firstOf = (kinds: ReadonlySet<ErrorKind>) => {
     const event = events.find((e) => kinds.has(e.kind));
-    return event ? { kind: event.kind, line: event.line, at: event.at } : null;
+    // The decisive line can be very long (CUDA's OOM advice); a verdict needs its head.
+    const line = event && event.line.length > 160 ? `${event.line.slice(0, 157)}…` : event?.line;
+    return event ? { kind: event.kind, line: line as string, at: event.at } : null;
   };
   return {
     samples: samples.length,

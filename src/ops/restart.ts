@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import { createStepParser } from "../monitors/parsers/step-parser.ts";
 import { shellQuote } from "../monitors/transport/shell-quote.ts";
 import type { Transport } from "../monitors/transport/transport.ts";
 
@@ -26,8 +27,8 @@ export interface RestartOptions {
   /** How often to look at the process table and the log while waiting. Default 2 s. */
   checkEveryMs?: number;
   onProgress?: (line: string) => void;
-  /** Lines that count as training progress; defaults follow `steps.format`. */
-  stepPattern?: RegExp;
+  /** Whether a log line shows training progress; defaults to the monitor's step parser. */
+  isStepLine?: (line: string) => boolean;
 }
 
 /** How a restart went. */
@@ -40,9 +41,6 @@ export interface RestartOutcome {
   /** When that line was seen (ms), from which the new config's samples count. */
   confirmedAt: number;
 }
-
-const DEFAULT_STEP_PATTERN =
-  /\b(?:train\s+)?(?:step|iter(?:ation)?|it)\b\s*[:=[(]?\s*\d+|\b\d+\/\d+\s*\[|Iter\(train\)/i;
 
 /**
  * Stops the run's training and starts it again: SIGINT (a clean KeyboardInterrupt, so the job
@@ -148,8 +146,14 @@ export async function startTraining(options: RestartOptions): Promise<void> {
     const out = shellQuote(startOutputPath(run.name));
     script = [
       `cd -- ${wd} || exit 3`,
-      `if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi`,
-      `$detach nohup sh -c ${shellQuote(command)} > ${out} 2>&1 < /dev/null &`,
+      // `cmd &` in a non-interactive shell starts cmd with SIGINT ignored, and Python then
+      // never raises KeyboardInterrupt: the next graceful stop would be lost. `setsid -f`
+      // forks without `&`, so the job keeps default signal handling in its own session.
+      "if setsid -f true >/dev/null 2>&1; then",
+      `  setsid -f nohup sh -c ${shellQuote(command)} > ${out} 2>&1 < /dev/null`,
+      "else",
+      `  nohup sh -c ${shellQuote(command)} > ${out} 2>&1 < /dev/null &`,
+      "fi",
       "exit 0",
     ].join("\n");
   }
@@ -174,7 +178,7 @@ async function confirmSteps(
   const { transport, run, clock } = options;
   const sleep = options.sleep ?? defaultSleep;
   const every = options.checkEveryMs ?? 2000;
-  const pattern = options.stepPattern ?? stepPatternFor(run);
+  const isStep = options.isStepLine ?? stepLineTest(run);
   const deadline = clock.now() + parseDuration(run.restart.confirmTimeout);
   let absent = 0;
   while (clock.now() < deadline) {
@@ -183,7 +187,7 @@ async function confirmSteps(
     const from = size < before ? 0 : before;
     if (size > from) {
       const text = await readFrom(transport, logPath, from);
-      const line = text.split(/\r?\n|\r/).find((l) => pattern.test(l));
+      const line = text.split(/\r?\n|\r/).find((l) => isStep(l));
       if (line) return { line: line.trim().slice(0, 200), at: clock.now() };
     }
     const pids = run.restart.systemdUnit ? [1] : await findTrainingPids(transport, run.process);
@@ -201,9 +205,13 @@ async function confirmSteps(
   );
 }
 
-function stepPatternFor(run: RunConfig): RegExp {
-  if (run.steps.format === "regex" && run.steps.regex) return new RegExp(run.steps.regex);
-  return DEFAULT_STEP_PATTERN;
+/** The same step parser the monitor uses, so a restart is confirmed by what polls count. */
+function stepLineTest(run: RunConfig): (line: string) => boolean {
+  const parser = createStepParser({
+    format: run.steps.format,
+    ...(run.steps.regex ? { regex: run.steps.regex } : {}),
+  });
+  return (line) => parser.parseLine(line) !== null;
 }
 
 async function logSize(transport: Transport, path: string): Promise<number> {

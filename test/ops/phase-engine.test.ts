@@ -28,6 +28,9 @@ describe("phase engine and run operations on a real store and a real process", (
       "Baseline measured: 18.1 s/step, VRAM peak 77.0 GiB, RAM 7.0 GiB, 24 steps. Next: Phase 1 (workers 2, batch 1, low risk)",
     );
 
+    // Start the trainer (a plain restart), so phase 1 has a process to stop.
+    const started = await fx.ops.apply(await fx.ops.previewRestart("exp"), ALICE);
+    expect(started).toMatchObject({ ok: true, summary: "exp restarted" });
     const preview = await fx.ops.previewNextPhase("exp");
     expect(preview).toMatchObject({
       kind: "next-phase",
@@ -44,8 +47,9 @@ describe("phase engine and run operations on a real store and a real process", (
     const applied = await fx.ops.apply(preview, ALICE, (line) => progress.push(line));
     expect(applied.ok).toBe(true);
     expect(progress.join("\n")).toMatch(/Config written .*exp\.yaml.*\.bak/);
+    expect(progress.join("\n")).toContain("Training stopped (SIGINT).");
     expect(progress.join("\n")).toMatch(/Training is stepping again: Train step \d+\/4000/);
-    expect(fx.expectedStops).toHaveLength(1);
+    expect(fx.expectedStops).toHaveLength(2);
     const phase1Yaml = readFileSync(join(fx.dir, "exp.yaml"), "utf8");
     expect(phase1Yaml).toBe(TRAINING_YAML.replace("workers: 1 ", "workers: 2 "));
 

@@ -3,8 +3,13 @@ import { registerCheck } from "./check.ts";
 import type { RegisterCommand } from "./command.ts";
 import { registerConsole } from "./console.ts";
 import { registerDiscord } from "./discord.ts";
+import { registerNextPhase } from "./next-phase.ts";
 import { registerParse } from "./parse.ts";
+import { registerPlan } from "./plan.ts";
 import { registerPoll } from "./poll.ts";
+import { registerRestart } from "./restart.ts";
+import { registerRollback } from "./rollback.ts";
+import { registerSet } from "./set.ts";
 import { registerStatus } from "./status.ts";
 
 /** Every `trainops` subcommand, in the order `--help` lists them. */
@@ -15,5 +20,10 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerParse,
   registerConsole,
   registerAudit,
+  registerPlan,
+  registerNextPhase,
+  registerSet,
+  registerRollback,
+  registerRestart,
   registerDiscord,
 ];

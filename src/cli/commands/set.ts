@@ -1,0 +1,44 @@
+import { InvalidArgumentError } from "commander";
+import { confirmAndApply, pickRun, runOperationCommand } from "../operation-cli.ts";
+import type { RegisterCommand } from "./command.ts";
+
+/** `trainops set --run R workers=4 batch=2 [--yes]`: change workers / batch size and restart. */
+export const registerSet: RegisterCommand = (program, setExitCode) => {
+  program
+    .command("set")
+    .description("Set data-loader workers and/or batch size in the training config, then restart")
+    .argument("<assignments...>", "workers=<1-64> and/or batch=<1-4096>")
+    .option("-r, --run <name>", "the run (needed when several are configured)")
+    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("--dry-run", "show what would change, change nothing")
+    .option("-y, --yes", "apply without asking")
+    .action(
+      async (
+        assignments: string[],
+        options: { run?: string; config: string; dryRun?: boolean; yes?: boolean },
+      ) => {
+        const values = parseAssignments(assignments);
+        await runOperationCommand(options.config, setExitCode, async (cli) => {
+          const preview = await cli.ops.previewSet(pickRun(cli.config, options.run), values);
+          return confirmAndApply(cli, preview, options);
+        });
+      },
+    );
+};
+
+/** `workers=4 batch=2` → `{ workers: 4, batch: 2 }`; bounds are checked by the operations. */
+export function parseAssignments(words: string[]): { workers?: number; batch?: number } {
+  const values: { workers?: number; batch?: number } = {};
+  for (const word of words) {
+    const match = /^(workers|batch)=(.*)$/.exec(word);
+    if (!match) {
+      throw new InvalidArgumentError(`'${word}' is not workers=<n> or batch=<n>`);
+    }
+    const [, key, raw] = match as unknown as [string, "workers" | "batch", string];
+    if (!/^\d{1,6}$/.test(raw)) {
+      throw new InvalidArgumentError(`${key} must be an integer; got '${raw}'`);
+    }
+    values[key] = Number(raw);
+  }
+  return values;
+}
