@@ -47,6 +47,12 @@ export class RemoteShell {
     return new RemoteShell(client, channel);
   }
 
+  /** Fails the running script (if any) because the connection under the shell is gone. */
+  abort(error: Error): void {
+    this.closed = true;
+    this.onClose?.(error);
+  }
+
   get usable(): boolean {
     return !this.closed && !this.busy;
   }

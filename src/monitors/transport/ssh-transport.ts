@@ -1,6 +1,6 @@
 import type { SshTarget } from "../../config/schema.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
-import { RemoteShell, RemoteShellTimeoutError } from "./remote-shell.ts";
+import { RemoteShell, RemoteShellClosedError, RemoteShellTimeoutError } from "./remote-shell.ts";
 import { shellQuote } from "./shell-quote.ts";
 import { hopName, openSshConnection, type SshConnection } from "./ssh-connection.ts";
 import { type ResolvedTarget, resolveTarget } from "./ssh-target-resolution.ts";
@@ -222,6 +222,13 @@ export class SshTransport implements Transport {
         `no shell on ${this.description} within ${timeoutMs} ms (the connection may be stuck)`,
       );
     }
+    if (error instanceof TransportConnectError) return error;
+    if (error instanceof RemoteShellClosedError && !live.closed) {
+      // Only the shell died (killed on the VM); the connection stays, the next call starts a new one.
+      return new TransportConnectError(
+        `the remote shell on ${this.description} ended while running the script`,
+      );
+    }
     this.drop(live, error);
     return new TransportConnectError(`connection to ${this.description} lost: ${error.message}`);
   }
@@ -234,6 +241,8 @@ export class SshTransport implements Transport {
       `connection to ${this.description} lost: ${error.message}`,
     );
     for (const follow of [...live.follows]) follow.end(lost);
+    live.shell?.abort(lost);
+    live.shell = undefined;
     live.client.destroy();
     live.jumpClient?.destroy();
   }
