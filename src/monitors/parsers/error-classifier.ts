@@ -64,7 +64,7 @@ export class ErrorClassifier {
     const out: ClassifiedEvent[] = [];
     const normalized = normalizeLine(line);
     const previous = this.previous;
-    this.previous = { ...normalized, lineNumber };
+    this.previous = { text: normalized.text, prefixed: normalized.prefixed, lineNumber };
 
     // A terminal hard-wrap: the piece after a container-prefixed line arrives without prefix.
     if (
@@ -323,5 +323,6 @@ function prefixPattern(prefix: string): RegExp {
 }
 
 function sortByLine(events: ClassifiedEvent[]): ClassifiedEvent[] {
+  if (events.length < 2) return events;
   return events.sort((a, b) => (a.lineNumber ?? 0) - (b.lineNumber ?? 0));
 }

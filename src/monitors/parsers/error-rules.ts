@@ -148,8 +148,26 @@ const RULES: readonly Rule[] = [
   },
 ];
 
+/**
+ * Every rule needs one of these words. One pass of this regex rejects the ordinary line (nearly
+ * all of a log) before the rules run one by one. Explicit cases instead of the i flag: faster.
+ */
+const TRIGGER = new RegExp(
+  [
+    "[Oo]ut of memory|OutOfMemory|CUBLAS_STATUS|CUDNN_STATUS|cudaError|RESOURCE_EXHAUSTED",
+    "oom-kill|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
+    "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
+    "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
+    "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
+    "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0",
+    "KeyboardInterrupt|SIGKILL",
+    KILLED_WORDS,
+  ].join("|"),
+);
+
 /** The first rule (most specific kind) that a line matches, as an event; null for normal lines. */
 export function classifyText(text: string): { kind: ErrorKind; detail: Detail } | null {
+  if (!TRIGGER.test(text)) return null;
   for (const rule of RULES) {
     if (rule.pattern.test(text)) return { kind: rule.kind, detail: rule.detail?.(text) ?? {} };
   }
@@ -170,6 +188,7 @@ const LINE_NUMBER_PREFIX = /^\[\d+\] /;
 const RANK_PREFIX = /^\[rank\d+\]:/;
 // A terminal that hard-wrapped a long line pads each piece with a long run of spaces.
 const WRAP_PADDING = / {40,}/g;
+const FORTY_SPACES = " ".repeat(40);
 
 /** Removes what wrappers add around a log line: ANSI colours, container and viewer prefixes. */
 export function normalizeLine(raw: string): NormalizedLine {
@@ -181,9 +200,8 @@ export function normalizeLine(raw: string): NormalizedLine {
     text = text.slice(compose[0].length);
     prefixed = true;
   }
-  text = text.replace(LINE_NUMBER_PREFIX, "");
-  text = text.replace(RANK_PREFIX, "");
-  if (text.length > 40) text = text.replace(WRAP_PADDING, "");
+  if (text.startsWith("[")) text = text.replace(LINE_NUMBER_PREFIX, "").replace(RANK_PREFIX, "");
+  if (text.includes(FORTY_SPACES)) text = text.replace(WRAP_PADDING, "");
   return { text: text.trimEnd(), prefixed };
 }
 

@@ -1,3 +1,5 @@
+import { isAscii } from "node:buffer";
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -45,20 +47,26 @@ export class LineSplitter {
       if (chunk[0] === LF) start = 1;
       this.afterCr = false;
     }
-    let nextLf = chunk.indexOf(LF, start);
-    let nextCr = chunk.indexOf(CR, start);
+    // Most logs are ASCII: then one decode of the whole chunk, with string offsets equal to
+    // byte offsets, replaces a decode per line.
+    const text = isAscii(chunk) ? chunk.toString("latin1") : null;
+    const find = text
+      ? (byte: number, from: number) => text.indexOf(byte === LF ? "\n" : "\r", from)
+      : (byte: number, from: number) => chunk.indexOf(byte, from);
+    let nextLf = find(LF, start);
+    let nextCr = find(CR, start);
     while (start < chunk.length) {
-      if (nextLf !== -1 && nextLf < start) nextLf = chunk.indexOf(LF, start);
-      if (nextCr !== -1 && nextCr < start) nextCr = chunk.indexOf(CR, start);
+      if (nextLf !== -1 && nextLf < start) nextLf = find(LF, start);
+      if (nextCr !== -1 && nextCr < start) nextCr = find(CR, start);
       const end = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
       if (end === -1) {
         this.append(chunk, start, chunk.length);
         break;
       }
       const isCr = chunk[end] === CR;
-      const text = this.takeLine(chunk, start, end);
+      const line = this.takeLine(chunk, text, start, end);
       // A `\r` with nothing before it is tqdm clearing the line, not a line of its own.
-      if (!(isCr && text.length === 0)) lines.push(text);
+      if (!(isCr && line.length === 0)) lines.push(line);
       start = end + 1;
       if (isCr) {
         if (start === chunk.length) this.afterCr = true;
@@ -79,15 +87,15 @@ export class LineSplitter {
     return Buffer.from(this.head.buffer, this.head.byteOffset, this.headLength).toString("utf8");
   }
 
-  private takeLine(chunk: Buffer, start: number, end: number): string {
+  private takeLine(chunk: Buffer, text: string | null, start: number, end: number): string {
     if (this.headLength === 0) {
       const stop = Math.min(end, start + this.maxLineBytes);
-      return chunk.toString("utf8", start, stop);
+      return text !== null ? text.slice(start, stop) : chunk.toString("utf8", start, stop);
     }
     this.append(chunk, start, end);
-    const text = this.peek();
+    const line = this.peek();
     this.headLength = 0;
-    return text;
+    return line;
   }
 
   private append(source: Uint8Array, start: number, end: number): void {

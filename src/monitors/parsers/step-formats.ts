@@ -56,17 +56,25 @@ function regexFormat(spec: {
   stepTime?: RegExp;
   /** Applied to `stepTime`'s capture (for rates like `ups=0.5` → 2 s). */
   invertStepTime?: boolean;
+  /** Text every matching line contains: a cheap test that spares most lines the regex. */
+  requires?: string;
+  /** Text a line needs before the `stepTime` regex is worth running. */
+  stepTimeRequires?: readonly string[];
 }): StepFormat {
   const matcher: StepMatcher = {
     name: spec.name,
     match(line) {
+      if (spec.requires !== undefined && !line.includes(spec.requires)) return null;
       const m = spec.pattern.exec(line);
       if (!m) return null;
       const step = parseLogNumber(group(m, "step"));
       if (step === null || !Number.isFinite(step)) return null;
       const lossText = group(m, "loss") ?? group(spec.loss?.exec(line) ?? null, "loss");
+      const timeWorthTrying =
+        spec.stepTimeRequires === undefined || spec.stepTimeRequires.some((t) => line.includes(t));
       let stepTime = parseLogNumber(
-        group(m, "stepTime") ?? group(spec.stepTime?.exec(line) ?? null, "stepTime"),
+        group(m, "stepTime") ??
+          (timeWorthTrying ? group(spec.stepTime?.exec(line) ?? null, "stepTime") : undefined),
       );
       if (stepTime !== null && spec.invertStepTime) stepTime = stepTime > 0 ? 1 / stepTime : null;
       return point(step, {
@@ -85,6 +93,11 @@ function regexFormat(spec: {
 const TQDM_BAR = String.raw`(?:\d{1,3}%\|[^|]*\|\s*)?(?<step>\d+)(?:\/(?<total>\d+)|it)\s*\[(?<inside>[^\]]*)\]`;
 const TQDM_RATE = /(?<value>\d+(?:\.\d+)?)\s*(?<unit>it\/s|s\/it)/;
 const TQDM_LOSS = new RegExp(String.raw`\bloss=(?<loss>${NUM})`);
+
+/** Every tqdm bar prints a rate, even an unknown one (`?it/s`). */
+function hasTqdmRate(line: string): boolean {
+  return line.includes("it/s") || line.includes("s/it");
+}
 
 function tqdmPoint(m: RegExpExecArray, epoch: number | null): StepPoint | null {
   const step = parseLogNumber(group(m, "step"));
@@ -133,6 +146,7 @@ function tqdmFormat(name: string, description: string, autoDetect: boolean): Ste
             last = { ...last, loss: loss ?? last.loss, epoch: epoch ?? last.epoch };
             return last;
           }
+          if (!hasTqdmRate(line)) return null;
           const m = bar.exec(line);
           if (!m) return null;
           const found = tqdmPoint(m, last?.epoch ?? null);
@@ -152,6 +166,7 @@ function lightningFormat(): StepFormat {
   const matcher: StepMatcher = {
     name: "lightning",
     match(line) {
+      if (!hasTqdmRate(line)) return null;
       const m = pattern.exec(line);
       return m ? tqdmPoint(m, parseLogNumber(group(m, "epoch"))) : null;
     },
@@ -215,11 +230,13 @@ export const STEP_FORMATS: readonly StepFormat[] = [
       /\b(?:Iter(?:\(train\))?\s*\[\s*(?<step>\d+)\/(?<total>\d+)\]|Epoch(?:\(train\))?\s*\[(?<epoch>\d+)\]\s*\[\s*(?<step2>\d+)\/(?<total2>\d+)\])/,
     loss: KEY_LOSS,
     stepTime: KEY_TIME,
+    stepTimeRequires: ["time:"],
   }),
   regexFormat({
     name: "detectron2",
     description:
       "detectron2 metrics printer: 'eta: 0:05:14  iter: 39  total_loss: 1.872 ... time: 1.2'",
+    requires: "total_loss:",
     pattern: new RegExp(
       String.raw`\biter: (?<step>\d+)\s+total_loss: (?<loss>${NUM})(?:.*?\stime: (?<stepTime>\d+(?:\.\d+)?))?`,
     ),
@@ -227,6 +244,7 @@ export const STEP_FORMATS: readonly StepFormat[] = [
   regexFormat({
     name: "timm",
     description: "timm train.py: 'Train: 3 [ 100/1251 (  8%)]  Loss: 5.11 (5.06)  Time: 0.445s'",
+    requires: "Train: ",
     pattern: new RegExp(
       String.raw`\bTrain: (?<epoch>\d+) \[\s*(?<step>\d+)\/(?<total>\d+)[^\]]*\](?:\s+Loss:\s*(?<loss>${NUM}))?(?:.*?\bTime:\s*(?<stepTime>\d+(?:\.\d+)?)s)?`,
     ),
@@ -238,12 +256,14 @@ export const STEP_FORMATS: readonly StepFormat[] = [
       String.raw`\bepoch (?<epoch>\d+):\s+(?<step>\d+) \/ (?<total>\d+)\b(?:.*?\bloss=(?<loss>${NUM}))?`,
     ),
     stepTime: /\bups=(?<stepTime>\d+(?:\.\d+)?)/,
+    stepTimeRequires: ["ups="],
     invertStepTime: true,
   }),
   regexFormat({
     name: "basicsr",
     description:
       "BasicSR message logger: '<epoch: 47, iter:   4,400, lr:1.000e-04>' or '[epoch:  0, iter:     100, ...]'",
+    requires: "epoch:",
     pattern: /[<[]epoch:\s*(?<epoch>\d+),\s*iter:\s*(?<step>\d{1,3}(?:,\d{3})*|\d+)/,
     loss: new RegExp(String.raw`\bl_(?:g_)?pix:\s*(?<loss>${NUM})`),
   }),
@@ -263,10 +283,13 @@ export const STEP_FORMATS: readonly StepFormat[] = [
     name: "train-step",
     description:
       "'Train step 549' lines, optionally '/4000', 'epoch 0', 'loss 0.31', '18.2 s/step'",
-    pattern: /\bTrain(?:ing)?[ _-]step[\s:#=]*(?<step>\d+)(?:\s*(?:\/|of)\s*(?<total>\d+))?/i,
-    loss: new RegExp(String.raw`\bloss\b['"]?\s*[:=]?\s*(?<loss>${NUM})`, "i"),
+    // Explicit cases instead of the i flag: this runs on every line and /i is slower.
+    pattern:
+      /\b(?:[Tt]rain(?:ing)?[ _-][Ss]tep|TRAIN(?:ING)?[ _-]STEP)[\s:#=]*(?<step>\d+)(?:\s*(?:\/|of)\s*(?<total>\d+))?/,
+    loss: new RegExp(String.raw`\b[Ll]oss\b['"]?\s*[:=]?\s*(?<loss>${NUM})`),
     stepTime:
-      /(?<stepTime>\d+(?:\.\d+)?)\s*s\s*\/\s*(?:step|it)\b|\bstep_time[=:\s]+(?<stepTime2>\d+(?:\.\d+)?)/i,
+      /(?<stepTime>\d+(?:\.\d+)?) ?s\/(?:step|it)\b|\bstep_time[=:\s]+(?<stepTime2>\d+(?:\.\d+)?)/i,
+    stepTimeRequires: ["s/", "step_time"],
   }),
   regexFormat({
     name: "epoch-batch",

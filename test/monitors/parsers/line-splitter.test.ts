@@ -10,7 +10,7 @@ function splitAt(
   maxLineBytes?: number,
 ): { lines: string[]; pending: Buffer } {
   const lines: string[] = [];
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let start = 0;
   for (const end of [...cuts, bytes.length]) {
     const splitter = new LineSplitter({ pending, maxLineBytes });
