@@ -88,21 +88,25 @@ export function describeExpected(schema: AnySchema | undefined): string {
       return "a text value";
     }
     case "number": {
-      const n = inner as unknown as {
-        minValue: number | null;
-        maxValue: number | null;
-        isInt: boolean;
-      };
-      const noun = n.isInt ? "an integer" : "a number";
-      const min = n.minValue;
-      const max = n.maxValue;
-      const finiteMin =
-        min !== null && Number.isFinite(min) && Math.abs(min) < Number.MAX_SAFE_INTEGER;
-      const finiteMax =
-        max !== null && Number.isFinite(max) && Math.abs(max) < Number.MAX_SAFE_INTEGER;
-      if (finiteMin && finiteMax) return `${noun} from ${min} to ${max}`;
-      if (finiteMin) return min === 0 ? `${noun} of 0 or more` : `${noun} of at least ${min}`;
-      if (finiteMax) return `${noun} of at most ${max}`;
+      const isInt = (inner as unknown as { isInt: boolean }).isInt;
+      const noun = isInt ? "an integer" : "a number";
+      let min: { value: number; inclusive: boolean } | undefined;
+      let max: { value: number; inclusive: boolean } | undefined;
+      for (const check of d.checks ?? []) {
+        const c = check._zod.def as { check?: string; value?: number; inclusive?: boolean };
+        if (typeof c.value !== "number") continue;
+        const bound = { value: c.value, inclusive: c.inclusive !== false };
+        if (c.check === "greater_than") min = bound;
+        if (c.check === "less_than") max = bound;
+      }
+      // Exclusive integer bounds read better as inclusive ones: "> 0" is "1 or more".
+      if (isInt && min && !min.inclusive) min = { value: min.value + 1, inclusive: true };
+      if (isInt && max && !max.inclusive) max = { value: max.value - 1, inclusive: true };
+      if (min && max) return `${noun} from ${min.value} to ${max.value}`;
+      if (min)
+        return min.inclusive ? `${noun} of ${min.value} or more` : `${noun} above ${min.value}`;
+      if (max)
+        return max.inclusive ? `${noun} of ${max.value} or less` : `${noun} below ${max.value}`;
       return noun;
     }
     case "boolean":

@@ -109,6 +109,18 @@ describe("parseConfig", () => {
     expect(problems).toHaveLength(5);
   });
 
+  it("states exclusive bounds the way people read them", () => {
+    const problems = problemsOf(
+      `${minimalRun()}    steps: { perEpoch: 0 }\n    limits: { gpuMemoryGiB: -1 }\n`,
+    );
+    expect(problems).toContain(
+      "t.yaml: runs[0].steps.perEpoch: expected an integer of 1 or more, got 0 — fix: set runs[0].steps.perEpoch to an integer of 1 or more",
+    );
+    expect(problems).toContain(
+      "t.yaml: runs[0].limits.gpuMemoryGiB: expected a number above 0, got -1 — fix: set runs[0].limits.gpuMemoryGiB to a number above 0",
+    );
+  });
+
   it("names an unknown key without a close match and lists what the level takes", () => {
     const [problem] = problemsOf(`${minimalRun()}zebra: 1\n`);
     expect(problem).toMatch(
