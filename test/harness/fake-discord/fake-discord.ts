@@ -13,16 +13,17 @@ import {
 import {
   channelObject,
   type FakeUser,
-  messageObject,
   type StoredAttachment,
   type StoredMessage,
   snowflake,
   userObject,
 } from "./payloads.ts";
+import { type Failure, failureReply, type Reply, unknown } from "./replies.ts";
 import { type ParsedBody, parseBody, type ReceivedFile } from "./request-body.ts";
-import { commandProblems, messageProblems } from "./validation.ts";
+import { createChannelMessage, overwriteCommands } from "./rest-routes.ts";
 
 export type { FakeUser, StoredMessage } from "./payloads.ts";
+export type { Failure, Reply } from "./replies.ts";
 export type { ReceivedFile } from "./request-body.ts";
 
 /** One request as the fake saw it, with the status it answered. */
@@ -40,13 +41,6 @@ export interface ReceivedRequest {
   status: number;
 }
 
-/** How the next matching requests fail: a status, or a 429 with `retry_after` seconds. */
-export type Failure =
-  | number
-  | { retryAfter: number; global?: boolean }
-  /** Do the work, then answer with this status anyway (a reply lost on the way back). */
-  | { status: number; afterProcessing: true };
-
 export interface FakeDiscordOptions {
   token?: string;
   applicationId?: string;
@@ -56,12 +50,6 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** Discord's 3-second window for the first interaction response. */
   ackDeadlineMs?: number;
-}
-
-export interface Reply {
-  status: number;
-  json?: unknown;
-  headers?: Record<string, string>;
 }
 
 /**
@@ -313,57 +301,17 @@ export class FakeDiscord {
         return { status: 200, json: { ...userObject(this.bot), bot: true } };
       case "PUT /applications/:id/commands":
       case "PUT /applications/:id/guilds/:id/commands":
-        return this.overwriteCommands(parts[1]!, parts.length === 5 ? parts[3]! : "global", r);
+        return overwriteCommands(this, parts[1]!, parts.length === 5 ? parts[3]! : "global", r);
       case "GET /channels/:id": {
         const id = parts[1]!;
         if (!this.channelIds.includes(id)) return unknown(10003, "Unknown Channel");
         return { status: 200, json: channelObject(id, this.guildId) };
       }
       case "POST /channels/:id/messages":
-        return this.createChannelMessage(parts[1]!, r);
+        return createChannelMessage(this, parts[1]!, r);
       default:
         return handleInteractionRoute(this, parts, r) ?? unknown(0, "404: Not Found");
     }
-  }
-
-  private overwriteCommands(appId: string, scope: string, r: ReceivedRequest): Reply {
-    if (appId !== this.applicationId)
-      return { status: 403, json: { message: "Missing Access", code: 50001 } };
-    if (scope !== "global" && scope !== this.guildId) {
-      return { status: 403, json: { message: "Missing Access", code: 50001 } };
-    }
-    const body = (Array.isArray(r.body) ? r.body : []) as Record<string, unknown>[];
-    const problems = body.flatMap((c, i) => commandProblems(c, i));
-    if (problems.length > 0) return invalidForm(problems);
-    const stored = body.map((c) => ({
-      ...c,
-      id: snowflake(),
-      application_id: this.applicationId,
-      version: snowflake(),
-      default_member_permissions: null,
-      type: c.type ?? 1,
-      ...(scope === "global" ? {} : { guild_id: scope }),
-    }));
-    this.commands.set(scope, stored);
-    return { status: 200, json: stored };
-  }
-
-  private createChannelMessage(channelId: string, r: ReceivedRequest): Reply {
-    if (!this.channelIds.includes(channelId)) return unknown(10003, "Unknown Channel");
-    const body = r.body ?? {};
-    const problems = messageProblems(body);
-    if (problems.length > 0) return invalidForm(problems);
-    // enforce_nonce: Discord returns the message already created with this nonce instead of a
-    // second one, which is what makes retried deliveries land once.
-    if (body.enforce_nonce === true && body.nonce !== undefined) {
-      const existing = this.channelMessages.find(
-        (m) => m.channel_id === channelId && m.nonce === body.nonce,
-      );
-      if (existing) return { status: 200, json: messageObject(existing) };
-    }
-    const message = this.storeMessage(channelId, body, r.files);
-    this.channelMessages.push(message);
-    return { status: 200, json: messageObject(message) };
   }
 
   private send(res: ServerResponse, reply: Reply): void {
@@ -372,39 +320,4 @@ export class FakeDiscord {
     res.writeHead(reply.status, headers);
     res.end(reply.json === undefined ? undefined : JSON.stringify(reply.json));
   }
-}
-
-function unknown(code: number, message: string): Reply {
-  return { status: 404, json: { message, code } };
-}
-
-function invalidForm(problems: string[]): Reply {
-  return { status: 400, json: { message: "Invalid Form Body", code: 50035, errors: problems } };
-}
-
-function failureReply(failure: Failure): Reply {
-  if (typeof failure === "number") {
-    return { status: failure, json: { message: `${failure}: fake failure`, code: 0 } };
-  }
-  if ("retryAfter" in failure) {
-    const seconds = String(failure.retryAfter);
-    return {
-      status: 429,
-      json: {
-        message: "You are being rate limited.",
-        retry_after: failure.retryAfter,
-        global: Boolean(failure.global),
-      },
-      headers: {
-        "retry-after": seconds,
-        "x-ratelimit-limit": "5",
-        "x-ratelimit-remaining": "0",
-        "x-ratelimit-reset-after": seconds,
-        "x-ratelimit-bucket": "fake-bucket",
-        "x-ratelimit-scope": failure.global ? "global" : "user",
-        ...(failure.global ? { "x-ratelimit-global": "true" } : {}),
-      },
-    };
-  }
-  return failureReply(failure.status);
 }

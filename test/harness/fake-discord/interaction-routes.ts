@@ -1,5 +1,6 @@
-import type { FakeDiscord, ReceivedRequest, Reply } from "./fake-discord.ts";
+import type { FakeDiscord, ReceivedRequest } from "./fake-discord.ts";
 import { messageObject, type StoredMessage } from "./payloads.ts";
+import type { Reply } from "./replies.ts";
 import { messageProblems } from "./validation.ts";
 
 /** What the fake remembers about one interaction it dispatched. */
