@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { pythonRepr } from "./python-log.ts";
+import { asctime, pythonRepr } from "./python-log.ts";
 import type { TrainingConfig } from "./training-config.ts";
 
 /**
@@ -33,7 +33,8 @@ export function stepLine(p: {
 
 export function headerLines(config: TrainingConfig, startedAt: Date): string[] {
   const rule = "=".repeat(80);
-  const stamp = startedAt.toISOString().slice(0, 19).replace("T", " ");
+  // Local time, like the asctime of the records around it.
+  const stamp = asctime(startedAt).slice(0, 19);
   return [
     rule,
     `Training started at: ${stamp}`,
