@@ -3,13 +3,14 @@ import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
 import { newKernelLines } from "./kernel-lines.ts";
 import { LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
-import { parseProbeOutput } from "./probe/probe-output.ts";
+import { type ProbeLog, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
 import { buildSample } from "./sample-builder.ts";
 import type { FollowHandle, Transport } from "./transport/transport.ts";
@@ -49,6 +50,8 @@ export class RunMonitor {
   private follow: FollowHandle | null = null;
   private followWanted = false;
   private followOpening = false;
+  /** `getconf CLK_TCK` / `PAGESIZE` of the VM, asked once per monitor. */
+  private units = "";
 
   constructor(private readonly options: RunMonitorOptions) {
     this.ingestor = new LogIngestor({
@@ -84,6 +87,8 @@ export class RunMonitor {
       anchor: stored?.anchor ?? "",
       backfillBytes: run.backfillBytes,
       maxReadBytes: run.maxReadBytes,
+      process: run.process,
+      wantUnits: this.units === "",
       nonce,
     });
     let outcome: PollOutcome = "ok";
@@ -94,7 +99,23 @@ export class RunMonitor {
       const timeoutMs = run.ssh === "local" ? 30_000 : parseDuration(run.ssh.execTimeout);
       const result = await transport.run(script, { timeoutMs });
       const output = parseProbeOutput(result.stdout, nonce);
-      if (output.log.present) {
+      if (output.units.trim() !== "") this.units = output.units;
+      else output.units = this.units;
+      if (output.log.present && !this.anchorHolds(output.log, stored)) {
+        // The file was rewritten in place past our offset: start over from its beginning.
+        store.offsets.set(
+          run.name,
+          {
+            ...(stored as LogOffset),
+            offset: 0,
+            partial: Buffer.alloc(0),
+            anchor: "",
+            lineCount: 0,
+          },
+          clock.now(),
+        );
+        message = "log was truncated and rewritten; re-reading it from the start next poll";
+      } else if (output.log.present) {
         const ingested = this.ingestor.ingest({
           inode: output.log.inode,
           start: output.log.start,
@@ -126,6 +147,14 @@ export class RunMonitor {
       store.polls.insert({ run: run.name, startedAt, durationMs, outcome, message });
     });
     return { run: run.name, outcome, startedAt, durationMs, sample, events, message };
+  }
+
+  /** Whether the bytes the probe re-read before the offset are the ones we consumed. */
+  private anchorHolds(log: ProbeLog, stored: LogOffset | null): boolean {
+    if (!log.present || log.reset !== "none" || !stored || stored.anchor === "") return true;
+    const anchor = Buffer.from(stored.anchor, "hex");
+    if (log.start !== stored.offset - anchor.length) return true;
+    return log.bytes.subarray(0, anchor.length).equals(anchor);
   }
 
   /** Records a poll that did not run because the previous one was still going. */

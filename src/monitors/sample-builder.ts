@@ -4,8 +4,9 @@ import { parseMeminfo } from "./parsers/meminfo-parser.ts";
 import { parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
 import { parseProcessTable } from "./parsers/process-table.ts";
 import { estimateProgress } from "./parsers/progress-estimator.ts";
-import { parseDfFreeBytes } from "./probe/probe-figures.ts";
+import { parseDfFreeBytes, parseUptime } from "./probe/probe-figures.ts";
 import type { ProbeOutput } from "./probe/probe-output.ts";
+import { cmdlineMatchesToArgsLines, procStatToPsLines } from "./probe/proc-stat.ts";
 import type { RunSample } from "./types.ts";
 
 export interface BuildSampleInput {
@@ -23,13 +24,20 @@ export interface BuildSampleInput {
 export function buildSample(input: BuildSampleInput): RunSample {
   const { run, at, output, recentSteps } = input;
   const gpus = parseGpuQuery(output.gpu.text);
+  const [clockTicks, pageSize] = output.units.split("\n").map((v) => Number(v.trim()));
+  const uptime = parseUptime(output.uptime);
   const processes =
-    output.ps.trim() === ""
+    output.ps.trim() === "" || uptime === null
       ? null
-      : parseProcessTable(output.ps, output.args, {
-          process: run.process,
-          workerProcess: run.workerProcess,
-        });
+      : parseProcessTable(
+          procStatToPsLines(output.ps, {
+            uptime,
+            clockTicks: clockTicks || 100,
+            pageSize: pageSize || 4096,
+          }),
+          cmdlineMatchesToArgsLines(output.args),
+          { process: run.process, workerProcess: run.workerProcess },
+        );
   const latest = recentSteps[recentSteps.length - 1] ?? null;
   const progress = estimateProgress(
     recentSteps.map((p) => ({ at: p.at, step: p.step, epoch: p.epoch, total: p.total })),

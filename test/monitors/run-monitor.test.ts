@@ -148,9 +148,13 @@ describe("RunMonitor over a real sshd", () => {
     const rotated = await f.monitor.pollOnce();
     expect(rotated.sample.step).toBe(3);
     expect(f.store.offsets.get(f.run.name)?.offset).toBe(stepLine(3).length + 1);
+    // Rewritten in place to the same size: only the anchor bytes tell.
     writeFileSync(f.logPath, `${stepLine(1)}\n`);
-    const truncated = await f.monitor.pollOnce();
-    expect(truncated.sample.step).toBe(1);
+    const noticed = await f.monitor.pollOnce();
+    expect(noticed.message).toContain("truncated");
+    const reread = await f.monitor.pollOnce();
+    expect(reread.sample.step).toBe(1);
+    expect(f.store.offsets.get(f.run.name)?.lineCount).toBe(1);
     await f.transport.close();
   });
 

@@ -8,7 +8,8 @@ export function parseUptime(text: string): number | null {
 
 /** Parses the last line of `df -Pk` into free bytes, or null. */
 export function parseDfFreeBytes(text: string): number | null {
-  const fields = text.trim().split(/\s+/);
+  const last = text.trim().split("\n").pop() ?? "";
+  const fields = last.trim().split(/\s+/);
   if (fields.length < 6) return null;
   const availableKib = Number(fields[3]);
   return Number.isFinite(availableKib) ? availableKib * 1024 : null;

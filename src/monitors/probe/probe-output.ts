@@ -20,11 +20,15 @@ export interface ProbeOutput {
   gpu: { text: string; status: number | null };
   apps: { text: string; status: number | null };
   meminfo: string;
+  /** Raw /proc/[pid]/stat lines. */
   ps: string;
+  /** `/proc/<pid>/cmdline:<args>` lines of processes whose command line matches `process`. */
   args: string;
   kernel: string;
   disk: string;
   uptime: string;
+  /** `getconf CLK_TCK` and `getconf PAGESIZE`, one a line. */
+  units: string;
 }
 
 /** Raised when probe output is not what the script prints (cut short, another shell's noise). */
@@ -75,6 +79,7 @@ export function parseProbeOutput(stdout: Buffer, nonce: string): ProbeOutput {
     kernel: sections.get("kernel") ?? "",
     disk: sections.get("disk") ?? "",
     uptime: sections.get("uptime") ?? "",
+    units: sections.get("units") ?? "",
   };
 }
 

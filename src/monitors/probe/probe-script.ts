@@ -18,6 +18,10 @@ export interface ProbeRequest {
   backfillBytes: number;
   /** Read at most this many new bytes per poll; the rest comes next poll. */
   maxReadBytes: number;
+  /** Ask for clock ticks and page size (they never change, so only on the first poll). */
+  wantUnits: boolean;
+  /** Matches the training process's command line (`process` in the run config). */
+  process: string;
   /** Random token that frames sections; chosen per poll so log text cannot forge one. */
   nonce: string;
 }
@@ -33,8 +37,8 @@ const KERNEL_PATTERN = "oom-kill|Out of memory|Killed process|NVRM: Xid|fallen o
 /**
  * Builds the single POSIX sh script a poll runs. It prints delimited sections (`@@<nonce> name`)
  * and touches the log only from the stored offset: `tail -c +N` seeks, so the remote cost does
- * not grow with the log's size. The log section states its byte count so the bytes need no
- * escaping.
+ * not grow with the log's size. Each section costs at most a process or two: the VM's CPUs feed
+ * the data loader, and every fork there is taken from training.
  */
 export function buildProbeScript(request: ProbeRequest): string {
   const mark = `@@${request.nonce}`;
@@ -57,10 +61,10 @@ if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
     start=0; reset=rotated
   elif [ "$size" -lt "$off" ]; then
     start=0; reset=truncated
-  elif [ "$k" -gt 0 ] && [ "$(dd if="$log" bs=1 skip=$((off - k)) count=$k 2>/dev/null | od -An -tx1 | tr -d ' \n')" != "$anchor" ]; then
-    start=0; reset=truncated
   else
-    start=$off; reset=none
+    # Re-read the anchor bytes before the offset: the monitor compares them, which notices a
+    # file rewritten past the old offset without another process here.
+    start=$((off - k)); reset=none
   fi
   n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
   printf 'present %s %s %s %s %s\\n' "$inode" "$size" "$start" "$n" "$reset"
@@ -76,15 +80,17 @@ ${smi} ${APPS_QUERY} ${CSV} 2>&1; printf '\\n%s apps-status %s\\n' "$M" "$?"
 printf '%s meminfo\\n' "$M"
 grep -E "^(MemTotal|MemFree|MemAvailable|Buffers|Cached):" /proc/meminfo 2>/dev/null
 printf '%s ps\\n' "$M"
-ps -eo pid=,ppid=,rss=,etimes=,comm= 2>/dev/null
+cat /proc/[0-9]*/stat 2>/dev/null
 printf '%s args\\n' "$M"
-ps -eo pid=,args= 2>/dev/null
+grep -asF -- ${shellQuote(request.process)} /proc/[0-9]*/cmdline 2>/dev/null
+printf '\\n%s units\\n' "$M"
+${request.wantUnits ? "getconf CLK_TCK 2>/dev/null; getconf PAGESIZE 2>/dev/null" : ""}
 printf '%s kernel\\n' "$M"
-dmesg 2>/dev/null | grep -E ${shellQuote(KERNEL_PATTERN)} | tail -n 200
+dmesg 2>/dev/null | grep -E ${shellQuote(KERNEL_PATTERN)}
 printf '%s disk\\n' "$M"
-df -Pk -- ${shellQuote(request.workdir)} 2>/dev/null | tail -n 1
+df -Pk -- ${shellQuote(request.workdir)} 2>/dev/null
 printf '%s uptime\\n' "$M"
-cat /proc/uptime 2>/dev/null
+read -r up _ < /proc/uptime 2>/dev/null && printf '%s\\n' "$up"
 printf '%s end\\n' "$M"
 `;
 }
