@@ -118,8 +118,10 @@ export async function stopTraining(
     progress(`Stopping training (SIG${signal} to ${pids.join(", ")})…`);
     await transport.run(`kill -${signal} ${pids.join(" ")} 2>/dev/null; exit 0`);
     const deadline = clock.now() + waitMs;
+    let pause = Math.min(250, every);
     while (clock.now() < deadline) {
-      await sleep(Math.min(every, Math.max(1, deadline - clock.now())));
+      await sleep(Math.min(pause, Math.max(1, deadline - clock.now())));
+      pause = Math.min(every, pause * 2);
       pids = await findTrainingPids(transport, run.process);
       if (pids.length === 0) {
         progress(`Training stopped (SIG${signal}).`);
@@ -181,8 +183,11 @@ async function confirmSteps(
   const isStep = options.isStepLine ?? stepLineTest(run);
   const deadline = clock.now() + parseDuration(run.restart.confirmTimeout);
   let absent = 0;
+  // Check soon, then back off to `every`: most jobs log their first step within seconds.
+  let pause = Math.min(250, every);
   while (clock.now() < deadline) {
-    await sleep(every);
+    await sleep(pause);
+    pause = Math.min(every, pause * 2);
     const size = await logSize(transport, logPath);
     const from = size < before ? 0 : before;
     if (size > from) {

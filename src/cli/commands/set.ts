@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from "commander";
 import { confirmAndApply, pickRun, runOperationCommand } from "../operation-cli.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -17,7 +16,14 @@ export const registerSet: RegisterCommand = (program, setExitCode) => {
         assignments: string[],
         options: { run?: string; config: string; dryRun?: boolean; yes?: boolean },
       ) => {
-        const values = parseAssignments(assignments);
+        let values: { workers?: number; batch?: number };
+        try {
+          values = parseAssignments(assignments);
+        } catch (error) {
+          process.stderr.write(`trainops: ${(error as Error).message}\n`);
+          setExitCode(2);
+          return;
+        }
         await runOperationCommand(options.config, setExitCode, async (cli) => {
           const preview = await cli.ops.previewSet(pickRun(cli.config, options.run), values);
           return confirmAndApply(cli, preview, options);
@@ -32,13 +38,18 @@ export function parseAssignments(words: string[]): { workers?: number; batch?: n
   for (const word of words) {
     const match = /^(workers|batch)=(.*)$/.exec(word);
     if (!match) {
-      throw new InvalidArgumentError(`'${word}' is not workers=<n> or batch=<n>`);
+      throw new SetArgumentError(`'${word}' is not workers=<n> or batch=<n>`);
     }
     const [, key, raw] = match as unknown as [string, "workers" | "batch", string];
     if (!/^\d{1,6}$/.test(raw)) {
-      throw new InvalidArgumentError(`${key} must be an integer; got '${raw}'`);
+      throw new SetArgumentError(`${key} must be an integer; got '${raw}'`);
     }
     values[key] = Number(raw);
   }
   return values;
+}
+
+/** A `set` argument that is not `workers=<n>` or `batch=<n>`. */
+export class SetArgumentError extends Error {
+  override readonly name = "SetArgumentError";
 }
