@@ -1,8 +1,9 @@
-import type {
-  AutocompleteInteraction,
-  ButtonInteraction,
-  ChatInputCommandInteraction,
-  Interaction,
+import {
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  DiscordAPIError,
+  type Interaction,
 } from "discord.js";
 import type { Clock } from "../../core/clock.ts";
 import type { BotCore, Invoker } from "../core/command-request.ts";
@@ -11,7 +12,7 @@ import { DISCORD_LIMITS } from "./discord-limits.ts";
 import { type DiscordLog, errorDetails } from "./discord-log.ts";
 import { interactionOptions } from "./discord-payload.ts";
 import { InteractionResponder } from "./interaction-responder.ts";
-import { renderMessage } from "./render-message.ts";
+import { EPHEMERAL_FLAG, type RenderedMessage, renderMessage } from "./render-message.ts";
 import { COMMAND_NAME } from "./train-command.ts";
 
 export interface InteractionRouterOptions {
@@ -111,7 +112,7 @@ export class InteractionRouter {
     try {
       const outcome = await this.race(() => this.options.core.execute(request, responder), what);
       if (outcome.done) {
-        await interaction.reply(interactionOptions(renderMessage(outcome.message), "send"));
+        await this.firstReply(interaction, renderMessage(outcome.message));
       } else {
         await interaction.deferReply();
         await this.afterDefer(interaction, await outcome.pending);
@@ -127,17 +128,42 @@ export class InteractionRouter {
     try {
       const outcome = await this.race(() => this.options.core.press(press, responder), "button");
       if (outcome.done) {
-        const rendered = renderMessage(outcome.message);
         // A private answer (someone else pressed, or it expired) leaves the message as it is;
         // otherwise the answer replaces the confirmation and its buttons.
-        if (rendered.ephemeral) await interaction.reply(interactionOptions(rendered, "send"));
-        else await interaction.update(interactionOptions(rendered, "edit"));
+        await this.firstReply(interaction, renderMessage(outcome.message));
       } else {
         await interaction.deferUpdate();
         await this.afterDefer(interaction, await outcome.pending);
       }
     } finally {
       responder.firstReplySent();
+    }
+  }
+
+  /**
+   * Sends the first response: a reply, or for a public answer to a button an update of the
+   * message. If Discord refuses the body (400), the person still gets a private note instead of
+   * "The application did not respond".
+   */
+  private async firstReply(
+    interaction: ChatInputCommandInteraction | ButtonInteraction,
+    rendered: RenderedMessage,
+  ): Promise<void> {
+    try {
+      if (interaction.isButton() && !rendered.ephemeral) {
+        await interaction.update(interactionOptions(rendered, "edit"));
+      } else {
+        await interaction.reply(interactionOptions(rendered, "send"));
+      }
+    } catch (error) {
+      const refused = error instanceof DiscordAPIError && error.status === 400;
+      if (!refused || interaction.replied || interaction.deferred) throw error;
+      this.options.log.error(errorDetails(error), "discord: Discord refused a reply");
+      await interaction.reply({
+        content: `The answer could not be shown on Discord (${error.message}); the bot's log has the details.`,
+        flags: EPHEMERAL_FLAG,
+        allowedMentions: { parse: [] },
+      });
     }
   }
 

@@ -65,6 +65,18 @@ describe("malformed gateway events and failing commands", () => {
     expect(h.fake.received.filter((r) => r.path.endsWith("/callback")).length).toBe(2);
   });
 
+  test("a reply Discord refuses (400) becomes a private note, not silence", async () => {
+    h.fake.failNext(1, 400, /^POST \/interactions\//);
+    const interaction = h.fake.slashCommand({ user: operator, subcommand: "status" });
+    await expect
+      .poll(() => h.fake.requestsFor(interaction).map((r) => r.status))
+      .toEqual([400, 204]);
+    const [, note] = h.fake.requestsFor(interaction);
+    const data = note?.body?.data as { flags: number; content: string };
+    expect(data.flags).toBe(64);
+    expect(data.content).toMatch(/^The answer could not be shown on Discord/);
+  });
+
   test("a command that throws gets a private error reply", async () => {
     const interaction = h.fake.slashCommand({
       user: operator,
