@@ -52,11 +52,25 @@ export function truncate(text: string, max: number): string {
   return `${text.slice(0, Math.max(0, max - marker.length))}${marker}`;
 }
 
-/** `<@U…>` and `<!subteam^S…>` for the ids the message allows to ping. */
-export function mentionText(message: Message): string {
+function mentionTokens(message: Message): string[] {
   const users = message.mentions?.users ?? [];
   const groups = message.mentions?.roles ?? [];
-  return [...users.map((id) => `<@${id}>`), ...groups.map((id) => `<!subteam^${id}>`)].join(" ");
+  return [...users.map((id) => `<@${id}>`), ...groups.map((id) => `<!subteam^${id}>`)];
+}
+
+/** `<@U…>` and `<!subteam^S…>` for the ids the message allows to ping. */
+export function mentionText(message: Message): string {
+  return mentionTokens(message).join(" ");
+}
+
+/**
+ * Escapes message text, then lets through exactly the mentions the message allows: a line may
+ * name the person (`Only <@U…> can confirm`) without any other text being able to ping.
+ */
+function escapeWithMentions(text: string, message: Message): string {
+  let out = escapeMrkdwn(text);
+  for (const token of mentionTokens(message)) out = out.split(escapeMrkdwn(token)).join(token);
+  return out;
 }
 
 /** A text progress bar: `████░░░░ 549/4000 (13.7%)`. */
@@ -145,12 +159,15 @@ function fieldBlocks(fields: MessageField[]): Block[] {
   return blocks;
 }
 
-/** Short plain text for notifications and clients that cannot show blocks. */
+/** Short text for notifications and clients that cannot show blocks; escaped like the blocks. */
 export function fallbackText(message: Message): string {
-  const mentions = mentionText(message);
-  const head = `${message.title}${mentions ? ` ${mentions}` : ""}`;
   const body = (message.lines ?? []).join("\n");
-  return truncate(body ? `${head}\n${body}` : head, SLACK_LIMITS.sectionText);
+  const mentions = mentionTokens(message).filter((token) => !body.includes(token));
+  const head = `${escapeMrkdwn(message.title)}${mentions.length ? ` ${mentions.join(" ")}` : ""}`;
+  return truncate(
+    body ? `${head}\n${escapeWithMentions(body, message)}` : head,
+    SLACK_LIMITS.sectionText,
+  );
 }
 
 /** Every block of a message, before splitting into parts. Images are uploaded separately. */
@@ -158,10 +175,11 @@ export function messageBlocks(message: Message): Block[] {
   const blocks: Block[] = [];
   const title = truncate(`${EMOJI[message.severity]} ${message.title}`, SLACK_LIMITS.headerText);
   blocks.push({ type: "header", text: { type: "plain_text", text: title, emoji: true } });
-  const mentions = mentionText(message);
-  if (mentions) blocks.push(section(mentions));
+  const inLines = (message.lines ?? []).join("\n");
+  const mentions = mentionTokens(message).filter((token) => !inLines.includes(token));
+  if (mentions.length) blocks.push(section(mentions.join(" ")));
   if (message.lines?.length) {
-    const text = message.lines.map(escapeMrkdwn).join("\n");
+    const text = message.lines.map((line) => escapeWithMentions(line, message)).join("\n");
     for (const piece of splitText(text, SLACK_LIMITS.sectionText)) blocks.push(section(piece));
   }
   if (message.progress?.length) {

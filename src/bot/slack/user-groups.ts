@@ -54,7 +54,7 @@ export class UserGroupDirectory {
     } catch (error) {
       const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
       this.onError(
-        `could not read members of user group ${group} (${code}); ${stale ? "using the last known list" : "treating nobody as a member"}. The app needs the usergroups:read scope.`,
+        `could not read members of user group ${group} (${code}); ${stale ? "using the last known list" : "treating nobody as a member"}${code === "missing_scope" ? "; add the usergroups:read scope (see configs/slack-app-manifest.yaml)" : ""}`,
       );
       return stale;
     }

@@ -123,6 +123,7 @@ export class TestCore implements BotCore {
         title: "Not your confirmation",
         severity: "warning",
         lines: [`Only <@${pending.requester}> can press these buttons.`],
+        mentions: { users: [pending.requester], roles: [] },
         ephemeral: true,
       };
     }
