@@ -1,0 +1,152 @@
+/**
+ * Alert latency: from an OOM traceback appended to a run's log "on the VM" (a loopback sshd) to
+ * the alert's arrival at a local Discord-style webhook server, through the real path: RunMonitor
+ * (poll and follow over one SSH connection) → events in SQLite → alert engine → outbox → sender
+ * → HTTP. Median and p95 over repeated trials, with `follow` on and off.
+ * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000]`.
+ */
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAlerting } from "../src/alerts/create-alerting.ts";
+import { DiscordWebhookSink } from "../src/alerts/sinks/discord-webhook-sink.ts";
+import { configSchema } from "../src/config/schema.ts";
+import { systemClock } from "../src/core/clock.ts";
+import { RunMonitor } from "../src/monitors/run-monitor.ts";
+import { SshTransport } from "../src/monitors/transport/ssh-transport.ts";
+import { openDatabase } from "../src/store/database.ts";
+import { createMonitorStore } from "../src/store/monitor-store.ts";
+import { type SshdHarness, startSshd } from "../test/harness/sshd.ts";
+import { WebhookServer } from "../test/harness/webhook-server.ts";
+
+const args = process.argv.slice(2);
+const argOf = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : fallback;
+};
+const trials = Number(argOf("--trials", "20"));
+const pollMs = Number(argOf("--poll-ms", "2000"));
+
+const OOM = [
+  "Traceback (most recent call last):",
+  '  File "train.py", line 210, in <module>',
+  "    loss.backward()",
+  "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB of which 1.02 GiB is free.",
+  "",
+].join("\n");
+const step = (n: number) =>
+  `2026-11-28 10:00:00,000 - __main__ - INFO - Train step ${n}/4000 loss=0.4213 time=18.1s\n`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One trial: a fresh run (own log, store and connection), one OOM, time to webhook arrival. */
+async function trial(
+  sshd: SshdHarness,
+  server: WebhookServer,
+  root: string,
+  i: number,
+  follow: boolean,
+): Promise<number> {
+  const workdir = join(root, `trial-${follow ? "f" : "p"}${i}`);
+  mkdirSync(workdir, { recursive: true });
+  const logPath = join(workdir, "train.log");
+  writeFileSync(logPath, step(1) + step(2));
+  const smi = join(workdir, "nvidia-smi");
+  writeFileSync(
+    smi,
+    '#!/bin/sh\ncase "$*" in *query-gpu*) echo "0, NVIDIA A100-SXM4-80GB, 78822, 81920, 7, 36, 83.10";; esac\n',
+    { mode: 0o755 },
+  );
+  const config = configSchema.parse({
+    runs: [
+      {
+        name: "exp001",
+        ssh: sshd.runConfigSsh(),
+        workdir,
+        log: "train.log",
+        nvidiaSmi: smi,
+        follow,
+      },
+    ],
+    alerts: { console: false },
+  });
+  const run = config.runs[0]!;
+  if (run.ssh === "local") throw new Error("expected ssh");
+  const db = openDatabase(join(workdir, "trainops.db"));
+  const transport = new SshTransport(run.ssh, { home: sshd.dir });
+  const alerting = createAlerting({
+    db,
+    config,
+    clock: systemClock,
+    sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
+    log: {
+      info: () => {},
+      warn: (obj, msg) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`),
+      error: (obj, msg) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`),
+    },
+  });
+  const monitor = new RunMonitor({
+    run,
+    transport,
+    store: createMonitorStore(db),
+    clock: systemClock,
+    onFollowEvents: (name) => alerting.evaluate(name),
+  });
+  alerting.senderLoop.start();
+  let polling = true;
+  try {
+    await monitor.pollOnce();
+    await monitor.startFollow();
+    // The poll loop: as the daemon's schedule would, poll then evaluate, never overlapping.
+    const loop = (async () => {
+      while (polling) {
+        const started = Date.now();
+        await monitor.pollOnce();
+        alerting.evaluate("exp001");
+        await sleep(Math.max(0, pollMs - (Date.now() - started)));
+      }
+    })();
+    // Land the append at a random point of the poll cycle, after the follow stream is up.
+    await sleep(500 + Math.random() * pollMs);
+    const before = server.received.length;
+    const t0 = performance.now();
+    appendFileSync(logPath, OOM);
+    await server.waitFor(() => server.received.length > before, 30_000 + 2 * pollMs);
+    const ms = performance.now() - t0;
+    polling = false;
+    await loop;
+    return ms;
+  } finally {
+    polling = false;
+    await alerting.senderLoop.stop();
+    await monitor.stopFollow();
+    await transport.close();
+    db.close();
+  }
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+const root = mkdtempSync(join(tmpdir(), "trainops-alert-latency-"));
+const sshd = await startSshd();
+const server = await WebhookServer.start();
+try {
+  const rows: string[] = [];
+  for (const follow of [true, false]) {
+    const times: number[] = [];
+    for (let i = 0; i < trials; i++) times.push(await trial(sshd, server, root, i, follow));
+    times.sort((a, b) => a - b);
+    rows.push(
+      `follow ${follow ? "on " : "off"}  median ${pct(times, 50).toFixed(0).padStart(5)} ms   p95 ${pct(times, 95).toFixed(0).padStart(5)} ms   max ${(times.at(-1) ?? 0).toFixed(0).padStart(5)} ms`,
+    );
+  }
+  process.stdout.write(
+    `OOM line appended → webhook arrival, ${trials} trials each, poll every ${pollMs} ms (loopback sshd)\n`,
+  );
+  for (const row of rows) process.stdout.write(`${row}\n`);
+} finally {
+  await server.close();
+  await sshd.stop();
+  rmSync(root, { recursive: true, force: true });
+}
