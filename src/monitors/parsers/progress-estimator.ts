@@ -44,16 +44,19 @@ export function estimateProgress(
   options: ProgressOptions = {},
 ): ProgressEstimate {
   const latest = points[points.length - 1];
+  // A step counts batches within its epoch when the logger prints an epoch and a total, and
+  // that total is not larger than an epoch (else it is the run's total and the step global,
+  // as in "Train step 12549/128000 (epoch 3/32)"). A fractional epoch (Hugging Face's 0.01)
+  // also means a global step.
+  const withinEpoch = (p: ProgressPoint) =>
+    p.epoch != null &&
+    Number.isInteger(p.epoch) &&
+    p.total != null &&
+    (options.perEpoch == null || p.total <= options.perEpoch);
   const perEpochOf = (p: ProgressPoint) =>
-    options.perEpoch ??
-    (p.epoch != null && Number.isInteger(p.epoch) && p.total != null ? p.total : null);
-  const globalOf = (p: ProgressPoint) => {
-    const perEpoch = perEpochOf(p);
-    // A fractional epoch (Hugging Face's 0.01) comes with a step that already counts globally.
-    return p.epoch != null && Number.isInteger(p.epoch) && perEpoch != null && p.total != null
-      ? p.epoch * perEpoch + p.step
-      : p.step;
-  };
+    options.perEpoch ?? (withinEpoch(p) ? (p.total as number) : null);
+  const globalOf = (p: ProgressPoint) =>
+    withinEpoch(p) ? (p.epoch as number) * (perEpochOf(p) as number) + p.step : p.step;
 
   // One point per timestamp (the furthest), then only the run after the last restart.
   const collapsed: { at: number; global: number }[] = [];
@@ -97,9 +100,7 @@ export function estimateProgress(
       etaSeconds = Math.max(0, options.perEpoch * options.epochs - globalStep) * stepTime;
     }
     if (perEpoch != null && perEpoch > 0) {
-      const withinEpoch =
-        latest.epoch != null && Number.isInteger(latest.epoch) && latest.total != null;
-      const inEpoch = withinEpoch ? latest.step : globalStep % perEpoch;
+      const inEpoch = withinEpoch(latest) ? latest.step : globalStep % perEpoch;
       epochEtaSeconds = Math.max(0, perEpoch - inEpoch) * stepTime;
     }
   }

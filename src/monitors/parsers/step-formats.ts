@@ -53,6 +53,7 @@ function regexFormat(spec: {
   description: string;
   pattern: RegExp;
   loss?: RegExp;
+  epoch?: RegExp;
   stepTime?: RegExp;
   /** Applied to `stepTime`'s capture (for rates like `ups=0.5` → 2 s). */
   invertStepTime?: boolean;
@@ -79,7 +80,7 @@ function regexFormat(spec: {
       if (stepTime !== null && spec.invertStepTime) stepTime = stepTime > 0 ? 1 / stepTime : null;
       return point(step, {
         total: parseLogNumber(group(m, "total")),
-        epoch: parseLogNumber(group(m, "epoch")),
+        epoch: parseLogNumber(group(m, "epoch") ?? group(spec.epoch?.exec(line) ?? null, "epoch")),
         loss: parseLogNumber(lossText),
         stepTime,
       });
@@ -287,6 +288,7 @@ export const STEP_FORMATS: readonly StepFormat[] = [
     pattern:
       /\b(?:[Tt]rain(?:ing)?[ _-][Ss]tep|TRAIN(?:ING)?[ _-]STEP)[\s:#=]*(?<step>\d+)(?:\s*(?:\/|of)\s*(?<total>\d+))?/,
     loss: new RegExp(String.raw`\b[Ll]oss\b['"]?\s*[:=]?\s*(?<loss>${NUM})`),
+    epoch: /\b[Ee]poch[\s:=]*(?<epoch>\d+)/,
     stepTime:
       /(?<stepTime>\d+(?:\.\d+)?) ?s\/(?:step|it)\b|\bstep_time[=:\s]+(?<stepTime2>\d+(?:\.\d+)?)/i,
     stepTimeRequires: ["s/", "step_time"],

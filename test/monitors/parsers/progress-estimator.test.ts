@@ -66,6 +66,21 @@ describe("estimateProgress", () => {
     expect(estimate.etaSeconds).toBeNull(); // perEpoch unknown to the config
   });
 
+  it("a total larger than an epoch marks a global step even with an epoch printed", () => {
+    // The simulator's "Train step 12549/128000 (epoch 3/32)".
+    const estimate = estimateProgress(
+      [
+        { at: 0, step: 12540, epoch: 3, total: 128000 },
+        { at: 90_000, step: 12549, epoch: 3, total: 128000 },
+      ],
+      { perEpoch: 4000, epochs: 32 },
+    );
+    expect(estimate.globalStep).toBe(12549);
+    expect(estimate.stepTimeSeconds).toBe(10);
+    expect(estimate.epochEtaSeconds).toBe((4000 - 549) * 10);
+    expect(estimate.etaSeconds).toBe((128000 - 12549) * 10);
+  });
+
   it("prefers the step time the logger reports", () => {
     const estimate = estimateProgress([{ at: 0, step: 1 }], {
       reportedStepTime: 2.88,

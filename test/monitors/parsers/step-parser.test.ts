@@ -105,12 +105,17 @@ describe("step parser presets on lines not in the corpus", () => {
     [
       "train-step",
       "2025-01-01 10:00:00 INFO Train step 549 | epoch 0 | loss 0.2104",
-      { step: 549, total: null, loss: 0.2104 },
+      { step: 549, total: null, epoch: 0, loss: 0.2104 },
     ],
     [
       "train-step",
       "Train step 549/4000 loss: 0.31 (18.2 s/step)",
       { step: 549, total: 4000, loss: 0.31, stepTime: 18.2 },
+    ],
+    [
+      "train-step",
+      "2026-01-07 17:49:02,190 - __main__ - INFO - Train step 12549/128000 (epoch 3/32) - loss: 0.2104 - lr: 1.00e-04 - 18.21 s/step",
+      { step: 12549, total: 128000, epoch: 3, loss: 0.2104, stepTime: 18.21 },
     ],
     ["tqdm", " 45%|████▌     | 450/1000 [17:20<21:11,  2.31it/s]", { step: 450, total: 1000 }],
     [
