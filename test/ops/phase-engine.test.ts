@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/core/clock.ts";
+import { LocalTransport } from "../../src/monitors/transport/local-transport.ts";
+import { createRunOperations } from "../../src/ops/operations.ts";
 import { OperationRefusedError } from "../../src/ops/run-operations.ts";
+import { openDatabase } from "../../src/store/database.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { createOpsFixture, feed, type OpsFixture, TRAINING_YAML } from "./ops-fixture.ts";
 
@@ -14,10 +18,10 @@ describe("phase engine and run operations on a real store and a real process", (
     await fx?.cleanup();
   });
 
-  async function measuredBaseline(): Promise<{ step: number; at: number }> {
+  async function measuredBaseline(then = "passed"): Promise<{ step: number; at: number }> {
     const last = feed(fx, { step: 500, at: Date.now() - 5000 }, 25);
     expect((await fx.ops.engine.tick("exp", last.at + 1)).action).toBe("baseline-started");
-    expect((await fx.ops.engine.tick("exp", last.at + 1)).action).toBe("passed");
+    expect((await fx.ops.engine.tick("exp", last.at + 1)).action).toBe(then);
     return last;
   }
 
@@ -178,5 +182,43 @@ describe("phase engine and run operations on a real store and a real process", (
       /^Phase 1 inconclusive: the VM did not answer 3 polls in a row\./,
     );
     expect((await fx.ops.plan("exp")).current?.state).toBe("inconclusive, waiting for a person");
+  }, 30_000);
+
+  it("resumes a phase after a bot restart: a new engine over the same store carries on", async () => {
+    fx = createOpsFixture();
+    await measuredBaseline();
+    await fx.ops.apply(await fx.ops.previewNextPhase("exp"), ALICE);
+    let at = feed(fx, { step: 0, at: Date.now() }, 60, { stepTime: 9.4 });
+    expect((await fx.ops.engine.tick("exp", at.at + 1)).detail).toBe("evaluating");
+    // The bot restarts: new database handle, new operations; nothing in memory survives.
+    const db = openDatabase(fx.config.store);
+    const notes: string[] = [];
+    const reborn = createRunOperations({
+      db,
+      config: fx.config,
+      transportFor: () => new LocalTransport(),
+      clock: systemClock,
+      notify: (m) => {
+        notes.push(m.lines?.[0] ?? "");
+      },
+    });
+    at = feed(fx, at, 60, { stepTime: 9.4 });
+    expect((await reborn.engine.tick("exp", at.at + 1)).action).toBe("passed");
+    expect(notes[0]).toMatch(/^Phase 1 passed: 9\.4 s\/step \(was 18\.1 s, 1\.9x\)/);
+    db.close();
+  }, 30_000);
+
+  it("with autoAdvance, a passed phase applies the next one without a person", async () => {
+    fx = createOpsFixture({ autoAdvance: true });
+    await measuredBaseline("advanced");
+    const current = new PhasesRepo(fx.db).current("exp");
+    expect(current).toMatchObject({
+      kind: "phase",
+      phaseIndex: 1,
+      state: "warming",
+      actor: "trainops:engine",
+    });
+    expect(fx.notes[0]?.message.lines?.[1]).toBe("autoAdvance is on: applying the next phase now.");
+    expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toContain("workers: 2 ");
   }, 30_000);
 });
