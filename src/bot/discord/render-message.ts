@@ -1,3 +1,4 @@
+import { isDiscordId } from "../../alerts/mentions.ts";
 import type { Message, MessageButton, MessageField, Severity } from "../message/message.ts";
 import { CUT_MARKER, DISCORD_LIMITS as L, truncate } from "./discord-limits.ts";
 import { fitCodeBlock, fitTable, progressText, tableText } from "./render-text.ts";
@@ -130,8 +131,11 @@ function renderButtons(buttons: MessageButton[]): RenderedButtonRow[] {
  * exactly those ids (`parse: []`, so nothing else in the text can ping anyone).
  */
 export function renderMessage(message: Message, options: RenderOptions = {}): RenderedMessage {
-  const users = [...new Set(message.mentions?.users ?? [])].slice(0, L.allowedMentionIds);
-  const roles = [...new Set(message.mentions?.roles ?? [])].slice(0, L.allowedMentionIds);
+  // Mentions carry every platform's ids; Discord's are the numeric ones (Slack's U…/S… are not).
+  const ids = (list: string[] | undefined) =>
+    [...new Set((list ?? []).filter(isDiscordId))].slice(0, L.allowedMentionIds);
+  const users = ids(message.mentions?.users);
+  const roles = ids(message.mentions?.roles);
   const pings = [...roles.map((id) => `<@&${id}>`), ...users.map((id) => `<@${id}>`)].join(" ");
   const heading = options.titleInContent ? `**${truncate(message.title, L.title)}**` : "";
   const content = truncate([pings, heading].filter(Boolean).join(" "), L.content);

@@ -70,13 +70,18 @@ describe("renderMessage within Discord's limits", () => {
     expect(description.endsWith("y… (truncated)\n```\nabc\n```")).toBe(true);
   });
 
-  test("mentions: exactly the named ids are pinged, each once", () => {
+  test("mentions: exactly the named Discord ids are pinged, each once; Slack ids are left out", () => {
+    const [u1, u2, r9] = ["456000000000000001", "456000000000000002", "567000000000000009"];
     const rendered = renderMessage(
-      { title: "OOM", severity: "critical", mentions: { users: ["1", "1", "2"], roles: ["9"] } },
+      {
+        title: "OOM",
+        severity: "critical",
+        mentions: { users: [u1, u1, u2, "U012AB"], roles: [r9, "S0123"] },
+      },
       { titleInContent: true },
     );
-    expect(rendered.content).toBe("<@&9> <@1> <@2> **OOM**");
-    expect(rendered.allowedMentions).toEqual({ parse: [], users: ["1", "2"], roles: ["9"] });
+    expect(rendered.content).toBe(`<@&${r9}> <@${u1}> <@${u2}> **OOM**`);
+    expect(rendered.allowedMentions).toEqual({ parse: [], users: [u1, u2], roles: [r9] });
   });
 
   test("buttons: rows of five, ids over 100 characters left out", () => {
