@@ -51,6 +51,8 @@ export interface Alerting {
   listSilences(run?: string): SilenceRecord[];
   /** A restart was requested: the process may be down until `untilMs` without alerting. */
   noteExpectedStop(run: string, untilMs: number): void;
+  /** Forgets delivered messages and resolved alerts older than `before` (retention). */
+  prune(before: number): { batches: number; alerts: number };
   /** Deliveries and notifications still owed; 0 when all caught up. */
   backlog(): number;
   /** The sinks in use (names are recorded per delivery). */
@@ -68,6 +70,7 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
   const log = options.log ?? quiet;
   const rules = bindRules(config, options.rules);
   const outbox = new AlertOutboxRepo(db);
+  const alertsRepo = new AlertsRepo(db);
   const sinks = options.sinks ?? createConfiguredSinks(config);
   const sender = new Sender({
     outbox,
@@ -79,7 +82,7 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
   });
   const engine = new AlertEngine({
-    alerts: new AlertsRepo(db),
+    alerts: alertsRepo,
     outbox,
     silences: new SilencesRepo(db),
     samples: new SamplesRepo(db),
@@ -106,6 +109,10 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
     listFiring: (run) => engine.listFiring(run),
     listSilences: (run) => engine.listSilences(run),
     noteExpectedStop: (run, untilMs) => engine.noteExpectedStop(run, untilMs),
+    prune: (before) => {
+      const batches = outbox.prune(before);
+      return { batches, alerts: alertsRepo.pruneResolved(before) };
+    },
     backlog: () => outbox.backlog(),
     sinks,
   };

@@ -191,6 +191,20 @@ export class AlertOutboxRepo {
     }));
   }
 
+  /**
+   * Deletes batches sealed before `before` that nothing is still owed for, with their
+   * notifications and delivery rows; returns how many batches went.
+   */
+  prune(before: number): number {
+    return this.db.transaction(() => {
+      const done = `SELECT id FROM alert_batches WHERE created_at < ? AND NOT EXISTS
+        (SELECT 1 FROM alert_deliveries d WHERE d.batch_id = alert_batches.id AND d.state = 'pending')`;
+      this.db.prepare(`DELETE FROM alert_deliveries WHERE batch_id IN (${done})`).run(before);
+      this.db.prepare(`DELETE FROM alert_outbox WHERE batch_id IN (${done})`).run(before);
+      return this.db.prepare(`DELETE FROM alert_batches WHERE id IN (${done})`).run(before).changes;
+    })();
+  }
+
   /** Every sealed batch's message, oldest first (tests, history). */
   batches(): Array<{ id: number; run: string | null; createdAt: number; message: Message }> {
     return (

@@ -113,6 +113,16 @@ export class AlertsRepo {
       );
   }
 
+  /** Deletes alerts resolved before `before` that no outbox row still points at. */
+  pruneResolved(before: number): number {
+    return this.db
+      .prepare(
+        `DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?
+         AND NOT EXISTS (SELECT 1 FROM alert_outbox o WHERE o.alert_id = alerts.id)`,
+      )
+      .run(before).changes;
+  }
+
   /** Records that the operations side expects the run's process to stop until `until`. */
   setExpectedStop(run: string, notedAt: number, until: number): void {
     this.db

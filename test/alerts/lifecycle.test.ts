@@ -287,3 +287,24 @@ describe("rule settings", () => {
     expect(h.alerting.evaluate("exp001").fired).toEqual([]);
   });
 });
+
+describe("retention", () => {
+  it("prune forgets delivered messages and resolved alerts, never what is still owed", async () => {
+    h = alertHarness();
+    h.samples.insert(sample(T0 - MIN, { diskFreeBytes: GIB }));
+    h.alerting.evaluate("exp001");
+    await h.alerting.deliverDue();
+    h.clock.advance(MIN);
+    h.samples.insert(sample(h.clock.now()));
+    h.alerting.evaluate("exp001");
+    expect(h.alerting.prune(h.clock.now() + 1)).toEqual({ batches: 1, alerts: 0 });
+    h.clock.advance(MIN);
+    await h.alerting.deliverDue();
+    expect(h.sink.messages.map((m) => m.title)).toEqual([
+      "exp001: disk almost full: 1.0 GiB free",
+      "exp001: low disk resolved after 1 min",
+    ]);
+    expect(h.alerting.prune(h.clock.now() + 1)).toEqual({ batches: 1, alerts: 1 });
+    expect(h.alerting.backlog()).toBe(0);
+  });
+});
