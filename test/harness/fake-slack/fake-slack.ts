@@ -29,6 +29,8 @@ export interface Failure {
   error?: string;
   /** Close the connection without an answer (a network failure). */
   drop?: boolean;
+  /** Let this many calls through before the failures start. */
+  after?: number;
 }
 
 /** Every request the fake saw: Web API methods, `upload`, `response_url`. */
@@ -89,6 +91,8 @@ export class FakeSlack {
   readonly files = new Map<string, UploadedFile>();
   /** Close codes of Socket Mode connections that ended (1000: a clean close handshake). */
   readonly closeCodes: number[] = [];
+  /** The next Socket Mode connection gets no `hello` (a stuck link). */
+  silentOnce = false;
   /** Socket Mode connections opened so far (reconnects count). */
   connectionsOpened = 0;
   port: number;
@@ -300,6 +304,10 @@ export class FakeSlack {
         resolve({ payload: message.payload });
       }
     });
+    if (this.silentOnce) {
+      this.silentOnce = false;
+      return;
+    }
     socket.send(
       JSON.stringify({
         type: "hello",
@@ -324,6 +332,10 @@ export class FakeSlack {
   private takeFailure(method: string): Failure | undefined {
     const entry = this.failures.get(method);
     if (!entry) return undefined;
+    if (entry.failure.after) {
+      entry.failure = { ...entry.failure, after: entry.failure.after - 1 };
+      return undefined;
+    }
     entry.left -= 1;
     if (entry.left <= 0) this.failures.delete(method);
     return entry.failure;
