@@ -61,7 +61,8 @@ export function createDiscordFrontEnd(options: DiscordFrontEndOptions): DiscordF
   const { config, core } = options;
   const log = options.log ?? silentLog;
   const clock = options.clock ?? systemClock;
-  const token = (config.token ?? "").trim();
+  // discord.js adds the "Bot " prefix itself; a token pasted with it would be sent twice.
+  const token = (config.token ?? "").trim().replace(/^(Bot|Bearer)\s+/i, "");
   const maxWait = options.maxRateLimitWaitMs ?? 10_000;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],

@@ -85,10 +85,13 @@ export class InteractionRouter {
 
   /** Runs `work`, but gives up waiting after the defer threshold. */
   private async race(work: () => Promise<Message>, what: string): Promise<Outcome> {
-    const pending = work().catch((error: unknown) => {
-      this.options.log.error(errorDetails(error), `discord: ${what} threw`);
-      return failureMessage(what, error);
-    });
+    // Through a promise, so a core that throws synchronously is caught the same way.
+    const pending = Promise.resolve()
+      .then(work)
+      .catch((error: unknown) => {
+        this.options.log.error(errorDetails(error), `discord: ${what} threw`);
+        return failureMessage(what, error);
+      });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<"late">((resolve) => {
       timer = setTimeout(() => resolve("late"), this.options.deferAfterMs);
@@ -126,7 +129,10 @@ export class InteractionRouter {
     const responder = new InteractionResponder(interaction, this.options);
     const press = { buttonId: interaction.customId, invoker: this.invoker(interaction) };
     try {
-      const outcome = await this.race(() => this.options.core.press(press, responder), "button");
+      const outcome = await this.race(
+        () => this.options.core.press(press, responder),
+        "The button press",
+      );
       if (outcome.done) {
         // A private answer (someone else pressed, or it expired) leaves the message as it is;
         // otherwise the answer replaces the confirmation and its buttons.
