@@ -159,7 +159,8 @@ export function judgePhase(input: JudgeInput): Judgement {
       reason: `RAM peak ${gib(m.ramPeakGiB)} GiB ≥ ${c.maxHostRamGiB}`,
       checks,
     };
-  if (m.notAliveTail >= 2)
+  // A baseline (noCrash off) waits for training to run instead of failing.
+  if (c.noCrash && m.notAliveTail >= 2)
     return { verdict: "failed", reason: "the training process stopped", checks };
   if (m.unreachableTail >= (input.unreachablePolls ?? 3))
     return {

@@ -87,7 +87,16 @@ export class PhaseEngine {
     const latest = ctx.samples.latest(run.name);
     if (!latest?.reachable)
       return { run: run.name, action: "none", detail: "waiting for a successful poll" };
-    const text = await ctx.editor(run).read();
+    let text: string;
+    try {
+      text = await ctx.editor(run).read();
+    } catch (error) {
+      return {
+        run: run.name,
+        action: "none",
+        detail: `cannot read the training config yet: ${(error as Error).message}`,
+      };
+    }
     const keys = ctx.keys(run);
     const values = readKeys(text, [keys.workers, keys.batch]);
     const first = ctx.samples.range(run.name, now - BASELINE_LOOKBACK_MS, now + 1)[0];
