@@ -78,7 +78,8 @@ function formatSummary(file: string, s: LogSummary): string {
   if (s.errors.length === 0) {
     out.push("errors: none");
   } else {
-    out.push(`errors: ${s.errors.length}`);
+    const omitted = s.errorsOmitted > 0 ? ` (${s.errorsOmitted} more in the middle not shown)` : "";
+    out.push(`errors: ${s.errors.length + s.errorsOmitted}${omitted}`);
     for (const e of s.errors) {
       const line = e.line.length > 160 ? `${e.line.slice(0, 160)}…` : e.line;
       out.push(`  line ${e.lineNumber ?? "?"}: ${e.kind}  ${line}`);

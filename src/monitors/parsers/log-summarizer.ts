@@ -21,7 +21,12 @@ export interface LogSummary {
   format: string;
   loss: number | null;
   lines: number;
+  /** Errors left out of `errors` (it keeps the first and the last {@link KEPT_ERRORS}). */
+  errorsOmitted: number;
 }
+
+/** Errors kept from each end of a log; a NaN on every logged step must not fill the memory. */
+export const KEPT_ERRORS = 500;
 
 /** Timestamped points kept for the step-time estimate; older ones add nothing. */
 const KEPT_POINTS = 200;
@@ -34,7 +39,9 @@ export class LogSummarizer {
   private readonly splitter = new LineSplitter();
   private readonly parser: StepParser;
   private readonly classifier = new ErrorClassifier();
-  private readonly events: ClassifiedEvent[] = [];
+  private readonly firstEvents: ClassifiedEvent[] = [];
+  private lastEvents: ClassifiedEvent[] = [];
+  private omitted = 0;
   private readonly timed: ProgressPoint[] = [];
   private last: StepPoint | null = null;
   private lineCount = 0;
@@ -52,7 +59,11 @@ export class LogSummarizer {
   finish(): LogSummary {
     const rest = this.splitter.peek();
     if (rest !== "") this.line(rest);
-    this.events.push(...this.classifier.flush());
+    this.record(this.classifier.flush());
+    if (this.lastEvents.length > KEPT_ERRORS) {
+      this.omitted += this.lastEvents.length - KEPT_ERRORS;
+      this.lastEvents = this.lastEvents.slice(-KEPT_ERRORS);
+    }
     const last = this.last;
     const estimate = estimateProgress(this.timed);
     return {
@@ -60,7 +71,7 @@ export class LogSummarizer {
       totalSteps: last?.total ?? null,
       epoch: last?.epoch ?? null,
       stepTimeSeconds: finite(last?.stepTime ?? null) ?? estimate.stepTimeSeconds,
-      errors: this.events.map((e) => ({
+      errors: [...this.firstEvents, ...this.lastEvents].map((e) => ({
         kind: e.kind,
         line: e.line,
         lineNumber: e.lineNumber,
@@ -69,6 +80,7 @@ export class LogSummarizer {
       format: this.parser.format,
       loss: finite(last?.loss ?? null),
       lines: this.lineCount,
+      errorsOmitted: this.omitted,
     };
   }
 
@@ -83,7 +95,22 @@ export class LogSummarizer {
         if (this.timed.length > KEPT_POINTS * 2) this.timed.splice(0, KEPT_POINTS);
       }
     }
-    this.events.push(...this.classifier.push(line, this.lineCount));
+    const events = this.classifier.push(line, this.lineCount);
+    if (events.length > 0) this.record(events);
+  }
+
+  private record(events: ClassifiedEvent[]): void {
+    for (const event of events) {
+      if (this.firstEvents.length < KEPT_ERRORS) {
+        this.firstEvents.push(event);
+        continue;
+      }
+      this.lastEvents.push(event);
+      if (this.lastEvents.length > 2 * KEPT_ERRORS) {
+        this.omitted += this.lastEvents.length - KEPT_ERRORS;
+        this.lastEvents = this.lastEvents.slice(-KEPT_ERRORS);
+      }
+    }
   }
 }
 

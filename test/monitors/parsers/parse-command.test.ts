@@ -86,4 +86,21 @@ describe("LogSummarizer", () => {
     noNewline.push(Buffer.from("Train step 1/10\nTrain step 2/10"));
     expect(noNewline.finish()).toMatchObject({ lastStep: 2, totalSteps: 10, lines: 2 });
   });
+
+  it("keeps the first and the last errors of a log full of them, and counts the rest", () => {
+    const summarizer = new LogSummarizer();
+    const lines = Array.from(
+      { length: 1200 },
+      (_, i) => `Train step ${i + 1} loss: nan\nnext\nnext\nnext\nnext\nnext\n`,
+    );
+    summarizer.push(Buffer.from(lines.join("")));
+    const summary = summarizer.finish();
+    expect(summary.errors).toHaveLength(1000);
+    expect(summary.errorsOmitted).toBe(200);
+    expect(summary.errors[0]?.lineNumber).toBe(1);
+    expect(summary.errors[499]?.lineNumber).toBe(499 * 6 + 1);
+    expect(summary.errors[500]?.lineNumber).toBe(699 * 6 + 1);
+    expect(summary.errors[999]?.lineNumber).toBe(1199 * 6 + 1);
+    expect(summary.lastStep).toBe(1200);
+  });
 });
