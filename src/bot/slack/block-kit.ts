@@ -70,7 +70,8 @@ export function mentionText(message: Message): string {
 function escapeWithMentions(text: string, message: Message): string {
   let out = escapeMrkdwn(text);
   for (const token of mentionTokens(message)) out = out.split(escapeMrkdwn(token)).join(token);
-  return out;
+  // Channel links (`<#C…>`) notify nobody, so they stay clickable.
+  return out.replace(/&lt;#([CG][A-Z0-9]{2,})&gt;/g, "<#$1>");
 }
 
 /** A text progress bar: `████░░░░ 549/4000 (13.7%)`. */

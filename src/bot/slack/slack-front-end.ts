@@ -37,6 +37,8 @@ export interface SlackFrontEndOptions {
 
 /** Slack for `/train`, its buttons and the alert channel. */
 export interface SlackFrontEnd {
+  /** `slack`, as the daemon names its front ends. */
+  readonly name: "slack";
   /**
    * Connects in the background and resolves once connected. While Slack is unreachable it keeps
    * retrying with back-off and never rejects; it rejects only when Slack refuses a token, so a
@@ -232,6 +234,7 @@ export function createSlackFrontEnd(options: SlackFrontEndOptions): SlackFrontEn
 
   let started = false;
   return {
+    name: "slack",
     sink: new SlackAlertSink({ client: sinkClient, channel: settings.alertChannel, clock, log }),
     get connected() {
       return keeper.connected;
