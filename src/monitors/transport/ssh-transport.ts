@@ -155,9 +155,15 @@ export class SshTransport implements Transport {
     let shell = live.shell;
     if (!shell?.usable) {
       live.shell = undefined;
+      const opening = RemoteShell.open(live.client);
       try {
-        shell = await withTimeout(RemoteShell.open(live.client), timeoutMs);
+        shell = await withTimeout(opening, timeoutMs);
       } catch (error) {
+        // A shell that opens after the timeout (slow rc file) is not wanted any more.
+        opening.then(
+          (late) => late.close(),
+          () => undefined,
+        );
         throw this.channelFailure(live, error as Error, timeoutMs);
       }
       live.shell = shell;

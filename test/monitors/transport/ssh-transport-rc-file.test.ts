@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SshTransport } from "../../../src/monitors/transport/ssh-transport.ts";
+import { TransportTimeoutError } from "../../../src/monitors/transport/transport.ts";
 import { type SshdHarness, startSshd } from "../../harness/sshd.ts";
 
 // The login user's ~/.bashrc sleeps (as conda init does) and counts its runs.
@@ -30,6 +31,22 @@ describe("the login shell's rc file", () => {
     try {
       for (let i = 0; i < 5; i++) await t.run("true");
       expect(sshd.rcRunCount() - before).toBe(5);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("times out while a new shell still runs its slow rc file, then recovers", async () => {
+    const t = new SshTransport(sshd.runConfigSsh(), { home: sshd.dir });
+    try {
+      await t.run("true"); // connected; the next shell start is what must time out
+      // A script that kills the long-lived shell fails plainly; the connection stays.
+      await expect(t.run("kill $PPID; sleep 1")).rejects.toThrow(/ended while running the script/);
+      const error = await t.run("true", { timeoutMs: 10 }).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(TransportTimeoutError);
+      expect((error as Error).message).toMatch(/ran past 10 ms|within 10 ms/);
+      expect((await t.run("echo back")).stdout.toString()).toBe("back\n");
+      expect(t.connectCount).toBe(1);
     } finally {
       await t.close();
     }
