@@ -198,11 +198,11 @@ describe("slash commands", () => {
 });
 
 describe("confirmation buttons", () => {
-  async function confirmation(): Promise<{ message: StoredMessage; confirmId: string }> {
+  async function confirmation(workers = 4): Promise<{ message: StoredMessage; confirmId: string }> {
     const interaction = h.fake.slashCommand({
       user: operator,
       subcommand: "set",
-      options: { workers: 4 },
+      options: { workers },
     });
     const callback = await h.fake.waitFor(isCallback(interaction.id));
     const rows = dataOf(callback).components as {
@@ -243,5 +243,21 @@ describe("confirmation buttons", () => {
     const second = await h.fake.waitFor(isCallback(again.id));
     expect(dataOf(second).flags).toBe(64);
     expect(embedsOf(dataOf(second))[0]?.title).toBe("Already applied");
+  });
+
+  test("a slow press is deferred (type 6) and the message then edited in place", async () => {
+    const { message, confirmId } = await confirmation(32);
+    const press = h.fake.pressButton({ user: operator, customId: confirmId, message });
+    const callback = await h.fake.waitFor(isCallback(press.id));
+    expect(callback.body?.type).toBe(6);
+    const edit = await h.fake.waitFor(
+      (r) =>
+        r.method === "PATCH" &&
+        r.path === `/webhooks/${h.fake.applicationId}/${press.token}/messages/@original`,
+    );
+    expect(edit.status).toBe(200);
+    expect(embedsOf(edit.body ?? {})[0]?.title).toBe("Applied: workers 1 → 32");
+    expect(edit.body?.components).toEqual([]);
+    expect(press.original?.id).toBe(message.id);
   });
 });

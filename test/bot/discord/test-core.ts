@@ -229,6 +229,8 @@ export class TestCore implements BotCore {
     }
     if (pending.applied) return { title: "Already applied", severity: "info", ephemeral: true };
     pending.applied = true;
+    // Big changes take a while to apply, like a real restart: the adapter must defer.
+    if (pending.workers >= 32) await new Promise((resolve) => setTimeout(resolve, this.slowMs));
     if (action === "cancel") return { title: "Cancelled; nothing changed", severity: "info" };
     void responder
       .followUp({ title: `Restarted with ${pending.workers} workers`, severity: "success" })
