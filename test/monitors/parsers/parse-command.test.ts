@@ -99,7 +99,7 @@ describe("LogSummarizer", () => {
     expect(summary.errorsOmitted).toBe(200);
     expect(summary.errors[0]?.lineNumber).toBe(1);
     expect(summary.errors[499]?.lineNumber).toBe(499 * 6 + 1);
-    expect(summary.errors[500]?.lineNumber).toBe(699 * 6 + 1);
+    expect(summary.errors[500]?.lineNumber).toBe(700 * 6 + 1);
     expect(summary.errors[999]?.lineNumber).toBe(1199 * 6 + 1);
     expect(summary.lastStep).toBe(1200);
   });
