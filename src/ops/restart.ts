@@ -142,7 +142,7 @@ export async function startTraining(options: RestartOptions): Promise<void> {
   if (run.restart.tmuxSession) {
     const session = shellQuote(run.restart.tmuxSession);
     progress(`Starting training in tmux session ${run.restart.tmuxSession}…`);
-    script = `cd -- ${wd} || exit 3\ntmux kill-session -t ${session} 2>/dev/null\ntmux new-session -d -s ${session} -c ${wd} sh -c ${shellQuote(command)}`;
+    script = `cd -- ${wd} || exit 3\ntmux kill-session -t ${session} 2>/dev/null\ntmux new-session -d -s ${session} -c ${wd} ${shellQuote(command)}`;
   } else {
     progress("Starting training (detached)…");
     const out = shellQuote(startOutputPath(run.name));

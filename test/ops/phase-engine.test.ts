@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -220,5 +221,25 @@ describe("phase engine and run operations on a real store and a real process", (
     });
     expect(fx.notes[0]?.message.lines?.[1]).toBe("autoAdvance is on: applying the next phase now.");
     expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toContain("workers: 2 ");
+  }, 30_000);
+
+  it("starts training in the run's tmux session when one is named", async () => {
+    const session = `trainops-test-${process.pid}-${Date.now()}`;
+    fx = createOpsFixture({
+      restart: {
+        interruptTimeout: "3s",
+        terminateTimeout: "3s",
+        confirmTimeout: "6s",
+        tmuxSession: session,
+      },
+    });
+    await measuredBaseline();
+    try {
+      const result = await fx.ops.apply(await fx.ops.previewRestart("exp"), ALICE);
+      expect(result).toMatchObject({ ok: true });
+      expect(() => execFileSync("tmux", ["has-session", "-t", session])).not.toThrow();
+    } finally {
+      spawnSync("tmux", ["kill-session", "-t", session]);
+    }
   }, 30_000);
 });
