@@ -12,7 +12,16 @@ export interface ChartSource {
       to: number,
       buckets?: number,
     ): SeriesPoint[];
+    /** One pass for several metrics, when the source has it (SamplesRepo does). */
+    seriesMany?(
+      run: string,
+      metrics: readonly SampleMetric[],
+      from: number,
+      to: number,
+      buckets?: number,
+    ): Record<string, SeriesPoint[]>;
   };
+
   events: { range(run: string, from: number, to: number): StoredEvent[] };
 }
 
