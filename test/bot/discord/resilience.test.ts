@@ -206,3 +206,34 @@ describe("starting", () => {
     }
   });
 });
+
+describe("Discord's window for the first response (shortened to 400 ms here)", () => {
+  // In time: deferral (5) accepted, the answer edited in, the progress follow-up posted.
+  for (const [deferAfterMs, expected] of [
+    [150, [204, 200, 200]],
+    [1000, [404]],
+  ] as const) {
+    test(`deferring after ${deferAfterMs} ms → first callback ${expected[0]}`, async () => {
+      const h = await startHarness(new TestCore(700), {
+        fake: { ackDeadlineMs: 400 },
+        frontEnd: { deferAfterMs },
+      });
+      try {
+        const interaction = h.fake.slashCommand({ user: operator, subcommand: "restart" });
+        await expect
+          .poll(() => h.fake.requestsFor(interaction).map((r) => r.status), { timeout: 5000 })
+          .toEqual(expected);
+        if (expected[0] === 404) {
+          // Too late: Discord forgot the interaction; the bot logs it and carries on.
+          await expect
+            .poll(() =>
+              h.log.lines.some((l) => l.message.includes("handling an interaction failed")),
+            )
+            .toBe(true);
+        }
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
