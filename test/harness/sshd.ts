@@ -52,6 +52,8 @@ export interface SshdHarness {
     user: string;
     privateKey: string;
     knownHosts: string;
+    /** An empty client config, so the machine's ~/.ssh/config cannot change the target. */
+    sshConfig: string;
     connectTimeout: string;
     execTimeout: string;
     keepaliveInterval: string;
@@ -122,6 +124,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     throw new Error("sshd could not bind a free loopback port in 5 attempts");
   }
   const knownHostsPath = join(dir, "known_hosts");
+  const clientConfigPath = join(dir, "ssh_client_config");
+  writeFileSync(clientConfigPath, "# empty: tests must not depend on ~/.ssh/config\n");
   writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostKeyLine[0]} ${hostKeyLine[1]}\n`);
 
   let current: ChildProcess | undefined = child;
@@ -153,6 +157,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
       user,
       privateKey: privateKeyPath,
       knownHosts: knownHostsPath,
+      sshConfig: clientConfigPath,
       connectTimeout: "5s",
       execTimeout: "10s",
       keepaliveInterval: "15s",
