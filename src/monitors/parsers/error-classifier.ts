@@ -15,6 +15,8 @@ const RERAISE_WINDOW = 10;
 const TRACEBACK_START = "Traceback (most recent call last):";
 const CHAIN_MARKER =
   /During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:/;
+const GPU_BUS_LINE =
+  /NVRM: The NVIDIA GPU ([0-9a-fA-F]{4,8}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-9a-fA-F])/;
 const EXCEPTION_LINE = /^(?:\*\*)?\s*([A-Za-z_][\w.]*)(?::\s?(.*))?$/;
 
 interface ExceptionLine {
@@ -58,6 +60,8 @@ export class ErrorClassifier {
   private held: HeldEvent[] = [];
   private previous: { text: string; prefixed: boolean; lineNumber: number } | null = null;
   private lastEventLine = Number.NEGATIVE_INFINITY;
+  /** The driver names the GPU a line or two before it says the GPU fell off the bus. */
+  private lastGpuBus: { bus: string; lineNumber: number } | null = null;
 
   /** Feeds one line (1-based `lineNumber`); returns the events it completes. */
   push(line: string, lineNumber: number): ClassifiedEvent[] {
@@ -103,8 +107,19 @@ export class ErrorClassifier {
       );
       return;
     }
+    const bus = GPU_BUS_LINE.exec(text);
+    if (bus) this.lastGpuBus = { bus: bus[1] as string, lineNumber };
     const found = classifyText(text);
     if (!found) return;
+    const recentBus = this.lastGpuBus;
+    if (
+      found.kind === "gpu_fault" &&
+      found.detail.pci === undefined &&
+      recentBus &&
+      lineNumber - recentBus.lineNumber <= 3
+    ) {
+      found.detail.pci = recentBus.bus;
+    }
     const event: ClassifiedEvent = {
       kind: found.kind,
       line: displayLine(text),

@@ -131,7 +131,7 @@ describe("error classifier on the corpus (expected parse from each header)", () 
 
   it("err_25: fallen off the bus without any Xid", () => {
     expect(classifySample("err_25_gpu_fallen_off_bus_multiline_no_xid.txt")).toMatchObject([
-      { kind: "gpu_fault", lineNumber: 3 },
+      { kind: "gpu_fault", lineNumber: 3, detail: { pci: "0000:b3:00.0" } },
     ]);
   });
 
