@@ -42,9 +42,17 @@ export function buildPlanView(ctx: OpsContext, name: string): PlanView {
   };
   const rows: Row[] = [row(0, "Baseline (current config)", "none", {})];
   plan.phases.forEach((phase, i) => {
-    rows.push(
-      row(i + 1, phase.name, `${phase.risk}${phase.optional ? " (optional)" : ""}`, phase.set),
+    const r = row(
+      i + 1,
+      phase.name,
+      `${phase.risk}${phase.optional ? " (optional)" : ""}`,
+      phase.set,
     );
+    // A phase that does not set a key keeps the previous phase's value.
+    const prev = rows[rows.length - 1] as Row;
+    r.workers ??= prev.workers;
+    r.batch ??= prev.batch;
+    rows.push(r);
   });
   const base = rows[0] as Row;
   const baseTp = throughput(base.batch, base.stepTimeSeconds);
