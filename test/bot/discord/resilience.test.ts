@@ -207,15 +207,15 @@ describe("starting", () => {
   });
 });
 
-describe("Discord's window for the first response (shortened to 400 ms here)", () => {
+describe("Discord's window for the first response (shortened to 800 ms here)", () => {
   // In time: deferral (5) accepted, the answer edited in, the progress follow-up posted.
   for (const [deferAfterMs, expected] of [
-    [150, [204, 200, 200]],
-    [1000, [404]],
+    [100, [204, 200, 200]],
+    [1500, [404]],
   ] as const) {
     test(`deferring after ${deferAfterMs} ms → first callback ${expected[0]}`, async () => {
-      const h = await startHarness(new TestCore(700), {
-        fake: { ackDeadlineMs: 400 },
+      const h = await startHarness(new TestCore(1800), {
+        fake: { ackDeadlineMs: 800 },
         frontEnd: { deferAfterMs },
       });
       try {
