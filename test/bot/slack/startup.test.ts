@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createSlackFrontEnd, type SlackFrontEnd } from "../../../src/bot/slack/slack-front-end.ts";
 import { SlackSetupError, slackConfigured } from "../../../src/bot/slack/slack-settings.ts";
 import { FakeSlack } from "../../harness/fake-slack/fake-slack.ts";
-import { frontEnd, MemoryLog, OPERATOR, slackConfig, VISITOR } from "./helpers.ts";
+import { frontEnd, OPERATOR, slackConfig, VISITOR } from "./helpers.ts";
 import { TestCore } from "./test-core.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -26,6 +26,8 @@ describe("Slack start-up", () => {
     expect(make({ appToken: "" })).toThrow(SlackSetupError);
     expect(make({ appToken: "" })).toThrow("slack.mode is socket but SLACK_APP_TOKEN is empty");
     expect(make({ botToken: undefined })).toThrow("slack.botToken is empty: set SLACK_BOT_TOKEN");
+    // An unresolved placeholder counts as empty.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of a config value
     expect(make({ appToken: "${SLACK_APP_TOKEN}" })).toThrow("SLACK_APP_TOKEN is empty");
     expect(make({ mode: "http", signingSecret: "" })).toThrow(
       "slack.mode is http but SLACK_SIGNING_SECRET is empty",
