@@ -1,4 +1,6 @@
+import { REST } from "discord.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DiscordAlertSink } from "../../../src/bot/discord/discord-alert-sink.ts";
 import type { Message } from "../../../src/bot/message/message.ts";
 import { type Harness, startHarness } from "./discord-setup.ts";
 import { TestCore, TINY_PNG } from "./test-core.ts";
@@ -152,4 +154,20 @@ describe("alert sink under a long rate limit", () => {
       await own.close();
     }
   });
+});
+
+test("Discord unreachable: retryable, saying so", async () => {
+  // A port nothing listens on.
+  const rest = new REST({ api: "http://127.0.0.1:9/api", retries: 0, timeout: 2000 }).setToken("t");
+  const sink = new DiscordAlertSink({ rest, channelId: "345678901234567891" });
+  const result = await sink.deliver({ title: "x", severity: "info" }, "k");
+  expect(result).toMatchObject({ ok: false, retryable: true });
+  expect(result.ok === false && result.error).toMatch(/^could not reach Discord/);
+});
+
+test("no alert channel configured: not retryable, naming the key", async () => {
+  const sink = new DiscordAlertSink({ rest: new REST(), channelId: undefined });
+  const result = await sink.deliver({ title: "x", severity: "info" }, "k");
+  expect(result).toMatchObject({ ok: false, retryable: false });
+  expect(result.ok === false && result.error).toMatch(/^discord.alertChannel is not set/);
 });
