@@ -79,7 +79,10 @@ export async function applyPreview(
       paused: false,
       actor: actor.id,
     });
-    await writeConfig(ctx, run, text, edit.text, preview.kind, actor, onProgress);
+    // Retrying a phase whose config is already in place restarts without a write.
+    if (edit.text !== text) {
+      await writeConfig(ctx, run, text, edit.text, preview.kind, actor, onProgress);
+    }
     try {
       const outcome = await restart(ctx, run, onProgress);
       ctx.phases.update(attempt.id, { state: "warming", measureFrom: outcome.confirmedAt });
