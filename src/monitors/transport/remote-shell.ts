@@ -116,14 +116,14 @@ export class RemoteShell {
 
   /**
    * Ends the shell. After a timeout the script may still run (a hung nvidia-smi), so the
-   * whole process group is killed through a separate exec; best effort.
+   * shell's process tree is killed through a separate exec; best effort.
    */
   async close(options: { kill?: boolean } = {}): Promise<void> {
     this.closed = true;
     const pid = this.pid;
     if (options.kill && pid && pid > 1) {
       try {
-        const killer = await openExec(this.client, `kill -KILL -- -${pid} 2>/dev/null; true`);
+        const killer = await openExec(this.client, killTreeCommand(pid));
         killer.resume();
         killer.stderr.resume();
         await new Promise<void>((resolve) => {
@@ -144,4 +144,14 @@ export class RemoteShell {
       // Already closed.
     }
   }
+}
+
+/**
+ * Kills a process and its descendants, found through ps. Not the process group: a training
+ * job an earlier script started in the background keeps the shell's group after its parent
+ * exits, and must survive.
+ */
+export function killTreeCommand(pid: number): string {
+  const awk = `{ parent[$1] = $2 } END { for (p in parent) { q = p; while ((q in parent) && q != root && q > 1) q = parent[q]; if (q == root) print p } }`;
+  return `kill -KILL $(ps -eo pid=,ppid= | awk -v root=${pid} '${awk}') 2>/dev/null; true`;
 }

@@ -108,6 +108,19 @@ describe("SshTransport against a real sshd", () => {
     expect(t.connectCount).toBe(1);
   });
 
+  it("kills only the hung script on timeout, not a job an earlier script left running", async () => {
+    const t = transport();
+    const tag = `${process.pid}${Math.floor(Math.random() * 1000)}`;
+    const job = `sleep 200.${tag}`;
+    const hang = `sleep 100.${tag}`;
+    await t.run(`${job} >/dev/null 2>&1 &`);
+    await expect(t.run(hang, { timeoutMs: 300 })).rejects.toBeInstanceOf(TransportTimeoutError);
+    const left = await t.run(
+      `for i in $(seq 1 20); do pgrep -f '^${hang}$' >/dev/null || break; sleep 0.1; done; echo "$(pgrep -fc '^${hang}$') $(pgrep -fc '^${job}$')"; pkill -f '^${job}$'`,
+    );
+    expect(left.stdout.toString().trim()).toBe("0 1");
+  });
+
   it("also runs scripts as fresh execs when asked (persistentShell: false)", async () => {
     const t = transport({}, { persistentShell: false });
     const a = await t.run("echo $$; exit 4");
