@@ -19,6 +19,7 @@ import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
+import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
 import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-fixture.ts";
@@ -72,6 +73,7 @@ beforeAll(async () => {
       events: new EventsRepo(db),
       confirmations: new ConfirmationsRepo(db),
       audit: new AuditRepo(db),
+      phases: new PhasesRepo(db),
     },
     operations: createRunOperations({
       db,

@@ -4,6 +4,7 @@ import type { RunOperations } from "../../ops/run-operations.ts";
 import type { AuditRepo } from "../../store/audit-repo.ts";
 import type { ConfirmationsRepo } from "../../store/confirmations-repo.ts";
 import type { EventsRepo } from "../../store/events-repo.ts";
+import type { PhasesRepo } from "../../store/phases-repo.ts";
 import type { SamplesRepo } from "../../store/samples-repo.ts";
 import type { ChartSource } from "../charts/chart-series.ts";
 import type { RunChartOptions } from "../charts/run-chart.ts";
@@ -16,6 +17,8 @@ export interface BotStore {
   events: EventsRepo;
   confirmations: ConfirmationsRepo;
   audit: AuditRepo;
+  /** Phase attempts, drawn as phase boundaries on charts; the audit trail is used without it. */
+  phases?: Pick<PhasesRepo, "list">;
 }
 
 /** Chart rendering, injected so a front end (or a test) can swap or switch it off. */

@@ -102,12 +102,28 @@ export async function chartFor(
   }
 }
 
-/** Applied changes from the audit trail, drawn as phase boundaries. */
+/**
+ * Phase boundaries: each phase attempt's start (and rollback) from the phase engine's table when
+ * the store has it, else the changes applied through chat from the audit trail.
+ */
 function phaseMarkers(ctx: CommandContext, from: number, to: number): ChartMarker[] {
+  const inWindow = (m: ChartMarker) => m.at >= from && m.at < to;
+  const phases = ctx.options.db.phases;
+  if (phases) {
+    const markers: ChartMarker[] = [];
+    for (const a of phases.list(ctx.run.name)) {
+      markers.push({
+        at: a.measureFrom ?? a.startedAt,
+        label: a.kind === "manual" ? "set" : `P${a.phaseIndex}`,
+      });
+      if (a.rolledBackAt !== null) markers.push({ at: a.rolledBackAt, label: "rollback" });
+    }
+    return markers.filter(inWindow);
+  }
   return ctx.options.db.audit
     .list({ run: ctx.run.name, outcomes: ["applied"], limit: 50 })
-    .filter((e) => e.at >= from && e.at < to)
-    .map((e) => ({ at: e.at, label: e.args.phase ? `P${e.args.phase}` : e.command }));
+    .map((e) => ({ at: e.at, label: e.args.phase ? `P${e.args.phase}` : e.command }))
+    .filter(inWindow);
 }
 
 /** `/train plan`. */

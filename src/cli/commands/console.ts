@@ -10,6 +10,7 @@ import { createRunOperations } from "../../ops/operations.ts";
 import { AuditRepo } from "../../store/audit-repo.ts";
 import { ConfirmationsRepo } from "../../store/confirmations-repo.ts";
 import { EventsRepo } from "../../store/events-repo.ts";
+import { PhasesRepo } from "../../store/phases-repo.ts";
 import { SamplesRepo } from "../../store/samples-repo.ts";
 import { openCliRuntime } from "../cli-runtime.ts";
 import type { RegisterCommand } from "./command.ts";
@@ -53,6 +54,7 @@ export const registerConsole: RegisterCommand = (program) => {
             events: new EventsRepo(db),
             confirmations: new ConfirmationsRepo(db),
             audit: new AuditRepo(db),
+            phases: new PhasesRepo(db),
           },
           operations,
           alerts: alertingPort(alerting),
