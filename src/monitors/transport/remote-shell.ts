@@ -26,7 +26,7 @@ export class RemoteShell {
   private closed = false;
   private busy = false;
   private onClose: ((error: Error) => void) | undefined;
-  /** PID of the remote sh; it leads its own process group (sshd calls setsid). */
+  /** PID of the remote sh (known once the first script started). */
   pid: number | undefined;
 
   private constructor(
