@@ -34,7 +34,7 @@ function line(parts: unknown[]): string {
 
 /**
  * Bolt's, Socket Mode's and the Web API client's logs, routed into ours with tokens removed.
- * Their `info` chatter (connection state) goes to our debug level.
+ * Their `info` chatter (connection state) goes to our debug level, their errors to warn.
  */
 export function boltLogger(log: SlackLog): Logger {
   let level = LogLevel.INFO;
@@ -44,7 +44,9 @@ export function boltLogger(log: SlackLog): Logger {
     },
     info: (...msg: unknown[]) => log.debug(line(msg)),
     warn: (...msg: unknown[]) => log.warn(line(msg)),
-    error: (...msg: unknown[]) => log.error(line(msg)),
+    // Socket Mode reports every failed connection attempt as an error; the connection keeper
+    // says what matters (unreachable, refused token), so these stay warnings.
+    error: (...msg: unknown[]) => log.warn(line(msg)),
     setLevel: (next: LogLevel) => {
       level = next;
     },

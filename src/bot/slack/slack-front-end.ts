@@ -156,7 +156,8 @@ export function createSlackFrontEnd(options: SlackFrontEndOptions): SlackFrontEn
     convoStore: false,
   });
 
-  const groups = new UserGroupDirectory(probeClient, settings.operatorGroups, clock, (msg) =>
+  // The person waits on this lookup: the reply client's few quick retries suit it.
+  const groups = new UserGroupDirectory(replyClient, settings.operatorGroups, clock, (msg) =>
     log.warn(msg),
   );
   const replies = new SlackReplies(replyClient, log);

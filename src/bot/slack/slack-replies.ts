@@ -140,12 +140,22 @@ export class SlackReplies {
     });
   }
 
-  /** A Responder whose follow-ups go into the thread of the first reply (or privately). */
+  /**
+   * A Responder whose follow-ups go into the thread of the first reply (or privately). It never
+   * rejects: progress of a restart that Slack failed to show is logged, and must not become an
+   * unhandled rejection in whatever background task reported it.
+   */
   responder(target: ReplyTarget, firstReply: Promise<string | undefined>): Responder {
     return {
       followUp: async (message: Message) => {
         const ts = await firstReply.catch(() => undefined);
-        await this.send({ ...target, threadTs: target.threadTs ?? ts }, message);
+        try {
+          await this.send({ ...target, threadTs: target.threadTs ?? ts }, message);
+        } catch (error) {
+          this.log.warn(
+            `follow-up "${message.title}" not posted: ${classifySlackError(error).error}`,
+          );
+        }
       },
     };
   }

@@ -1,3 +1,6 @@
+import { createAlerting } from "../../alerts/create-alerting.ts";
+import { createConfiguredSinks } from "../../alerts/sinks/create-sinks.ts";
+import { systemClock } from "../../core/clock.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { PollReport } from "../../monitors/run-monitor.ts";
 import { openCliRuntime, selectRuns } from "../cli-runtime.ts";
@@ -24,11 +27,24 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
           if (monitor) reports.push(await monitor.pollOnce());
         }
         if (reports.some((r) => r.outcome !== "ok")) setExitCode(1);
+
         process.stdout.write(
           options.json
             ? `${JSON.stringify(reports, null, 2)}\n`
             : reports.map(formatReport).join("\n"),
         );
+        // Rules run and due alerts go out before exit, so a system cron can stand in for the
+        // daemon. With --json, alert text goes to stderr and stdout stays parseable.
+        const alerting = createAlerting({
+          db: runtime.db,
+          config: runtime.config,
+          clock: systemClock,
+          sinks: createConfiguredSinks(runtime.config, {
+            stream: options.json ? process.stderr : process.stdout,
+          }),
+        });
+        for (const report of reports) alerting.evaluate(report.run);
+        await alerting.deliverDue();
       } finally {
         await runtime.close();
       }
