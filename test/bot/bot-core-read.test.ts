@@ -67,7 +67,7 @@ describe("/train status", () => {
     expect(text).toMatch(/Total ETA: 29 d \d+ h \(~29\.2 days for 32 epochs\)/);
     expect(text).toContain("VRAM: GPU0 77.4/80 GiB ✓");
     expect(text).toContain("GPU util: GPU0 0%");
-    expect(text).toContain("Host RAM: 40.0/100 GiB ✓, 1 workers RSS 7.0 GiB");
+    expect(text).toContain("Host RAM: 40.0/100 GiB ✓, 1 worker RSS 7.0 GiB");
     expect(text).toContain("Config: workers 1, batch 1");
     expect(text).toContain(
       "Phase 1: Test 2 workers, evaluating\n143/200 steps\nVRAM peak 77.4/80 GiB ✓\nstep time 9.6 s vs 18.1 s ✓",
@@ -75,7 +75,7 @@ describe("/train status", () => {
     expect(text).toContain(
       "Last error: cuda_oom 2 h ago: torch.OutOfMemoryError: CUDA out of memory. token=[redacted]",
     );
-    expect(text).toContain("🟠 gpu_idle: GPU 0% for 45 min (45 min)");
+    expect(text).toContain("🟠 gpu_idle: GPU 0% for 45 min (firing 45 min)");
     expect(text).toContain("🔇 memory_high muted for 1 h by alice: known");
     expect(m.severity).toBe("warning");
     expect(m.images?.[0]?.name).toBe("exp001-status.png");

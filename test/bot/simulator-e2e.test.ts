@@ -117,7 +117,7 @@ describe("/train over the simulator and sshd", () => {
     const text = textOf(status);
     expect(status.title).toMatch(/^exp001: step \d[\d,]*\/128,000, epoch 1\/32$/);
     expect(text).toMatch(/VRAM: GPU0 \d+\.\d\/80 GiB/);
-    expect(text).toMatch(/\d+ workers RSS/);
+    expect(text).toMatch(/\d+ workers? RSS/);
     expect(text).toContain("Phase: no plan configured");
     expect(status.images?.[0]?.png.subarray(1, 4).toString()).toBe("PNG");
 

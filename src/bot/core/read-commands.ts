@@ -207,7 +207,7 @@ export async function errorsCommand(ctx: CommandContext): Promise<Message> {
     };
   }
   return {
-    title: `${ctx.run.name}: last ${events.length} errors`,
+    title: `${ctx.run.name}: ${events.length === 1 ? "last error" : `last ${events.length} errors`}`,
     severity: events.some((e) =>
       ["cuda_oom", "host_oom_kill", "worker_killed", "gpu_fault"].includes(e.kind),
     )

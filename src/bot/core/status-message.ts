@@ -202,8 +202,10 @@ function hostField(run: RunConfig, sample: RunSample): MessageField {
       `${used.toFixed(1)}/${limit?.toFixed(0)} GiB${limit ? (used < limit ? " ✓" : " ✗") : ""}`,
     );
   }
-  if (sample.workers)
-    parts.push(`${sample.workers.count} workers RSS ${gib(sample.workers.rssBytes)}`);
+  if (sample.workers) {
+    const n = sample.workers.count;
+    parts.push(`${n} worker${n === 1 ? "" : "s"} RSS ${gib(sample.workers.rssBytes)}`);
+  }
   if (sample.trainerRssBytes !== null) parts.push(`trainer RSS ${gib(sample.trainerRssBytes)}`);
   return {
     name: "Host RAM",
@@ -244,7 +246,7 @@ function alertsField(
     return { field: { name: "Alerts", value: "alerting not connected" }, worst: null };
   const lines = firing.map(
     (a) =>
-      `${a.severity === "critical" ? "🔴" : a.severity === "warning" ? "🟠" : "🔵"} ${a.rule}: ${a.summary} (${formatDuration(now - a.since)})`,
+      `${a.severity === "critical" ? "🔴" : a.severity === "warning" ? "🟠" : "🔵"} ${a.rule}: ${a.summary} (firing ${formatDuration(now - a.since)})`,
   );
   for (const s of silences ?? []) {
     lines.push(
@@ -264,6 +266,7 @@ function alertsField(
 
 function nextStep(plan: PlanView | null, worst: Severity | null): string {
   if (worst === "critical") return "Next: look at `/train errors` and `/train logs`.";
+  if (worst === "warning") return "Next: see the alerts below; `/train mute` one you expect.";
   if (plan?.current?.state === "passed")
     return "Phase passed. Next: `/train next-phase` when you are ready.";
   if (plan?.current?.state === "failed")
