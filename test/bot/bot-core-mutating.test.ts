@@ -288,5 +288,15 @@ describe("mute and unmute", () => {
     const un = await f.core.execute(req("unmute", { run: "exp001" }, DISCORD_OPERATOR), responder);
     expect(un.lines).toEqual(["1 silence ended; alerts flow again."]);
     expect(f.audit.list({ outcomes: ["done"] }).map((e) => e.command)).toEqual(["unmute", "mute"]);
+    await f.core.execute(
+      req("mute", {
+        run: "exp001",
+        duration: "1h",
+        reason: "rotating token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+      }),
+      responder,
+    );
+    expect(f.alerts.silences.at(-1)?.reason).toBe("rotating token [redacted]");
+    expect(JSON.stringify(f.audit.list())).not.toContain("ghp_");
   });
 });

@@ -28,7 +28,7 @@ import {
   planCommand,
   statusCommand,
 } from "./read-commands.ts";
-import { redactSecrets } from "./redact-secrets.ts";
+import { redactArgs, redactSecrets } from "./redact-secrets.ts";
 import { findSpec, needsConfirmation, SUBCOMMAND_SPECS } from "./subcommand-specs.ts";
 
 /** The command layer as the front ends and the daemon see it. */
@@ -64,7 +64,10 @@ export function createBotCore(options: BotCoreOptions): BotCoreService {
   };
   const runNames = () => options.config.runs.map((r) => r.name);
 
-  async function execute(request: CommandRequest, responder: Responder): Promise<Message> {
+  async function execute(raw: CommandRequest, responder: Responder): Promise<Message> {
+    // A token pasted into a reason or a value goes no further than this line: not into the
+    // audit trail, a confirmation, a silence or a reply.
+    const request = { ...raw, args: redactArgs(raw.args) };
     const spec = findSpec(request.subcommand.trim().toLowerCase());
     if (!spec) {
       return privateNotice(

@@ -55,3 +55,13 @@ export function keepTail(text: string, maxChars: number): { text: string; droppe
   }
   return { text: lines.slice(start).join("\n"), droppedLines: start };
 }
+
+/** The same arguments with secrets redacted, so nothing typed by mistake reaches the store. */
+export function redactArgs(
+  args: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(args))
+    out[key] = value === undefined ? undefined : redactSecrets(value);
+  return out;
+}
