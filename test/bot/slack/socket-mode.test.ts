@@ -196,6 +196,6 @@ describe("Slack front end over Socket Mode", () => {
     await slack.stop();
     await fake.waitFor(() => fake.openConnections === 0, 2000, "the link to close");
     // 1000: the client sent a close frame and the handshake completed before stop() returned.
-    expect(fake.closeCodes).toEqual([1000]);
+    expect(fake.link.closeCodes).toEqual([1000]);
   });
 });

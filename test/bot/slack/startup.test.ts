@@ -107,7 +107,7 @@ describe("Slack start-up", () => {
 
   it("a Socket Mode link without hello is given up and retried", async () => {
     const fake = await FakeSlack.start();
-    fake.silentOnce = true;
+    fake.link.silentOnce = true;
     const { slack } = frontEnd(fake, core(), {}, { helloTimeoutMs: 300 });
     track(fake, slack);
     await slack.start();

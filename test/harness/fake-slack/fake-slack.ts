@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { type WebSocket, WebSocketServer } from "ws";
+import { freePort, parseArgs, readBody, send } from "./http-bodies.ts";
 import {
   type ButtonPressInput,
   blockActionsPayload,
@@ -9,11 +9,11 @@ import {
   slackSignature,
   slashCommandPayload,
 } from "./payloads.ts";
+import { SocketLink } from "./socket-link.ts";
 import {
   callMethod,
   checkResponseBody,
   type EphemeralMessage,
-  normaliseArgs,
   type PostedMessage,
   type UploadedFile,
   type WebApiState,
@@ -89,20 +89,12 @@ export class FakeSlack {
   readonly ephemerals: EphemeralMessage[] = [];
   readonly responses: ResponsePost[] = [];
   readonly files = new Map<string, UploadedFile>();
-  /** Close codes of Socket Mode connections that ended (1000: a clean close handshake). */
-  readonly closeCodes: number[] = [];
-  /** The next Socket Mode connection gets no `hello` (a stuck link). */
-  silentOnce = false;
-  /** Socket Mode connections opened so far (reconnects count). */
-  connectionsOpened = 0;
+  /** The Socket Mode side: close codes, `silentOnce`, connections opened. */
+  readonly link = new SocketLink();
   port: number;
   private server: Server | undefined;
-  private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly sockets = new Set<WebSocket>();
   private readonly tcp = new Set<Socket>();
-  private readonly tickets = new Set<string>();
   private readonly failures = new Map<string, { left: number; failure: Failure }>();
-  private readonly pendingAcks = new Map<string, (ack: { payload: unknown }) => void>();
   private readonly state: WebApiState;
   private counter = 0;
 
@@ -118,15 +110,10 @@ export class FakeSlack {
       messages: this.messages,
       ephemerals: this.ephemerals,
       files: this.files,
-      issueTicket: () => {
-        const ticket = randomUUID();
-        this.tickets.add(ticket);
-        return ticket;
-      },
+      issueTicket: () => this.link.issueTicket(),
       nextTs: () => `${1_767_225_600 + this.counter}.${String(++this.counter).padStart(6, "0")}`,
       nextId: (prefix) => `${prefix}0${String(++this.counter).padStart(9, "0")}`,
     };
-    this.wss.on("connection", (socket) => this.onSocket(socket));
   }
 
   /** Starts a fake (listening unless `startDown`); `port` 0 picks a free one. */
@@ -157,7 +144,12 @@ export class FakeSlack {
 
   /** Number of open Socket Mode connections. */
   get openConnections(): number {
-    return this.sockets.size;
+    return this.link.open;
+  }
+
+  /** Socket Mode connections opened so far (reconnects count). */
+  get connectionsOpened(): number {
+    return this.link.opened;
   }
 
   /** Starts listening (again, on the same port). */
@@ -168,7 +160,7 @@ export class FakeSlack {
       this.tcp.add(socket);
       socket.on("close", () => this.tcp.delete(socket));
     });
-    server.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket as Socket, head));
+    server.on("upgrade", (req, socket, head) => this.link.upgrade(req, socket as Socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.port, "127.0.0.1", () => resolve());
@@ -181,7 +173,7 @@ export class FakeSlack {
   async down(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const socket of this.sockets) socket.terminate();
+    this.link.terminateAll();
     for (const socket of this.tcp) socket.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -189,16 +181,12 @@ export class FakeSlack {
   /** Stops the fake for good. */
   async stop(): Promise<void> {
     await this.down();
-    this.wss.close();
+    this.link.close();
   }
 
   /** Asks every Socket Mode client to reconnect, as Slack does when it recycles a server. */
   requestReconnect(reason = "refresh_requested"): void {
-    for (const socket of this.sockets) {
-      socket.send(
-        JSON.stringify({ type: "disconnect", reason, debug_info: { host: "fake-link" } }),
-      );
-    }
+    this.link.requestReconnect(reason);
   }
 
   /** A person runs a slash command; goes over Socket Mode unless `via` names the HTTP endpoint. */
@@ -250,23 +238,8 @@ export class FakeSlack {
     responseUrl: string,
     acceptsResponsePayload: boolean,
   ): Promise<Delivery> {
-    const socket = await this.waitFor(
-      () => [...this.sockets].at(-1),
-      10_000,
-      "a Socket Mode connection",
-    );
-    const envelopeId = randomUUID();
-    const acked = new Promise<{ payload: unknown }>((resolve) =>
-      this.pendingAcks.set(envelopeId, resolve),
-    );
-    socket.send(
-      JSON.stringify({
-        envelope_id: envelopeId,
-        payload,
-        type,
-        accepts_response_payload: acceptsResponsePayload,
-      }),
-    );
+    const socket = await this.waitFor(() => this.link.newest(), 10_000, "a Socket Mode connection");
+    const { envelopeId, acked } = this.link.send(socket, type, payload, acceptsResponsePayload);
     return { envelopeId, responseUrl, acked };
   }
 
@@ -282,51 +255,6 @@ export class FakeSlack {
       body,
     }).then(async (res) => ({ status: res.status, payload: await res.text() }));
     return { envelopeId: randomUUID(), responseUrl, acked };
-  }
-
-  private onSocket(socket: WebSocket): void {
-    this.sockets.add(socket);
-    this.connectionsOpened += 1;
-    socket.on("close", (code) => {
-      this.sockets.delete(socket);
-      this.closeCodes.push(code);
-    });
-    socket.on("message", (data) => {
-      let message: { envelope_id?: string; payload?: unknown };
-      try {
-        message = JSON.parse(String(data));
-      } catch {
-        return;
-      }
-      const resolve = message.envelope_id ? this.pendingAcks.get(message.envelope_id) : undefined;
-      if (resolve && message.envelope_id) {
-        this.pendingAcks.delete(message.envelope_id);
-        resolve({ payload: message.payload });
-      }
-    });
-    if (this.silentOnce) {
-      this.silentOnce = false;
-      return;
-    }
-    socket.send(
-      JSON.stringify({
-        type: "hello",
-        num_connections: this.sockets.size,
-        debug_info: { host: "fake-link", approximate_connection_time: 18_060 },
-        connection_info: { app_id: "A0FAKE0001" },
-      }),
-    );
-  }
-
-  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const ticket = url.searchParams.get("ticket") ?? "";
-    // A ticket from apps.connections.open is good for one connection, as on Slack.
-    if (url.pathname !== "/link/" || !this.tickets.delete(ticket)) {
-      socket.end("HTTP/1.1 401 Unauthorized\r\n\r\n");
-      return;
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
   }
 
   private takeFailure(method: string): Failure | undefined {
@@ -392,51 +320,4 @@ export class FakeSlack {
     res.writeHead(200, { "content-type": "text/plain" });
     res.end(`OK - ${file.bytes.length}`);
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** Form, JSON and multipart bodies, as Slack's Web API accepts them. */
-async function parseArgs(
-  req: IncomingMessage,
-  raw: Buffer,
-  url: URL,
-): Promise<Record<string, unknown>> {
-  const type = req.headers["content-type"] ?? "";
-  const args: Record<string, unknown> = Object.fromEntries(url.searchParams);
-  if (type.startsWith("application/json")) {
-    Object.assign(args, raw.length ? JSON.parse(raw.toString("utf8")) : {});
-  } else if (type.startsWith("application/x-www-form-urlencoded")) {
-    Object.assign(args, Object.fromEntries(new URLSearchParams(raw.toString("utf8"))));
-  } else if (type.startsWith("multipart/form-data")) {
-    const form = await new Response(new Uint8Array(raw), {
-      headers: { "content-type": type },
-    }).formData();
-    for (const [key, value] of form) {
-      args[key] = typeof value === "string" ? value : Buffer.from(await value.arrayBuffer());
-    }
-  }
-  return normaliseArgs(args);
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
-  res.end(JSON.stringify(body));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
