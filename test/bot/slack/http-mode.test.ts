@@ -97,4 +97,40 @@ describe("Slack front end over HTTP", () => {
     expect(core.requests).toHaveLength(0);
     expect(fake.messages).toHaveLength(0);
   });
+
+  it("says which port is taken", async () => {
+    const { slack: second } = frontEnd(
+      fake,
+      core,
+      { mode: "http", appToken: undefined, signingSecret: SECRET },
+      { listenPort: slack.httpPort() },
+    );
+    await expect(second.start()).rejects.toThrow(
+      /port \d+ cannot be listened on .*set slack\.port to a free port/,
+    );
+    await second.stop();
+  });
+
+  it("serves commands while Slack's Web API is down at start", async () => {
+    await fake.down();
+    const { slack: early } = frontEnd(
+      fake,
+      core,
+      { mode: "http", appToken: undefined, signingSecret: SECRET },
+      { listenPort: 0 },
+    );
+    let started = false;
+    void early.start().then(() => {
+      started = true;
+    });
+    await fake.waitFor(() => early.httpPort(), 5000, "the HTTP listener");
+    const via = { url: `http://127.0.0.1:${early.httpPort()}/slack/events`, signingSecret: SECRET };
+    const delivery = await fake.sendSlashCommand({ text: "status", userId: VISITOR }, via);
+    expect((await delivery.acked).status).toBe(200);
+    await fake.waitFor(() => core.requests.length === 1, 5000, "the command to run");
+    expect(started).toBe(false);
+    await fake.up();
+    await fake.waitFor(() => started, 5000, "start() once Slack answers");
+    await early.stop();
+  });
 });
