@@ -2,7 +2,14 @@ import type { Message } from "../bot/message/message.ts";
 import type { Db } from "./database.ts";
 
 /** Why an outbox row exists. */
-export type OutboxKind = "firing" | "repeat" | "resolved" | "silence_expired" | "silence_lifted";
+export type OutboxKind =
+  | "firing"
+  | "repeat"
+  | "resolved"
+  | "silence_expired"
+  | "silence_lifted"
+  /** A one-off notice (phase verdict, operation outcome), see NoticesRepo. */
+  | "notice";
 
 /** A notification waiting to be sealed into a batch. */
 export interface OutboxEntry {

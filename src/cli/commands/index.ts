@@ -1,8 +1,11 @@
 import { registerAudit } from "./audit.ts";
 import { registerCheck } from "./check.ts";
+import { registerDemo } from "./demo.ts";
+import { registerStart } from "./start.ts";
 import type { RegisterCommand } from "./command.ts";
 import { registerConsole } from "./console.ts";
 import { registerDiscord } from "./discord.ts";
+import { registerInit } from "./init.ts";
 import { registerNextPhase } from "./next-phase.ts";
 import { registerParse } from "./parse.ts";
 import { registerPlan } from "./plan.ts";
@@ -14,9 +17,12 @@ import { registerStatus } from "./status.ts";
 
 /** Every `trainops` subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly RegisterCommand[] = [
+  registerStart,
+  registerDemo,
   registerPoll,
   registerStatus,
   registerCheck,
+  registerInit,
   registerParse,
   registerConsole,
   registerAudit,

@@ -2,6 +2,7 @@ import { monitorMigration } from "./001-monitor.ts";
 import { alertsMigration } from "./002-alerts.ts";
 import { phasesMigration } from "./003-phases.ts";
 import { botMigration } from "./004-bot.ts";
+import { noticesMigration } from "./005-notices.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -10,4 +11,5 @@ export const MIGRATIONS: readonly Migration[] = [
   alertsMigration,
   phasesMigration,
   botMigration,
+  noticesMigration,
 ];

@@ -1,0 +1,35 @@
+import { dirname, resolve } from "node:path";
+import { loadConfig } from "../../config/load-config.ts";
+import { createLogger } from "../../daemon/logger.ts";
+import { startApp } from "../../runtime/app.ts";
+import { chatFrontEnds } from "../../runtime/chat-front-ends.ts";
+import type { RegisterCommand } from "./command.ts";
+
+/**
+ * `trainops start [--config FILE]`: the daemon. Runs until SIGTERM or SIGINT, then shuts down
+ * cleanly (polls and sends in flight finish or stay in the outbox; the store closes).
+ */
+export const registerStart: RegisterCommand = (program) => {
+  program
+    .command("start")
+    .description("Run the daemon: polls, alerts, phase engine, chat front ends, /metrics")
+    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .action(async (options: { config: string }) => {
+      const config = loadConfig(options.config);
+      const log = createLogger({ level: config.logLevel, pretty: Boolean(process.stderr.isTTY) });
+      const app = await startApp({
+        config,
+        configDir: dirname(resolve(options.config)),
+        log,
+        frontEnds: (core) => chatFrontEnds({ config, core, log }),
+      });
+      await new Promise<void>((done) => {
+        const shutdown = (signal: string) => {
+          log.info({ signal }, "shutting down");
+          app.stop().then(done, done);
+        };
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+        process.once("SIGINT", () => shutdown("SIGINT"));
+      });
+    });
+};

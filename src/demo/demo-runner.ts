@@ -1,0 +1,290 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import { stringify } from "yaml";
+import { ConsoleFrontEnd } from "../bot/console/console-front-end.ts";
+import { ConsoleSession } from "../bot/console/console-session.ts";
+import type { BotCore } from "../bot/core/command-request.ts";
+import type { Message } from "../bot/message/message.ts";
+import { loadConfig } from "../config/load-config.ts";
+import type { Config } from "../config/schema.ts";
+import { type App, type FrontEnd, startApp } from "../runtime/app.ts";
+import { chatFrontEnds } from "../runtime/chat-front-ends.ts";
+import { createSimulatedVm, type SimulatedVm } from "../simulator/simulated-vm.ts";
+import { PhasesRepo } from "../store/phases-repo.ts";
+import type { DemoStep, WaitCondition } from "./demo-script.ts";
+
+const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+export interface DemoOptions {
+  /** Folder for the simulated VM, the store, the config and the charts. */
+  dir: string;
+  /** Simulated seconds per real second: 20 lets a phase pass in about a minute. */
+  timeScale: number;
+  /** Poll schedule (node-cron, with seconds). */
+  poll: string;
+  /** Script steps; null for an interactive session on stdin. */
+  steps: DemoStep[] | null;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  log: Logger;
+  /** Port of /metrics (0: any free port). */
+  httpPort: number;
+}
+
+/** Raised when a scripted `wait` runs out of time; says what it waited for. */
+export class DemoTimeoutError extends Error {
+  override readonly name = "DemoTimeoutError";
+}
+
+/**
+ * The zero-config demo: a simulated GPU VM on this machine (`ssh: local`) running a training job
+ * like the user's, the demo plan, the whole daemon, and the console front end — scripted or
+ * interactive. Chat front ends join when their tokens are in the environment.
+ */
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const dir = resolve(options.dir);
+  await clearPreviousDemo(dir);
+  mkdirSync(dir, { recursive: true });
+  const vm = await createSimulatedVm({
+    root: join(dir, "vm"),
+    timeScale: options.timeScale,
+    startupSeconds: 2,
+  });
+  const configPath = join(dir, "trainops.yaml");
+  writeFileSync(configPath, demoConfigYaml(dir, vm, options));
+  const config = loadConfig(configPath);
+  let app: App | null = null;
+  try {
+    await vm.start();
+    let session: ConsoleSession | null = null;
+    let consoleEnded: Promise<void> = Promise.resolve();
+    const tracked = trackButtons();
+    app = await startApp({
+      config,
+      configDir: REPO_ROOT,
+      log: options.log,
+      frontEnds: (core) => {
+        session = new ConsoleSession({
+          core: tracked.wrap(core),
+          input: options.input,
+          output: options.output,
+          runNames: config.runs.map((r) => r.name),
+          chartDir: join(dir, "charts"),
+          interactive:
+            options.steps === null && Boolean((options.input as NodeJS.ReadStream).isTTY),
+        });
+        const consoleFront = new ConsoleFrontEnd(session);
+        consoleEnded = consoleFront.finished;
+        const fronts: FrontEnd[] = chatFrontEnds({ config, core, log: options.log });
+        // The scripted demo drives the session itself; only the interactive one reads stdin.
+        if (options.steps === null) fronts.unshift(consoleFront);
+        else
+          fronts.unshift({
+            name: "console",
+            sink: consoleFront.sink,
+            start: async () => {},
+            stop: async () => {},
+          });
+        return fronts;
+      },
+    });
+    const running = app;
+    options.output.write(intro(dir, running, options));
+    if (options.steps === null) {
+      await untilEndOrSignal(consoleEnded);
+    } else {
+      const s = session as ConsoleSession | null;
+      if (!s) throw new Error("console session did not start");
+      await runScript(options.steps, s, running, tracked, options.output);
+    }
+  } finally {
+    await app?.stop();
+    await vm.stop();
+  }
+}
+
+async function runScript(
+  steps: DemoStep[],
+  session: ConsoleSession,
+  app: App,
+  tracked: ReturnType<typeof trackButtons>,
+  output: NodeJS.WritableStream,
+): Promise<void> {
+  for (const step of steps) {
+    if (step.kind === "command") {
+      output.write(`\ntrain> ${step.line}\n`);
+      await session.handleLine(step.line);
+    } else if (step.kind === "press") {
+      const id = tracked.last(step.button);
+      if (!id) throw new DemoTimeoutError(`line ${step.lineNumber}: nothing to ${step.button} yet`);
+      output.write(`\ntrain> ${step.button} ${id}\n`);
+      await session.handleLine(`${step.button} ${id}`);
+    } else if (step.kind === "sleep") {
+      await sleep(step.ms);
+    } else {
+      output.write(`\n# waiting for ${describe(step.condition)}…\n`);
+      const deadline = Date.now() + step.timeoutMs;
+      while (!holds(step.condition, app)) {
+        if (Date.now() > deadline) {
+          throw new DemoTimeoutError(
+            `line ${step.lineNumber}: ${describe(step.condition)} did not happen within ${step.timeoutMs / 1000} s`,
+          );
+        }
+        await sleep(250);
+      }
+      await drained(app);
+    }
+  }
+  await app.core.idle();
+  await drained(app);
+}
+
+/** Waits (briefly) until every queued alert and verdict was shown, so output stays in order. */
+async function drained(app: App): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (app.alerting.backlog() > 0 && Date.now() < deadline) await sleep(100);
+}
+
+function holds(condition: WaitCondition, app: App): boolean {
+  const run = app.config.runs[0]?.name ?? "";
+  const phases = new PhasesRepo(app.db);
+  if (condition.type === "step") {
+    return (app.monitoring.store.samples.latestReachable(run)?.step ?? -1) >= condition.atLeast;
+  }
+  const attempts = phases.list(run);
+  if (condition.type === "rollback") return attempts.some((a) => a.rolledBackAt !== null);
+  return attempts.some(
+    (a) => a.phaseIndex === condition.index && a.kind !== "manual" && a.state === condition.state,
+  );
+}
+
+function describe(condition: WaitCondition): string {
+  if (condition.type === "step") return `step ${condition.atLeast}`;
+  if (condition.type === "rollback") return "the rollback";
+  return `phase ${condition.index} to be ${condition.state}`;
+}
+
+/** Remembers the newest Confirm / Cancel button ids the core handed out. */
+function trackButtons() {
+  const newest: { confirm?: string; cancel?: string } = {};
+  const note = (message: Message) => {
+    for (const button of message.buttons ?? []) {
+      const [kind, id] = button.id.split(":");
+      if ((kind === "confirm" || kind === "cancel") && id) newest[kind] = id;
+    }
+    return message;
+  };
+  return {
+    last: (button: "confirm" | "cancel") => newest[button],
+    wrap: <T extends BotCore>(core: T): T =>
+      new Proxy(core, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (property === "execute" || property === "press") {
+            return async (...args: unknown[]) =>
+              note(await (value as (...a: unknown[]) => Promise<Message>).apply(target, args));
+          }
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      }),
+  };
+}
+
+/** Resolves when the console session ends (`exit`, end of input) or on SIGINT / SIGTERM. */
+function untilEndOrSignal(ended: Promise<void>): Promise<void> {
+  return new Promise<void>((done) => {
+    void ended.then(done);
+    process.once("SIGINT", () => done());
+    process.once("SIGTERM", () => done());
+  });
+}
+
+function demoConfigYaml(dir: string, vm: SimulatedVm, options: DemoOptions): string {
+  const config = {
+    store: join(dir, "trainops.db"),
+    poll: options.poll,
+    runs: [
+      {
+        name: "exp001",
+        ssh: "local",
+        workdir: vm.workdir,
+        log: vm.log,
+        trainConfig: vm.trainConfig,
+        process: "train.py",
+        workerProcess: "pt_data_worker",
+        nvidiaSmi: vm.nvidiaSmiPath,
+        start: vm.startCommand,
+        plan: join(REPO_ROOT, "configs/plans/demo.yaml"),
+        steps: { format: "auto", perEpoch: 4000, epochs: 32 },
+        limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
+        restart: { interruptTimeout: "10s", terminateTimeout: "5s", confirmTimeout: "2m" },
+        backfillBytes: 65536,
+      },
+    ],
+    alerts: { console: true, groupWindow: "1s" },
+    http: { port: options.httpPort },
+    confirmTimeout: "10m",
+    discord: process.env.DISCORD_TOKEN ? discordFromEnv() : undefined,
+    slack: process.env.SLACK_BOT_TOKEN ? slackFromEnv() : undefined,
+  } satisfies Partial<Record<keyof Config, unknown>>;
+  return `# Written by \`trainops demo\`: a simulated run on this machine, time x${options.timeScale}.\n${stringify(JSON.parse(JSON.stringify(config)))}`;
+}
+
+/** A `${NAME}` reference the config loader substitutes, so the written file holds no secret. */
+function envRef(name: string): string {
+  return `$${"{"}${name}}`;
+}
+
+function discordFromEnv() {
+  return {
+    token: envRef("DISCORD_TOKEN"),
+    ...(process.env.DISCORD_APPLICATION_ID
+      ? { applicationId: process.env.DISCORD_APPLICATION_ID }
+      : {}),
+    ...(process.env.DISCORD_GUILD_ID ? { guildId: process.env.DISCORD_GUILD_ID } : {}),
+    ...(process.env.DISCORD_ALERT_CHANNEL
+      ? { alertChannel: process.env.DISCORD_ALERT_CHANNEL }
+      : {}),
+  };
+}
+
+function slackFromEnv() {
+  return {
+    botToken: envRef("SLACK_BOT_TOKEN"),
+    appToken: envRef("SLACK_APP_TOKEN:-"),
+    ...(process.env.SLACK_ALERT_CHANNEL ? { alertChannel: process.env.SLACK_ALERT_CHANNEL } : {}),
+  };
+}
+
+function intro(dir: string, app: App, options: DemoOptions): string {
+  const metrics = app.http ? `http://127.0.0.1:${app.http.port}/metrics` : "off";
+  return [
+    "",
+    "trainops demo — a simulated 80 GB GPU VM on this machine, training like exp001 in the plan",
+    `  time runs ${options.timeScale}x faster; config ${join(dir, "trainops.yaml")}; metrics ${metrics}`,
+    `  charts are saved under ${join(dir, "charts")}`,
+    options.steps === null
+      ? "  try: /train status · /train plan · /train next-phase (then confirm <id>) · /train help · exit"
+      : "  running the demo script",
+    "",
+  ].join("\n");
+}
+
+async function clearPreviousDemo(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  if (existsSync(join(dir, "vm"))) {
+    try {
+      const old = await createSimulatedVm({ root: join(dir, "vm") });
+      await old.stop();
+    } catch {
+      // Nothing left running.
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}

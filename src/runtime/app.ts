@@ -1,0 +1,300 @@
+import type { Logger } from "pino";
+import type { Alerting } from "../alerts/create-alerting.ts";
+import { createAlerting } from "../alerts/create-alerting.ts";
+import type { AlertSink } from "../alerts/sinks/alert-sink.ts";
+import { createConfiguredSinks } from "../alerts/sinks/create-sinks.ts";
+import { renderRunChart } from "../bot/charts/run-chart.ts";
+import { alertingPort } from "../bot/core/alerting-adapter.ts";
+import { type BotCoreService, createBotCore } from "../bot/core/bot-core.ts";
+import { transportLogTail } from "../bot/core/transport-log-tail.ts";
+import type { Message } from "../bot/message/message.ts";
+import type { Config, RunConfig } from "../config/schema.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { parseDuration } from "../core/duration.ts";
+import { type HttpEndpoint, startHttpEndpoint } from "../daemon/http-endpoint.ts";
+import { acquireInstanceLock, type InstanceLock } from "../daemon/instance-lock.ts";
+import { createRunMetrics } from "../daemon/run-metrics.ts";
+import { PollScheduler } from "../monitors/poll-scheduler.ts";
+import type { PollReport } from "../monitors/run-monitor.ts";
+import { createTransport } from "../monitors/transport/create-transport.ts";
+import type { Transport } from "../monitors/transport/transport.ts";
+import { createRunOperations, type Operations } from "../ops/operations.ts";
+import { AuditRepo } from "../store/audit-repo.ts";
+import { ConfirmationsRepo } from "../store/confirmations-repo.ts";
+import { type Db, openDatabase } from "../store/database.ts";
+import { NoticesRepo } from "../store/notices-repo.ts";
+import { PhasesRepo } from "../store/phases-repo.ts";
+import { createMonitoring, type Monitoring } from "./monitoring.ts";
+
+/** A front end that starts and stops with the app and may deliver alerts. */
+export interface FrontEnd {
+  readonly name: string;
+  readonly sink?: AlertSink;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  config: Config;
+  /** Folder of trainops.yaml: relative plan paths resolve against it. */
+  configDir: string;
+  log: Logger;
+  clock?: Clock;
+  /** Transport per run; default SSH or local shell as the run's `ssh:` says. */
+  transportFor?: (run: RunConfig) => Transport;
+  /**
+   * Builds the front ends once the command layer exists (console, Discord, Slack). A front end
+   * that fails to start is logged and the rest of the app runs on: monitoring must not depend
+   * on a chat platform being up.
+   */
+  frontEnds?: (core: BotCoreService) => FrontEnd[];
+  /** Where alerts are written when `alerts.console` is on and no front end shows them. */
+  alertStream?: { write(text: string): unknown };
+  /** Serve /healthz and /metrics (default true). */
+  http?: boolean;
+}
+
+/** The running product: every part of the daemon, wired over one store. */
+export interface App {
+  config: Config;
+  db: Db;
+  monitoring: Monitoring;
+  alerting: Alerting;
+  operations: Operations;
+  core: BotCoreService;
+  http: HttpEndpoint | null;
+  /** Polls every run now (the schedule keeps going). */
+  pollNow(): Promise<void>;
+  /** Stops cleanly: polls and sends in flight finish or stay in the outbox; the store closes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts trainops: the poll schedule and follow streams, alert rules and the outbox sender,
+ * the phase engine, the command layer and its front ends, and the HTTP endpoint.
+ */
+export async function startApp(options: AppOptions): Promise<App> {
+  const { config, log } = options;
+  const clock = options.clock ?? systemClock;
+  const lock: InstanceLock | null =
+    config.store === ":memory:" ? null : acquireInstanceLock(config.store);
+  const cleanups: Array<() => Promise<void> | void> = [() => lock?.release()];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        log.warn({ err: error }, "error during shutdown");
+      }
+    }
+  };
+  try {
+    const db = openDatabase(config.store);
+    cleanups.push(() => {
+      db.close();
+    });
+    const transports = new Map<string, Transport>();
+    const transportFor = (run: RunConfig): Transport => {
+      let transport = transports.get(run.name);
+      if (!transport) {
+        transport = options.transportFor?.(run) ?? createTransport(run);
+        transports.set(run.name, transport);
+      }
+      return transport;
+    };
+    // Late-bound so follow-stream events and verdicts can reach alerting built below.
+    let alerting: Alerting | null = null;
+    const monitoring = createMonitoring({
+      config,
+      db,
+      clock,
+      transportFor,
+      onFollowEvents: (run) => evaluate(run),
+      onFollowError: (run, error) => log.debug({ run, err: error.message }, "follow stream ended"),
+    });
+    cleanups.push(() => monitoring.close());
+    const phases = new PhasesRepo(db);
+    const notices = new NoticesRepo(db);
+    const runOfKey = (key: string) =>
+      config.runs.find((r) => key.includes(`:${r.name}:`))?.name ?? null;
+    const sinks: AlertSink[] = [];
+    const operations = createRunOperations({
+      db,
+      config,
+      baseDir: options.configDir,
+      transportFor,
+      clock,
+      notify: (message: Message, key: string) => {
+        notices.enqueue(message, key, runOfKey(key), clock.now());
+      },
+      onExpectedStop: (run, until) => alerting?.noteExpectedStop(run, until),
+    });
+    alerting = createAlerting({
+      db,
+      config,
+      clock,
+      sinks,
+      phaseOf: (run) => {
+        const attempt = phases.current(run);
+        return attempt ? `phase${attempt.phaseIndex}` : null;
+      },
+      log: {
+        info: (obj, msg) => log.info(obj, msg),
+        warn: (obj, msg) => log.warn(obj, msg),
+        error: (obj, msg) => log.error(obj, msg),
+      },
+    });
+    const alertingRef = alerting;
+    function evaluate(run: string): void {
+      try {
+        alertingRef.evaluate(run);
+      } catch (error) {
+        log.error({ run, err: error }, "alert rules failed");
+      }
+    }
+
+    const core = createBotCore({
+      config,
+      db: {
+        samples: monitoring.store.samples,
+        events: monitoring.store.events,
+        confirmations: new ConfirmationsRepo(db),
+        audit: new AuditRepo(db),
+      },
+      operations,
+      alerts: alertingPort(alerting),
+      logs: transportLogTail(config.runs, (name) => transportFor(monitoring.runConfig(name))),
+      clock,
+      charts: { render: (source, chartOptions) => renderRunChart(source, chartOptions) },
+    });
+
+    const frontEnds = options.frontEnds?.(core) ?? [];
+    for (const frontEnd of frontEnds) if (frontEnd.sink) sinks.push(frontEnd.sink);
+    if (!frontEnds.some((f) => f.name === "console")) {
+      sinks.push(
+        ...createConfiguredSinks(config, { stream: options.alertStream ?? process.stdout }),
+      );
+    } else {
+      sinks.push(...createConfiguredSinks({ alerts: { ...config.alerts, console: false } }));
+    }
+
+    // The engine may restart training (minutes); polls of the run go on meanwhile, and ticks of
+    // one run never overlap.
+    const ticking = new Map<string, Promise<void>>();
+    const tickEngine = (run: string) => {
+      if (ticking.has(run)) return;
+      const job = operations.engine
+        .tick(run, clock.now())
+        .then(
+          () => undefined,
+          (error: unknown) => log.error({ run, err: error }, "phase engine failed"),
+        )
+        .finally(() => ticking.delete(run));
+      ticking.set(run, job);
+    };
+    // A restart in progress is persisted and resumed by the next start; wait for it only briefly.
+    cleanups.push(() =>
+      Promise.race([
+        Promise.allSettled([...ticking.values()]).then(() => undefined),
+        new Promise<void>((done) => setTimeout(done, 10_000).unref()),
+      ]),
+    );
+    const followed = new Set<string>();
+    const onPolled = async (report: PollReport) => {
+      if (report.outcome !== "ok") {
+        log.warn({ run: report.run, outcome: report.outcome, msg: report.message }, "poll failed");
+      }
+      evaluate(report.run);
+      tickEngine(report.run);
+      if (!followed.has(report.run) && report.outcome === "ok") {
+        followed.add(report.run);
+        await monitoring.monitors.get(report.run)?.startFollow();
+      }
+    };
+    const scheduler = new PollScheduler({
+      expression: config.poll,
+      monitors: [...monitoring.monitors.values()],
+      onPolled,
+      onError: (run, error) => log.error({ run, err: error }, "poll handling failed"),
+    });
+    cleanups.push(() => scheduler.stop());
+
+    alerting.senderLoop.start();
+    cleanups.push(() => alertingRef.senderLoop.stop());
+    const retentionMs = parseDuration(config.retention);
+    const prune = setInterval(() => {
+      const before = clock.now() - retentionMs;
+      monitoring.store.samples.prune(before);
+      monitoring.store.steps.prune(before);
+      monitoring.store.polls.prune(before);
+      core.expireConfirmations();
+    }, 60_000);
+    prune.unref();
+    cleanups.push(() => clearInterval(prune));
+
+    let http: HttpEndpoint | null = null;
+    if (options.http !== false) {
+      const registry = createRunMetrics({
+        runs: () => config.runs.map((r) => r.name),
+        latest: (run) => monitoring.store.samples.latest(run),
+        latestReachable: (run) => monitoring.store.samples.latestReachable(run),
+        firingAlerts: (run) => alertingRef.listFiring(run).filter((a) => !a.silenced).length,
+        phase: (run) => phases.current(run)?.phaseIndex ?? null,
+      });
+      http = await startHttpEndpoint({
+        host: config.http.host,
+        port: config.http.port,
+        registry,
+        health: () => null,
+      });
+      const endpoint = http;
+      cleanups.push(() => endpoint.close());
+      log.info({ host: config.http.host, port: http.port }, "serving /healthz and /metrics");
+    }
+
+    for (const frontEnd of frontEnds) {
+      cleanups.push(() => frontEnd.stop());
+      frontEnd.start().then(
+        () => log.info({ frontEnd: frontEnd.name }, "front end ready"),
+        (error: Error) =>
+          log.error({ frontEnd: frontEnd.name, err: error.message }, "front end failed to start"),
+      );
+    }
+
+    scheduler.start();
+    // First poll now rather than at the next cron tick, so status is there at once.
+    scheduler.tick();
+    log.info(
+      { runs: config.runs.map((r) => r.name), poll: config.poll, store: config.store },
+      "trainops started",
+    );
+    let stopping: Promise<void> | null = null;
+    return {
+      config,
+      db,
+      monitoring,
+      alerting,
+      operations,
+      core,
+      http,
+      pollNow: async () => {
+        await Promise.all(
+          [...monitoring.monitors.values()].map(async (monitor) =>
+            onPolled(await monitor.pollOnce()),
+          ),
+        );
+      },
+      stop: () => {
+        stopping ??= (async () => {
+          await core.idle();
+          await cleanup();
+          log.info("trainops stopped");
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
