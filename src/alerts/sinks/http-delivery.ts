@@ -33,8 +33,13 @@ export async function postJson(
       error: `request failed: ${cause ?? (error as Error).name}`,
     };
   }
+  // Accepted: return at once so the sender marks it sent without waiting for the body; this
+  // keeps the window between the platform's 2xx and our record as short as it can be.
+  if (response.ok) {
+    response.body?.cancel().catch(() => {});
+    return { ok: true };
+  }
   const text = await response.text().catch(() => "");
-  if (response.ok) return { ok: true };
   if (response.status === 429) {
     return {
       ok: false,
