@@ -29,6 +29,7 @@ afterEach(async () => {
   await slack.stop();
   await fake.stop();
   expect(log.lines.join("\n")).not.toMatch(/xox[bp]-fake|xapp-fake/);
+  expect(fake.link.badAcks).toEqual([]);
 });
 
 describe("Slack front end over Socket Mode", () => {
@@ -197,5 +198,17 @@ describe("Slack front end over Socket Mode", () => {
     await fake.waitFor(() => fake.openConnections === 0, 2000, "the link to close");
     // 1000: the client sent a close frame and the handshake completed before stop() returned.
     expect(fake.link.closeCodes).toEqual([1000]);
+  });
+
+  it("still posts the reply when the chart upload fails, and says so in the log", async () => {
+    fake.failNext("files.completeUploadExternal", 1, { error: "not_in_channel" });
+    await (await fake.sendSlashCommand({ text: "status exp001", userId: VISITOR })).acked;
+    await fake.waitFor(() => fake.messages[0], 5000, "the reply");
+    await fake.waitFor(
+      () => log.lines.find((l) => l.includes("chart exp001-status.png was not uploaded")),
+      5000,
+      "the warning",
+    );
+    expect(log.lines.join("\n")).toContain("not_in_channel: the bot is not in the channel");
   });
 });

@@ -15,10 +15,15 @@ export class SocketLink {
   silentOnce = false;
   /** Connections opened so far (reconnects count). */
   opened = 0;
+  /** Acks Slack would not accept: unknown or already acked envelope ids, or later than 3 s. */
+  readonly badAcks: string[] = [];
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<WebSocket>();
   private readonly tickets = new Set<string>();
-  private readonly pendingAcks = new Map<string, (ack: { payload: unknown }) => void>();
+  private readonly pendingAcks = new Map<
+    string,
+    { sentAt: number; resolve: (ack: { payload: unknown }) => void }
+  >();
 
   constructor() {
     this.wss.on("connection", (socket) => this.onSocket(socket));
@@ -61,7 +66,7 @@ export class SocketLink {
   ): { envelopeId: string; acked: Promise<{ payload: unknown }> } {
     const envelopeId = randomUUID();
     const acked = new Promise<{ payload: unknown }>((resolve) =>
-      this.pendingAcks.set(envelopeId, resolve),
+      this.pendingAcks.set(envelopeId, { sentAt: Date.now(), resolve }),
     );
     socket.send(
       JSON.stringify({
@@ -107,11 +112,15 @@ export class SocketLink {
         return;
       }
       const id = message.envelope_id;
-      const resolve = id ? this.pendingAcks.get(id) : undefined;
-      if (id && resolve) {
-        this.pendingAcks.delete(id);
-        resolve({ payload: message.payload });
+      const pending = id ? this.pendingAcks.get(id) : undefined;
+      if (!id || !pending) {
+        this.badAcks.push(`unknown envelope ${String(id)}`);
+        return;
       }
+      this.pendingAcks.delete(id);
+      // Slack shows "dispatch_failed" to the person when a slash command is not acked in 3 s.
+      if (Date.now() - pending.sentAt > 3000) this.badAcks.push(`late ack of ${id}`);
+      pending.resolve({ payload: message.payload });
     });
     if (this.silentOnce) {
       this.silentOnce = false;
