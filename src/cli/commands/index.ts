@@ -6,7 +6,6 @@ import type { RegisterCommand } from "./command.ts";
 import { registerConsole } from "./console.ts";
 import { registerDiscord } from "./discord.ts";
 import { registerInit } from "./init.ts";
-import { registerInit } from "./init.ts";
 import { registerNextPhase } from "./next-phase.ts";
 import { registerParse } from "./parse.ts";
 import { registerPlan } from "./plan.ts";
@@ -23,7 +22,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerPoll,
   registerStatus,
   registerCheck,
-  registerInit,
   registerInit,
   registerParse,
   registerConsole,
