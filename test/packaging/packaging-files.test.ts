@@ -1,0 +1,186 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { bindRules } from "../../src/alerts/rule-settings.ts";
+import { loadConfig } from "../../src/config/load-config.ts";
+import { startHttpEndpoint } from "../../src/daemon/http-endpoint.ts";
+import { loadPlan } from "../../src/ops/plan-loader.ts";
+
+const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const read = (path: string) => readFileSync(repo(path), "utf8");
+
+describe("configs/trainops.example.yaml", () => {
+  const env = {
+    HOME: "/home/ops",
+    SSH_KEY_PASSPHRASE: "pass-phrase",
+    DISCORD_WEBHOOK_URL: "https://discord.com/api/webhooks/1/abc",
+    DISCORD_TOKEN: "discord-token",
+    SLACK_BOT_TOKEN: "xoxb-1",
+    SLACK_APP_TOKEN: "xapp-1",
+    SLACK_SIGNING_SECRET: "signing-secret",
+  };
+
+  it("loads with its variables set, secrets coming from the environment", () => {
+    const config = loadConfig(repo("configs/trainops.example.yaml"), { env });
+    const run = config.runs[0];
+    expect(run?.ssh).toMatchObject({
+      host: "10.0.0.5",
+      privateKey: "/home/ops/.ssh/id_ed25519",
+      passphrase: "pass-phrase",
+    });
+    expect(run?.steps).toEqual({ format: "auto", perEpoch: 4000, epochs: 32 });
+    expect(config.discord?.token).toBe("discord-token");
+    expect(config.slack).toMatchObject({ botToken: "xoxb-1", appToken: "xapp-1" });
+    expect(config.alerts.webhooks[0]?.url).toBe(env.DISCORD_WEBHOOK_URL);
+  });
+
+  it("loads without them too: every secret sits on an optional key", () => {
+    const config = loadConfig(repo("configs/trainops.example.yaml"), {
+      env: { HOME: "/home/ops", DISCORD_WEBHOOK_URL: env.DISCORD_WEBHOOK_URL },
+    });
+    expect(config.discord?.token).toBeUndefined();
+    expect(config.runs[0]?.ssh).not.toHaveProperty("passphrase");
+  });
+
+  it("sets only alert rule settings that exist, and names a plan that loads", () => {
+    const config = loadConfig(repo("configs/trainops.example.yaml"), { env });
+    expect(bindRules(config).map((r) => r.name)).toContain("stalled");
+    const plan = config.runs[0]?.plan as string;
+    expect(loadPlan(plan, repo(".")).phases.length).toBeGreaterThan(0);
+  });
+
+  it("mentions every top-level and run key of the schema", async () => {
+    const { configSchema, runSchema } = await import("../../src/config/schema.ts");
+    const text = read("configs/trainops.example.yaml");
+    for (const key of [...Object.keys(configSchema.shape), ...Object.keys(runSchema.shape)]) {
+      expect(text, key).toMatch(new RegExp(`^\\s*#?\\s*-?\\s*${key}:`, "m"));
+    }
+  });
+});
+
+describe("configs/grafana-dashboard.json", () => {
+  const dashboard = JSON.parse(read("configs/grafana-dashboard.json")) as {
+    schemaVersion: number;
+    templating: { list: Array<{ name: string; definition: string }> };
+    panels: Array<{ id: number; type: string; title: string; targets?: Array<{ expr: string }> }>;
+  };
+  const exported = new Set(read("src/daemon/run-metrics.ts").match(/trainops_[a-z_]+/g));
+  const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+
+  it("queries only metrics that /metrics exports, each filtered by the run variable", () => {
+    expect(exported.size).toBeGreaterThan(10);
+    expect(queries.length).toBeGreaterThan(10);
+    for (const expr of queries) {
+      const names = expr.match(/trainops_[a-z_]+/g) ?? [];
+      expect(names.length, expr).toBeGreaterThan(0);
+      for (const name of names) {
+        expect(exported.has(name), `${name} in ${expr}`).toBe(true);
+        expect(expr, expr).toContain(`${name}{run="$run"}`);
+      }
+    }
+  });
+
+  it("graphs every exported series", () => {
+    const queried = new Set(queries.flatMap((q) => q.match(/trainops_[a-z_]+/g) ?? []));
+    expect([...exported].filter((name) => !queried.has(name))).toEqual([]);
+  });
+
+  it("has a run variable, a recent schema and unique panel ids", () => {
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
+    const run = dashboard.templating.list.find((v) => v.name === "run");
+    expect(run?.definition).toBe("label_values(trainops_step, run)");
+    const ids = dashboard.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe("Dockerfile", () => {
+  const text = read("Dockerfile");
+  const instructions = text
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .filter((line) => line.trim() && !line.trim().startsWith("#"));
+
+  it("builds in one stage and runs as a non-root user in another", () => {
+    const froms = instructions.filter((line) => /^FROM /.test(line));
+    expect(froms).toHaveLength(2);
+    expect(froms[0]).toMatch(/ AS build$/);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(text).toMatch(/apt-get install .*python3 make g\+\+/);
+    expect(text).toMatch(/^ENV npm_config_nodedir=\/usr\/local/m);
+    expect(text).toMatch(/^COPY --from=build /m);
+    expect(instructions).toContain("USER trainops");
+  });
+
+  it("keeps the store on a volume, checks /healthz and starts the daemon", () => {
+    expect(instructions).toContain('VOLUME ["/data"]');
+    expect(instructions).toContain("EXPOSE 9464");
+    expect(instructions.find((l) => l.startsWith("HEALTHCHECK "))).toContain(
+      "http://127.0.0.1:9464/healthz",
+    );
+    expect(instructions).toContain('ENTRYPOINT ["node", "bin/trainops.js"]');
+    expect(instructions).toContain('CMD ["start", "--config", "/etc/trainops/trainops.yaml"]');
+  });
+
+  it("HEALTHCHECK's script passes on 200 and fails on 503 or no server", async () => {
+    const line = instructions.find((l) => l.startsWith("HEALTHCHECK ")) as string;
+    const exec = JSON.parse(line.slice(line.indexOf("CMD ") + 4)) as string[];
+    expect(exec.slice(0, 2)).toEqual(["node", "-e"]);
+    let problem: string | null = null;
+    const endpoint = await startHttpEndpoint({
+      host: "127.0.0.1",
+      port: 0,
+      registry: new Registry(),
+      health: () => problem,
+    });
+    const probe = (port: number) =>
+      new Promise<number>((resolve) => {
+        const script = (exec[2] as string).replace(":9464/", `:${port}/`);
+        execFile(process.execPath, ["-e", script], (error) =>
+          resolve(error ? Number(error.code ?? 1) : 0),
+        );
+      });
+    try {
+      expect(await probe(endpoint.port)).toBe(0);
+      problem = "store closed";
+      expect(await probe(endpoint.port)).toBe(1);
+    } finally {
+      await endpoint.close();
+    }
+    expect(await probe(endpoint.port)).toBe(1);
+  });
+
+  it("copies only what exists, and .dockerignore keeps secrets and builds out", () => {
+    for (const line of instructions.filter((l) => /^COPY (?!--from)/.test(l))) {
+      for (const path of line.split(/\s+/).slice(1, -1)) {
+        expect(() => readFileSync(repo(path)), path).not.toThrow(/ENOENT/);
+      }
+    }
+    const ignored = read(".dockerignore").split("\n");
+    for (const entry of ["node_modules", ".git", "data", "trainops.yaml", ".env"]) {
+      expect(ignored).toContain(entry);
+    }
+  });
+});
+
+describe("configs/trainops.service", () => {
+  it("runs the daemon as trainops with the state directory writable only", () => {
+    const unit = read("configs/trainops.service");
+    for (const line of [
+      "User=trainops",
+      "ExecStart=/usr/bin/env node /opt/trainops/bin/trainops.js start --config /etc/trainops/trainops.yaml",
+      "EnvironmentFile=/etc/trainops/env",
+      "Restart=on-failure",
+      "KillSignal=SIGTERM",
+      "TimeoutStopSec=30",
+      "NoNewPrivileges=true",
+      "ProtectSystem=strict",
+      "ReadWritePaths=/var/lib/trainops",
+      "PrivateTmp=true",
+    ]) {
+      expect(unit.split("\n")).toContain(line);
+    }
+  });
+});
