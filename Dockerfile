@@ -1,15 +1,15 @@
-# syntax=docker/dockerfile:1
 # trainops daemon image. Build:  docker build -t trainops .
 # Run (config and keys read-only, store on a volume, metrics on 9464):
-#   docker run -d --name trainops \
+#   docker run -d --init --name trainops \
 #     -v trainops-data:/data \
 #     -v "$PWD/trainops.yaml:/etc/trainops/trainops.yaml:ro" \
 #     -v "$HOME/.trainops/keys:/etc/trainops/keys:ro" \
 #     -e DISCORD_TOKEN -e SLACK_BOT_TOKEN -e SLACK_APP_TOKEN \
 #     -p 127.0.0.1:9464:9464 trainops
 # In the mounted trainops.yaml: store: /data/trainops.db, http: { host: 0.0.0.0 }, and key
-# paths under /etc/trainops/keys (privateKey, knownHosts). Plans ship in the image:
-# plan: /app/configs/plans/safe-optimization.yaml (or mount your own next to the config).
+# paths under /etc/trainops/keys (privateKey, knownHosts), readable by uid 10001. Plans ship
+# in the image: plan: /app/configs/plans/safe-optimization.yaml (or mount your own next to the
+# config). --init reaps the shells that `ssh: local` runs (node as PID 1 does not).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -39,8 +39,10 @@ COPY tsconfig.json ./
 # ---- runtime: no compilers, non-root ----
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
-RUN groupadd --system trainops \
- && useradd --system --gid trainops --home-dir /app --shell /usr/sbin/nologin trainops \
+# A fixed uid/gid, so a bind-mounted store or key can be given to it on the host
+# (chown 10001:10001 DIR).
+RUN groupadd --system --gid 10001 trainops \
+ && useradd --system --uid 10001 --gid trainops --home-dir /app --shell /usr/sbin/nologin trainops \
  && mkdir -p /data /etc/trainops/keys \
  && chown trainops:trainops /data
 WORKDIR /app
@@ -49,8 +51,8 @@ COPY --from=build --chown=root:root /app ./
 VOLUME ["/data"]
 USER trainops
 EXPOSE 9464
-# No curl in the slim image: Node itself asks /healthz. Needs http.host 0.0.0.0 or 127.0.0.1
-# in the config (both answer on 127.0.0.1 inside the container).
+# No curl in the slim image: Node itself asks /healthz. Needs http.port 9464 and http.host
+# 0.0.0.0 (or 127.0.0.1, which leaves /metrics unreachable from outside) in the config.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const q=require('http').get('http://127.0.0.1:9464/healthz',r=>process.exit(r.statusCode===200?0:1));q.on('error',()=>process.exit(1));q.setTimeout(4000,()=>process.exit(1))"]
 ENTRYPOINT ["node", "bin/trainops.js"]
