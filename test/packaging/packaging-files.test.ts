@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
@@ -181,6 +183,22 @@ describe("configs/trainops.service", () => {
       "PrivateTmp=true",
     ]) {
       expect(unit.split("\n")).toContain(line);
+    }
+  });
+
+  it.skipIf(!existsSync("/usr/bin/systemd-analyze"))("passes systemd-analyze verify", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trainops-unit-"));
+    try {
+      copyFileSync(repo("configs/trainops.service"), join(dir, "trainops.service"));
+      const output = await new Promise<string>((resolve) => {
+        execFile("systemd-analyze", ["verify", join(dir, "trainops.service")], (error, out, err) =>
+          resolve(`${error ? `exit ${error.code}\n` : ""}${out}${err}`),
+        );
+      });
+      // Unknown keys and bad values are reported here (and otherwise ignored by systemd).
+      expect(output).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
