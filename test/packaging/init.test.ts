@@ -145,6 +145,18 @@ describe("trainops init against a real sshd", () => {
     );
   });
 
+  it("on a first contact without known_hosts, says which fingerprint to check and add", async () => {
+    const home = join(dir, "first-contact");
+    mkdirSync(home);
+    const result = await runCli(vmFlags("trainops.yaml"), home, { HOME: home });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL {2}exp001 {2}connection .*cannot be checked/m);
+    expect(result.stdout).toContain(sshd.hostKeyFingerprint);
+    expect(result.stdout).toContain(
+      "Some checks failed: fix the FAIL lines above in trainops.yaml",
+    );
+  });
+
   it("exits 2 on a bad port and writes nothing", async () => {
     const home = join(dir, "badport");
     mkdirSync(home);
