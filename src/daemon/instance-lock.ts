@@ -1,5 +1,6 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
+import { dirname } from "node:path";
 
 /** Raised when another trainops process already uses the store. */
 export class InstanceLockedError extends Error {
@@ -19,6 +20,7 @@ export interface InstanceLock {
  */
 export function acquireInstanceLock(storePath: string): InstanceLock {
   const path = `${storePath}.lock`;
+  mkdirSync(dirname(path), { recursive: true });
   const me = `${process.pid} ${hostname()}`;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {

@@ -7,7 +7,7 @@ import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
 import { newKernelLines } from "./kernel-lines.ts";
-import { LogIngestor } from "./log-ingestor.ts";
+import { type IngestResult, LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeLog, parseProbeOutput } from "./probe/probe-output.ts";
@@ -206,13 +206,22 @@ export class RunMonitor {
         path: this.logPath,
         fromOffset: position,
         onData: (chunk) => {
-          const result = this.ingestor.ingest({
-            inode,
-            start: position,
-            bytes: chunk,
-            reset: "none",
-            generation,
-          });
+          // Bytes can still arrive after stop(); the store may be closing by then.
+          if (!this.followWanted) return;
+          let result: IngestResult;
+          try {
+            result = this.ingestor.ingest({
+              inode,
+              start: position,
+              bytes: chunk,
+              reset: "none",
+              generation,
+            });
+          } catch (error) {
+            onFollowError?.(run.name, error as Error);
+            this.reopenFollow();
+            return;
+          }
           position += chunk.length;
           if (result.stale) {
             this.reopenFollow();
@@ -222,6 +231,7 @@ export class RunMonitor {
           // A traceback ends with its exception line; flush once the log goes quiet.
           if (quietTimer) clearTimeout(quietTimer);
           quietTimer = setTimeout(() => {
+            if (!this.followWanted) return;
             const flushed = this.ingestor.flush();
             if (flushed.events.length > 0) onFollowEvents?.(run.name, flushed.events);
           }, 300);

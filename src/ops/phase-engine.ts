@@ -13,6 +13,9 @@ import { readKeys } from "./yaml-edit.ts";
 /** The engine's own name in locks and the audit trail. */
 export const ENGINE_ACTOR: Actor = { id: "trainops:engine", name: "trainops (phase engine)" };
 
+/** Start-up time a phase gets on top of its step budget. */
+const START_GRACE_MS = 60_000;
+
 /** How far back the baseline may use samples collected before the plan started. */
 const BASELINE_LOOKBACK_MS = 6 * 3_600_000;
 
@@ -145,8 +148,11 @@ export class PhaseEngine {
         }
       : null;
     const refWall = (refAttempt?.result?.wallMsPerStep as number | null | undefined) ?? null;
+    // The time maxSteps would take at the reference pace, with slack: half again for noise,
+    // plus a fixed grace for start-up (workers forking, data warming) that is not per step.
     const budgetMs =
-      spec.timeout ?? (refWall ? (spec.warmupSteps + spec.hold.maxSteps) * refWall : null);
+      spec.timeout ??
+      (refWall ? (spec.warmupSteps + spec.hold.maxSteps) * refWall * 1.5 + START_GRACE_MS : null);
     const judgement = judgePhase({
       measure,
       criteria: spec.criteria,

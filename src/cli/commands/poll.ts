@@ -1,8 +1,12 @@
+import { dirname, resolve } from "node:path";
 import { createAlerting } from "../../alerts/create-alerting.ts";
 import { createConfiguredSinks } from "../../alerts/sinks/create-sinks.ts";
 import { systemClock } from "../../core/clock.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { PollReport } from "../../monitors/run-monitor.ts";
+import type { Transport } from "../../monitors/transport/transport.ts";
+import { createRunOperations } from "../../ops/operations.ts";
+import { NoticesRepo } from "../../store/notices-repo.ts";
 import { openCliRuntime, selectRuns } from "../cli-runtime.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -43,7 +47,23 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
             stream: options.json ? process.stderr : process.stdout,
           }),
         });
-        for (const report of reports) alerting.evaluate(report.run);
+        const notices = new NoticesRepo(runtime.db);
+        const operations = createRunOperations({
+          db: runtime.db,
+          config: runtime.config,
+          baseDir: dirname(resolve(options.config)),
+          transportFor: (run) => runtime.monitoring.transports.get(run.name) as Transport,
+          clock: systemClock,
+          notify: (message, key) => {
+            notices.enqueue(message, key, null, systemClock.now());
+          },
+          onExpectedStop: (run, until) => alerting.noteExpectedStop(run, until),
+        });
+        for (const report of reports) {
+          alerting.evaluate(report.run);
+          // The phase plan moves on from cron polls too; its verdicts join the alerts below.
+          await operations.engine.tick(report.run);
+        }
         await alerting.deliverDue();
       } finally {
         await runtime.close();
