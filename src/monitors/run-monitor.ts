@@ -132,7 +132,10 @@ export class RunMonitor {
         output,
         recentSteps: store.steps.recent(run.name, 64),
       });
-      if (sample.alive === false) events = events.concat(this.ingestor.flush().events);
+      // A traceback ends with its exception line; waiting for the next line would hold an
+      // OOM until the next poll, or for ever when the process died. Follow streams flush on
+      // quiet; a poll flushes at once.
+      events = events.concat(this.ingestor.flush().events);
       if (!output.log.present) {
         message = `log file ${this.logPath} not found on the VM`;
       }

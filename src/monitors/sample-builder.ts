@@ -26,18 +26,28 @@ export function buildSample(input: BuildSampleInput): RunSample {
   const gpus = parseGpuQuery(output.gpu.text);
   const [clockTicks, pageSize] = output.units.split("\n").map((v) => Number(v.trim()));
   const uptime = parseUptime(output.uptime);
+  const psLines =
+    uptime === null
+      ? ""
+      : procStatToPsLines(output.ps, {
+          uptime,
+          clockTicks: clockTicks || 100,
+          pageSize: pageSize || 4096,
+        });
+  // Only processes that existed when /proc was listed: the probe's own grep matches the
+  // pattern in its command line and would otherwise pass for a live trainer.
+  const listed = new Set(psLines.split("\n").map((line) => line.split(" ", 1)[0]));
+  const argsLines = cmdlineMatchesToArgsLines(output.args)
+    .split("\n")
+    .filter((line) => listed.has(line.split(" ", 1)[0]))
+    .join("\n");
   const processes =
-    output.ps.trim() === "" || uptime === null
+    psLines === ""
       ? null
-      : parseProcessTable(
-          procStatToPsLines(output.ps, {
-            uptime,
-            clockTicks: clockTicks || 100,
-            pageSize: pageSize || 4096,
-          }),
-          cmdlineMatchesToArgsLines(output.args),
-          { process: run.process, workerProcess: run.workerProcess },
-        );
+      : parseProcessTable(psLines, argsLines, {
+          process: run.process,
+          workerProcess: run.workerProcess,
+        });
   const latest = recentSteps[recentSteps.length - 1] ?? null;
   const progress = estimateProgress(
     recentSteps.map((p) => ({ at: p.at, step: p.step, epoch: p.epoch, total: p.total })),

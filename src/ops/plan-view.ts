@@ -68,7 +68,14 @@ export function buildPlanView(ctx: OpsContext, name: string): PlanView {
     run: name,
     planName: plan.name,
     current: current
-      ? { index: current.phaseIndex, name: `${phaseLabel(current)}: ${current.name}`, state }
+      ? {
+          index: current.phaseIndex,
+          name:
+            current.kind === "baseline"
+              ? "Phase 0: baseline (the config as found)"
+              : `${phaseLabel(current)}: ${current.name}`,
+          state,
+        }
       : null,
     phases: rows,
     criteria: current?.result?.checks ? checkLines(current.result.checks as Check[]) : [],

@@ -44,11 +44,13 @@ export function measureSummary(
         : `${secs(m.stepTimeSeconds)} s/step`,
     );
   }
-  if (m.vramPeakGiB !== null)
+  // Without a step in the phase the memory figures are an idle GPU's: they would mislead.
+  const ran = m.steps > 0;
+  if (ran && m.vramPeakGiB !== null)
     parts.push(
       `VRAM peak ${gib(m.vramPeakGiB)} GiB${criteria?.maxVramGiB ? ` < ${criteria.maxVramGiB}` : ""}`,
     );
-  if (m.ramPeakGiB !== null)
+  if (ran && m.ramPeakGiB !== null)
     parts.push(
       `RAM ${gib(m.ramPeakGiB)} GiB${criteria?.maxHostRamGiB ? ` < ${criteria.maxHostRamGiB}` : ""}`,
     );

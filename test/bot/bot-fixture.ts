@@ -119,7 +119,7 @@ export class YamlFileOperations implements RunOperations {
     return {
       run,
       planName: "safe-optimization",
-      current: { index: 1, name: "Test 2 workers", state: "evaluating" },
+      current: { index: 1, name: "Phase 1: Test 2 workers", state: "evaluating" },
       phases: [
         {
           index: 0,

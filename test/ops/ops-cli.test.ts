@@ -70,7 +70,7 @@ describe("trainops plan / next-phase / set / rollback / restart", () => {
     expect(code).toBe(0);
     expect(out).toContain("exp: plan safe-optimization");
     expect(out).toContain(
-      "now: Baseline: Baseline (current config) (passed, waiting for a person)",
+      "now: Phase 0: baseline (the config as found) (passed, waiting for a person)",
     );
     expect(out).toMatch(
       /phase\s+name\s+risk\s+state\s+workers\s+batch\s+step time\s+epoch time\s+total time\s+speedup/,

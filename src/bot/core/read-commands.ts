@@ -131,7 +131,7 @@ export async function planCommand(ctx: CommandContext): Promise<Message> {
   const view = await ctx.options.operations.plan(ctx.run.name);
   const fmt = (v: number | null, f: (n: number) => string) => (v === null ? "-" : f(v));
   const current = view.current
-    ? `Now: Phase ${view.current.index}: ${view.current.name} (${view.current.state}).`
+    ? `Now: ${view.current.name} (${view.current.state}).`
     : "Now: baseline (phase 0). `/train next-phase` starts Phase 1.";
   return {
     title: `${view.run}: ${view.planName}`,

@@ -216,7 +216,11 @@ function hostField(run: RunConfig, sample: RunSample): MessageField {
 
 function configField(plan: PlanView | null, sample: RunSample): MessageField {
   const index = plan?.current?.index ?? 0;
-  const phase = plan?.phases.find((p) => p.index === index);
+  // After a rollback the run has the last passed phase's config, not the failed one's.
+  const rolledBack = plan?.current?.state.includes("rolled back") ?? false;
+  const phase = rolledBack
+    ? plan?.phases.filter((p) => p.state === "passed").at(-1)
+    : plan?.phases.find((p) => p.index === index);
   const workers = phase?.workers ?? sample.workers?.count ?? null;
   const batch = phase?.batch ?? null;
   return {
@@ -233,7 +237,7 @@ function phaseField(plan: PlanView | null, note: string | null): MessageField {
       name: `Phase (${plan.planName})`,
       value: "baseline; `/train next-phase` starts Phase 1",
     };
-  const head = `Phase ${plan.current.index}: ${plan.current.name}, ${plan.current.state}`;
+  const head = `${plan.current.name}, ${plan.current.state}`;
   return { name: `Phase (${plan.planName})`, value: [head, ...plan.criteria].join("\n") };
 }
 
