@@ -154,7 +154,17 @@ function holds(condition: WaitCondition, app: App): boolean {
     return (app.monitoring.store.samples.latestReachable(run)?.step ?? -1) >= condition.atLeast;
   }
   const attempts = phases.list(run);
-  if (condition.type === "rollback") return attempts.some((a) => a.rolledBackAt !== null);
+  if (condition.type === "rollback") {
+    // Done when training runs again after the rollback, not when it was decided.
+    const rolledBack = attempts.filter((a) => a.rolledBackAt !== null).at(-1);
+    const latest = app.monitoring.store.samples.latestReachable(run);
+    return (
+      rolledBack?.rolledBackAt != null &&
+      latest !== null &&
+      latest.alive === true &&
+      latest.at > rolledBack.rolledBackAt
+    );
+  }
   return attempts.some(
     (a) => a.phaseIndex === condition.index && a.kind !== "manual" && a.state === condition.state,
   );

@@ -1,3 +1,4 @@
+import { bindRules } from "../../alerts/rule-settings.ts";
 import { checkRun } from "../../monitors/run-check.ts";
 import { openCliRuntime } from "../cli-runtime.ts";
 import type { RegisterCommand } from "./command.ts";
@@ -16,6 +17,8 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
       const runtime = openCliRuntime(options.config);
       try {
+        // Alert rule settings have their own schemas; a bad one is a config error (exit 2).
+        bindRules(runtime.config);
         const runs = runtime.config.runs.filter((r) => !options.run || r.name === options.run);
         if (runs.length === 0) runtime.monitoring.runConfig(options.run ?? "");
         const results = (

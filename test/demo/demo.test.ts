@@ -1,0 +1,71 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const BIN = resolve("bin/trainops.js");
+const root = mkdtempSync(join(tmpdir(), "trainops-demo-"));
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function demo(args: string[]) {
+  return spawnSync(process.execPath, [BIN, "demo", ...args], {
+    encoding: "utf8",
+    timeout: 540_000,
+    env: { ...process.env, DISCORD_TOKEN: "", SLACK_BOT_TOKEN: "" },
+  });
+}
+
+describe("trainops demo --script", () => {
+  it("walks status, a passing phase, an over-sized change that OOMs, the rollback and the resume", () => {
+    const dir = join(root, "run");
+    const out = demo([
+      "--script",
+      resolve("test/fixtures/demo/to-rollback.txt"),
+      "--dir",
+      dir,
+      "--time-scale",
+      "300",
+      "--poll",
+      "*/1 * * * * *",
+    ]);
+    expect(out.stderr).not.toMatch(/trainops demo:/);
+    expect(out.status).toBe(0);
+    const text = out.stdout;
+    // Status with progress, ETA and memory.
+    expect(text).toMatch(/Epoch 1 .* \d[\d,]*\/4,000/);
+    expect(text).toMatch(/Total ETA: /);
+    expect(text).toMatch(/VRAM: GPU0 \d+\.\d\/80 GiB/);
+    // Baseline and phase 1 verdicts, with the speed-up against the baseline.
+    expect(text).toMatch(/Baseline measured: \d+(\.\d+)? s\/step/);
+    expect(text).toMatch(/Phase 1 passed: \d+(\.\d+)? s\/step \(was \d+(\.\d+)? s, 1\.\dx\)/);
+    // The over-sized batch: CUDA OOM alert, failed verdict, rollback and training resumed.
+    expect(text).toContain("CUDA out of memory");
+    expect(text).toMatch(/failed/);
+    expect(text).toMatch(/Rolled back exp001 to Phase 1/);
+    expect(text).toMatch(/Config: workers 2, batch 1/);
+    // The training YAML on the "VM" is back to phase 1's values, comments intact.
+    const yaml = readFileSync(
+      join(dir, "vm", "vesuvius_challenge", "configs", "experiments", "exp001_full.yaml"),
+      "utf8",
+    );
+    expect(yaml).toMatch(/^\s+workers: 2 # /m);
+    expect(yaml).toMatch(/^\s+train_batch_size: 1\b/m);
+    // Charts were saved as PNG files.
+    const charts = readdirSync(join(dir, "charts")).filter((f) => f.endsWith(".png"));
+    expect(charts.length).toBeGreaterThan(0);
+    const png = readFileSync(join(dir, "charts", charts[0] as string));
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    // Nothing of the simulated job is left running.
+    expect(existsSync(join(dir, "trainops.db"))).toBe(true);
+  }, 600_000);
+
+  it("rejects a script line it does not understand, naming the line", () => {
+    const script = join(root, "bad.txt");
+    writeFileSync(script, "/train status\nwait for godot\n");
+    const out = demo(["--script", script, "--dir", join(root, "bad")]);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain("line 2: 'wait for godot' is not understood");
+  });
+});
