@@ -82,8 +82,7 @@ const sshArgs = [
 ];
 
 /** Remote CPU of a command: the children time its wrapping shell reports, in seconds. */
-const CPU_SUFFIX =
-  "; set -- $(cat /proc/$$/stat | sed 's/.*) //'); echo \"@@cpu $((${14} + ${15}))\"";
+const CPU_SUFFIX = "; echo \"@@cpu $(sed 's/.*) //' /proc/$$/stat | awk '{print $14 + $15}')\"";
 
 async function planPoll(workdir: string, log: string): Promise<{ wallMs: number; cpuMs: number }> {
   const commands = [
@@ -129,7 +128,7 @@ for (const mb of sizesMb) {
   const monitor = new RunMonitor({ run: config, transport, store, clock: systemClock });
   await monitor.pollOnce(); // first attach and connection set-up are not what we measure
 
-  const cpuProbe = "set -- $(cat /proc/$PPID/stat | sed 's/.*) //'); echo $((${14} + ${15}))";
+  const cpuProbe = "sed 's/.*) //' /proc/$PPID/stat | awk '{print $14 + $15}'";
   const trainopsWall: number[] = [];
   const before = Number((await transport.run(cpuProbe)).stdout.toString().trim());
   for (let i = 0; i < polls; i += 1) {

@@ -15,7 +15,12 @@ const sshTarget = z
     port: z.number().int().min(1).max(65535).optional(),
     user: z.string().min(1).optional(),
     privateKey: z.string().min(1).optional().describe("Path to the private key file"),
-    passphrase: z.string().optional().describe("Passphrase of the private key; use ${ENV}"),
+    passphrase: z
+      .string()
+      .optional()
+      .describe(
+        "Passphrase of the private key; keep it out of the file with environment substitution",
+      ),
     knownHosts: z.string().min(1).optional().describe("Path to a known_hosts file"),
     hostKey: z
       .string()
@@ -71,7 +76,10 @@ export const runSchema = z
     workerProcess: z.string().min(1).default("pt_data_worker").describe("Data-loader worker comm"),
     steps: stepsSchema.default({ format: "auto" }),
     limits: limitsSchema.default({}),
-    plan: z.string().optional().describe("Phase plan file, e.g. configs/plans/safe-optimization.yaml"),
+    plan: z
+      .string()
+      .optional()
+      .describe("Phase plan file, e.g. configs/plans/safe-optimization.yaml"),
     start: z.string().optional().describe("Shell command that starts training, run in workdir"),
     restart: restartSchema.default({
       interruptTimeout: "60s",
@@ -79,8 +87,16 @@ export const runSchema = z
       confirmTimeout: "10m",
     }),
     follow: z.boolean().default(true).describe("Stream new log lines between polls"),
-    backfillBytes: z.number().int().min(0).default(256 * 1024),
-    maxReadBytes: z.number().int().min(4096).default(4 * 1024 * 1024),
+    backfillBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(256 * 1024),
+    maxReadBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(4 * 1024 * 1024),
     nvidiaSmi: z.string().default("nvidia-smi").describe("nvidia-smi command on the VM"),
     autoAdvance: z.boolean().default(false),
     autoRollback: z.boolean().default(true),
@@ -97,9 +113,18 @@ const operatorsDiscord = z
 const discordSchema = z
   .object({
     token: z.string().optional(),
-    applicationId: z.string().regex(/^\d{5,25}$/, "a numeric Discord id (snowflake)").optional(),
-    guildId: z.string().regex(/^\d{5,25}$/, "a numeric Discord id (snowflake)").optional(),
-    alertChannel: z.string().regex(/^\d{5,25}$/, "a numeric Discord channel id").optional(),
+    applicationId: z
+      .string()
+      .regex(/^\d{5,25}$/, "a numeric Discord id (snowflake)")
+      .optional(),
+    guildId: z
+      .string()
+      .regex(/^\d{5,25}$/, "a numeric Discord id (snowflake)")
+      .optional(),
+    alertChannel: z
+      .string()
+      .regex(/^\d{5,25}$/, "a numeric Discord channel id")
+      .optional(),
     allowedChannels: z.array(z.string()).optional(),
     operators: operatorsDiscord.default({ users: [], roles: [] }),
     apiUrl: z.string().url().default("https://discord.com/api"),

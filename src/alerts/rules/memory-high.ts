@@ -32,11 +32,19 @@ export const memoryHighRule = defineRule({
       if (share >= (gauge.name === "VRAM" ? s.gpuShare : s.hostShare)) high.push({ gauge, share });
     }
     if (high.length === 0) return null;
-    const window = ctx.samplesSince(ctx.now - s.trendWindow).filter((x) => x.reachable);
+    // The trend covers the current process only: across a restart memory drops to zero and
+    // climbs back, which is no leak.
+    const window = sinceLastStart(
+      ctx.samplesSince(ctx.now - s.trendWindow).filter((x) => x.reachable),
+    );
     const lines = high.map(({ gauge, share }) => {
-      const points = window
+      const all = window
         .map((x) => ({ at: x.at, value: gauge.read(x) }))
         .filter((p): p is { at: number; value: number } => p.value !== null);
+      // A value under half of today's marks a (re)start still loading: growth from there is
+      // start-up, not a trend.
+      const cut = all.findLastIndex((p) => p.value < gauge.usedGiB / 2);
+      const points = all.slice(cut + 1);
       return `${gauge.name} ${gauge.usedGiB.toFixed(1)} GiB of ${gauge.limitGiB.toFixed(1)} GiB (${formatPercent(share)}), ${trend(points, gauge)}.`;
     });
     const names = high.map((h) => h.gauge.name);
@@ -91,6 +99,13 @@ function gauges(ctx: RuleContext, sample: RunSample): Gauge[] {
     });
   }
   return out;
+}
+
+/** The trailing samples during which the training process kept running. */
+function sinceLastStart<T extends { alive: boolean | null }>(samples: T[]): T[] {
+  let start = samples.length;
+  while (start > 0 && samples[start - 1]?.alive !== false) start -= 1;
+  return samples.slice(start);
 }
 
 /** "+0.6 GiB/h: reaches 100 GiB in about 3 h", or "stable over the last 60 min". */

@@ -1,9 +1,8 @@
 import { registerAudit } from "./audit.ts";
 import { registerCheck } from "./check.ts";
-import { registerDemo } from "./demo.ts";
-import { registerStart } from "./start.ts";
 import type { RegisterCommand } from "./command.ts";
 import { registerConsole } from "./console.ts";
+import { registerDemo } from "./demo.ts";
 import { registerDiscord } from "./discord.ts";
 import { registerInit } from "./init.ts";
 import { registerNextPhase } from "./next-phase.ts";
@@ -13,6 +12,7 @@ import { registerPoll } from "./poll.ts";
 import { registerRestart } from "./restart.ts";
 import { registerRollback } from "./rollback.ts";
 import { registerSet } from "./set.ts";
+import { registerStart } from "./start.ts";
 import { registerStatus } from "./status.ts";
 
 /** Every `trainops` subcommand, in the order `--help` lists them. */

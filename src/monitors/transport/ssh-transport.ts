@@ -90,7 +90,10 @@ export class SshTransport implements Transport {
     try {
       channel = await openExec(
         live.client,
-        `exec tail -c +${offset} -F -- ${shellQuote(options.path)}`,
+        // -f follows the file as opened: after a rotation the stream stays on the old file
+        // (which gets no more lines) and the next poll, seeing the new inode, reopens it.
+        // -F would switch files mid-stream and break the byte offsets.
+        `exec tail -c +${offset} -f -- ${shellQuote(options.path)}`,
       );
     } catch (error) {
       this.drop(live, error as Error);

@@ -156,7 +156,7 @@ describe("SshTransport against a real sshd", () => {
     expect(ended).toBe(false);
     // stop() ends the remote tail, so follows never pile up on the VM.
     const left = await t.run(
-      `for i in $(seq 1 20); do pgrep -f -- '-F -- ${file}$' >/dev/null || break; sleep 0.1; done; pgrep -fc -- '-F -- ${file}$'`,
+      `for i in $(seq 1 20); do pgrep -f -- '-f -- ${file}$' >/dev/null || break; sleep 0.1; done; pgrep -fc -- '-f -- ${file}$'`,
     );
     expect(left.stdout.toString().trim()).toBe("0");
   });
