@@ -75,7 +75,7 @@ export interface PlanView {
     stepTimeSeconds: number | null;
     epochTimeSeconds: number | null;
     totalTimeSeconds: number | null;
-    /** Throughput versus the baseline (phase 0); null until measured. */
+    /** How many times sooner training ends than at the baseline (phase 0); null until measured. */
     speedup: number | null;
   }>;
   /** How far the current phase's criteria are met, one line each with ✓ / ✗ / …. */
