@@ -1,3 +1,4 @@
+import cron from "node-cron";
 import { z } from "zod";
 
 /**
@@ -175,7 +176,14 @@ const alertsSchema = z
 export const configSchema = z
   .object({
     store: z.string().default("./data/trainops.db"),
-    poll: z.string().default("*/30 * * * * *").describe("node-cron expression"),
+    poll: z
+      .string()
+      .refine(
+        (v) => cron.validate(v),
+        'expected a node-cron expression such as "*/30 * * * * *" (every 30 s)',
+      )
+      .default("*/30 * * * * *")
+      .describe("node-cron expression, with seconds"),
     retention: duration.default("90d").describe("How long samples are kept"),
     runs: z.array(runSchema).min(1, "add at least one run under runs:"),
     alerts: alertsSchema.default({ webhooks: [], console: true, groupWindow: "5s", rules: {} }),
