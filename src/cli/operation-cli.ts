@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
+import type { Command } from "commander";
 import { loadConfig } from "../config/load-config.ts";
 import type { Config } from "../config/schema.ts";
 import { systemClock } from "../core/clock.ts";
@@ -141,6 +142,40 @@ export async function runOperationCommand(
   } finally {
     await cli.close();
   }
+}
+
+/** The options of a command that previews a change, asks, and applies it. */
+export interface ChangeOptions {
+  run?: string;
+  config: string;
+  dryRun?: boolean;
+  yes?: boolean;
+}
+
+/**
+ * Adds the options every change command takes: --run, --config, --dry-run (unless the change
+ * has nothing to preview, as for restart) and --yes.
+ */
+export function addChangeOptions(command: Command, { dryRun = true } = {}): Command {
+  command
+    .option("-r, --run <name>", "the run (needed when several are configured)")
+    .option("-c, --config <file>", "configuration file", "trainops.yaml");
+  if (dryRun) command.option("--dry-run", "show what would change, change nothing");
+  return command.option("-y, --yes", "apply without asking");
+}
+
+/**
+ * The body of a change command: previews the change for the chosen run, then confirms and
+ * applies it (see confirmAndApply); refusals print as one line with exit code 1.
+ */
+export function previewAndApply(
+  options: ChangeOptions,
+  setExitCode: (code: number) => void,
+  preview: (ops: Operations, run: string) => Promise<ChangePreview>,
+): Promise<void> {
+  return runOperationCommand(options.config, setExitCode, async (cli) =>
+    confirmAndApply(cli, await preview(cli.ops, pickRun(cli.config, options.run)), options),
+  );
 }
 
 /** The plan view as text: where the run stands, the criteria, and the results table. */

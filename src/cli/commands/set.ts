@@ -1,35 +1,24 @@
-import { confirmAndApply, pickRun, runOperationCommand } from "../operation-cli.ts";
+import { addChangeOptions, type ChangeOptions, previewAndApply } from "../operation-cli.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /** `trainops set --run R workers=4 batch=2 [--yes]`: change workers / batch size and restart. */
 export const registerSet: RegisterCommand = (program, setExitCode) => {
-  program
-    .command("set")
-    .description("Set data-loader workers and/or batch size in the training config, then restart")
-    .argument("<assignments...>", "workers=<1-64> and/or batch=<1-4096>")
-    .option("-r, --run <name>", "the run (needed when several are configured)")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
-    .option("--dry-run", "show what would change, change nothing")
-    .option("-y, --yes", "apply without asking")
-    .action(
-      async (
-        assignments: string[],
-        options: { run?: string; config: string; dryRun?: boolean; yes?: boolean },
-      ) => {
-        let values: { workers?: number; batch?: number };
-        try {
-          values = parseAssignments(assignments);
-        } catch (error) {
-          process.stderr.write(`trainops: ${(error as Error).message}\n`);
-          setExitCode(2);
-          return;
-        }
-        await runOperationCommand(options.config, setExitCode, async (cli) => {
-          const preview = await cli.ops.previewSet(pickRun(cli.config, options.run), values);
-          return confirmAndApply(cli, preview, options);
-        });
-      },
-    );
+  addChangeOptions(
+    program
+      .command("set")
+      .description("Set data-loader workers and/or batch size in the training config, then restart")
+      .argument("<assignments...>", "workers=<1-64> and/or batch=<1-4096>"),
+  ).action(async (assignments: string[], options: ChangeOptions) => {
+    let values: { workers?: number; batch?: number };
+    try {
+      values = parseAssignments(assignments);
+    } catch (error) {
+      process.stderr.write(`trainops: ${(error as Error).message}\n`);
+      setExitCode(2);
+      return;
+    }
+    await previewAndApply(options, setExitCode, (ops, run) => ops.previewSet(run, values));
+  });
 };
 
 /** `workers=4 batch=2` → `{ workers: 4, batch: 2 }`; bounds are checked by the operations. */
