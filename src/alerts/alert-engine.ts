@@ -1,7 +1,6 @@
 import type { Message, Severity } from "../bot/message/message.ts";
 import type { Config } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
-import type { RunSample } from "../monitors/types.ts";
 import type { AlertOutboxRepo, OutboxKind } from "../store/alert-outbox-repo.ts";
 import type { AlertRecord, AlertsRepo } from "../store/alerts-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";
@@ -15,8 +14,18 @@ import {
   silenceEndedMessage,
 } from "./alert-message.ts";
 import { mentionsFor } from "./mentions.ts";
+import { createRuleContext } from "./rule-context.ts";
 import type { BoundRule, Finding, RuleContext } from "./rules/rule.ts";
-import { LOOKBACK_MS } from "./rules/run-facts.ts";
+import {
+  isSilenced,
+  type SilenceRequest,
+  silenceRecordFor,
+  silenceTarget,
+} from "./silence-policy.ts";
+
+// The silence request, its error and its target label are part of the engine's face: callers
+// of `silence()` catch SilenceError from here.
+export { SilenceError, type SilenceRequest, silenceTarget } from "./silence-policy.ts";
 
 /** The pino-compatible subset of a logger the alerts area writes to. */
 export interface AlertLogger {
@@ -37,16 +46,6 @@ export interface FiringAlert {
   silenced: boolean;
 }
 
-/** What to mute: a run, a rule, or one rule of one run. */
-export interface SilenceRequest {
-  run?: string | null;
-  rule?: string | null;
-  durationMs: number;
-  reason: string;
-  /** Who asked, e.g. `discord:1234`. */
-  by?: string | null;
-}
-
 /** What one evaluation changed. */
 export interface EvaluationReport {
   run: string;
@@ -55,6 +54,7 @@ export interface EvaluationReport {
   notifications: number;
 }
 
+/** The stores, rules and seams an {@link AlertEngine} works with. */
 export interface AlertEngineOptions {
   alerts: AlertsRepo;
   outbox: AlertOutboxRepo;
@@ -70,11 +70,6 @@ export interface AlertEngineOptions {
   onQueued?: () => void;
 }
 
-/** Raised for a bad silence request; the message is for people. */
-export class SilenceError extends Error {
-  override readonly name = "SilenceError";
-}
-
 /**
  * Runs the rules for a run and moves each alert through pending → firing → repeat → resolved,
  * writing every notification to the outbox in the same transaction as the state change.
@@ -86,7 +81,7 @@ export class AlertEngine {
   evaluate(run: string, now = this.o.clock.now()): EvaluationReport {
     const report: EvaluationReport = { run, fired: [], resolved: [], notifications: 0 };
     report.notifications += this.expireSilences(now);
-    const ctx = this.context(run, now);
+    const ctx = createRuleContext(this.o, run, now);
     for (const rule of this.o.rules) {
       if (!rule.settings.enabled) continue;
       try {
@@ -219,32 +214,7 @@ export class AlertEngine {
 
   /** Mutes a run, a rule, or a rule of a run for a while. */
   silence(request: SilenceRequest): SilenceRecord {
-    const run = request.run ?? null;
-    const rule = request.rule ?? null;
-    if (run === null && rule === null)
-      throw new SilenceError("name a run, a rule, or both to silence");
-    if (rule !== null && !this.o.rules.some((r) => r.name === rule)) {
-      throw new SilenceError(
-        `no rule named '${rule}'; rules: ${this.o.rules.map((r) => r.name).join(", ")}`,
-      );
-    }
-    if (run !== null && !this.o.config.runs.some((r) => r.name === run)) {
-      throw new SilenceError(
-        `no run named '${run}'; runs: ${this.o.config.runs.map((r) => r.name).join(", ")}`,
-      );
-    }
-    if (!(request.durationMs > 0))
-      throw new SilenceError("a silence needs a positive duration, e.g. 2h");
-    if (!request.reason.trim()) throw new SilenceError("say why (a reason) so others know");
-    const now = this.o.clock.now();
-    return this.o.silences.insert({
-      run,
-      rule,
-      reason: request.reason.trim(),
-      createdBy: request.by ?? null,
-      createdAt: now,
-      endsAt: now + request.durationMs,
-    });
+    return this.o.silences.insert(silenceRecordFor(request, this.o, this.o.clock.now()));
   }
 
   /** Lifts a silence early; announces it. Returns the silence, or null if none was active. */
@@ -314,52 +284,6 @@ export class AlertEngine {
   }
 
   private isSilenced(run: string, rule: string, now: number): boolean {
-    return this.o.silences
-      .active()
-      .some(
-        (s) =>
-          s.endsAt > now &&
-          (s.run === null || s.run === run) &&
-          (s.rule === null || s.rule === rule),
-      );
+    return isSilenced(this.o.silences.active(), run, rule, now);
   }
-
-  private context(run: string, now: number): RuleContext {
-    const o = this.o;
-    const cacheFrom = now - LOOKBACK_MS;
-    let window: RunSample[] | null = null;
-    let latest: RunSample | null | undefined;
-    let latestReachable: RunSample | null | undefined;
-    return {
-      run,
-      now,
-      runConfig: o.config.runs.find((r) => r.name === run),
-      phase: o.phaseOf(run),
-      latest: () => {
-        if (latest === undefined) latest = o.samples.latest(run);
-        return latest;
-      },
-      latestReachable: () => {
-        if (latestReachable === undefined) latestReachable = o.samples.latestReachable(run);
-        return latestReachable;
-      },
-      samplesSince: (from) => {
-        if (from < cacheFrom) return o.samples.range(run, from, now + 1);
-        window ??= o.samples.range(run, cacheFrom, now + 1);
-        return window.filter((s) => s.at >= from);
-      },
-      latestEvent: (kinds) => o.alerts.latestEvent(run, kinds),
-      lastPollError: () => {
-        const poll = o.polls.recent(run, 1)[0];
-        return poll && poll.outcome !== "ok" ? poll.message : null;
-      },
-      expectedStop: () => o.alerts.expectedStop(run),
-    };
-  }
-}
-
-/** `exp001/gpu_idle`, `exp001` (every rule) or `gpu_idle` (every run). */
-export function silenceTarget(silence: Pick<SilenceRecord, "run" | "rule">): string {
-  if (silence.run && silence.rule) return `${silence.run}/${silence.rule}`;
-  return silence.run ?? `${silence.rule} (all runs)`;
 }

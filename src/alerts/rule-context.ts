@@ -1,0 +1,58 @@
+import type { Config } from "../config/schema.ts";
+import type { RunSample } from "../monitors/types.ts";
+import type { AlertsRepo } from "../store/alerts-repo.ts";
+import type { PollsRepo } from "../store/polls-repo.ts";
+import type { SamplesRepo } from "../store/samples-repo.ts";
+import type { RuleContext } from "./rules/rule.ts";
+import { LOOKBACK_MS } from "./rules/run-facts.ts";
+
+/** The stores and settings a {@link RuleContext} reads from. */
+export interface RuleContextSources {
+  alerts: AlertsRepo;
+  samples: SamplesRepo;
+  polls: PollsRepo;
+  config: Config;
+  phaseOf: (run: string) => string | null;
+}
+
+/**
+ * What the rules see of `run` at `now`. Every read is lazy and cached for this one evaluation:
+ * a dozen rules ask for the same latest sample and the same window, and most evaluations need
+ * only a few of the reads, so nothing is queried until a rule asks and nothing twice.
+ */
+export function createRuleContext(
+  sources: RuleContextSources,
+  run: string,
+  now: number,
+): RuleContext {
+  const o = sources;
+  const cacheFrom = now - LOOKBACK_MS;
+  let window: RunSample[] | null = null;
+  let latest: RunSample | null | undefined;
+  let latestReachable: RunSample | null | undefined;
+  return {
+    run,
+    now,
+    runConfig: o.config.runs.find((r) => r.name === run),
+    phase: o.phaseOf(run),
+    latest: () => {
+      if (latest === undefined) latest = o.samples.latest(run);
+      return latest;
+    },
+    latestReachable: () => {
+      if (latestReachable === undefined) latestReachable = o.samples.latestReachable(run);
+      return latestReachable;
+    },
+    samplesSince: (from) => {
+      if (from < cacheFrom) return o.samples.range(run, from, now + 1);
+      window ??= o.samples.range(run, cacheFrom, now + 1);
+      return window.filter((s) => s.at >= from);
+    },
+    latestEvent: (kinds) => o.alerts.latestEvent(run, kinds),
+    lastPollError: () => {
+      const poll = o.polls.recent(run, 1)[0];
+      return poll && poll.outcome !== "ok" ? poll.message : null;
+    },
+    expectedStop: () => o.alerts.expectedStop(run),
+  };
+}
