@@ -1,3 +1,4 @@
+import { DISCORD_LIMITS } from "../../bot/discord/discord-limits.ts";
 import type { Message, Severity } from "../../bot/message/message.ts";
 import { isDiscordId } from "../mentions.ts";
 import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
@@ -8,18 +9,6 @@ const COLOR: Record<Severity, number> = {
   success: 0x2ecc71,
   warning: 0xf1c40f,
   critical: 0xe74c3c,
-};
-
-/** Discord's limits for a webhook message. */
-const LIMITS = {
-  content: 2000,
-  title: 256,
-  description: 4096,
-  fields: 25,
-  fieldName: 256,
-  fieldValue: 1024,
-  footer: 2048,
-  embedTotal: 6000,
 };
 
 /**
@@ -57,25 +46,25 @@ export function discordPayload(message: Message): Record<string, unknown> {
     ...(message.code ? [`\`\`\`\n${clip(message.code.replace(/```/g, "'''"), 1500)}\n\`\`\``] : []),
   ].join("\n");
   const embed: Record<string, unknown> = {
-    title: clip(message.title, LIMITS.title),
+    title: clip(message.title, DISCORD_LIMITS.title),
     color: COLOR[message.severity],
   };
   // Discord rejects an embed over 6000 characters in total: the description comes first,
   // fields take what is left and are dropped once nothing useful fits.
-  let budget = LIMITS.embedTotal - (embed.title as string).length;
+  let budget = DISCORD_LIMITS.embedTotal - (embed.title as string).length;
   const footer = message.footer ? clip(message.footer, 300) : undefined;
   if (footer) {
     embed.footer = { text: footer };
     budget -= footer.length;
   }
   if (description) {
-    embed.description = clip(description, Math.min(LIMITS.description, budget));
+    embed.description = clip(description, Math.min(DISCORD_LIMITS.description, budget));
     budget -= (embed.description as string).length;
   }
   const fields: Array<{ name: string; value: string; inline: boolean }> = [];
-  for (const f of (message.fields ?? []).slice(0, LIMITS.fields)) {
-    const name = clip(f.name, LIMITS.fieldName);
-    const room = Math.min(LIMITS.fieldValue, budget - name.length);
+  for (const f of (message.fields ?? []).slice(0, DISCORD_LIMITS.fields)) {
+    const name = clip(f.name, DISCORD_LIMITS.fieldName);
+    const room = Math.min(DISCORD_LIMITS.fieldValue, budget - name.length);
     if (room < 16) break;
     const value = clip(f.value || "-", room);
     fields.push({ name, value, inline: f.inline ?? false });
@@ -83,7 +72,7 @@ export function discordPayload(message: Message): Record<string, unknown> {
   }
   if (fields.length) embed.fields = fields;
   return {
-    content: clip(pings ? `${pings} ${message.title}` : message.title, LIMITS.content),
+    content: clip(pings ? `${pings} ${message.title}` : message.title, DISCORD_LIMITS.content),
     embeds: [embed],
     allowed_mentions: { parse: [], users, roles },
   };
