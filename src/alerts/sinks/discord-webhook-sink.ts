@@ -1,8 +1,8 @@
 import { DISCORD_LIMITS } from "../../bot/discord/discord-limits.ts";
 import type { Message, Severity } from "../../bot/message/message.ts";
 import { isDiscordId } from "../mentions.ts";
-import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
-import { clip, type FetchLike, postJson } from "./http-delivery.ts";
+import { clip } from "./http-delivery.ts";
+import { WebhookSink } from "./webhook-sink.ts";
 
 const COLOR: Record<Severity, number> = {
   info: 0x3498db,
@@ -15,24 +15,15 @@ const COLOR: Record<Severity, number> = {
  * Posts alerts to a Discord webhook (`?wait=true`, so a 2xx means the message exists). Pings
  * only the message's mentions: `allowed_mentions` lists exactly those ids and parses nothing.
  */
-export class DiscordWebhookSink implements AlertSink {
-  constructor(
-    readonly name: string,
-    private readonly url: string,
-    private readonly fetchImpl: FetchLike = fetch,
-    private readonly timeoutMs = 10_000,
-  ) {}
+export class DiscordWebhookSink extends WebhookSink {
+  protected payload(message: Message): Record<string, unknown> {
+    return discordPayload(message);
+  }
 
-  deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult> {
+  protected override target(): string {
     const target = new URL(this.url);
     target.searchParams.set("wait", "true");
-    return postJson(
-      this.fetchImpl,
-      target.toString(),
-      discordPayload(message),
-      idempotencyKey,
-      this.timeoutMs,
-    );
+    return target.toString();
   }
 }
 

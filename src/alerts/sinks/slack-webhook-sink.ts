@@ -1,7 +1,7 @@
 import type { Message, Severity } from "../../bot/message/message.ts";
 import { isDiscordId } from "../mentions.ts";
-import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
-import { clip, type FetchLike, postJson } from "./http-delivery.ts";
+import { clip } from "./http-delivery.ts";
+import { WebhookSink } from "./webhook-sink.ts";
 
 const EMOJI: Record<Severity, string> = {
   info: ":information_source:",
@@ -22,22 +22,9 @@ const LIMITS = {
 };
 
 /** Posts alerts to a Slack incoming webhook as a fallback `text` plus blocks. */
-export class SlackWebhookSink implements AlertSink {
-  constructor(
-    readonly name: string,
-    private readonly url: string,
-    private readonly fetchImpl: FetchLike = fetch,
-    private readonly timeoutMs = 10_000,
-  ) {}
-
-  deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult> {
-    return postJson(
-      this.fetchImpl,
-      this.url,
-      slackPayload(message),
-      idempotencyKey,
-      this.timeoutMs,
-    );
+export class SlackWebhookSink extends WebhookSink {
+  protected payload(message: Message): Record<string, unknown> {
+    return slackPayload(message);
   }
 }
 

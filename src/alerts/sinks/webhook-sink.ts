@@ -1,0 +1,34 @@
+import type { Message } from "../../bot/message/message.ts";
+import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
+import { type FetchLike, postJson } from "./http-delivery.ts";
+
+/**
+ * An alert sink that POSTs one JSON body per message to a webhook URL; a platform's sink says
+ * what the body is and, where the platform needs it, which URL to post to.
+ */
+export abstract class WebhookSink implements AlertSink {
+  constructor(
+    readonly name: string,
+    protected readonly url: string,
+    private readonly fetchImpl: FetchLike = fetch,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult> {
+    return postJson(
+      this.fetchImpl,
+      this.target(),
+      this.payload(message),
+      idempotencyKey,
+      this.timeoutMs,
+    );
+  }
+
+  /** The webhook body for `message`, within the platform's limits. */
+  protected abstract payload(message: Message): Record<string, unknown>;
+
+  /** The URL the body goes to: the webhook URL itself unless the platform wants parameters. */
+  protected target(): string {
+    return this.url;
+  }
+}
