@@ -1,5 +1,7 @@
 import type { ClassifiedEvent, ErrorKind } from "../types.ts";
-import { classifyText, displayLine, KIND_RANK, normalizeLine } from "./error-rules.ts";
+import { classifyText, displayLine, normalizeLine } from "./error-rules.ts";
+import { detailSize, type HeldEvent, heldEvent, sameFailure } from "./held-event.ts";
+import { type OpenTraceback, prefixPattern, tracebackEvent } from "./open-traceback.ts";
 
 export { classifyKernelLine } from "./error-rules.ts";
 
@@ -18,33 +20,6 @@ const CHAIN_MARKER =
 const GPU_BUS_LINE =
   /NVRM: The NVIDIA GPU ([0-9a-fA-F]{4,8}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-9a-fA-F])/;
 const EXCEPTION_LINE = /^(?:\*\*)?\s*([A-Za-z_][\w.]*)(?::\s?(.*))?$/;
-
-interface ExceptionLine {
-  text: string;
-  lineNumber: number;
-  type: string;
-  message: string;
-}
-
-interface OpenTraceback {
-  startLine: number;
-  prefix: RegExp | null;
-  mode: "frames" | "tail" | "chain";
-  sawFrame: boolean;
-  length: number;
-  tailSeen: number;
-  exceptions: ExceptionLine[];
-  /** Single-line events just before or inside it: the same failure, told differently. */
-  merged: ClassifiedEvent[];
-  /** Python's "Exception ignored in:" shutdown noise; dropped unless it names a real cause. */
-  ignored: boolean;
-}
-
-interface HeldEvent {
-  event: ClassifiedEvent;
-  lastLine: number;
-  count: number;
-}
 
 /**
  * Classifies log lines into error events (see {@link ErrorKind}), one line at a time.
@@ -235,46 +210,8 @@ export class ErrorClassifier {
       );
       return;
     }
-    const candidates: {
-      kind: ErrorKind;
-      exception: ExceptionLine | null;
-      event: ClassifiedEvent | null;
-    }[] = [];
-    for (const exception of tb.exceptions) {
-      const found = classifyText(exception.text);
-      const kind: ErrorKind =
-        found?.kind ??
-        (/(?:^|\.)KeyboardInterrupt$/.test(exception.type) ? "interrupted" : "traceback");
-      candidates.push({ kind, exception, event: null });
-    }
-    for (const event of tb.merged) candidates.push({ kind: event.kind, exception: null, event });
-    candidates.sort((a, b) => KIND_RANK[a.kind] - KIND_RANK[b.kind]);
-    const best = candidates[0] as (typeof candidates)[number];
-    if (tb.ignored && best.kind === "traceback") return;
-    // The decisive line is an exception line: the one showing the cause, else the last one.
-    const exception =
-      candidates.find((c) => c.exception && c.kind === best.kind)?.exception ??
-      tb.exceptions[tb.exceptions.length - 1] ??
-      null;
-    const rule = exception ? classifyText(exception.text) : null;
-    const detail: Record<string, string | number> = {
-      ...(best.event?.detail ?? {}),
-      ...(rule?.detail ?? {}),
-    };
-    if (exception) {
-      detail.type = exception.type;
-      detail.message = exception.message.slice(0, 500);
-    }
-    this.emit(
-      {
-        kind: best.kind,
-        line: displayLine(exception?.text ?? best.event?.line ?? ""),
-        lineNumber: exception?.lineNumber ?? best.event?.lineNumber ?? tb.startLine,
-        source: "log",
-        detail,
-      },
-      out,
-    );
+    const event = tracebackEvent(tb);
+    if (event) this.emit(event, out);
   }
 
   /** Re-reads a held event's line with its wrapped continuation; true when it was one. */
@@ -305,36 +242,6 @@ export class ErrorClassifier {
     this.lastEventLine = Math.max(this.lastEventLine, event.lineNumber ?? 0);
     out.push(event);
   }
-}
-
-function heldEvent(held: HeldEvent): ClassifiedEvent {
-  if (held.count === 1) return held.event;
-  return { ...held.event, detail: { ...held.event.detail, repeats: held.count } };
-}
-
-/** Same kind, and no pid or Xid code that tells them apart. */
-function sameFailure(a: ClassifiedEvent, b: ClassifiedEvent): boolean {
-  if (a.kind !== b.kind) return false;
-  for (const key of ["pid", "xid"]) {
-    const va = a.detail?.[key];
-    const vb = b.detail?.[key];
-    if (key === "xid" ? va !== vb : va !== undefined && vb !== undefined && va !== vb) return false;
-  }
-  return true;
-}
-
-function detailSize(event: ClassifiedEvent): number {
-  return Object.keys(event.detail ?? {}).length;
-}
-
-/** A prefix like "2024-05-01 10:00:01,123 ERROR " matched on later lines with other digits. */
-function prefixPattern(prefix: string): RegExp {
-  const escaped = prefix
-    .trimEnd()
-    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-    .replace(/\d+/g, "\\d+");
-  // One separating space at most: the indentation of frame lines must survive.
-  return new RegExp(`^${escaped}\\s?`);
 }
 
 function sortByLine(events: ClassifiedEvent[]): ClassifiedEvent[] {
