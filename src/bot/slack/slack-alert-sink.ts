@@ -1,8 +1,9 @@
 import type { webApi } from "@slack/bolt";
 import type { AlertSink, DeliveryResult } from "../../alerts/sinks/alert-sink.ts";
 import type { Clock } from "../../core/clock.ts";
-import type { Message } from "../message/message.ts";
+import type { Message, MessageImage } from "../message/message.ts";
 import { asKnownBlocks, renderMessage } from "./block-kit.ts";
+import { uploadChart } from "./chart-upload.ts";
 import { classifySlackError, deliveryFailure } from "./web-api-errors.ts";
 
 export interface SlackAlertSinkOptions {
@@ -100,17 +101,10 @@ export class SlackAlertSink implements AlertSink {
   private async upload(
     channel: string,
     threadTs: string | undefined,
-    image: NonNullable<Message["images"]>[number],
+    image: MessageImage,
   ): Promise<void> {
     try {
-      await this.options.client.files.uploadV2({
-        channel_id: channel,
-        file: image.png,
-        filename: image.name,
-        title: image.name,
-        alt_text: image.alt.slice(0, 1000),
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      } as webApi.FilesUploadV2Arguments);
+      await uploadChart(this.options.client, channel, threadTs, image);
     } catch (error) {
       // The alert text is out; a chart that can never be uploaded (no files:write) is not worth
       // holding the alert back for, but a passing failure is retried like any other.

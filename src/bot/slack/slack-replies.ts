@@ -2,6 +2,7 @@ import type { webApi } from "@slack/bolt";
 import type { Responder } from "../core/command-request.ts";
 import type { Message, MessageImage } from "../message/message.ts";
 import { asKnownBlocks, type Block, renderMessage } from "./block-kit.ts";
+import { uploadChart } from "./chart-upload.ts";
 import { classifySlackError } from "./web-api-errors.ts";
 
 /** Where one interaction answers: its channel, the person, and Slack's response_url. */
@@ -116,14 +117,7 @@ export class SlackReplies {
     image: MessageImage,
   ): Promise<void> {
     try {
-      await this.client.files.uploadV2({
-        channel_id: channelId,
-        file: image.png,
-        filename: image.name,
-        title: image.name,
-        alt_text: image.alt.slice(0, 1000),
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      } as webApi.FilesUploadV2Arguments);
+      await uploadChart(this.client, channelId, threadTs, image);
     } catch (error) {
       // The text of the reply already went out; a missing chart is reported, not fatal.
       this.log.warn(`chart ${image.name} was not uploaded: ${classifySlackError(error).error}`);
