@@ -1,35 +1,20 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Alerting, createAlerting } from "../../src/alerts/create-alerting.ts";
 import { DiscordWebhookSink } from "../../src/alerts/sinks/discord-webhook-sink.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
-import { RunMonitor } from "../../src/monitors/run-monitor.ts";
-import { SshTransport } from "../../src/monitors/transport/ssh-transport.ts";
-import { createSimulatedVm, type SimulatedVm } from "../../src/simulator/simulated-vm.ts";
-import { openDatabase } from "../../src/store/database.ts";
-import { createMonitorStore } from "../../src/store/monitor-store.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { startSimulatedRun } from "../harness/simulated-run.ts";
 import { WebhookServer } from "../harness/webhook-server.ts";
 
-let sshd: SshdHarness;
 let server: WebhookServer;
-let root: string;
-const vms: SimulatedVm[] = [];
 
 beforeAll(async () => {
-  sshd = await startSshd();
   server = await WebhookServer.start();
-  root = mkdtempSync(join(tmpdir(), "trainops-alerts-e2e-"));
 });
 
 afterAll(async () => {
-  for (const vm of vms) await vm.stop(500).catch(() => {});
   await server?.close();
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
 });
 
 /** Every alert title the webhook accepted, grouped messages unpacked into their items. */
@@ -48,52 +33,31 @@ function titles(): string[] {
 }
 
 it("an over-sized batch on the simulator over sshd: CUDA OOM and the failed start, each once", async () => {
-  const vm = await createSimulatedVm({
-    root: join(root, "oom"),
-    timeScale: 200,
-    startupSeconds: 0,
-    batchSize: 8,
+  const sim = await startSimulatedRun({
+    prefix: "trainops-alerts-e2e-",
+    vm: { timeScale: 200, startupSeconds: 0, batchSize: 8 },
   });
-  vms.push(vm);
-  const config = configSchema.parse({
-    runs: [
-      {
-        name: "exp001",
-        ssh: sshd.runConfigSsh(),
-        workdir: vm.workdir,
-        log: vm.log,
-        trainConfig: vm.trainConfig,
-        nvidiaSmi: vm.nvidiaSmiPath,
-        steps: { perEpoch: 4000, epochs: 32 },
-        limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
-      },
-    ],
-    alerts: { console: false },
-  });
-  const run = config.runs[0]!;
-  if (run.ssh === "local") throw new Error("expected ssh");
-  const db = openDatabase(join(root, "oom.db"));
-  const transport = new SshTransport(run.ssh);
   let alerting: Alerting | null = null;
-  const monitor = new RunMonitor({
-    run,
-    transport,
-    store: createMonitorStore(db),
-    clock: systemClock,
-    onFollowEvents: (name) => alerting?.evaluate(name),
-  });
-  alerting = createAlerting({
-    db,
-    config,
-    clock: systemClock,
-    sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
-    tickMs: 50,
-  });
-  alerting.senderLoop.start();
   try {
+    const config = configSchema.parse({
+      store: join(sim.root, "oom.db"),
+      runs: [sim.runEntry()],
+      alerts: { console: false },
+    });
+    const { db, monitor } = sim.attach(config, {
+      onFollowEvents: (name) => alerting?.evaluate(name),
+    });
+    alerting = createAlerting({
+      db,
+      config,
+      clock: systemClock,
+      sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
+      tickMs: 50,
+    });
+    alerting.senderLoop.start();
     await monitor.pollOnce();
     await monitor.startFollow();
-    await vm.start();
+    await sim.vm.start();
     const deadline = Date.now() + 40_000;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 300));
@@ -124,9 +88,7 @@ it("an over-sized batch on the simulator over sshd: CUDA OOM and the failed star
     expect(new Set(all).size).toBe(all.length);
     expect(all.filter((t) => t === "exp001: CUDA out of memory")).toHaveLength(1);
   } finally {
-    await alerting.senderLoop.stop();
-    await monitor.stopFollow();
-    await transport.close();
-    db.close();
+    await alerting?.senderLoop.stop();
+    await sim.stop();
   }
 }, 90_000);

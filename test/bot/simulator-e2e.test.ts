@@ -1,5 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
@@ -9,19 +8,17 @@ import { type BotCoreService, createBotCore } from "../../src/bot/core/bot-core.
 import { transportLogTail } from "../../src/bot/core/transport-log-tail.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
-import { RunMonitor } from "../../src/monitors/run-monitor.ts";
-import { createTransport } from "../../src/monitors/transport/create-transport.ts";
-import type { Transport } from "../../src/monitors/transport/transport.ts";
+import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { createRunOperations } from "../../src/ops/operations.ts";
-import { createSimulatedVm, type SimulatedVm } from "../../src/simulator/simulated-vm.ts";
+import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
 import { AuditRepo } from "../../src/store/audit-repo.ts";
 import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
-import { type Db, openDatabase } from "../../src/store/database.ts";
+import type { Db } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
-import { createMonitorStore } from "../../src/store/monitor-store.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-fixture.ts";
 
 /**
@@ -29,42 +26,26 @@ import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-
  * monitor polling it, the real run operations editing and restarting, the real alerting engine.
  */
 
-let sshd: SshdHarness;
-let root: string;
+let sim: SimulatedRun;
 let vm: SimulatedVm;
 let db: Db;
-let transport: Transport;
 let monitor: RunMonitor;
 let core: BotCoreService;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  root = mkdtempSync(join(tmpdir(), "trainops-bot-e2e-"));
-  vm = await createSimulatedVm({ root: join(root, "vm"), timeScale: 200, startupSeconds: 20 });
-  const config: Config = configSchema.parse({
-    store: join(root, "store.db"),
-    runs: [
-      {
-        name: "exp001",
-        ssh: sshd.runConfigSsh(),
-        workdir: vm.workdir,
-        log: vm.log,
-        trainConfig: vm.trainConfig,
-        process: join(vm.workdir, "train.py"),
-        start: vm.startCommand,
-        nvidiaSmi: vm.nvidiaSmiPath,
-        steps: { perEpoch: 4000, epochs: 32 },
-        limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
-        backfillBytes: 4096,
-        follow: false,
-        restart: { interruptTimeout: "8s", terminateTimeout: "4s", confirmTimeout: "30s" },
-      },
-    ],
+  sim = await startSimulatedRun({
+    prefix: "trainops-bot-e2e-",
+    vm: { timeScale: 200, startupSeconds: 20 },
   });
-  const run = config.runs[0] as Config["runs"][number];
-  db = openDatabase(config.store);
-  transport = createTransport(run);
-  monitor = new RunMonitor({ run, transport, store: createMonitorStore(db), clock: systemClock });
+  vm = sim.vm;
+  const config: Config = configSchema.parse({
+    store: join(sim.root, "store.db"),
+    runs: [sim.restartableRunEntry()],
+  });
+  const attached = sim.attach(config);
+  db = attached.db;
+  monitor = attached.monitor;
+  const { transport } = attached;
   const alerting = createAlerting({ db, config, clock: systemClock, sinks: [] });
   core = createBotCore({
     config,
@@ -90,23 +71,17 @@ beforeAll(async () => {
   await vm.start();
 }, 60_000);
 
-afterAll(async () => {
-  await vm?.stop(1000).catch(() => {});
-  await transport?.close();
-  db?.close();
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => sim?.stop());
 
-async function pollUntilSteps(): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const report = await monitor.pollOnce();
-    if (report.outcome === "ok" && (report.sample.step ?? 0) > 0) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("the simulated run logged no step within 30 s");
-}
+/** Polls like the daemon until the run has logged a step. */
+const pollUntilSteps = () =>
+  waitUntil(
+    async () => {
+      const report = await monitor.pollOnce();
+      return report.outcome === "ok" && (report.sample.step ?? 0) > 0;
+    },
+    { intervalMs: 200, what: "the simulated run to log a step" },
+  );
 
 describe("/train over the simulator and sshd", () => {
   it("status, logs, set with confirmation, mute, and the audit trail", async () => {

@@ -1,21 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Message } from "../../src/bot/message/message.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
-import { RunMonitor } from "../../src/monitors/run-monitor.ts";
-import { createTransport } from "../../src/monitors/transport/create-transport.ts";
-import type { Transport } from "../../src/monitors/transport/transport.ts";
+import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { createRunOperations, type Operations } from "../../src/ops/operations.ts";
 import { loadPlan } from "../../src/ops/plan-loader.ts";
 import type { Plan } from "../../src/ops/plan-schema.ts";
-import { createSimulatedVm, type SimulatedVm } from "../../src/simulator/simulated-vm.ts";
-import { type Db, openDatabase } from "../../src/store/database.ts";
-import { createMonitorStore } from "../../src/store/monitor-store.ts";
+import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
 import { type PhaseAttempt, PhasesRepo } from "../../src/store/phases-repo.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
+import type { SshdHarness } from "../harness/sshd.ts";
 
 /**
  * The whole loop, time-compressed, over a real sshd: the simulator is the VM, the real monitor
@@ -39,43 +35,27 @@ function testPlan(): Plan {
   };
 }
 
+let sim: SimulatedRun;
 let sshd: SshdHarness;
-let root: string;
 let vm: SimulatedVm;
-let db: Db;
-let transport: Transport;
 let monitor: RunMonitor;
 let ops: Operations;
 let phases: PhasesRepo;
 const notes: Message[] = [];
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  root = mkdtempSync(join(tmpdir(), "trainops-plan-e2e-"));
-  vm = await createSimulatedVm({ root: join(root, "vm"), timeScale: 200, startupSeconds: 20 });
-  const config: Config = configSchema.parse({
-    store: join(root, "store.db"),
-    runs: [
-      {
-        name: "exp001",
-        ssh: sshd.runConfigSsh(),
-        workdir: vm.workdir,
-        log: vm.log,
-        trainConfig: vm.trainConfig,
-        process: join(vm.workdir, "train.py"),
-        start: vm.startCommand,
-        nvidiaSmi: vm.nvidiaSmiPath,
-        steps: { perEpoch: 4000, epochs: 32 },
-        backfillBytes: 4096,
-        follow: false,
-        restart: { interruptTimeout: "8s", terminateTimeout: "4s", confirmTimeout: "30s" },
-      },
-    ],
+  sim = await startSimulatedRun({
+    prefix: "trainops-plan-e2e-",
+    vm: { timeScale: 200, startupSeconds: 20 },
   });
-  const run = config.runs[0] as Config["runs"][number];
-  db = openDatabase(config.store);
-  transport = createTransport(run);
-  monitor = new RunMonitor({ run, transport, store: createMonitorStore(db), clock: systemClock });
+  ({ sshd, vm } = sim);
+  const config: Config = configSchema.parse({
+    store: join(sim.root, "store.db"),
+    runs: [sim.restartableRunEntry()],
+  });
+  const attached = sim.attach(config);
+  monitor = attached.monitor;
+  const { db, transport } = attached;
   ops = createRunOperations({
     db,
     config,
@@ -91,13 +71,7 @@ beforeAll(async () => {
   await vm.start();
 }, 60_000);
 
-afterAll(async () => {
-  await vm?.stop(1000).catch(() => {});
-  await transport?.close();
-  db?.close();
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => sim?.stop());
 
 /** Polls and ticks like the daemon until `done` holds for the run's current attempt. */
 async function drive(
