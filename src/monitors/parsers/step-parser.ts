@@ -1,5 +1,7 @@
 import type { StepPoint } from "../types.ts";
-import { parseLogNumber, STEP_FORMATS, type StepMatcher } from "./step-formats.ts";
+import { parseLogNumber } from "./log-number.ts";
+import type { StepMatcher } from "./step-format.ts";
+import { STEP_FORMATS } from "./step-formats.ts";
 import { stripAnsi } from "./strip-ansi.ts";
 
 /** Turns log lines into progress points for one run. */

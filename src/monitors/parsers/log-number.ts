@@ -1,0 +1,13 @@
+/** A number as loggers print it, for use inside a larger pattern: `1.2e-3`, `nan`, `-inf`. */
+export const LOG_NUMBER = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|-?inf`;
+
+/** Parses a number as loggers print it: `4,600`, `1.2e-3`, `nan`, `inf`. */
+export function parseLogNumber(text: string | undefined): number | null {
+  if (text === undefined || text === "") return null;
+  const cleaned = text.replace(/,/g, "").trim().toLowerCase();
+  if (cleaned === "nan") return Number.NaN;
+  if (cleaned === "inf" || cleaned === "+inf") return Number.POSITIVE_INFINITY;
+  if (cleaned === "-inf") return Number.NEGATIVE_INFINITY;
+  const value = Number(cleaned);
+  return Number.isNaN(value) ? null : value;
+}
