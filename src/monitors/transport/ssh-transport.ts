@@ -1,5 +1,7 @@
 import type { SshTarget } from "../../config/schema.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
+import { execScript } from "./exec-script.ts";
+import { attachFollow, type FollowChannel } from "./follow-channel.ts";
 import { RemoteShell, RemoteShellClosedError, RemoteShellTimeoutError } from "./remote-shell.ts";
 import { shellQuote } from "./shell-quote.ts";
 import { hopName, openSshConnection, type SshConnection } from "./ssh-connection.ts";
@@ -14,6 +16,7 @@ import {
   TransportConnectError,
   TransportTimeoutError,
 } from "./transport.ts";
+import { withTimeout } from "./with-timeout.ts";
 
 /** Options of {@link SshTransport}. */
 export interface SshTransportOptions {
@@ -36,11 +39,6 @@ interface Live extends SshConnection {
   closed: boolean;
   shell?: RemoteShell;
   follows: Set<FollowChannel>;
-}
-
-interface FollowChannel {
-  channel: Ssh2Channel;
-  end(error?: Error): void;
 }
 
 /**
@@ -101,34 +99,7 @@ export class SshTransport implements Transport {
         `cannot follow ${options.path} on ${this.description}: ${(error as Error).message}`,
       );
     }
-    let ended = false;
-    const follow: FollowChannel = {
-      channel,
-      end: (error) => {
-        if (ended) return;
-        ended = true;
-        live.follows.delete(follow);
-        options.onEnd(error);
-      },
-    };
-    live.follows.add(follow);
-    channel.on("data", (chunk: Buffer) => options.onData(chunk));
-    channel.stderr.resume();
-    channel.on("close", () =>
-      follow.end(new TransportConnectError(`follow of ${options.path} ended`)),
-    );
-    return {
-      stop: async () => {
-        ended = true;
-        live.follows.delete(follow);
-        try {
-          channel.signal("TERM");
-          channel.close();
-        } catch {
-          // Connection already gone.
-        }
-      },
-    };
+    return attachFollow(channel, live.follows, options);
   }
 
   async close(): Promise<void> {
@@ -189,28 +160,9 @@ export class SshTransport implements Transport {
 
   private async runInFreshExec(live: Live, script: string, timeoutMs: number): Promise<ExecResult> {
     let channel: Ssh2Channel | undefined;
-    const work = (async () => {
-      channel = await openExec(live.client, "exec /bin/sh -s");
-      const ch = channel;
-      return new Promise<ExecResult>((resolve) => {
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        let code: number | null = null;
-        ch.on("data", (chunk: Buffer) => out.push(chunk));
-        ch.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-        ch.on("exit", (status: number | null) => {
-          code = status;
-        });
-        ch.on("close", () =>
-          resolve({
-            stdout: Buffer.concat(out),
-            stderr: Buffer.concat(err).toString("utf8"),
-            code,
-          }),
-        );
-        ch.end(script.endsWith("\n") ? script : `${script}\n`);
-      });
-    })();
+    const work = execScript(live.client, script, (opened) => {
+      channel = opened;
+    });
     try {
       return await withTimeout(work, timeoutMs);
     } catch (error) {
@@ -307,23 +259,4 @@ export class SshTransport implements Transport {
     const resolved = resolveTarget(this.target, { home: this.options.home });
     return hopName(resolved.target);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new RemoteShellTimeoutError(`timed out after ${ms} ms`)),
-      ms,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
