@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
@@ -52,8 +53,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     timeScale: options.timeScale,
     startupSeconds: 2,
   });
+  const httpPort = options.httpPort === 0 ? await freePort() : options.httpPort;
   const configPath = join(dir, "trainops.yaml");
-  writeFileSync(configPath, demoConfigYaml(dir, vm, options));
+  writeFileSync(configPath, demoConfigYaml(dir, vm, { ...options, httpPort }));
+  // Printed before the console's prompt appears.
+  options.output.write(intro(dir, httpPort, options));
   const config = loadConfig(configPath);
   let app: App | null = null;
   try {
@@ -91,7 +95,6 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       },
     });
     const running = app;
-    options.output.write(intro(dir, running, options));
     if (options.steps === null) {
       await untilEndOrSignal(consoleEnded);
     } else {
@@ -268,8 +271,8 @@ function slackFromEnv() {
   };
 }
 
-function intro(dir: string, app: App, options: DemoOptions): string {
-  const metrics = app.http ? `http://127.0.0.1:${app.http.port}/metrics` : "off";
+function intro(dir: string, httpPort: number, options: DemoOptions): string {
+  const metrics = `http://127.0.0.1:${httpPort}/metrics`;
   return [
     "",
     "trainops demo — a simulated 80 GB GPU VM on this machine, training like exp001 in the plan",
@@ -293,6 +296,18 @@ async function clearPreviousDemo(dir: string): Promise<void> {
     }
   }
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A port nobody listens on now (the demo must not collide with a daemon on 9464). */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
+  });
 }
 
 function sleep(ms: number): Promise<void> {
