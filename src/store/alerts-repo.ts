@@ -74,21 +74,7 @@ export class AlertsRepo {
            last_notified_at, resolved_at, headline, finding_json, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        alert.dedupeKey,
-        alert.rule,
-        alert.run,
-        alert.phase,
-        alert.state,
-        alert.severity,
-        alert.startedAt,
-        alert.firedAt,
-        alert.lastNotifiedAt,
-        alert.resolvedAt,
-        alert.headline,
-        JSON.stringify(alert.finding ?? null),
-        alert.updatedAt,
-      );
+      .run(alert.dedupeKey, alert.rule, alert.run, alert.phase, ...mutableValues(alert));
     return { ...alert, id: Number(result.lastInsertRowid) };
   }
 
@@ -99,18 +85,7 @@ export class AlertsRepo {
         `UPDATE alerts SET state = ?, severity = ?, started_at = ?, fired_at = ?, last_notified_at = ?,
            resolved_at = ?, headline = ?, finding_json = ?, updated_at = ? WHERE id = ?`,
       )
-      .run(
-        alert.state,
-        alert.severity,
-        alert.startedAt,
-        alert.firedAt,
-        alert.lastNotifiedAt,
-        alert.resolvedAt,
-        alert.headline,
-        JSON.stringify(alert.finding ?? null),
-        alert.updatedAt,
-        alert.id,
-      );
+      .run(...mutableValues(alert), alert.id);
   }
 
   /** Deletes alerts resolved before `before` that no outbox row still points at. */
@@ -172,6 +147,25 @@ export class AlertsRepo {
         : null,
     };
   }
+}
+
+/**
+ * The columns an alert's life changes, in the order both insert() and update() list them:
+ * state, severity, started_at, fired_at, last_notified_at, resolved_at, headline,
+ * finding_json, updated_at.
+ */
+function mutableValues(alert: Omit<AlertRecord, "id">): Array<string | number | null> {
+  return [
+    alert.state,
+    alert.severity,
+    alert.startedAt,
+    alert.firedAt,
+    alert.lastNotifiedAt,
+    alert.resolvedAt,
+    alert.headline,
+    JSON.stringify(alert.finding ?? null),
+    alert.updatedAt,
+  ];
 }
 
 function toAlert(row: AlertRow): AlertRecord {
