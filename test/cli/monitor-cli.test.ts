@@ -1,69 +1,40 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import { createSimulatedVm, type SimulatedVm } from "../../src/simulator/simulated-vm.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
+import { runTrainops } from "../harness/cli.ts";
+import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
+import type { SshdHarness } from "../harness/sshd.ts";
 
-const BIN = resolve("bin/trainops.js");
+const trainops = (args: string[]) => runTrainops(args, { timeoutMs: 60_000 });
 
-function trainops(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, ...env },
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
+let sim: SimulatedRun;
 let sshd: SshdHarness;
 let vm: SimulatedVm;
 let root: string;
 let configPath: string;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "trainops-cli-"));
-  sshd = await startSshd();
-  vm = await createSimulatedVm({ root: join(root, "vm"), timeScale: 200, startupSeconds: 0.5 });
+  sim = await startSimulatedRun({
+    prefix: "trainops-cli-",
+    vm: { timeScale: 200, startupSeconds: 0.5 },
+  });
+  ({ sshd, vm, root } = sim);
   await vm.start();
-  configPath = join(root, "trainops.yaml");
-  writeFileSync(
-    configPath,
-    stringify({
-      store: join(root, "trainops.db"),
-      runs: [
-        {
-          name: "exp001",
-          ssh: sshd.runConfigSsh(),
-          workdir: vm.workdir,
-          log: vm.log,
-          trainConfig: vm.trainConfig,
-          nvidiaSmi: vm.nvidiaSmiPath,
-          steps: { perEpoch: 4000, epochs: 32 },
-          limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
-        },
-      ],
-      alerts: { console: true },
-    }),
-  );
+  configPath = sim.writeConfig({
+    store: join(root, "trainops.db"),
+    runs: [sim.runEntry()],
+    alerts: { console: true },
+  });
   // Let the simulated job write a few steps.
-  const deadline = Date.now() + 20_000;
-  while (!/Train step \d+/.test(vm.readLog()) && Date.now() < deadline) {
-    await new Promise((done) => setTimeout(done, 200));
-  }
+  await sim.waitForSteps();
 });
 
-afterAll(async () => {
-  await vm?.stop();
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => sim?.stop());
 
 describe("trainops poll, status and check", () => {
-  it("polls once over SSH and prints what it found", () => {
-    const out = trainops(["poll", "--once", "--config", configPath]);
+  it("polls once over SSH and prints what it found", async () => {
+    const out = await trainops(["poll", "--once", "--config", configPath]);
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/exp001: polled in \d+ ms/);
@@ -72,8 +43,8 @@ describe("trainops poll, status and check", () => {
     expect(out.stdout).toMatch(/data workers: 1,/);
   });
 
-  it("prints the stored state as JSON with the contract fields", () => {
-    const out = trainops(["status", "--json", "--config", configPath]);
+  it("prints the stored state as JSON with the contract fields", async () => {
+    const out = await trainops(["status", "--json", "--config", configPath]);
     expect(out.code).toBe(0);
     const status = JSON.parse(out.stdout) as { runs: Array<Record<string, unknown>> };
     const run = status.runs[0] as Record<string, unknown>;
@@ -105,24 +76,22 @@ describe("trainops poll, status and check", () => {
     expect(run.lastError).toBeNull();
   });
 
-  it("checks SSH, host key, log, training config and nvidia-smi", () => {
-    const out = trainops(["check", "--config", configPath]);
+  it("checks SSH, host key, log, training config and nvidia-smi", async () => {
+    const out = await trainops(["check", "--config", configPath]);
     expect(out.code).toBe(0);
     for (const check of ["connection", "log", "train-config", "nvidia-smi"]) {
       expect(out.stdout).toMatch(new RegExp(`PASS\\s+exp001\\s+${check}`));
     }
   });
 
-  it("refuses a VM whose host key does not match, and says how to fix it", () => {
+  it("refuses a VM whose host key does not match, and says how to fix it", async () => {
     const badKnownHosts = join(root, "bad_known_hosts");
     writeFileSync(
       badKnownHosts,
       `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`,
     );
-    const badConfig = join(root, "bad.yaml");
-    writeFileSync(
-      badConfig,
-      stringify({
+    const badConfig = sim.writeConfig(
+      {
         store: join(root, "bad.db"),
         runs: [
           {
@@ -132,25 +101,23 @@ describe("trainops poll, status and check", () => {
             log: vm.log,
           },
         ],
-      }),
+      },
+      "bad.yaml",
     );
-    const out = trainops(["check", "--config", badConfig]);
+    const out = await trainops(["check", "--config", badConfig]);
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(/FAIL\s+exp001\s+connection\s+.*does not match/);
-    const poll = trainops(["poll", "--once", "--config", badConfig]);
+    const poll = await trainops(["poll", "--once", "--config", badConfig]);
     expect(poll.code).toBe(1);
     expect(poll.stdout).toMatch(/exp001: unreachable/);
   });
 
-  it("exits 2 and names the key for a bad config", () => {
-    const broken = join(root, "broken.yaml");
-    writeFileSync(
-      broken,
-      stringify({
-        runs: [{ name: "x", ssh: { host: "h", port: "22a" }, workdir: "/w", log: "l" }],
-      }),
+  it("exits 2 and names the key for a bad config", async () => {
+    const broken = sim.writeConfig(
+      { runs: [{ name: "x", ssh: { host: "h", port: "22a" }, workdir: "/w", log: "l" }] },
+      "broken.yaml",
     );
-    const out = trainops(["status", "--config", broken]);
+    const out = await trainops(["status", "--config", broken]);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain("runs[0].ssh.port");
   });

@@ -53,6 +53,11 @@ export class WebhookServer {
     this.queue.push(...replies);
   }
 
+  /** Drops the scripted answers not used yet: from here on every request gets the default 200. */
+  clearScript(): void {
+    this.queue.length = 0;
+  }
+
   /** Total 2xx answers over all keys. */
   acceptedTotal(): number {
     return [...this.accepted.values()].reduce((a, b) => a + b, 0);
