@@ -3,8 +3,10 @@ const SHORT_YEAR = /^\s*(\d{2})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:[.,](\
 // detectron2 `[09/02 02:37:24 d2...]`, mmengine `08/03 22:09:24 - mmengine`: no year printed.
 const NO_YEAR = /^\s*(?:\w+ )?\[?(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})\b/;
 
-function ms(fraction: string | undefined): number {
-  return fraction ? Number(`0.${fraction}`) * 1000 : 0;
+/** The UTC time of matched date parts (month 1-based), plus a fraction of a second if any. */
+function utc(year: number, [mo, d, h, mi, s]: string[], fraction: string | undefined): number {
+  const millis = fraction ? Number(`0.${fraction}`) * 1000 : 0;
+  return Date.UTC(year, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) + millis;
 }
 
 /**
@@ -13,45 +15,11 @@ function ms(fraction: string | undefined): number {
  * the time zone is unknown and some formats omit the year.
  */
 export function parseLineTimestamp(line: string): number | null {
-  let m = ISO.exec(line);
-  if (m) {
-    const [, y, mo, d, h, mi, s, f] = m;
-    return (
-      Date.UTC(
-        +(y as string),
-        +(mo as string) - 1,
-        +(d as string),
-        +(h as string),
-        +(mi as string),
-        +(s as string),
-      ) + ms(f)
-    );
-  }
-  m = SHORT_YEAR.exec(line);
-  if (m) {
-    const [, y, mo, d, h, mi, s, f] = m;
-    return (
-      Date.UTC(
-        2000 + +(y as string),
-        +(mo as string) - 1,
-        +(d as string),
-        +(h as string),
-        +(mi as string),
-        +(s as string),
-      ) + ms(f)
-    );
-  }
-  m = NO_YEAR.exec(line);
-  if (m) {
-    const [, mo, d, h, mi, s] = m;
-    return Date.UTC(
-      2000,
-      +(mo as string) - 1,
-      +(d as string),
-      +(h as string),
-      +(mi as string),
-      +(s as string),
-    );
-  }
+  const iso = ISO.exec(line);
+  if (iso) return utc(Number(iso[1]), iso.slice(2, 7), iso[7]);
+  const short = SHORT_YEAR.exec(line);
+  if (short) return utc(2000 + Number(short[1]), short.slice(2, 7), short[7]);
+  const noYear = NO_YEAR.exec(line);
+  if (noYear) return utc(2000, noYear.slice(1, 6), undefined);
   return null;
 }
