@@ -1,9 +1,11 @@
 import type { RunConfig } from "../config/schema.ts";
-import { parseDuration } from "../core/duration.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
+import { withChangeLock } from "./change-lock.ts";
+import { writeConfig } from "./config-write.ts";
+import { restartForOperation, restartOnly } from "./operation-restart.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { nextPhaseIndex, rollbackTarget, validatedSet } from "./previews.ts";
-import { RestartError, restartTraining } from "./restart.ts";
+import { RestartError } from "./restart.ts";
 import {
   type Actor,
   type ChangePreview,
@@ -12,7 +14,6 @@ import {
   type OperationResult,
   type ProgressCallback,
 } from "./run-operations.ts";
-import { sha256 } from "./training-config-editor.ts";
 import { noticeMessage, phaseLabel } from "./verdict-message.ts";
 import { editYaml, readKeys, type ScalarValue } from "./yaml-edit.ts";
 
@@ -84,7 +85,7 @@ export async function applyPreview(
       await writeConfig(ctx, run, text, edit.text, preview.kind, actor, onProgress);
     }
     try {
-      const outcome = await restart(ctx, run, onProgress);
+      const outcome = await restartForOperation(ctx, run, onProgress);
       ctx.phases.update(attempt.id, { state: "warming", measureFrom: outcome.confirmedAt });
       return {
         ok: true,
@@ -131,7 +132,7 @@ export async function rollbackWith(
     );
   }
   try {
-    const outcome = await restart(ctx, run, onProgress);
+    const outcome = await restartForOperation(ctx, run, onProgress);
     return {
       ok: true,
       summary: `Rolled back ${run.name} to ${label}'s config; training restarted`,
@@ -198,104 +199,6 @@ async function failedStart(
     summary: `${label} failed: ${reason}. ${rolled.summary}`,
     details: [...error.output, ...rolled.details],
   };
-}
-
-async function restartOnly(
-  ctx: OpsContext,
-  run: RunConfig,
-  onProgress: ProgressCallback,
-): Promise<OperationResult> {
-  try {
-    const outcome = await restart(ctx, run, onProgress);
-    const latest = ctx.phases.current(run.name);
-    if (latest && (latest.state === "warming" || latest.state === "evaluating")) {
-      // Warm-up starts over after a restart; the phase keeps being judged from here.
-      ctx.phases.update(latest.id, { state: "warming", measureFrom: outcome.confirmedAt });
-    }
-    return {
-      ok: true,
-      summary: `${run.name} restarted`,
-      details: [`First step: ${outcome.firstStepLine}`],
-    };
-  } catch (error) {
-    if (!(error instanceof RestartError)) throw error;
-    return {
-      ok: false,
-      summary: `Restart of ${run.name} failed: ${error.message}`,
-      details: error.output,
-    };
-  }
-}
-
-async function restart(ctx: OpsContext, run: RunConfig, onProgress: ProgressCallback) {
-  const r = run.restart;
-  const downFor =
-    parseDuration(r.interruptTimeout) +
-    parseDuration(r.terminateTimeout) +
-    parseDuration(r.confirmTimeout) +
-    10_000;
-  ctx.options.onExpectedStop?.(run.name, ctx.clock.now() + downFor);
-  return restartTraining({
-    transport: ctx.options.transportFor(run),
-    run,
-    clock: ctx.clock,
-    ...(ctx.options.sleep ? { sleep: ctx.options.sleep } : {}),
-    ...(ctx.options.checkEveryMs ? { checkEveryMs: ctx.options.checkEveryMs } : {}),
-    onProgress,
-  });
-}
-
-async function writeConfig(
-  ctx: OpsContext,
-  run: RunConfig,
-  before: string,
-  after: string,
-  operation: string,
-  actor: Actor,
-  onProgress: ProgressCallback,
-): Promise<void> {
-  const editor = ctx.editor(run);
-  const { backupPath } = await editor.write(after, before);
-  ctx.backups.insert({
-    run: run.name,
-    at: ctx.clock.now(),
-    path: editor.path,
-    backupPath,
-    sha256After: sha256(after),
-    operation,
-    actor: actor.id,
-  });
-  onProgress(`Config written (${editor.path}); previous version kept at ${backupPath}`);
-}
-
-/** Runs `fn` holding the run's change lock; refuses naming the holder when taken. */
-export async function withChangeLock<T>(
-  ctx: OpsContext,
-  run: string,
-  actor: Actor,
-  operation: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const acquiredAt = ctx.clock.now();
-  const taken = ctx.locks.tryAcquire({
-    run,
-    holderId: actor.id,
-    holderName: actor.name,
-    operation,
-    acquiredAt,
-    expiresAt: acquiredAt + (ctx.options.lockTtlMs ?? 3_600_000),
-  });
-  if (!taken.ok) {
-    const h = taken.heldBy;
-    throw new OperationRefusedError(
-      `${run} is being changed by ${h.holderName} (${h.operation} since ${new Date(h.acquiredAt).toISOString().slice(11, 19)} UTC); one change at a time, retry when it finishes`,
-    );
-  }
-  try {
-    return await fn();
-  } finally {
-    ctx.locks.release(run, actor.id, acquiredAt);
-  }
 }
 
 function assertUnchanged(text: string, changes: readonly ConfigChange[]): void {

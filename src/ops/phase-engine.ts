@@ -1,7 +1,8 @@
 import type { RunConfig } from "../config/schema.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
-import { applyPreview, rollbackWith, withChangeLock } from "./apply.ts";
+import { applyPreview, rollbackWith } from "./apply.ts";
+import { withChangeLock } from "./change-lock.ts";
 import { judgePhase, measurePhase, type Reference } from "./criteria.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { Plan } from "./plan-schema.ts";

@@ -1,0 +1,31 @@
+import type { RunConfig } from "../config/schema.ts";
+import type { OpsContext } from "./ops-context.ts";
+import type { Actor, ProgressCallback } from "./run-operations.ts";
+import { sha256 } from "./training-config-editor.ts";
+
+/**
+ * Writes a run's training config and records where the previous version was kept, so every
+ * change, rollbacks included, can be traced and undone by hand.
+ */
+export async function writeConfig(
+  ctx: OpsContext,
+  run: RunConfig,
+  before: string,
+  after: string,
+  operation: string,
+  actor: Actor,
+  onProgress: ProgressCallback,
+): Promise<void> {
+  const editor = ctx.editor(run);
+  const { backupPath } = await editor.write(after, before);
+  ctx.backups.insert({
+    run: run.name,
+    at: ctx.clock.now(),
+    path: editor.path,
+    backupPath,
+    sha256After: sha256(after),
+    operation,
+    actor: actor.id,
+  });
+  onProgress(`Config written (${editor.path}); previous version kept at ${backupPath}`);
+}
