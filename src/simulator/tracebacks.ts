@@ -10,12 +10,19 @@ import type { SeededRandom } from "./seeded-random.ts";
 const SITE = "/opt/conda/envs/vesuvius/lib/python3.11/site-packages";
 const PY = "/opt/conda/envs/vesuvius/lib/python3.11";
 
-/** The user-code frames every failure in the training loop passes through. */
-function loopFrames(workdir: string): string[] {
+/** The traceback's header and the script's entry point, where every failure starts. */
+function entryFrames(workdir: string): string[] {
   return [
     "Traceback (most recent call last):",
     `  File "${workdir}/train.py", line 412, in <module>`,
     "    main()",
+  ];
+}
+
+/** The user-code frames every failure in the training loop passes through. */
+function loopFrames(workdir: string): string[] {
+  return [
+    ...entryFrames(workdir),
     `  File "${workdir}/train.py", line 398, in main`,
     "    trainer.fit(train_loader, val_loader)",
     `  File "${workdir}/vesuvius/trainer.py", line 163, in fit`,
@@ -140,9 +147,7 @@ export function genericCrashTraceback(workdir: string, step: number): string {
 /** The training YAML could not be used: the script fails before training starts. */
 export function configErrorTraceback(workdir: string, exception: string): string {
   return [
-    "Traceback (most recent call last):",
-    `  File "${workdir}/train.py", line 412, in <module>`,
-    "    main()",
+    ...entryFrames(workdir),
     `  File "${workdir}/train.py", line 371, in main`,
     "    config = load_config(args.config)",
     `  File "${workdir}/vesuvius/config.py", line 44, in load_config`,
