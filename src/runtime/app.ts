@@ -50,6 +50,11 @@ export interface AppOptions {
   frontEnds?: (core: BotCoreService) => FrontEnd[];
   /** Where alerts are written when `alerts.console` is on and no front end shows them. */
   alertStream?: { write(text: string): unknown };
+  /**
+   * A front end refused its credentials (bad token, missing id). The daemon stops with exit
+   * status 2 and the message naming the setting; without this the app runs on without it.
+   */
+  onSetupError?: (error: Error) => void;
   /** Serve /healthz and /metrics (default true). */
   http?: boolean;
 }
@@ -256,8 +261,11 @@ export async function startApp(options: AppOptions): Promise<App> {
       cleanups.push(() => frontEnd.stop());
       frontEnd.start().then(
         () => log.info({ frontEnd: frontEnd.name }, "front end ready"),
-        (error: Error) =>
-          log.error({ frontEnd: frontEnd.name, err: error.message }, "front end failed to start"),
+        (error: Error) => {
+          log.error({ frontEnd: frontEnd.name, err: error.message }, "front end failed to start");
+          // Rejected credentials are a setup mistake to fix now, not an outage to ride out.
+          if (error.name.endsWith("SetupError")) options.onSetupError?.(error);
+        },
       );
     }
 

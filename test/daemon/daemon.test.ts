@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
+import { FakeDiscord } from "../harness/fake-discord/fake-discord.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { WebhookServer } from "../harness/webhook-server.ts";
@@ -120,4 +121,36 @@ describe("trainops start", () => {
       await second.exited;
     }
   }, 180_000);
+});
+
+describe("trainops start with chat credentials", () => {
+  it("stops with status 2 and names DISCORD_TOKEN when Discord refuses the token", async () => {
+    const discord = await FakeDiscord.start();
+    try {
+      const path = sim.writeConfig(
+        {
+          store: join(sim.root, "discord.db"),
+          runs: [sim.runEntry()],
+          alerts: { console: false },
+          http: { port: 0 },
+          discord: {
+            token: "$" + "{DISCORD_TOKEN}",
+            applicationId: discord.applicationId,
+            guildId: discord.guildId,
+            apiUrl: discord.apiUrl,
+          },
+        },
+        "discord.yaml",
+      );
+      const out = await runTrainops(["start", "--config", path], {
+        env: { DISCORD_TOKEN: "not-the-token" },
+        timeoutMs: 60_000,
+      });
+      expect(out.code).toBe(2);
+      expect(out.stderr).toContain("DISCORD_TOKEN");
+      expect(existsSync(join(sim.root, "discord.db.lock"))).toBe(false);
+    } finally {
+      await discord.close();
+    }
+  }, 90_000);
 });

@@ -9,7 +9,7 @@ import type { RegisterCommand } from "./command.ts";
  * `trainops start [--config FILE]`: the daemon. Runs until SIGTERM or SIGINT, then shuts down
  * cleanly (polls and sends in flight finish or stay in the outbox; the store closes).
  */
-export const registerStart: RegisterCommand = (program) => {
+export const registerStart: RegisterCommand = (program, setExitCode) => {
   program
     .command("start")
     .description("Run the daemon: polls, alerts, phase engine, chat front ends, /metrics")
@@ -17,17 +17,28 @@ export const registerStart: RegisterCommand = (program) => {
     .action(async (options: { config: string }) => {
       const config = loadConfig(options.config);
       const log = createLogger({ level: config.logLevel, pretty: Boolean(process.stderr.isTTY) });
+      // A setup error can arrive before startApp returns; it is remembered and acted on below.
+      let early: string | null = null;
+      let shutdown: (reason: string) => void = (reason) => {
+        early = reason;
+      };
       const app = await startApp({
         config,
         configDir: dirname(resolve(options.config)),
         log,
         frontEnds: (core) => chatFrontEnds({ config, core, log }),
+        onSetupError: (error) => {
+          process.stderr.write(`trainops: ${error.message}\n`);
+          setExitCode(2);
+          shutdown("setup error");
+        },
       });
       await new Promise<void>((done) => {
-        const shutdown = (signal: string) => {
-          log.info({ signal }, "shutting down");
+        shutdown = (reason: string) => {
+          log.info({ reason }, "shutting down");
           app.stop().then(done, done);
         };
+        if (early !== null) shutdown(early);
         process.once("SIGTERM", () => shutdown("SIGTERM"));
         process.once("SIGINT", () => shutdown("SIGINT"));
       });
