@@ -42,18 +42,32 @@ function samples(
 
 const hold = { minSteps: 100, maxSteps: 200 };
 
+type JudgeInput = Parameters<typeof judgePhase>[0];
+
+/**
+ * judgePhase with what most cases share: `hold`, 10 warm-up steps, batch 1, no reference,
+ * within the time budget.
+ */
+function judge(input: Pick<JudgeInput, "measure" | "criteria"> & Partial<JudgeInput>) {
+  return judgePhase({
+    hold,
+    warmupSteps: 10,
+    batch: 1,
+    reference: null,
+    overBudget: false,
+    ...input,
+  });
+}
+
 describe("judgePhase", () => {
   it("passes at minSteps when every criterion holds (phase 4: VRAM, GPU util)", () => {
     const m = measurePhase(samples(112, { stepTime: 2.5, vram: 78.1, util: 72 }), [], 10);
     expect(m.evalSteps).toBe(101);
-    const j = judgePhase({
+    const j = judge({
       measure: m,
       criteria: { noOom: true, noCrash: true, maxVramGiB: 80, minGpuUtilPercent: 50 },
-      hold,
-      warmupSteps: 10,
       batch: 4,
       reference: { name: "Phase 3", stepTimeSeconds: 3.5, batch: 2 },
-      overBudget: false,
     });
     expect(j.verdict).toBe("passed");
     expect(checkLines(j.checks)).toEqual([
@@ -68,24 +82,16 @@ describe("judgePhase", () => {
   it("keeps going while a ratio is unmet, then fails at maxSteps", () => {
     const criteria = { noOom: true, noCrash: true, maxStepTimeRatio: 1 };
     const ref = { name: "Baseline", stepTimeSeconds: 18.1, batch: 1 };
-    const mid = judgePhase({
+    const mid = judge({
       measure: measurePhase(samples(150, { stepTime: 19 }), [], 10),
       criteria,
-      hold,
-      warmupSteps: 10,
-      batch: 1,
       reference: ref,
-      overBudget: false,
     });
     expect(mid).toMatchObject({ verdict: "continue", state: "evaluating" });
-    const end = judgePhase({
+    const end = judge({
       measure: measurePhase(samples(215, { stepTime: 19 }), [], 10),
       criteria,
-      hold,
-      warmupSteps: 10,
-      batch: 1,
       reference: ref,
-      overBudget: false,
     });
     expect(end).toMatchObject({
       verdict: "failed",
@@ -94,14 +100,10 @@ describe("judgePhase", () => {
   });
 
   it("fails at once on a bound or an OOM, warm-up included", () => {
-    const vram = judgePhase({
+    const vram = judge({
       measure: measurePhase(samples(5, { stepTime: 9, vram: 80.2 }), [], 10),
       criteria: { noOom: true, noCrash: true, maxVramGiB: 80 },
-      hold,
-      warmupSteps: 10,
       batch: 2,
-      reference: null,
-      overBudget: false,
     });
     expect(vram).toMatchObject({ verdict: "failed", reason: "VRAM peak 80.2 GiB ≥ 80" });
     const kill: StoredEvent = {
@@ -113,14 +115,10 @@ describe("judgePhase", () => {
       line: "Out of memory: Killed process 4242 (pt_data_worker)",
       detail: null,
     };
-    const oom = judgePhase({
+    const oom = judge({
       measure: measurePhase(samples(5, { stepTime: 9 }), [kill], 10),
       criteria: { noOom: true, noCrash: true, maxHostRamGiB: 100 },
-      hold,
-      warmupSteps: 10,
       batch: 2,
-      reference: null,
-      overBudget: false,
     });
     expect(oom).toMatchObject({
       verdict: "failed",
@@ -129,13 +127,9 @@ describe("judgePhase", () => {
   });
 
   it("is inconclusive when too few steps arrive within the time budget", () => {
-    const j = judgePhase({
+    const j = judge({
       measure: measurePhase(samples(40, { stepTime: 9 }), [], 10),
       criteria: { noOom: true, noCrash: true },
-      hold,
-      warmupSteps: 10,
-      batch: 1,
-      reference: null,
       overBudget: true,
     });
     expect(j).toMatchObject({
