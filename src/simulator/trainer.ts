@@ -1,6 +1,7 @@
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { DataWorkerPool } from "./data-workers.ts";
 import { GpuStateWriter, sampleGpu } from "./gpu-state.ts";
+import { InterruptibleSleep } from "./interruptible-sleep.ts";
 import { type StepCost, stepCost } from "./performance-model.ts";
 import { PythonLog } from "./python-log.ts";
 import { SeededRandom } from "./seeded-random.ts";
@@ -14,6 +15,7 @@ import {
   workerKilledTraceback,
 } from "./tracebacks.ts";
 import { readTrainingConfig, type TrainingConfig, TrainingConfigError } from "./training-config.ts";
+import { TrainingCurve } from "./training-curve.ts";
 import { headerLines, humanDuration, shownPath, stepLine } from "./training-lines.ts";
 
 const MAIN = "__main__";
@@ -46,11 +48,12 @@ class SimulatedTrainer {
   private readonly checkpointPath: string;
   private readonly gpu: GpuStateWriter | null;
   private readonly workers: DataWorkerPool;
+  private readonly curve: TrainingCurve;
+  private readonly sleeper: InterruptibleSleep;
   private step = 0;
   private phase: Phase = "loading";
   private stopSignal: NodeJS.Signals | null = null;
   private workerDeath: { pid: number; signal: NodeJS.Signals | null } | null = null;
-  private wake: (() => void) | null = null;
 
   constructor(
     private readonly options: SimulatorOptions,
@@ -62,6 +65,15 @@ class SimulatedTrainer {
     this.stepsPerEpoch = options.stepsPerEpoch ?? config.stepsPerEpoch;
     this.epochs = options.epochs ?? config.epochs;
     this.total = this.stepsPerEpoch * this.epochs;
+    this.curve = new TrainingCurve({
+      stepsPerEpoch: this.stepsPerEpoch,
+      epochs: this.epochs,
+      total: this.total,
+      learningRate: config.learningRate,
+      nanAtStep: options.nanAtStep,
+      random: this.random,
+    });
+    this.sleeper = new InterruptibleSleep(options.timeScale);
     this.checkpointPath = inWorkdir(options.workdir, options.checkpoint);
     this.gpu = options.stateDir === null ? null : new GpuStateWriter(options.stateDir);
     this.workers = new DataWorkerPool({
@@ -69,7 +81,7 @@ class SimulatedTrainer {
       memoryMiB: options.workerMemoryMiB,
       onDeath: (pid, signal) => {
         this.workerDeath ??= { pid, signal };
-        this.interrupt();
+        this.sleeper.interrupt();
       },
     });
   }
@@ -77,7 +89,7 @@ class SimulatedTrainer {
   async run(): Promise<number> {
     const onSignal = (signal: NodeJS.Signals) => {
       this.stopSignal ??= signal;
-      this.interrupt();
+      this.sleeper.interrupt();
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
@@ -103,7 +115,7 @@ class SimulatedTrainer {
       this.step = Math.min(checkpoint.step, this.total);
       this.log.info(
         MAIN,
-        `Resuming from checkpoint ${shown} at step ${this.step} (epoch ${this.epochOf(this.step + 1)})`,
+        `Resuming from checkpoint ${shown} at step ${this.step} (epoch ${this.curve.epochOf(this.step + 1)})`,
       );
     } else {
       this.log.info(MAIN, `No checkpoint at ${shown}: starting from step 0`);
@@ -117,14 +129,14 @@ class SimulatedTrainer {
     if (this.step % this.stepsPerEpoch !== 0) {
       this.log.info(
         TRAINER,
-        `Epoch ${this.epochOf(firstStep)}/${this.epochs} resumed at step ${firstStep}`,
+        `Epoch ${this.curve.epochOf(firstStep)}/${this.epochs} resumed at step ${firstStep}`,
       );
     }
     let epochStartedAt = this.step;
     while (this.step < this.total) {
       const next = this.step + 1;
       if ((next - 1) % this.stepsPerEpoch === 0) {
-        this.log.info(TRAINER, `Epoch ${this.epochOf(next)}/${this.epochs} started`);
+        this.log.info(TRAINER, `Epoch ${this.curve.epochOf(next)}/${this.epochs} started`);
         epochStartedAt = this.step;
       }
       if (this.options.stallAtStep !== null && next >= this.options.stallAtStep) {
@@ -143,10 +155,10 @@ class SimulatedTrainer {
           stepLine({
             step: next,
             total: this.total,
-            epoch: this.epochOf(next),
+            epoch: this.curve.epochOf(next),
             epochs: this.epochs,
-            loss: this.lossAt(next),
-            lr: this.learningRateAt(next),
+            loss: this.curve.lossAt(next),
+            lr: this.curve.learningRateAt(next),
             stepSeconds: seconds,
           }),
         );
@@ -200,14 +212,14 @@ class SimulatedTrainer {
   }
 
   private async endEpoch(step: number, steps: number): Promise<boolean> {
-    const epoch = this.epochOf(step);
+    const epoch = this.curve.epochOf(step);
     this.log.info(
       TRAINER,
-      `Epoch ${epoch}/${this.epochs} Train - Loss: ${this.lossAt(step).toFixed(4)} - ${steps} steps`,
+      `Epoch ${epoch}/${this.epochs} Train - Loss: ${this.curve.lossAt(step).toFixed(4)} - ${steps} steps`,
     );
     this.log.info(TRAINER, "Running validation...");
     if (!(await this.sleep(this.cost.stepSeconds * 2))) return false;
-    const val = this.lossAt(step) + this.random.between(-0.01, 0.02);
+    const val = this.curve.lossAt(step) + this.random.between(-0.01, 0.02);
     this.log.info(
       TRAINER,
       `Epoch ${epoch}/${this.epochs} Val - Loss: ${val.toFixed(4)} - epoch time ${humanDuration(steps * this.cost.stepSeconds)}`,
@@ -242,7 +254,7 @@ class SimulatedTrainer {
     this.log.info(MAIN, `${what} at step ${this.step} to ${shown}`);
     writeCheckpoint(this.checkpointPath, {
       step: this.step,
-      epoch: this.epochOf(Math.max(1, this.step)),
+      epoch: this.curve.epochOf(Math.max(1, this.step)),
       savedAt: new Date().toISOString(),
       workers: this.config.workers,
       batchSize: this.config.batchSize,
@@ -252,36 +264,7 @@ class SimulatedTrainer {
   /** Waits `seconds` of simulated time; false when a signal or a worker death cut it short. */
   private sleep(seconds: number): Promise<boolean> {
     if (this.stopSignal !== null || this.workerDeath !== null) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = Number.isFinite(seconds)
-        ? setTimeout(() => done(true), (seconds * 1000) / this.options.timeScale)
-        : setInterval(() => {}, 60_000);
-      const done = (completed: boolean) => {
-        clearTimeout(timer);
-        clearInterval(timer);
-        this.wake = null;
-        resolve(completed);
-      };
-      this.wake = () => done(false);
-    });
-  }
-
-  private interrupt(): void {
-    this.wake?.();
-  }
-
-  private epochOf(step: number): number {
-    return Math.min(this.epochs, Math.floor((Math.max(1, step) - 1) / this.stepsPerEpoch) + 1);
-  }
-
-  private lossAt(step: number): number {
-    if (this.options.nanAtStep !== null && step >= this.options.nanAtStep) return Number.NaN;
-    const trend = 0.21 + 0.45 * Math.exp(-step / (this.stepsPerEpoch * 1.5));
-    return Math.max(0.01, trend + this.random.between(-0.06, 0.06));
-  }
-
-  private learningRateAt(step: number): number {
-    return this.config.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / this.total));
+    return this.sleeper.sleep(seconds);
   }
 
   /** Writes the GPU state the fake nvidia-smi reports, with a little measurement noise. */
@@ -302,7 +285,7 @@ class SimulatedTrainer {
       phase: this.phase,
       step: this.step,
       totalSteps: this.total,
-      epoch: this.epochOf(Math.max(1, this.step)),
+      epoch: this.curve.epochOf(Math.max(1, this.step)),
       workerPids: this.workers.pids(),
       settings: {
         workers: this.config.workers,
