@@ -1,26 +1,24 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runTrainops } from "../harness/cli.ts";
 
-const BIN = resolve("bin/trainops.js");
 const root = mkdtempSync(join(tmpdir(), "trainops-demo-"));
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function demo(args: string[]) {
-  return spawnSync(process.execPath, [BIN, "demo", ...args], {
-    encoding: "utf8",
-    timeout: 540_000,
-    env: { ...process.env, DISCORD_TOKEN: "", SLACK_BOT_TOKEN: "" },
+  return runTrainops(["demo", ...args], {
+    timeoutMs: 540_000,
+    env: { DISCORD_TOKEN: "", SLACK_BOT_TOKEN: "" },
   });
 }
 
 describe("trainops demo --script", () => {
-  it("walks status, a passing phase, an over-sized change that OOMs, the rollback and the resume", () => {
+  it("walks status, a passing phase, an over-sized change that OOMs, the rollback and the resume", async () => {
     const dir = join(root, "run");
-    const out = demo([
+    const out = await demo([
       "--script",
       resolve("test/fixtures/demo/to-rollback.txt"),
       "--dir",
@@ -31,7 +29,7 @@ describe("trainops demo --script", () => {
       "*/1 * * * * *",
     ]);
     expect(out.stderr).not.toMatch(/trainops demo:/);
-    expect(out.status).toBe(0);
+    expect(out.code).toBe(0);
     const text = out.stdout;
     // Status with progress, ETA and memory.
     expect(text).toMatch(/Epoch 1 .* \d[\d,]*\/4,000/);
@@ -61,11 +59,11 @@ describe("trainops demo --script", () => {
     expect(existsSync(join(dir, "trainops.db"))).toBe(true);
   }, 600_000);
 
-  it("rejects a script line it does not understand, naming the line", () => {
+  it("rejects a script line it does not understand, naming the line", async () => {
     const script = join(root, "bad.txt");
     writeFileSync(script, "/train status\nwait for godot\n");
-    const out = demo(["--script", script, "--dir", join(root, "bad")]);
-    expect(out.status).toBe(2);
+    const out = await demo(["--script", script, "--dir", join(root, "bad")]);
+    expect(out.code).toBe(2);
     expect(out.stderr).toContain("line 2: 'wait for godot' is not understood");
   });
 });

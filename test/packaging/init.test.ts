@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUNDLED_PLAN } from "../../src/cli/init/write-starter.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
+import { runTrainops } from "../harness/cli.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
-import { runCli } from "./run-cli.ts";
 
 let sshd: SshdHarness;
 let dir: string;
@@ -75,9 +75,9 @@ describe("trainops init against a real sshd", () => {
   it("writes a config and plan that trainops check accepts", async () => {
     const home = join(dir, "ok");
     mkdirSync(home);
-    const result = await runCli(
+    const result = await runTrainops(
       vmFlags("trainops.yaml", ["--known-hosts", sshd.knownHostsPath]),
-      home,
+      { cwd: home },
     );
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -105,7 +105,9 @@ describe("trainops init against a real sshd", () => {
     expect(run?.nvidiaSmi).toBe(fakeSmi);
 
     // The file stands on its own: a later, separate check reads it the same way.
-    const check = await runCli(["check", "--config", "trainops.yaml", "--json"], home);
+    const check = await runTrainops(["check", "--config", "trainops.yaml", "--json"], {
+      cwd: home,
+    });
     expect(check.code).toBe(0);
     const json = JSON.parse(check.stdout) as { results: Array<{ ok: boolean }> };
     expect(json.results).toHaveLength(4);
@@ -115,7 +117,9 @@ describe("trainops init against a real sshd", () => {
   it("pins the host key by fingerprint with --host-key", async () => {
     const home = join(dir, "pinned");
     mkdirSync(home);
-    const result = await runCli(vmFlags("t.yaml", ["--host-key", sshd.hostKeyFingerprint]), home);
+    const result = await runTrainops(vmFlags("t.yaml", ["--host-key", sshd.hostKeyFingerprint]), {
+      cwd: home,
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^PASS {2}exp001 {2}connection /m);
     const ssh = loadConfig(join(home, "t.yaml"), { env: {} }).runs[0]?.ssh;
@@ -129,13 +133,15 @@ describe("trainops init against a real sshd", () => {
     writeFileSync(join(home, "trainops.yaml"), "# mine\n");
     writeFileSync(join(home, "configs/plans/safe-optimization.yaml"), "# my edited plan\n");
 
-    const refused = await runCli(vmFlags("trainops.yaml", ["--no-check"]), home);
+    const refused = await runTrainops(vmFlags("trainops.yaml", ["--no-check"]), { cwd: home });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("trainops.yaml already exists; nothing was written");
     expect(refused.stderr).toContain("--force");
     expect(readFileSync(join(home, "trainops.yaml"), "utf8")).toBe("# mine\n");
 
-    const forced = await runCli(vmFlags("trainops.yaml", ["--no-check", "--force"]), home);
+    const forced = await runTrainops(vmFlags("trainops.yaml", ["--no-check", "--force"]), {
+      cwd: home,
+    });
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain("kept configs/plans/safe-optimization.yaml (already there)");
     expect(forced.stdout).toContain("next: trainops check --config trainops.yaml");
@@ -148,7 +154,7 @@ describe("trainops init against a real sshd", () => {
   it("on a first contact without known_hosts, says which fingerprint to check and add", async () => {
     const home = join(dir, "first-contact");
     mkdirSync(home);
-    const result = await runCli(vmFlags("trainops.yaml"), home, { HOME: home });
+    const result = await runTrainops(vmFlags("trainops.yaml"), { cwd: home, env: { HOME: home } });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^FAIL {2}exp001 {2}connection .*cannot be checked/m);
     expect(result.stdout).toContain(sshd.hostKeyFingerprint);
@@ -162,7 +168,7 @@ describe("trainops init against a real sshd", () => {
     mkdirSync(home);
     const flags = vmFlags("trainops.yaml");
     flags[flags.indexOf("--port") + 1] = "70000";
-    const result = await runCli(flags, home);
+    const result = await runTrainops(flags, { cwd: home });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       'trainops init: --port "70000" is not a port — fix: pass a whole number from 1 to 65535',
@@ -173,7 +179,7 @@ describe("trainops init against a real sshd", () => {
   it("writes the file but exits 1 and says what to fix when a check fails", async () => {
     const home = join(dir, "failing");
     mkdirSync(home);
-    const result = await runCli(
+    const result = await runTrainops(
       [
         "init",
         "--local",
@@ -186,7 +192,7 @@ describe("trainops init against a real sshd", () => {
         "--out",
         "trainops.yaml",
       ],
-      home,
+      { cwd: home },
     );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^PASS {2}vesuvius_challenge {2}connection /m);
