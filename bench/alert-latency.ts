@@ -5,7 +5,7 @@
  * → HTTP. Median and p95 over repeated trials, with `follow` on and off.
  * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000]`.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAlerting } from "../src/alerts/create-alerting.ts";
@@ -16,6 +16,7 @@ import { RunMonitor } from "../src/monitors/run-monitor.ts";
 import { SshTransport } from "../src/monitors/transport/ssh-transport.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { createMonitorStore } from "../src/store/monitor-store.ts";
+import { createFakeRunDir, OOM_TRACEBACK, stepLine } from "../test/harness/fake-run-dir.ts";
 import { type SshdHarness, startSshd } from "../test/harness/sshd.ts";
 import { WebhookServer } from "../test/harness/webhook-server.ts";
 
@@ -27,15 +28,8 @@ const argOf = (name: string, fallback: string) => {
 const trials = Number(argOf("--trials", "20"));
 const pollMs = Number(argOf("--poll-ms", "2000"));
 
-const OOM = [
-  "Traceback (most recent call last):",
-  '  File "train.py", line 210, in <module>',
-  "    loss.backward()",
-  "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB of which 1.02 GiB is free.",
-  "",
-].join("\n");
-const step = (n: number) =>
-  `2026-11-28 10:00:00,000 - __main__ - INFO - Train step ${n}/4000 loss=0.4213 time=18.1s\n`;
+const OOM = `${OOM_TRACEBACK.join("\n")}\n`;
+const step = (n: number) => `${stepLine(n)}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One trial: a fresh run (own log, store and connection), one OOM, time to webhook arrival. */
@@ -46,15 +40,10 @@ async function trial(
   i: number,
   follow: boolean,
 ): Promise<number> {
-  const workdir = join(root, `trial-${follow ? "f" : "p"}${i}`);
-  mkdirSync(workdir, { recursive: true });
-  const logPath = join(workdir, "train.log");
-  writeFileSync(logPath, step(1) + step(2));
-  const smi = join(workdir, "nvidia-smi");
-  writeFileSync(
-    smi,
-    '#!/bin/sh\ncase "$*" in *query-gpu*) echo "0, NVIDIA A100-SXM4-80GB, 78822, 81920, 7, 36, 83.10";; esac\n',
-    { mode: 0o755 },
+  const { workdir, logPath, nvidiaSmi } = createFakeRunDir(
+    join(root, `trial-${follow ? "f" : "p"}${i}`),
+    "train.log",
+    step(1) + step(2),
   );
   const config = configSchema.parse({
     runs: [
@@ -63,7 +52,7 @@ async function trial(
         ssh: sshd.runConfigSsh(),
         workdir,
         log: "train.log",
-        nvidiaSmi: smi,
+        nvidiaSmi,
         follow,
       },
     ],

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,18 +10,8 @@ import { SshTransport } from "../../src/monitors/transport/ssh-transport.ts";
 import type { ClassifiedEvent } from "../../src/monitors/types.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
+import { createFakeRunDir, OOM_TRACEBACK, stepLine } from "../harness/fake-run-dir.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
-
-const OOM_TRACEBACK = [
-  "Traceback (most recent call last):",
-  '  File "train.py", line 210, in <module>',
-  "    loss.backward()",
-  "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.15 GiB of which 1.02 GiB is free.",
-];
-
-function stepLine(step: number, total = 4000): string {
-  return `2026-11-28 10:00:00,000 - __main__ - INFO - Train step ${step}/${total} loss=0.4213 time=18.1s`;
-}
 
 let sshd: SshdHarness;
 let root: string;
@@ -49,22 +39,16 @@ interface Fixture {
 let counter = 0;
 function fixture(overrides: Record<string, unknown> = {}): Fixture {
   counter += 1;
-  const workdir = join(root, `run${counter}`);
-  mkdirSync(join(workdir, "logs"), { recursive: true });
-  const logPath = join(workdir, "logs", "train.log");
-  writeFileSync(logPath, "");
-  const smi = join(workdir, "nvidia-smi");
-  writeFileSync(
-    smi,
-    '#!/bin/sh\ncase "$*" in *query-gpu*) echo "0, NVIDIA A100-SXM4-80GB, 78822, 81920, 7, 36, 83.10";; *) ;; esac\n',
-    { mode: 0o755 },
+  const { workdir, logPath, nvidiaSmi } = createFakeRunDir(
+    join(root, `run${counter}`),
+    "logs/train.log",
   );
   const run = runSchema.parse({
     name: `exp${counter}`,
     ssh: sshd.runConfigSsh(),
     workdir,
     log: "logs/train.log",
-    nvidiaSmi: smi,
+    nvidiaSmi,
     steps: { perEpoch: 4000, epochs: 32 },
     backfillBytes: 4096,
     ...overrides,
