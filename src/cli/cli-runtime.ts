@@ -34,6 +34,19 @@ export function openCliRuntime(configPath: string): CliRuntime {
   };
 }
 
+/** Opens the runtime, runs `body` with it, and closes it however `body` ends. */
+export async function withCliRuntime<T>(
+  configPath: string,
+  body: (runtime: CliRuntime) => Promise<T>,
+): Promise<T> {
+  const runtime = openCliRuntime(configPath);
+  try {
+    return await body(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
 /** Runs the given run, or every run when none is named. */
 export function selectRuns(runtime: CliRuntime, name: string | undefined): string[] {
   if (name === undefined) return runtime.config.runs.map((r) => r.name);

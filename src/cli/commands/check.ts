@@ -1,6 +1,6 @@
 import { bindRules } from "../../alerts/rule-settings.ts";
 import { checkRun } from "../../monitors/run-check.ts";
-import { openCliRuntime } from "../cli-runtime.ts";
+import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -15,12 +15,13 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
     .option("-c, --config <file>", "configuration file", "trainops.yaml")
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
-      const runtime = openCliRuntime(options.config);
-      try {
+      await withCliRuntime(options.config, async (runtime) => {
         // Alert rule settings have their own schemas; a bad one is a config error (exit 2).
         bindRules(runtime.config);
-        const runs = runtime.config.runs.filter((r) => !options.run || r.name === options.run);
-        if (runs.length === 0) runtime.monitoring.runConfig(options.run ?? "");
+        // An empty --run checks every run, as it always has.
+        const runs = selectRuns(runtime, options.run || undefined).map((name) =>
+          runtime.monitoring.runConfig(name),
+        );
         const results = (
           await Promise.all(
             runs.map((run) => {
@@ -42,8 +43,6 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
           );
         }
         process.stdout.write(`${lines.join("\n")}\n`);
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 };

@@ -7,7 +7,7 @@ import type { PollReport } from "../../monitors/run-monitor.ts";
 import type { Transport } from "../../monitors/transport/transport.ts";
 import { createRunOperations } from "../../ops/operations.ts";
 import { NoticesRepo } from "../../store/notices-repo.ts";
-import { openCliRuntime, selectRuns } from "../cli-runtime.ts";
+import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -23,8 +23,7 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
     .option("-c, --config <file>", "configuration file", "trainops.yaml")
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
-      const runtime = openCliRuntime(options.config);
-      try {
+      await withCliRuntime(options.config, async (runtime) => {
         const reports: PollReport[] = [];
         for (const name of selectRuns(runtime, options.run)) {
           const monitor = runtime.monitoring.monitors.get(name);
@@ -65,9 +64,7 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
           await operations.engine.tick(report.run);
         }
         await alerting.deliverDue();
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 };
 
