@@ -1,4 +1,3 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,9 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConsoleSession } from "../../src/bot/console/console-session.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { spawnTrainops } from "../harness/cli.ts";
 import { type BotFixture, createBotFixture, planSample, TRAIN_YAML } from "./bot-fixture.ts";
-
-const BIN = join(import.meta.dirname, "../../bin/trainops.js");
 
 let dir: string;
 let configPath: string;
@@ -41,25 +39,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function trainops(args: string[]): {
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-  exit: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: "pipe" });
-  let out = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  return {
-    child,
-    output: () => out,
-    exit: new Promise((done) => child.on("exit", (code) => done(code))),
-  };
-}
+/** `trainops ...args` in the test's directory, stdin left open for piped commands. */
+const trainops = (args: string[]) => spawnTrainops(args, { cwd: dir, keepStdinOpen: true });
 
 async function waitFor(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
   const deadline = Date.now() + 20_000;
@@ -86,7 +67,7 @@ describe("trainops console", () => {
     const [, id] = await waitFor(run.output, /Type `confirm (\w+)` or `cancel \1`/);
     run.child.stdin.write(`cancel ${id}\n/train set workers:four\n`);
     run.child.stdin.end();
-    expect(await run.exit).toBe(0);
+    expect(await run.exited).toBe(0);
     const out = run.output();
     expect(out).toContain("exp001: step 549/128,000, epoch 1/32");
     expect(out).toContain("Epoch 1  ");
@@ -101,7 +82,7 @@ describe("trainops console", () => {
     expect(readFileSync(join(dir, "work", "train.yaml"), "utf8")).toBe(TRAIN_YAML);
 
     const audit = trainops(["audit", "--config", configPath, "--json"]);
-    expect(await audit.exit).toBe(0);
+    expect(await audit.exited).toBe(0);
     const { entries } = JSON.parse(audit.output()) as {
       entries: Array<{ command: string; outcome: string; platform: string }>;
     };
@@ -111,7 +92,7 @@ describe("trainops console", () => {
       "console:set:requested",
     ]);
     const table = trainops(["audit", "--config", configPath, "--run", "exp001"]);
-    expect(await table.exit).toBe(0);
+    expect(await table.exited).toBe(0);
     expect(table.output()).toMatch(
       /^When \(UTC\)\s+Who\s+Channel\s+Run\s+Command\s+Arguments\s+Outcome\s+Detail\n/,
     );

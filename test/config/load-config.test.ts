@@ -1,11 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are YAML holding ${VAR} references.
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/config-error.ts";
 import { loadConfig, parseConfig } from "../../src/config/load-config.ts";
+import { runTrainops } from "../harness/cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "trainops-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -213,16 +213,7 @@ describe("trainops exit code", () => {
         path,
         "runs:\n  - name: a\n    ssh: { host: h, port: 0 }\n    workdir: /w\n    log: l\n",
       );
-      const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>(
-        (resolve) => {
-          execFile(
-            "node",
-            ["bin/trainops.js", "check", "--config", path],
-            (error, _stdout, stderr) =>
-              resolve({ code: error ? (error.code as number) : 0, stderr }),
-          );
-        },
-      );
+      const { code, stderr } = await runTrainops(["check", "--config", path]);
       expect(stderr, "check must exist and load the config").toContain(
         "runs[0].ssh.port: expected an integer from 1 to 65535, got 0",
       );

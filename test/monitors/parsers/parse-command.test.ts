@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { LogSummarizer } from "../../../src/monitors/parsers/log-summarizer.ts";
+import { runTrainops } from "../../harness/cli.ts";
 import { sampleBytes } from "./corpus-sample.ts";
 
-const BIN = fileURLToPath(new URL("../../../bin/trainops.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "trainops-parse-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -17,21 +15,17 @@ function logFile(name: string, bytes: Buffer): string {
   return path;
 }
 
-function trainops(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 describe("trainops parse", () => {
   it("prints the contract JSON for a log with a restart, a step time from its timestamps and an OOM", async () => {
     const log = Buffer.concat([
       sampleBytes("train_01_vesuvius_surface_python_logging_restart.txt"),
       sampleBytes("err_04_oom_torch2x_full_traceback_prefixed.txt"),
     ]);
-    const { code, stdout, stderr } = await trainops(["parse", logFile("train.log", log), "--json"]);
+    const { code, stdout, stderr } = await runTrainops([
+      "parse",
+      logFile("train.log", log),
+      "--json",
+    ]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
@@ -54,7 +48,7 @@ describe("trainops parse", () => {
       "nccl.log",
       sampleBytes("train_13_hf_trainer_tqdm_lineno_loss_zero_then_nccl.txt"),
     );
-    const { code, stdout } = await trainops(["parse", path, "--format", "hf-trainer"]);
+    const { code, stdout } = await runTrainops(["parse", path, "--format", "hf-trainer"]);
     expect(code).toBe(0);
     expect(stdout).toContain("progress: step 24/1752, epoch 0.01, loss 0");
     expect(stdout).toContain("step time: 2.88 s (1250 steps/h)");
@@ -62,11 +56,11 @@ describe("trainops parse", () => {
   });
 
   it("exits 1 naming a missing file, and 2 naming the valid formats for a bad --format", async () => {
-    const missing = await trainops(["parse", join(dir, "nope.log")]);
+    const missing = await runTrainops(["parse", join(dir, "nope.log")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("cannot read");
     expect(missing.stderr).toContain("no such file");
-    const bad = await trainops(["parse", join(dir, "nope.log"), "--format", "wandb"]);
+    const bad = await runTrainops(["parse", join(dir, "nope.log"), "--format", "wandb"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown --format 'wandb'; use one of: auto, regex, .*tqdm/);
   });
