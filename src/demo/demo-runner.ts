@@ -3,17 +3,16 @@ import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { stringify } from "yaml";
 import { ConsoleFrontEnd } from "../bot/console/console-front-end.ts";
 import { ConsoleSession } from "../bot/console/console-session.ts";
 import type { BotCore } from "../bot/core/command-request.ts";
 import type { Message } from "../bot/message/message.ts";
 import { loadConfig } from "../config/load-config.ts";
-import type { Config } from "../config/schema.ts";
 import { type App, type FrontEnd, startApp } from "../runtime/app.ts";
 import { chatFrontEnds } from "../runtime/chat-front-ends.ts";
-import { createSimulatedVm, type SimulatedVm } from "../simulator/simulated-vm.ts";
+import { createSimulatedVm } from "../simulator/simulated-vm.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
+import { demoConfigYaml } from "./demo-config.ts";
 import type { DemoStep, WaitCondition } from "./demo-script.ts";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -55,7 +54,17 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   });
   const httpPort = options.httpPort === 0 ? await freePort() : options.httpPort;
   const configPath = join(dir, "trainops.yaml");
-  writeFileSync(configPath, demoConfigYaml(dir, vm, { ...options, httpPort }));
+  writeFileSync(
+    configPath,
+    demoConfigYaml({
+      dir,
+      vm,
+      repoRoot: REPO_ROOT,
+      poll: options.poll,
+      httpPort,
+      timeScale: options.timeScale,
+    }),
+  );
   // Printed before the console's prompt appears.
   options.output.write(intro(dir, httpPort, options));
   const config = loadConfig(configPath);
@@ -212,63 +221,6 @@ function untilEndOrSignal(ended: Promise<void>): Promise<void> {
     process.once("SIGINT", () => done());
     process.once("SIGTERM", () => done());
   });
-}
-
-function demoConfigYaml(dir: string, vm: SimulatedVm, options: DemoOptions): string {
-  const config = {
-    store: join(dir, "trainops.db"),
-    poll: options.poll,
-    runs: [
-      {
-        name: "exp001",
-        ssh: "local",
-        workdir: vm.workdir,
-        log: vm.log,
-        trainConfig: vm.trainConfig,
-        process: "train.py",
-        workerProcess: "pt_data_worker",
-        nvidiaSmi: vm.nvidiaSmiPath,
-        start: vm.startCommand,
-        plan: join(REPO_ROOT, "configs/plans/demo.yaml"),
-        steps: { format: "auto", perEpoch: 4000, epochs: 32 },
-        limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
-        restart: { interruptTimeout: "10s", terminateTimeout: "5s", confirmTimeout: "2m" },
-        backfillBytes: 65536,
-      },
-    ],
-    alerts: { console: true, groupWindow: "1s" },
-    http: { port: options.httpPort },
-    confirmTimeout: "10m",
-    discord: process.env.DISCORD_TOKEN ? discordFromEnv() : undefined,
-    slack: process.env.SLACK_BOT_TOKEN ? slackFromEnv() : undefined,
-  } satisfies Partial<Record<keyof Config, unknown>>;
-  return `# Written by \`trainops demo\`: a simulated run on this machine, time x${options.timeScale}.\n${stringify(JSON.parse(JSON.stringify(config)))}`;
-}
-
-/** A `${NAME}` reference the config loader substitutes, so the written file holds no secret. */
-function envRef(name: string): string {
-  return `$${"{"}${name}}`;
-}
-
-function discordFromEnv() {
-  return {
-    token: envRef("DISCORD_TOKEN"),
-    ...(process.env.DISCORD_APPLICATION_ID
-      ? { applicationId: process.env.DISCORD_APPLICATION_ID }
-      : {}),
-    ...(process.env.DISCORD_GUILD_ID ? { guildId: process.env.DISCORD_GUILD_ID } : {}),
-    ...(process.env.DISCORD_ALERT_CHANNEL
-      ? { alertChannel: process.env.DISCORD_ALERT_CHANNEL }
-      : {}),
-  };
-}
-
-function slackFromEnv() {
-  return {
-    botToken: envRef("SLACK_BOT_TOKEN"),
-    appToken: envRef("SLACK_APP_TOKEN:-"),
-    ...(process.env.SLACK_ALERT_CHANNEL ? { alertChannel: process.env.SLACK_ALERT_CHANNEL } : {}),
-  };
 }
 
 function intro(dir: string, httpPort: number, options: DemoOptions): string {

@@ -1,13 +1,11 @@
 import type { Logger } from "pino";
-import type { Alerting } from "../alerts/create-alerting.ts";
-import { createAlerting } from "../alerts/create-alerting.ts";
+import { type Alerting, createAlerting } from "../alerts/create-alerting.ts";
 import type { AlertSink } from "../alerts/sinks/alert-sink.ts";
 import { createConfiguredSinks } from "../alerts/sinks/create-sinks.ts";
 import { renderRunChart } from "../bot/charts/run-chart.ts";
 import { alertingPort } from "../bot/core/alerting-adapter.ts";
 import { type BotCoreService, createBotCore } from "../bot/core/bot-core.ts";
 import { transportLogTail } from "../bot/core/transport-log-tail.ts";
-import type { Message } from "../bot/message/message.ts";
 import type { Config, RunConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -24,6 +22,7 @@ import { ConfirmationsRepo } from "../store/confirmations-repo.ts";
 import { type Db, openDatabase } from "../store/database.ts";
 import { NoticesRepo } from "../store/notices-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
+import { startHousekeeping } from "./housekeeping.ts";
 import { createMonitoring, type Monitoring } from "./monitoring.ts";
 
 /** A front end that starts and stops with the app and may deliver alerts. */
@@ -95,9 +94,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   };
   try {
     const db = openDatabase(config.store);
-    cleanups.push(() => {
-      db.close();
-    });
+    cleanups.push(() => void db.close());
     const transports = new Map<string, Transport>();
     const transportFor = (run: RunConfig): Transport => {
       let transport = transports.get(run.name);
@@ -107,8 +104,28 @@ export async function startApp(options: AppOptions): Promise<App> {
       }
       return transport;
     };
-    // Late-bound so follow-stream events and verdicts can reach alerting built below.
-    let alerting: Alerting | null = null;
+    const phases = new PhasesRepo(db);
+    const notices = new NoticesRepo(db);
+    // Front ends add their sinks below, before the sender starts.
+    const sinks: AlertSink[] = [];
+    const alerting = createAlerting({
+      db,
+      config,
+      clock,
+      sinks,
+      phaseOf: (run) => {
+        const attempt = phases.current(run);
+        return attempt ? `phase${attempt.phaseIndex}` : null;
+      },
+      log,
+    });
+    const evaluate = (run: string): void => {
+      try {
+        alerting.evaluate(run);
+      } catch (error) {
+        log.error({ run, err: error }, "alert rules failed");
+      }
+    };
     const monitoring = createMonitoring({
       config,
       db,
@@ -118,45 +135,20 @@ export async function startApp(options: AppOptions): Promise<App> {
       onFollowError: (run, error) => log.debug({ run, err: error.message }, "follow stream ended"),
     });
     cleanups.push(() => monitoring.close());
-    const phases = new PhasesRepo(db);
-    const notices = new NoticesRepo(db);
     const runOfKey = (key: string) =>
       config.runs.find((r) => key.includes(`:${r.name}:`))?.name ?? null;
-    const sinks: AlertSink[] = [];
     const operations = createRunOperations({
       db,
       config,
       baseDir: options.configDir,
       transportFor,
       clock,
-      notify: (message: Message, key: string) => {
+      // Verdicts and outcomes join the alert outbox once per key: delivered like alerts.
+      notify: (message, key) => {
         notices.enqueue(message, key, runOfKey(key), clock.now());
       },
-      onExpectedStop: (run, until) => alerting?.noteExpectedStop(run, until),
+      onExpectedStop: (run, until) => alerting.noteExpectedStop(run, until),
     });
-    alerting = createAlerting({
-      db,
-      config,
-      clock,
-      sinks,
-      phaseOf: (run) => {
-        const attempt = phases.current(run);
-        return attempt ? `phase${attempt.phaseIndex}` : null;
-      },
-      log: {
-        info: (obj, msg) => log.info(obj, msg),
-        warn: (obj, msg) => log.warn(obj, msg),
-        error: (obj, msg) => log.error(obj, msg),
-      },
-    });
-    const alertingRef = alerting;
-    function evaluate(run: string): void {
-      try {
-        alertingRef.evaluate(run);
-      } catch (error) {
-        log.error({ run, err: error }, "alert rules failed");
-      }
-    }
 
     const core = createBotCore({
       config,
@@ -225,17 +217,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     cleanups.push(() => scheduler.stop());
 
     alerting.senderLoop.start();
-    cleanups.push(() => alertingRef.senderLoop.stop());
-    const retentionMs = parseDuration(config.retention);
-    const prune = setInterval(() => {
-      const before = clock.now() - retentionMs;
-      monitoring.store.samples.prune(before);
-      monitoring.store.steps.prune(before);
-      monitoring.store.polls.prune(before);
-      core.expireConfirmations();
-    }, 60_000);
-    prune.unref();
-    cleanups.push(() => clearInterval(prune));
+    cleanups.push(() => alerting.senderLoop.stop());
+    const stopHousekeeping = startHousekeeping({
+      clock,
+      retentionMs: parseDuration(config.retention),
+      store: monitoring.store,
+      alerting,
+      core,
+    });
+    cleanups.push(stopHousekeeping);
 
     let http: HttpEndpoint | null = null;
     if (options.http !== false) {
@@ -243,7 +233,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         runs: () => config.runs.map((r) => r.name),
         latest: (run) => monitoring.store.samples.latest(run),
         latestReachable: (run) => monitoring.store.samples.latestReachable(run),
-        firingAlerts: (run) => alertingRef.listFiring(run).filter((a) => !a.silenced).length,
+        firingAlerts: (run) => alerting.listFiring(run).filter((a) => !a.silenced).length,
         phase: (run) => phases.current(run)?.phaseIndex ?? null,
       });
       http = await startHttpEndpoint({
