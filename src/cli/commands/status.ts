@@ -1,6 +1,6 @@
 import { formatDuration } from "../../core/duration.ts";
 import { type RunStatus, readRunStatus } from "../../monitors/run-status.ts";
-import { openCliRuntime, selectRuns } from "../cli-runtime.ts";
+import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /** `trainops status [--run NAME] [--json]`: the latest state from the store; no VM access. */
@@ -12,8 +12,7 @@ export const registerStatus: RegisterCommand = (program) => {
     .option("-c, --config <file>", "configuration file", "trainops.yaml")
     .option("--json", "print JSON (stable fields)")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
-      const runtime = openCliRuntime(options.config);
-      try {
+      await withCliRuntime(options.config, async (runtime) => {
         const runs = selectRuns(runtime, options.run).map((name) =>
           readRunStatus(runtime.monitoring.store, name),
         );
@@ -22,9 +21,7 @@ export const registerStatus: RegisterCommand = (program) => {
             ? `${JSON.stringify({ runs }, null, 2)}\n`
             : runs.map(formatStatus).join("\n"),
         );
-      } finally {
-        await runtime.close();
-      }
+      });
     });
 };
 
