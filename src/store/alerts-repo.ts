@@ -1,7 +1,7 @@
 import type { Severity } from "../bot/message/message.ts";
 import type { ErrorKind } from "../monitors/types.ts";
 import type { Db } from "./database.ts";
-import type { StoredEvent } from "./events-repo.ts";
+import { EventsRepo, type StoredEvent } from "./events-repo.ts";
 
 /** Where an alert is in its life. */
 export type AlertState = "pending" | "firing" | "resolved";
@@ -44,7 +44,11 @@ interface AlertRow {
 
 /** Alert state, expected stops, and the few reads of monitor tables the rules need. */
 export class AlertsRepo {
-  constructor(private readonly db: Db) {}
+  private readonly events: EventsRepo;
+
+  constructor(private readonly db: Db) {
+    this.events = new EventsRepo(db);
+  }
 
   /** Runs `fn` in one SQLite transaction (an alert change and its outbox row land together). */
   transaction<T>(fn: () => T): T {
@@ -117,35 +121,7 @@ export class AlertsRepo {
 
   /** The newest event of a run whose kind is one of `kinds`, or null. */
   latestEvent(run: string, kinds: readonly ErrorKind[]): StoredEvent | null {
-    if (kinds.length === 0) return null;
-    const row = this.db
-      .prepare(
-        `SELECT * FROM events WHERE run = ? AND kind IN (${kinds.map(() => "?").join(", ")})
-         ORDER BY id DESC LIMIT 1`,
-      )
-      .get(run, ...kinds) as
-      | {
-          id: number;
-          run: string;
-          at: number;
-          kind: ErrorKind;
-          source: "log" | "kernel";
-          line: string;
-          detail_json: string | null;
-        }
-      | undefined;
-    if (!row) return null;
-    return {
-      id: row.id,
-      run: row.run,
-      at: row.at,
-      kind: row.kind,
-      source: row.source,
-      line: row.line,
-      detail: row.detail_json
-        ? (JSON.parse(row.detail_json) as Record<string, string | number>)
-        : null,
-    };
+    return this.events.latestOfKinds(run, kinds);
   }
 }
 

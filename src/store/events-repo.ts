@@ -59,6 +59,18 @@ export class EventsRepo {
     return rows.map(toEvent);
   }
 
+  /** The newest event of a run among `kinds`, or null. */
+  latestOfKinds(run: string, kinds: readonly ErrorKind[]): StoredEvent | null {
+    if (kinds.length === 0) return null;
+    const row = this.db
+      .prepare(
+        `SELECT * FROM events WHERE run = ? AND kind IN (${kinds.map(() => "?").join(", ")})
+         ORDER BY id DESC LIMIT 1`,
+      )
+      .get(run, ...kinds) as EventRow | undefined;
+    return row ? toEvent(row) : null;
+  }
+
   /** The newest `limit` events of a run, newest first. */
   recent(run: string, limit = 10): StoredEvent[] {
     const rows = this.db
