@@ -31,7 +31,8 @@ export function demoConfigYaml(input: DemoConfigInput): string {
         workdir: vm.workdir,
         log: vm.log,
         trainConfig: vm.trainConfig,
-        process: "train.py",
+        // The demo VM's own trainer, even when another demo or a real job runs on this machine.
+        process: join(vm.workdir, "train.py"),
         workerProcess: "pt_data_worker",
         nvidiaSmi: vm.nvidiaSmiPath,
         start: vm.startCommand,

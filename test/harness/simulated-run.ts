@@ -84,6 +84,8 @@ export async function startSimulatedRun(
     log: vm.log,
     trainConfig: vm.trainConfig,
     nvidiaSmi: vm.nvidiaSmiPath,
+    // This VM's own trainer: other test files run simulated jobs on the same machine.
+    process: join(vm.workdir, "train.py"),
     steps: { perEpoch: 4000, epochs: 32 },
     limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
     ...extra,
