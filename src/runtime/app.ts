@@ -156,6 +156,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         samples: monitoring.store.samples,
         events: monitoring.store.events,
         confirmations: new ConfirmationsRepo(db),
+        phases,
         audit: new AuditRepo(db),
       },
       operations,

@@ -186,6 +186,14 @@ export class SamplesRepo {
     return out;
   }
 
+  /** Time of a run's oldest sample, or null when it has none. */
+  firstAt(run: string): number | null {
+    const row = this.db.prepare("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
+      at: number | null;
+    };
+    return row.at;
+  }
+
   /** Deletes samples older than `before`; returns how many went. */
   prune(before: number): number {
     return this.db.prepare("DELETE FROM samples WHERE at < ?").run(before).changes;

@@ -80,6 +80,8 @@ describe("/train status", () => {
     expect(m.severity).toBe("warning");
     expect(m.images?.[0]?.name).toBe("exp001-status.png");
     expect(m.images?.[0]?.png.subarray(1, 4).toString()).toBe("PNG");
+    // The run has one hour of samples: the chart spans that hour, not a day of empty axis.
+    expect(m.images?.[0]?.alt).toMatch(/last 6\d min|last 1(\.1)? h/);
   });
 
   it("flags an unreachable VM and a dead process", async () => {

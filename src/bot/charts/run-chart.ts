@@ -250,6 +250,7 @@ function formatValue(v: number): string {
 
 function spanLabel(ms: number): string {
   const hours = ms / 3_600_000;
+  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
   if (hours < 1) return `${Math.round(ms / 60_000)} min`;
   if (hours <= 48) return `${Number(hours.toFixed(1))} h`;
   return `${Number((hours / 24).toFixed(1))} days`;

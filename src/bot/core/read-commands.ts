@@ -84,6 +84,9 @@ export async function chartFor(
   const charts = ctx.options.charts;
   if (!charts) return null;
   const { db } = ctx.options;
+  // A young run's chart spans its own life, not a day of empty axis.
+  const first = db.samples.firstAt(ctx.run.name);
+  if (first !== null && first > from) from = Math.max(from, first - (to - first) * 0.05);
   try {
     return await charts.render(
       { samples: db.samples, events: db.events },
