@@ -1,4 +1,4 @@
-import { type Check, checkLines, throughput } from "./criteria.ts";
+import { type Check, checkLines } from "./criteria.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { PlanView } from "./run-operations.ts";
 import { phaseLabel } from "./verdict-message.ts";
