@@ -132,4 +132,26 @@ describe("ConsoleSession over streams", () => {
     await session.show({ title: "GPU idle", severity: "warning", lines: ["alert text"] });
     expect(text).toContain("⚠️ GPU idle\n  alert text");
   });
+
+  it("takes a bare `confirm` as the newest confirmation, and says when there is none", async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = "";
+    output.on("data", (c: Buffer) => {
+      text += c.toString();
+    });
+    const session = new ConsoleSession({
+      core: f.core,
+      input,
+      output,
+      runNames: ["exp001"],
+      chartDir: join(f.dir, "charts"),
+    });
+    const finished = session.run();
+    input.end("confirm\n/train set exp001 workers=3 batch=2\nconfirm\n");
+    await finished;
+    expect(text).toContain("error: nothing to confirm");
+    expect(text).toContain("✅ Done: Set workers 3, batch 2");
+    expect(f.ops.applied).toHaveLength(1);
+  });
 });

@@ -30,6 +30,8 @@ export class ConsoleSession {
   private readonly invoker: Invoker;
   private queue: Promise<void> = Promise.resolve();
   private imageCount = 0;
+  /** Id of the newest Confirm button shown, for a bare `confirm` or `cancel`. */
+  private newestConfirmation: string | null = null;
 
   constructor(private readonly options: ConsoleSessionOptions) {
     this.chartDir = resolve(options.chartDir ?? "./data/charts");
@@ -45,6 +47,10 @@ export class ConsoleSession {
 
   /** Prints a message (a reply, a follow-up or an alert), saving its images first. */
   async show(message: Message): Promise<void> {
+    for (const button of message.buttons ?? []) {
+      const [kind, id] = button.id.split(":");
+      if (kind === "confirm" && id) this.newestConfirmation = id;
+    }
     const imagePaths: Record<string, string> = {};
     for (const image of message.images ?? []) {
       await mkdir(this.chartDir, { recursive: true });
@@ -63,7 +69,19 @@ export class ConsoleSession {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     const responder: Responder = { followUp: (message) => this.show(message) };
-    const press = /^(confirm|cancel)\s+(\S+)$/i.exec(line);
+    // `confirm` / `cancel` alone answer the newest confirmation shown in this session.
+    const bare = /^(confirm|cancel)$/i.exec(line);
+    const press = bare
+      ? this.newestConfirmation
+        ? [line, bare[1], this.newestConfirmation]
+        : null
+      : /^(confirm|cancel)\s+(\S+)$/i.exec(line);
+    if (bare && !press) {
+      this.options.output.write(
+        "error: nothing to confirm; run a command that changes the run first\n",
+      );
+      return;
+    }
     try {
       if (press) {
         const buttonId = `${(press[1] as string).toLowerCase()}:${press[2]}`;
@@ -89,7 +107,7 @@ export class ConsoleSession {
     });
     if (this.options.interactive) {
       this.options.output.write(
-        "Type /train help, or `exit`. Buttons become `confirm <id>` / `cancel <id>`.\n",
+        "Type /train help, or `exit`. Buttons become `confirm <id>` / `cancel <id>` (or just `confirm`).\n",
       );
       rl.prompt();
     }
