@@ -231,7 +231,7 @@ function intro(dir: string, httpPort: number, options: DemoOptions): string {
     `  time runs ${options.timeScale}x faster; config ${join(dir, "trainops.yaml")}; metrics ${metrics}`,
     `  charts are saved under ${join(dir, "charts")}`,
     options.steps === null
-      ? "  try: /train status · /train plan · /train next-phase (then confirm <id>) · /train help · exit"
+      ? "  try: /train status · /train plan · /train next-phase (then confirm) · /train help · exit"
       : "  running the demo script",
     "",
   ].join("\n");
