@@ -92,3 +92,68 @@ it("an over-sized batch on the simulator over sshd: CUDA OOM and the failed star
     await sim.stop();
   }
 }, 90_000);
+
+it("a stalled run and then an unreachable VM over sshd: each fires once and resolves", async () => {
+  const sim = await startSimulatedRun({
+    prefix: "trainops-alerts-stall-",
+    vm: { timeScale: 200, startupSeconds: 0 },
+  });
+  let alerting: Alerting | null = null;
+  const before = server.received.length;
+  const bodies = () =>
+    server.received
+      .slice(before)
+      .filter((r) => r.outcome === 200)
+      .map((r) => JSON.stringify(r.body));
+  try {
+    const config = configSchema.parse({
+      store: join(sim.root, "stall.db"),
+      runs: [sim.runEntry({ follow: false })],
+      alerts: {
+        console: false,
+        groupWindow: "0s",
+        rules: { stalled: { k: 0.05, floor: "2s" }, unreachable: { polls: 3 } },
+      },
+    });
+    const { db, monitor } = sim.attach(config);
+    alerting = createAlerting({
+      db,
+      config,
+      clock: systemClock,
+      sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
+      tickMs: 50,
+    });
+    const round = async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      await monitor.pollOnce();
+      alerting?.evaluate("exp001");
+      await alerting?.deliverDue();
+    };
+    const until = async (pattern: RegExp, what: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!bodies().some((b) => pattern.test(b))) {
+        if (Date.now() > deadline)
+          throw new Error(`no ${what} alert; got:\n${bodies().join("\n")}`);
+        await round();
+      }
+    };
+    // Training stops stepping before step 5 but its process lives on.
+    await sim.vm.start(["--stall-at-step", "5"]);
+    await until(/exp001: stalled at step \d+/, "stall");
+    // The VM stops answering: told apart from dead training, after three polls.
+    await sim.sshd?.kill();
+    await until(/exp001: VM unreachable for 3 polls/, "unreachable");
+    await sim.sshd?.restart();
+    await until(/exp001: unreachable VM resolved after/, "unreachable resolved");
+    for (let i = 0; i < 3; i++) await round();
+    const sent = bodies();
+    expect(sent.filter((b) => /exp001: stalled at step \d+/.test(b))).toHaveLength(1);
+    expect(sent.filter((b) => /exp001: VM unreachable for 3 polls/.test(b))).toHaveLength(1);
+    expect(sent.filter((b) => /unreachable VM resolved after/.test(b))).toHaveLength(1);
+    // Stalled and unreachable are different alerts: the stall stays one alert throughout.
+    expect(sent.join("\n")).not.toMatch(/crashed|failed to start/);
+  } finally {
+    await alerting?.senderLoop.stop();
+    await sim.stop();
+  }
+}, 120_000);
