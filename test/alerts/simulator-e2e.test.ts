@@ -157,3 +157,55 @@ it("a stalled run and then an unreachable VM over sshd: each fires once and reso
     await sim.stop();
   }
 }, 120_000);
+
+it("a data-starved GPU on the simulator: gpu_idle fires once and suggests more workers", async () => {
+  const sim = await startSimulatedRun({
+    prefix: "trainops-alerts-idle-",
+    vm: { timeScale: 200, startupSeconds: 0 },
+  });
+  let alerting: Alerting | null = null;
+  const before = server.received.length;
+  const bodies = () =>
+    server.received
+      .slice(before)
+      .filter((r) => r.outcome === 200)
+      .map((r) => JSON.stringify(r.body));
+  try {
+    const config = configSchema.parse({
+      store: join(sim.root, "idle.db"),
+      runs: [sim.runEntry({ follow: false })],
+      alerts: { console: false, groupWindow: "0s", rules: { gpu_idle: { for: "1s" } } },
+    });
+    const { db, monitor } = sim.attach(config);
+    alerting = createAlerting({
+      db,
+      config,
+      clock: systemClock,
+      sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
+      tickMs: 50,
+    });
+    // One worker, batch 1: the plan's baseline, where the GPU waits for data.
+    await sim.vm.start();
+    const deadline = Date.now() + 30_000;
+    while (!bodies().some((b) => b.includes("exp001: GPU idle"))) {
+      if (Date.now() > deadline) throw new Error(`no gpu_idle alert; got:\n${bodies().join("\n")}`);
+      await new Promise((r) => setTimeout(r, 300));
+      await monitor.pollOnce();
+      alerting.evaluate("exp001");
+      await alerting.deliverDue();
+    }
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      await monitor.pollOnce();
+      alerting.evaluate("exp001");
+      await alerting.deliverDue();
+    }
+    const idle = bodies().filter((b) => b.includes("exp001: GPU idle"));
+    expect(idle).toHaveLength(1);
+    expect(idle[0]).toContain("the data loader is the bottleneck");
+    expect(idle[0]).toContain("more data-loader workers (`training.workers`, e.g. 1 → 2)");
+  } finally {
+    await alerting?.senderLoop.stop();
+    await sim.stop();
+  }
+}, 90_000);
