@@ -33,7 +33,7 @@ export function readRunStatus(store: MonitorStore, run: string): RunStatus {
   const latest = store.samples.latest(run);
   const good = latest?.reachable ? latest : store.samples.latestReachable(run);
   const lastPoll = store.polls.recent(run, 1)[0];
-  const lastError = store.events.recent(run, 1)[0];
+  const lastError = store.events.latestError(run);
   return {
     name: run,
     step: good?.step ?? null,

@@ -1,4 +1,4 @@
-import type { ClassifiedEvent, ErrorKind } from "../monitors/types.ts";
+import { type ClassifiedEvent, ERROR_KINDS, type ErrorKind } from "../monitors/types.ts";
 import type { Db } from "./database.ts";
 
 /** A classified event as stored, with its id and time. */
@@ -69,6 +69,17 @@ export class EventsRepo {
       )
       .get(run, ...kinds) as EventRow | undefined;
     return row ? toEvent(row) : null;
+  }
+
+  /**
+   * The newest event of a run that is an error: a KeyboardInterrupt (`interrupted`, what a
+   * graceful restart writes) is not one.
+   */
+  latestError(run: string): StoredEvent | null {
+    return this.latestOfKinds(
+      run,
+      ERROR_KINDS.filter((kind) => kind !== "interrupted"),
+    );
   }
 
   /** The newest `limit` events of a run, newest first. */

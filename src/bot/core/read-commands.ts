@@ -43,7 +43,7 @@ export async function statusCommand(ctx: CommandContext): Promise<Message> {
     lastReachable: sample.reachable ? sample : db.samples.latestReachable(name),
     plan: planResult.plan,
     planNote: planResult.note,
-    lastError: db.events.recent(name, 1)[0] ?? null,
+    lastError: db.events.latestError(name),
     firing,
     silences,
     chart,

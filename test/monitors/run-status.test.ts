@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { readRunStatus } from "../../src/monitors/run-status.ts";
+import type { RunSample } from "../../src/monitors/types.ts";
+import { openDatabase } from "../../src/store/database.ts";
+import { createMonitorStore } from "../../src/store/monitor-store.ts";
+
+function sample(at: number, over: Partial<RunSample> = {}): RunSample {
+  return {
+    run: "exp001",
+    at,
+    reachable: true,
+    alive: true,
+    step: 549,
+    totalSteps: 128_000,
+    epoch: 1,
+    loss: 0.41,
+    stepTimeSeconds: 19.67,
+    stepsPerHour: 183,
+    etaSeconds: 2_507_000,
+    epochEtaSeconds: 68_000,
+    gpus: [
+      {
+        index: 0,
+        name: "NVIDIA A100-SXM4-80GB",
+        memoryUsedMiB: 78_848,
+        memoryTotalMiB: 81_920,
+        utilizationPercent: 0,
+        temperatureC: 40,
+        powerW: 90,
+      },
+    ],
+    hostMemory: { usedBytes: 30 * 2 ** 30, totalBytes: 128 * 2 ** 30 },
+    workers: { count: 1, rssBytes: 7 * 2 ** 30 },
+    trainerRssBytes: 2 * 2 ** 30,
+    diskFreeBytes: 100 * 2 ** 30,
+    ...over,
+  };
+}
+
+describe("readRunStatus", () => {
+  it("keeps the last progress through an unreachable poll and skips a restart's interrupt", () => {
+    const store = createMonitorStore(openDatabase(":memory:"));
+    store.samples.insert(sample(1_000));
+    store.polls.insert({
+      run: "exp001",
+      startedAt: 1_000,
+      durationMs: 15,
+      outcome: "ok",
+      message: null,
+    });
+    store.events.insert("exp001", 1_500, {
+      kind: "cuda_oom",
+      line: "torch.OutOfMemoryError: CUDA out of memory.",
+      lineNumber: 10,
+      source: "log",
+    });
+    store.events.insert("exp001", 1_800, {
+      kind: "interrupted",
+      line: "KeyboardInterrupt",
+      lineNumber: 11,
+      source: "log",
+    });
+    store.samples.insert(
+      sample(2_000, { reachable: false, alive: null, step: null, gpus: [], workers: null }),
+    );
+    store.polls.insert({
+      run: "exp001",
+      startedAt: 2_000,
+      durationMs: 10_000,
+      outcome: "unreachable",
+      message: "connection refused",
+    });
+    const status = readRunStatus(store, "exp001");
+    expect(status.reachable).toBe(false);
+    expect(status.alive).toBeNull();
+    expect(status.step).toBe(549);
+    expect(status.stepsPerHour).toBe(183);
+    expect(status.gpus[0]?.memoryUsedMiB).toBe(78_848);
+    expect(status.lastPollAt).toBe(new Date(2_000).toISOString());
+    expect(status.lastError).toEqual({
+      kind: "cuda_oom",
+      line: "torch.OutOfMemoryError: CUDA out of memory.",
+      at: new Date(1_500).toISOString(),
+    });
+  });
+
+  it("is all nulls for a run never polled", () => {
+    const store = createMonitorStore(openDatabase(":memory:"));
+    const status = readRunStatus(store, "exp001");
+    expect(status).toMatchObject({
+      name: "exp001",
+      step: null,
+      reachable: null,
+      alive: null,
+      lastPollAt: null,
+      lastError: null,
+      gpus: [],
+    });
+  });
+});
