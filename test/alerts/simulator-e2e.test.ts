@@ -93,119 +93,88 @@ it("an over-sized batch on the simulator over sshd: CUDA OOM and the failed star
   }
 }, 90_000);
 
-it("a stalled run and then an unreachable VM over sshd: each fires once and resolves", async () => {
+/**
+ * A simulated run over sshd with alerting delivering to the webhook server, driven by hand:
+ * `round()` is one poll, one rule pass and one delivery pass. `bodies()` are the messages the
+ * server accepted since it started.
+ */
+async function alertingOnSimulator(name: string, alerts: Record<string, unknown>) {
   const sim = await startSimulatedRun({
-    prefix: "trainops-alerts-stall-",
+    prefix: `trainops-alerts-${name}-`,
     vm: { timeScale: 200, startupSeconds: 0 },
   });
-  let alerting: Alerting | null = null;
   const before = server.received.length;
+  const config = configSchema.parse({
+    store: join(sim.root, `${name}.db`),
+    runs: [sim.runEntry({ follow: false })],
+    alerts: { console: false, groupWindow: "0s", ...alerts },
+  });
+  const { db, monitor } = sim.attach(config);
+  const alerting = createAlerting({
+    db,
+    config,
+    clock: systemClock,
+    sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
+    tickMs: 50,
+  });
   const bodies = () =>
     server.received
       .slice(before)
       .filter((r) => r.outcome === 200)
       .map((r) => JSON.stringify(r.body));
+  const round = async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    await monitor.pollOnce();
+    alerting.evaluate("exp001");
+    await alerting.deliverDue();
+  };
+  const until = async (pattern: RegExp, what: string) => {
+    const deadline = Date.now() + 30_000;
+    while (!bodies().some((b) => pattern.test(b))) {
+      if (Date.now() > deadline) throw new Error(`no ${what} alert; got:\n${bodies().join("\n")}`);
+      await round();
+    }
+  };
+  return { sim, bodies, round, until, stop: () => sim.stop() };
+}
+
+it("a stalled run and then an unreachable VM over sshd: each fires once and resolves", async () => {
+  const t = await alertingOnSimulator("stall", {
+    rules: { stalled: { k: 0.05, floor: "2s" }, unreachable: { polls: 3 } },
+  });
   try {
-    const config = configSchema.parse({
-      store: join(sim.root, "stall.db"),
-      runs: [sim.runEntry({ follow: false })],
-      alerts: {
-        console: false,
-        groupWindow: "0s",
-        rules: { stalled: { k: 0.05, floor: "2s" }, unreachable: { polls: 3 } },
-      },
-    });
-    const { db, monitor } = sim.attach(config);
-    alerting = createAlerting({
-      db,
-      config,
-      clock: systemClock,
-      sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
-      tickMs: 50,
-    });
-    const round = async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      await monitor.pollOnce();
-      alerting?.evaluate("exp001");
-      await alerting?.deliverDue();
-    };
-    const until = async (pattern: RegExp, what: string) => {
-      const deadline = Date.now() + 30_000;
-      while (!bodies().some((b) => pattern.test(b))) {
-        if (Date.now() > deadline)
-          throw new Error(`no ${what} alert; got:\n${bodies().join("\n")}`);
-        await round();
-      }
-    };
     // Training stops stepping before step 5 but its process lives on.
-    await sim.vm.start(["--stall-at-step", "5"]);
-    await until(/exp001: stalled at step \d+/, "stall");
+    await t.sim.vm.start(["--stall-at-step", "5"]);
+    await t.until(/exp001: stalled at step \d+/, "stall");
     // The VM stops answering: told apart from dead training, after three polls.
-    await sim.sshd?.kill();
-    await until(/exp001: VM unreachable for 3 polls/, "unreachable");
-    await sim.sshd?.restart();
-    await until(/exp001: unreachable VM resolved after/, "unreachable resolved");
-    for (let i = 0; i < 3; i++) await round();
-    const sent = bodies();
+    await t.sim.sshd?.kill();
+    await t.until(/exp001: VM unreachable for 3 polls/, "unreachable");
+    await t.sim.sshd?.restart();
+    await t.until(/exp001: unreachable VM resolved after/, "unreachable resolved");
+    for (let i = 0; i < 3; i++) await t.round();
+    const sent = t.bodies();
     expect(sent.filter((b) => /exp001: stalled at step \d+/.test(b))).toHaveLength(1);
     expect(sent.filter((b) => /exp001: VM unreachable for 3 polls/.test(b))).toHaveLength(1);
     expect(sent.filter((b) => /unreachable VM resolved after/.test(b))).toHaveLength(1);
-    // Stalled and unreachable are different alerts: the stall stays one alert throughout.
+    // An unreachable VM is not a dead run.
     expect(sent.join("\n")).not.toMatch(/crashed|failed to start/);
   } finally {
-    await alerting?.senderLoop.stop();
-    await sim.stop();
+    await t.stop();
   }
 }, 120_000);
 
 it("a data-starved GPU on the simulator: gpu_idle fires once and suggests more workers", async () => {
-  const sim = await startSimulatedRun({
-    prefix: "trainops-alerts-idle-",
-    vm: { timeScale: 200, startupSeconds: 0 },
-  });
-  let alerting: Alerting | null = null;
-  const before = server.received.length;
-  const bodies = () =>
-    server.received
-      .slice(before)
-      .filter((r) => r.outcome === 200)
-      .map((r) => JSON.stringify(r.body));
+  const t = await alertingOnSimulator("idle", { rules: { gpu_idle: { for: "1s" } } });
   try {
-    const config = configSchema.parse({
-      store: join(sim.root, "idle.db"),
-      runs: [sim.runEntry({ follow: false })],
-      alerts: { console: false, groupWindow: "0s", rules: { gpu_idle: { for: "1s" } } },
-    });
-    const { db, monitor } = sim.attach(config);
-    alerting = createAlerting({
-      db,
-      config,
-      clock: systemClock,
-      sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
-      tickMs: 50,
-    });
     // One worker, batch 1: the plan's baseline, where the GPU waits for data.
-    await sim.vm.start();
-    const deadline = Date.now() + 30_000;
-    while (!bodies().some((b) => b.includes("exp001: GPU idle"))) {
-      if (Date.now() > deadline) throw new Error(`no gpu_idle alert; got:\n${bodies().join("\n")}`);
-      await new Promise((r) => setTimeout(r, 300));
-      await monitor.pollOnce();
-      alerting.evaluate("exp001");
-      await alerting.deliverDue();
-    }
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 300));
-      await monitor.pollOnce();
-      alerting.evaluate("exp001");
-      await alerting.deliverDue();
-    }
-    const idle = bodies().filter((b) => b.includes("exp001: GPU idle"));
+    await t.sim.vm.start();
+    await t.until(/exp001: GPU idle/, "gpu_idle");
+    for (let i = 0; i < 3; i++) await t.round();
+    const idle = t.bodies().filter((b) => b.includes("exp001: GPU idle"));
     expect(idle).toHaveLength(1);
     expect(idle[0]).toContain("the data loader is the bottleneck");
     expect(idle[0]).toContain("more data-loader workers (`training.workers`, e.g. 1 → 2)");
   } finally {
-    await alerting?.senderLoop.stop();
-    await sim.stop();
+    await t.stop();
   }
 }, 90_000);

@@ -107,7 +107,10 @@ describe("ConsoleSession over streams", () => {
   });
   afterEach(() => f.close());
 
-  it("confirms through the prompt, prints follow-ups, and ends after pending work", async () => {
+  /** Feeds `script` to a session over streams; resolves with what it printed once it ended. */
+  async function runSession(
+    script: string,
+  ): Promise<{ session: ConsoleSession; text: () => string }> {
     const input = new PassThrough();
     const output = new PassThrough();
     let text = "";
@@ -122,36 +125,28 @@ describe("ConsoleSession over streams", () => {
       chartDir: join(f.dir, "charts"),
     });
     const finished = session.run();
-    input.end("# a comment\n\n/train set exp001 workers=3 batch=2\nconfirm c1\nconfirm c1\n");
+    input.end(script);
     await finished;
-    expect(text).toContain("Confirm: Set workers 3, batch 2");
-    expect(text).toContain("Applying: Set workers 3, batch 2");
-    expect(text).toContain("Already confirmed");
-    expect(text).toContain("✅ Done: Set workers 3, batch 2");
+    return { session, text: () => text };
+  }
+
+  it("confirms through the prompt, prints follow-ups, and ends after pending work", async () => {
+    const { session, text } = await runSession(
+      "# a comment\n\n/train set exp001 workers=3 batch=2\nconfirm c1\nconfirm c1\n",
+    );
+    expect(text()).toContain("Confirm: Set workers 3, batch 2");
+    expect(text()).toContain("Applying: Set workers 3, batch 2");
+    expect(text()).toContain("Already confirmed");
+    expect(text()).toContain("✅ Done: Set workers 3, batch 2");
     expect(f.ops.applied).toHaveLength(1);
     await session.show({ title: "GPU idle", severity: "warning", lines: ["alert text"] });
-    expect(text).toContain("⚠️ GPU idle\n  alert text");
+    expect(text()).toContain("⚠️ GPU idle\n  alert text");
   });
 
   it("takes a bare `confirm` as the newest confirmation, and says when there is none", async () => {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let text = "";
-    output.on("data", (c: Buffer) => {
-      text += c.toString();
-    });
-    const session = new ConsoleSession({
-      core: f.core,
-      input,
-      output,
-      runNames: ["exp001"],
-      chartDir: join(f.dir, "charts"),
-    });
-    const finished = session.run();
-    input.end("confirm\n/train set exp001 workers=3 batch=2\nconfirm\n");
-    await finished;
-    expect(text).toContain("error: nothing to confirm");
-    expect(text).toContain("✅ Done: Set workers 3, batch 2");
+    const { text } = await runSession("confirm\n/train set exp001 workers=3 batch=2\nconfirm\n");
+    expect(text()).toContain("error: nothing to confirm");
+    expect(text()).toContain("✅ Done: Set workers 3, batch 2");
     expect(f.ops.applied).toHaveLength(1);
   });
 });
