@@ -19,6 +19,11 @@ export const ERROR_KINDS = [
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
+/** Every kind but `interrupted`: a KeyboardInterrupt (a graceful restart) is not a failure. */
+export const FAILURE_KINDS: readonly ErrorKind[] = ERROR_KINDS.filter(
+  (kind) => kind !== "interrupted",
+);
+
 /** One classified error: a multi-line traceback is one event. */
 export interface ClassifiedEvent {
   kind: ErrorKind;

@@ -1,4 +1,4 @@
-import { type ClassifiedEvent, ERROR_KINDS, type ErrorKind } from "../monitors/types.ts";
+import { type ClassifiedEvent, type ErrorKind, FAILURE_KINDS } from "../monitors/types.ts";
 import type { Db } from "./database.ts";
 
 /** A classified event as stored, with its id and time. */
@@ -76,10 +76,7 @@ export class EventsRepo {
    * graceful restart writes) is not one.
    */
   latestError(run: string): StoredEvent | null {
-    return this.latestOfKinds(
-      run,
-      ERROR_KINDS.filter((kind) => kind !== "interrupted"),
-    );
+    return this.latestOfKinds(run, FAILURE_KINDS);
   }
 
   /** The newest `limit` events of a run, newest first. */

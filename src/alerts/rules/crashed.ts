@@ -1,21 +1,8 @@
 import { z } from "zod";
+import { ERROR_KINDS } from "../../monitors/types.ts";
 import { formatClock } from "../units.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { LOOKBACK_MS, lastAliveStreak, totalSteps } from "./run-facts.ts";
-
-/** Error kinds whose line explains a death. */
-const DEATH_KINDS = [
-  "traceback",
-  "cuda_oom",
-  "host_oom_kill",
-  "worker_killed",
-  "shm_exhausted",
-  "nccl_timeout",
-  "gpu_fault",
-  "cuda_error",
-  "nan_loss",
-  "killed",
-] as const;
 
 /**
  * The training process is gone before the last step. A death within the first `minSteps` steps
@@ -40,7 +27,7 @@ export const crashedRule = defineRule({
     const step = Math.max(streak.maxStep ?? 0, latest.step ?? 0);
     const total = totalSteps(ctx, latest);
     if (total !== null && step >= total) return null;
-    const lastEvent = ctx.latestEvent([...DEATH_KINDS, "interrupted"]);
+    const lastEvent = ctx.latestEvent(ERROR_KINDS);
     const event = lastEvent && lastEvent.at >= streak.start.at ? lastEvent : null;
     if (event?.kind === "interrupted") return null;
     const diedAt = samples.find((x) => x.at > streak.last.at && x.alive === false)?.at ?? latest.at;
