@@ -174,13 +174,7 @@ export class MemoryAlerting implements AlertingPort {
   listSilences(run: string): SilenceView[] {
     return this.silences.filter((s) => s.run === run && s.until > this.clock.now());
   }
-  silence(input: {
-    run: string;
-    rule?: string;
-    durationMs: number;
-    reason: string;
-    createdBy: string;
-  }): SilenceView {
+  silence(input: Parameters<AlertingPort["silence"]>[0]): SilenceView {
     const s = {
       id: `s${this.silences.length + 1}`,
       run: input.run,
