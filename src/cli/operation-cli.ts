@@ -123,7 +123,9 @@ export async function confirmAndApply(
 }
 
 function formatResult(result: OperationResult): string {
-  return `${result.ok ? "✓" : "✗"} ${result.summary}\n${result.details.map((d) => `  ${d}\n`).join("")}`;
+  const mark = !result.ok ? "✗" : result.warning ? "⚠" : "✓";
+  const warning = result.ok && result.warning ? [result.warning] : [];
+  return `${mark} ${result.summary}\n${[...warning, ...result.details].map((d) => `  ${d}\n`).join("")}`;
 }
 
 /** Runs a command body, printing refusals as one line with exit code 1. */

@@ -2,8 +2,9 @@ import type { RunConfig } from "../config/schema.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import { withChangeLock } from "./change-lock.ts";
 import { writeConfig } from "./config-write.ts";
-import { restartForOperation, restartOnly } from "./operation-restart.ts";
+import { failedSinceRestart, restartForOperation, restartOnly } from "./operation-restart.ts";
 import type { OpsContext } from "./ops-context.ts";
+import { judgingLine } from "./phase-spec.ts";
 import { nextPhaseIndex, rollbackTarget, validatedSet } from "./previews.ts";
 import { RestartError } from "./restart.ts";
 import {
@@ -87,10 +88,18 @@ export async function applyPreview(
     try {
       const outcome = await restartForOperation(ctx, run, onProgress);
       ctx.phases.update(attempt.id, { state: "warming", measureFrom: outcome.confirmedAt });
+      const plan = ctx.plan(run);
+      const warning = failedSinceRestart(outcome.failure);
       return {
         ok: true,
         summary: `${preview.title} applied; training restarted`,
-        details: [`First step: ${outcome.firstStepLine}`, ...preview.diff],
+        details: [
+          `First step: ${outcome.firstStepLine}`,
+          ...preview.diff,
+          // Already failing: the verdict is a matter of the next poll, not of the hold.
+          ...(plan && !warning ? [judgingLine(plan, attempt, run.autoRollback)] : []),
+        ],
+        warning,
       };
     } catch (error) {
       if (!(error instanceof RestartError)) throw error;
@@ -137,6 +146,7 @@ export async function rollbackWith(
       ok: true,
       summary: `Rolled back ${run.name} to ${label}'s config; training restarted`,
       details: [`First step: ${outcome.firstStepLine}`],
+      warning: failedSinceRestart(outcome.failure),
     };
   } catch (error) {
     if (!(error instanceof RestartError)) throw error;

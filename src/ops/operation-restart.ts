@@ -1,5 +1,6 @@
 import type { RunConfig } from "../config/schema.ts";
 import { parseDuration } from "../core/duration.ts";
+import { type ClassifiedEvent, FAILURE_KINDS } from "../monitors/types.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { RestartError, restartTraining } from "./restart.ts";
 import type { OperationResult, ProgressCallback } from "./run-operations.ts";
@@ -7,12 +8,16 @@ import type { OperationResult, ProgressCallback } from "./run-operations.ts";
 /**
  * Restarts a run's training for an operation. Alerting is told first that the process may be
  * down for as long as the restart can take, so the stop is not reported as a crash or a stall.
+ * The outcome carries the first error since the restart began: a config that OOMs on its first
+ * steps has often done so before the new steps were confirmed, and the person must not read
+ * "done" next to an OOM alert.
  */
 export async function restartForOperation(
   ctx: OpsContext,
   run: RunConfig,
   onProgress: ProgressCallback,
 ) {
+  const began = ctx.clock.now();
   const r = run.restart;
   const downFor =
     parseDuration(r.interruptTimeout) +
@@ -20,7 +25,7 @@ export async function restartForOperation(
     parseDuration(r.confirmTimeout) +
     10_000;
   ctx.options.onExpectedStop?.(run.name, ctx.clock.now() + downFor);
-  return restartTraining({
+  const outcome = await restartTraining({
     transport: ctx.options.transportFor(run),
     run,
     clock: ctx.clock,
@@ -28,6 +33,27 @@ export async function restartForOperation(
     ...(ctx.options.checkEveryMs ? { checkEveryMs: ctx.options.checkEveryMs } : {}),
     onProgress,
   });
+  // The log as read at confirmation, else what the monitor stored meanwhile (a kernel OOM kill
+  // is not in the log).
+  const failure =
+    outcome.failure ??
+    ctx.events
+      .range(run.name, began, ctx.clock.now() + 1)
+      .find((event) => FAILURE_KINDS.includes(event.kind)) ??
+    null;
+  return { ...outcome, failure };
+}
+
+/**
+ * The warning for an operation whose training came back but has failed since (see
+ * {@link restartForOperation}); undefined when nothing failed.
+ */
+export function failedSinceRestart(
+  failure: Pick<ClassifiedEvent, "kind" | "line"> | null,
+): string | undefined {
+  if (!failure) return undefined;
+  const line = failure.line.length > 200 ? `${failure.line.slice(0, 199)}…` : failure.line;
+  return `Training started, then failed: ${failure.kind}: ${line}`;
 }
 
 /** Applies a restart-only preview: restarts the run without touching its config. */
@@ -47,6 +73,7 @@ export async function restartOnly(
       ok: true,
       summary: `${run.name} restarted`,
       details: [`First step: ${outcome.firstStepLine}`],
+      warning: failedSinceRestart(outcome.failure),
     };
   } catch (error) {
     if (!(error instanceof RestartError)) throw error;

@@ -1,10 +1,10 @@
 import type { RunConfig } from "../config/schema.ts";
-import { parseDuration } from "../core/duration.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import { applyPreview, rollbackWith } from "./apply.ts";
 import { withChangeLock } from "./change-lock.ts";
 import { judgePhase, measurePhase, type Reference } from "./criteria.ts";
 import type { OpsContext } from "./ops-context.ts";
+import { phaseSpec } from "./phase-spec.ts";
 import type { Plan } from "./plan-schema.ts";
 import { previewNextPhase } from "./previews.ts";
 import type { Actor } from "./run-operations.ts";
@@ -264,24 +264,4 @@ export class PhaseEngine {
       return { run: run.name, action: "none", detail: (error as Error).message };
     }
   }
-}
-
-/** The hold, warm-up and criteria that judge an attempt. */
-function phaseSpec(plan: Plan, attempt: PhaseAttempt) {
-  if (attempt.kind === "baseline") {
-    return {
-      hold: { minSteps: plan.baseline.minSteps, maxSteps: plan.baseline.minSteps },
-      warmupSteps: plan.baseline.warmupSteps,
-      criteria: { noOom: false, noCrash: false },
-      timeout: null,
-    };
-  }
-  const phase = attempt.kind === "phase" ? plan.phases[attempt.phaseIndex - 1] : undefined;
-  const spec = phase ?? plan.manual;
-  return {
-    hold: spec.hold,
-    warmupSteps: spec.warmupSteps,
-    criteria: spec.criteria,
-    timeout: spec.hold.timeout ? parseDuration(spec.hold.timeout) : null,
-  };
 }

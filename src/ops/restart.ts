@@ -2,9 +2,11 @@ import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
 import { shellQuote } from "../monitors/transport/shell-quote.ts";
 import type { Transport } from "../monitors/transport/transport.ts";
+import { type ClassifiedEvent, FAILURE_KINDS } from "../monitors/types.ts";
 
 /** Training did not stop, did not start, or did not log new steps in time. */
 export class RestartError extends Error {
@@ -40,6 +42,11 @@ export interface RestartOutcome {
   firstStepLine: string;
   /** When that line was seen (ms), from which the new config's samples count. */
   confirmedAt: number;
+  /**
+   * The first error in the log since the start, as far as it was read when the steps were
+   * confirmed: a config that OOMs on its first steps has often failed by then already.
+   */
+  failure: ClassifiedEvent | null;
 }
 
 /**
@@ -78,7 +85,13 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
   progress(`Waiting for new step lines in ${run.log}…`);
   const confirmed = await confirmSteps(options, logPath, before);
   progress(`Training is stepping again: ${confirmed.line}`);
-  return { stopped, stopSignal, firstStepLine: confirmed.line, confirmedAt: confirmed.at };
+  return {
+    stopped,
+    stopSignal,
+    firstStepLine: confirmed.line,
+    confirmedAt: confirmed.at,
+    failure: confirmed.failure,
+  };
 }
 
 /** Pids whose command line matches the run's `process` pattern. */
@@ -176,7 +189,7 @@ async function confirmSteps(
   options: RestartOptions,
   logPath: string,
   before: number,
-): Promise<{ line: string; at: number }> {
+): Promise<{ line: string; at: number; failure: ClassifiedEvent | null }> {
   const { transport, run, clock } = options;
   const sleep = options.sleep ?? defaultSleep;
   const every = options.checkEveryMs ?? 2000;
@@ -191,9 +204,10 @@ async function confirmSteps(
     const size = await logSize(transport, logPath);
     const from = size < before ? 0 : before;
     if (size > from) {
-      const text = await readFrom(transport, logPath, from);
-      const line = text.split(/\r?\n|\r/).find((l) => isStep(l));
-      if (line) return { line: line.trim().slice(0, 200), at: clock.now() };
+      const lines = (await readFrom(transport, logPath, from)).split(/\r?\n|\r/);
+      const line = lines.find((l) => isStep(l));
+      if (line)
+        return { line: line.trim().slice(0, 200), at: clock.now(), failure: firstFailure(lines) };
     }
     const pids = run.restart.systemdUnit ? [1] : await findTrainingPids(transport, run.process);
     absent = pids.length === 0 ? absent + 1 : 0;
@@ -208,6 +222,14 @@ async function confirmSteps(
     `no new step lines in ${run.log} within ${run.restart.confirmTimeout} after the start`,
     await startOutput(transport, run.name),
   );
+}
+
+/** The first failure among log lines, classified as the monitor does (an interrupt is none). */
+function firstFailure(lines: string[]): ClassifiedEvent | null {
+  const classifier = new ErrorClassifier();
+  const events = lines.flatMap((line, index) => classifier.push(line, index + 1));
+  events.push(...classifier.flush());
+  return events.find((event) => FAILURE_KINDS.includes(event.kind)) ?? null;
 }
 
 /** The same step parser the monitor uses, so a restart is confirmed by what polls count. */

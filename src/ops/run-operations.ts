@@ -42,6 +42,11 @@ export interface OperationResult {
   /** One line for people: "Phase 3 applied; training restarted at step 1200". */
   summary: string;
   details: string[];
+  /**
+   * Set when the operation did what it was asked but the run is failing anyway (training came
+   * back up, then hit an OOM): the front ends show it as a warning, not as done.
+   */
+  warning?: string | undefined;
 }
 
 /** A progress line while an operation runs ("Config written, backup …", "Restarting…"). */

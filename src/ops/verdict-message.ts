@@ -76,6 +76,11 @@ export interface VerdictInput {
   afterward?: string;
 }
 
+/** Ends a reason with one full stop; a quoted log line may already end with one or with "…". */
+function sentence(text: string): string {
+  return /[.…!?]$/.test(text.trimEnd()) ? text.trimEnd() : `${text.trimEnd()}.`;
+}
+
 /** The message a verdict sends. */
 export function verdictMessage(input: VerdictInput): Message {
   const label = phaseLabel(input.attempt);
@@ -96,11 +101,11 @@ export function verdictMessage(input: VerdictInput): Message {
       );
   } else if (input.verdict === "failed") {
     severity = "critical";
-    lines.push(`${label} failed: ${input.reason}. ${summary}.`);
+    lines.push(`${label} failed: ${sentence(input.reason)} Measured: ${summary}.`);
     lines.push(input.afterward ?? `Roll back with /train rollback ${input.run}.`);
   } else {
     severity = "warning";
-    lines.push(`${label} inconclusive: ${input.reason}. ${summary}.`);
+    lines.push(`${label} inconclusive: ${sentence(input.reason)} Measured: ${summary}.`);
     lines.push(
       `Paused. Check the VM, then retry with /train next-phase ${input.run} or go back with /train rollback ${input.run}.`,
     );

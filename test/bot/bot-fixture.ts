@@ -34,6 +34,8 @@ export class YamlFileOperations implements RunOperations {
   applied: Array<{ preview: ChangePreview; actor: Actor }> = [];
   /** Resolves the next apply only when released (to observe in-flight states). */
   gate: Promise<void> | null = null;
+  /** Set to report the change as applied but already failing (an OOM right after the restart). */
+  warning: string | undefined;
 
   constructor(readonly file: string) {}
 
@@ -112,7 +114,12 @@ export class YamlFileOperations implements RunOperations {
     writeFileSync(this.file, doc.toString());
     this.applied.push({ preview, actor });
     onProgress?.("Restarting training");
-    return { ok: true, summary: `${preview.title} applied; training restarted`, details: [] };
+    return {
+      ok: true,
+      summary: `${preview.title} applied; training restarted`,
+      details: [],
+      warning: this.warning,
+    };
   }
   async plan(run: string): Promise<PlanView> {
     const cfg = this.read();

@@ -98,6 +98,15 @@ describe("trainops plan / next-phase / set / rollback / restart", () => {
     expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toBe(TRAINING_YAML);
   });
 
+  it("marks a change that is in but already failing with ⚠ and the failing line", async () => {
+    await setup();
+    const res = await trainops("set", "--run", "exp", "batch=8", "--yes", "--config", configPath);
+    expect(res.code).toBe(0);
+    expect(res.out).toContain(
+      "⚠ Set batch 8 applied; training restarted\n  Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB\n",
+    );
+  });
+
   it("validates set arguments and applies with --yes; rollback returns to the baseline", async () => {
     await setup();
     const bad = await trainops("set", "--run", "exp", "workers=four", "--config", configPath);

@@ -24,6 +24,18 @@ model:
 
 const GIB = 1024 ** 3;
 
+/**
+ * What the fake start writes, in one write, when the YAML asks for batch 8: a first step, then
+ * CUDA OOM, as a config that barely fits fails on its first steps.
+ */
+const OOM_ON_FIRST_STEP = [
+  "Train step 1/4000 loss=0.5",
+  "Traceback (most recent call last):",
+  '  File "train.py", line 9, in <module>',
+  "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB",
+  "",
+].join("\\n");
+
 /** A real SQLite store, a workdir with a commented YAML and a fake trainer that logs steps. */
 export interface OpsFixture {
   dir: string;
@@ -52,7 +64,7 @@ export interface SampleSpec {
 
 /**
  * `start` runs the fake trainer unless the YAML asks for 8 workers, where it fails at once
- * like a broken environment would.
+ * like a broken environment would, or for batch 8, where it logs one step and then CUDA OOM.
  */
 export function createOpsFixture(runOverrides: Record<string, unknown> = {}): OpsFixture {
   const dir = mkdtempSync(join(tmpdir(), "trainops-ops-"));
@@ -73,7 +85,7 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
         log: "train.log",
         trainConfig: "exp.yaml",
         process: `${dir}/trainer.sh`,
-        start: `if grep -q 'workers: 8' exp.yaml; then echo 'RuntimeError: bad environment'; exit 1; fi; exec sh ${dir}/trainer.sh ${dir}/train.log`,
+        start: `if grep -q 'workers: 8' exp.yaml; then echo 'RuntimeError: bad environment'; exit 1; fi; if grep -q 'train_batch_size: 8' exp.yaml; then printf '${OOM_ON_FIRST_STEP}' >> train.log; exit 1; fi; exec sh ${dir}/trainer.sh ${dir}/train.log`,
         steps: { perEpoch: 4000, epochs: 32 },
         restart: { interruptTimeout: "3s", terminateTimeout: "3s", confirmTimeout: "6s" },
         plan: "configs/plans/safe-optimization.yaml",

@@ -51,6 +51,10 @@ describe("phase engine and run operations on a real store and a real process", (
     const progress: string[] = [];
     const applied = await fx.ops.apply(preview, ALICE, (line) => progress.push(line));
     expect(applied.ok).toBe(true);
+    expect(applied.warning).toBeUndefined();
+    expect(applied.details.at(-1)).toBe(
+      "Judged over the next 100-200 steps after 10 warm-up steps; the verdict is posted when known, and a failure rolls back to the last passed config by itself.",
+    );
     expect(progress.join("\n")).toMatch(/Config written .*exp\.yaml.*\.bak/);
     expect(progress.join("\n")).toContain("Training stopped (SIGINT).");
     expect(progress.join("\n")).toMatch(/Training is stepping again: Train step \d+\/4000/);
@@ -169,6 +173,19 @@ describe("phase engine and run operations on a real store and a real process", (
     const attempts = new PhasesRepo(fx.db).list("exp");
     expect(attempts.at(-1)).toMatchObject({ kind: "manual", state: "failed" });
     expect(attempts.at(-1)?.rolledBackAt).not.toBeNull();
+  }, 60_000);
+
+  it("a change that steps once and then OOMs is applied, and says it is already failing", async () => {
+    fx = createOpsFixture();
+    await measuredBaseline();
+    const result = await fx.ops.apply(await fx.ops.previewSet("exp", { batch: 8 }), ALICE);
+    // The change went in and training came back: not a failed start, but not done either.
+    expect(result.ok).toBe(true);
+    expect(result.warning).toBe(
+      "Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB",
+    );
+    // Already failing: no promise of a judgement over the coming steps.
+    expect(result.details.join("\n")).not.toContain("Judged over");
   }, 60_000);
 
   it("pauses an inconclusive phase when the VM stops answering", async () => {

@@ -187,20 +187,7 @@ async function applyConfirmed(
     outcome: result.ok ? "applied" : "failed",
     detail: result.summary,
   });
-  await responder
-    .followUp({
-      title: `${result.ok ? "Done" : "Failed"}: ${change.title}`,
-      severity: result.ok ? "success" : "critical",
-      lines: [
-        result.summary,
-        ...result.details,
-        result.ok
-          ? "Next: `/train status` to watch it."
-          : "Next: `/train errors` and `/train plan`.",
-      ],
-      footer: `${change.run} · confirmation ${found.id}`,
-    })
-    .catch(() => {});
+  await responder.followUp(outcomeMessage(change, found.id, result)).catch(() => {});
 }
 
 function alreadyResolved(options: BotCoreOptions, found: Confirmation, at: number): Message {
@@ -236,4 +223,36 @@ function alreadyResolved(options: BotCoreOptions, found: Confirmation, at: numbe
     `Already confirmed ${current.resolvedAt ? `at ${new Date(current.resolvedAt).toISOString().slice(11, 19)} UTC` : ""}; it applies once${current.outcome ? `: ${current.outcome}` : " (in progress)"}.`,
     "info",
   );
+}
+
+/** The last word on a confirmed change: done, applied but already failing, or failed. */
+function outcomeMessage(change: ChangePreview, id: string, result: OperationResult): Message {
+  const footer = `${change.run} · confirmation ${id}`;
+  if (!result.ok) {
+    return {
+      title: `Failed: ${change.title}`,
+      severity: "critical",
+      lines: [result.summary, ...result.details, "Next: `/train errors` and `/train plan`."],
+      footer,
+    };
+  }
+  if (result.warning) {
+    return {
+      title: `Applied, but failing: ${change.title}`,
+      severity: "warning",
+      lines: [
+        result.summary,
+        redactSecrets(result.warning),
+        ...result.details,
+        "Next: `/train errors`; `/train plan` shows the verdict.",
+      ],
+      footer,
+    };
+  }
+  return {
+    title: `Done: ${change.title}`,
+    severity: "success",
+    lines: [result.summary, ...result.details, "Next: `/train status` to watch it."],
+    footer,
+  };
 }
