@@ -36,9 +36,6 @@ export interface OpsOptions {
   plans?: Record<string, Plan>;
 }
 
-/** Bounds on what a person may set. */
-export const LIMITS = { workers: { min: 1, max: 64 }, batch: { min: 1, max: 4096 } } as const;
-
 /** The default keys when a run has no plan file. */
 const DEFAULT_KEYS = { workers: "training.workers", batch: "training.train_batch_size" };
 

@@ -1,9 +1,8 @@
 import type { RunConfig } from "../config/schema.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import type { OpsContext } from "./ops-context.ts";
-import { LIMITS } from "./ops-context.ts";
 import type { Plan } from "./plan-schema.ts";
-import { type ChangePreview, OperationRefusedError } from "./run-operations.ts";
+import { type ChangePreview, OperationRefusedError, SETTING_LIMITS } from "./run-operations.ts";
 import { phaseLabel } from "./verdict-message.ts";
 import { diffLines, editYaml, readKeys, type ScalarValue } from "./yaml-edit.ts";
 
@@ -154,7 +153,7 @@ export function validatedSet(
   for (const name of ["workers", "batch"] as const) {
     const value = values[name];
     if (value === undefined) continue;
-    const { min, max } = LIMITS[name];
+    const { min, max } = SETTING_LIMITS[name];
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new OperationRefusedError(
         `${name} must be an integer from ${min} to ${max}; got '${value}'`,

@@ -4,6 +4,15 @@
  * run the same code.
  */
 
+/**
+ * What a person may set, wherever they set it (chat options, `trainops set`): one source, so
+ * the help text, Discord's option ranges and the check that refuses agree.
+ */
+export const SETTING_LIMITS = {
+  workers: { min: 1, max: 64 },
+  batch: { min: 1, max: 4096 },
+} as const;
+
 /** One key of the training YAML that a change touches. */
 export interface ConfigChange {
   /** Dotted key, e.g. `training.workers`. */

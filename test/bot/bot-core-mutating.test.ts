@@ -81,11 +81,11 @@ describe("validation", () => {
   it.each([
     [{ workers: "four" }, "workers must be an integer from 1 to 64; got 'four'"],
     [{ workers: "0" }, "workers must be an integer from 1 to 64; got '0'"],
-    [{ batch: "2.5" }, "batch must be an integer from 1 to 1024; got '2.5'"],
+    [{ batch: "2.5" }, "batch must be an integer from 1 to 4096; got '2.5'"],
     [{}, "set needs workers or batch, e.g. `/train set workers:4` or `/train set batch:2`"],
     [
       { worker: "4" },
-      "set has no option 'worker'; usage: /train set [run] [workers:<1-64>] [batch:<1-1024>]",
+      "set has no option 'worker'; usage: /train set [run] [workers:<1-64>] [batch:<1-4096>]",
     ],
     [{ workers: "4; rm -rf /" }, "workers must be an integer from 1 to 64; got '4; rm -rf /'"],
   ])("set %o → %s", async (args, message) => {

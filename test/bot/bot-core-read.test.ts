@@ -218,7 +218,7 @@ describe("read commands", () => {
   it("/train help lists every command and autocomplete offers runs", async () => {
     const m = await f.core.execute(req("help"), responder);
     expect(m.fields?.map((x) => x.name)).toContain(
-      "* /train set [run] [workers:<1-64>] [batch:<1-1024>]",
+      "* /train set [run] [workers:<1-64>] [batch:<1-4096>]",
     );
     expect(m.fields).toHaveLength(f.core.subcommands.length);
     expect(f.core.autocomplete("run", "exp")).toEqual(["exp001", "exp002"]);

@@ -128,7 +128,7 @@ export function parseArguments(
   return result.data;
 }
 
-/** "usage: /train set [run] [workers:<1-64>] [batch:<1-1024>]". */
+/** "usage: /train set [run] [workers:<1-64>] [batch:<1-4096>]". */
 export function usage(spec: SubcommandSpec): string {
   const parts = spec.options.map((o) => {
     const value =

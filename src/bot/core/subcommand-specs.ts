@@ -1,3 +1,4 @@
+import { SETTING_LIMITS } from "../../ops/run-operations.ts";
 import type { OptionSpec, SubcommandSpec } from "./command-request.ts";
 
 /** Chart metrics a person can ask for. */
@@ -6,8 +7,7 @@ export type ChartMetricName = (typeof CHART_METRICS)[number];
 
 /** Bounds shared by the specs (Discord ranges) and the validators (messages). */
 export const LIMITS = {
-  workers: { min: 1, max: 64 },
-  batch: { min: 1, max: 1024 },
+  ...SETTING_LIMITS,
   lines: { min: 1, max: 200, default: 40 },
 } as const;
 
