@@ -111,11 +111,13 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     .flatMap((m) => m.lines ?? [])
     .filter((l) => l.startsWith("Next:") || l.startsWith("Usual fix:"));
   const codes = sorted.filter((m) => m.code).map((m) => m.code as string);
+  const charts = sorted.flatMap((m) => m.charts ?? []);
   return {
     title: `${prefix}${messages.length} alerts (${bare(top.title)} and more)`,
     severity: top.severity,
     lines: [...lines, ...new Set(nexts)],
     ...(codes.length ? { code: codes.join("\n\n") } : {}),
+    ...(charts.length ? { charts } : {}),
     ...(users.size + roles.size ? { mentions: { users: [...users], roles: [...roles] } } : {}),
     footer: [...new Set(sorted.map((m) => m.footer?.split(" · ")[0]).filter(Boolean))].join(", "),
   };

@@ -17,7 +17,7 @@ import {
 } from "./alert-engine.ts";
 import { bindRules } from "./rule-settings.ts";
 import type { Rule } from "./rules/rule.ts";
-import { type RetryPolicy, Sender } from "./sender.ts";
+import { type RetryPolicy, Sender, type SenderOptions } from "./sender.ts";
 import type { AlertSink } from "./sinks/alert-sink.ts";
 import { createConfiguredSinks } from "./sinks/create-sinks.ts";
 
@@ -36,6 +36,8 @@ export interface CreateAlertingOptions {
   tickMs?: number;
   /** Rule list; default every registered rule. */
   rules?: readonly Rule[];
+  /** Finishes messages before delivery (draws verdict charts); see {@link SenderOptions}. */
+  prepare?: SenderOptions["prepare"];
 }
 
 /** The alerts area as the daemon, `poll --once` and the chat layer use it. */
@@ -80,6 +82,7 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
     log,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+    ...(options.prepare ? { prepare: options.prepare } : {}),
   });
   const engine = new AlertEngine({
     alerts: alertsRepo,

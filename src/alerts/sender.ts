@@ -21,6 +21,11 @@ export interface SenderOptions {
   log: AlertLogger;
   /** How often the loop looks for due work when nothing wakes it. */
   tickMs?: number;
+  /**
+   * Finishes a message before sinks see it (draws its `charts`). Called once per batch and
+   * pass, so every sink gets the same message; a failure sends the message as it is.
+   */
+  prepare?: (message: Message) => Promise<Message>;
 }
 
 /**
@@ -40,6 +45,8 @@ export class Sender {
   private inFlight: Promise<number> | null = null;
   private again = false;
   private beforePass: () => void = () => {};
+  /** Prepared messages of the pass in progress, by batch. */
+  private prepared = new Map<number, Promise<Message>>();
 
   constructor(private readonly o: SenderOptions) {
     this.retry = o.retry ?? { baseMs: 1000, maxMs: 5 * 60_000 };
@@ -108,8 +115,12 @@ export class Sender {
     // With no sink (a process that only reads alert state) leave the outbox to one that has.
     if (this.o.sinks.length === 0) return 0;
     this.seal(this.o.clock.now());
-    const counts = await Promise.all(this.o.sinks.map((sink) => this.drain(sink)));
-    return counts.reduce((a, b) => a + b, 0);
+    try {
+      const counts = await Promise.all(this.o.sinks.map((sink) => this.drain(sink)));
+      return counts.reduce((a, b) => a + b, 0);
+    } finally {
+      this.prepared.clear();
+    }
   }
 
   /**
@@ -141,6 +152,21 @@ export class Sender {
     }
   }
 
+  /** The batch's message as sinks get it: charts drawn, or left out when drawing failed. */
+  private prepare(due: { batchId: number; message: Message }): Promise<Message> {
+    const { charts, ...rest } = due.message;
+    if (!charts?.length || !this.o.prepare) return Promise.resolve(rest);
+    let prepared = this.prepared.get(due.batchId);
+    if (!prepared) {
+      prepared = this.o.prepare(due.message).catch((error: Error) => {
+        this.o.log.warn({ batch: due.batchId, err: error.message }, "chart not drawn");
+        return rest;
+      });
+      this.prepared.set(due.batchId, prepared);
+    }
+    return prepared;
+  }
+
   /** Sends one sink's due deliveries in order; stops at the first that must wait. */
   private async drain(sink: AlertSink): Promise<number> {
     let delivered = 0;
@@ -148,7 +174,7 @@ export class Sender {
       if (due.nextAttemptAt > this.o.clock.now()) break;
       let result: DeliveryResult;
       try {
-        result = await sink.deliver(due.message, due.idempotencyKey);
+        result = await sink.deliver(await this.prepare(due), due.idempotencyKey);
       } catch (error) {
         result = { ok: false, retryable: true, error: (error as Error).message };
       }

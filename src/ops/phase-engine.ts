@@ -1,3 +1,4 @@
+import type { ChartRequest, Message } from "../bot/message/message.ts";
 import type { RunConfig } from "../config/schema.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import { applyPreview, rollbackWith } from "./apply.ts";
@@ -190,22 +191,32 @@ export class PhaseEngine {
         (verdict === "failed" && !willRollBack),
     });
     const updated = ctx.phases.get(attempt.id) as PhaseAttempt;
+    // The phase and as long again before it: the change shows against what it replaced.
+    const chart = {
+      run: run.name,
+      from: attempt.startedAt - Math.max(now - attempt.startedAt, 60_000),
+      to: now + 1,
+      name: `${run.name}-${chartLabel(attempt)}-${verdict}.png`,
+    };
     ctx.notify(
-      verdictMessage({
-        run: run.name,
-        attempt: updated,
-        verdict,
-        reason: judgement.reason,
-        measure,
-        criteria: attempt.kind === "baseline" ? null : spec.criteria,
-        reference,
-        checks: judgement.checks,
-        next: nextPhase ? nextLabel(nextIndex, nextPhase, ctx.keys(run)) : null,
-        autoAdvance: run.autoAdvance,
-        ...(willRollBack
-          ? { afterward: "Rolling back to the last passed config and restarting." }
-          : {}),
-      }),
+      withChart(
+        verdictMessage({
+          run: run.name,
+          attempt: updated,
+          verdict,
+          reason: judgement.reason,
+          measure,
+          criteria: attempt.kind === "baseline" ? null : spec.criteria,
+          reference,
+          checks: judgement.checks,
+          next: nextPhase ? nextLabel(nextIndex, nextPhase, ctx.keys(run)) : null,
+          autoAdvance: run.autoAdvance,
+          ...(willRollBack
+            ? { afterward: "Rolling back to the last passed config and restarting." }
+            : {}),
+        }),
+        chart,
+      ),
       `phase:${run.name}:${attempt.id}:${verdict}`,
     );
     if (verdict === "failed" && willRollBack) return this.rollback(run, updated);
@@ -264,4 +275,15 @@ export class PhaseEngine {
       return { run: run.name, action: "none", detail: (error as Error).message };
     }
   }
+}
+
+/** "baseline", "phase3" or "change": the attempt in a chart's file name. */
+function chartLabel(attempt: PhaseAttempt): string {
+  if (attempt.kind === "baseline") return "baseline";
+  return attempt.kind === "manual" ? "change" : `phase${attempt.phaseIndex}`;
+}
+
+/** Every verdict carries a chart of its phase, drawn when it is delivered. */
+function withChart(message: Message, chart: ChartRequest): Message {
+  return { ...message, charts: [...(message.charts ?? []), chart] };
 }

@@ -22,6 +22,7 @@ import { ConfirmationsRepo } from "../store/confirmations-repo.ts";
 import { type Db, openDatabase } from "../store/database.ts";
 import { NoticesRepo } from "../store/notices-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
+import { chartDrawer } from "./chart-drawer.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { createMonitoring, type Monitoring } from "./monitoring.ts";
 
@@ -108,11 +109,14 @@ export async function startApp(options: AppOptions): Promise<App> {
     const notices = new NoticesRepo(db);
     // Front ends add their sinks below, before the sender starts.
     const sinks: AlertSink[] = [];
+    // Verdict charts are drawn at delivery by the command layer, which is created below.
+    let drawChart: BotCoreService["drawChart"] = async () => null;
     const alerting = createAlerting({
       db,
       config,
       clock,
       sinks,
+      prepare: chartDrawer((request) => drawChart(request)),
       phaseOf: (run) => {
         const attempt = phases.current(run);
         return attempt ? `phase${attempt.phaseIndex}` : null;
@@ -165,6 +169,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       clock,
       charts: { render: (source, chartOptions) => renderRunChart(source, chartOptions) },
     });
+
+    drawChart = (request) => core.drawChart(request);
 
     const frontEnds = options.frontEnds?.(core) ?? [];
     for (const frontEnd of frontEnds) if (frontEnd.sink) sinks.push(frontEnd.sink);

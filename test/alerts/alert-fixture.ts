@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Alerting, createAlerting } from "../../src/alerts/create-alerting.ts";
+import type { SenderOptions } from "../../src/alerts/sender.ts";
 import type { AlertSink, DeliveryResult } from "../../src/alerts/sinks/alert-sink.ts";
 import type { Message } from "../../src/bot/message/message.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
@@ -104,7 +105,9 @@ export interface AlertHarness {
   phase: { value: string | null };
 }
 
-export function alertHarness(options: { config?: Config; sinks?: AlertSink[] } = {}): AlertHarness {
+export function alertHarness(
+  options: { config?: Config; sinks?: AlertSink[]; prepare?: SenderOptions["prepare"] } = {},
+): AlertHarness {
   const dir = mkdtempSync(join(tmpdir(), "trainops-alerts-"));
   const path = join(dir, "trainops.db");
   const clock = new ManualClock(T0);
@@ -120,6 +123,7 @@ export function alertHarness(options: { config?: Config; sinks?: AlertSink[] } =
       sinks: options.sinks ?? [sink],
       phaseOf: () => phase.value,
       retry: { baseMs: 1000, maxMs: 60_000 },
+      ...(options.prepare ? { prepare: options.prepare } : {}),
     });
   const h: AlertHarness = {
     dir,

@@ -58,9 +58,12 @@ describe("trainops demo --script", () => {
     );
     expect(yaml).toMatch(/^\s+workers: 2 # /m);
     expect(yaml).toMatch(/^\s+train_batch_size: 1\b/m);
-    // Charts were saved as PNG files.
+    // Charts were saved as PNG files: the status chart and one with every verdict.
     const charts = readdirSync(join(dir, "charts")).filter((f) => f.endsWith(".png"));
-    expect(charts.length).toBeGreaterThan(0);
+    expect(charts.some((f) => f.endsWith("-exp001-status.png"))).toBe(true);
+    expect(charts.some((f) => f.endsWith("-exp001-baseline-passed.png"))).toBe(true);
+    expect(charts.some((f) => f.endsWith("-exp001-phase1-passed.png"))).toBe(true);
+    expect(charts.some((f) => f.endsWith("-exp001-change-failed.png"))).toBe(true);
     const png = readFileSync(join(dir, "charts", charts[0] as string));
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     // Nothing of the simulated job is left running.

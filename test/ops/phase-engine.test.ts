@@ -74,6 +74,14 @@ describe("phase engine and run operations on a real store and a real process", (
       "Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x), VRAM peak 77.6 GiB < 80, RAM 14.0 GiB, 100 steps. Next: Phase 2 (workers 2, batch 2, low risk)",
     );
     expect(fx.notes.at(-1)?.key).toMatch(/^phase:exp:\d+:passed$/);
+    // The verdict asks for a chart of the phase and as long again before it.
+    const chart = fx.notes.at(-1)?.message.charts?.[0];
+    expect(chart).toMatchObject({ run: "exp", name: "exp-phase1-passed.png" });
+    const attempt = new PhasesRepo(fx.db).list("exp").at(-1);
+    expect(chart?.to).toBe(at.at + 2);
+    expect(chart?.from).toBe(
+      (attempt?.startedAt as number) - Math.max(at.at + 1 - (attempt?.startedAt as number), 60_000),
+    );
 
     // Phase 2 runs out of GPU memory.
     await fx.ops.apply(await fx.ops.previewNextPhase("exp"), BOB);

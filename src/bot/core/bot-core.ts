@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { systemClock } from "../../core/clock.ts";
 import { OperationRefusedError } from "../../ops/run-operations.ts";
-import type { Message } from "../message/message.ts";
+import type { ChartRequest, Message, MessageImage } from "../message/message.ts";
 import { authorize } from "./authorization.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
+import { chartFor } from "./chart-for.ts";
 import { ArgumentError } from "./command-arguments.ts";
 import {
   auditWho,
@@ -37,6 +38,11 @@ export interface BotCoreService extends BotCore {
   idle(): Promise<void>;
   /** Marks overdue confirmations expired and audits them; returns how many. */
   expireConfirmations(): number;
+  /**
+   * Draws a requested chart (a verdict's) with the run's limits and phase boundaries; null for
+   * an unknown run, with charts off, or when drawing failed.
+   */
+  drawChart(request: ChartRequest): Promise<MessageImage | null>;
 }
 
 const HANDLERS: Partial<Record<string, CommandHandler>> = {
@@ -133,6 +139,11 @@ export function createBotCore(options: BotCoreOptions): BotCoreService {
       const contains = names.filter((n) => !starts.includes(n) && n.toLowerCase().includes(needle));
       // Discord shows at most 25 choices.
       return [...starts, ...contains].slice(0, 25);
+    },
+    async drawChart(request: ChartRequest): Promise<MessageImage | null> {
+      const run = options.config.runs.find((r) => r.name === request.run);
+      if (!run) return null;
+      return chartFor(options, run, request.from, request.to, undefined, request.name);
     },
     async idle(): Promise<void> {
       while (inFlight.size) await Promise.all([...inFlight]);

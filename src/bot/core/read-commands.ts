@@ -1,6 +1,6 @@
 import type { PlanView } from "../../ops/run-operations.ts";
-import type { ChartMarker } from "../charts/run-chart.ts";
-import type { Message, MessageImage } from "../message/message.ts";
+import type { Message } from "../message/message.ts";
+import { chartFor } from "./chart-for.ts";
 import { parseArguments, usage } from "./command-arguments.ts";
 import type { CommandContext } from "./command-context.ts";
 import { longSpan, seconds } from "./number-format.ts";
@@ -35,7 +35,7 @@ export async function statusCommand(ctx: CommandContext): Promise<Message> {
     ctx.options.alerts
       ? Promise.resolve(ctx.options.alerts.listSilences(name))
       : Promise.resolve(null),
-    chartFor(ctx, now - windowMs, now, undefined, `${name}-status.png`),
+    chartFor(ctx.options, ctx.run, now - windowMs, now, undefined, `${name}-status.png`),
   ]);
   return buildStatusMessage({
     run: ctx.run,
@@ -71,62 +71,6 @@ async function planWithin(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A chart of the run, or null when charts are off or rendering failed (text still goes out). */
-export async function chartFor(
-  ctx: CommandContext,
-  from: number,
-  to: number,
-  metrics: Parameters<NonNullable<CommandContext["options"]["charts"]>["render"]>[1]["metrics"],
-  name?: string,
-): Promise<MessageImage | null> {
-  const charts = ctx.options.charts;
-  if (!charts) return null;
-  const { db } = ctx.options;
-  // A young run's chart spans its own life, not a day of empty axis.
-  const first = db.samples.firstAt(ctx.run.name);
-  if (first !== null && first > from) from = Math.max(from, first - (to - first) * 0.05);
-  try {
-    return await charts.render(
-      { samples: db.samples, events: db.events },
-      {
-        run: ctx.run.name,
-        from,
-        to,
-        ...(metrics ? { metrics } : {}),
-        limits: ctx.run.limits,
-        markers: phaseMarkers(ctx, from, to),
-        ...(name ? { name } : {}),
-      },
-    );
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Phase boundaries: each phase attempt's start (and rollback) from the phase engine's table when
- * the store has it, else the changes applied through chat from the audit trail.
- */
-function phaseMarkers(ctx: CommandContext, from: number, to: number): ChartMarker[] {
-  const inWindow = (m: ChartMarker) => m.at >= from && m.at < to;
-  const phases = ctx.options.db.phases;
-  if (phases) {
-    const markers: ChartMarker[] = [];
-    for (const a of phases.list(ctx.run.name)) {
-      markers.push({
-        at: a.measureFrom ?? a.startedAt,
-        label: a.kind === "manual" ? "set" : `P${a.phaseIndex}`,
-      });
-      if (a.rolledBackAt !== null) markers.push({ at: a.rolledBackAt, label: "rollback" });
-    }
-    return markers.filter(inWindow);
-  }
-  return ctx.options.db.audit
-    .list({ run: ctx.run.name, outcomes: ["applied"], limit: 50 })
-    .map((e) => ({ at: e.at, label: e.args.phase ? `P${e.args.phase}` : e.command }))
-    .filter(inWindow);
 }
 
 /** `/train plan`. */
@@ -236,7 +180,13 @@ export async function chartCommand(ctx: CommandContext): Promise<Message> {
     ctx.request.args,
   );
   const now = ctx.now();
-  const image = await chartFor(ctx, now - window, now, metric ? [metric] : undefined);
+  const image = await chartFor(
+    ctx.options,
+    ctx.run,
+    now - window,
+    now,
+    metric ? [metric] : undefined,
+  );
   if (!image) {
     return {
       title: "Chart unavailable",

@@ -36,6 +36,19 @@ export interface MessageImage {
   alt: string;
 }
 
+/**
+ * A chart to draw when the message is delivered (phase verdicts): a fixed window of one run, so
+ * every sink and every retry gets the same picture and the outbox keeps numbers, not a PNG.
+ */
+export interface ChartRequest {
+  run: string;
+  /** Milliseconds since the epoch, `from <= at < to`. */
+  from: number;
+  to: number;
+  /** File name of the image, e.g. `exp001-phase1-passed.png`. */
+  name: string;
+}
+
 export interface MessageButton {
   /** Opaque id the front end sends back on a press, e.g. `confirm:abc123`. */
   id: string;
@@ -60,6 +73,8 @@ export interface Message {
   /** Preformatted text (log tails), shown as a code block. */
   code?: string;
   images?: MessageImage[];
+  /** Charts still to draw; the sender turns them into `images` before a sink sees them. */
+  charts?: ChartRequest[];
   buttons?: MessageButton[];
   mentions?: MessageMentions;
   /** Small print: run, time, ids. */
