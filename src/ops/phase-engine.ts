@@ -197,6 +197,7 @@ export class PhaseEngine {
       from: attempt.startedAt - Math.max(now - attempt.startedAt, 60_000),
       to: now + 1,
       name: `${run.name}-${chartLabel(attempt)}-${verdict}.png`,
+      title: `${run.name}: ${phaseLabel(attempt)} ${verdict}`,
     };
     ctx.notify(
       withChart(

@@ -124,4 +124,16 @@ describe("renderRunChart", () => {
     expect(await pixelsNear(image.png, "#888888")).toBeGreaterThan(10);
     expect(image.alt).toContain("VRAM (busiest GPU): no data");
   });
+
+  it("takes a verdict's heading instead of the window's", async () => {
+    const to = f.clock.now();
+    fill(to - 3_600_000, to);
+    const options = { run: "exp001", from: to - 3_600_000, to, metrics: ["step_time"] as const };
+    const plain = await renderRunChart(f, options);
+    const titled = await renderRunChart(f, { ...options, title: "exp001: Phase 1 passed" });
+    expect(plain.alt).toMatch(/^exp001, last 1 h: Step time: /);
+    expect(titled.alt).toMatch(/^exp001: Phase 1 passed: Step time: /);
+    // The heading is drawn: the two images differ.
+    expect(titled.png.equals(plain.png)).toBe(false);
+  });
 });

@@ -76,7 +76,11 @@ describe("phase engine and run operations on a real store and a real process", (
     expect(fx.notes.at(-1)?.key).toMatch(/^phase:exp:\d+:passed$/);
     // The verdict asks for a chart of the phase and as long again before it.
     const chart = fx.notes.at(-1)?.message.charts?.[0];
-    expect(chart).toMatchObject({ run: "exp", name: "exp-phase1-passed.png" });
+    expect(chart).toMatchObject({
+      run: "exp",
+      name: "exp-phase1-passed.png",
+      title: "exp: Phase 1 passed",
+    });
     const attempt = new PhasesRepo(fx.db).list("exp").at(-1);
     expect(chart?.to).toBe(at.at + 2);
     expect(chart?.from).toBe(

@@ -34,6 +34,8 @@ export interface RunChartOptions {
   buckets?: number;
   /** File name of the image; defaults to `<run>-<metrics>.png`. */
   name?: string;
+  /** Heading, e.g. "exp001: Phase 1 passed"; defaults to "<run> - last <window>". */
+  title?: string;
 }
 
 interface Box {
@@ -87,7 +89,11 @@ export async function renderRunChart(
   ctx.fillStyle = "#222222";
   ctx.font = `bold 14px ${font}`;
   ctx.textBaseline = "middle";
-  ctx.fillText(`${options.run} - last ${spanLabel(options.to - options.from)}`, 10, 13);
+  ctx.fillText(
+    options.title ?? `${options.run} - last ${spanLabel(options.to - options.from)}`,
+    10,
+    13,
+  );
   ctx.font = `11px ${font}`;
   ctx.textAlign = "right";
   ctx.fillText(`${stamp(options.to)} UTC`, width - 10, 13);
@@ -271,5 +277,6 @@ function altText(options: RunChartOptions, panels: PanelData[], oomCount: number
     return `${p.style.title}: ${last ? `${formatValue(last.value)} ${p.style.unit}` : "no data"}${p.limit ? ` (limit ${formatValue(p.limit)} ${p.style.unit})` : ""}`;
   });
   const oom = oomCount ? `; ${oomCount} OOM event${oomCount > 1 ? "s" : ""}` : "";
-  return `${options.run}, last ${spanLabel(options.to - options.from)}: ${parts.join("; ")}${oom}`;
+  const head = options.title ?? `${options.run}, last ${spanLabel(options.to - options.from)}`;
+  return `${head}: ${parts.join("; ")}${oom}`;
 }

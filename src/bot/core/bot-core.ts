@@ -143,7 +143,8 @@ export function createBotCore(options: BotCoreOptions): BotCoreService {
     async drawChart(request: ChartRequest): Promise<MessageImage | null> {
       const run = options.config.runs.find((r) => r.name === request.run);
       if (!run) return null;
-      return chartFor(options, run, request.from, request.to, undefined, request.name);
+      const { from, to, name, title } = request;
+      return chartFor(options, run, from, to, undefined, name, title);
     },
     async idle(): Promise<void> {
       while (inFlight.size) await Promise.all([...inFlight]);

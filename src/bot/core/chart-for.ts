@@ -14,6 +14,7 @@ export async function chartFor(
   to: number,
   metrics?: RunChartOptions["metrics"],
   name?: string,
+  title?: string,
 ): Promise<MessageImage | null> {
   const charts = options.charts;
   if (!charts) return null;
@@ -32,6 +33,7 @@ export async function chartFor(
         limits: run.limits,
         markers: phaseMarkers(options.db, run.name, from, to),
         ...(name ? { name } : {}),
+        ...(title ? { title } : {}),
       },
     );
   } catch {

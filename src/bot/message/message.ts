@@ -47,6 +47,8 @@ export interface ChartRequest {
   to: number;
   /** File name of the image, e.g. `exp001-phase1-passed.png`. */
   name: string;
+  /** Heading drawn on the chart, e.g. "exp001: Phase 1 passed". */
+  title?: string;
 }
 
 export interface MessageButton {
