@@ -138,6 +138,15 @@ export class OpsContext {
     }
   }
 
+  /**
+   * Queues a notice that must not be lost (a verdict): a failure to queue it throws, so the
+   * caller's transaction rolls back and the next tick tries again.
+   */
+  announce(message: Message, key: string): void {
+    const queued = this.options.notify?.(message, key);
+    if (queued instanceof Promise) queued.catch(() => {});
+  }
+
   notify(message: Message, key: string): void {
     try {
       void Promise.resolve(this.options.notify?.(message, key)).catch(() => {});

@@ -3,7 +3,13 @@ import type { RunConfig } from "../config/schema.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import { applyPreview, rollbackWith } from "./apply.ts";
 import { withChangeLock } from "./change-lock.ts";
-import { judgePhase, measurePhase, type Reference } from "./criteria.ts";
+import {
+  type Check,
+  judgePhase,
+  measurePhase,
+  type PhaseMeasure,
+  type Reference,
+} from "./criteria.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { phaseSpec } from "./phase-spec.ts";
 import type { Plan } from "./plan-schema.ts";
@@ -180,11 +186,40 @@ export class PhaseEngine {
     const nextPhase = plan.phases[nextIndex - 1];
     const willRollBack =
       verdict === "failed" && run.autoRollback && ctx.phases.lastPassed(run.name) !== null;
+    // The verdict and its notice commit together: a crash cannot record one without the other.
+    const updated = ctx.phases.transaction(() =>
+      this.recordVerdict(run, plan, attempt, now, {
+        verdict,
+        reason: judgement.reason,
+        result,
+        measure,
+        spec,
+        reference,
+        checks: judgement.checks,
+        willRollBack,
+        nextIndex,
+      }),
+    );
+    if (verdict === "failed" && willRollBack) return this.rollback(run, updated);
+    if (verdict === "passed" && run.autoAdvance && nextPhase) return this.advance(run);
+    return { run: run.name, action: verdict, detail: judgement.reason };
+  }
+
+  private recordVerdict(
+    run: RunConfig,
+    plan: Plan,
+    attempt: PhaseAttempt,
+    now: number,
+    v: VerdictFacts,
+  ): PhaseAttempt {
+    const ctx = this.ctx;
+    const { verdict, willRollBack } = v;
+    const nextPhase = plan.phases[v.nextIndex - 1];
     ctx.phases.update(attempt.id, {
       state: verdict,
       endedAt: now,
-      reason: judgement.reason,
-      result,
+      reason: v.reason,
+      result: v.result,
       paused:
         verdict === "inconclusive" ||
         (verdict === "passed" && !run.autoAdvance) ||
@@ -199,18 +234,18 @@ export class PhaseEngine {
       name: `${run.name}-${chartLabel(attempt)}-${verdict}.png`,
       title: `${run.name}: ${phaseLabel(attempt)} ${verdict}`,
     };
-    ctx.notify(
+    ctx.announce(
       withChart(
         verdictMessage({
           run: run.name,
           attempt: updated,
           verdict,
-          reason: judgement.reason,
-          measure,
-          criteria: attempt.kind === "baseline" ? null : spec.criteria,
-          reference,
-          checks: judgement.checks,
-          next: nextPhase ? nextLabel(nextIndex, nextPhase, ctx.keys(run)) : null,
+          reason: v.reason,
+          measure: v.measure,
+          criteria: attempt.kind === "baseline" ? null : v.spec.criteria,
+          reference: v.reference,
+          checks: v.checks,
+          next: nextPhase ? nextLabel(v.nextIndex, nextPhase, ctx.keys(run)) : null,
           autoAdvance: run.autoAdvance,
           ...(willRollBack
             ? { afterward: "Rolling back to the last passed config and restarting." }
@@ -220,9 +255,7 @@ export class PhaseEngine {
       ),
       `phase:${run.name}:${attempt.id}:${verdict}`,
     );
-    if (verdict === "failed" && willRollBack) return this.rollback(run, updated);
-    if (verdict === "passed" && run.autoAdvance && nextPhase) return this.advance(run);
-    return { run: run.name, action: verdict, detail: judgement.reason };
+    return updated;
   }
 
   private async advance(run: RunConfig): Promise<TickResult> {
@@ -276,6 +309,19 @@ export class PhaseEngine {
       return { run: run.name, action: "none", detail: (error as Error).message };
     }
   }
+}
+
+/** What a judgement found, recorded and announced by {@link PhaseEngine.recordVerdict}. */
+interface VerdictFacts {
+  verdict: "passed" | "failed" | "inconclusive";
+  reason: string;
+  result: Record<string, unknown>;
+  measure: PhaseMeasure;
+  spec: ReturnType<typeof phaseSpec>;
+  reference: Reference | null;
+  checks: Check[];
+  willRollBack: boolean;
+  nextIndex: number;
 }
 
 /** "baseline", "phase3" or "change": the attempt in a chart's file name. */

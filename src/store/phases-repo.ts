@@ -95,6 +95,14 @@ export type AttemptPatch = Partial<
 export class PhasesRepo {
   constructor(private readonly db: Db) {}
 
+  /**
+   * Runs `fn` in one SQLite transaction: a verdict and the notice that announces it (queued in
+   * the same database) land together or not at all.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   /** Records a new attempt and returns it. */
   create(attempt: Omit<PhaseAttempt, "id">): PhaseAttempt {
     const result = this.db

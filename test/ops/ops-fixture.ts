@@ -47,6 +47,8 @@ export interface OpsFixture {
   samples: SamplesRepo;
   events: EventsRepo;
   polls: PollsRepo;
+  /** How many of the next notices fail to queue (a full disk). */
+  failNotices: number;
   /** Inserts one successful poll and its sample. */
   sample(partial: Partial<SampleSpec> & { step: number; at: number }): void;
   cleanup(): Promise<void>;
@@ -103,6 +105,10 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
     transportFor: () => transport,
     clock: systemClock,
     notify: (message, key) => {
+      if (fixture.failNotices > 0) {
+        fixture.failNotices -= 1;
+        throw new Error("disk I/O error");
+      }
       notes.push({ message, key });
     },
     onExpectedStop: (run, until) => expectedStops.push({ run, until }),
@@ -111,8 +117,9 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
   const samples = new SamplesRepo(db);
   const events = new EventsRepo(db);
   const polls = new PollsRepo(db);
-  return {
+  const fixture: OpsFixture = {
     dir,
+    failNotices: 0,
     db,
     config,
     ops,
@@ -145,6 +152,7 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return fixture;
 }
 
 function makeSample(s: SampleSpec): RunSample {

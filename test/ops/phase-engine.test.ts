@@ -200,6 +200,20 @@ describe("phase engine and run operations on a real store and a real process", (
     expect(result.details.join("\n")).not.toContain("Judged over");
   }, 60_000);
 
+  it("a verdict whose notice cannot be queued is not recorded; the next tick records both", async () => {
+    fx = createOpsFixture();
+    const last = feed(fx, { step: 500, at: Date.now() - 5000 }, 25);
+    expect((await fx.ops.engine.tick("exp", last.at + 1)).action).toBe("baseline-started");
+    fx.failNotices = 1;
+    await expect(fx.ops.engine.tick("exp", last.at + 1)).rejects.toThrow("disk I/O error");
+    const phases = new PhasesRepo(fx.db);
+    expect(phases.list("exp").at(-1)?.state).toBe("evaluating");
+    expect(fx.notes.filter((n) => n.key.endsWith(":passed"))).toHaveLength(0);
+    expect((await fx.ops.engine.tick("exp", last.at + 1)).action).toBe("passed");
+    expect(phases.list("exp").at(-1)?.state).toBe("passed");
+    expect(fx.notes.filter((n) => n.key.endsWith(":passed"))).toHaveLength(1);
+  }, 30_000);
+
   it("pauses an inconclusive phase when the VM stops answering", async () => {
     fx = createOpsFixture();
     await measuredBaseline();
