@@ -229,6 +229,7 @@ function intro(dir: string, httpPort: number, options: DemoOptions): string {
     "",
     "trainops demo — a simulated 80 GB GPU VM on this machine, training like exp001 in the plan",
     `  time runs ${options.timeScale}x faster; config ${join(dir, "trainops.yaml")}; metrics ${metrics}`,
+    "  step time and GPU memory follow the plan's model; host RAM is this machine's real use",
     `  charts are saved under ${join(dir, "charts")}`,
     options.steps === null
       ? "  try: /train status · /train plan · /train next-phase (then confirm) · /train help · exit"
