@@ -73,6 +73,45 @@ describe("webhook delivery", () => {
     expect(await h.alerting.deliverDue()).toBe(1);
   });
 
+  it("Discord webhooks get a chart as an attachment shown in the embed; Slack's get the text", async () => {
+    const discord = new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/tok`);
+    const slack = new SlackWebhookSink("slack-webhook:1", `${server.url}/services/T/B/x`);
+    const png = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
+    const verdict: Message = {
+      title: "exp001: Phase 1 passed (Test 2 workers)",
+      severity: "success",
+      lines: ["Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x)"],
+      images: [
+        { name: "exp001-phase1-passed.png", png, alt: "exp001: Phase 1 passed: Step time: 9.4 s" },
+      ],
+    };
+    expect(await discord.deliver(verdict, "k-discord")).toEqual({ ok: true });
+    expect(await slack.deliver(verdict, "k-slack")).toEqual({ ok: true });
+    const [toDiscord, toSlack] = server.received;
+    expect(String(toDiscord?.headers["content-type"])).toMatch(/^multipart\/form-data; boundary=/);
+    expect(toDiscord?.headers["x-trainops-idempotency-key"]).toBe("k-discord");
+    expect(toDiscord?.files).toEqual([
+      { field: "files[0]", name: "exp001-phase1-passed.png", type: "image/png", bytes: png },
+    ]);
+    const body = toDiscord?.body as {
+      embeds: Array<{ image?: { url: string }; description: string }>;
+      attachments: unknown;
+    };
+    expect(body.embeds[0]?.image).toEqual({ url: "attachment://exp001-phase1-passed.png" });
+    expect(body.embeds[0]?.description).toBe("Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x)");
+    expect(body.attachments).toEqual([
+      {
+        id: 0,
+        filename: "exp001-phase1-passed.png",
+        description: "exp001: Phase 1 passed: Step time: 9.4 s",
+      },
+    ]);
+    // Slack incoming webhooks take no files: the verdict's text alone, as JSON.
+    expect(toSlack?.headers["content-type"]).toBe("application/json");
+    expect(toSlack?.files).toEqual([]);
+    expect(JSON.stringify(toSlack?.body)).toContain("Phase 1 passed: 9.4 s/step");
+  });
+
   it("a 404 (deleted webhook) is recorded as failed and not retried; other sinks still get it", async () => {
     const bad = new DiscordWebhookSink("discord-webhook:0", `${server.url}/gone`);
     const good = new SlackWebhookSink("slack-webhook:1", `${server.url}/ok`);

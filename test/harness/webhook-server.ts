@@ -17,6 +17,8 @@ export interface ReceivedWebhook {
   query: string;
   headers: IncomingMessage["headers"];
   body: unknown;
+  /** Files of a multipart request (Discord's `files[n]`), in order. */
+  files: Array<{ field: string; name: string; type: string; bytes: Buffer }>;
   /** What the server answered; "held" for requests never answered. */
   outcome: number | "held";
 }
@@ -90,21 +92,17 @@ export class WebhookServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const url = new URL(req.url ?? "/", this.url);
-      const text = Buffer.concat(chunks).toString("utf8");
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // keep the raw text
-      }
+      const raw = Buffer.concat(chunks);
+      const { body, files } = await parseBody(raw, String(req.headers["content-type"] ?? ""));
       const reply = this.queue.shift() ?? { status: 200 };
       const record: ReceivedWebhook = {
         path: url.pathname,
         query: url.search,
         headers: req.headers,
         body,
+        files,
         outcome: "held",
       };
       this.received.push(record);
@@ -153,5 +151,41 @@ export class WebhookServer {
   private notify(): void {
     const waiting = this.waiters.splice(0);
     for (const check of waiting) check();
+  }
+}
+
+/**
+ * JSON, or multipart/form-data as Discord webhooks take it (`payload_json` plus files), parsed
+ * with the runtime's own multipart reader; anything else stays raw text.
+ */
+async function parseBody(
+  raw: Buffer,
+  contentType: string,
+): Promise<{ body: unknown; files: ReceivedWebhook["files"] }> {
+  if (contentType.startsWith("multipart/form-data")) {
+    const form = await new Response(new Uint8Array(raw), {
+      headers: { "content-type": contentType },
+    }).formData();
+    const files: ReceivedWebhook["files"] = [];
+    let body: unknown = null;
+    for (const [field, value] of form.entries()) {
+      if (typeof value === "string") {
+        if (field === "payload_json") body = JSON.parse(value);
+        continue;
+      }
+      files.push({
+        field,
+        name: value.name,
+        type: value.type,
+        bytes: Buffer.from(await value.arrayBuffer()),
+      });
+    }
+    return { body, files };
+  }
+  const text = raw.toString("utf8");
+  try {
+    return { body: JSON.parse(text), files: [] };
+  } catch {
+    return { body: text, files: [] };
   }
 }

@@ -1,7 +1,7 @@
 import { DISCORD_LIMITS } from "../../bot/discord/discord-limits.ts";
-import type { Message, Severity } from "../../bot/message/message.ts";
+import type { Message, MessageImage, Severity } from "../../bot/message/message.ts";
 import { isDiscordId } from "../mentions.ts";
-import { clip } from "./http-delivery.ts";
+import { clip, type WebhookFile } from "./http-delivery.ts";
 import { WebhookSink } from "./webhook-sink.ts";
 
 const COLOR: Record<Severity, number> = {
@@ -18,6 +18,10 @@ const COLOR: Record<Severity, number> = {
 export class DiscordWebhookSink extends WebhookSink {
   protected payload(message: Message): Record<string, unknown> {
     return discordPayload(message);
+  }
+
+  protected override files(message: Message): WebhookFile[] {
+    return webhookImages(message).map(({ name, png }) => ({ name, png }));
   }
 
   protected override target(): string {
@@ -62,9 +66,20 @@ export function discordPayload(message: Message): Record<string, unknown> {
     budget -= name.length + value.length;
   }
   if (fields.length) embed.fields = fields;
+  // A chart is sent as an attachment (files[0]) and shown inside the embed.
+  const image = webhookImages(message)[0];
+  if (image) embed.image = { url: `attachment://${image.name}` };
   return {
     content: clip(pings ? `${pings} ${message.title}` : message.title, DISCORD_LIMITS.content),
     embeds: [embed],
     allowed_mentions: { parse: [], users, roles },
+    ...(image
+      ? { attachments: [{ id: 0, filename: image.name, description: clip(image.alt, 1024) }] }
+      : {}),
   };
+}
+
+/** The one chart a webhook message carries (the embed shows one image). */
+function webhookImages(message: Message): MessageImage[] {
+  return (message.images ?? []).slice(0, 1);
 }

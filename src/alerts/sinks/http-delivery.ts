@@ -6,14 +6,58 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 /** Header carrying the delivery's idempotency key (ignored by platforms, useful to proxies). */
 export const IDEMPOTENCY_HEADER = "x-trainops-idempotency-key";
 
-/**
- * POSTs JSON and classifies the answer: 2xx ok; 429 and 5xx retryable (429 with the platform's
- * wait); other 4xx permanent. Error text never includes the URL: webhook URLs are secrets.
- */
-export async function postJson(
+/** A file sent with a webhook message (a chart). */
+export interface WebhookFile {
+  name: string;
+  png: Buffer;
+}
+
+/** POSTs a JSON body; see {@link post} for how the answer is classified. */
+export function postJson(
   fetchImpl: FetchLike,
   url: string,
   body: unknown,
+  idempotencyKey: string,
+  timeoutMs: number,
+): Promise<DeliveryResult> {
+  const headers = { "content-type": "application/json" };
+  return post(fetchImpl, url, headers, JSON.stringify(body), idempotencyKey, timeoutMs);
+}
+
+/**
+ * POSTs a JSON payload with files as multipart/form-data, the way Discord webhooks take
+ * attachments: the message as `payload_json`, the files as `files[0]`, `files[1]`, ….
+ */
+export function postMultipart(
+  fetchImpl: FetchLike,
+  url: string,
+  payload: unknown,
+  files: readonly WebhookFile[],
+  idempotencyKey: string,
+  timeoutMs: number,
+): Promise<DeliveryResult> {
+  const form = new FormData();
+  form.append("payload_json", JSON.stringify(payload));
+  files.forEach((file, i) => {
+    form.append(
+      `files[${i}]`,
+      new Blob([new Uint8Array(file.png)], { type: "image/png" }),
+      file.name,
+    );
+  });
+  // fetch sets the multipart content type with its boundary itself.
+  return post(fetchImpl, url, {}, form, idempotencyKey, timeoutMs);
+}
+
+/**
+ * POSTs and classifies the answer: 2xx ok; 429 and 5xx retryable (429 with the platform's
+ * wait); other 4xx permanent. Error text never includes the URL: webhook URLs are secrets.
+ */
+async function post(
+  fetchImpl: FetchLike,
+  url: string,
+  headers: Record<string, string>,
+  body: string | FormData,
   idempotencyKey: string,
   timeoutMs: number,
 ): Promise<DeliveryResult> {
@@ -21,8 +65,8 @@ export async function postJson(
   try {
     response = await fetchImpl(url, {
       method: "POST",
-      headers: { "content-type": "application/json", [IDEMPOTENCY_HEADER]: idempotencyKey },
-      body: JSON.stringify(body),
+      headers: { ...headers, [IDEMPOTENCY_HEADER]: idempotencyKey },
+      body,
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { Message } from "../../bot/message/message.ts";
 import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
-import { type FetchLike, postJson } from "./http-delivery.ts";
+import { type FetchLike, postJson, postMultipart, type WebhookFile } from "./http-delivery.ts";
 
 /**
  * An alert sink that POSTs one JSON body per message to a webhook URL; a platform's sink says
@@ -15,17 +15,20 @@ export abstract class WebhookSink implements AlertSink {
   ) {}
 
   deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult> {
-    return postJson(
-      this.fetchImpl,
-      this.target(),
-      this.payload(message),
-      idempotencyKey,
-      this.timeoutMs,
-    );
+    const files = this.files(message);
+    const payload = this.payload(message);
+    return files.length
+      ? postMultipart(this.fetchImpl, this.target(), payload, files, idempotencyKey, this.timeoutMs)
+      : postJson(this.fetchImpl, this.target(), payload, idempotencyKey, this.timeoutMs);
   }
 
   /** The webhook body for `message`, within the platform's limits. */
   protected abstract payload(message: Message): Record<string, unknown>;
+
+  /** Files the platform takes with the message (charts); none unless the platform can. */
+  protected files(_message: Message): WebhookFile[] {
+    return [];
+  }
 
   /** The URL the body goes to: the webhook URL itself unless the platform wants parameters. */
   protected target(): string {
