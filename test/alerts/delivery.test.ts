@@ -91,7 +91,12 @@ describe("webhook delivery", () => {
     expect(String(toDiscord?.headers["content-type"])).toMatch(/^multipart\/form-data; boundary=/);
     expect(toDiscord?.headers["x-trainops-idempotency-key"]).toBe("k-discord");
     expect(toDiscord?.files).toEqual([
-      { field: "files[0]", name: "exp001-phase1-passed.png", type: "image/png", bytes: png },
+      {
+        field: "files[0]",
+        filename: "exp001-phase1-passed.png",
+        contentType: "image/png",
+        data: png,
+      },
     ]);
     const body = toDiscord?.body as {
       embeds: Array<{ image?: { url: string }; description: string }>;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseMultipart, type ReceivedFile } from "./fake-discord/request-body.ts";
 
 /** How the server answers one request. */
 export type WebhookReply =
@@ -18,7 +19,7 @@ export interface ReceivedWebhook {
   headers: IncomingMessage["headers"];
   body: unknown;
   /** Files of a multipart request (Discord's `files[n]`), in order. */
-  files: Array<{ field: string; name: string; type: string; bytes: Buffer }>;
+  files: ReceivedFile[];
   /** What the server answered; "held" for requests never answered. */
   outcome: number | "held";
 }
@@ -154,33 +155,14 @@ export class WebhookServer {
   }
 }
 
-/**
- * JSON, or multipart/form-data as Discord webhooks take it (`payload_json` plus files), parsed
- * with the runtime's own multipart reader; anything else stays raw text.
- */
+/** JSON, or multipart/form-data as Discord webhooks take it; anything else stays raw text. */
 async function parseBody(
   raw: Buffer,
   contentType: string,
-): Promise<{ body: unknown; files: ReceivedWebhook["files"] }> {
+): Promise<{ body: unknown; files: ReceivedFile[] }> {
   if (contentType.startsWith("multipart/form-data")) {
-    const form = await new Response(new Uint8Array(raw), {
-      headers: { "content-type": contentType },
-    }).formData();
-    const files: ReceivedWebhook["files"] = [];
-    let body: unknown = null;
-    for (const [field, value] of form.entries()) {
-      if (typeof value === "string") {
-        if (field === "payload_json") body = JSON.parse(value);
-        continue;
-      }
-      files.push({
-        field,
-        name: value.name,
-        type: value.type,
-        bytes: Buffer.from(await value.arrayBuffer()),
-      });
-    }
-    return { body, files };
+    const { json, files } = await parseMultipart(raw, contentType);
+    return { body: json, files };
   }
   const text = raw.toString("utf8");
   try {

@@ -31,24 +31,32 @@ export async function parseBody(request: IncomingMessage): Promise<ParsedBody> {
   const contentType = request.headers["content-type"] ?? "";
   if (raw.length === 0) return { json: undefined, files: [], contentType: "" };
   if (contentType.startsWith("multipart/form-data")) {
-    const form = await new Response(new Uint8Array(raw), {
-      headers: { "content-type": contentType },
-    }).formData();
-    let json: unknown;
-    const files: ReceivedFile[] = [];
-    for (const [field, value] of form.entries()) {
-      if (typeof value === "string") {
-        if (field === "payload_json") json = JSON.parse(value);
-        continue;
-      }
-      files.push({
-        field,
-        filename: value.name,
-        contentType: value.type,
-        data: Buffer.from(await value.arrayBuffer()),
-      });
-    }
-    return { json, files, contentType: "multipart/form-data" };
+    return { ...(await parseMultipart(raw, contentType)), contentType: "multipart/form-data" };
   }
   return { json: JSON.parse(raw.toString("utf8")), files: [], contentType: "application/json" };
+}
+
+/** A multipart body: `payload_json` parsed as the JSON, every other part a file. */
+export async function parseMultipart(
+  raw: Buffer,
+  contentType: string,
+): Promise<{ json: unknown; files: ReceivedFile[] }> {
+  const form = await new Response(new Uint8Array(raw), {
+    headers: { "content-type": contentType },
+  }).formData();
+  let json: unknown;
+  const files: ReceivedFile[] = [];
+  for (const [field, value] of form.entries()) {
+    if (typeof value === "string") {
+      if (field === "payload_json") json = JSON.parse(value);
+      continue;
+    }
+    files.push({
+      field,
+      filename: value.name,
+      contentType: value.type,
+      data: Buffer.from(await value.arrayBuffer()),
+    });
+  }
+  return { json, files };
 }
