@@ -148,7 +148,10 @@ export async function createSimulatedVm(options: SimulatedVmOptions): Promise<Si
       await promisify(execFile)("sh", [startPath, ...extraArgs], { timeout: 10_000 });
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const pid = vm.trainerPid();
+        // Wait for the end of the exec chain (sh, setsid, nohup, then the interpreter): while a
+        // process execs, its /proc cmdline can read empty, and a caller checking isRunning()
+        // right after start() would see a live job as gone.
+        const pid = trainers().find((p) => p.comm === "python")?.pid ?? null;
         if (pid !== null) return pid;
         if (Date.now() > deadline)
           throw new Error(`start.sh ran but no train.py process appeared; see ${logPath}`);
