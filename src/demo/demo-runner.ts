@@ -11,6 +11,7 @@ import { loadConfig } from "../config/load-config.ts";
 import { type App, type FrontEnd, startApp } from "../runtime/app.ts";
 import { chatFrontEnds } from "../runtime/chat-front-ends.ts";
 import { createSimulatedVm } from "../simulator/simulated-vm.ts";
+import { ChangeLocksRepo } from "../store/change-locks-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
 import { demoConfigYaml } from "./demo-config.ts";
 import type { DemoStep, WaitCondition } from "./demo-script.ts";
@@ -167,11 +168,14 @@ function holds(condition: WaitCondition, app: App): boolean {
   }
   const attempts = phases.list(run);
   if (condition.type === "rollback") {
-    // Done when training runs again after the rollback, not when it was decided.
+    // Done when training runs again after the rollback, not when it was decided: the rollback
+    // has let go of the run's change lock (its restart was confirmed and its notice queued),
+    // and a poll since saw the job alive.
     const rolledBack = attempts.filter((a) => a.rolledBackAt !== null).at(-1);
     const latest = app.monitoring.store.samples.latestReachable(run);
     return (
       rolledBack?.rolledBackAt != null &&
+      new ChangeLocksRepo(app.db).get(run) === null &&
       latest !== null &&
       latest.alive === true &&
       latest.at > rolledBack.rolledBackAt
