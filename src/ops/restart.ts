@@ -62,7 +62,8 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     throw new RestartError(`run ${run.name} has no start: command; add one to trainops.yaml`);
   }
   const logPath = posix.isAbsolute(run.log) ? run.log : posix.join(run.workdir, run.log);
-  const before = await logSize(transport, logPath);
+  // With systemd the stop and the start are one command: count from before it.
+  let startOffset = await logSize(transport, logPath);
   let stopped: number[] = [];
   let stopSignal: RestartOutcome["stopSignal"] = null;
   if (run.restart.systemdUnit) {
@@ -80,10 +81,13 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     const stop = await stopTraining(options);
     stopped = stop.pids;
     stopSignal = stop.signal;
+    // What the old process printed until it stopped (last steps, a KeyboardInterrupt) ends
+    // here: steps and errors after this offset are the new process's.
+    startOffset = await logSize(transport, logPath);
     await startTraining(options);
   }
   progress(`Waiting for new step lines in ${run.log}…`);
-  const confirmed = await confirmSteps(options, logPath, before);
+  const confirmed = await confirmSteps(options, logPath, startOffset);
   progress(`Training is stepping again: ${confirmed.line}`);
   return {
     stopped,
@@ -188,7 +192,7 @@ export function startOutputPath(run: string): string {
 async function confirmSteps(
   options: RestartOptions,
   logPath: string,
-  before: number,
+  startOffset: number,
 ): Promise<{ line: string; at: number; failure: ClassifiedEvent | null }> {
   const { transport, run, clock } = options;
   const sleep = options.sleep ?? defaultSleep;
@@ -202,7 +206,9 @@ async function confirmSteps(
     await sleep(pause);
     pause = Math.min(every, pause * 2);
     const size = await logSize(transport, logPath);
-    const from = size < before ? 0 : before;
+    // Only the new process's lines count: from where the log stood when it was started (the old
+    // one may log a last step while it stops), or from the top if the start truncated it.
+    const from = size < startOffset ? 0 : startOffset;
     if (size > from) {
       const lines = (await readFrom(transport, logPath, from)).split(/\r?\n|\r/);
       const line = lines.find((l) => isStep(l));

@@ -74,7 +74,15 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
   writeFileSync(join(dir, "train.log"), "");
   writeFileSync(
     join(dir, "trainer.sh"),
-    '#!/bin/sh\ni=0\nwhile :; do i=$((i+1)); echo "Train step $i/4000 loss=0.5" >> "$1"; sleep 0.02; done\n',
+    [
+      "#!/bin/sh",
+      // Stopping, it logs a last step and what PyTorch prints when its workers go first: lines
+      // of the old process that must neither confirm a restart nor count against the new one.
+      `trap 'echo "Train step $i/4000 loss=0.5" >> "$1"; echo "RuntimeError: DataLoader worker (pid(s) 4242) exited unexpectedly" >> "$1"; exit 130' INT`,
+      "i=0",
+      'while :; do i=$((i+1)); echo "Train step $i/4000 loss=0.5" >> "$1"; sleep 0.02; done',
+      "",
+    ].join("\n"),
   );
   const dbPath = join(dir, "store.db");
   const config = configSchema.parse({

@@ -173,6 +173,8 @@ describe("phase engine and run operations on a real store and a real process", (
   it("a start command that fails marks the change failed and rolls back", async () => {
     fx = createOpsFixture();
     await measuredBaseline();
+    // Training runs, so the stop makes it log a last step: that line must not confirm the start.
+    await fx.ops.apply(await fx.ops.previewRestart("exp"), ALICE);
     const preview = await fx.ops.previewSet("exp", { workers: 8 });
     const result = await fx.ops.apply(preview, ALICE);
     expect(result.ok).toBe(false);
