@@ -87,7 +87,11 @@ export async function applyPreview(
     }
     try {
       const outcome = await restartForOperation(ctx, run, onProgress);
-      ctx.phases.update(attempt.id, { state: "warming", measureFrom: outcome.confirmedAt });
+      ctx.phases.update(attempt.id, {
+        state: "warming",
+        measureFrom: outcome.confirmedAt,
+        trainingStartedAt: outcome.startedAt,
+      });
       const plan = ctx.plan(run);
       const warning = failedSinceRestart(outcome.failure);
       return {

@@ -17,7 +17,6 @@ export async function restartForOperation(
   run: RunConfig,
   onProgress: ProgressCallback,
 ) {
-  const began = ctx.clock.now();
   const r = run.restart;
   const downFor =
     parseDuration(r.interruptTimeout) +
@@ -38,7 +37,7 @@ export async function restartForOperation(
   const failure =
     outcome.failure ??
     ctx.events
-      .range(run.name, began, ctx.clock.now() + 1)
+      .range(run.name, outcome.startedAt, ctx.clock.now() + 1)
       .find((event) => FAILURE_KINDS.includes(event.kind)) ??
     null;
   return { ...outcome, failure };
@@ -67,7 +66,11 @@ export async function restartOnly(
     const latest = ctx.phases.current(run.name);
     if (latest && (latest.state === "warming" || latest.state === "evaluating")) {
       // Warm-up starts over after a restart; the phase keeps being judged from here.
-      ctx.phases.update(latest.id, { state: "warming", measureFrom: outcome.confirmedAt });
+      ctx.phases.update(latest.id, {
+        state: "warming",
+        measureFrom: outcome.confirmedAt,
+        trainingStartedAt: outcome.startedAt,
+      });
     }
     return {
       ok: true,

@@ -143,9 +143,14 @@ export class PhaseEngine {
     const ctx = this.ctx;
     const from = attempt.measureFrom ?? attempt.startedAt;
     const samples = ctx.samples.range(run.name, from, now + 1);
-    // Errors count from the moment the change began: a config that fails fast can OOM while
-    // the restart is still being confirmed, before the measured window opens.
-    const events = ctx.events.range(run.name, attempt.startedAt, now + 1);
+    // Errors count from the moment training was started with this config: a config that fails
+    // fast can OOM while the restart is still being confirmed, before the measured window
+    // opens; what the old process printed while it was stopped is not this config's doing.
+    const events = ctx.events.range(
+      run.name,
+      attempt.trainingStartedAt ?? attempt.startedAt,
+      now + 1,
+    );
     const spec = phaseSpec(plan, attempt);
     const measure = measurePhase(samples, events, spec.warmupSteps);
     const refAttempt = attempt.kind === "baseline" ? null : ctx.phases.lastPassed(run.name);

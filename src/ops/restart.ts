@@ -40,6 +40,8 @@ export interface RestartOutcome {
   stopSignal: "INT" | "TERM" | "KILL" | null;
   /** The first new step line after the start. */
   firstStepLine: string;
+  /** When the start was issued (ms), after the old process was gone: its errors count from here. */
+  startedAt: number;
   /** When that line was seen (ms), from which the new config's samples count. */
   confirmedAt: number;
   /**
@@ -64,6 +66,7 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
   const logPath = posix.isAbsolute(run.log) ? run.log : posix.join(run.workdir, run.log);
   // With systemd the stop and the start are one command: count from before it.
   let startOffset = await logSize(transport, logPath);
+  let startedAt = options.clock.now();
   let stopped: number[] = [];
   let stopSignal: RestartOutcome["stopSignal"] = null;
   if (run.restart.systemdUnit) {
@@ -84,6 +87,7 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     // What the old process printed until it stopped (last steps, a KeyboardInterrupt) ends
     // here: steps and errors after this offset are the new process's.
     startOffset = await logSize(transport, logPath);
+    startedAt = options.clock.now();
     await startTraining(options);
   }
   progress(`Waiting for new step lines in ${run.log}…`);
@@ -93,6 +97,7 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     stopped,
     stopSignal,
     firstStepLine: confirmed.line,
+    startedAt,
     confirmedAt: confirmed.at,
     failure: confirmed.failure,
   };

@@ -24,6 +24,11 @@ export interface PhaseAttempt {
   startedAt: number;
   /** Samples from here on are this phase's own (set when training is confirmed restarted). */
   measureFrom: number | null;
+  /**
+   * When training was started with this attempt's config; errors count from here (before it,
+   * the old process was being stopped). Unset for the baseline and older attempts.
+   */
+  trainingStartedAt?: number | null;
   endedAt: number | null;
   workers: number | null;
   batch: number | null;
@@ -48,6 +53,7 @@ interface AttemptRow {
   state: string;
   started_at: number;
   measure_from: number | null;
+  training_started_at: number | null;
   ended_at: number | null;
   workers: number | null;
   batch: number | null;
@@ -63,6 +69,7 @@ interface AttemptRow {
 const COLUMNS: Record<string, string> = {
   state: "state",
   measureFrom: "measure_from",
+  trainingStartedAt: "training_started_at",
   endedAt: "ended_at",
   workers: "workers",
   batch: "batch",
@@ -79,6 +86,7 @@ export type AttemptPatch = Partial<
     PhaseAttempt,
     | "state"
     | "measureFrom"
+    | "trainingStartedAt"
     | "endedAt"
     | "workers"
     | "batch"
@@ -203,6 +211,7 @@ function toAttempt(row: AttemptRow): PhaseAttempt {
     state: row.state as AttemptState,
     startedAt: row.started_at,
     measureFrom: row.measure_from,
+    trainingStartedAt: row.training_started_at,
     endedAt: row.ended_at,
     workers: row.workers,
     batch: row.batch,

@@ -62,6 +62,17 @@ describe("phase engine and run operations on a real store and a real process", (
     const phase1Yaml = readFileSync(join(fx.dir, "exp.yaml"), "utf8");
     expect(phase1Yaml).toBe(TRAINING_YAML.replace("workers: 1 ", "workers: 2 "));
 
+    // What the old process printed while it was stopped does not count against phase 1.
+    const phase1 = new PhasesRepo(fx.db).list("exp").at(-1);
+    const trainingStartedAt = phase1?.trainingStartedAt as number;
+    expect(trainingStartedAt).toBeGreaterThan(phase1?.startedAt as number);
+    fx.events.insert("exp", trainingStartedAt - 1, {
+      kind: "worker_killed",
+      line: "RuntimeError: DataLoader worker (pid(s) 4242) exited unexpectedly",
+      lineNumber: null,
+      source: "log",
+    });
+
     // Phase 1's own samples: a slow warm-up (ignored), then 9.4 s/step.
     let at = feed(fx, { step: 0, at: Date.now() }, 10, { stepTime: 30 });
     expect((await fx.ops.engine.tick("exp", at.at + 1)).detail).toBe("warming");

@@ -3,6 +3,7 @@ import { alertsMigration } from "./002-alerts.ts";
 import { phasesMigration } from "./003-phases.ts";
 import { botMigration } from "./004-bot.ts";
 import { noticesMigration } from "./005-notices.ts";
+import { trainingStartMigration } from "./006-training-start.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   phasesMigration,
   botMigration,
   noticesMigration,
+  trainingStartMigration,
 ];
