@@ -65,12 +65,9 @@ export async function restartOnly(
     const outcome = await restartForOperation(ctx, run, onProgress);
     const latest = ctx.phases.current(run.name);
     if (latest && (latest.state === "warming" || latest.state === "evaluating")) {
-      // Warm-up starts over after a restart; the phase keeps being judged from here.
-      ctx.phases.update(latest.id, {
-        state: "warming",
-        measureFrom: outcome.confirmedAt,
-        trainingStartedAt: outcome.startedAt,
-      });
+      // Warm-up starts over after a restart; the phase keeps being judged from here. Its errors
+      // still count from its own start: an OOM just before this restart was the phase's.
+      ctx.phases.update(latest.id, { state: "warming", measureFrom: outcome.confirmedAt });
     }
     return {
       ok: true,
