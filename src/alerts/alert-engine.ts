@@ -212,6 +212,14 @@ export class AlertEngine {
     this.o.alerts.setExpectedStop(run, this.o.clock.now(), untilMs);
   }
 
+  /**
+   * Tells the engine the restart behind the run's expected stop has started the new process at
+   * `atMs`: errors logged before that were the old process stopping.
+   */
+  noteTrainingStarted(run: string, atMs: number): void {
+    this.o.alerts.setExpectedStopStarted(run, atMs);
+  }
+
   /** Mutes a run, a rule, or a rule of a run for a while. */
   silence(request: SilenceRequest): SilenceRecord {
     return this.o.silences.insert(silenceRecordFor(request, this.o, this.o.clock.now()));

@@ -31,6 +31,7 @@ export async function restartForOperation(
     ...(ctx.options.sleep ? { sleep: ctx.options.sleep } : {}),
     ...(ctx.options.checkEveryMs ? { checkEveryMs: ctx.options.checkEveryMs } : {}),
     onProgress,
+    onStarted: (at) => ctx.options.onTrainingStarted?.(run.name, at),
   });
   // The log as read at confirmation, else what the monitor stored meanwhile (a kernel OOM kill
   // is not in the log).

@@ -26,6 +26,8 @@ export interface OpsOptions {
   notify?: (message: Message, dedupeKey: string) => void | Promise<void>;
   /** Tells the alerts side that training will be down on purpose until `untilMs`. */
   onExpectedStop?: (run: string, untilMs: number) => void;
+  /** Tells the alerts side when that restart started the new process. */
+  onTrainingStarted?: (run: string, atMs: number) => void;
   /** Waits between restart checks (tests may shorten). */
   sleep?: (ms: number) => Promise<void>;
   /** How often a restart looks at the process table and log. Default 2 s. */

@@ -29,6 +29,8 @@ export interface RestartOptions {
   /** How often to look at the process table and the log while waiting. Default 2 s. */
   checkEveryMs?: number;
   onProgress?: (line: string) => void;
+  /** Called as the new process is started (after the old one is gone), with the time. */
+  onStarted?: (at: number) => void;
   /** Whether a log line shows training progress; defaults to the monitor's step parser. */
   isStepLine?: (line: string) => boolean;
 }
@@ -67,10 +69,16 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
   // With systemd the stop and the start are one command: count from before it.
   let startOffset = await logSize(transport, logPath);
   let startedAt = options.clock.now();
+  const markStarted = () => {
+    startedAt = options.clock.now();
+    options.onStarted?.(startedAt);
+  };
   let stopped: number[] = [];
   let stopSignal: RestartOutcome["stopSignal"] = null;
   if (run.restart.systemdUnit) {
     progress(`Restarting systemd unit ${run.restart.systemdUnit}…`);
+    // Stop and start are one command here: the new process's errors may come at any point.
+    markStarted();
     const unit = shellQuote(run.restart.systemdUnit);
     const result = await transport.run(
       `systemctl restart -- ${unit} 2>/dev/null || systemctl --user restart -- ${unit}`,
@@ -87,7 +95,7 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     // What the old process printed until it stopped (last steps, a KeyboardInterrupt) ends
     // here: steps and errors after this offset are the new process's.
     startOffset = await logSize(transport, logPath);
-    startedAt = options.clock.now();
+    markStarted();
     await startTraining(options);
   }
   progress(`Waiting for new step lines in ${run.log}…`);

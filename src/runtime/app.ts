@@ -152,6 +152,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         notices.enqueue(message, key, runOfKey(key), clock.now());
       },
       onExpectedStop: (run, until) => alerting.noteExpectedStop(run, until),
+      onTrainingStarted: (run, at) => alerting.noteTrainingStarted(run, at),
     });
 
     const core = createBotCore({

@@ -106,23 +106,41 @@ export class AlertsRepo {
   setExpectedStop(run: string, notedAt: number, until: number): void {
     this.db
       .prepare(
-        `INSERT INTO alert_expected_stops (run, noted_at, until) VALUES (?, ?, ?)
-         ON CONFLICT (run) DO UPDATE SET noted_at = excluded.noted_at, until = excluded.until`,
+        `INSERT INTO alert_expected_stops (run, noted_at, until, started_at) VALUES (?, ?, ?, NULL)
+         ON CONFLICT (run) DO UPDATE
+           SET noted_at = excluded.noted_at, until = excluded.until, started_at = NULL`,
       )
       .run(run, notedAt, until);
   }
 
-  expectedStop(run: string): { notedAt: number; until: number } | null {
+  /** Records when the restart behind the run's expected stop started the new process. */
+  setExpectedStopStarted(run: string, startedAt: number): void {
+    this.db
+      .prepare("UPDATE alert_expected_stops SET started_at = ? WHERE run = ?")
+      .run(startedAt, run);
+  }
+
+  expectedStop(run: string): ExpectedStop | null {
     const row = this.db
-      .prepare("SELECT noted_at, until FROM alert_expected_stops WHERE run = ?")
-      .get(run) as { noted_at: number; until: number } | undefined;
-    return row ? { notedAt: row.noted_at, until: row.until } : null;
+      .prepare("SELECT noted_at, until, started_at FROM alert_expected_stops WHERE run = ?")
+      .get(run) as { noted_at: number; until: number; started_at: number | null } | undefined;
+    return row ? { notedAt: row.noted_at, until: row.until, startedAt: row.started_at } : null;
   }
 
   /** The newest event of a run whose kind is one of `kinds`, or null. */
   latestEvent(run: string, kinds: readonly ErrorKind[]): StoredEvent | null {
     return this.events.latestOfKinds(run, kinds);
   }
+}
+
+/** A stop the operations side asked for (a restart), as the alert rules see it. */
+export interface ExpectedStop {
+  /** When the restart began. */
+  notedAt: number;
+  /** Until when the process may be down. */
+  until: number;
+  /** When the new process was started; null while the old one is still being stopped. */
+  startedAt: number | null;
 }
 
 /**

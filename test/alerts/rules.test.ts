@@ -130,6 +130,39 @@ describe("error rules", () => {
   });
 });
 
+describe("errors around a requested restart", () => {
+  const SHUTDOWN = "RuntimeError: DataLoader worker (pid(s) 4242) exited unexpectedly";
+
+  it("what the old process logs while being stopped does not alert; the new one's errors do", async () => {
+    h = alertHarness();
+    healthyUntilNow();
+    h.alerting.noteExpectedStop("exp001", T0 + 10 * MIN);
+    // The old process on its way out, before the new one is started.
+    h.clock.set(T0 + 1000);
+    h.addEvent(h.clock.now(), { kind: "worker_killed", line: SHUTDOWN });
+    expect(h.alerting.evaluate("exp001").fired).toEqual([]);
+    h.clock.set(T0 + 3000);
+    h.alerting.noteTrainingStarted("exp001", h.clock.now());
+    expect(h.alerting.evaluate("exp001").fired).toEqual([]);
+    // The new config runs out of GPU memory on its first steps: that is news.
+    h.clock.set(T0 + 8000);
+    h.addEvent(h.clock.now(), {
+      kind: "cuda_oom",
+      line: "torch.OutOfMemoryError: CUDA out of memory.",
+    });
+    expect(h.alerting.evaluate("exp001").fired).toEqual(["cuda_oom"]);
+  });
+
+  it("an error after the restart window, with no start recorded, alerts as usual", async () => {
+    h = alertHarness();
+    healthyUntilNow();
+    h.alerting.noteExpectedStop("exp001", T0 + MIN);
+    h.clock.set(T0 + 2 * MIN);
+    h.addEvent(h.clock.now(), { kind: "worker_killed", line: SHUTDOWN });
+    expect(h.alerting.evaluate("exp001").fired).toEqual(["worker_killed"]);
+  });
+});
+
 describe("process rules", () => {
   it("crashed: the process is gone before the last step, with the last traceback", async () => {
     h = alertHarness();

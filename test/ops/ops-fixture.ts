@@ -44,6 +44,8 @@ export interface OpsFixture {
   ops: Operations;
   notes: Array<{ message: Message; key: string }>;
   expectedStops: Array<{ run: string; until: number }>;
+  /** When each restart started the new process, as the alerts side is told. */
+  trainingStarts: Array<{ run: string; at: number }>;
   samples: SamplesRepo;
   events: EventsRepo;
   polls: PollsRepo;
@@ -106,6 +108,7 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
   const db = openDatabase(dbPath);
   const notes: OpsFixture["notes"] = [];
   const expectedStops: OpsFixture["expectedStops"] = [];
+  const trainingStarts: OpsFixture["trainingStarts"] = [];
   const transport = new LocalTransport();
   const ops = createRunOperations({
     db,
@@ -120,6 +123,7 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
       notes.push({ message, key });
     },
     onExpectedStop: (run, until) => expectedStops.push({ run, until }),
+    onTrainingStarted: (run, at) => trainingStarts.push({ run, at }),
     checkEveryMs: 100,
   });
   const samples = new SamplesRepo(db);
@@ -133,6 +137,7 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
     ops,
     notes,
     expectedStops,
+    trainingStarts,
     samples,
     events,
     polls,

@@ -66,6 +66,9 @@ describe("phase engine and run operations on a real store and a real process", (
     const phase1 = new PhasesRepo(fx.db).list("exp").at(-1);
     const trainingStartedAt = phase1?.trainingStartedAt as number;
     expect(trainingStartedAt).toBeGreaterThan(phase1?.startedAt as number);
+    // The alerts side heard of the same moment, so it too leaves the old process's exit alone.
+    expect(fx.trainingStarts.at(-1)).toEqual({ run: "exp", at: trainingStartedAt });
+    expect(fx.trainingStarts).toHaveLength(fx.expectedStops.length);
     fx.events.insert("exp", trainingStartedAt - 1, {
       kind: "worker_killed",
       line: "RuntimeError: DataLoader worker (pid(s) 4242) exited unexpectedly",

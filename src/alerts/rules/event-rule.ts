@@ -38,6 +38,7 @@ export function eventRule(options: {
     evaluate(ctx, s) {
       const event = ctx.latestEvent(options.kinds);
       if (!event || event.at < ctx.now - s.window) return null;
+      if (fromStoppingProcess(ctx, event.at)) return null;
       if (progressedSince(ctx, event.at)) return null;
       const text = options.describe(event, ctx);
       return {
@@ -51,6 +52,17 @@ export function eventRule(options: {
       };
     },
   });
+}
+
+/**
+ * True when an event was logged while a restart we asked for was stopping the old process
+ * (what a job prints on its way out, e.g. a worker exiting first), before the new one started.
+ * A failure of the new process comes after its start and alerts as usual.
+ */
+function fromStoppingProcess(ctx: RuleContext, at: number): boolean {
+  const stop = ctx.expectedStop();
+  if (!stop || at < stop.notedAt) return false;
+  return stop.startedAt === null ? at <= stop.until : at < stop.startedAt;
 }
 
 /** True when two samples after `at` show the step counter moving: training resumed. */

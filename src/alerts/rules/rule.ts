@@ -3,6 +3,7 @@ import type { MessageField, Severity } from "../../bot/message/message.ts";
 import type { RunConfig } from "../../config/schema.ts";
 import { parseDuration } from "../../core/duration.ts";
 import type { ErrorKind, RunSample } from "../../monitors/types.ts";
+import type { ExpectedStop } from "../../store/alerts-repo.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
 
 /** A duration setting (`10m`), parsed to milliseconds; `0s` means "off" where it applies. */
@@ -81,7 +82,7 @@ export interface RuleContext {
   /** The message of the newest failed poll, if the monitor recorded one. */
   lastPollError(): string | null;
   /** Until when the operations side said the process may be down (a requested restart). */
-  expectedStop(): { notedAt: number; until: number } | null;
+  expectedStop(): ExpectedStop | null;
 }
 
 /** A rule as written in its module. */

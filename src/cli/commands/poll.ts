@@ -57,6 +57,7 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
             notices.enqueue(message, key, null, systemClock.now());
           },
           onExpectedStop: (run, until) => alerting.noteExpectedStop(run, until),
+          onTrainingStarted: (run, at) => alerting.noteTrainingStarted(run, at),
         });
         for (const report of reports) {
           alerting.evaluate(report.run);

@@ -4,6 +4,7 @@ import { phasesMigration } from "./003-phases.ts";
 import { botMigration } from "./004-bot.ts";
 import { noticesMigration } from "./005-notices.ts";
 import { trainingStartMigration } from "./006-training-start.ts";
+import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   botMigration,
   noticesMigration,
   trainingStartMigration,
+  expectedStopStartMigration,
 ];
