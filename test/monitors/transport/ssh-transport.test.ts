@@ -100,9 +100,11 @@ describe("SshTransport against a real sshd", () => {
     const next = await t.run("echo alive");
     expect(next.stdout.toString()).toBe("alive\n");
     await expect(t.run(hang, { timeoutMs: 200 })).rejects.toThrow(/ran past 200 ms/);
-    // The killed process group leaves no hung script behind (the kill runs in the background).
+    // The killed process group leaves no hung script behind. The kill runs in the background
+    // through its own exec, which a loaded machine may take seconds to open: wait up to 15 s.
     const left = await t.run(
-      `for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do pgrep -f '^${hang}$' >/dev/null || break; sleep 0.1; done; pgrep -fc '^${hang}$'`,
+      `i=0; while [ $i -lt 150 ] && pgrep -f '^${hang}$' >/dev/null; do i=$((i+1)); sleep 0.1; done; pgrep -fc '^${hang}$'`,
+      { timeoutMs: 30_000 },
     );
     expect(left.stdout.toString().trim()).toBe("0");
     expect(t.connectCount).toBe(1);
