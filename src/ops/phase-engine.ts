@@ -14,7 +14,7 @@ import type { OpsContext } from "./ops-context.ts";
 import { phaseSpec } from "./phase-spec.ts";
 import type { Plan } from "./plan-schema.ts";
 import { previewNextPhase } from "./previews.ts";
-import type { Actor } from "./run-operations.ts";
+import type { Actor, OperationResult } from "./run-operations.ts";
 import { nextLabel, noticeMessage, phaseLabel, verdictMessage } from "./verdict-message.ts";
 import { readKeys } from "./yaml-edit.ts";
 
@@ -288,10 +288,12 @@ export class PhaseEngine {
       ctx.notify(
         noticeMessage(
           run.name,
-          result.ok ? "warning" : "critical",
-          result.ok ? "rolled back" : "rollback failed",
+          result.ok && !result.warning ? "warning" : "critical",
+          rollbackTitle(result),
           [
             result.summary,
+            // The last passed config failing at once means something else changed: say so.
+            ...(result.warning ? [result.warning] : []),
             ...result.details,
             result.ok
               ? `${phaseLabel(failed)} is marked failed; /train plan ${run.name} shows where the run stands.`
@@ -327,6 +329,12 @@ interface VerdictFacts {
   checks: Check[];
   willRollBack: boolean;
   nextIndex: number;
+}
+
+/** The notice title after an automatic rollback. */
+function rollbackTitle(result: OperationResult): string {
+  if (!result.ok) return "rollback failed";
+  return result.warning ? "rolled back, but failing" : "rolled back";
 }
 
 /** "baseline", "phase3" or "change": the attempt in a chart's file name. */

@@ -68,7 +68,8 @@ export interface SampleSpec {
 
 /**
  * `start` runs the fake trainer unless the YAML asks for 8 workers, where it fails at once
- * like a broken environment would, or for batch 8, where it logs one step and then CUDA OOM.
+ * like a broken environment would, or for batch 8 (or once a `broken-gpu` file exists), where it
+ * logs one step and then CUDA OOM.
  */
 export function createOpsFixture(runOverrides: Record<string, unknown> = {}): OpsFixture {
   const dir = mkdtempSync(join(tmpdir(), "trainops-ops-"));
@@ -97,7 +98,7 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
         log: "train.log",
         trainConfig: "exp.yaml",
         process: `${dir}/trainer.sh`,
-        start: `if grep -q 'workers: 8' exp.yaml; then echo 'RuntimeError: bad environment'; exit 1; fi; if grep -q 'train_batch_size: 8' exp.yaml; then printf '${OOM_ON_FIRST_STEP}' >> train.log; exit 1; fi; exec sh ${dir}/trainer.sh ${dir}/train.log`,
+        start: `if grep -q 'workers: 8' exp.yaml; then echo 'RuntimeError: bad environment'; exit 1; fi; if grep -q 'train_batch_size: 8' exp.yaml || [ -e broken-gpu ]; then printf '${OOM_ON_FIRST_STEP}' >> train.log; exit 1; fi; exec sh ${dir}/trainer.sh ${dir}/train.log`,
         steps: { perEpoch: 4000, epochs: 32 },
         restart: { interruptTimeout: "3s", terminateTimeout: "3s", confirmTimeout: "6s" },
         plan: "configs/plans/safe-optimization.yaml",

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
@@ -229,6 +229,30 @@ describe("phase engine and run operations on a real store and a real process", (
     expect(phases.list("exp").at(-1)?.state).toBe("passed");
     expect(fx.notes.filter((n) => n.key.endsWith(":passed"))).toHaveLength(1);
   }, 30_000);
+
+  it("a rollback whose config fails at once says so, loudly", async () => {
+    fx = createOpsFixture();
+    await measuredBaseline();
+    const applied = await fx.ops.apply(await fx.ops.previewSet("exp", { workers: 3 }), ALICE);
+    expect(applied.ok).toBe(true);
+    // Something outside the config breaks (a GPU gone bad): the change fails, and so does the
+    // config it rolls back to.
+    writeFileSync(join(fx.dir, "broken-gpu"), "");
+    fx.events.insert("exp", Date.now(), {
+      kind: "cuda_oom",
+      line: "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
+      lineNumber: null,
+      source: "log",
+    });
+    const tick = await fx.ops.engine.tick("exp", Date.now() + 1);
+    expect(tick.action).toBe("rolled-back");
+    const notice = fx.notes.at(-1)?.message;
+    expect(notice?.title).toBe("exp: rolled back, but failing");
+    expect(notice?.severity).toBe("critical");
+    expect(notice?.lines?.[1]).toBe(
+      "Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB",
+    );
+  }, 60_000);
 
   it("pauses an inconclusive phase when the VM stops answering", async () => {
     fx = createOpsFixture();
