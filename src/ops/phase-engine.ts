@@ -1,21 +1,15 @@
-import type { ChartRequest, Message } from "../bot/message/message.ts";
 import type { RunConfig } from "../config/schema.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import { applyPreview, rollbackWith } from "./apply.ts";
 import { withChangeLock } from "./change-lock.ts";
-import {
-  type Check,
-  judgePhase,
-  measurePhase,
-  type PhaseMeasure,
-  type Reference,
-} from "./criteria.ts";
+import { judgePhase, measurePhase, type Reference } from "./criteria.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { phaseSpec } from "./phase-spec.ts";
 import type { Plan } from "./plan-schema.ts";
 import { previewNextPhase } from "./previews.ts";
 import type { Actor, OperationResult } from "./run-operations.ts";
-import { nextLabel, noticeMessage, phaseLabel, verdictMessage } from "./verdict-message.ts";
+import { noticeMessage, phaseLabel } from "./verdict-message.ts";
+import { recordVerdict } from "./verdict-record.ts";
 import { readKeys } from "./yaml-edit.ts";
 
 /** The engine's own name in locks and the audit trail. */
@@ -178,8 +172,8 @@ export class PhaseEngine {
       overBudget: budgetMs !== null && now - from > budgetMs,
       unreachablePolls: attempt.kind === "baseline" ? Number.POSITIVE_INFINITY : 3,
     });
-    const result = { ...measure, checks: judgement.checks };
     if (judgement.verdict === "continue") {
+      const result = { ...measure, checks: judgement.checks };
       ctx.phases.update(attempt.id, { state: judgement.state, result });
       return { run: run.name, action: "judged", detail: judgement.state };
     }
@@ -193,10 +187,9 @@ export class PhaseEngine {
       verdict === "failed" && run.autoRollback && ctx.phases.lastPassed(run.name) !== null;
     // The verdict and its notice commit together: a crash cannot record one without the other.
     const updated = ctx.phases.transaction(() =>
-      this.recordVerdict(run, plan, attempt, now, {
+      recordVerdict(ctx, run, plan, attempt, now, {
         verdict,
         reason: judgement.reason,
-        result,
         measure,
         spec,
         reference,
@@ -208,59 +201,6 @@ export class PhaseEngine {
     if (verdict === "failed" && willRollBack) return this.rollback(run, updated);
     if (verdict === "passed" && run.autoAdvance && nextPhase) return this.advance(run);
     return { run: run.name, action: verdict, detail: judgement.reason };
-  }
-
-  private recordVerdict(
-    run: RunConfig,
-    plan: Plan,
-    attempt: PhaseAttempt,
-    now: number,
-    v: VerdictFacts,
-  ): PhaseAttempt {
-    const ctx = this.ctx;
-    const { verdict, willRollBack } = v;
-    const nextPhase = plan.phases[v.nextIndex - 1];
-    ctx.phases.update(attempt.id, {
-      state: verdict,
-      endedAt: now,
-      reason: v.reason,
-      result: v.result,
-      paused:
-        verdict === "inconclusive" ||
-        (verdict === "passed" && !run.autoAdvance) ||
-        (verdict === "failed" && !willRollBack),
-    });
-    const updated = ctx.phases.get(attempt.id) as PhaseAttempt;
-    // The phase and as long again before it: the change shows against what it replaced.
-    const chart = {
-      run: run.name,
-      from: attempt.startedAt - Math.max(now - attempt.startedAt, 60_000),
-      to: now + 1,
-      name: `${run.name}-${chartLabel(attempt)}-${verdict}.png`,
-      title: `${run.name}: ${phaseLabel(attempt)} ${verdict}`,
-    };
-    ctx.announce(
-      withChart(
-        verdictMessage({
-          run: run.name,
-          attempt: updated,
-          verdict,
-          reason: v.reason,
-          measure: v.measure,
-          criteria: attempt.kind === "baseline" ? null : v.spec.criteria,
-          reference: v.reference,
-          checks: v.checks,
-          next: nextPhase ? nextLabel(v.nextIndex, nextPhase, ctx.keys(run)) : null,
-          autoAdvance: run.autoAdvance,
-          ...(willRollBack
-            ? { afterward: "Rolling back to the last passed config and restarting." }
-            : {}),
-        }),
-        chart,
-      ),
-      `phase:${run.name}:${attempt.id}:${verdict}`,
-    );
-    return updated;
   }
 
   private async advance(run: RunConfig): Promise<TickResult> {
@@ -318,32 +258,8 @@ export class PhaseEngine {
   }
 }
 
-/** What a judgement found, recorded and announced by {@link PhaseEngine.recordVerdict}. */
-interface VerdictFacts {
-  verdict: "passed" | "failed" | "inconclusive";
-  reason: string;
-  result: Record<string, unknown>;
-  measure: PhaseMeasure;
-  spec: ReturnType<typeof phaseSpec>;
-  reference: Reference | null;
-  checks: Check[];
-  willRollBack: boolean;
-  nextIndex: number;
-}
-
 /** The notice title after an automatic rollback. */
 function rollbackTitle(result: OperationResult): string {
   if (!result.ok) return "rollback failed";
   return result.warning ? "rolled back, but failing" : "rolled back";
-}
-
-/** "baseline", "phase3" or "change": the attempt in a chart's file name. */
-function chartLabel(attempt: PhaseAttempt): string {
-  if (attempt.kind === "baseline") return "baseline";
-  return attempt.kind === "manual" ? "change" : `phase${attempt.phaseIndex}`;
-}
-
-/** Every verdict carries a chart of its phase, drawn when it is delivered. */
-function withChart(message: Message, chart: ChartRequest): Message {
-  return { ...message, charts: [...(message.charts ?? []), chart] };
 }
