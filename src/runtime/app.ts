@@ -23,6 +23,7 @@ import { type Db, openDatabase } from "../store/database.ts";
 import { NoticesRepo } from "../store/notices-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
 import { chartDrawer } from "./chart-drawer.ts";
+import { createEngineTicker } from "./engine-ticker.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { createMonitoring, type Monitoring } from "./monitoring.ts";
 
@@ -183,34 +184,16 @@ export async function startApp(options: AppOptions): Promise<App> {
       sinks.push(...createConfiguredSinks({ alerts: { ...config.alerts, console: false } }));
     }
 
-    // The engine may restart training (minutes); polls of the run go on meanwhile, and ticks of
-    // one run never overlap.
-    const ticking = new Map<string, Promise<void>>();
-    const tickEngine = (run: string) => {
-      if (ticking.has(run)) return;
-      const job = operations.engine
-        .tick(run, clock.now())
-        .then(
-          () => undefined,
-          (error: unknown) => log.error({ run, err: error }, "phase engine failed"),
-        )
-        .finally(() => ticking.delete(run));
-      ticking.set(run, job);
-    };
+    const ticker = createEngineTicker(operations.engine, clock, log);
     // A restart in progress is persisted and resumed by the next start; wait for it only briefly.
-    cleanups.push(() =>
-      Promise.race([
-        Promise.allSettled([...ticking.values()]).then(() => undefined),
-        new Promise<void>((done) => setTimeout(done, 10_000).unref()),
-      ]),
-    );
+    cleanups.push(() => ticker.settle(10_000));
     const followed = new Set<string>();
     const onPolled = async (report: PollReport) => {
       if (report.outcome !== "ok") {
         log.warn({ run: report.run, outcome: report.outcome, msg: report.message }, "poll failed");
       }
       evaluate(report.run);
-      tickEngine(report.run);
+      ticker.tick(report.run);
       if (!followed.has(report.run) && report.outcome === "ok") {
         followed.add(report.run);
         await monitoring.monitors.get(report.run)?.startFollow();
