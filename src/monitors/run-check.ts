@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
-import { parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
+import { GPU_QUERY_ARGS, parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
 import { shellQuote } from "./transport/shell-quote.ts";
 import type { Transport } from "./transport/transport.ts";
 
@@ -27,7 +27,7 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
       ? `if [ -r ${shellQuote(trainConfig)} ]; then echo "cfg ok"; else echo "cfg missing"; fi`
       : `echo "cfg none"`,
     `echo "@@smi"`,
-    `${shellQuote(run.nvidiaSmi)} --query-gpu=index,name,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw --format=csv,noheader,nounits 2>&1`,
+    `${shellQuote(run.nvidiaSmi)} ${GPU_QUERY_ARGS} 2>&1`,
   ].join("\n");
   let stdout: string;
   try {

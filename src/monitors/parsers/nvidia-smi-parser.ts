@@ -11,6 +11,9 @@ export const GPU_QUERY_FIELDS = [
   "power.draw",
 ] as const;
 
+/** The nvidia-smi arguments that print {@link GPU_QUERY_FIELDS} as the parser reads them. */
+export const GPU_QUERY_ARGS = `--query-gpu=${GPU_QUERY_FIELDS.join(",")} --format=csv,noheader,nounits`;
+
 /** Why nvidia-smi gave no GPU data. */
 export type NvidiaSmiFailure =
   | "driver_unavailable"

@@ -1,3 +1,4 @@
+import { GPU_QUERY_ARGS } from "../parsers/nvidia-smi-parser.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 
 /** What the probe needs to know to collect one poll's worth of state. */
@@ -26,8 +27,6 @@ export interface ProbeRequest {
   nonce: string;
 }
 
-const GPU_QUERY =
-  "--query-gpu=index,name,memory.used,memory.total,utilization.gpu,temperature.gpu,power.draw";
 const APPS_QUERY = "--query-compute-apps=pid,used_memory";
 const CSV = "--format=csv,noheader,nounits";
 
@@ -74,7 +73,7 @@ else
   printf 'missing\\n'
 fi
 printf '%s gpu\\n' "$M"
-${smi} ${GPU_QUERY} ${CSV} 2>&1; printf '\\n%s gpu-status %s\\n' "$M" "$?"
+${smi} ${GPU_QUERY_ARGS} 2>&1; printf '\\n%s gpu-status %s\\n' "$M" "$?"
 printf '%s apps\\n' "$M"
 ${smi} ${APPS_QUERY} ${CSV} 2>&1; printf '\\n%s apps-status %s\\n' "$M" "$?"
 printf '%s meminfo\\n' "$M"
