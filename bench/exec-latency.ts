@@ -2,7 +2,7 @@
 //   npx tsx bench/exec-latency.ts [samples]
 // Compares TCP_NODELAY on/off, and the long-lived remote shell against a fresh exec per
 // script when the login user's ~/.bashrc costs ~80 ms (as conda or pyenv init do).
-import { SshTransport } from "../src/monitors/transport/ssh-transport.ts";
+import { SshTransport } from "../src/transport/ssh-transport.ts";
 import { type SshdHarness, startSshd } from "../test/harness/sshd.ts";
 
 const samples = Number(process.argv[2] ?? 50);

@@ -20,10 +20,10 @@ import { promisify } from "node:util";
 import { runSchema } from "../src/config/schema.ts";
 import { systemClock } from "../src/core/clock.ts";
 import { RunMonitor } from "../src/monitors/run-monitor.ts";
-import { shellQuote } from "../src/monitors/transport/shell-quote.ts";
-import { SshTransport } from "../src/monitors/transport/ssh-transport.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { createMonitorStore } from "../src/store/monitor-store.ts";
+import { shellQuote } from "../src/transport/shell-quote.ts";
+import { SshTransport } from "../src/transport/ssh-transport.ts";
 import { startSshd } from "../test/harness/sshd.ts";
 
 const run = promisify(execFile);

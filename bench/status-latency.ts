@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderRunChart } from "../src/bot/charts/run-chart.ts";
 import { createBotCore } from "../src/bot/core/bot-core.ts";
+import { renderRunChart } from "../src/charts/run-chart.ts";
 import { configSchema } from "../src/config/schema.ts";
 import { ManualClock } from "../src/core/clock.ts";
-import type { RunSample } from "../src/monitors/types.ts";
+import type { RunSample } from "../src/model/monitoring.ts";
 import type { PlanView, RunOperations } from "../src/ops/run-operations.ts";
 import { AuditRepo } from "../src/store/audit-repo.ts";
 import { ConfirmationsRepo } from "../src/store/confirmations-repo.ts";

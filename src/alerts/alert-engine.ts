@@ -1,6 +1,6 @@
-import type { Message, Severity } from "../bot/message/message.ts";
 import type { Config } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
+import type { Message, Severity } from "../message/message.ts";
 import type { AlertOutboxRepo, OutboxKind } from "../store/alert-outbox-repo.ts";
 import type { AlertRecord, AlertsRepo } from "../store/alerts-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";

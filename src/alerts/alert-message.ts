@@ -1,5 +1,5 @@
-import type { Message, MessageMentions, Severity } from "../bot/message/message.ts";
 import { formatDuration } from "../core/duration.ts";
+import type { Message, MessageMentions, Severity } from "../message/message.ts";
 import type { Finding } from "./rules/rule.ts";
 import { formatClock } from "./units.ts";
 

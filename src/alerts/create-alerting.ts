@@ -19,14 +19,13 @@ import { bindRules } from "./rule-settings.ts";
 import type { Rule } from "./rules/rule.ts";
 import { type RetryPolicy, Sender, type SenderOptions } from "./sender.ts";
 import type { AlertSink } from "./sinks/alert-sink.ts";
-import { createConfiguredSinks } from "./sinks/create-sinks.ts";
 
 export interface CreateAlertingOptions {
   db: Db;
   config: Config;
   clock: Clock;
-  /** Where alerts go; default: the console and `alerts.webhooks` from the config. */
-  sinks?: AlertSink[];
+  /** Where alerts go (runtime builds the console and `alerts.webhooks` sinks from the config). */
+  sinks: AlertSink[];
   /** The run's current phase (part of the dedupe key), or null. */
   phaseOf?: (run: string) => string | null;
   log?: AlertLogger;
@@ -75,7 +74,7 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
   const rules = bindRules(config, options.rules);
   const outbox = new AlertOutboxRepo(db);
   const alertsRepo = new AlertsRepo(db);
-  const sinks = options.sinks ?? createConfiguredSinks(config);
+  const sinks = options.sinks;
   const sender = new Sender({
     outbox,
     sinks,

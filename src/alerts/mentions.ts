@@ -1,5 +1,5 @@
-import type { MessageMentions, Severity } from "../bot/message/message.ts";
 import type { Config } from "../config/schema.ts";
+import type { MessageMentions, Severity } from "../message/message.ts";
 
 /**
  * Who to ping for an alert: `discord.mentions` and `slack.mentions` (severity → ids) plus the

@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.ts";
-import type { RunSample } from "../monitors/types.ts";
+import type { RunSample } from "../model/monitoring.ts";
 import type { AlertsRepo } from "../store/alerts-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";
 import type { SamplesRepo } from "../store/samples-repo.ts";

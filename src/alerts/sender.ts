@@ -1,5 +1,5 @@
-import type { Message } from "../bot/message/message.ts";
 import type { Clock } from "../core/clock.ts";
+import type { Message } from "../message/message.ts";
 import type { AlertOutboxRepo } from "../store/alert-outbox-repo.ts";
 import type { AlertLogger } from "./alert-engine.ts";
 import { groupMessage } from "./alert-message.ts";

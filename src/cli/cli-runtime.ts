@@ -1,9 +1,9 @@
 import { loadConfig } from "../config/load-config.ts";
 import type { Config } from "../config/schema.ts";
 import { systemClock } from "../core/clock.ts";
-import { createTransport } from "../monitors/transport/create-transport.ts";
 import { createMonitoring, type Monitoring } from "../runtime/monitoring.ts";
 import { type Db, openDatabase } from "../store/database.ts";
+import { createTransport } from "../transport/create-transport.ts";
 
 /** What a one-shot CLI command works with. */
 export interface CliRuntime {

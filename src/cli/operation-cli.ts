@@ -6,8 +6,6 @@ import { loadConfig } from "../config/load-config.ts";
 import type { Config } from "../config/schema.ts";
 import { systemClock } from "../core/clock.ts";
 import { formatDuration } from "../core/duration.ts";
-import { createTransport } from "../monitors/transport/create-transport.ts";
-import type { Transport } from "../monitors/transport/transport.ts";
 import { createRunOperations, type Operations } from "../ops/operations.ts";
 import {
   type Actor,
@@ -17,6 +15,8 @@ import {
   type PlanView,
 } from "../ops/run-operations.ts";
 import { openDatabase } from "../store/database.ts";
+import { createTransport } from "../transport/create-transport.ts";
+import type { Transport } from "../transport/transport.ts";
 
 /** Run operations for one CLI invocation: the config, the store and one transport per run. */
 export interface OperationCli {

@@ -1,5 +1,5 @@
 import { Gauge, Registry } from "prom-client";
-import type { RunSample } from "../monitors/types.ts";
+import type { RunSample } from "../model/monitoring.ts";
 
 /** What the metrics read on each scrape; all from the store, so a scrape never touches a VM. */
 export interface MetricsSource {

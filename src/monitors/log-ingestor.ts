@@ -1,10 +1,10 @@
 import type { Clock } from "../core/clock.ts";
+import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import { ErrorClassifier } from "./parsers/error-classifier.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
 import type { LogReset } from "./probe/probe-output.ts";
-import type { ClassifiedEvent, StepPoint } from "./types.ts";
 
 /** Bytes of the log starting at a known offset of a known file. */
 export interface LogChunk {

@@ -1,8 +1,8 @@
 import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
+import { shellQuote } from "../transport/shell-quote.ts";
+import type { Transport } from "../transport/transport.ts";
 import { GPU_QUERY_ARGS, parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
-import { shellQuote } from "./transport/shell-quote.ts";
-import type { Transport } from "./transport/transport.ts";
 
 /** One line of `trainops check`'s table. */
 export interface CheckResult {

@@ -3,9 +3,11 @@ import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
 import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
+import type { FollowHandle, Transport } from "../transport/transport.ts";
 import { newKernelLines } from "./kernel-lines.ts";
 import { type IngestResult, LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
@@ -13,8 +15,6 @@ import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeLog, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
 import { buildSample } from "./sample-builder.ts";
-import type { FollowHandle, Transport } from "./transport/transport.ts";
-import type { ClassifiedEvent, RunSample } from "./types.ts";
 
 /** What one poll of one run found. */
 export interface PollReport {

@@ -1,4 +1,5 @@
 import type { RunConfig } from "../config/schema.ts";
+import type { RunSample } from "../model/monitoring.ts";
 import type { TimedStep } from "../store/steps-repo.ts";
 import { parseMeminfo } from "./parsers/meminfo-parser.ts";
 import { parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
@@ -7,7 +8,6 @@ import { estimateProgress } from "./parsers/progress-estimator.ts";
 import { parseDfFreeBytes, parseUptime } from "./probe/probe-figures.ts";
 import type { ProbeOutput } from "./probe/probe-output.ts";
 import { cmdlineMatchesToArgsLines, procStatToPsLines } from "./probe/proc-stat.ts";
-import type { RunSample } from "./types.ts";
 
 export interface BuildSampleInput {
   run: RunConfig;

@@ -1,4 +1,4 @@
-import type { ErrorKind, RunSample } from "../monitors/types.ts";
+import type { ErrorKind, RunSample } from "../model/monitoring.ts";
 import type { StoredEvent } from "../store/events-repo.ts";
 import type { PhaseCriteria } from "./plan-schema.ts";
 

@@ -1,6 +1,6 @@
 import type { RunConfig } from "../config/schema.ts";
 import { parseDuration } from "../core/duration.ts";
-import { type ClassifiedEvent, FAILURE_KINDS } from "../monitors/types.ts";
+import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { RestartError, restartTraining } from "./restart.ts";
 import type { OperationResult, ProgressCallback } from "./run-operations.ts";

@@ -1,7 +1,6 @@
-import type { Message } from "../bot/message/message.ts";
 import type { Config, RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
-import type { Transport } from "../monitors/transport/transport.ts";
+import type { Message } from "../message/message.ts";
 import { ChangeLocksRepo } from "../store/change-locks-repo.ts";
 import { ConfigBackupsRepo } from "../store/config-backups-repo.ts";
 import type { Db } from "../store/database.ts";
@@ -9,6 +8,7 @@ import { EventsRepo } from "../store/events-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
 import { PollsRepo } from "../store/polls-repo.ts";
 import { SamplesRepo } from "../store/samples-repo.ts";
+import type { Transport } from "../transport/transport.ts";
 import { loadPlan } from "./plan-loader.ts";
 import type { Plan } from "./plan-schema.ts";
 import { OperationRefusedError } from "./run-operations.ts";

@@ -2,11 +2,11 @@ import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
-import { shellQuote } from "../monitors/transport/shell-quote.ts";
-import type { Transport } from "../monitors/transport/transport.ts";
-import { type ClassifiedEvent, FAILURE_KINDS } from "../monitors/types.ts";
+import { shellQuote } from "../transport/shell-quote.ts";
+import type { Transport } from "../transport/transport.ts";
 
 /** Training did not stop, did not start, or did not log new steps in time. */
 export class RestartError extends Error {

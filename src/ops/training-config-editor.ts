@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import type { Clock } from "../core/clock.ts";
-import { shellQuote } from "../monitors/transport/shell-quote.ts";
-import type { Transport } from "../monitors/transport/transport.ts";
+import { shellQuote } from "../transport/shell-quote.ts";
+import type { Transport } from "../transport/transport.ts";
 import { ConfigEditError } from "./yaml-edit.ts";
 
 /** What a write left behind. */

@@ -1,4 +1,4 @@
-import type { Message } from "../bot/message/message.ts";
+import type { Message } from "../message/message.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import { type Check, checkLines, gib, type PhaseMeasure, secs } from "./criteria.ts";
 import type { PhaseCriteria, PlanPhase } from "./plan-schema.ts";

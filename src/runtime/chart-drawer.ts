@@ -1,4 +1,4 @@
-import type { ChartRequest, Message, MessageImage } from "../bot/message/message.ts";
+import type { ChartRequest, Message, MessageImage } from "../message/message.ts";
 
 /**
  * Turns a message's chart requests into images just before delivery (the sender's `prepare`).

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { BotCore } from "../bot/core/command-request.ts";
-import { createDiscordFrontEnd } from "../bot/discord/discord-front-end.ts";
-import { createSlackFrontEnd } from "../bot/slack/slack-front-end.ts";
 import type { Config } from "../config/schema.ts";
+import { createDiscordFrontEnd } from "../platforms/discord/discord-front-end.ts";
+import { createSlackFrontEnd } from "../platforms/slack/slack-front-end.ts";
 import type { FrontEnd } from "./app.ts";
 
 /**

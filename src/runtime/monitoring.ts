@@ -1,10 +1,10 @@
 import type { Config, RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
+import type { ClassifiedEvent } from "../model/monitoring.ts";
 import { RunMonitor } from "../monitors/run-monitor.ts";
-import type { Transport } from "../monitors/transport/transport.ts";
-import type { ClassifiedEvent } from "../monitors/types.ts";
 import type { Db } from "../store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../store/monitor-store.ts";
+import type { Transport } from "../transport/transport.ts";
 
 export interface MonitoringOptions {
   config: Config;

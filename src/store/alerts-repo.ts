@@ -1,5 +1,5 @@
-import type { Severity } from "../bot/message/message.ts";
-import type { ErrorKind } from "../monitors/types.ts";
+import type { Severity } from "../message/message.ts";
+import type { ErrorKind } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
 import { EventsRepo, type StoredEvent } from "./events-repo.ts";
 

@@ -1,4 +1,4 @@
-import { type ClassifiedEvent, type ErrorKind, FAILURE_KINDS } from "../monitors/types.ts";
+import { type ClassifiedEvent, type ErrorKind, FAILURE_KINDS } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
 
 /** A classified event as stored, with its id and time. */

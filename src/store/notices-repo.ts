@@ -1,4 +1,4 @@
-import type { Message } from "../bot/message/message.ts";
+import type { Message } from "../message/message.ts";
 import { AlertOutboxRepo } from "./alert-outbox-repo.ts";
 import type { Db } from "./database.ts";
 

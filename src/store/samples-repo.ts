@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { GpuSample, RunSample } from "../monitors/types.ts";
+import type { GpuSample, RunSample } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
 
 interface SampleRow {

@@ -1,4 +1,4 @@
-import type { StepPoint } from "../monitors/types.ts";
+import type { StepPoint } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
 
 /** A step point with the time it was seen. */

@@ -4,11 +4,14 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
 import { ConsoleSink } from "../../src/alerts/sinks/console-sink.ts";
-import { createConfiguredSinks } from "../../src/alerts/sinks/create-sinks.ts";
-import { DiscordWebhookSink, discordPayload } from "../../src/alerts/sinks/discord-webhook-sink.ts";
-import { SlackWebhookSink, slackPayload } from "../../src/alerts/sinks/slack-webhook-sink.ts";
-import type { Message } from "../../src/bot/message/message.ts";
 import { systemClock } from "../../src/core/clock.ts";
+import type { Message } from "../../src/message/message.ts";
+import {
+  DiscordWebhookSink,
+  discordPayload,
+} from "../../src/platforms/discord/discord-webhook-sink.ts";
+import { SlackWebhookSink, slackPayload } from "../../src/platforms/slack/slack-webhook-sink.ts";
+import { createConfiguredSinks } from "../../src/runtime/create-sinks.ts";
 import { AlertOutboxRepo } from "../../src/store/alert-outbox-repo.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";

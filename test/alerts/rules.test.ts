@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ErrorKind } from "../../src/monitors/types.ts";
+import type { ErrorKind } from "../../src/model/monitoring.ts";
 import {
   type AlertHarness,
   alertHarness,

@@ -3,8 +3,8 @@
  * argv[2] to the Discord-style webhook at argv[3], and exits 0 once nothing is owed.
  */
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
-import { DiscordWebhookSink } from "../../src/alerts/sinks/discord-webhook-sink.ts";
 import { systemClock } from "../../src/core/clock.ts";
+import { DiscordWebhookSink } from "../../src/platforms/discord/discord-webhook-sink.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { testConfig } from "./alert-fixture.ts";
 

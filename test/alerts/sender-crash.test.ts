@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";
-import type { ErrorKind } from "../../src/monitors/types.ts";
+import type { ErrorKind } from "../../src/model/monitoring.ts";
 import { WebhookServer } from "../harness/webhook-server.ts";
 import { type AlertHarness, alertHarness, MIN, sample } from "./alert-fixture.ts";
 

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Alerting, createAlerting } from "../../src/alerts/create-alerting.ts";
-import { DiscordWebhookSink } from "../../src/alerts/sinks/discord-webhook-sink.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
+import { DiscordWebhookSink } from "../../src/platforms/discord/discord-webhook-sink.ts";
 import { startSimulatedRun } from "../harness/simulated-run.ts";
 import { WebhookServer } from "../harness/webhook-server.ts";
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { renderRunChart } from "../../src/bot/charts/run-chart.ts";
-import type { ChartRequest, Message } from "../../src/bot/message/message.ts";
+import { renderRunChart } from "../../src/charts/run-chart.ts";
+import type { ChartRequest, Message } from "../../src/message/message.ts";
 import { chartDrawer } from "../../src/runtime/chart-drawer.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { NoticesRepo } from "../../src/store/notices-repo.ts";

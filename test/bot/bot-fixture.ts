@@ -2,15 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { renderRunChart } from "../../src/bot/charts/run-chart.ts";
 import { createBotCore } from "../../src/bot/core/bot-core.ts";
 import type { BotCoreOptions } from "../../src/bot/core/bot-core-options.ts";
 import type { Invoker, Responder } from "../../src/bot/core/command-request.ts";
 import type { AlertingPort, FiringAlertView, SilenceView } from "../../src/bot/core/ports.ts";
-import type { Message } from "../../src/bot/message/message.ts";
+import { renderRunChart } from "../../src/charts/run-chart.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
-import type { RunSample } from "../../src/monitors/types.ts";
+import type { Message } from "../../src/message/message.ts";
+import type { RunSample } from "../../src/model/monitoring.ts";
 import {
   type Actor,
   type ChangePreview,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseCommandText } from "../../src/bot/core/parse-command-text.ts";
 import { keepTail, redactSecrets } from "../../src/bot/core/redact-secrets.ts";
-import { renderText, textBar } from "../../src/bot/message/render-text.ts";
+import { renderText, textBar } from "../../src/message/render-text.ts";
 
 const runs = ["exp001", "exp002"];
 

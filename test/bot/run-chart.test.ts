@@ -1,7 +1,7 @@
 import { createCanvas, loadImage } from "@napi-rs/canvas";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { METRIC_STYLES, OVERLAY_COLOURS } from "../../src/bot/charts/chart-series.ts";
-import { renderRunChart } from "../../src/bot/charts/run-chart.ts";
+import { METRIC_STYLES, OVERLAY_COLOURS } from "../../src/charts/chart-series.ts";
+import { renderRunChart } from "../../src/charts/run-chart.ts";
 import { type BotFixture, createBotFixture, planSample } from "./bot-fixture.ts";
 
 let f: BotFixture;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { transportLogTail } from "../../src/bot/core/transport-log-tail.ts";
 import { configSchema } from "../../src/config/schema.ts";
-import { LocalTransport } from "../../src/monitors/transport/local-transport.ts";
+import { LocalTransport } from "../../src/transport/local-transport.ts";
 
 let dir: string;
 beforeEach(() => {

@@ -5,8 +5,6 @@ import { stringify } from "yaml";
 import type { Config, RunConfig } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { RunMonitor, type RunMonitorOptions } from "../../src/monitors/run-monitor.ts";
-import { createTransport } from "../../src/monitors/transport/create-transport.ts";
-import type { Transport } from "../../src/monitors/transport/transport.ts";
 import {
   createSimulatedVm,
   type SimulatedVm,
@@ -14,6 +12,8 @@ import {
 } from "../../src/simulator/simulated-vm.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
+import { createTransport } from "../../src/transport/create-transport.ts";
+import type { Transport } from "../../src/transport/transport.ts";
 import { type SshdHarness, startSshd } from "./sshd.ts";
 import { waitUntil } from "./wait.ts";
 

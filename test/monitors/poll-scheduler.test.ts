@@ -6,13 +6,9 @@ import { runSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { PollScheduler, ScheduleError } from "../../src/monitors/poll-scheduler.ts";
 import { type PollReport, RunMonitor } from "../../src/monitors/run-monitor.ts";
-import type {
-  ExecResult,
-  FollowHandle,
-  Transport,
-} from "../../src/monitors/transport/transport.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
+import type { ExecResult, FollowHandle, Transport } from "../../src/transport/transport.ts";
 
 /** A VM that answers only when the test lets it: stands in for a slow or hung machine. */
 class GatedTransport implements Transport {

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunConfig, runSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
+import type { ClassifiedEvent } from "../../src/model/monitoring.ts";
 import { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
-import { SshTransport } from "../../src/monitors/transport/ssh-transport.ts";
-import type { ClassifiedEvent } from "../../src/monitors/types.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
+import { SshTransport } from "../../src/transport/ssh-transport.ts";
 import { createFakeRunDir, OOM_TRACEBACK, stepLine } from "../harness/fake-run-dir.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
 

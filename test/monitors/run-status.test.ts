@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { RunSample } from "../../src/model/monitoring.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
-import type { RunSample } from "../../src/monitors/types.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
 

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
-import { LocalTransport } from "../../src/monitors/transport/local-transport.ts";
 import { loadPlan, PlanError, parsePlan } from "../../src/ops/plan-loader.ts";
 import { TrainingConfigEditor } from "../../src/ops/training-config-editor.ts";
 import { ConfigEditError, diffLines, editYaml, readKeys } from "../../src/ops/yaml-edit.ts";
+import { LocalTransport } from "../../src/transport/local-transport.ts";
 
 const COMMENTED = `# configs/experiments/exp001_full.yaml
 # Full training run.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunSample } from "../../src/monitors/types.ts";
+import type { RunSample } from "../../src/model/monitoring.ts";
 import { checkLines, judgePhase, measurePhase } from "../../src/ops/criteria.ts";
 import type { StoredEvent } from "../../src/store/events-repo.ts";
 

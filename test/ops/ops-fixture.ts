@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Message } from "../../src/bot/message/message.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
-import { LocalTransport } from "../../src/monitors/transport/local-transport.ts";
-import type { RunSample } from "../../src/monitors/types.ts";
+import type { Message } from "../../src/message/message.ts";
+import type { RunSample } from "../../src/model/monitoring.ts";
 import { createRunOperations, type Operations } from "../../src/ops/operations.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { LocalTransport } from "../../src/transport/local-transport.ts";
 
 export const TRAINING_YAML = `# Experiment 001, full data.
 training:

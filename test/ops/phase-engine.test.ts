@@ -3,11 +3,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
-import { LocalTransport } from "../../src/monitors/transport/local-transport.ts";
 import { createRunOperations } from "../../src/ops/operations.ts";
 import { OperationRefusedError } from "../../src/ops/run-operations.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
+import { LocalTransport } from "../../src/transport/local-transport.ts";
 import { createOpsFixture, feed, type OpsFixture, TRAINING_YAML } from "./ops-fixture.ts";
 
 const ALICE = { id: "cli:alice", name: "alice" };

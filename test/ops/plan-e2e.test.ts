@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Message } from "../../src/bot/message/message.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
+import type { Message } from "../../src/message/message.ts";
 import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { createRunOperations, type Operations } from "../../src/ops/operations.ts";
 import { loadPlan } from "../../src/ops/plan-loader.ts";

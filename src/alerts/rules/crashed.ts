@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ERROR_KINDS } from "../../monitors/types.ts";
+import { ERROR_KINDS } from "../../model/monitoring.ts";
 import { formatClock } from "../units.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { LOOKBACK_MS, lastAliveStreak, totalSteps } from "./run-facts.ts";

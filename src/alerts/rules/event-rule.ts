@@ -1,5 +1,5 @@
-import type { Severity } from "../../bot/message/message.ts";
-import type { ErrorKind, RunSample } from "../../monitors/types.ts";
+import type { Severity } from "../../message/message.ts";
+import type { ErrorKind, RunSample } from "../../model/monitoring.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
 import { formatClock } from "../units.ts";
 import { baseSettings, defineRule, durationSetting, type Rule, type RuleContext } from "./rule.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { RunSample } from "../../monitors/types.ts";
+import type { RunSample } from "../../model/monitoring.ts";
 import { formatPercent, slopePerMs } from "../units.ts";
 import { baseSettings, defineRule, durationSetting, type RuleContext } from "./rule.ts";
 import { vramUsedMiB } from "./run-facts.ts";

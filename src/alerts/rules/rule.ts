@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { MessageField, Severity } from "../../bot/message/message.ts";
 import type { RunConfig } from "../../config/schema.ts";
 import { parseDuration } from "../../core/duration.ts";
-import type { ErrorKind, RunSample } from "../../monitors/types.ts";
+import type { MessageField, Severity } from "../../message/message.ts";
+import type { ErrorKind, RunSample } from "../../model/monitoring.ts";
 import type { ExpectedStop } from "../../store/alerts-repo.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
 

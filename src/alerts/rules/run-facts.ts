@@ -1,4 +1,4 @@
-import type { RunSample } from "../../monitors/types.ts";
+import type { RunSample } from "../../model/monitoring.ts";
 import type { RuleContext } from "./rule.ts";
 
 /** How far back the state rules look; longer gaps are treated as "unknown". */

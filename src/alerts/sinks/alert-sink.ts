@@ -1,4 +1,4 @@
-import type { Message } from "../../bot/message/message.ts";
+import type { Message } from "../../message/message.ts";
 
 /** What a sink says about one delivery attempt. */
 export type DeliveryResult =

@@ -1,5 +1,5 @@
-import type { Message } from "../../bot/message/message.ts";
-import { renderText } from "../../bot/message/render-text.ts";
+import type { Message } from "../../message/message.ts";
+import { renderText } from "../../message/render-text.ts";
 import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
 
 /** Where the console sink writes: process.stdout or any writable with `write`. */

@@ -1,4 +1,4 @@
-import type { Message } from "../../bot/message/message.ts";
+import type { Message } from "../../message/message.ts";
 import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
 import { type FetchLike, postJson, postMultipart, type WebhookFile } from "./http-delivery.ts";
 

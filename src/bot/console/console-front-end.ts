@@ -1,5 +1,5 @@
 import type { AlertSink, DeliveryResult } from "../../alerts/sinks/alert-sink.ts";
-import type { Message } from "../message/message.ts";
+import type { Message } from "../../message/message.ts";
 import type { ConsoleSession } from "./console-session.ts";
 
 /**

@@ -2,10 +2,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import type { Message } from "../../message/message.ts";
+import { renderText } from "../../message/render-text.ts";
 import type { BotCore, Invoker, Responder } from "../core/command-request.ts";
 import { parseCommandText } from "../core/parse-command-text.ts";
-import type { Message } from "../message/message.ts";
-import { renderText } from "../message/render-text.ts";
 
 export interface ConsoleSessionOptions {
   core: BotCore & { idle?(): Promise<void> };

@@ -1,3 +1,4 @@
+import type { ChartPort } from "../../charts/chart-port.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { RunOperations } from "../../ops/run-operations.ts";
@@ -6,9 +7,6 @@ import type { ConfirmationsRepo } from "../../store/confirmations-repo.ts";
 import type { EventsRepo } from "../../store/events-repo.ts";
 import type { PhasesRepo } from "../../store/phases-repo.ts";
 import type { SamplesRepo } from "../../store/samples-repo.ts";
-import type { ChartSource } from "../charts/chart-series.ts";
-import type { RunChartOptions } from "../charts/run-chart.ts";
-import type { MessageImage } from "../message/message.ts";
 import type { AlertingPort, LogTailPort } from "./ports.ts";
 
 /** The repositories the command layer reads and writes. */
@@ -19,11 +17,6 @@ export interface BotStore {
   audit: AuditRepo;
   /** Phase attempts, drawn as phase boundaries on charts; the audit trail is used without it. */
   phases?: Pick<PhasesRepo, "list">;
-}
-
-/** Chart rendering, injected so a front end (or a test) can swap or switch it off. */
-export interface ChartPort {
-  render(source: ChartSource, options: RunChartOptions): Promise<MessageImage>;
 }
 
 /** Everything `createBotCore` needs; every I/O seam is injected. */

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { chartFor } from "../../charts/chart-for.ts";
 import { systemClock } from "../../core/clock.ts";
+import type { ChartRequest, Message, MessageImage } from "../../message/message.ts";
 import { OperationRefusedError } from "../../ops/run-operations.ts";
-import type { ChartRequest, Message, MessageImage } from "../message/message.ts";
 import { authorize } from "./authorization.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
-import { chartFor } from "./chart-for.ts";
 import { ArgumentError } from "./command-arguments.ts";
 import {
   auditWho,

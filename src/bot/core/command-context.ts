@@ -1,5 +1,5 @@
 import type { RunConfig } from "../../config/schema.ts";
-import type { Message } from "../message/message.ts";
+import type { Message } from "../../message/message.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
 import type { CommandRequest, Invoker, Responder, SubcommandSpec } from "./command-request.ts";
 

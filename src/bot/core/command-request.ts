@@ -1,4 +1,4 @@
-import type { Message } from "../message/message.ts";
+import type { Message } from "../../message/message.ts";
 
 /** Which front end a request came through. */
 export type Platform = "discord" | "slack" | "console";

@@ -1,8 +1,8 @@
 import { formatDuration, parseDuration } from "../../core/duration.ts";
+import type { Message } from "../../message/message.ts";
 import type { ChangePreview, OperationResult, RunOperations } from "../../ops/run-operations.ts";
 import { OperationRefusedError } from "../../ops/run-operations.ts";
 import type { Confirmation } from "../../store/confirmations-repo.ts";
-import type { Message } from "../message/message.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
 import { parseArguments } from "./command-arguments.ts";
 import { auditWho, type CommandContext, privateNotice } from "./command-context.ts";

@@ -1,5 +1,5 @@
 import { formatDuration } from "../../core/duration.ts";
-import type { Message } from "../message/message.ts";
+import type { Message } from "../../message/message.ts";
 import { parseArguments } from "./command-arguments.ts";
 import { auditWho, type CommandContext, privateNotice } from "./command-context.ts";
 

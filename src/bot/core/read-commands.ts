@@ -1,6 +1,6 @@
+import { chartFor } from "../../charts/chart-for.ts";
+import type { Message } from "../../message/message.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
-import type { Message } from "../message/message.ts";
-import { chartFor } from "./chart-for.ts";
 import { parseArguments, usage } from "./command-arguments.ts";
 import type { CommandContext } from "./command-context.ts";
 import { longSpan, seconds } from "./number-format.ts";

@@ -1,15 +1,15 @@
 import type { RunConfig } from "../../config/schema.ts";
 import { formatDuration } from "../../core/duration.ts";
-import type { RunSample } from "../../monitors/types.ts";
-import type { PlanView } from "../../ops/run-operations.ts";
-import type { StoredEvent } from "../../store/events-repo.ts";
 import type {
   Message,
   MessageField,
   MessageImage,
   ProgressBar,
   Severity,
-} from "../message/message.ts";
+} from "../../message/message.ts";
+import type { RunSample } from "../../model/monitoring.ts";
+import type { PlanView } from "../../ops/run-operations.ts";
+import type { StoredEvent } from "../../store/events-repo.ts";
 import { count, gib, longSpan, percent, seconds } from "./number-format.ts";
 import type { FiringAlertView, SilenceView } from "./ports.ts";
 import { redactSecrets } from "./redact-secrets.ts";

@@ -1,9 +1,8 @@
+import { CHART_METRICS, type ChartMetricName } from "../../charts/chart-metrics.ts";
 import { SETTING_LIMITS } from "../../ops/run-operations.ts";
 import type { OptionSpec, SubcommandSpec } from "./command-request.ts";
 
 /** Chart metrics a person can ask for. */
-export const CHART_METRICS = ["step_time", "vram", "host_ram", "gpu_util"] as const;
-export type ChartMetricName = (typeof CHART_METRICS)[number];
 
 /** Bounds shared by the specs (Discord ranges) and the validators (messages). */
 export const LIMITS = {

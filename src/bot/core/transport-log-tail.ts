@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import type { RunConfig } from "../../config/schema.ts";
-import { shellQuote } from "../../monitors/transport/shell-quote.ts";
-import type { Transport } from "../../monitors/transport/transport.ts";
+import { shellQuote } from "../../transport/shell-quote.ts";
+import type { Transport } from "../../transport/transport.ts";
 import type { LogTailPort } from "./ports.ts";
 
 /** Most bytes a tail reads from the VM, whatever `lines` says (one huge line stays bounded). */

@@ -1,10 +1,10 @@
 import { REST } from "discord.js";
 import { SUBCOMMAND_SPECS } from "../../bot/core/subcommand-specs.ts";
-import { registerTrainCommand } from "../../bot/discord/command-registration.ts";
-import { DiscordSetupError, TOKEN_FIX } from "../../bot/discord/discord-errors.ts";
-import { BOT_PERMISSIONS } from "../../bot/discord/train-command.ts";
 import { ConfigError } from "../../config/config-error.ts";
 import { loadConfig } from "../../config/load-config.ts";
+import { registerTrainCommand } from "../../platforms/discord/command-registration.ts";
+import { DiscordSetupError, TOKEN_FIX } from "../../platforms/discord/discord-errors.ts";
+import { BOT_PERMISSIONS } from "../../platforms/discord/train-command.ts";
 import type { RegisterCommand } from "./command.ts";
 
 interface RegisterOptions {

@@ -1,12 +1,12 @@
 import { dirname, resolve } from "node:path";
 import { createAlerting } from "../../alerts/create-alerting.ts";
-import { createConfiguredSinks } from "../../alerts/sinks/create-sinks.ts";
 import { systemClock } from "../../core/clock.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { PollReport } from "../../monitors/run-monitor.ts";
-import type { Transport } from "../../monitors/transport/transport.ts";
 import { createRunOperations } from "../../ops/operations.ts";
+import { createConfiguredSinks } from "../../runtime/create-sinks.ts";
 import { NoticesRepo } from "../../store/notices-repo.ts";
+import type { Transport } from "../../transport/transport.ts";
 import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import type { RegisterCommand } from "./command.ts";
 

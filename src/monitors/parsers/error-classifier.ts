@@ -1,4 +1,4 @@
-import type { ClassifiedEvent, ErrorKind } from "../types.ts";
+import type { ClassifiedEvent, ErrorKind } from "../../model/monitoring.ts";
 import { classifyText, displayLine, normalizeLine } from "./error-rules.ts";
 import { detailSize, type HeldEvent, heldEvent, sameFailure } from "./held-event.ts";
 import { type OpenTraceback, prefixPattern, tracebackEvent } from "./open-traceback.ts";

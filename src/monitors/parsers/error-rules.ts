@@ -1,4 +1,4 @@
-import type { ClassifiedEvent, ErrorKind } from "../types.ts";
+import type { ClassifiedEvent, ErrorKind } from "../../model/monitoring.ts";
 import { stripAnsi } from "./strip-ansi.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { ClassifiedEvent } from "../types.ts";
+import type { ClassifiedEvent } from "../../model/monitoring.ts";
 
 /**
  * A single-line event held back for a few lines, so that its repeats (every rank reporting the

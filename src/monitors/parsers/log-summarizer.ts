@@ -1,4 +1,4 @@
-import type { ClassifiedEvent, StepPoint } from "../types.ts";
+import type { ClassifiedEvent, StepPoint } from "../../model/monitoring.ts";
 import { ErrorClassifier } from "./error-classifier.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { parseLineTimestamp } from "./log-timestamp.ts";

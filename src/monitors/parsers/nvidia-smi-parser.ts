@@ -1,4 +1,4 @@
-import type { GpuSample } from "../types.ts";
+import type { GpuSample } from "../../model/monitoring.ts";
 
 /** The `--query-gpu` fields the probe asks for, in order. */
 export const GPU_QUERY_FIELDS = [

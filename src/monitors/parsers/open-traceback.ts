@@ -1,4 +1,4 @@
-import type { ClassifiedEvent, ErrorKind } from "../types.ts";
+import type { ClassifiedEvent, ErrorKind } from "../../model/monitoring.ts";
 import { classifyText, displayLine, KIND_RANK } from "./error-rules.ts";
 
 /** One exception line of a traceback (a chained traceback has several). */

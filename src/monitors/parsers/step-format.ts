@@ -1,4 +1,4 @@
-import type { StepPoint } from "../types.ts";
+import type { StepPoint } from "../../model/monitoring.ts";
 
 /**
  * One logger's progress format. A matcher may keep state (for example the last tqdm step, to

@@ -1,4 +1,4 @@
-import type { StepPoint } from "../types.ts";
+import type { StepPoint } from "../../model/monitoring.ts";
 import { parseLogNumber } from "./log-number.ts";
 import type { StepMatcher } from "./step-format.ts";
 import { STEP_FORMATS } from "./step-formats.ts";

@@ -1,4 +1,4 @@
-import type { StepPoint } from "../types.ts";
+import type { StepPoint } from "../../model/monitoring.ts";
 import { LOG_NUMBER, parseLogNumber } from "./log-number.ts";
 import { namedGroup, type StepFormat, type StepMatcher, stepPoint } from "./step-format.ts";
 

@@ -1,5 +1,5 @@
+import { shellQuote } from "../../transport/shell-quote.ts";
 import { GPU_QUERY_ARGS } from "../parsers/nvidia-smi-parser.ts";
-import { shellQuote } from "../transport/shell-quote.ts";
 
 /** What the probe needs to know to collect one poll's worth of state. */
 export interface ProbeRequest {

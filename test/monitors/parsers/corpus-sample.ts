@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { ClassifiedEvent, StepPoint } from "../../../src/model/monitoring.ts";
 import { ErrorClassifier } from "../../../src/monitors/parsers/error-classifier.ts";
 import { LineSplitter } from "../../../src/monitors/parsers/line-splitter.ts";
 import { createStepParser } from "../../../src/monitors/parsers/step-parser.ts";
-import type { ClassifiedEvent, StepPoint } from "../../../src/monitors/types.ts";
 
 const MARKER = "# === verbatim sample follows (everything below this line) ===\n";
 const DIR = fileURLToPath(new URL("../../fixtures/corpus/", import.meta.url));

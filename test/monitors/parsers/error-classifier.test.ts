@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { ClassifiedEvent } from "../../../src/model/monitoring.ts";
 import {
   classifyKernelLine,
   ErrorClassifier,
 } from "../../../src/monitors/parsers/error-classifier.ts";
-import type { ClassifiedEvent } from "../../../src/monitors/types.ts";
 import { classifySample, sampleLines } from "./corpus-sample.ts";
 
 function classify(text: string): ClassifiedEvent[] {

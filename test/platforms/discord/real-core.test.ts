@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { type BotFixture, createBotFixture, planSample } from "../../bot/bot-fixture.ts";
+import type { ReceivedRequest } from "../../harness/fake-discord/fake-discord.ts";
+import { type Harness, startHarness } from "./discord-setup.ts";
+
+// The fixture's config: operators are user 111111 and role 777; commands run in channel 900.
+const operator = { id: "111111", username: "alice", roles: [] };
+const roleOperator = { id: "222222", username: "bob", roles: ["777"] };
+const viewer = { id: "333333", username: "carol", roles: [] };
+
+let f: BotFixture;
+let h: Harness;
+
+beforeAll(async () => {
+  f = createBotFixture();
+  const now = f.clock.now();
+  for (let i = 60; i >= 0; i--) f.samples.insert(planSample("exp001", now - i * 60_000));
+  h = await startHarness(f.core, {
+    fake: { channelIds: ["900", "345678901234567891"], roleIds: ["777"] },
+    frontEnd: { deferAfterMs: 2000 },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+  f?.close();
+});
+
+const isCallback = (id: string) => (r: ReceivedRequest) =>
+  r.method === "POST" && r.path.startsWith(`/interactions/${id}/`);
+type Data = {
+  flags?: number;
+  embeds: { title: string; description?: string; image?: { url: string } }[];
+  components: { components: { custom_id: string; label: string }[] }[];
+};
+const dataOf = (r: ReceivedRequest) => r.body?.data as Data;
+
+test("the real command layer over a real store: status, refusal, confirmation by the requester only", async () => {
+  // Registration used the core's own specs, and Discord's rules accepted them.
+  const registered = h.fake.commands.get(h.fake.guildId)?.[0]?.options as { name: string }[];
+  expect(registered.map((o) => o.name)).toEqual(f.core.subcommands.map((s) => s.name));
+
+  const status = h.fake.slashCommand({
+    user: viewer,
+    subcommand: "status",
+    options: { run: "exp001" },
+  });
+  const statusReply = await h.fake.waitFor(isCallback(status.id));
+  expect(statusReply.status).toBe(204);
+  expect(dataOf(statusReply).embeds[0]?.title).toContain("exp001");
+  expect(statusReply.files[0]?.data.subarray(1, 4).toString()).toBe("PNG");
+  expect(dataOf(statusReply).embeds[0]?.image?.url).toBe(
+    `attachment://${statusReply.files[0]?.filename}`,
+  );
+
+  const refused = h.fake.slashCommand({
+    user: viewer,
+    subcommand: "set",
+    options: { run: "exp001", workers: 2 },
+  });
+  const refusal = await h.fake.waitFor(isCallback(refused.id));
+  expect(dataOf(refusal).flags).toBe(64);
+  expect(JSON.stringify(dataOf(refusal).embeds)).toContain("discord.operators");
+
+  const set = h.fake.slashCommand({
+    user: roleOperator,
+    subcommand: "set",
+    options: { run: "exp001", workers: 2 },
+  });
+  const confirmation = await h.fake.waitFor(isCallback(set.id));
+  const buttons = dataOf(confirmation).components[0]?.components ?? [];
+  expect(buttons.map((b) => b.label)).toEqual(["Confirm", "Cancel"]);
+  const confirm = buttons[0]!.custom_id;
+
+  const stranger = h.fake.pressButton({
+    user: operator,
+    customId: confirm,
+    message: set.original!,
+  });
+  expect(dataOf(await h.fake.waitFor(isCallback(stranger.id))).flags).toBe(64);
+  expect(readFileSync(f.ops.file, "utf8")).toContain("workers: 1");
+
+  const press = h.fake.pressButton({
+    user: roleOperator,
+    customId: confirm,
+    message: set.original!,
+  });
+  const applied = await h.fake.waitFor(isCallback(press.id));
+  expect([6, 7]).toContain(applied.body?.type);
+  await expect.poll(() => readFileSync(f.ops.file, "utf8")).toContain("workers: 2");
+  expect(f.ops.applied).toHaveLength(1);
+  expect(f.ops.applied[0]?.actor).toMatchObject({ id: "discord:222222", name: "bob" });
+});
