@@ -8,6 +8,8 @@ export interface RunStatus {
   epoch: number | null;
   stepTimeSeconds: number | null;
   stepsPerHour: number | null;
+  /** The step time is the monitor's own measure from arrival times (the log prints none). */
+  stepTimeObserved: boolean;
   etaSeconds: number | null;
   alive: boolean | null;
   reachable: boolean | null;
@@ -41,6 +43,7 @@ export function readRunStatus(store: MonitorStore, run: string): RunStatus {
     epoch: good?.epoch ?? null,
     stepTimeSeconds: good?.stepTimeSeconds ?? null,
     stepsPerHour: good?.stepsPerHour ?? null,
+    stepTimeObserved: good?.stepTimeObserved ?? false,
     etaSeconds: good?.etaSeconds ?? null,
     alive: latest?.reachable ? latest.alive : null,
     reachable: latest ? latest.reachable : null,

@@ -50,7 +50,13 @@ export function buildSample(input: BuildSampleInput): RunSample {
         });
   const latest = recentSteps[recentSteps.length - 1] ?? null;
   const progress = estimateProgress(
-    recentSteps.map((p) => ({ at: p.at, step: p.step, epoch: p.epoch, total: p.total })),
+    recentSteps.map((p) => ({
+      at: p.at,
+      step: p.step,
+      epoch: p.epoch,
+      total: p.total,
+      perEpoch: p.perEpoch ?? null,
+    })),
     {
       perEpoch: run.steps.perEpoch,
       epochs: run.steps.epochs,
@@ -72,6 +78,8 @@ export function buildSample(input: BuildSampleInput): RunSample {
     loss: latest?.loss ?? null,
     stepTimeSeconds: progress.stepTimeSeconds,
     stepsPerHour: progress.stepsPerHour,
+    stepTimeObserved:
+      progress.stepTimeSeconds !== null && !(latest?.stepTime != null && latest.stepTime > 0),
     etaSeconds: progress.etaSeconds,
     epochEtaSeconds: progress.epochEtaSeconds,
     gpus: gpus.ok ? gpus.value : [],

@@ -91,7 +91,13 @@ export class LogSummarizer {
       this.last = point;
       const at = parseLineTimestamp(line);
       if (at !== null) {
-        this.timed.push({ at, step: point.step, epoch: point.epoch, total: point.total });
+        this.timed.push({
+          at,
+          step: point.step,
+          epoch: point.epoch,
+          total: point.total,
+          perEpoch: point.perEpoch ?? null,
+        });
         if (this.timed.length > KEPT_POINTS * 2) this.timed.splice(0, KEPT_POINTS);
       }
     }

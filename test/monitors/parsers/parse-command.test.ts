@@ -33,7 +33,7 @@ describe("trainops parse", () => {
       lastStep: 30,
       totalSteps: 314,
       epoch: 0,
-      format: "epoch-batch",
+      format: "auto (Epoch [e][i/n])",
       lines: 21 + 50,
     });
     // 10 batches every ~23 s after the restart (17:53:40 → 17:54:49 for batches 0 → 30).
