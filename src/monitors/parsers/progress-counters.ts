@@ -60,12 +60,16 @@ export interface LineReading {
 }
 
 const NUM = String.raw`\d{1,3}(?:,\d{3})+(?!\d)|\d+`;
-const LABELS = String.raw`global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|update|it(?=\s*[:=])`;
+const LABELS = String.raw`global[ _]?steps?|train(?:ing)?[ _]steps?|num_updates|iterations?|iters?|steps?|batch(?:es)?|epochs?|updates?|it(?=\s*[:=])`;
+// A plural label counts something else when a word like these comes first ("Total steps = 1752",
+// "Num Epochs = 3", "number of skipped iterations: 0", "warmup_steps").
+const COUNT_WORDS =
+  /(?:total|num|number|max|min|warmup|accumulation|skipped|nan|optimization|eval|save|log|logging|every|per|of|train|training|the)\W*$/i;
 
 // A label, an optional mode `(train)`/`(val)`, separators, `N`, `N/M`, `[N/M]`, `N of M`, and an
 // inner `[i/n]` or `: i / n` that the label's value is the outer index of.
 const LABELLED = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM}))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
+  String.raw`(?<![A-Za-z0-9_])_?(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
   "gi",
 );
 
@@ -73,6 +77,12 @@ const LABELLED = new RegExp(
 // The bracket must open on an elapsed time and close: a bar cut off mid-write is no progress.
 const TQDM =
   /(?<![\w./])(?<n>\d+)(?:\/(?<m>\d+)|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)\]/g;
+// tqdm with a custom bar_format and no brackets: `100%|██████████| 1849/1849 13:15`.
+// The elapsed time must follow: a bar cut off mid-write is no progress.
+const BARE_BAR = /\d{1,3}%\|[^|\n]*\|\s*(?<n>\d+)\/(?<m>\d+)\s+\d+:\d\d(?![\d:]*\s*[<\]])/g;
+// A number with its label glued after it: ESPnet2 `5epoch:train:5251-5625batch`, `91300 iter`.
+const SUFFIXED =
+  /(?<![\w./-])(?:(?<a>\d+)-)?(?<n>\d+) ?(?<label>epoch|iteration|iter|step|batch)(?![A-Za-z])(?:\s*\/\s*(?<m>\d+))?/gi;
 const TQDM_RATE = /(?<v>\d+(?:\.\d+)?)\s*(?<u>[A-Za-z]+\/s|s\/[A-Za-z]+)/;
 
 // Keras progbar `371/4899 [=====>....] - ETA: 1:23` and Keras 3 / rich `1664/1702 ━━━━━━━`;
@@ -90,10 +100,10 @@ const HEADER =
 const EVAL_WORD =
   /\b(?:val|valid|validation|validating|eval|evaluation|evaluating|evaluate|test|testing|predict|predicting|inference)\b|\bmAP/i;
 const CHORE_WORD =
-  /\b(?:map|filter|download\w*|load\w*|generat\w*|tokeniz\w*|preprocess\w*|extract\w*|upload\w*|sav\w*|convert\w*|fetch\w*|resolv\w*|shard\w*|build\w*|caching|cache|reading|writing|copy\w*|unpack\w*|sanity)\b/i;
+  /\b(?:map|filter|scan\w*|download\w*|load\w*|generat\w*|tokeniz\w*|preprocess\w*|extract\w*|upload\w*|sav\w*|convert\w*|fetch\w*|resolv\w*|shard\w*|build\w*|caching|cache|reading|writing|copy\w*|unpack\w*|sanity)\b/i;
 
 const LOSS = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])(?:train(?:ing)?_|total_)?loss(?![A-Za-z0-9_])['"]?\]?\s*[:=]?\s*\(?['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
+  String.raw`(?<![A-Za-z0-9_])(?<!\b(?:val|valid|validation|eval|test|dev)[ _])(?:train(?:ing)?_|total_)?loss(?![A-Za-z0-9_])['"]?\]?\s*[:=]?\s*\(?['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
   "i",
 );
 
@@ -120,7 +130,7 @@ const STEP_TIMES: { re: RegExp; inverse?: boolean }[] = [
   },
 ];
 const EPOCH_TIME =
-  /\bepoch[ _]time\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s|sec|seconds|min|minutes)?\b/i;
+  /\bepoch[ _](?:time|took)\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s|sec|seconds|min|minutes)?\b/i;
 
 function seconds(value: number, unit: string | undefined): number {
   switch (unit?.toLowerCase()) {
@@ -138,7 +148,11 @@ function seconds(value: number, unit: string | undefined): number {
 }
 
 function kindOf(label: string): CounterKind {
-  const l = label.toLowerCase().replace(/[ _]/g, "");
+  const l = label
+    .toLowerCase()
+    .replace(/[ _]/g, "")
+    .replace(/batches$/, "batch")
+    .replace(/s$/, "");
   if (l === "globalstep") return "global";
   if (l === "epoch") return "epoch";
   if (l === "batch") return "batch";
@@ -186,7 +200,6 @@ export function readLine(line: string, header: string | null): LineReading {
     return reading;
   }
   const spans: [number, number][] = [];
-  const lineEval = isEval(line);
 
   for (const m of line.matchAll(TQDM)) {
     const g = m.groups ?? {};
@@ -216,17 +229,44 @@ export function readLine(line: string, header: string | null): LineReading {
     spans.push([at, at + m[0].length]);
   }
 
+  for (const m of line.matchAll(BARE_BAR)) {
+    const at = m.index ?? 0;
+    if (overlaps(spans, at, at + m[0].length)) continue;
+    spans.push([at, at + m[0].length]);
+    const before = line.slice(0, at);
+    const description = letters(before);
+    const total = Number(m.groups?.m);
+    reading.counters.push({
+      key: `bar|${description}|${total}`,
+      kind: "bar",
+      label: `bar${description ? ` '${description}'` : ""} N/M`,
+      value: Number(m.groups?.n),
+      total,
+      eval: isEval(before),
+      chore: CHORE_WORD.test(before),
+      epoch: null,
+      at,
+      stepTime: null,
+    });
+  }
+
   for (const m of line.matchAll(LABELLED)) {
     const g = m.groups ?? {};
     const at = m.index ?? 0;
     if (overlaps(spans, at, at + m[0].length)) continue;
     const label = g.label ?? "";
+    if (/s$/i.test(label) && !/^(?:it|num_updates)$/i.test(label)) {
+      if (COUNT_WORDS.test(line.slice(Math.max(0, at - 24), at))) continue;
+    }
     const kind = kindOf(label);
     const value = parseLogNumber(g.n);
     if (value === null) continue;
     const total = parseLogNumber(g.m);
     const evalMode = g.mode !== undefined && isEval(g.mode);
-    const counterEval = evalMode || isEval(line.slice(Math.max(0, at - 40), at));
+    const end = at + m[0].length;
+    // Eval words before the counter, or right after it (`Epoch 11 Val - Loss`), not later on.
+    const counterEval =
+      evalMode || isEval(line.slice(Math.max(0, at - 40), at)) || isEval(line.slice(end, end + 8));
     spans.push([at, at + m[0].length]);
     const shown = label.replace(/\s+/g, " ");
     if (kind === "epoch") {
@@ -234,7 +274,7 @@ export function readLine(line: string, header: string | null): LineReading {
         reading.epoch = value;
         reading.epochTotal = total;
         reading.epochAt = at;
-        reading.epochEval = counterEval || lineEval;
+        reading.epochEval = counterEval;
       }
       if (g.i !== undefined && Number.isInteger(value)) {
         reading.counters.push({
@@ -280,6 +320,38 @@ export function readLine(line: string, header: string | null): LineReading {
         stepTime: null,
       });
     }
+  }
+
+  for (const m of line.matchAll(SUFFIXED)) {
+    const g = m.groups ?? {};
+    const at = m.index ?? 0;
+    if (overlaps(spans, at, at + m[0].length)) continue;
+    spans.push([at, at + m[0].length]);
+    const kind = kindOf(g.label ?? "");
+    const value = Number(g.n);
+    const total = g.m !== undefined ? Number(g.m) : null;
+    const counterEval = isEval(line.slice(Math.max(0, at - 40), at));
+    if (kind === "epoch") {
+      if (reading.epoch === null) {
+        reading.epoch = value;
+        reading.epochTotal = total;
+        reading.epochAt = at;
+        reading.epochEval = counterEval;
+      }
+      continue;
+    }
+    reading.counters.push({
+      key: `${kind}|suffix`,
+      kind,
+      label: `N${g.a !== undefined ? "-N" : ""}${(g.label ?? "").toLowerCase()}`,
+      value,
+      total,
+      eval: counterEval,
+      chore: false,
+      epoch: null,
+      at,
+      stepTime: null,
+    });
   }
 
   for (const re of [PROGBAR, RICH]) {
@@ -363,7 +435,7 @@ export function readLine(line: string, header: string | null): LineReading {
     /\{\s*['"]/.test(line) && /['"](?:loss|epoch|train_loss)['"]\s*:/.test(line);
   const bar = reading.counters.find((c) => c.stepTime !== null);
   if (bar) reading.stepTime = bar.stepTime;
-  else if (/time|\/s|s\/|ups/i.test(line)) {
+  else if (/time|took|\/s|s\/|ups/i.test(line)) {
     for (const { re, inverse } of STEP_TIMES) {
       const m = re.exec(line);
       if (!m) continue;

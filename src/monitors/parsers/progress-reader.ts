@@ -48,6 +48,8 @@ interface Stats {
   nested: number;
   /** Seen on a line with an in-epoch counter while its value was beyond that counter's total. */
   beyondBatch: number;
+  /** Lines on which it came with a training loss (a train bar's `loss=` postfix). */
+  withLoss: number;
 }
 
 const RANK: Record<CounterKind, number> = {
@@ -101,7 +103,9 @@ export class ProgressReader implements StepParser {
 
   parseLine(raw: string): StepPoint | null {
     this.lineNumber += 1;
-    const line = stripAnsi(raw);
+    // mpirun and rsyslog write control characters as octal escapes (`#015` for a carriage
+    // return, `#033[A` for a cursor move); they separate words like the characters would.
+    const line = stripAnsi(raw).replace(/#0(?:15|33)(?:\[[0-9;]*[A-Za-z])?/g, " ");
     const reading = readLine(line, this.header);
     if (reading.header !== null) {
       this.header = reading.header;
@@ -185,6 +189,7 @@ export class ProgressReader implements StepParser {
         chore,
         nested: 0,
         beyondBatch: 0,
+        withLoss: 0,
       };
       this.stats.set(key, s);
     }
@@ -226,6 +231,7 @@ export class ProgressReader implements StepParser {
   ): void {
     const s = this.statsFor(c.key, c.kind, c.label, line.trim(), c.chore);
     if (c.eval) s.eval = true;
+    if (reading.loss !== null) s.withLoss += 1;
     const epoch = c.epoch ?? lineEpoch ?? this.epoch;
     this.track(s, c.value, c.total, epoch, previousEpoch);
     if (reading.epoch !== null && reading.epochAt >= 0 && reading.epochAt < c.at) s.nested += 1;
@@ -259,15 +265,16 @@ export class ProgressReader implements StepParser {
       if (better) best = c;
     }
     if (same) {
-      if (this.rank(best) > this.rank(same)) this.chosen = best.key;
-      return this.rank(best) > this.rank(same) ? best : same;
+      const taken = this.rank(best) > this.rank(same) ? best : same;
+      this.chosen = taken.key;
+      return isRedraw(taken) ? null : taken;
     }
     if (current !== null && current !== "epoch-only") {
       const held = this.stats.get(current);
       if (held && !this.mayLeave(held, best)) return null;
     }
     // A bar's first draw (0 done, no rate yet) tells nothing; wait for it to move.
-    if (best.value === 0 && best.kind === "bar") return null;
+    if (isRedraw(best)) return null;
     this.chosen = best.key;
     return best;
   }
@@ -276,13 +283,17 @@ export class ProgressReader implements StepParser {
   private mayLeave(held: Stats, next: Counter): boolean {
     if (held.kind === "epoch-only") return true;
     if (RANK[next.kind] > RANK[held.kind as CounterKind]) return true;
+    // The training bar prints the loss; an evaluation bar after it does not.
+    const nextLoss = this.stats.get(next.key)?.withLoss ?? 0;
+    if (held.withLoss > 0 && nextLoss === 0) return false;
+    // A finished bar (a preprocessing pass, a dataset map, an earlier stage) hands over.
+    const finished = held.lastTotal !== null && held.lastValue >= held.lastTotal;
+    if (finished && (held.kind === "bar" || held.kind === "progbar")) return true;
     if (RANK[next.kind] < RANK[held.kind as CounterKind]) return false;
     // Printed once and never again (`Starting training from iteration 0`): no series to keep.
     if (held.lines === 1) return true;
-    // Same rank: a finished bar (a dataset map, an earlier stage) hands over; a running one
-    // keeps its place against a smaller one (an evaluation bar in between).
-    const finished = held.lastTotal !== null && held.lastValue >= held.lastTotal;
     if (finished) return true;
+    // A running counter keeps its place against a smaller one (an evaluation bar in between).
     return next.total !== null && held.lastTotal !== null && next.total > held.lastTotal;
   }
 
@@ -317,7 +328,8 @@ export class ProgressReader implements StepParser {
     ) {
       const first = this.firstEpoch ?? 1;
       step = Math.max(0, epochText - first) * c.total + c.value;
-      total = (epochsKnown + (first === 0 && this.sawLastIndex(epochsKnown) ? 1 : 0)) * c.total;
+      // Counted from 0, the printed number is the last index (`Epoch 0/59`, YOLOv5's `0/299`).
+      total = (epochsKnown + (first === 0 ? 1 : 0)) * c.total;
       perEpoch = c.total;
     }
     const found: StepPoint = {
@@ -330,10 +342,6 @@ export class ProgressReader implements StepParser {
     };
     this.last = found;
     return found;
-  }
-
-  private sawLastIndex(epochs: number): boolean {
-    return this.epoch !== null && this.epoch >= epochs;
   }
 
   /** A line without a step counter: a metrics dict or, in an epoch-only log, the epoch's lines. */
@@ -404,6 +412,11 @@ export class ProgressReader implements StepParser {
       return "finished bar, another took over";
     return "another counter of the same kind was kept";
   }
+}
+
+/** A bar drawn before its first step: `0/18 [00:00<?, ?it/s]`. */
+function isRedraw(c: Counter): boolean {
+  return c.kind === "bar" && c.value === 0 && c.stepTime === null;
 }
 
 function median(values: number[]): number | null {
