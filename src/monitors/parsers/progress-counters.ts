@@ -217,7 +217,7 @@ export function readLine(line: string, header: string | null): LineReading {
     reading.counters.push({
       key: `bar|${description}|${total ?? g.unit ?? "it"}`,
       kind: "bar",
-      label: `tqdm bar${description ? ` '${description}'` : ""}${total !== null ? " N/M" : ` N${g.unit ?? "it"}`}`,
+      label: `tqdm bar${description ? ` '${description}'` : ""}${total !== null ? ` N/${total}` : ` N${g.unit ?? "it"}`}`,
       value: Number(g.n),
       total,
       eval: isEval(before),
@@ -239,7 +239,7 @@ export function readLine(line: string, header: string | null): LineReading {
     reading.counters.push({
       key: `bar|${description}|${total}`,
       kind: "bar",
-      label: `bar${description ? ` '${description}'` : ""} N/M`,
+      label: `bar${description ? ` '${description}'` : ""} N/${total}`,
       value: Number(m.groups?.n),
       total,
       eval: isEval(before),

@@ -112,7 +112,7 @@ export class ProgressReader implements StepParser {
       return null;
     }
     const previousEpoch = this.epoch;
-    this.noteEpoch(reading);
+    this.noteEpoch(reading, line);
     const lineEpoch = reading.epoch !== null && !reading.epochEval ? reading.epoch : null;
     for (const counter of reading.counters)
       this.observe(counter, line, lineEpoch, previousEpoch, reading);
@@ -148,14 +148,20 @@ export class ProgressReader implements StepParser {
     return this.minEpoch === null ? null : this.minEpoch === 0 ? 0 : 1;
   }
 
-  private noteEpoch(reading: LineReading): void {
+  private noteEpoch(reading: LineReading, line: string): void {
     const epoch = reading.epoch;
     if (epoch === null || reading.epochEval) return;
     this.epoch = epoch;
     if (reading.epochTotal !== null) this.epochTotal = reading.epochTotal;
     if (Number.isInteger(epoch)) this.minEpoch = Math.min(this.minEpoch ?? epoch, epoch);
     if (reading.counters.length === 0 && Number.isInteger(epoch)) {
-      const s = this.statsFor("epoch-only", "epoch-only", "Epoch N (no step counter)", "", false);
+      const s = this.statsFor(
+        "epoch-only",
+        "epoch-only",
+        "Epoch N (no step counter)",
+        line.trim(),
+        false,
+      );
       if (s.lines === 0 || s.lastValue !== epoch)
         this.track(s, epoch, reading.epochTotal, epoch, null);
     }
@@ -265,7 +271,7 @@ export class ProgressReader implements StepParser {
       if (better) best = c;
     }
     if (same) {
-      const taken = this.rank(best) > this.rank(same) ? best : same;
+      const taken = this.rank(best) > this.rank(same) && this.established(best) ? best : same;
       this.chosen = taken.key;
       return isRedraw(taken) ? null : taken;
     }
@@ -282,7 +288,10 @@ export class ProgressReader implements StepParser {
   /** Whether a counter of another key may take over from the one the log has used so far. */
   private mayLeave(held: Stats, next: Counter): boolean {
     if (held.kind === "epoch-only") return true;
-    if (RANK[next.kind] > RANK[held.kind as CounterKind]) return true;
+    // A better-ranked counter takes over once it is a series, not a one-off mention
+    // ("resuming from step=190" in a log of bars).
+    if (RANK[next.kind] > RANK[held.kind as CounterKind])
+      return this.established(next) || held.lines <= 1;
     // The training bar prints the loss; an evaluation bar after it does not.
     const nextLoss = this.stats.get(next.key)?.withLoss ?? 0;
     if (held.withLoss > 0 && nextLoss === 0) return false;
@@ -295,6 +304,11 @@ export class ProgressReader implements StepParser {
     if (finished) return true;
     // A running counter keeps its place against a smaller one (an evaluation bar in between).
     return next.total !== null && held.lastTotal !== null && next.total > held.lastTotal;
+  }
+
+  /** Seen on more than one line: a counter the log keeps printing. */
+  private established(c: Counter): boolean {
+    return (this.stats.get(c.key)?.lines ?? 0) >= 2;
   }
 
   private inEpoch(c: Counter, s: Stats | undefined, reading: LineReading): boolean {
@@ -408,6 +422,8 @@ export class ProgressReader implements StepParser {
       RANK[chosen.kind as CounterKind] > RANK[s.kind as CounterKind]
     )
       return `ranks below the chosen ${chosen.kind} counter`;
+    if (chosen && chosen.withLoss > 0 && s.withLoss === 0)
+      return "prints no training loss: the bar with the loss is the training one";
     if (s.lastTotal !== null && s.lastValue >= s.lastTotal)
       return "finished bar, another took over";
     return "another counter of the same kind was kept";

@@ -66,6 +66,36 @@ describe("trainops parse", () => {
   });
 });
 
+describe("trainops parse --explain", () => {
+  it("tables the counters it found, the step first, and says why the others were not taken", async () => {
+    const path = logFile(
+      "speechbrain.log",
+      sampleBytes("train_35_speechbrain_tqdm_train_and_valid_bars.txt"),
+    );
+    const { code, stdout } = await runTrainops(["parse", path, "--explain"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("step format auto (tqdm bar N/190)");
+    expect(stdout).toContain("progress: step 190/190, epoch 2");
+    const table = stdout.slice(stdout.indexOf("counters the reader found"));
+    const rows = table.split("\n").filter((line) => /^\d+ /.test(line));
+    expect(rows[0]).toMatch(/^1\s+tqdm bar N\/190\s+2\s+yes\s+.*STEP: /);
+    expect(rows.find((r) => r.includes("N/137"))).toMatch(/prints no training loss/);
+    expect(table).toMatch(/examples:\n {2}1\. line 2: 100%\|█+\| 190\/190/);
+  });
+
+  it("puts the counters in the JSON, and says a named format has no choice to explain", async () => {
+    const path = logFile("mmcv.log", sampleBytes("train_03_mmseg0x_mmcv1_textlogger_eta_days.txt"));
+    const json = await runTrainops(["parse", path, "--explain", "--json"]);
+    const out = JSON.parse(json.stdout);
+    expect(out.lastStep).toBe(2200);
+    expect(out.counters[0]).toMatchObject({ label: "Iter N/M", chosen: true, decreases: 0 });
+    const preset = await runTrainops(["parse", path, "--format", "mmengine", "--explain"]);
+    expect(preset.stdout).toContain("reads one fixed format");
+    const plain = await runTrainops(["parse", path, "--json"]);
+    expect(JSON.parse(plain.stdout).counters).toBeUndefined();
+  });
+});
+
 describe("LogSummarizer", () => {
   it("gives the same summary however the file is chunked, and counts a last line without a newline", () => {
     const bytes = sampleBytes("err_10_dataloader_killed_chained_traceback.txt");

@@ -300,3 +300,122 @@ describe("format names", () => {
     }
   });
 });
+
+describe("general reader (format auto) on the progress prints the product must read", () => {
+  /** The last point a fresh reader gives for these lines, fed in order. */
+  function lastOf(lines: string[]) {
+    const parser = createStepParser({ format: "auto" });
+    let last = null;
+    for (const line of lines) last = parser.parseLine(line) ?? last;
+    return { last, format: parser.format };
+  }
+
+  it("tutorial 'Epoch [e/E] Step [i/n]': a global step (e - 1) x n + i of E x n", () => {
+    expect(lastOf(["Epoch [1/3] Step [415/2500] loss: 0.8224"]).last).toMatchObject({
+      step: 415,
+      total: 7500,
+      epoch: 1,
+      loss: 0.8224,
+    });
+    const { last } = lastOf([
+      "Epoch [1/3] Step [2500/2500] loss: 0.61",
+      "Epoch [2/3] Step [100/2500] loss: 0.58",
+    ]);
+    expect(last).toMatchObject({ step: 2600, total: 7500, epoch: 2, perEpoch: 2500 });
+  });
+
+  const cases: [string, string[], object][] = [
+    [
+      "Megatron padded iteration",
+      [
+        " iteration     5427/  250000 | consumed samples:      2778624 | elapsed time per iteration (ms): 1573.5 | lm loss: 2.845058E+00 | loss scale: 131072.0 |",
+      ],
+      { step: 5427, total: 250000, epoch: null, loss: 2.845058, stepTime: 1.5735 },
+    ],
+    [
+      "nanoGPT iter",
+      ["iter 240: loss 1.6524, time 895.31ms, mfu 16.62%"],
+      { step: 240, stepTime: 895.31 / 1000 },
+    ],
+    [
+      "Keras progbar under its epoch heading",
+      ["Epoch 3/10", " 371/1875 [=====>........] - ETA: 5s - loss: 0.3476 - accuracy: 0.9012"],
+      { step: 2 * 1875 + 371, total: 18750, epoch: 3, loss: 0.3476 },
+    ],
+    [
+      "[Train] Epoch: [e][i/n]",
+      ["[Train] Epoch: [1][371/4899]  Loss 0.5"],
+      { step: 371, total: 4899, epoch: 1 },
+    ],
+    [
+      "a global step beside an in-epoch batch",
+      ["epoch: 1, step: 5316, batch : 1565/1876, loss: 0.3"],
+      { step: 5316, epoch: 1, total: null },
+    ],
+    ["Epoch N, batch N", ["Epoch 1, batch 12000"], { step: 12000, epoch: 1 }],
+    ["step with its step time", ["Step 900 per-step time 0.4s"], { step: 900, stepTime: 0.4 }],
+    ["tqdm with another unit", ["250000step [00:00, ?step/s]"], { step: 250000, total: null }],
+    [
+      "Lightning bar without pipes reports its epoch",
+      ["Epoch 0:  98% 1664/1702 [13:03<00:17,  2.12it/s, loss=0.158, v_num=0]"],
+      { step: 1664, total: 1702, epoch: 0, loss: 0.158 },
+    ],
+    [
+      "rich bar behind 'Epoch 0/59' (0-based: 60 epochs)",
+      ["Epoch 0/59  ━━━━━━━━━━━━━━━━━━━━ 1664/1702 0:07:51 • 0:00:10 3.53it/s v_num: 0 loss: 0.5"],
+      { step: 1664, total: 60 * 1702, epoch: 0 },
+    ],
+    [
+      "YOLO table: the epoch column under its header",
+      [
+        "      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size",
+        "     72/1000      3.5G     0.9123     0.6543      1.123         45        640",
+      ],
+      { step: 72, total: 1000, epoch: 72 },
+    ],
+    [
+      "a metrics dict glued to a bar",
+      [
+        " 10%|█         | 100/1000 [00:30<04:30,  3.30it/s]{'loss': 0.5, 'learning_rate': 1e-05, 'epoch': 0.1}",
+      ],
+      { step: 100, total: 1000, epoch: 0.1, loss: 0.5 },
+    ],
+  ];
+  for (const [what, lines, expected] of cases) {
+    it(what, () => {
+      expect(lastOf(lines).last).toMatchObject(expected);
+    });
+  }
+
+  it("keeps the training bar against an evaluation bar and a dataset map, and says which it took", () => {
+    const { last, format } = lastOf([
+      "Map: 100%|██████████| 60000/60000 [00:02<00:00, 25000.00 examples/s]",
+      " 5%|▌ | 50/1000 [00:15<04:45, 3.33it/s]",
+      " 50%|█ | 20/40 [00:02<00:02, 9.5it/s]",
+      " 5%|▌ | 51/1000 [00:15<04:45, 3.33it/s]",
+    ]);
+    expect(last).toMatchObject({ step: 51, total: 1000 });
+    expect(format).toBe("auto (tqdm bar N/1000)");
+  });
+
+  it("does not take counts of things for counters", () => {
+    const { last } = lastOf([
+      "  Num Epochs = 3",
+      "  Total optimization steps = 1752",
+      "  Gradient Accumulation steps = 4",
+      "number of skipped iterations:   0 | number of nan iterations:   0 |",
+      "Configuration: {'num_epochs': 300, 'batch_size': 2, 'warmup_steps': 10}",
+    ]);
+    expect(last).toBeNull();
+  });
+
+  it("a one-off mention does not take over from the series the log keeps printing", () => {
+    const { last } = lastOf([
+      " 5%|▌ | 49/1000 [00:15<04:45, 3.33it/s]",
+      " 5%|▌ | 50/1000 [00:15<04:45, 3.33it/s]",
+      "Resuming from global_step=40",
+      " 5%|▌ | 51/1000 [00:15<04:45, 3.33it/s]",
+    ]);
+    expect(last).toMatchObject({ step: 51, total: 1000 });
+  });
+});
