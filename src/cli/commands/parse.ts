@@ -141,6 +141,7 @@ function formatExplanation(s: LogSummary, format: string): string {
     "",
     "examples:",
   ];
-  counters.forEach((c, i) => out.push(`  ${i + 1}. line ${c.lineNumber}: ${c.example}`));
+  for (const [i, c] of counters.entries())
+    out.push(`  ${i + 1}. line ${c.lineNumber}: ${c.example}`);
   return `${out.join("\n")}\n`;
 }
