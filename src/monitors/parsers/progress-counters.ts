@@ -68,10 +68,41 @@ const COUNT_WORDS =
 
 // A label, an optional mode `(train)`/`(val)`, separators, `N`, `N/M`, `[N/M]`, `N of M`, and an
 // inner `[i/n]` or `: i / n` that the label's value is the outer index of.
+// Where a label may start: a plain alternation V8 scans fast. The full pattern then runs anchored
+// (sticky) at each hit instead of being tried at every position of every line.
+const LABEL_START =
+  /global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|update|it/gi;
 const LABELLED = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])_?(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
-  "gi",
+  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
+  "iy",
 );
+
+/** Labelled counters on a line: each label start checked by hand, then the sticky pattern. */
+function* labelledMatches(line: string): Generator<RegExpExecArray> {
+  LABEL_START.lastIndex = 0;
+  for (let hit = LABEL_START.exec(line); hit; hit = LABEL_START.exec(line)) {
+    const at = hit.index;
+    // Not inside a word (`batch_size`, `commit`); a Markdown `_` may open it (`_epoch:`).
+    const before = at > 0 ? line.charCodeAt(at - 1) : 32;
+    const wordBefore = isWordChar(before);
+    if (wordBefore && !(before === 95 && (at < 2 || !isWordChar(line.charCodeAt(at - 2)))))
+      continue;
+    LABELLED.lastIndex = at;
+    const m = LABELLED.exec(line);
+    if (!m) continue;
+    LABEL_START.lastIndex = at + m[0].length;
+    yield m;
+  }
+}
+
+function isWordChar(code: number): boolean {
+  return (
+    (code >= 48 && code <= 57) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    code === 95
+  );
+}
 
 // tqdm: `45%|███ | 450/1000 [01:02<01:10, 2.31it/s, loss=0.3]`, `250000step [00:00, ?step/s]`.
 // The bracket must open on an elapsed time and close: a bar cut off mid-write is no progress.
@@ -83,6 +114,15 @@ const BARE_BAR = /\d{1,3}%\|[^|\n]*\|\s*(?<n>\d+)\/(?<m>\d+)\s+\d+:\d\d(?![\d:]*
 // A number with its label glued after it: ESPnet2 `5epoch:train:5251-5625batch`, `91300 iter`.
 const SUFFIXED =
   /(?<![\w./-])(?:(?<a>\d+)-)?(?<n>\d+) ?(?<label>epoch|iteration|iter|step|batch)(?![A-Za-z])(?:\s*\/\s*(?<m>\d+))?/gi;
+/** Cheap tests that spare most lines the full patterns. */
+function hasTqdmBracket(line: string): boolean {
+  return line.includes("[") && (line.includes("/s") || line.includes("s/"));
+}
+const SUFFIX_HINT = /\d ?(?:epoch|iter|step|batch)/i;
+const RICH_HINT = /[━─╸╺╾╼]/;
+const PROGBAR_HINT = /\[[=>.]|[━─╸╺╾╼]/;
+const LOSS_HINT = /loss/i;
+const EPOCH_HINT = /epoch/i;
 const TQDM_RATE = /(?<v>\d+(?:\.\d+)?)\s*(?<u>[A-Za-z]+\/s|s\/[A-Za-z]+)/;
 
 // Keras progbar `371/4899 [=====>....] - ETA: 1:23` and Keras 3 / rich `1664/1702 ━━━━━━━`;
@@ -111,21 +151,28 @@ const LOSS = new RegExp(
 const LOSS_TERM = new RegExp(String.raw`(?<![A-Za-z0-9_])l_[a-z][a-z_]*:\s*(?<v>${LOG_NUMBER})`);
 
 /** Per-step time patterns, most specific first; `inverse` marks rates (steps per second). */
-const STEP_TIMES: { re: RegExp; inverse?: boolean }[] = [
-  { re: /(?<v>\d+(?:\.\d+)?)(?<u>ms|us|µs|s)\/(?:step|it|iter|batch)\b/ },
+const STEP_TIMES: { re: RegExp; hint: RegExp; inverse?: boolean }[] = [
+  { re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)(?<u>ms|us|µs|s)\/(?:step|it|iter|batch)\b/, hint: /\ds\// },
   {
+    hint: /time.per/i,
     re: /\btime[ _]per[ _](?:iteration|iter|step|batch)\s*(?:\((?<pu>ms|s)\))?\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?/i,
   },
   {
+    hint: /(?:step|iter|batch).?time/i,
     re: /(?<![A-Za-z])(?:per[- ]step|step|iter|batch)[ _-]?time\s*(?:\((?<pu>ms|s)\))?\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?(?![\w.])/i,
   },
-  { re: /(?<v>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds)\s*\/\s*(?:it|iter|step|batch)\b/i },
   {
-    re: /(?<v>\d+(?:\.\d+)?)\s*(?:it|iters|steps?|batch(?:es)?|updates)\/s(?:ec)?\b/i,
+    re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds)\s*\/\s*(?:it|iter|step|batch)\b/i,
+    hint: /s\s*\//,
+  },
+  {
+    re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)\s*(?:it|iters|steps?|batch(?:es)?|updates)\/s(?:ec)?\b/i,
+    hint: /\/s/,
     inverse: true,
   },
-  { re: /\bups[=:]\s*(?<v>\d+(?:\.\d+)?)/, inverse: true },
+  { re: /\bups[=:]\s*(?<v>\d+(?:\.\d+)?)/, hint: /ups/, inverse: true },
   {
+    hint: /time/i,
     re: /(?<!(?:elapsed|total|epoch|data|eval|val|forward|backward|load|wall)[ _-]?)(?<![A-Za-z_-])time\s*(?:[:=]\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?(?![\d:])|\s+(?<v2>\d+(?:\.\d+)?)\s*(?<u2>ms|s)\b)/i,
   },
 ];
@@ -169,10 +216,6 @@ function letters(text: string): string {
     .slice(-32);
 }
 
-function isEval(prefix: string): boolean {
-  return EVAL_WORD.test(prefix);
-}
-
 function overlaps(spans: [number, number][], from: number, to: number): boolean {
   return spans.some(([a, b]) => from < b && to > a);
 }
@@ -200,8 +243,11 @@ export function readLine(line: string, header: string | null): LineReading {
     return reading;
   }
   const spans: [number, number][] = [];
+  // Most lines have no evaluation word at all; then no part of them needs the test.
+  const lineEval = EVAL_WORD.test(line);
+  const isEval = (text: string) => lineEval && EVAL_WORD.test(text);
 
-  for (const m of line.matchAll(TQDM)) {
+  for (const m of hasTqdmBracket(line) ? line.matchAll(TQDM) : []) {
     const g = m.groups ?? {};
     const at = m.index ?? 0;
     // The bar's description: what precedes it, without its percentage and bar.
@@ -229,7 +275,7 @@ export function readLine(line: string, header: string | null): LineReading {
     spans.push([at, at + m[0].length]);
   }
 
-  for (const m of line.matchAll(BARE_BAR)) {
+  for (const m of line.includes("%|") ? line.matchAll(BARE_BAR) : []) {
     const at = m.index ?? 0;
     if (overlaps(spans, at, at + m[0].length)) continue;
     spans.push([at, at + m[0].length]);
@@ -250,7 +296,7 @@ export function readLine(line: string, header: string | null): LineReading {
     });
   }
 
-  for (const m of line.matchAll(LABELLED)) {
+  for (const m of labelledMatches(line)) {
     const g = m.groups ?? {};
     const at = m.index ?? 0;
     if (overlaps(spans, at, at + m[0].length)) continue;
@@ -322,7 +368,7 @@ export function readLine(line: string, header: string | null): LineReading {
     }
   }
 
-  for (const m of line.matchAll(SUFFIXED)) {
+  for (const m of SUFFIX_HINT.test(line) ? line.matchAll(SUFFIXED) : []) {
     const g = m.groups ?? {};
     const at = m.index ?? 0;
     if (overlaps(spans, at, at + m[0].length)) continue;
@@ -355,6 +401,7 @@ export function readLine(line: string, header: string | null): LineReading {
   }
 
   for (const re of [PROGBAR, RICH]) {
+    if (!(re === RICH ? RICH_HINT.test(line) : PROGBAR_HINT.test(line))) continue;
     for (const m of line.matchAll(re)) {
       const at = m.index ?? 0;
       if (overlaps(spans, at, at + m[0].length)) continue;
@@ -375,7 +422,7 @@ export function readLine(line: string, header: string | null): LineReading {
     }
   }
 
-  for (const m of line.matchAll(BRACKET)) {
+  for (const m of line.includes("[") && line.includes("/") ? line.matchAll(BRACKET) : []) {
     const at = m.index ?? 0;
     if (overlaps(spans, at, at + m[0].length)) continue;
     spans.push([at, at + m[0].length]);
@@ -429,14 +476,17 @@ export function readLine(line: string, header: string | null): LineReading {
     }
   }
 
-  const loss = LOSS.exec(line) ?? LOSS_TERM.exec(line);
+  const loss =
+    (LOSS_HINT.test(line) ? LOSS.exec(line) : null) ??
+    (line.includes("l_") ? LOSS_TERM.exec(line) : null);
   if (loss) reading.loss = parseLogNumber(loss.groups?.v);
   reading.metricsDict =
     /\{\s*['"]/.test(line) && /['"](?:loss|epoch|train_loss)['"]\s*:/.test(line);
   const bar = reading.counters.find((c) => c.stepTime !== null);
   if (bar) reading.stepTime = bar.stepTime;
   else if (/time|took|\/s|s\/|ups/i.test(line)) {
-    for (const { re, inverse } of STEP_TIMES) {
+    for (const { re, hint, inverse } of STEP_TIMES) {
+      if (!hint.test(line)) continue;
       const m = re.exec(line);
       if (!m) continue;
       const g = m.groups ?? {};
@@ -447,7 +497,7 @@ export function readLine(line: string, header: string | null): LineReading {
       } else reading.stepTime = seconds(v, g.u ?? g.u2 ?? g.pu);
       break;
     }
-    const epochTime = EPOCH_TIME.exec(line);
+    const epochTime = EPOCH_HINT.test(line) ? EPOCH_TIME.exec(line) : null;
     if (epochTime) reading.epochTime = seconds(Number(epochTime.groups?.v), epochTime.groups?.u);
   }
   return reading;

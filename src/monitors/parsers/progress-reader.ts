@@ -68,6 +68,21 @@ const RANK: Record<CounterKind, number> = {
 const IN_EPOCH_KINDS: ReadonlySet<CounterKind> = new Set(["batch", "fraction", "progbar"]);
 
 const MAX_DELTAS = 32;
+const MAX_QUIET_SHAPES = 1024;
+const DIGITS = /\d+/g;
+
+/** Nothing on the line for the reader: no counter, epoch, loss, time, dict or header. */
+function isQuiet(r: LineReading): boolean {
+  return (
+    r.counters.length === 0 &&
+    r.epoch === null &&
+    r.loss === null &&
+    r.stepTime === null &&
+    r.epochTime === null &&
+    !r.metricsDict &&
+    r.header === null
+  );
+}
 
 /**
  * The general progress reader behind `steps.format: auto`.
@@ -93,6 +108,7 @@ export class ProgressReader implements StepParser {
   private epochTotal: number | null = null;
   private minEpoch: number | null = null;
   private lineNumber = 0;
+  private readonly quietShapes = new Set<string>();
   /** Loss seen on a line without a counter (a metrics dict), for the next point. */
   private pendingLoss: number | null = null;
 
@@ -106,7 +122,16 @@ export class ProgressReader implements StepParser {
     // mpirun and rsyslog write control characters as octal escapes (`#015` for a carriage
     // return, `#033[A` for a cursor move); they separate words like the characters would.
     const line = stripAnsi(raw).replace(/#0(?:15|33)(?:\[[0-9;]*[A-Za-z])?/g, " ");
+    // Chatter repeats its shape with other numbers ("loaded shard 12 (84 samples)"): a shape
+    // that held nothing once holds nothing again. Not for lines with `[` and `/`, where the
+    // numbers themselves decide (`[0/0]` is no position, `[3/5]` is).
+    const shape = line.replace(DIGITS, "#");
+    if (this.quietShapes.has(shape)) return null;
     const reading = readLine(line, this.header);
+    if (isQuiet(reading) && !(line.includes("[") && line.includes("/"))) {
+      if (this.quietShapes.size >= MAX_QUIET_SHAPES) this.quietShapes.clear();
+      this.quietShapes.add(shape);
+    }
     if (reading.header !== null) {
       this.header = reading.header;
       return null;
