@@ -194,6 +194,16 @@ function seconds(value: number, unit: string | undefined): number {
   }
 }
 
+/** A label's identity: `Iteration` and `iters` are one counter, `Train step` and `step` two. */
+function labelKey(label: string): string {
+  return label
+    .toLowerCase()
+    .replace(/[ _]/g, "")
+    .replace(/batches$/, "batch")
+    .replace(/s$/, "")
+    .replace(/^iteration$/, "iter");
+}
+
 function kindOf(label: string): CounterKind {
   const l = label
     .toLowerCase()
@@ -340,7 +350,7 @@ export function readLine(line: string, header: string | null): LineReading {
     }
     if (!Number.isInteger(value)) continue;
     reading.counters.push({
-      key: `${kind}|${g.mode?.toLowerCase() ?? ""}`,
+      key: `${labelKey(label)}|${g.mode?.toLowerCase() ?? ""}`,
       kind,
       label: `${shown}${total !== null ? " N/M" : " N"}`,
       value,
