@@ -134,6 +134,8 @@ export class ProgressReader implements StepParser {
     }
     if (reading.header !== null) {
       this.header = reading.header;
+      // Under a header, rows that said nothing before may now be its columns.
+      this.quietShapes.clear();
       return null;
     }
     const previousEpoch = this.epoch;

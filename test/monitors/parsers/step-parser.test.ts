@@ -409,6 +409,15 @@ describe("general reader (format auto) on the progress prints the product must r
     expect(last).toBeNull();
   });
 
+  it("reads a table row once its header names the column, even if the same shape came before", () => {
+    const { last } = lastOf([
+      "      1/30      13.1G      1.822      21.96     0.5235          9        576",
+      "      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size",
+      "      2/30      13.1G      1.822      21.96     0.5235          9        576",
+    ]);
+    expect(last).toMatchObject({ step: 2, total: 30, epoch: 2 });
+  });
+
   it("a one-off mention does not take over from the series the log keeps printing", () => {
     const { last } = lastOf([
       " 5%|▌ | 49/1000 [00:15<04:45, 3.33it/s]",
