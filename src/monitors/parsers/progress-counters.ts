@@ -107,7 +107,43 @@ function isWordChar(code: number): boolean {
 // tqdm: `45%|███ | 450/1000 [01:02<01:10, 2.31it/s, loss=0.3]`, `250000step [00:00, ?step/s]`.
 // The bracket must open on an elapsed time and close: a bar cut off mid-write is no progress.
 const TQDM =
-  /(?<![\w./])(?<n>\d+)(?:\/(?<m>\d+)|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)\]/g;
+  /(?<n>\d+)(?:\/(?<m>\d+)|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)\]/y;
+// Where a tqdm bracket opens on its elapsed time; the count is found by walking back from it.
+const TQDM_OPEN = /\[\s*\d+:\d\d/g;
+
+/** tqdm bars on a line: each `[mm:ss` found first, then the bar matched anchored at its count. */
+function* tqdmMatches(line: string): Generator<RegExpExecArray> {
+  TQDM_OPEN.lastIndex = 0;
+  for (let hit = TQDM_OPEN.exec(line); hit; hit = TQDM_OPEN.exec(line)) {
+    let j = hit.index - 1;
+    while (j >= 0 && line.charCodeAt(j) === 32) j -= 1;
+    // `150it [` / `250000step [`: a unit after the count.
+    while (j >= 0 && isLetter(line.charCodeAt(j))) j -= 1;
+    // `450/1000 [` or `150it [`: the count, perhaps with its total.
+    while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
+    if (j >= 0 && line.charCodeAt(j) === 47) {
+      j -= 1;
+      while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
+    }
+    const start = j + 1;
+    if (start >= hit.index || !isDigit(line.charCodeAt(start))) continue;
+    const before = start > 0 ? line.charCodeAt(start - 1) : 32;
+    if (isWordChar(before) || before === 46 || before === 47) continue;
+    TQDM.lastIndex = start;
+    const m = TQDM.exec(line);
+    if (!m) continue;
+    TQDM_OPEN.lastIndex = start + m[0].length;
+    yield m;
+  }
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function isLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
 // tqdm with a custom bar_format and no brackets: `100%|██████████| 1849/1849 13:15`.
 // The elapsed time must follow: a bar cut off mid-write is no progress.
 const BARE_BAR = /\d{1,3}%\|[^|\n]*\|\s*(?<n>\d+)\/(?<m>\d+)\s+\d+:\d\d(?![\d:]*\s*[<\]])/g;
@@ -257,7 +293,7 @@ export function readLine(line: string, header: string | null): LineReading {
   const lineEval = EVAL_WORD.test(line);
   const isEval = (text: string) => lineEval && EVAL_WORD.test(text);
 
-  for (const m of hasTqdmBracket(line) ? line.matchAll(TQDM) : []) {
+  for (const m of hasTqdmBracket(line) ? tqdmMatches(line) : []) {
     const g = m.groups ?? {};
     const at = m.index ?? 0;
     // The bar's description: what precedes it, without its percentage and bar.
