@@ -52,6 +52,8 @@ export interface Finding {
   severity?: Severity;
   /** When the condition began, if the rule knows better than "first evaluation that saw it". */
   since?: number;
+  /** GPU index the finding is about, when it is about one GPU (a label for incident tools). */
+  gpu?: string;
 }
 
 /** A rule's verdict: a finding, null (all clear), or unknown (no fresh data: keep the state). */
