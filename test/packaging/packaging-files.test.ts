@@ -127,10 +127,11 @@ describe("configs/grafana-dashboard.json", () => {
     expect(JSON.stringify(dashboard)).not.toContain("DS_PROMETHEUS");
     const ds = dashboard.templating.list.find((v) => v.name === "datasource");
     expect(ds).toMatchObject({ type: "datasource", query: "prometheus" });
+    // Grafana's variable syntax, spelled without a template-looking literal.
+    const uid = `$${"{datasource}"}`;
     for (const panel of dashboard.panels.filter((p) => p.type !== "row")) {
-      expect(panel.datasource?.uid, panel.title).toBe("${datasource}");
-      for (const target of panel.targets ?? [])
-        expect(target.datasource?.uid).toBe("${datasource}");
+      expect(panel.datasource?.uid, panel.title).toBe(uid);
+      for (const target of panel.targets ?? []) expect(target.datasource?.uid).toBe(uid);
     }
   });
 
