@@ -304,11 +304,13 @@ export const configSchema = z
     poll: z
       .string()
       .refine(
-        (v) => cron.validate(v),
-        'expected a node-cron expression such as "*/30 * * * * *" (every 30 s)',
+        (v) => /^\d+(\.\d+)?(ms|s|m|h|d)$/.test(v.trim()) || cron.validate(v),
+        'expected a duration such as 30s or a node-cron expression such as "*/30 * * * * *"',
       )
       .default("*/30 * * * * *")
-      .describe("node-cron expression, with seconds"),
+      .describe(
+        'How often each run is polled: a duration (30s, 1m: every so long from start) or a node-cron expression with seconds ("*/30 * * * * *"); default every 30 s',
+      ),
     retention: duration.default("90d").describe("How long samples are kept"),
     runs: z.array(runSchema).min(1, "add at least one run under runs:"),
     alerts: alertsSchema.default({ webhooks: [], console: true, groupWindow: "5s", rules: {} }),

@@ -1,6 +1,7 @@
 import { bindRules } from "../../alerts/rule-settings.ts";
 import { checkRun } from "../../monitors/run-check.ts";
 import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -12,7 +13,7 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
     .command("check")
     .description("Validate the config and test each run: SSH and host key, log, nvidia-smi, config")
     .option("-r, --run <name>", "only this run")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
       await withCliRuntime(options.config, async (runtime) => {
