@@ -19,9 +19,21 @@ export const memoryHighRule = defineRule({
   name: "memory_high",
   label: "high memory",
   settings: baseSettings({ severity: "warning", for: "2m", repeatInterval: "1h" }).extend({
-    gpuShare: z.number().gt(0).max(1).default(0.97),
-    hostShare: z.number().gt(0).max(1).default(0.9),
-    trendWindow: durationSetting.prefault("1h"),
+    gpuShare: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.97)
+      .describe("Alert above this share of the VRAM limit, 0-1"),
+    hostShare: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.9)
+      .describe("Alert above this share of the host RAM limit, 0-1"),
+    trendWindow: durationSetting
+      .prefault("1h")
+      .describe("How far back the memory trend in the alert looks"),
   }),
   evaluate(ctx, s) {
     const latest = ctx.latest();
