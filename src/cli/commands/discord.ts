@@ -58,7 +58,7 @@ export const registerDiscord: RegisterCommand = (program, setExitCode) => {
         process.stdout.write(
           [
             `Registered /train with ${result.subcommands} subcommands ${where}.`,
-            "Invite the bot (scopes bot + applications.commands; Send Messages, Embed Links, Attach Files):",
+            "Invite the bot (scopes bot + applications.commands; View Channel, Send Messages, Embed Links, Attach Files):",
             result.inviteUrl,
             "",
           ].join("\n"),
