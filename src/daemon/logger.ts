@@ -22,6 +22,13 @@ const REDACT_PATHS = [
   "headers.authorization",
   "url",
   "*.url",
+  // Alert channels' secrets (PagerDuty, Opsgenie, the JSON webhook's HMAC key).
+  "routingKey",
+  "*.routingKey",
+  "apiKey",
+  "*.apiKey",
+  "secret",
+  "*.secret",
 ];
 
 export interface LoggerOptions {

@@ -1,7 +1,9 @@
 import { createHmac } from "node:crypto";
+import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../../src/alerts/sinks/json-webhook-sink.ts";
 import { parseConfig } from "../../src/config/load-config.ts";
+import { createLogger } from "../../src/daemon/logger.ts";
 import { createConfiguredSinks } from "../../src/runtime/create-sinks.ts";
 import { FakeOpsServices } from "../harness/ops-services.ts";
 import { WebhookServer } from "../harness/webhook-server.ts";
@@ -223,5 +225,21 @@ alerts:
     h.clock.advance(60_000);
     expect(await h.alerting.deliverDue()).toBe(0);
     expect(receiver.received).toHaveLength(before + 1);
+  });
+
+  it("the daemon's log redacts every channel's secret", () => {
+    const config = parseConfig(yamlFor(), { env: SECRETS });
+    let text = "";
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        text += String(chunk);
+        done();
+      },
+    });
+    const log = createLogger({ level: "info", pretty: false, destination });
+    for (const hook of config.alerts.webhooks) log.info({ hook }, "alert channel");
+    expect(text.split("\n").filter(Boolean)).toHaveLength(5);
+    for (const value of Object.values(SECRETS)) expect(text).not.toContain(value);
+    expect(text).toContain("[redacted]");
   });
 });
