@@ -1,13 +1,14 @@
 import { createHmac } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { postableAlert } from "../../src/alerts/sinks/alertmanager-sink.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../../src/alerts/sinks/json-webhook-sink.ts";
 import { parseConfig } from "../../src/config/load-config.ts";
 import { createLogger } from "../../src/daemon/logger.ts";
 import { createConfiguredSinks } from "../../src/runtime/create-sinks.ts";
 import { FakeOpsServices } from "../harness/ops-services.ts";
 import { WebhookServer } from "../harness/webhook-server.ts";
-import { type AlertHarness, alertHarness } from "./alert-fixture.ts";
+import { type AlertHarness, alertHarness, sample, testConfig } from "./alert-fixture.ts";
 import { idleFor } from "./channel-fixture.ts";
 
 const SECRETS = {
@@ -241,5 +242,26 @@ alerts:
     expect(text.split("\n").filter(Boolean)).toHaveLength(5);
     for (const value of Object.values(SECRETS)) expect(text).not.toContain(value);
     expect(text).toContain("[redacted]");
+  });
+
+  it("an alert about one GPU carries its index to Alertmanager as the gpu label", async () => {
+    h = alertHarness({
+      config: testConfig({ rules: { memory_high: { for: "0s" } } }),
+    });
+    const busy = (index: number, usedGiB: number) => ({
+      ...sample(0).gpus[0]!,
+      index,
+      memoryUsedMiB: usedGiB * 1024,
+    });
+    h.samples.insert(sample(h.clock.now(), { gpus: [busy(0, 40), busy(1, 79.5)] }));
+    expect(h.alerting.evaluate("exp001").fired).toEqual(["memory_high"]);
+    await h.alerting.deliverDue();
+    const notice = h.sink.messages[0]?.alerts?.[0];
+    expect(notice).toMatchObject({ rule: "memory_high", gpu: "1", status: "firing" });
+    expect(postableAlert(notice!, h.sink.messages[0]!).labels).toMatchObject({
+      alertname: "memory_high",
+      run: "exp001",
+      gpu: "1",
+    });
   });
 });

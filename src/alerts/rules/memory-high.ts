@@ -66,7 +66,14 @@ export const memoryHighRule = defineRule({
         : "Next: fewer data-loader workers or less RAM per worker before the kernel's OOM killer steps in.",
     );
     const top = high[0] as { gauge: Gauge; share: number };
+    // The busiest GPU, when VRAM is what is high: incident tools label the alert with it.
+    const busiest = names.includes("VRAM")
+      ? latest.gpus
+          .filter((g) => g.memoryUsedMiB !== null)
+          .sort((a, b) => (b.memoryUsedMiB ?? 0) - (a.memoryUsedMiB ?? 0))[0]
+      : undefined;
     return {
+      ...(busiest ? { gpu: String(busiest.index) } : {}),
       headline:
         high.length > 1
           ? "VRAM and host RAM near their limits"
