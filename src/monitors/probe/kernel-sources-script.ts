@@ -32,8 +32,6 @@ export interface KernelSourcesRequest {
 export function kernelSourcesScript(request: KernelSourcesRequest): string {
   const mark = request.kernelMark === null ? "-1" : String(request.kernelMark);
   const cursor = request.journalCursor ?? "";
-  const files = request.cgroupFiles.map(shellQuote).join(" ");
-  const pid = request.cgroupPid !== null && request.cgroupPid > 1 ? String(request.cgroupPid) : "";
   return [
     `kp=${shellQuote(KERNEL_PATTERN)}; km=${mark}; jc=${shellQuote(cursor)}`,
     "nl='\n'",
@@ -59,8 +57,19 @@ export function kernelSourcesScript(request: KernelSourcesRequest): string {
     "    printf 'journal-error %s\\n' \"$je\"",
     "  fi",
     "fi",
+    cgroupCountersScript(request.cgroupPid, request.cgroupFiles),
+  ].join("\n");
+}
+
+/**
+ * POSIX sh printing the `cgroup` (the `/proc/PID/cgroup` lines of `pid`) and `oom` (`<file>
+ * <key> <value>` lines of the counter files) probe sections, with builtins only.
+ */
+export function cgroupCountersScript(pid: number | null, cgroupFiles: readonly string[]): string {
+  const files = cgroupFiles.map(shellQuote).join(" ");
+  return [
     `printf '%s cgroup\\n' "$M"`,
-    pid
+    pid !== null && pid > 1
       ? `while IFS= read -r l; do printf '%s\\n' "$l"; done 2>/dev/null < /proc/${pid}/cgroup`
       : ":",
     `printf '%s oom\\n' "$M"`,
