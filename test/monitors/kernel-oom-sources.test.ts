@@ -36,7 +36,22 @@ const FAKE_DMESG = `#!/bin/sh
 echo "dmesg: read kernel buffer failed: Operation not permitted" >&2
 exit 1
 `;
-const FAKE_JOURNALCTL = `#!/bin/sh
+/**
+ * Refuses as for an unprivileged user, until the test grants it by writing journal.txt (lines
+ * `<seq> <entry>`); then prints the entries after --after-cursor (`s=<seq>`) and the cursor.
+ */
+const fakeJournalctl = (dir: string) => `#!/bin/sh
+echo "$*" >> ${dir}/journalctl.args
+if [ -r ${dir}/journal.txt ]; then
+  after=0
+  for a; do case $a in --after-cursor=s=*) after=\${a#--after-cursor=s=};; esac; done
+  last=""
+  while read -r n entry; do
+    if [ "$n" -gt "$after" ]; then printf '%s\n' "$entry"; last=$n; fi
+  done < ${dir}/journal.txt
+  [ -n "$last" ] && echo "-- cursor: s=$last"
+  exit 0
+fi
 echo "Hint: You are currently not seeing messages from other users and the system." >&2
 echo "      Users in groups 'adm', 'systemd-journal' can see all messages." >&2
 echo "-- No entries --"
@@ -83,7 +98,7 @@ beforeAll(async () => {
   const bin = join(root, "bin");
   mkdirSync(bin);
   writeFileSync(join(bin, "dmesg"), FAKE_DMESG, { mode: 0o755 });
-  writeFileSync(join(bin, "journalctl"), FAKE_JOURNALCTL, { mode: 0o755 });
+  writeFileSync(join(bin, "journalctl"), fakeJournalctl(root), { mode: 0o755 });
   sshd = await startSshd({
     setEnv: { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
   });
@@ -226,4 +241,55 @@ describe("host OOM kills without a readable kernel log", () => {
     },
     90_000,
   );
+
+  it("with the journal granted, kernel lines come from journalctl -k, read after the last cursor", async () => {
+    writeFileSync(
+      join(root, "journal.txt"),
+      "1 [  100.000000] vm kernel: Out of memory: Killed process 1111 (python3) total-vm:1kB, anon-rss:1kB\n",
+    );
+    const run = config.runs[0] as RunConfig;
+    // A store of its own: the monitor attaches afresh, so the journal's past is history.
+    const db = openDatabase(join(root, "journal.db"));
+    const transport = createTransport(run);
+    const monitor = new RunMonitor({
+      run,
+      transport,
+      store: createMonitorStore(db),
+      clock: systemClock,
+    });
+    try {
+      // What was in the journal before the monitor attached is history.
+      expect((await monitor.pollOnce()).events).toEqual([]);
+      expect(monitor.kernelSource).toBe("journal");
+      writeFileSync(
+        join(root, "journal.txt"),
+        `2 [${readFileSync("/proc/uptime", "utf8").split(" ")[0]}] vm kernel: Out of memory: Killed process 4242 (pt_data_worker) total-vm:9kB, anon-rss:8kB\n`,
+        { flag: "a" },
+      );
+      const report = await monitor.pollOnce();
+      expect(report.events.map((e) => [e.kind, e.detail?.pid, e.line])).toEqual([
+        [
+          "host_oom_kill",
+          4242,
+          "Out of memory: Killed process 4242 (pt_data_worker) total-vm:9kB, anon-rss:8kB",
+        ],
+      ]);
+      // The second read started after the first one's cursor; a third finds nothing new.
+      expect((await monitor.pollOnce()).events).toEqual([]);
+      const calls = readFileSync(join(root, "journalctl.args"), "utf8").trim().split("\n");
+      expect(calls.slice(-3).map((c) => /--after-cursor=(\S+)/.exec(c)?.[1] ?? null)).toEqual([
+        null,
+        "s=1",
+        "s=2",
+      ]);
+      const checks = await checkRun(run, transport);
+      const oom = checks.find((c) => c.check === "oom-kill");
+      expect(oom?.ok).toBe(true);
+      expect(oom?.detail).toContain("kernel journal (journalctl -k): readable");
+    } finally {
+      await transport.close();
+      db.close();
+      rmSync(join(root, "journal.txt"));
+    }
+  }, 90_000);
 });
