@@ -21,6 +21,7 @@ import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeLog, type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
+import { probeUid } from "./run-processes.ts";
 import { buildSample, runProcessesOf } from "./sample-builder.ts";
 
 /** What one poll of one run found. */
@@ -59,6 +60,8 @@ export class RunMonitor {
   private followOpening = false;
   /** `getconf CLK_TCK` / `PAGESIZE` of the VM, asked once per monitor. */
   private units = "";
+  /** The SSH user's uid, as the first poll found it. */
+  private uid: number | null = null;
   /** Where the kernel journal was read up to (when it is the kernel log that can be read). */
   private journalCursor: string | null = null;
   /** The last trainer seen, and the OOM counter files of its cgroup. */
@@ -106,6 +109,7 @@ export class RunMonitor {
       run: run.name,
       tmuxSession: run.restart.tmuxSession,
       systemdUnit: run.restart.systemdUnit,
+      uid: this.uid,
       kernelMark: stored?.kernelMark ?? null,
       journalCursor: this.journalCursor,
       cgroupPid: this.cgroupPid,
@@ -147,6 +151,7 @@ export class RunMonitor {
         events = ingested.events;
         if (output.log.reset !== "none" && output.log.reset !== "attach") this.reopenFollow();
       }
+      this.uid ??= probeUid(output.self);
       const processes = runProcessesOf(output, run);
       events = events.concat(this.ingestKernel(output, processes?.summary.trainer?.pid ?? null));
       sample = buildSample({

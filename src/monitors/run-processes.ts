@@ -31,7 +31,7 @@ export interface RunProcesses {
 
 /** The probe's process-set sections (see processSetScript). */
 export interface ProcessSections {
-  /** The probe script's own pid. */
+  /** The probe script's own pid and the SSH user's uid. */
   self: string;
   /** `<scope> [pid …]`. */
   scope: string;
@@ -59,7 +59,7 @@ export function selectRunProcesses(
     ? (scopeWord as ProcessScope)
     : "workdir";
   const anchors = new Set(anchorWords.map(Number).filter((n) => Number.isInteger(n) && n > 1));
-  const self = Number(sections.self.trim());
+  const self = Number(sections.self.trim().split(/\s+/)[0]);
   const args = new Map<number, string>();
   for (const line of cmdlineMatchesToArgsLines(sections.args).split("\n")) {
     const at = line.indexOf(" ");
@@ -103,6 +103,12 @@ export function selectRunProcesses(
     ];
   });
   return { scope, summary, tree };
+}
+
+/** The SSH user's uid as the probe printed it (`self` section), or null. */
+export function probeUid(self: string): number | null {
+  const word = self.trim().split(/\s+/)[1];
+  return word !== undefined && /^\d+$/.test(word) ? Number(word) : null;
 }
 
 /** One line per process for people: `pid 4100 trainer python3 train.py … (1.2 GiB)`. */

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
 import type { AlertSink } from "../../src/alerts/sinks/alert-sink.ts";
-import type { Config } from "../../src/config/schema.ts";
+import type { Config, RunConfig } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
-import { FAILURE_KINDS } from "../../src/model/monitoring.ts";
+import { FAILURE_KINDS, type StepPoint } from "../../src/model/monitoring.ts";
 import { createStepParser } from "../../src/monitors/parsers/step-parser.ts";
 import { checkRun } from "../../src/monitors/run-check.ts";
 import { listRunProcesses } from "../../src/monitors/run-process-list.ts";
@@ -42,10 +42,10 @@ function collectingSink(): AlertSink & { sent: Message[] } {
   };
 }
 
-function storedSteps(db: Db, run: string): Array<{ step: number; epoch: number | null }> {
-  return db
-    .prepare("SELECT step, epoch FROM steps WHERE run = ? ORDER BY step, epoch")
-    .all(run) as Array<{ step: number; epoch: number | null }>;
+/** What the run's step parser (the monitor's, `format: auto`) reads from each log line. */
+function parsedSteps(config: RunConfig, log: string): StepPoint[] {
+  const parser = createStepParser({ format: config.steps.format });
+  return log.split("\n").flatMap((line) => parser.parseLine(line) ?? []);
 }
 
 function eventKinds(db: Db, run: string): string[] {
@@ -63,7 +63,7 @@ describe("a real PyTorch job over sshd", () => {
     });
     current = torch;
     const { config } = torch.config();
-    const { run, db, transport, monitor } = torch.attach(config);
+    const { run, transport, monitor } = torch.attach(config);
     await torch.start(config);
     await torch.waitForLines(/step \d+\/40 \| loss=/, 3);
 
@@ -102,9 +102,16 @@ describe("a real PyTorch job over sshd", () => {
     expect(last.sample.step).toBe(40);
     expect(last.sample.totalSteps).toBe(40);
     expect(last.sample.alive).toBe(false);
-    expect(storedSteps(db, run.name).map((s) => s.step)).toEqual(
-      Array.from({ length: 40 }, (_, i) => i + 1),
-    );
+    // Every progress line the job printed is a step to the monitor's parser, with its numbers.
+    const printed = torch
+      .readLog()
+      .split("\n")
+      .flatMap((l) => {
+        const m = /epoch (\d) \| step (\d+)\/40 \| loss=(\d+\.\d+)$/.exec(l);
+        return m ? [{ step: Number(m[2]), total: 40, loss: Number(m[3]) }] : [];
+      });
+    expect(printed.map((p) => p.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(parsedSteps(run, torch.readLog())).toMatchObject(printed);
   }, 120_000);
 
   it.skipIf(!tutorialReadable)(
@@ -119,24 +126,29 @@ describe("a real PyTorch job over sshd", () => {
       });
       current = torch;
       const { config } = torch.config();
-      const { run, db, monitor } = torch.attach(config);
+      const { run, monitor } = torch.attach(config);
       await torch.start(config);
       await torch.waitForLines(/^training finished$/, 1);
       const report = await monitor.pollOnce();
       expect(report.sample.epoch).toBe(2);
-      const seen = new Set(storedSteps(db, run.name).map((s) => `${s.epoch}:${s.step}`));
+      // Every printed line is a step to the monitor's parser: its epoch, counter and loss.
       const printed = torch
         .readLog()
         .split("\n")
         .flatMap((l) => {
-          const m = /^Epoch \[(\d+)\/2\] Step \[(\d+)\/15\] loss: /.exec(l);
-          return m ? [`${m[1]}:${(Number(m[1]) - 1) * 15 + Number(m[2])}`, `${m[1]}:${m[2]}`] : [];
+          const m = /^Epoch \[(\d+)\/2\] Step \[(\d+)\/15\] loss: (\d+\.\d+)$/.exec(l);
+          return m ? [{ epoch: Number(m[1]), step: Number(m[2]), loss: Number(m[3]) }] : [];
         });
-      // Every printed line is stored, whether the reader counts steps per epoch or globally.
-      expect(printed.length).toBe(60);
-      for (let i = 0; i < printed.length; i += 2) {
-        expect(seen.has(printed[i] as string) || seen.has(printed[i + 1] as string)).toBe(true);
-      }
+      expect(printed).toHaveLength(30);
+      const parsed = parsedSteps(run, torch.readLog());
+      expect(parsed).toHaveLength(30);
+      parsed.forEach((point, i) => {
+        const line = printed[i] as { epoch: number; step: number; loss: number };
+        expect(point.epoch).toBe(line.epoch);
+        expect(point.loss).toBeCloseTo(line.loss, 4);
+        // The in-epoch counter, or the global step it stands for.
+        expect([line.step, (line.epoch - 1) * 15 + line.step]).toContain(point.step);
+      });
     },
     120_000,
   );

@@ -29,6 +29,8 @@ export interface ProbeRequest {
   run: string;
   tmuxSession?: ProcessSetSpec["tmuxSession"];
   systemdUnit?: ProcessSetSpec["systemdUnit"];
+  /** The SSH user's uid, once an earlier poll printed it. */
+  uid?: number | null;
   /** Newest kernel-log stamp already handled (seconds since boot); null before the first. */
   kernelMark: number | null;
   /** Where the kernel journal was read up to, when it is the kernel log read. */
@@ -95,6 +97,7 @@ ${processSetScript({
   process: request.process,
   tmuxSession: request.tmuxSession,
   systemdUnit: request.systemdUnit,
+  uid: request.uid,
 })}
 printf '%s units\\n' "$M"
 ${request.wantUnits ? "getconf CLK_TCK 2>/dev/null; getconf PAGESIZE 2>/dev/null" : ""}

@@ -14,6 +14,8 @@ export interface ProcessSetSpec {
   tmuxSession?: string | undefined;
   /** The systemd unit the run is started as, when configured. */
   systemdUnit?: string | undefined;
+  /** The SSH user's uid when known from an earlier poll (saves asking `id` each time). */
+  uid?: number | null | undefined;
 }
 
 /**
@@ -32,7 +34,7 @@ export const UID_SNIPPET = 'u=${EUID:-}; [ -n "$u" ] || u=$(id -u)';
 
 /**
  * POSIX sh that prints a run's processes as probe sections after the marker `$M`:
- * `self` (the script's own pid, to leave it out), `scope` (how the set is bounded), `ps` (raw
+ * `self` (the script's own pid, to leave it out, and the uid), `scope` (how the set is bounded), `ps` (raw
  * `/proc/PID/stat` lines) and `args` (`/proc/PID/cmdline:<args>` lines).
  *
  * The set is, in order of preference: the configured systemd unit's cgroup; the configured
@@ -44,8 +46,11 @@ export const UID_SNIPPET = 'u=${EUID:-}; [ -n "$u" ] || u=$(id -u)';
  */
 export function processSetScript(spec: ProcessSetSpec): string {
   const pidFile = startPidFile(spec.run, spec.workdir);
+  const uid = spec.uid;
   const lines = [
-    UID_SNIPPET,
+    uid !== undefined && uid !== null && Number.isInteger(uid) && uid >= 0
+      ? `u=${uid}`
+      : UID_SNIPPET,
     `wd=${shellQuote(spec.workdir)}; wdr=$wd; here=$PWD`,
     // The canonical path, as /proc/PID/cwd shows it (symlinks resolved); cd is a builtin.
     'if cd -P -- "$wd" 2>/dev/null; then wdr=$PWD; fi; cd -- "$here" 2>/dev/null',
@@ -79,7 +84,7 @@ export function processSetScript(spec: ProcessSetSpec): string {
     );
   }
   lines.push(
-    'printf \'%s self %s\\n%s scope %s %s\\n\' "$M" "$$" "$M" "$scope" "$pids"',
+    'printf \'%s self %s %s\\n%s scope %s %s\\n\' "$M" "$$" "$u" "$M" "$scope" "$pids"',
     'sf=""; cf=""',
     'if [ "$scope" = systemd ]; then',
     // The script's own line stands for a listing that worked when the unit has no process.
