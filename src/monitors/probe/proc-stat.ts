@@ -55,17 +55,7 @@ export function parseProcStat(text: string, units: ProcUnits): ProcStatRow[] {
   return out;
 }
 
-/**
- * Converts raw `/proc/[pid]/stat` lines into the `pid ppid rss_kib etimes comm` lines the
- * process-table parser reads (see {@link parseProcStat}).
- */
-export function procStatToPsLines(text: string, units: ProcUnits): string {
-  return parseProcStat(text, units)
-    .map((row) => `${row.pid} ${row.ppid} ${row.rssKiB} ${row.elapsedSeconds} ${row.comm}`)
-    .join("\n");
-}
-
-/** Converts `grep -asF` output over /proc/[pid]/cmdline (`/proc/12/cmdline:a\0b\0c`) to `pid args`. */
+/** Converts `grep -asH` output over /proc/[pid]/cmdline (`/proc/12/cmdline:a\0b\0c`) to `pid args`. */
 export function cmdlineMatchesToArgsLines(text: string): string {
   const out: string[] = [];
   for (const line of text.split("\n")) {
