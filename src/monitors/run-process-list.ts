@@ -50,6 +50,7 @@ export async function listRunProcesses(
     {
       self: sections.get("self") ?? "",
       scope: sections.get("scope") ?? "",
+      wd: sections.get("wd") ?? "",
       ps: sections.get("ps") ?? "",
       args: sections.get("args") ?? "",
     },

@@ -35,6 +35,8 @@ export interface ProcessSections {
   self: string;
   /** `<scope> [pid …]`. */
   scope: string;
+  /** Pids of the user's processes working in the run's workdir (space-separated). */
+  wd?: string;
   /** Raw /proc/PID/stat lines. */
   ps: string;
   /** `/proc/PID/cmdline:<args>` lines. */
@@ -55,7 +57,7 @@ export function selectRunProcesses(
   options: { process: string; workerProcess: string },
 ): RunProcesses {
   const [scopeWord = "workdir", ...anchorWords] = sections.scope.trim().split(/\s+/);
-  const scope = (SCOPES as readonly string[]).includes(scopeWord)
+  const declared = (SCOPES as readonly string[]).includes(scopeWord)
     ? (scopeWord as ProcessScope)
     : "workdir";
   const anchors = new Set(anchorWords.map(Number).filter((n) => Number.isInteger(n) && n > 1));
@@ -68,7 +70,18 @@ export function selectRunProcesses(
   const stats = parseProcStat(sections.ps, units).filter(
     (row) => row.pid !== self && row.ppid !== self,
   );
+  const inWorkdir =
+    sections.wd === undefined
+      ? null
+      : new Set(sections.wd.trim().split(/\s+/).filter(Boolean).map(Number));
+  const workdirRows = stats.map((row) => ({
+    ...row,
+    // Only a process working in the workdir may be the trainer of the workdir's run.
+    args: inWorkdir === null || inWorkdir.has(row.pid) ? (args.get(row.pid) ?? "") : "",
+  }));
   let rows: ProcessRow[] = stats.map((row) => ({ ...row, args: args.get(row.pid) ?? "" }));
+  let scope = declared;
+  if (scope === "workdir") rows = workdirRows;
   if (scope === "started" || scope === "tmux") {
     const byPid = new Map(stats.map((row) => [row.pid, row]));
     const member = (pid: number): boolean => {
@@ -81,7 +94,14 @@ export function selectRunProcesses(
     };
     rows = rows.filter((row) => member(row.pid));
   }
-  const summary = summarizeProcesses(rows, options);
+  let summary = summarizeProcesses(rows, options);
+  if (scope === "started" && !summary.alive) {
+    // The start launched a wrapper that put the job elsewhere (a script that backgrounds it
+    // in a session of its own): the workdir tells then.
+    scope = "workdir";
+    rows = workdirRows;
+    summary = summarizeProcesses(rows, options);
+  }
   const workerSet = new Set(summary.workerPids);
   const byPid = new Map(rows.map((row) => [row.pid, row]));
   const tree = summary.treePids.flatMap((pid): RunProcess[] => {

@@ -24,6 +24,8 @@ export interface ProbeOutput {
   self: string;
   /** How the run's process set was bounded, and its anchor pids (see processSetScript). */
   scope: string;
+  /** Pids of the user's processes working in the run's workdir. */
+  wd: string;
   /** Raw /proc/[pid]/stat lines of the run's candidate processes. */
   ps: string;
   /** `/proc/<pid>/cmdline:<args>` lines of the candidates working in the run's workdir. */
@@ -85,6 +87,7 @@ export function parseProbeOutput(stdout: Buffer, nonce: string): ProbeOutput {
     meminfo: sections.get("meminfo") ?? "",
     self: sections.get("self") ?? "",
     scope: sections.get("scope") ?? "",
+    wd: sections.get("wd") ?? "",
     ps: sections.get("ps") ?? "",
     args: sections.get("args") ?? "",
     kernel: sections.get("kernel") ?? "",

@@ -34,8 +34,9 @@ export const UID_SNIPPET = 'u=${EUID:-}; [ -n "$u" ] || u=$(id -u)';
 
 /**
  * POSIX sh that prints a run's processes as probe sections after the marker `$M`:
- * `self` (the script's own pid, to leave it out, and the uid), `scope` (how the set is bounded), `ps` (raw
- * `/proc/PID/stat` lines) and `args` (`/proc/PID/cmdline:<args>` lines).
+ * `self` (the script's own pid, to leave it out, and the uid), `scope` (how the set is bounded),
+ * `wd` (the user's processes working in the workdir), `ps` (raw `/proc/PID/stat` lines) and
+ * `args` (`/proc/PID/cmdline:<args>` lines).
  *
  * The set is, in order of preference: the configured systemd unit's cgroup; the configured
  * tmux session's panes; the process tree the last start launched (pid file, checked against
@@ -78,14 +79,15 @@ export function processSetScript(spec: ProcessSetSpec): string {
       'if [ -r "$pf" ] && read -r lp ls < "$pf" && [ "$lp" -gt 1 ] 2>/dev/null &&',
       '  read -r st 2>/dev/null < "/proc/$lp/stat"; then',
       "  set -- ${st##*) }",
-      // Field 22 of /proc/PID/stat (the 20th after comm) is the start time in clock ticks.
-      '  [ "${20:-}" = "$ls" ] && scope=started && pids=$lp',
+      // Field 22 of /proc/PID/stat (the 20th after comm) is the start time in clock ticks; a
+      // zombie (under an init that does not reap) is a process that has ended.
+      '  [ "${20:-}" = "$ls" ] && [ "$1" != Z ] && [ "$1" != X ] && scope=started && pids=$lp',
       "fi",
     );
   }
   lines.push(
     'printf \'%s self %s %s\\n%s scope %s %s\\n\' "$M" "$$" "$u" "$M" "$scope" "$pids"',
-    'sf=""; cf=""',
+    'sf=""; cf=""; w=""',
     'if [ "$scope" = systemd ]; then',
     // The script's own line stands for a listing that worked when the unit has no process.
     '  sf="/proc/$$/stat"',
@@ -95,13 +97,13 @@ export function processSetScript(spec: ProcessSetSpec): string {
     "  set -f; o=$IFS; IFS='",
     "'",
     "  for l in $own; do",
-    '    d=${l%% *}; c=${l#* }; sf="$sf $d/stat"',
-    '    if [ "$scope" != workdir ]; then cf="$cf $d/cmdline"; else',
-    '      case $c in "$wdr"|"$wdr"/*) cf="$cf $d/cmdline";; esac',
-    "    fi",
+    '    d=${l%% *}; c=${l#* }; sf="$sf $d/stat"; inwd=""',
+    '    case $c in "$wdr"|"$wdr"/*) inwd=1; w="$w ${d#/proc/}";; esac',
+    '    if [ "$scope" != workdir ] || [ -n "$inwd" ]; then cf="$cf $d/cmdline"; fi',
     "  done",
     "  IFS=$o; set +f",
     "fi",
+    'printf \'%s wd%s\\n\' "$M" "$w"',
     "printf '%s ps\\n' \"$M\"",
     '[ -n "$sf" ] && cat $sf 2>/dev/null',
     "printf '%s args\\n' \"$M\"",
