@@ -64,6 +64,45 @@ const restartSchema = z
   })
   .strict();
 
+const slurmSchema = z
+  .object({
+    job: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Job name (sbatch --job-name); the newest job of that name is followed"),
+    jobId: z
+      .union([
+        z.number().int().positive(),
+        z.string().regex(/^\d+(_\d+)?$/, "a job id like 123 or 123_4"),
+      ])
+      .optional()
+      .describe("Job id to follow; later resubmits by trainops are followed by their new id"),
+    submit: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Batch script a restart resubmits (relative to workdir); default: the job's Command",
+      ),
+    partition: z.string().min(1).optional(),
+    user: z.string().min(1).optional().describe("Only jobs of this user (squeue --user)"),
+    conf: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("slurm.conf on the login node (SLURM_CONF), when not the cluster's default"),
+    requeue: z
+      .boolean()
+      .default(false)
+      .describe("Restart with scontrol requeue instead of scancel + sbatch (the script resumes)"),
+    srunTimeout: duration.default("20s").describe("Bound on the per-node nvidia-smi step"),
+  })
+  .strict()
+  .refine((v) => v.job !== undefined || v.jobId !== undefined, {
+    message: "name the job: slurm: { job: NAME } or slurm: { jobId: 123 }",
+  });
+
 export const runSchema = z
   .object({
     name: z
@@ -71,7 +110,11 @@ export const runSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '_', '.', '-' (max 63)"),
     ssh: z.union([z.literal("local"), sshTarget]),
     workdir: z.string().min(1),
-    log: z.string().min(1).describe("Training log, relative to workdir"),
+    log: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Training log, relative to workdir; with slurm: the job's StdOut by default"),
     trainConfig: z.string().min(1).optional().describe("Training YAML, relative to workdir"),
     process: z.string().min(1).default("train.py").describe("Matches the training command line"),
     workerProcess: z.string().min(1).default("pt_data_worker").describe("Data-loader worker comm"),
@@ -101,8 +144,17 @@ export const runSchema = z
     nvidiaSmi: z.string().default("nvidia-smi").describe("nvidia-smi command on the VM"),
     autoAdvance: z.boolean().default(false),
     autoRollback: z.boolean().default(true),
+    slurm: slurmSchema
+      .optional()
+      .describe(
+        "A Slurm job: ssh points at the login node; state, GPUs and restarts go through Slurm",
+      ),
   })
-  .strict();
+  .strict()
+  .refine((run) => run.log !== undefined || run.slurm !== undefined, {
+    message: "log is missing — fix: give the training log, relative to workdir",
+    path: ["log"],
+  });
 
 const operatorsDiscord = z
   .object({
@@ -205,6 +257,8 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 /** One run (a training job on one VM). */
 export type RunConfig = z.infer<typeof runSchema>;
+/** The `slurm:` block of a run. */
+export type SlurmRunConfig = z.infer<typeof slurmSchema>;
 /** SSH settings of a remote run. */
 export type SshTarget = z.infer<typeof sshTarget>;
 export type DiscordConfig = z.infer<typeof discordSchema>;

@@ -83,14 +83,17 @@ export function createRunMetrics(source: MetricsSource): Registry {
     new Gauge({
       name,
       help,
-      labelNames: ["run", "gpu"],
+      // `node` only for jobs on several nodes (Slurm): GPU indices repeat per node.
+      labelNames: ["run", "gpu", "node"],
       registers: [registry],
       collect() {
         this.reset();
         for (const run of source.runs()) {
           for (const gpu of source.latestReachable(run)?.gpus ?? []) {
             const v = value(gpu);
-            if (v !== null) this.set({ run, gpu: String(gpu.index) }, v);
+            if (v === null) continue;
+            const labels = { run, gpu: String(gpu.index) };
+            this.set(gpu.node ? { ...labels, node: gpu.node } : labels, v);
           }
         }
       },

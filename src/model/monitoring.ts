@@ -56,6 +56,8 @@ export interface GpuSample {
   utilizationPercent: number | null;
   temperatureC: number | null;
   powerW: number | null;
+  /** The node it sits on, for a job that spans nodes (Slurm); absent on a single VM. */
+  node?: string;
 }
 
 /** The state of a run collected by one poll. */

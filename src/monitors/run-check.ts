@@ -3,6 +3,8 @@ import type { RunConfig } from "../config/schema.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import type { Transport } from "../transport/transport.ts";
 import { GPU_QUERY_ARGS, parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
+import { configuredLogPath } from "./run-log-path.ts";
+import { jobLogShell } from "./slurm/job-log-lookup.ts";
 
 /** One line of `trainops check`'s table. */
 export interface CheckResult {
@@ -19,10 +21,14 @@ export interface CheckResult {
  */
 export async function checkRun(run: RunConfig, transport: Transport): Promise<CheckResult[]> {
   const abs = (p: string) => (posix.isAbsolute(p) ? p : posix.join(run.workdir, p));
-  const log = abs(run.log);
+  const configured = configuredLogPath(run);
   const trainConfig = run.trainConfig ? abs(run.trainConfig) : null;
   const script = [
-    `if [ -r ${shellQuote(log)} ]; then echo "log ok $(wc -c < ${shellQuote(log)})"; else echo "log missing"; fi`,
+    // A Slurm run without `log:` checks its job's StdOut, found by scontrol in this script.
+    configured === null && run.slurm
+      ? jobLogShell(run.slurm)
+      : `log=${shellQuote(configured ?? "")}`,
+    `if [ -r "$log" ]; then echo "log ok $(wc -c < "$log")"; else echo "log missing"; fi`,
     trainConfig
       ? `if [ -r ${shellQuote(trainConfig)} ]; then echo "cfg ok"; else echo "cfg missing"; fi`
       : `echo "cfg none"`,
@@ -40,6 +46,7 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
     { run: run.name, check: "connection", ok: true, detail: `${transport.description} answered` },
   ];
   const logLine = /^log (ok (\d+)|missing)$/m.exec(head);
+  const log = configured ?? "the Slurm job's StdOut";
   results.push(
     logLine?.[2] !== undefined
       ? { run: run.name, check: "log", ok: true, detail: `${log} (${logLine[2]} bytes)` }
