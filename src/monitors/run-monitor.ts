@@ -10,6 +10,7 @@ import type { FollowHandle, Transport } from "../transport/transport.ts";
 import { newKernelLines } from "./kernel-lines.ts";
 import { type IngestResult, LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
+import { RankedLogReader } from "./parsers/rank-prefix.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeLog, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
@@ -62,6 +63,8 @@ export class RunMonitor {
       store: options.store,
       clock: options.clock,
       steps: options.run.steps,
+      // A Slurm job's log mixes its ranks' lines under `srun --label` or node prefixes.
+      ...(options.run.slurm ? { ranks: new RankedLogReader(true) } : {}),
     });
   }
 

@@ -60,6 +60,20 @@ const holdSchema = z
     path: ["maxSteps"],
   });
 
+/** Resources a phase asks of Slurm when the run is a Slurm job (sbatch flags on resubmit). */
+const slurmResourcesSchema = z
+  .object({
+    nodes: z.number().int().positive().optional().describe("sbatch --nodes"),
+    gpusPerNode: z.number().int().min(0).optional().describe("sbatch --gres=gpu:N"),
+    time: z
+      .string()
+      .regex(/^(\d+-)?\d+(:\d\d){0,2}$/, "Slurm's time format, e.g. 04:00:00 or 1-00:00:00")
+      .optional()
+      .describe("sbatch --time"),
+    partition: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const phaseSchema = z
   .object({
     name: z.string().min(1),
@@ -69,6 +83,9 @@ export const phaseSchema = z
     set: z
       .record(dottedKey, scalar)
       .refine((set) => Object.keys(set).length > 0, "set: needs at least one key"),
+    slurm: slurmResourcesSchema
+      .optional()
+      .describe("Resources for the resubmitted job (Slurm runs): nodes, gpusPerNode, time"),
     hold: holdSchema,
     warmupSteps: z.number().int().min(0).default(10),
     criteria: criteriaSchema.default({ noOom: true, noCrash: true }),
