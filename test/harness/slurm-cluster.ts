@@ -1,5 +1,13 @@
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -106,8 +114,9 @@ export async function startSlurmCluster(options: SlurmClusterOptions = {}): Prom
         if (pid !== null && alive(pid)) process.kill(pid, "SIGKILL");
       }
     });
-    // Job steps run as children of slurmstepd; any left by a killed slurmd are ours too.
-    for (const pid of stepDaemons(dir)) terminate(pid);
+    // Job steps and their tasks carry this cluster's SLURM_CONF; any a killed slurmd left
+    // behind are ours too.
+    for (const pid of clusterProcesses(conf)) terminate(pid);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -164,16 +173,16 @@ function ensureMunged(): void {
   execFileSync("runuser", ["-u", "munge", "--", "/usr/sbin/munged"], { stdio: "ignore" });
 }
 
-/** slurmstepd processes whose command line or cwd belongs to this cluster's folder. */
-function stepDaemons(dir: string): number[] {
-  const out = execFileSync("sh", ["-c", "pgrep -x slurmstepd || true"]).toString();
-  return out
-    .split("\n")
+/** Processes (slurmstepd, job tasks) whose environment names this cluster's slurm.conf. */
+function clusterProcesses(conf: string): number[] {
+  const needle = `SLURM_CONF=${conf}\0`;
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
     .map(Number)
     .filter((pid) => {
-      if (!Number.isInteger(pid) || pid <= 1) return false;
+      if (pid === process.pid) return false;
       try {
-        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(dir);
+        return `${readFileSync(`/proc/${pid}/environ`, "utf8")}\0`.includes(needle);
       } catch {
         return false;
       }

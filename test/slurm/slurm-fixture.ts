@@ -27,6 +27,8 @@ export interface SlurmFixtureOptions {
   rank1Lines?: string[];
   /** Extra simulator flags. */
   simulatorArgs?: string[];
+  /** Rank 1 exits with this code after its lines instead of waiting. */
+  rank1Exit?: number;
 }
 
 /** Starts the cluster and the simulated workdir; the job is submitted by the test. */
@@ -63,9 +65,12 @@ export async function startSlurmFixture(options: SlurmFixtureOptions): Promise<S
   ]
     .map((a) => `'${a}'`)
     .join(" ");
+  const { mkdirSync, writeFileSync } = await import("node:fs");
+  const rank1File = join(sim.root, "rank1.txt");
+  writeFileSync(rank1File, `${(options.rank1Lines ?? ["worker ready"]).join("\n")}\n`);
   const rank1 = [
-    ...(options.rank1Lines ?? ["worker $SLURMD_NODENAME ready"]).map((l) => `echo "${l}"`),
-    "exec sleep 100000",
+    `cat ${rank1File}`,
+    options.rank1Exit !== undefined ? `sleep 1; exit ${options.rank1Exit}` : "exec sleep 100000",
   ].join("; ");
   const script = [
     "#!/bin/sh",
@@ -75,10 +80,10 @@ export async function startSlurmFixture(options: SlurmFixtureOptions): Promise<S
     `#SBATCH --output=${outDir}/%x-%j.out`,
     `#SBATCH --chdir=${vm.workdir}`,
     `mkdir -p ${outDir}`,
-    `srun --label sh -c 'if [ "$SLURM_PROCID" = 0 ]; then exec ${rank0.replaceAll("'", "")}; else ${rank1}; fi'`,
+    // One failing rank ends the job, as with torchrun's elastic agent.
+    `srun --label --kill-on-bad-exit=1 sh -c 'if [ "$SLURM_PROCID" = 0 ]; then exec ${rank0.replaceAll("'", "")}; else ${rank1}; fi'`,
     "",
   ].join("\n");
-  const { mkdirSync, writeFileSync } = await import("node:fs");
   mkdirSync(outDir, { recursive: true });
   const scriptPath = join(sim.root, "train.sbatch");
   writeFileSync(scriptPath, script, { mode: 0o755 });

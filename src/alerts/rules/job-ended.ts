@@ -95,7 +95,7 @@ function describe(job: SlurmJob): Description {
     case "NODE_FAIL":
       return {
         headline: "was lost to a node failure",
-        what: `A node of the job stopped answering Slurm${job.reason ? ` (${job.reason})` : ""}`,
+        what: `Slurm lost contact with a node of the job${job.reason ? ` (${job.reason})` : ""}`,
         next: "Next: Slurm requeues it if the job allows; otherwise `/train restart` resubmits it on healthy nodes.",
         severity: "critical",
       };
