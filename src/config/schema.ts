@@ -151,10 +151,15 @@ export const runSchema = z
       ),
   })
   .strict()
-  .refine((run) => run.log !== undefined || run.slurm !== undefined, {
-    message: "log is missing — fix: give the training log, relative to workdir",
-    path: ["log"],
-  });
+  .superRefine(
+    (run, ctx) => {
+      // Only a Slurm job may leave the log out (its StdOut is the log).
+      if (run.log === undefined && run.slurm === undefined) {
+        ctx.addIssue({ code: "invalid_type", expected: "string", input: undefined, path: ["log"] });
+      }
+    },
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  );
 
 const operatorsDiscord = z
   .object({
