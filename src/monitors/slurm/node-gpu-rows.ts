@@ -16,7 +16,8 @@ export function parseNodeGpuRows(text: string): NodeGpus {
   const byNode = new Map<string, string[]>();
   for (const line of text.split("\n")) {
     const match = /^([A-Za-z0-9][\w.-]*): (.*)$/.exec(line);
-    if (!match) continue;
+    // srun's and slurmstepd's own complaints look like node lines; they are not GPUs.
+    if (!match || match[1] === "srun" || match[1] === "slurmstepd") continue;
     const node = match[1] as string;
     let lines = byNode.get(node);
     if (!lines) {
