@@ -5,6 +5,7 @@ import { buildStatusMessage } from "../../src/bot/core/status-message.ts";
 import { parseConfig } from "../../src/config/load-config.ts";
 import type { RunConfig } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
+import { createRunMetrics } from "../../src/daemon/run-metrics.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
 import { MemorySink } from "../alerts/alert-fixture.ts";
@@ -112,6 +113,16 @@ describe("a Slurm run watched from the login node over SSH", () => {
     // The fake nvidia-smi shows one GPU per call; each node's srun task ran it once.
     expect(status.gpus.map((g) => `${g.node}/GPU${g.index}`)).toEqual(["n1/GPU0", "n2/GPU0"]);
     expect(status.step).toBeGreaterThan(0);
+
+    const metrics = await createRunMetrics({
+      runs: () => ["exp001"],
+      latest: (run) => store.samples.latest(run),
+      latestReachable: (run) => store.samples.latestReachable(run),
+      firingAlerts: () => 0,
+      phase: () => null,
+    }).metrics();
+    expect(metrics).toMatch(/trainops_gpu_memory_used_bytes\{run="exp001",gpu="0",node="n1"\} \d+/);
+    expect(metrics).toMatch(/trainops_gpu_memory_used_bytes\{run="exp001",gpu="0",node="n2"\} \d+/);
 
     const cli = await runTrainops(["status", "--json", "--config", path]);
     expect(cli.code, cli.stderr).toBe(0);
