@@ -9,7 +9,7 @@ import { jobLogShell } from "./slurm/job-log-lookup.ts";
 /** One line of `trainops check`'s table. */
 export interface CheckResult {
   run: string;
-  check: "connection" | "log" | "nvidia-smi" | "train-config" | "process";
+  check: "connection" | "log" | "nvidia-smi" | "train-config" | "process" | "slurm";
   ok: boolean;
   /** What was found, or what to fix. */
   detail: string;
@@ -24,16 +24,19 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
   const configured = configuredLogPath(run);
   const trainConfig = run.trainConfig ? abs(run.trainConfig) : null;
   const script = [
-    // A Slurm run without `log:` checks its job's StdOut, found by scontrol in this script.
-    configured === null && run.slurm
-      ? jobLogShell(run.slurm)
-      : `log=${shellQuote(configured ?? "")}`,
+    // A Slurm run's job is found by squeue/scontrol here; without `log:` its StdOut is the log.
+    run.slurm ? jobLogShell(run.slurm) : "",
+    configured !== null || !run.slurm ? `log=${shellQuote(configured ?? "")}` : "",
     `if [ -r "$log" ]; then echo "log ok $(wc -c < "$log")"; else echo "log missing"; fi`,
     trainConfig
       ? `if [ -r ${shellQuote(trainConfig)} ]; then echo "cfg ok"; else echo "cfg missing"; fi`
       : `echo "cfg none"`,
     `echo "@@smi"`,
-    `${shellQuote(run.nvidiaSmi)} ${GPU_QUERY_ARGS} 2>&1`,
+    // A Slurm job's GPUs are on its nodes, read through srun by each poll; the login node has
+    // none, so the check asks for the Slurm commands instead.
+    run.slurm
+      ? 'for c in squeue scontrol sbatch scancel srun; do command -v $c >/dev/null 2>&1 || echo "missing $c"; done; echo "job $J"'
+      : `${shellQuote(run.nvidiaSmi)} ${GPU_QUERY_ARGS} 2>&1`,
   ].join("\n");
   let stdout: string;
   try {
@@ -67,6 +70,22 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
         ? trainConfig
         : `${trainConfig} not readable — fix: check runs[].trainConfig (needed for phases)`,
     });
+  }
+  if (run.slurm) {
+    const missing = [...smi.matchAll(/^missing (\w+)$/gm)].map((m) => m[1]);
+    const job = /^job (\S*)$/m.exec(smi)?.[1] ?? "";
+    results.push({
+      run: run.name,
+      check: "slurm",
+      ok: missing.length === 0 && job !== "",
+      detail:
+        missing.length > 0
+          ? `${missing.join(", ")} not on the login node's PATH — fix: load the Slurm module in the login shell`
+          : job !== ""
+            ? `job ${job} found; GPUs are read on its nodes through srun`
+            : `no job ${run.slurm.job ?? run.slurm.jobId} in squeue — fix: check slurm.job / slurm.user, or submit it`,
+    });
+    return results;
   }
   const gpus = parseGpuQuery(smi);
   results.push(
