@@ -27,7 +27,7 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
     // A Slurm run's job is found by squeue/scontrol here; without `log:` its StdOut is the log.
     run.slurm ? jobLogShell(run.slurm) : "",
     configured !== null || !run.slurm ? `log=${shellQuote(configured ?? "")}` : "",
-    `if [ -r "$log" ]; then echo "log ok $(wc -c < "$log")"; else echo "log missing"; fi`,
+    `if [ -r "$log" ]; then echo "log ok $(wc -c < "$log") $log"; else echo "log missing $log"; fi`,
     trainConfig
       ? `if [ -r ${shellQuote(trainConfig)} ]; then echo "cfg ok"; else echo "cfg missing"; fi`
       : `echo "cfg none"`,
@@ -48,11 +48,11 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
   const results: CheckResult[] = [
     { run: run.name, check: "connection", ok: true, detail: `${transport.description} answered` },
   ];
-  const logLine = /^log (ok (\d+)|missing)$/m.exec(head);
-  const log = configured ?? "the Slurm job's StdOut";
+  const logLine = /^log (?:ok (\d+)|missing) ?(.*)$/m.exec(head);
+  const log = configured ?? (logLine?.[2] ? logLine[2] : "the Slurm job's StdOut");
   results.push(
-    logLine?.[2] !== undefined
-      ? { run: run.name, check: "log", ok: true, detail: `${log} (${logLine[2]} bytes)` }
+    logLine?.[1] !== undefined
+      ? { run: run.name, check: "log", ok: true, detail: `${log} (${logLine[1]} bytes)` }
       : {
           run: run.name,
           check: "log",

@@ -91,7 +91,9 @@ describe("next-phase on a Slurm job", () => {
     const baseline = await drive("the baseline", (a) => a?.state === "passed");
     expect(baseline.kind).toBe("baseline");
 
-    const result = await ops.apply(await ops.previewNextPhase("exp001"), ACTOR);
+    const preview = await ops.previewNextPhase("exp001");
+    expect(preview.diff).toContain("Slurm resubmit: sbatch --time=00:30:00");
+    const result = await ops.apply(preview, ACTOR);
     expect(result.ok, `${result.summary}\n${result.details.join("\n")}`).toBe(true);
     expect(readFileSync(fx.sim.vm.trainConfigPath, "utf8")).toMatch(/^ {2}workers: 2/m);
 

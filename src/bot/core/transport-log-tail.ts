@@ -25,7 +25,7 @@ export function transportLogTail(
       // A Slurm run without `log:` reads its job's StdOut, asked of scontrol in the same script.
       const setLog =
         path === null && run.slurm ? jobLogShell(run.slurm) : `log=${shellQuote(path ?? "")}`;
-      const script = `${setLog}\nif [ -r "$log" ]; then tail -n ${count} -- "$log" | tail -c ${MAX_TAIL_BYTES}; else echo "cannot read the log \${log:-(no Slurm job found)}" >&2; exit 3; fi`;
+      const script = `${setLog}\nif [ -r "$log" ]; then tail -n ${count} -- "$log" | tail -c ${MAX_TAIL_BYTES}; else echo "cannot read \${log:-the Slurm job's log (no job found)}" >&2; exit 3; fi`;
       const result = await transportFor(runName).run(script);
       if (result.code !== 0)
         throw new Error(result.stderr.trim() || `tail exited with ${result.code}`);
