@@ -16,6 +16,7 @@ import { type ProbeLog, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
 import { configuredLogPath } from "./run-log-path.ts";
 import { buildSample } from "./sample-builder.ts";
+import { resolveLogPattern } from "./slurm/log-pattern.ts";
 import { applySlurmToSample, readSlurmJob, slurmProbeParts } from "./slurm/slurm-sample.ts";
 
 /** What one poll of one run found. */
@@ -74,7 +75,11 @@ export class RunMonitor {
 
   /** Absolute path of the log on the VM ("" while a Slurm job's StdOut is not known yet). */
   get logPath(): string {
-    return configuredLogPath(this.options.run) ?? this.jobLog;
+    const configured = configuredLogPath(this.options.run);
+    if (configured === null) return this.jobLog;
+    // A Slurm run's `log:` may name its job (`logs/%x-%j.log`): resolved for the newest job.
+    const job = this.options.run.slurm && this.options.store.slurmJobs?.current(this.name)?.job;
+    return job && configured.includes("%") ? resolveLogPattern(configured, job) : configured;
   }
 
   /** Runs one poll and stores what it found. Never throws for VM trouble: see `outcome`. */

@@ -7,6 +7,7 @@ import { isSlurmEnded, type SlurmJob } from "../model/slurm-job.ts";
 import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { RankedLogReader } from "../monitors/parsers/rank-prefix.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
+import { resolveLogPattern } from "../monitors/slurm/log-pattern.ts";
 import { parseScontrolJob } from "../monitors/slurm/scontrol-job-parser.ts";
 import type { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
@@ -211,14 +212,15 @@ async function confirmSteps(
   every: number,
 ): Promise<{ line: string; at: number; failure: ClassifiedEvent | null }> {
   const { run, clock } = options;
-  const logPath = run.log
+  const absolute = run.log
     ? posix.isAbsolute(run.log)
       ? run.log
       : posix.join(run.workdir, run.log)
-    : job.stdOut;
+    : null;
+  const logPath = absolute ? resolveLogPattern(absolute, job) : job.stdOut;
   if (!logPath) throw new RestartError(`Slurm reports no StdOut for job ${job.jobId}`);
   // A fixed log (no %j) already holds the old job's lines: only what comes after counts.
-  const from = run.log ? await fileSize(options, logPath) : 0;
+  const from = absolute && !absolute.includes("%") ? await fileSize(options, logPath) : 0;
   const parser = createStepParser({
     format: run.steps.format,
     ...(run.steps.regex ? { regex: run.steps.regex } : {}),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RankedLogReader, splitRankPrefix } from "../../src/monitors/parsers/rank-prefix.ts";
+import { resolveLogPattern } from "../../src/monitors/slurm/log-pattern.ts";
 import { parseNodeGpuRows } from "../../src/monitors/slurm/node-gpu-rows.ts";
 import { expandNodeList } from "../../src/monitors/slurm/node-list.ts";
 import { parseSacctJob } from "../../src/monitors/slurm/sacct-parser.ts";
@@ -90,6 +91,22 @@ describe("scontrol show job -o", () => {
     ]);
     expect(expandNodeList("r[1-2]n[1-2]")).toEqual(["r1n1", "r1n2", "r2n1", "r2n2"]);
     expect(expandNodeList("")).toEqual([]);
+  });
+});
+
+describe("log patterns", () => {
+  it("resolves sbatch's %j %x %u %A %a %N in a configured log", () => {
+    const job = parseScontrolJob(RUNNING, clocks);
+    if (!job) throw new Error("no job");
+    expect(resolveLogPattern("/logs/%x-%j-%u-%N-%5j-100%%.log", job)).toBe(
+      "/logs/exp001-7-dylant-gpu01-00007-100%.log",
+    );
+    expect(resolveLogPattern("/logs/%A_%a.out", { ...job, jobId: "123_4" })).toBe(
+      "/logs/123_4.out",
+    );
+    expect(resolveLogPattern("/logs/%j-%q.out", { ...job, jobId: "123_4" })).toBe(
+      "/logs/%j-%q.out",
+    );
   });
 });
 
