@@ -10,6 +10,8 @@ export const timeLimitRule = defineRule({
   settings: baseSettings({ severity: "warning", repeatInterval: "0s" }).extend({
     margin: durationSetting.prefault("30m"),
   }),
+  // The job ending (job_ended) or being extended ends the warning; neither needs a second note.
+  quietResolve: true,
   evaluate(ctx, s) {
     const record = currentSlurmJob(ctx);
     if (record === "unknown") return "unknown";
