@@ -118,12 +118,23 @@ describe("a Slurm run watched from the login node over SSH", () => {
     const metrics = await createRunMetrics({
       runs: () => ["exp001"],
       latest: (run) => store.samples.latest(run),
-      latestReachable: (run) => store.samples.latestReachable(run),
-      firingAlerts: () => 0,
+      lastReachableAt: (run) => store.samples.latestReachable(run)?.at ?? null,
+      firing: () => [],
+      rules: () => [],
       phase: () => null,
-    }).metrics();
-    expect(metrics).toMatch(/trainops_gpu_memory_used_bytes\{run="exp001",gpu="0",node="n1"\} \d+/);
-    expect(metrics).toMatch(/trainops_gpu_memory_used_bytes\{run="exp001",gpu="0",node="n2"\} \d+/);
+      node: () => "login",
+      outboxDepth: () => new Map(),
+    }).registry.metrics();
+    // Each node's GPU carries its node, which is also its Hostname for a DCGM join.
+    for (const node of ["n1", "n2"]) {
+      const line = metrics
+        .split("\n")
+        .find(
+          (l) => l.startsWith("trainops_gpu_memory_used_bytes{") && l.includes(`node="${node}"`),
+        );
+      expect(line).toContain(`Hostname="${node}"`);
+      expect(line).toMatch(/ \d+$/);
+    }
 
     const cli = await runTrainops(["status", "--json", "--config", path]);
     expect(cli.code, cli.stderr).toBe(0);

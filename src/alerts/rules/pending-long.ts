@@ -7,7 +7,9 @@ export const pendingLongRule = defineRule({
   name: "pending_long",
   label: "queue wait",
   settings: baseSettings({ severity: "info", repeatInterval: "6h" }).extend({
-    after: durationSetting.prefault("1h"),
+    after: durationSetting
+      .prefault("1h")
+      .describe("Alert once the job has waited in the queue this long"),
   }),
   evaluate(ctx, s) {
     const record = currentSlurmJob(ctx);

@@ -10,7 +10,9 @@ export const requeuedRule = defineRule({
   name: "requeued",
   label: "requeue",
   settings: baseSettings({ severity: "warning", repeatInterval: "0s" }).extend({
-    window: durationSetting.prefault("10m"),
+    window: durationSetting
+      .prefault("10m")
+      .describe("The alert holds this long after the requeued job runs again"),
   }),
   quietResolve: true,
   evaluate(ctx, s) {

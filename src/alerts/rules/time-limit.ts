@@ -8,7 +8,9 @@ export const timeLimitRule = defineRule({
   name: "time_limit",
   label: "time limit warning",
   settings: baseSettings({ severity: "warning", repeatInterval: "0s" }).extend({
-    margin: durationSetting.prefault("30m"),
+    margin: durationSetting
+      .prefault("30m")
+      .describe("Warn when the job is this close to its time limit"),
   }),
   // The job ending (job_ended) or being extended ends the warning; neither needs a second note.
   quietResolve: true,
