@@ -5,7 +5,7 @@ import type { Migration } from "./migration.ts";
  * and what trainops itself did to them (a cancel it made is no failure).
  */
 export const slurmJobsMigration: Migration = {
-  id: 8,
+  id: 9,
   name: "slurm-jobs",
   up: `
 CREATE TABLE slurm_jobs (
