@@ -6,6 +6,7 @@ import type { AlertRecord, AlertsRepo } from "../store/alerts-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";
 import type { SamplesRepo } from "../store/samples-repo.ts";
 import type { SilenceRecord, SilencesRepo } from "../store/silences-repo.ts";
+import type { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import {
   type AlertFacts,
   firingMessage,
@@ -66,6 +67,8 @@ export interface AlertEngineOptions {
   clock: Clock;
   rules: readonly BoundRule[];
   phaseOf: (run: string) => string | null;
+  /** Slurm jobs of runs that name one (the scheduler's rules read them). */
+  slurmJobs?: SlurmJobsRepo;
   log: AlertLogger;
   /** Called after notifications were queued, so the sender can go at once. */
   onQueued?: () => void;

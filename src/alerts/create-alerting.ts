@@ -9,6 +9,7 @@ import { PollsRepo } from "../store/polls-repo.ts";
 import { SamplesRepo } from "../store/samples-repo.ts";
 import type { SilenceRecord } from "../store/silences-repo.ts";
 import { SilencesRepo } from "../store/silences-repo.ts";
+import { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import {
   AlertEngine,
   type AlertLogger,
@@ -96,6 +97,7 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
     silences: new SilencesRepo(db),
     samples: new SamplesRepo(db),
     polls: new PollsRepo(db),
+    slurmJobs: new SlurmJobsRepo(db),
     config,
     clock,
     rules,

@@ -3,6 +3,7 @@ import type { RunSample } from "../model/monitoring.ts";
 import type { AlertsRepo } from "../store/alerts-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";
 import type { SamplesRepo } from "../store/samples-repo.ts";
+import type { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import type { RuleContext } from "./rules/rule.ts";
 import { LOOKBACK_MS } from "./rules/run-facts.ts";
 
@@ -13,6 +14,8 @@ export interface RuleContextSources {
   polls: PollsRepo;
   config: Config;
   phaseOf: (run: string) => string | null;
+  /** Slurm jobs of runs that name one. */
+  slurmJobs?: SlurmJobsRepo;
 }
 
 /**
@@ -54,5 +57,6 @@ export function createRuleContext(
       return poll && poll.outcome !== "ok" ? poll.message : null;
     },
     expectedStop: () => o.alerts.expectedStop(run),
+    slurmJob: () => o.slurmJobs?.current(run) ?? null,
   };
 }

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "./config-error.ts";
 import { formatIssues, formatPath } from "./config-issues.ts";
+import { configNotices } from "./config-notices.ts";
 import { hasEnvReference, substituteEnv } from "./env-substitution.ts";
 import { type Config, configSchema } from "./schema.ts";
 import { presence, schemaAt, unwrap } from "./schema-introspection.ts";
@@ -16,6 +17,8 @@ export interface LoadConfigOptions {
   baseDir?: string;
   /** Home directory for `~`; $HOME of `env`, then the OS's. */
   home?: string;
+  /** Receives notes on a valid config (keys that another key overrides); default: stderr. */
+  onNotice?: (notice: string) => void;
 }
 
 /** Options of {@link parseConfig}: also the name errors are reported under. */
@@ -89,6 +92,8 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Con
     problems.push(...schemaProblems.filter((p) => !reported.some((r) => p.startsWith(r))));
   }
   if (problems.length > 0 || !parsed.success) fail(problems);
+  const notify = options.onNotice ?? ((notice) => process.stderr.write(`${notice}\n`));
+  for (const notice of configNotices(substituted)) notify(`${source}: note: ${notice}`);
   return resolveLocalPaths(parsed.data as Config, baseDir, home);
 }
 

@@ -90,6 +90,49 @@ const restartSchema = z
   })
   .strict();
 
+const slurmSchema = z
+  .object({
+    job: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Job name (sbatch --job-name); the newest job of that name is followed"),
+    jobId: z
+      .union([
+        z.number().int().positive(),
+        z.string().regex(/^\d+(_\d+)?$/, "a job id like 123 or 123_4"),
+      ])
+      .optional()
+      .describe("Job id to follow; later resubmits by trainops are followed by their new id"),
+    submit: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Batch script a restart resubmits (relative to workdir); default: the job's Command",
+      ),
+    partition: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Only jobs in this partition; a resubmit goes there too"),
+    user: z.string().min(1).optional().describe("Only jobs of this user (squeue --user)"),
+    conf: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("slurm.conf on the login node (SLURM_CONF), when not the cluster's default"),
+    requeue: z
+      .boolean()
+      .default(false)
+      .describe("Restart with scontrol requeue instead of scancel + sbatch (the script resumes)"),
+    srunTimeout: duration.default("20s").describe("Bound on the per-node nvidia-smi step"),
+  })
+  .strict()
+  .refine((v) => v.job !== undefined || v.jobId !== undefined, {
+    message: "name the job: slurm: { job: NAME } or slurm: { jobId: 123 }",
+  });
+
 export const runSchema = z
   .object({
     name: z
@@ -100,7 +143,11 @@ export const runSchema = z
       .union([z.literal("local"), sshTarget])
       .describe("How to reach the VM: 'local' (this machine) or an SSH target"),
     workdir: z.string().min(1).describe("Directory of the training on the VM (absolute)"),
-    log: z.string().min(1).describe("Training log, relative to workdir"),
+    log: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Training log, relative to workdir; with slurm: the job's StdOut by default"),
     trainConfig: z.string().min(1).optional().describe("Training YAML, relative to workdir"),
     process: z.string().min(1).default("train.py").describe("Matches the training command line"),
     workerProcess: z.string().min(1).default("pt_data_worker").describe("Data-loader worker comm"),
@@ -137,8 +184,22 @@ export const runSchema = z
       .default(false)
       .describe("Start the next phase when one passes, without asking"),
     autoRollback: z.boolean().default(true).describe("Roll back a failed phase without asking"),
+    slurm: slurmSchema
+      .optional()
+      .describe(
+        "A Slurm job: ssh points at the login node; state, GPUs and restarts go through Slurm",
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine(
+    (run, ctx) => {
+      // Only a Slurm job may leave the log out (its StdOut is the log).
+      if (run.log === undefined && run.slurm === undefined) {
+        ctx.addIssue({ code: "invalid_type", expected: "string", input: undefined, path: ["log"] });
+      }
+    },
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  );
 
 const operatorsDiscord = z
   .object({
@@ -431,6 +492,8 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 /** One run (a training job on one VM). */
 export type RunConfig = z.infer<typeof runSchema>;
+/** The `slurm:` block of a run. */
+export type SlurmRunConfig = z.infer<typeof slurmSchema>;
 /** SSH settings of a remote run. */
 export type SshTarget = z.infer<typeof sshTarget>;
 export type DiscordConfig = z.infer<typeof discordSchema>;

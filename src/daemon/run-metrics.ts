@@ -155,7 +155,8 @@ export function createRunMetrics(source: MetricsSource, options: RunMetricsOptio
     new Gauge({
       name,
       help,
-      labelNames: ["run", "gpu", "UUID", "Hostname"],
+      // `node` only for jobs on several nodes (Slurm): GPU indices repeat per node.
+      labelNames: ["run", "gpu", "UUID", "Hostname", "node"],
       registers: [registry],
       collect() {
         this.reset();
@@ -166,7 +167,14 @@ export function createRunMetrics(source: MetricsSource, options: RunMetricsOptio
           for (const gpu of sample.gpus) {
             const v = value(gpu);
             if (v === null) continue;
-            this.set({ run, gpu: String(gpu.index), UUID: gpu.uuid ?? "", Hostname }, v);
+            // A Slurm job's GPU sits on its own node: that is its Hostname for a DCGM join.
+            const labels = { run, gpu: String(gpu.index), UUID: gpu.uuid ?? "" };
+            this.set(
+              gpu.node
+                ? { ...labels, Hostname: gpu.node, node: gpu.node }
+                : { ...labels, Hostname },
+              v,
+            );
           }
         }
       },

@@ -63,6 +63,8 @@ export interface GpuSample {
   powerW: number | null;
   /** `GPU-…` as nvidia-smi and the DCGM exporter name it, when the probe read it. */
   uuid?: string;
+  /** The node it sits on, for a job that spans nodes (Slurm); absent on a single VM. */
+  node?: string;
 }
 
 /** The state of a run collected by one poll. */

@@ -3,6 +3,7 @@ import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import { ErrorClassifier } from "./parsers/error-classifier.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
+import type { RankedLine, RankedLogReader } from "./parsers/rank-prefix.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
 import type { LogReset } from "./probe/probe-output.ts";
 
@@ -36,6 +37,8 @@ export interface LogIngestorOptions {
   store: MonitorStore;
   clock: Clock;
   steps: { format: string; regex?: string };
+  /** Lines carry rank or node prefixes (a multi-node job): read progress once, tag errors. */
+  ranks?: RankedLogReader;
 }
 
 /**
@@ -47,6 +50,8 @@ export interface LogIngestorOptions {
 export class LogIngestor {
   private readonly parser: StepParser;
   private classifier = new ErrorClassifier();
+  /** One classifier per rank of a multi-node log (their tracebacks interleave), with its prefix. */
+  private rankClassifiers = new Map<string, { classifier: ErrorClassifier; line: RankedLine }>();
   private currentGeneration = 0;
 
   constructor(private readonly options: LogIngestorOptions) {
@@ -81,6 +86,7 @@ export class LogIngestor {
         offset = chunk.start;
         partial = Buffer.alloc(0);
         this.classifier = new ErrorClassifier();
+        this.rankClassifiers.clear();
         if (chunk.reset === "attach" && chunk.start > 0) {
           // A backfill starts mid-line; skip to the first full line.
           const firstBreak = bytes.indexOf(0x0a);
@@ -108,6 +114,15 @@ export class LogIngestor {
       const events: ClassifiedEvent[] = [];
       for (const line of lines) {
         lineCount += 1;
+        const ranks = this.options.ranks;
+        if (ranks) {
+          const ranked = ranks.route(line);
+          const point = this.parser.parseLine(ranked.text);
+          if (point && ranks.acceptStep(ranked)) lastStep = point;
+          const found = this.rankClassifier(ranks, ranked).push(ranked.text, lineCount);
+          events.push(...found.map((event) => ranks.tag(event, ranked)));
+          continue;
+        }
         const point = this.parser.parseLine(line);
         if (point) lastStep = point;
         events.push(...this.classifier.push(line, lineCount));
@@ -130,6 +145,16 @@ export class LogIngestor {
     });
   }
 
+  private rankClassifier(ranks: RankedLogReader, line: RankedLine): ErrorClassifier {
+    const key = ranks.streamOf(line);
+    let entry = this.rankClassifiers.get(key);
+    if (!entry) {
+      entry = { classifier: new ErrorClassifier(), line };
+      this.rankClassifiers.set(key, entry);
+    }
+    return entry.classifier;
+  }
+
   /**
    * Ends a traceback that is still open (the log went quiet or the process died), so it is
    * stored now rather than when the next line arrives.
@@ -137,12 +162,18 @@ export class LogIngestor {
   flush(): IngestResult {
     const { store, run, clock } = this.options;
     const events = this.classifier.flush();
+    for (const { classifier, line } of this.rankClassifiers.values()) {
+      const ranks = this.options.ranks;
+      events.push(...classifier.flush().map((event) => ranks?.tag(event, line) ?? event));
+    }
     if (events.length === 0) return empty();
     const now = clock.now();
     const eventIds = store.transaction(() => events.map((e) => store.events.insert(run, now, e)));
     return { newBytes: 0, lines: 0, lastStep: null, eventIds, events };
   }
 }
+
+/** The classifier of the rank a line came from, created on its first line. */
 
 /** Bytes kept before the offset to notice a rewritten file; 32 make a false match negligible. */
 const ANCHOR_BYTES = 32;

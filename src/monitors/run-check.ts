@@ -4,6 +4,8 @@ import { shellQuote } from "../transport/shell-quote.ts";
 import type { Transport } from "../transport/transport.ts";
 import { GPU_QUERY_ARGS, parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
 import { checkRunProcesses, type ProcessCheckResult } from "./run-check-processes.ts";
+import { configuredLogPath } from "./run-log-path.ts";
+import { jobLogShell } from "./slurm/job-log-lookup.ts";
 
 /** One line of `trainops check`'s table. */
 export interface CheckResult {
@@ -14,6 +16,7 @@ export interface CheckResult {
     | "nvidia-smi"
     | "train-config"
     | "process"
+    | "slurm"
     | ProcessCheckResult["check"];
   ok: boolean;
   /** What was found, or what to fix. */
@@ -27,15 +30,22 @@ export interface CheckResult {
  */
 export async function checkRun(run: RunConfig, transport: Transport): Promise<CheckResult[]> {
   const abs = (p: string) => (posix.isAbsolute(p) ? p : posix.join(run.workdir, p));
-  const log = abs(run.log);
+  const configured = configuredLogPath(run);
   const trainConfig = run.trainConfig ? abs(run.trainConfig) : null;
   const script = [
-    `if [ -r ${shellQuote(log)} ]; then echo "log ok $(wc -c < ${shellQuote(log)})"; else echo "log missing"; fi`,
+    // A Slurm run's job is found by squeue/scontrol here; without `log:` its StdOut is the log.
+    run.slurm ? jobLogShell(run.slurm) : "",
+    configured !== null || !run.slurm ? `log=${shellQuote(configured ?? "")}` : "",
+    `if [ -r "$log" ]; then echo "log ok $(wc -c < "$log") $log"; else echo "log missing $log"; fi`,
     trainConfig
       ? `if [ -r ${shellQuote(trainConfig)} ]; then echo "cfg ok"; else echo "cfg missing"; fi`
       : `echo "cfg none"`,
     `echo "@@smi"`,
-    `${shellQuote(run.nvidiaSmi)} ${GPU_QUERY_ARGS} 2>&1`,
+    // A Slurm job's GPUs are on its nodes, read through srun by each poll; the login node has
+    // none, so the check asks for the Slurm commands instead.
+    run.slurm
+      ? 'for c in squeue scontrol sbatch scancel srun; do command -v $c >/dev/null 2>&1 || echo "missing $c"; done; echo "job $J"'
+      : `${shellQuote(run.nvidiaSmi)} ${GPU_QUERY_ARGS} 2>&1`,
   ].join("\n");
   let stdout: string;
   try {
@@ -47,10 +57,11 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
   const results: CheckResult[] = [
     { run: run.name, check: "connection", ok: true, detail: `${transport.description} answered` },
   ];
-  const logLine = /^log (ok (\d+)|missing)$/m.exec(head);
+  const logLine = /^log (?:ok (\d+)|missing) ?(.*)$/m.exec(head);
+  const log = configured ?? (logLine?.[2] ? logLine[2] : "the Slurm job's StdOut");
   results.push(
-    logLine?.[2] !== undefined
-      ? { run: run.name, check: "log", ok: true, detail: `${log} (${logLine[2]} bytes)` }
+    logLine?.[1] !== undefined
+      ? { run: run.name, check: "log", ok: true, detail: `${log} (${logLine[1]} bytes)` }
       : {
           run: run.name,
           check: "log",
@@ -68,6 +79,22 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
         ? trainConfig
         : `${trainConfig} not readable — fix: check runs[].trainConfig (needed for phases)`,
     });
+  }
+  if (run.slurm) {
+    const missing = [...smi.matchAll(/^missing (\w+)$/gm)].map((m) => m[1]);
+    const job = /^job (\S*)$/m.exec(smi)?.[1] ?? "";
+    results.push({
+      run: run.name,
+      check: "slurm",
+      ok: missing.length === 0 && job !== "",
+      detail:
+        missing.length > 0
+          ? `${missing.join(", ")} not on the login node's PATH — fix: load the Slurm module in the login shell`
+          : job !== ""
+            ? `job ${job} found; GPUs are read on its nodes through srun`
+            : `no job ${run.slurm.job ?? run.slurm.jobId} in squeue — fix: check slurm.job / slurm.user, or submit it`,
+    });
+    return results;
   }
   const gpus = parseGpuQuery(smi);
   results.push(

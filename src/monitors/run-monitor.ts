@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -18,11 +17,15 @@ import {
 } from "./kernel-sources.ts";
 import { type IngestResult, LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
+import { RankedLogReader } from "./parsers/rank-prefix.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeLog, type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
+import { configuredLogPath } from "./run-log-path.ts";
 import { probeUid } from "./run-processes.ts";
 import { buildSample, runProcessesOf } from "./sample-builder.ts";
+import { resolveLogPattern } from "./slurm/log-pattern.ts";
+import { applySlurmToSample, readSlurmJob, slurmProbeParts } from "./slurm/slurm-sample.ts";
 
 /** What one poll of one run found. */
 export interface PollReport {
@@ -60,6 +63,8 @@ export class RunMonitor {
   private followOpening = false;
   /** `getconf CLK_TCK` / `PAGESIZE` of the VM, asked once per monitor. */
   private units = "";
+  /** The Slurm job's StdOut as the last poll found it (runs that leave `log` to Slurm). */
+  private jobLog = "";
   /** The SSH user's uid, as the first poll found it. */
   private uid: number | null = null;
   /** Where the kernel journal was read up to (when it is the kernel log that can be read). */
@@ -77,6 +82,8 @@ export class RunMonitor {
       store: options.store,
       clock: options.clock,
       steps: options.run.steps,
+      // A Slurm job's log mixes its ranks' lines under `srun --label` or node prefixes.
+      ...(options.run.slurm ? { ranks: new RankedLogReader(true) } : {}),
     });
   }
 
@@ -84,10 +91,13 @@ export class RunMonitor {
     return this.options.run.name;
   }
 
-  /** Absolute path of the log on the VM. */
+  /** Absolute path of the log on the VM ("" while a Slurm job's StdOut is not known yet). */
   get logPath(): string {
-    const { workdir, log } = this.options.run;
-    return posix.isAbsolute(log) ? log : posix.join(workdir, log);
+    const configured = configuredLogPath(this.options.run);
+    if (configured === null) return this.jobLog;
+    // A Slurm run's `log:` may name its job (`logs/%x-%j.log`): resolved for the newest job.
+    const job = this.options.run.slurm && this.options.store.slurmJobs?.current(this.name)?.job;
+    return job && configured.includes("%") ? resolveLogPattern(configured, job) : configured;
   }
 
   /** Runs one poll and stores what it found. Never throws for VM trouble: see `outcome`. */
@@ -96,10 +106,12 @@ export class RunMonitor {
     const startedAt = clock.now();
     const stored = store.offsets.get(run.name);
     const nonce = randomBytes(12).toString("hex");
+    const slurm = slurmProbeParts(run, store.slurmJobs, `@@${nonce}`);
     const script = buildProbeScript({
       logPath: this.logPath,
       workdir: run.workdir,
-      nvidiaSmi: run.nvidiaSmi,
+      nvidiaSmi: slurm?.nvidiaSmi ?? run.nvidiaSmi,
+      ...(slurm ? { prelude: slurm.prelude } : {}),
       inode: stored?.inode ?? null,
       offset: stored?.offset ?? 0,
       anchor: stored?.anchor ?? "",
@@ -125,6 +137,11 @@ export class RunMonitor {
       const timeoutMs = run.ssh === "local" ? 30_000 : parseDuration(run.ssh.execTimeout);
       const result = await transport.run(script, { timeoutMs });
       const output = parseProbeOutput(result.stdout, nonce);
+      const job = slurm ? readSlurmJob(result.stdout, `@@${nonce}`, clock.now()) : null;
+      if (job) {
+        store.slurmJobs?.observe(run.name, job, clock.now());
+        if (job.stdOut && configuredLogPath(run) === null) this.jobLog = job.stdOut;
+      }
       if (output.units.trim() !== "") this.units = output.units;
       else output.units = this.units;
       if (output.log.present && !this.anchorHolds(output.log, stored)) {
@@ -161,12 +178,15 @@ export class RunMonitor {
         recentSteps: store.steps.recent(run.name, 64),
         processes,
       });
+      if (slurm) sample = applySlurmToSample(sample, job, output.gpu.text);
       // A traceback ends with its exception line; waiting for the next line would hold an
       // OOM until the next poll, or for ever when the process died. Follow streams flush on
       // quiet; a poll flushes at once.
       events = events.concat(this.ingestor.flush().events);
-      if (!output.log.present) {
-        message = `log file ${this.logPath} not found on the VM`;
+      if (slurm && !job) {
+        message = `no Slurm job ${run.slurm?.job ?? run.slurm?.jobId} found (squeue/scontrol)`;
+      } else if (!output.log.present && !(job && job.state === "PENDING")) {
+        message = `log file ${this.logPath || "(the job's StdOut)"} not found on the VM`;
       }
     } catch (error) {
       outcome = "unreachable";
@@ -227,7 +247,7 @@ export class RunMonitor {
     const { run, store, transport, onFollowEvents, onFollowError } = this.options;
     const stored = store.offsets.get(run.name);
     // Before the first poll there is no offset to follow from: the poll attaches first.
-    if (!stored?.inode) return;
+    if (!stored?.inode || this.logPath === "") return;
     this.followOpening = true;
     const generation = this.ingestor.generation;
     const inode = stored.inode;

@@ -1,5 +1,6 @@
 import type { MonitorStore } from "../store/monitor-store.ts";
 import { etaFromTotal } from "./parsers/progress-estimator.ts";
+import { readSlurmStatus, type SlurmRunStatus } from "./slurm/slurm-status.ts";
 
 /** The latest known state of one run, as `trainops status --json` prints it (a contract). */
 export interface RunStatus {
@@ -21,10 +22,14 @@ export interface RunStatus {
     memoryUsedMiB: number | null;
     memoryTotalMiB: number | null;
     utilizationPercent: number | null;
+    /** The node, for a Slurm job on several nodes. */
+    node?: string;
   }>;
   hostMemory: { usedBytes: number; totalBytes: number } | null;
   workers: { count: number; rssBytes: number } | null;
   lastError: { kind: string; line: string; at: string } | null;
+  /** The run's Slurm job, for runs that name one. */
+  slurm?: SlurmRunStatus;
 }
 
 /**
@@ -37,6 +42,7 @@ export function readRunStatus(store: MonitorStore, run: string): RunStatus {
   const good = latest?.reachable ? latest : store.samples.latestReachable(run);
   const lastPoll = store.polls.recent(run, 1)[0];
   const lastError = store.events.latestError(run);
+  const slurm = store.slurmJobs ? readSlurmStatus(store.slurmJobs, run) : null;
   return {
     name: run,
     step: good?.step ?? null,
@@ -56,11 +62,13 @@ export function readRunStatus(store: MonitorStore, run: string): RunStatus {
       memoryUsedMiB: gpu.memoryUsedMiB,
       memoryTotalMiB: gpu.memoryTotalMiB,
       utilizationPercent: gpu.utilizationPercent,
+      ...(gpu.node !== undefined ? { node: gpu.node } : {}),
     })),
     hostMemory: good?.hostMemory ?? null,
     workers: good?.workers ?? null,
     lastError: lastError
       ? { kind: lastError.kind, line: lastError.line, at: new Date(lastError.at).toISOString() }
       : null,
+    ...(slurm ? { slurm } : {}),
   };
 }

@@ -15,6 +15,7 @@ import {
   type OperationResult,
   type ProgressCallback,
 } from "./run-operations.ts";
+import type { SlurmResources } from "./slurm-restart.ts";
 import { noticeMessage, phaseLabel } from "./verdict-message.ts";
 import { editYaml, readKeys, type ScalarValue } from "./yaml-edit.ts";
 
@@ -43,6 +44,7 @@ export async function applyPreview(
     if (preview.kind === "rollback") return rollbackWith(ctx, run, text, actor, onProgress);
     let set: Record<string, ScalarValue>;
     let attemptFields: Pick<PhaseAttempt, "kind" | "phaseIndex" | "name">;
+    let resources: SlurmResources | undefined;
     if (preview.kind === "next-phase") {
       const plan = ctx.requirePlan(run);
       const index = nextPhaseIndex(ctx, run, plan);
@@ -54,6 +56,7 @@ export async function applyPreview(
       const phase = plan.phases[index - 1];
       if (!phase) throw new OperationRefusedError(`the plan has no phase ${index}`);
       set = phase.set;
+      resources = phase.slurm;
       attemptFields = { kind: "phase", phaseIndex: index, name: phase.name };
     } else {
       set = setFromChanges(ctx, run, preview.changes);
@@ -86,7 +89,7 @@ export async function applyPreview(
       await writeConfig(ctx, run, text, edit.text, preview.kind, actor, onProgress);
     }
     try {
-      const outcome = await restartForOperation(ctx, run, onProgress);
+      const outcome = await restartForOperation(ctx, run, onProgress, resources);
       ctx.phases.update(attempt.id, {
         state: "warming",
         measureFrom: outcome.confirmedAt,

@@ -4,6 +4,7 @@ import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { RestartError, restartTraining } from "./restart.ts";
 import type { OperationResult, ProgressCallback } from "./run-operations.ts";
+import { restartSlurmJob, type SlurmResources } from "./slurm-restart.ts";
 
 /**
  * Restarts a run's training for an operation. Alerting is told first that the process may be
@@ -16,6 +17,8 @@ export async function restartForOperation(
   ctx: OpsContext,
   run: RunConfig,
   onProgress: ProgressCallback,
+  /** A phase's Slurm resources (plan key `slurm:`), for runs that are Slurm jobs. */
+  resources?: SlurmResources,
 ) {
   const r = run.restart;
   const downFor =
@@ -24,15 +27,18 @@ export async function restartForOperation(
     parseDuration(r.confirmTimeout) +
     10_000;
   ctx.options.onExpectedStop?.(run.name, ctx.clock.now() + downFor);
-  const outcome = await restartTraining({
+  const common = {
     transport: ctx.options.transportFor(run),
-    run,
     clock: ctx.clock,
     ...(ctx.options.sleep ? { sleep: ctx.options.sleep } : {}),
     ...(ctx.options.checkEveryMs ? { checkEveryMs: ctx.options.checkEveryMs } : {}),
     onProgress,
-    onStarted: (at) => ctx.options.onTrainingStarted?.(run.name, at),
-  });
+    onStarted: (at: number) => ctx.options.onTrainingStarted?.(run.name, at),
+  };
+  const slurm = run.slurm;
+  const outcome = slurm
+    ? await restartSlurmJob({ ...common, run: { ...run, slurm }, jobs: ctx.slurmJobs, resources })
+    : await restartTraining({ ...common, run });
   // The log as read at confirmation, else what the monitor stored meanwhile (a kernel OOM kill
   // is not in the log).
   const failure =

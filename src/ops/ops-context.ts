@@ -8,6 +8,7 @@ import { EventsRepo } from "../store/events-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
 import { PollsRepo } from "../store/polls-repo.ts";
 import { SamplesRepo } from "../store/samples-repo.ts";
+import { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import type { Transport } from "../transport/transport.ts";
 import { loadPlan } from "./plan-loader.ts";
 import type { Plan } from "./plan-schema.ts";
@@ -49,6 +50,7 @@ export class OpsContext {
   readonly samples: SamplesRepo;
   readonly events: EventsRepo;
   readonly polls: PollsRepo;
+  readonly slurmJobs: SlurmJobsRepo;
   private readonly planCache = new Map<string, Plan>();
 
   constructor(readonly options: OpsOptions) {
@@ -58,6 +60,7 @@ export class OpsContext {
     this.samples = new SamplesRepo(options.db);
     this.events = new EventsRepo(options.db);
     this.polls = new PollsRepo(options.db);
+    this.slurmJobs = new SlurmJobsRepo(options.db);
   }
 
   get clock(): Clock {

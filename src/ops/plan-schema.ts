@@ -68,6 +68,20 @@ const holdSchema = z
     path: ["maxSteps"],
   });
 
+/** Resources a phase asks of Slurm when the run is a Slurm job (sbatch flags on resubmit). */
+const slurmResourcesSchema = z
+  .object({
+    nodes: z.number().int().positive().optional().describe("sbatch --nodes"),
+    gpusPerNode: z.number().int().min(0).optional().describe("sbatch --gres=gpu:N"),
+    time: z
+      .string()
+      .regex(/^(\d+-)?\d+(:\d\d){0,2}$/, "Slurm's time format, e.g. 04:00:00 or 1-00:00:00")
+      .optional()
+      .describe("sbatch --time"),
+    partition: z.string().min(1).optional().describe("sbatch --partition"),
+  })
+  .strict();
+
 export const phaseSchema = z
   .object({
     name: z.string().min(1).describe("Phase name shown in chat, e.g. workers-2"),
@@ -78,6 +92,9 @@ export const phaseSchema = z
       .record(dottedKey, scalar)
       .refine((set) => Object.keys(set).length > 0, "set: needs at least one key")
       .describe("Training-YAML keys (dotted) and the values this phase writes"),
+    slurm: slurmResourcesSchema
+      .optional()
+      .describe("Resources for the resubmitted job (Slurm runs): nodes, gpusPerNode, time"),
     hold: holdSchema.describe("How long the phase runs before it is judged"),
     warmupSteps: z
       .number()

@@ -3,6 +3,7 @@ import type { PhaseAttempt } from "../store/phases-repo.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { Plan } from "./plan-schema.ts";
 import { type ChangePreview, OperationRefusedError, SETTING_LIMITS } from "./run-operations.ts";
+import { sbatchResourceArgs } from "./slurm-restart.ts";
 import { phaseLabel } from "./verdict-message.ts";
 import { diffLines, editYaml, readKeys, type ScalarValue } from "./yaml-edit.ts";
 
@@ -48,7 +49,13 @@ export async function previewNextPhase(ctx: OpsContext, name: string): Promise<C
     kind: "next-phase",
     title: `Phase ${index}: ${phase.name}`,
     changes: edit.changes,
-    diff: diffLines(text, edit.text),
+    diff: [
+      ...diffLines(text, edit.text),
+      // A Slurm run resubmits with the phase's resources: shown as the sbatch flags it adds.
+      ...(run.slurm && phase.slurm
+        ? [`Slurm resubmit: sbatch ${sbatchResourceArgs(phase.slurm).join(" ")}`]
+        : []),
+    ],
     risk: `${phase.risk}${phase.why ? `: ${phase.why}` : ""}`,
     expected: phase.expected,
     phase: { index, name: phase.name },

@@ -1,4 +1,3 @@
-import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -6,6 +5,7 @@ import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
 import { startPidFile, UID_SNIPPET } from "../monitors/probe/process-set-script.ts";
+import { configuredLogPath } from "../monitors/run-log-path.ts";
 import { listRunProcesses, ProcessListError } from "../monitors/run-process-list.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -67,7 +67,10 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
   if (!run.start && !run.restart.systemdUnit) {
     throw new RestartError(`run ${run.name} has no start: command; add one to trainops.yaml`);
   }
-  const logPath = posix.isAbsolute(run.log) ? run.log : posix.join(run.workdir, run.log);
+  const logPath = configuredLogPath(run);
+  if (logPath === null) {
+    throw new RestartError(`run ${run.name} has no log:; add the training log's path`);
+  }
   // With systemd the stop and the start are one command: count from before it.
   let startOffset = await logSize(transport, logPath);
   let startedAt = options.clock.now();
@@ -100,7 +103,7 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     markStarted();
     await startTraining(options);
   }
-  progress(`Waiting for new step lines in ${run.log}…`);
+  progress(`Waiting for new step lines in ${logPath}…`);
   const confirmed = await confirmSteps(options, logPath, startOffset);
   progress(`Training is stepping again: ${confirmed.line}`);
   return {
@@ -253,7 +256,7 @@ async function confirmSteps(
     }
   }
   throw new RestartError(
-    `no new step lines in ${run.log} within ${run.restart.confirmTimeout} after the start`,
+    `no new step lines in ${logPath} within ${run.restart.confirmTimeout} after the start`,
     await startOutput(transport, run.name),
   );
 }

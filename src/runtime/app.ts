@@ -20,6 +20,7 @@ import { ConfirmationsRepo } from "../store/confirmations-repo.ts";
 import { type Db, openDatabase } from "../store/database.ts";
 import { NoticesRepo } from "../store/notices-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
+import { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import { createTransport } from "../transport/create-transport.ts";
 import type { Transport } from "../transport/transport.ts";
 import { chartDrawer } from "./chart-drawer.ts";
@@ -185,6 +186,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         confirmations: new ConfirmationsRepo(db),
         phases,
         audit: new AuditRepo(db),
+        slurmJobs: new SlurmJobsRepo(db),
       },
       operations,
       alerts: alertingPort(alerting),

@@ -3,6 +3,7 @@ import { EventsRepo } from "./events-repo.ts";
 import { LogOffsetsRepo } from "./log-offsets-repo.ts";
 import { PollsRepo } from "./polls-repo.ts";
 import { SamplesRepo } from "./samples-repo.ts";
+import { SlurmJobsRepo } from "./slurm-jobs-repo.ts";
 import { StepsRepo } from "./steps-repo.ts";
 
 /** The repositories the monitor writes, and a way to group writes into one transaction. */
@@ -12,6 +13,8 @@ export interface MonitorStore {
   steps: StepsRepo;
   offsets: LogOffsetsRepo;
   polls: PollsRepo;
+  /** Slurm jobs of runs that name one (absent in stores built without it). */
+  slurmJobs?: SlurmJobsRepo;
   /** Runs `fn` in one SQLite transaction: all its writes land, or none. */
   transaction<T>(fn: () => T): T;
 }
@@ -24,6 +27,7 @@ export function createMonitorStore(db: Db): MonitorStore {
     steps: new StepsRepo(db),
     offsets: new LogOffsetsRepo(db),
     polls: new PollsRepo(db),
+    slurmJobs: new SlurmJobsRepo(db),
     transaction: (fn) => db.transaction(fn)(),
   };
 }

@@ -26,6 +26,8 @@ export const crashedRule = defineRule({
     const latest = ctx.latest();
     if (!latest?.reachable || latest.alive === null) return "unknown";
     if (latest.alive) return null;
+    // A Slurm job's end is told by job_ended, with Slurm's own account of it.
+    if (ctx.runConfig?.slurm) return null;
     const expected = ctx.expectedStop();
     if (expected && ctx.now < expected.until) return null;
     const samples = ctx.samplesSince(ctx.now - LOOKBACK_MS);

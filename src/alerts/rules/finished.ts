@@ -12,6 +12,8 @@ export const finishedRule = defineRule({
     const latest = ctx.latest();
     if (!latest?.reachable || latest.alive === null) return "unknown";
     if (latest.alive) return null;
+    // A Slurm job's end is told by job_ended, with Slurm's own account of it.
+    if (ctx.runConfig?.slurm) return null;
     const streak = lastAliveStreak(ctx.samplesSince(ctx.now - LOOKBACK_MS));
     const step = Math.max(streak?.maxStep ?? 0, latest.step ?? 0);
     const total = totalSteps(ctx, latest);

@@ -5,12 +5,16 @@ import { finishedRule } from "./finished.ts";
 import { gpuFaultRule } from "./gpu-fault.ts";
 import { gpuIdleRule } from "./gpu-idle.ts";
 import { hostOomKillRule } from "./host-oom-kill.ts";
+import { jobEndedRule } from "./job-ended.ts";
 import { memoryHighRule } from "./memory-high.ts";
 import { nanLossRule } from "./nan-loss.ts";
 import { ncclTimeoutRule } from "./nccl-timeout.ts";
+import { pendingLongRule } from "./pending-long.ts";
+import { requeuedRule } from "./requeued.ts";
 import type { Rule } from "./rule.ts";
 import { shmExhaustedRule } from "./shm-exhausted.ts";
 import { stalledRule } from "./stalled.ts";
+import { timeLimitRule } from "./time-limit.ts";
 import { unreachableRule } from "./unreachable.ts";
 import { workerKilledRule } from "./worker-killed.ts";
 
@@ -25,9 +29,13 @@ export const RULES: readonly Rule[] = [
   nanLossRule,
   crashedRule,
   finishedRule,
+  jobEndedRule,
+  requeuedRule,
+  timeLimitRule,
   unreachableRule,
   stalledRule,
   gpuIdleRule,
   memoryHighRule,
   diskLowRule,
+  pendingLongRule,
 ];

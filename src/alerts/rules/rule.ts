@@ -3,6 +3,7 @@ import type { RunConfig } from "../../config/schema.ts";
 import { parseDuration } from "../../core/duration.ts";
 import type { MessageField, Severity } from "../../message/message.ts";
 import type { ErrorKind, RunSample } from "../../model/monitoring.ts";
+import type { SlurmJobRecord } from "../../model/slurm-job.ts";
 import type { ExpectedStop } from "../../store/alerts-repo.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
 
@@ -95,6 +96,8 @@ export interface RuleContext {
   lastPollError(): string | null;
   /** Until when the operations side said the process may be down (a requested restart). */
   expectedStop(): ExpectedStop | null;
+  /** The run's newest Slurm job, for runs that name one (absent where no store keeps jobs). */
+  slurmJob?(): SlurmJobRecord | null;
 }
 
 /** A rule as written in its module. */

@@ -7,6 +7,7 @@ import type { ConfirmationsRepo } from "../../store/confirmations-repo.ts";
 import type { EventsRepo } from "../../store/events-repo.ts";
 import type { PhasesRepo } from "../../store/phases-repo.ts";
 import type { SamplesRepo } from "../../store/samples-repo.ts";
+import type { SlurmJobsRepo } from "../../store/slurm-jobs-repo.ts";
 import type { AlertingPort, LogTailPort } from "./ports.ts";
 
 /** The repositories the command layer reads and writes. */
@@ -17,6 +18,8 @@ export interface BotStore {
   audit: AuditRepo;
   /** Phase attempts, drawn as phase boundaries on charts; the audit trail is used without it. */
   phases?: Pick<PhasesRepo, "list">;
+  /** Slurm jobs of runs that name one, for `/train status`. */
+  slurmJobs?: SlurmJobsRepo;
 }
 
 /** Everything `createBotCore` needs; every I/O seam is injected. */

@@ -1,5 +1,6 @@
 import { chartFor } from "../../charts/chart-for.ts";
 import type { Message } from "../../message/message.ts";
+import { readSlurmStatus } from "../../monitors/slurm/slurm-status.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import { parseArguments, usage } from "./command-arguments.ts";
 import type { CommandContext } from "./command-context.ts";
@@ -48,6 +49,7 @@ export async function statusCommand(ctx: CommandContext): Promise<Message> {
     silences,
     chart,
     now,
+    slurm: db.slurmJobs ? readSlurmStatus(db.slurmJobs, name) : null,
   });
 }
 
@@ -133,7 +135,7 @@ export async function logsCommand(ctx: CommandContext): Promise<Message> {
   );
   const shown = text === "" ? 0 : text.split("\n").length;
   return {
-    title: `${ctx.run.name}: last ${shown} lines of ${ctx.run.log}`,
+    title: `${ctx.run.name}: last ${shown} lines of ${ctx.run.log ?? "the Slurm job's output"}`,
     severity: "info",
     code: text.length ? text : "(the log is empty)",
     lines: droppedLines

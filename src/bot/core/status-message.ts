@@ -8,6 +8,8 @@ import type {
   Severity,
 } from "../../message/message.ts";
 import type { RunSample } from "../../model/monitoring.ts";
+import type { SlurmRunStatus } from "../../monitors/slurm/slurm-status.ts";
+import { slurmStatusLines } from "../../monitors/slurm/slurm-status-lines.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
 import { count, gib, longSpan, percent, seconds } from "./number-format.ts";
@@ -28,6 +30,8 @@ export interface StatusInputs {
   silences: SilenceView[] | null;
   chart: MessageImage | null;
   now: number;
+  /** The run's Slurm job, for runs that name one. */
+  slurm?: SlurmRunStatus | null;
 }
 
 const GIB = 1024 ** 3;
@@ -43,6 +47,9 @@ export function buildStatusMessage(input: StatusInputs): Message {
     lines.push(
       `VM unreachable at the last poll (${ago(now, input.sample.at)}); figures below are from ${input.lastReachable ? ago(now, input.lastReachable.at) : "no earlier poll"}.`,
     );
+  } else if (input.slurm && input.slurm.state !== "RUNNING") {
+    severity = input.slurm.state === "PENDING" ? "info" : "warning";
+    lines.push(...slurmStatusLines(input.slurm));
   } else if (input.sample.alive === false) {
     severity = "critical";
     lines.push(
@@ -90,12 +97,15 @@ export function buildStatusMessage(input: StatusInputs): Message {
       inline: true,
     });
   }
+  if (input.slurm?.state === "RUNNING") {
+    fields.push({ name: "Slurm", value: slurmStatusLines(input.slurm).join("\n") });
+  }
   fields.push(vramField(run, sample));
   const utils = sample.gpus.map((g) => g.utilizationPercent).filter((u): u is number => u !== null);
   fields.push({
     name: "GPU util",
     value: utils.length
-      ? sample.gpus.map((g) => `GPU${g.index} ${g.utilizationPercent ?? "?"}%`).join(", ")
+      ? sample.gpus.map((g) => `${gpuName(g)} ${g.utilizationPercent ?? "?"}%`).join(", ")
       : "no GPU data",
     inline: true,
   });
@@ -127,6 +137,11 @@ export function buildStatusMessage(input: StatusInputs): Message {
     ...(input.chart ? { images: [input.chart] } : {}),
     footer: `${run.name} · sample ${ago(now, input.sample.at)} · ${new Date(input.sample.at).toISOString().slice(0, 16).replace("T", " ")} UTC`,
   };
+}
+
+/** `GPU0`, or `n2/GPU0` for a job on several nodes. */
+function gpuName(gpu: RunSample["gpus"][number]): string {
+  return gpu.node ? `${gpu.node}/GPU${gpu.index}` : `GPU${gpu.index}`;
 }
 
 interface EpochGeometry {
@@ -189,7 +204,7 @@ function vramField(run: RunConfig, sample: RunSample): MessageField {
         run.limits.gpuMemoryGiB ?? (g.memoryTotalMiB !== null ? g.memoryTotalMiB / 1024 : null);
       const used = (g.memoryUsedMiB as number) / 1024;
       const mark = limit ? (used < limit ? " ✓" : " ✗") : "";
-      return `GPU${g.index} ${used.toFixed(1)}${limit ? `/${limit.toFixed(limit % 1 ? 1 : 0)}` : ""} GiB${mark}`;
+      return `${gpuName(g)} ${used.toFixed(1)}${limit ? `/${limit.toFixed(limit % 1 ? 1 : 0)}` : ""} GiB${mark}`;
     });
   return { name: "VRAM", value: parts.length ? parts.join(", ") : "no GPU data", inline: true };
 }

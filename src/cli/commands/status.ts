@@ -1,5 +1,6 @@
 import { formatDuration } from "../../core/duration.ts";
 import { type RunStatus, readRunStatus } from "../../monitors/run-status.ts";
+import { slurmStatusLines } from "../../monitors/slurm/slurm-status-lines.ts";
 import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import { toJsonText } from "../json-output.ts";
@@ -38,6 +39,7 @@ function formatStatus(run: RunStatus): string {
     run.step !== null && run.totalSteps
       ? ` (${((100 * run.step) / run.totalSteps).toFixed(1)}%)`
       : "";
+  if (run.slurm) lines.push(...slurmStatusLines(run.slurm).map((line) => `  ${line}`));
   lines.push(`  step ${step}${total}${pct}`);
   if (run.stepTimeSeconds !== null) {
     const eta = run.etaSeconds === null ? "" : `, ETA ${formatDuration(run.etaSeconds * 1000)}`;
@@ -48,13 +50,17 @@ function formatStatus(run: RunStatus): string {
     const note = run.stepTimeObserved ? " (timed from log arrival: the log prints no rate)" : "";
     lines.push(`  ${about}${run.stepTimeSeconds.toFixed(1)} s/step${rate}${eta}${note}`);
   }
-  lines.push(
-    `  training process: ${run.alive === null ? "unknown" : run.alive ? "alive" : "not running"}`,
-  );
+  if (!run.slurm) {
+    lines.push(
+      `  training process: ${run.alive === null ? "unknown" : run.alive ? "alive" : "not running"}`,
+    );
+  }
   for (const gpu of run.gpus) {
     const used = gpu.memoryUsedMiB === null ? "?" : (gpu.memoryUsedMiB / 1024).toFixed(1);
     const cap = gpu.memoryTotalMiB === null ? "?" : (gpu.memoryTotalMiB / 1024).toFixed(1);
-    lines.push(`  GPU ${gpu.index}: ${used}/${cap} GiB, ${gpu.utilizationPercent ?? "?"}% util`);
+    lines.push(
+      `  ${gpu.node ? `${gpu.node} ` : ""}GPU ${gpu.index}: ${used}/${cap} GiB, ${gpu.utilizationPercent ?? "?"}% util`,
+    );
   }
   if (run.hostMemory) {
     lines.push(

@@ -41,6 +41,11 @@ export interface ProbeRequest {
   cgroupFiles: readonly string[];
   /** Random token that frames sections; chosen per poll so log text cannot forge one. */
   nonce: string;
+  /**
+   * Shell run before the log is read, printing its own sections first; it may set `log` (the
+   * Slurm job's StdOut) and define the command named by `nvidiaSmi`.
+   */
+  prelude?: string;
 }
 
 const APPS_QUERY = "--query-compute-apps=pid,used_memory";
@@ -64,6 +69,7 @@ anchor=${shellQuote(/^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "")}
 k=$((\${#anchor} / 2))
 backfill=${Math.max(0, Math.floor(request.backfillBytes))}
 cap=${Math.max(1, Math.floor(request.maxReadBytes))}
+${request.prelude ?? ""}
 printf '%s log\\n' "$M"
 if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
   inode=\${st% *}; size=\${st#* }

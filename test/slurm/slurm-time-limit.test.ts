@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readRunStatus } from "../../src/monitors/run-status.ts";
+import { createMonitorStore } from "../../src/store/monitor-store.ts";
+import { waitUntil } from "../harness/wait.ts";
+import { slurmAlertRun, text } from "./slurm-alert-run.ts";
+import { type SlurmFixture, startSlurmFixture } from "./slurm-fixture.ts";
+
+let fx: SlurmFixture;
+
+beforeAll(async () => {
+  fx = await startSlurmFixture({ prefix: "trainops-slurm-timeout-" });
+}, 60_000);
+
+afterAll(async () => {
+  await fx?.stop();
+});
+
+describe("a job with --time=00:02:00", () => {
+  it("raises time_limit with the scontrol hint, then job_ended TIMEOUT", async () => {
+    const jobId = await fx.submit(["--time=00:02:00"]);
+    await waitUntil(async () => (await fx.cluster.jobState(jobId)) === "RUNNING", {
+      what: `job ${jobId} to run`,
+    });
+    // A margin as long as the limit: the warning is due as soon as the job runs.
+    const run = slurmAlertRun(fx, { time_limit: { margin: "2m" } });
+    const warning = await run.until(/time limit in/, "time_limit");
+    expect(warning.title).toMatch(new RegExp(`Slurm job ${jobId} hits its time limit in \\d`));
+    expect(text(warning)).toContain(`scontrol update JobId=${jobId} TimeLimit=01:02:00`);
+    const status = readRunStatus(createMonitorStore(run.db), "exp001").slurm;
+    expect(status?.timeLimitSeconds).toBe(120);
+    expect(status?.timeLeftSeconds).toBeLessThanOrEqual(120);
+
+    // Slurm enforces limits on a 30 s sweep; polling every 3 s keeps the wait cheap.
+    const ended = await run.until(/hit its time limit/, "job_ended TIMEOUT", 150_000, 3000);
+    // Alerts due in the same round go out as one message; the end is in it, worded for people.
+    expect(text(ended)).toContain(`Slurm job ${jobId} hit its time limit (2 min)`);
+    expect(text(ended)).toContain("Slurm stopped the job at its 2 min time limit");
+    expect(text(ended)).toContain("resume from the last checkpoint");
+    expect(readRunStatus(createMonitorStore(run.db), "exp001").slurm?.state).toBe("TIMEOUT");
+    expect(run.sink.messages.some((m) => /crash/i.test(m.title))).toBe(false);
+  }, 240_000);
+});
