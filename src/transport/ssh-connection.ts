@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
-import { NodeSSH } from "node-ssh";
 import { HostKeyVerifier } from "./host-key-verifier.ts";
 import { firstExisting, type ResolvedHop, type ResolvedTarget } from "./ssh-target-resolution.ts";
 import type { Ssh2Client } from "./ssh2-types.ts";
@@ -100,6 +99,9 @@ async function handshake(
       `no private key for ${hopName(hop)}: none of ${hop.identityFiles.join(", ")} exists and no ssh-agent runs — set ssh.privateKey`,
     );
   }
+  // node-ssh (and ssh2's crypto) loads on the first connection, not with the CLI: commands
+  // that only read the store never pay for it.
+  const { NodeSSH } = await import("node-ssh");
   const ssh = new NodeSSH();
   const timeoutMs = Math.max(1, deadline - Date.now());
   try {

@@ -1,6 +1,3 @@
-import { bindRules } from "../../alerts/rule-settings.ts";
-import { checkRun } from "../../monitors/run-check.ts";
-import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -15,6 +12,11 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
     .option("-c, --config <file>", "configuration file", "trainops.yaml")
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
+      const [{ bindRules }, { checkRun }, { selectRuns, withCliRuntime }] = await Promise.all([
+        import("../../alerts/rule-settings.ts"),
+        import("../../monitors/run-check.ts"),
+        import("../cli-runtime.ts"),
+      ]);
       await withCliRuntime(options.config, async (runtime) => {
         // Alert rule settings have their own schemas; a bad one is a config error (exit 2).
         bindRules(runtime.config);

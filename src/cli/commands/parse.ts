@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import type { LogSummary } from "../../monitors/parsers/log-summarizer.ts";
-import { LogSummarizer } from "../../monitors/parsers/log-summarizer.ts";
+import type { LogSummarizer, LogSummary } from "../../monitors/parsers/log-summarizer.ts";
 import { STEP_FORMAT_NAMES, StepFormatError } from "../../monitors/parsers/step-parser.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -21,6 +20,7 @@ export const registerParse: RegisterCommand = (program, setExitCode) => {
     )
     .option("--json", "print JSON")
     .action(async (file: string, options: { format: string; regex?: string; json?: boolean }) => {
+      const { LogSummarizer } = await import("../../monitors/parsers/log-summarizer.ts");
       let summarizer: LogSummarizer;
       try {
         summarizer = new LogSummarizer({ format: options.format, regex: options.regex });

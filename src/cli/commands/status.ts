@@ -1,6 +1,5 @@
 import { formatDuration } from "../../core/duration.ts";
-import { type RunStatus, readRunStatus } from "../../monitors/run-status.ts";
-import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
+import type { RunStatus } from "../../monitors/run-status.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /** `trainops status [--run NAME] [--json]`: the latest state from the store; no VM access. */
@@ -12,6 +11,10 @@ export const registerStatus: RegisterCommand = (program) => {
     .option("-c, --config <file>", "configuration file", "trainops.yaml")
     .option("--json", "print JSON (stable fields)")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
+      const [{ readRunStatus }, { selectRuns, withCliRuntime }] = await Promise.all([
+        import("../../monitors/run-status.ts"),
+        import("../cli-runtime.ts"),
+      ]);
       await withCliRuntime(options.config, async (runtime) => {
         const runs = selectRuns(runtime, options.run).map((name) =>
           readRunStatus(runtime.monitoring.store, name),
