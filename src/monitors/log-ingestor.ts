@@ -1,7 +1,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
-import { ErrorClassifier } from "./parsers/error-classifier.ts";
+import { ErrorClassifier, type EventUpdate } from "./parsers/error-classifier.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
 import type { LogReset } from "./probe/probe-output.ts";
@@ -48,6 +48,8 @@ export class LogIngestor {
   private readonly parser: StepParser;
   private classifier = new ErrorClassifier();
   private currentGeneration = 0;
+  /** Ids of events stored at their decisive line, until their finished version replaces them. */
+  private announcedIds = new Map<ClassifiedEvent, number>();
 
   constructor(private readonly options: LogIngestorOptions) {
     this.parser = createStepParser(options.steps);
@@ -81,6 +83,7 @@ export class LogIngestor {
         offset = chunk.start;
         partial = Buffer.alloc(0);
         this.classifier = new ErrorClassifier();
+        this.announcedIds.clear();
         if (chunk.reset === "attach" && chunk.start > 0) {
           // A backfill starts mid-line; skip to the first full line.
           const firstBreak = bytes.indexOf(0x0a);
@@ -113,6 +116,15 @@ export class LogIngestor {
         events.push(...this.classifier.push(line, lineCount));
       }
       const eventIds = events.map((event) => store.events.insert(run, now, event));
+      // A decisive line (CUDA OOM, NCCL timeout…) is stored and reported now; the rest of its
+      // traceback updates the same event when it arrives, so it alerts once, without waiting.
+      this.storeUpdates(this.classifier.takeUpdates());
+      for (const event of this.classifier.takeDecisive()) {
+        const id = store.events.insert(run, now, event);
+        this.announcedIds.set(event, id);
+        events.push(event);
+        eventIds.push(id);
+      }
       if (lastStep) store.steps.insert(run, { ...lastStep, at: now });
       store.offsets.set(
         run,
@@ -137,10 +149,24 @@ export class LogIngestor {
   flush(): IngestResult {
     const { store, run, clock } = this.options;
     const events = this.classifier.flush();
-    if (events.length === 0) return empty();
+    const updates = this.classifier.takeUpdates();
+    if (events.length === 0 && updates.length === 0) return empty();
     const now = clock.now();
-    const eventIds = store.transaction(() => events.map((e) => store.events.insert(run, now, e)));
+    const eventIds = store.transaction(() => {
+      this.storeUpdates(updates);
+      return events.map((e) => store.events.insert(run, now, e));
+    });
     return { newBytes: 0, lines: 0, lastStep: null, eventIds, events };
+  }
+
+  /** Replaces announced events by their finished versions (line, kind and detail). */
+  private storeUpdates(updates: EventUpdate[]): void {
+    for (const { announced, final } of updates) {
+      const id = this.announcedIds.get(announced);
+      if (id === undefined) continue;
+      this.announcedIds.delete(announced);
+      this.options.store.events.update(id, final);
+    }
   }
 }
 
