@@ -185,6 +185,11 @@ export const configSchema = z
       .default("*/30 * * * * *")
       .describe("node-cron expression, with seconds"),
     retention: duration.default("90d").describe("How long samples are kept"),
+    rawSamples: duration
+      .default("7d")
+      .describe(
+        "How long every poll's sample (and step point and poll record) is kept as is; older samples are rolled up per minute and per hour for charts, until `retention`",
+      ),
     runs: z.array(runSchema).min(1, "add at least one run under runs:"),
     alerts: alertsSchema.default({ webhooks: [], console: true, groupWindow: "5s", rules: {} }),
     discord: discordSchema.optional(),

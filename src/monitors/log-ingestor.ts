@@ -1,6 +1,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
+import type { TimedStep } from "../store/steps-repo.ts";
 import { ErrorClassifier, type EventUpdate } from "./parsers/error-classifier.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
@@ -48,6 +49,9 @@ export class LogIngestor {
   private readonly parser: StepParser;
   private classifier = new ErrorClassifier();
   private currentGeneration = 0;
+  /** The newest step point not stored yet, and when a step point was last stored. */
+  private pendingStep: TimedStep | null = null;
+  private stepStoredAt = Number.NEGATIVE_INFINITY;
   /** Ids of events stored at their decisive line, until their finished version replaces them. */
   private announcedIds = new Map<ClassifiedEvent, number>();
 
@@ -125,7 +129,11 @@ export class LogIngestor {
         events.push(event);
         eventIds.push(id);
       }
-      if (lastStep) store.steps.insert(run, { ...lastStep, at: now });
+      // One step point per poll (see storePendingStep), or per STEP_EVERY_MS from a follow
+      // stream between polls, rather than one row per chunk: the store stays small, and the
+      // progress estimate reads the newest points either way.
+      if (lastStep) this.pendingStep = { ...lastStep, at: now };
+      if (now - this.stepStoredAt >= STEP_EVERY_MS) this.storePendingStep();
       store.offsets.set(
         run,
         {
@@ -140,6 +148,15 @@ export class LogIngestor {
       );
       return { newBytes: bytes.length, lines: lines.length, lastStep, eventIds, events };
     });
+  }
+
+  /** Stores the newest step point read since the last one stored, if any. */
+  storePendingStep(): void {
+    const pending = this.pendingStep;
+    if (!pending) return;
+    this.options.store.steps.insert(this.options.run, pending);
+    this.pendingStep = null;
+    this.stepStoredAt = pending.at;
   }
 
   /**
@@ -169,6 +186,9 @@ export class LogIngestor {
     }
   }
 }
+
+/** A follow stream stores a step point at most this often; polls store theirs in any case. */
+const STEP_EVERY_MS = 60_000;
 
 /** Bytes kept before the offset to notice a rewritten file; 32 make a false match negligible. */
 const ANCHOR_BYTES = 32;

@@ -212,6 +212,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     const stopHousekeeping = startHousekeeping({
       clock,
       retentionMs: parseDuration(config.retention),
+      rawMs: parseDuration(config.rawSamples),
+      runs: () => config.runs.map((r) => r.name),
       store: monitoring.store,
       alerting,
       core,
