@@ -19,7 +19,7 @@ import { ConfirmationsRepo } from "../store/confirmations-repo.ts";
 import { type Db, openDatabase } from "../store/database.ts";
 import { NoticesRepo } from "../store/notices-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
-import { createTransport } from "../transport/create-transport.ts";
+import { HostTransportPool } from "../transport/host-transport-pool.ts";
 import type { Transport } from "../transport/transport.ts";
 import { chartDrawer } from "./chart-drawer.ts";
 import { createConfiguredSinks } from "./create-sinks.ts";
@@ -98,10 +98,12 @@ export async function startApp(options: AppOptions): Promise<App> {
     const db = openDatabase(config.store);
     cleanups.push(() => void db.close());
     const transports = new Map<string, Transport>();
+    // Runs on the same host share one connection and remote shell.
+    const hostPool = new HostTransportPool();
     const transportFor = (run: RunConfig): Transport => {
       let transport = transports.get(run.name);
       if (!transport) {
-        transport = options.transportFor?.(run) ?? createTransport(run);
+        transport = options.transportFor?.(run) ?? hostPool.get(run);
         transports.set(run.name, transport);
       }
       return transport;
