@@ -10,6 +10,7 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
 import { type HttpEndpoint, startHttpEndpoint } from "../daemon/http-endpoint.ts";
 import { acquireInstanceLock, type InstanceLock } from "../daemon/instance-lock.ts";
+import { registerPollMetrics } from "../daemon/poll-metrics.ts";
 import { createRunMetrics } from "../daemon/run-metrics.ts";
 import { PollScheduler } from "../monitors/poll-scheduler.ts";
 import type { PollReport } from "../monitors/run-monitor.ts";
@@ -206,6 +207,11 @@ export async function startApp(options: AppOptions): Promise<App> {
       monitors: [...monitoring.monitors.values()],
       onPolled,
       onError: (run, error) => log.error({ run, err: error }, "poll handling failed"),
+      onOverrun: ({ skipped, runs }) =>
+        log.warn(
+          { skipped: skipped.length, polled: runs, runs: skipped.slice(0, 10) },
+          "poll round started before the previous one finished: its slow runs are skipped this round",
+        ),
     });
     cleanups.push(() => scheduler.stop());
 
@@ -231,6 +237,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         firingAlerts: (run) => alerting.listFiring(run).filter((a) => !a.silenced).length,
         phase: (run) => phases.current(run)?.phaseIndex ?? null,
       });
+      registerPollMetrics(registry, () => scheduler.stats());
       http = await startHttpEndpoint({
         host: config.http.host,
         port: config.http.port,
