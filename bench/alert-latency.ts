@@ -30,6 +30,8 @@ const trials = Number(argOf("--trials", "20"));
 const pollMs = Number(argOf("--poll-ms", "2000"));
 
 const OOM = `${OOM_TRACEBACK.join("\n")}\n`;
+const NCCL =
+  "[Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1580, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600046 milliseconds before timing out.\n";
 const step = (n: number) => `${stepLine(n)}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,9 +101,10 @@ async function trial(
     // Land the append at a random point of the poll cycle, after the follow stream is up.
     await sleep(500 + Math.random() * pollMs);
     if (afterAnother) {
-      // A first alert on the run, then the measured one a moment later.
+      // A first alert on the run (another rule: a second OOM would join the open OOM alert),
+      // then the measured one a moment later, inside the first one's group window.
       const first = server.received.length;
-      appendFileSync(logPath, OOM + step(3));
+      appendFileSync(logPath, NCCL + step(3));
       await server.waitFor(() => server.received.length > first, 10 * pollMs + 5000);
       await sleep(100 + Math.random() * 400);
     }
