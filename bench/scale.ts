@@ -154,6 +154,8 @@ try {
   const expected = RUNS * Math.floor(elapsedS / POLL_S);
   const ok = polls.filter((p) => p.outcome === "ok").length;
   const failed = polls.filter((p) => p.outcome !== "ok").length;
+  const outcomes = new Map<string, number>();
+  for (const p of polls) outcomes.set(p.outcome, (outcomes.get(p.outcome) ?? 0) + 1);
   const runHours = (RUNS * (elapsedS - (allSampledMs ?? 0) / 1000)) / 3600;
   console.log(
     `scale: ${RUNS} runs on ${HOSTS} loopback sshd host(s), poll every ${POLL_S} s, a log line per run per second, ${elapsedS.toFixed(0)} s`,
@@ -164,6 +166,9 @@ try {
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   console.log(
     `| ${RUNS} | ${HOSTS} | ${allSampledMs === null ? "never" : `${(allSampledMs / 1000).toFixed(1)} s`} | ${pct(roundMs, 50).toFixed(0)} ms | ${pct(roundMs, 99).toFixed(0)} ms | ${((100 * (cpu.user + cpu.system)) / 1e6 / elapsedS).toFixed(1)} % of a core | ${(peakRss / 2 ** 20).toFixed(0)} MB | ${((100 * vmCpu) / elapsedS / RUNS).toFixed(2)} % of a core | ${ok} / ${failed} / ~${expected} | ${runHours > 0 ? `${((storeEnd - storeAtAll) / runHours / 1e6).toFixed(3)} MB` : "n/a"} |`,
+  );
+  console.log(
+    `poll outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(", ")}; a round spreads its polls over half the interval, so its time includes that spread`,
   );
 } finally {
   writer?.kill();
