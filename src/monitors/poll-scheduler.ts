@@ -91,13 +91,17 @@ export class PollScheduler {
     return { ...this.counters };
   }
 
-  /** Starts a round: schedules a poll of every run that is not already being polled. */
-  tick(): void {
+  /**
+   * Starts a round: schedules a poll of every run that is not already being polled. `spreadMs`
+   * overrides the spread for this round (0 at start-up: every run's first sample at once).
+   */
+  tick(round: { spreadMs?: number } = {}): void {
     this.stopped = false;
     const started = Date.now();
-    const spread = this.options.spreadMs ?? Math.max(0, (this.task?.msToNext() ?? 0) / 2);
+    const spread =
+      round.spreadMs ?? this.options.spreadMs ?? Math.max(0, (this.task?.msToNext() ?? 0) / 2);
     const skipped: string[] = [];
-    const round: Promise<void>[] = [];
+    const jobs: Promise<void>[] = [];
     this.counters.rounds += 1;
     for (const monitor of this.options.monitors) {
       if (this.inFlight.has(monitor.name)) {
@@ -109,14 +113,14 @@ export class PollScheduler {
         this.inFlight.delete(monitor.name),
       );
       this.inFlight.set(monitor.name, job);
-      round.push(job);
+      jobs.push(job);
     }
     if (skipped.length > 0) {
       this.counters.overruns += 1;
       this.counters.skipped += skipped.length;
-      this.options.onOverrun?.({ skipped, runs: round.length });
+      this.options.onOverrun?.({ skipped, runs: jobs.length });
     }
-    void Promise.allSettled(round).then(() => {
+    void Promise.allSettled(jobs).then(() => {
       this.counters.lastRoundMs = Date.now() - started;
     });
   }

@@ -117,6 +117,11 @@ describe("PollScheduler", () => {
     expect(runs.map((r) => r.transport.calls)).toEqual([0, 0, 0]);
     await wide.stop();
     expect(runs.map((r) => r.transport.calls)).toEqual([0, 0, 0]);
+    // The start-up round is not spread: every run's first sample at once.
+    wide.tick({ spreadMs: 0 });
+    expect(runs.map((r) => r.transport.calls)).toEqual([1, 1, 1]);
+    for (const r of runs) r.transport.release();
+    await wide.stop();
 
     const reports: string[] = [];
     const narrow = new PollScheduler({
@@ -128,7 +133,7 @@ describe("PollScheduler", () => {
       spreadMs: 200,
     });
     narrow.tick();
-    await until(() => runs.every((r) => r.transport.calls === 1), "every run to be polled");
+    await until(() => runs.every((r) => r.transport.calls === 2), "every run to be polled");
     for (const r of runs) r.transport.release();
     await narrow.stop();
     expect(reports.sort()).toEqual(["s1", "s2", "s3"]);
