@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { PollSchedulerStats } from "../monitors/poll-scheduler.ts";
 
 /**
@@ -17,13 +17,23 @@ export function registerPollMetrics(registry: Registry, stats: () => PollSchedul
         if (v !== null) this.set(v);
       },
     });
-  gauge("trainops_poll_rounds_total", "Poll rounds started", (s) => s.rounds);
-  gauge(
+  const counter = (name: string, help: string, value: (s: PollSchedulerStats) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value(stats()));
+      },
+    });
+  counter("trainops_poll_rounds_total", "Poll rounds started", (s) => s.rounds);
+  counter(
     "trainops_poll_round_overruns_total",
     "Poll rounds that began while polls of the previous round were still waiting or running",
     (s) => s.overruns,
   );
-  gauge(
+  counter(
     "trainops_poll_skipped_total",
     "Polls skipped because the run's previous poll was still going",
     (s) => s.skipped,

@@ -1,8 +1,14 @@
 import cron, { type ScheduledTask } from "node-cron";
+import { parseDuration } from "../core/duration.ts";
 import type { PollReport, RunMonitor } from "./run-monitor.ts";
 
+/** `30s`, `1m`, `500ms`: a poll interval rather than a cron expression. */
+function isDuration(text: string): boolean {
+  return /^\d+(\.\d+)?(ms|s|m|h|d)$/.test(text.trim());
+}
+
 export interface PollSchedulerOptions {
-  /** node-cron expression, e.g. `*\/30 * * * * *`. */
+  /** A duration (`30s`: every 30 s from start) or a node-cron expression (`*\/30 * * * * *`). */
   expression: string;
   monitors: readonly RunMonitor[];
   /** Called after each completed poll (alerts, phase engine, metrics hang off this). */
@@ -54,6 +60,8 @@ export class ScheduleError extends Error {
  */
 export class PollScheduler {
   private task: ScheduledTask | null = null;
+  private interval: NodeJS.Timeout | null = null;
+  private readonly everyMs: number | null;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Polls waiting for a free slot, in order. */
@@ -70,16 +78,21 @@ export class PollScheduler {
   };
 
   constructor(private readonly options: PollSchedulerOptions) {
-    if (!cron.validate(options.expression)) {
+    this.everyMs = isDuration(options.expression) ? parseDuration(options.expression) : null;
+    if (this.everyMs === null && !cron.validate(options.expression)) {
       throw new ScheduleError(
-        `poll: '${options.expression}' is not a cron expression — fix: use e.g. "*/30 * * * * *" (every 30 s)`,
+        `poll: '${options.expression}' is neither a duration nor a cron expression — fix: use e.g. 30s or "*/30 * * * * *"`,
       );
     }
   }
 
   start(): void {
-    if (this.task) return;
+    if (this.task || this.interval) return;
     this.stopped = false;
+    if (this.everyMs !== null) {
+      this.interval = setInterval(() => this.tick(), this.everyMs);
+      return;
+    }
     this.task = cron.createTask(this.options.expression, () => this.tick(), {
       name: "trainops-poll",
     });
@@ -98,8 +111,8 @@ export class PollScheduler {
   tick(round: { spreadMs?: number } = {}): void {
     this.stopped = false;
     const started = Date.now();
-    const spread =
-      round.spreadMs ?? this.options.spreadMs ?? Math.max(0, (this.task?.msToNext() ?? 0) / 2);
+    const toNext = this.task ? (this.task.msToNext() ?? 0) : this.interval ? this.everyMs : 0;
+    const spread = round.spreadMs ?? this.options.spreadMs ?? Math.max(0, (toNext ?? 0) / 2);
     const skipped: string[] = [];
     const jobs: Promise<void>[] = [];
     this.counters.rounds += 1;
@@ -130,6 +143,8 @@ export class PollScheduler {
     this.stopped = true;
     await this.task?.destroy();
     this.task = null;
+    if (this.interval) clearInterval(this.interval);
+    this.interval = null;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const wake of this.waiting.splice(0)) wake();

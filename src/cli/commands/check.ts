@@ -1,3 +1,7 @@
+import { dirname, resolve } from "node:path";
+import { ConfigError } from "../../config/config-error.ts";
+import type { Config } from "../../config/schema.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -9,17 +13,21 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
     .command("check")
     .description("Validate the config and test each run: SSH and host key, log, nvidia-smi, config")
     .option("-r, --run <name>", "only this run")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
-      const [{ bindRules }, { checkRun }, { selectRuns, withCliRuntime }] = await Promise.all([
-        import("../../alerts/rule-settings.ts"),
-        import("../../monitors/run-check.ts"),
-        import("../cli-runtime.ts"),
-      ]);
+      const [{ bindRules }, { checkRun }, plans, { selectRuns, withCliRuntime }] =
+        await Promise.all([
+          import("../../alerts/rule-settings.ts"),
+          import("../../monitors/run-check.ts"),
+          import("../../ops/plan-loader.ts"),
+          import("../cli-runtime.ts"),
+        ]);
       await withCliRuntime(options.config, async (runtime) => {
         // Alert rule settings have their own schemas; a bad one is a config error (exit 2).
         bindRules(runtime.config);
+        // So has each run's phase plan (relative to the config file, as the daemon reads it).
+        checkPlans(runtime.config, dirname(resolve(options.config)), plans);
         // An empty --run checks every run, as it always has.
         const runs = selectRuns(runtime, options.run || undefined).map((name) =>
           runtime.monitoring.runConfig(name),
@@ -48,3 +56,22 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
       });
     });
 };
+
+/** Loads every run's plan; all problems at once as a ConfigError (exit 2). */
+function checkPlans(
+  config: Config,
+  baseDir: string,
+  { loadPlan, PlanError }: typeof import("../../ops/plan-loader.ts"),
+): void {
+  const problems: string[] = [];
+  for (const run of config.runs) {
+    if (!run.plan) continue;
+    try {
+      loadPlan(run.plan, baseDir);
+    } catch (error) {
+      if (!(error instanceof PlanError)) throw error;
+      problems.push(`runs.${run.name}.plan: ${error.message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems.join("\n"), problems);
+}

@@ -1,5 +1,7 @@
 import { dirname, resolve } from "node:path";
 import type { ConsoleFrontEnd } from "../../bot/console/console-front-end.ts";
+import { colorEnabled } from "../color.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -12,7 +14,7 @@ export const registerConsole: RegisterCommand = (program) => {
   program
     .command("console")
     .description("Type /train commands in a terminal (or pipe them in, one per line)")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--chart-dir <dir>", "where chart PNGs are saved", "./data/charts")
     .action(async (options: { config: string; chartDir: string }) => {
       const [
@@ -31,7 +33,11 @@ export const registerConsole: RegisterCommand = (program) => {
         import("../../runtime/chat-front-ends.ts"),
       ]);
       const config = loadConfig(options.config);
-      const log = createLogger({ level: "warn", pretty: Boolean(process.stderr.isTTY) });
+      const log = createLogger({
+        level: "warn",
+        pretty: Boolean(process.stderr.isTTY),
+        color: colorEnabled(process.stderr),
+      });
       let consoleFront: ConsoleFrontEnd | null = null;
       const app = await startApp({
         config,

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { colorEnabled } from "../color.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -49,7 +50,11 @@ export const registerDemo: RegisterCommand = (program, setExitCode) => {
           import("../../daemon/logger.ts"),
           import("../../demo/demo-runner.ts"),
         ]);
-        const log = createLogger({ level: "warn", pretty: Boolean(process.stderr.isTTY) });
+        const log = createLogger({
+          level: "warn",
+          pretty: Boolean(process.stderr.isTTY),
+          color: colorEnabled(process.stderr),
+        });
         try {
           await runDemo({
             dir: options.dir,

@@ -1,4 +1,6 @@
 import { dirname, resolve } from "node:path";
+import { colorEnabled } from "../color.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -9,7 +11,7 @@ export const registerStart: RegisterCommand = (program, setExitCode) => {
   program
     .command("start")
     .description("Run the daemon: polls, alerts, phase engine, chat front ends, /metrics")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .action(async (options: { config: string }) => {
       const [{ loadConfig }, { createLogger }, { startApp }, { chatFrontEnds }] = await Promise.all(
         [
@@ -20,7 +22,11 @@ export const registerStart: RegisterCommand = (program, setExitCode) => {
         ],
       );
       const config = loadConfig(options.config);
-      const log = createLogger({ level: config.logLevel, pretty: Boolean(process.stderr.isTTY) });
+      const log = createLogger({
+        level: config.logLevel,
+        pretty: Boolean(process.stderr.isTTY),
+        color: colorEnabled(process.stderr),
+      });
       // A setup error can arrive before startApp returns; it is remembered and acted on below.
       let early: string | null = null;
       let shutdown: (reason: string) => void = (reason) => {
