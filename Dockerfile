@@ -25,16 +25,20 @@ WORKDIR /app
 ENV npm_config_nodedir=/usr/local \
     npm_config_build_from_source=true
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund \
- && npm prune --omit=dev --no-audit --no-fund \
- && npm cache clean --force
-# tsx is a runtime dependency (no build step: bin/trainops.js loads the TypeScript sources),
-# so the prune above keeps it. Fail the build here rather than at start-up if it ever is not.
-RUN node -e "require.resolve('tsx/esm/api'); require('better-sqlite3')(':memory:').close()"
+# `npm ci` runs the `prepare` script, which bundles the CLI into dist/ (scripts/build.mjs), so
+# the sources and the build script come in first.
+COPY scripts ./scripts
 COPY bin ./bin
 COPY src ./src
 COPY configs ./configs
 COPY tsconfig.json ./
+RUN npm ci --no-audit --no-fund \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+# The compiled CLI runs without transpiling; tsx stays a runtime dependency because the demo's
+# simulated training job runs from its TypeScript source. Fail the build here rather than at
+# start-up if the bundle, tsx or the native module is missing.
+RUN node -e "require('fs').accessSync('dist/cli/main.js'); require.resolve('tsx/esm/api'); require('better-sqlite3')(':memory:').close()"
 
 # ---- runtime: no compilers, non-root ----
 FROM ${NODE_IMAGE} AS runtime

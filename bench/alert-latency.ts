@@ -2,7 +2,8 @@
  * Alert latency: from an OOM traceback appended to a run's log "on the VM" (a loopback sshd) to
  * the alert's arrival at a local Discord-style webhook server, through the real path: RunMonitor
  * (poll and follow over one SSH connection) → events in SQLite → alert engine → outbox → sender
- * → HTTP. Median and p95 over repeated trials, with `follow` on and off.
+ * → HTTP. Median and p95 over repeated trials, with `follow` on and off, and with `follow` on
+ * right after another alert on the same run (inside the sender's group window).
  * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000]`.
  */
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -29,6 +30,8 @@ const trials = Number(argOf("--trials", "20"));
 const pollMs = Number(argOf("--poll-ms", "2000"));
 
 const OOM = `${OOM_TRACEBACK.join("\n")}\n`;
+const NCCL =
+  "[Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1580, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600046 milliseconds before timing out.\n";
 const step = (n: number) => `${stepLine(n)}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,9 +42,10 @@ async function trial(
   root: string,
   i: number,
   follow: boolean,
+  afterAnother = false,
 ): Promise<number> {
   const { workdir, logPath, nvidiaSmi } = createFakeRunDir(
-    join(root, `trial-${follow ? "f" : "p"}${i}`),
+    join(root, `trial-${follow ? "f" : "p"}${afterAnother ? "a" : ""}${i}`),
     "train.log",
     step(1) + step(2),
   );
@@ -96,6 +100,14 @@ async function trial(
     })();
     // Land the append at a random point of the poll cycle, after the follow stream is up.
     await sleep(500 + Math.random() * pollMs);
+    if (afterAnother) {
+      // A first alert on the run (another rule: a second OOM would join the open OOM alert),
+      // then the measured one a moment later, inside the first one's group window.
+      const first = server.received.length;
+      appendFileSync(logPath, NCCL + step(3));
+      await server.waitFor(() => server.received.length > first, 10 * pollMs + 5000);
+      await sleep(100 + Math.random() * 400);
+    }
     const before = server.received.length;
     const t0 = performance.now();
     appendFileSync(logPath, OOM);
@@ -127,14 +139,19 @@ const sshd = await startSshd();
 const server = await WebhookServer.start();
 try {
   const rows: string[] = [];
-  for (const follow of [true, false]) {
+  const cases = [
+    { name: "follow on ", follow: true, after: false },
+    { name: "follow on, right after another alert", follow: true, after: true },
+    { name: "follow off", follow: false, after: false },
+  ];
+  for (const { name, follow, after } of cases) {
     const times: number[] = [];
-    for (let i = 0; i < trials; i++) times.push(await trial(sshd, server, root, i, follow));
+    for (let i = 0; i < trials; i++) times.push(await trial(sshd, server, root, i, follow, after));
     times.sort((a, b) => a - b);
     const missed = times.filter((t) => !Number.isFinite(t)).length;
     const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "missed").padStart(6);
     rows.push(
-      `follow ${follow ? "on " : "off"}  median ${ms(pct(times, 50))} ms   p95 ${ms(pct(times, 95))} ms   max ${ms(times.at(-1) ?? 0)} ms   missed ${missed}/${times.length}`,
+      `${name}  median ${ms(pct(times, 50))} ms   p95 ${ms(pct(times, 95))} ms   max ${ms(times.at(-1) ?? 0)} ms   missed ${missed}/${times.length}`,
     );
   }
   process.stdout.write(

@@ -126,7 +126,7 @@ export class Sender {
   /**
    * Groups unbatched notifications per run. The first notification after a quiet period goes
    * at once (alerts must be fast); later ones within `groupWindowMs` of the run's previous
-   * message wait for the window to close and go as one message.
+   * message wait for the window to close and go as one message, unless one is critical.
    */
   private seal(now: number): void {
     const byRun = new Map<string | null, ReturnType<AlertOutboxRepo["unbatched"]>>();
@@ -137,7 +137,10 @@ export class Sender {
     }
     for (const [run, entries] of byRun) {
       const last = this.o.outbox.lastBatchAt(run);
-      if (last !== null && now < last + this.o.groupWindowMs) continue;
+      // A critical notification (OOM, crash, unreachable) goes at once, taking along what
+      // waits with it: the group window saves noise, never the time to a critical alert.
+      const critical = entries.some((e) => e.message.severity === "critical");
+      if (!critical && last !== null && now < last + this.o.groupWindowMs) continue;
       const message: Message = groupMessage(
         entries.map((e) => e.message),
         run,

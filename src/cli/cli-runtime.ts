@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.ts";
 import { systemClock } from "../core/clock.ts";
 import { createMonitoring, type Monitoring } from "../runtime/monitoring.ts";
 import { type Db, openDatabase } from "../store/database.ts";
-import { createTransport } from "../transport/create-transport.ts";
+import { HostTransportPool } from "../transport/host-transport-pool.ts";
 
 /** What a one-shot CLI command works with. */
 export interface CliRuntime {
@@ -17,11 +17,13 @@ export interface CliRuntime {
 export function openCliRuntime(configPath: string): CliRuntime {
   const config = loadConfig(configPath);
   const db = openDatabase(config.store);
+  // Runs on the same host share one connection and remote shell.
+  const hosts = new HostTransportPool();
   const monitoring = createMonitoring({
     config,
     db,
     clock: systemClock,
-    transportFor: (run) => createTransport(run),
+    transportFor: (run) => hosts.get(run),
   });
   return {
     config,

@@ -2,11 +2,10 @@ import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { loadConfig } from "../config/load-config.ts";
 import type { Config } from "../config/schema.ts";
 import { systemClock } from "../core/clock.ts";
 import { formatDuration } from "../core/duration.ts";
-import { createRunOperations, type Operations } from "../ops/operations.ts";
+import type { Operations } from "../ops/operations.ts";
 import {
   type Actor,
   type ChangePreview,
@@ -14,8 +13,6 @@ import {
   type OperationResult,
   type PlanView,
 } from "../ops/run-operations.ts";
-import { openDatabase } from "../store/database.ts";
-import { createTransport } from "../transport/create-transport.ts";
 import type { Transport } from "../transport/transport.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "./config-path.ts";
 
@@ -26,8 +23,18 @@ export interface OperationCli {
   close(): Promise<void>;
 }
 
-/** Loads the config and opens the store; verdicts print to stderr (no daemon outbox here). */
-export function openOperationCli(configPath: string): OperationCli {
+/**
+ * Loads the config and opens the store; verdicts print to stderr (no daemon outbox here). The
+ * modules behind it load here, not at start-up, so `trainops --help` stays fast.
+ */
+export async function openOperationCli(configPath: string): Promise<OperationCli> {
+  const [{ loadConfig }, { createRunOperations }, { openDatabase }, { createTransport }] =
+    await Promise.all([
+      import("../config/load-config.ts"),
+      import("../ops/operations.ts"),
+      import("../store/database.ts"),
+      import("../transport/create-transport.ts"),
+    ]);
   const config = loadConfig(configPath);
   const db = openDatabase(config.store);
   const transports = new Map<string, Transport>();
@@ -135,7 +142,7 @@ export async function runOperationCommand(
   setExitCode: (code: number) => void,
   body: (cli: OperationCli) => Promise<number>,
 ): Promise<void> {
-  const cli = openOperationCli(configPath);
+  const cli = await openOperationCli(configPath);
   try {
     setExitCode(await body(cli));
   } catch (error) {

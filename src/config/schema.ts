@@ -452,6 +452,11 @@ export const configSchema = z
         'How often each run is polled: a duration (30s, 1m: every so long from start) or a node-cron expression with seconds ("*/30 * * * * *"); default every 30 s',
       ),
     retention: duration.default("90d").describe("How long samples are kept"),
+    rawSamples: duration
+      .default("7d")
+      .describe(
+        "How long every poll's sample (and step point and poll record) is kept as is; older samples are rolled up per minute and per hour for charts, until `retention`",
+      ),
     runs: z
       .array(runSchema)
       .min(1, "add at least one run under runs:")

@@ -1,7 +1,8 @@
 import type { Clock } from "../core/clock.ts";
 import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
-import { ErrorClassifier } from "./parsers/error-classifier.ts";
+import type { TimedStep } from "../store/steps-repo.ts";
+import { ErrorClassifier, type EventUpdate } from "./parsers/error-classifier.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import type { RankedLine, RankedLogReader } from "./parsers/rank-prefix.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
@@ -53,6 +54,11 @@ export class LogIngestor {
   /** One classifier per rank of a multi-node log (their tracebacks interleave), with its prefix. */
   private rankClassifiers = new Map<string, { classifier: ErrorClassifier; line: RankedLine }>();
   private currentGeneration = 0;
+  /** The newest step point not stored yet, and when a step point was last stored. */
+  private pendingStep: TimedStep | null = null;
+  private stepStoredAt = Number.NEGATIVE_INFINITY;
+  /** Ids of events stored at their decisive line, until their finished version replaces them. */
+  private announcedIds = new Map<ClassifiedEvent, number>();
 
   constructor(private readonly options: LogIngestorOptions) {
     this.parser = createStepParser(options.steps);
@@ -87,6 +93,7 @@ export class LogIngestor {
         partial = Buffer.alloc(0);
         this.classifier = new ErrorClassifier();
         this.rankClassifiers.clear();
+        this.announcedIds.clear();
         if (chunk.reset === "attach" && chunk.start > 0) {
           // A backfill starts mid-line; skip to the first full line.
           const firstBreak = bytes.indexOf(0x0a);
@@ -128,7 +135,20 @@ export class LogIngestor {
         events.push(...this.classifier.push(line, lineCount));
       }
       const eventIds = events.map((event) => store.events.insert(run, now, event));
-      if (lastStep) store.steps.insert(run, { ...lastStep, at: now });
+      // A decisive line (CUDA OOM, NCCL timeout…) is stored and reported now; the rest of its
+      // traceback updates the same event when it arrives, so it alerts once, without waiting.
+      this.storeUpdates(this.classifier.takeUpdates());
+      for (const event of this.classifier.takeDecisive()) {
+        const id = store.events.insert(run, now, event);
+        this.announcedIds.set(event, id);
+        events.push(event);
+        eventIds.push(id);
+      }
+      // One step point per poll (see storePendingStep), or per STEP_EVERY_MS from a follow
+      // stream between polls, rather than one row per chunk: the store stays small, and the
+      // progress estimate reads the newest points either way.
+      if (lastStep) this.pendingStep = { ...lastStep, at: now };
+      if (now - this.stepStoredAt >= STEP_EVERY_MS) this.storePendingStep();
       store.offsets.set(
         run,
         {
@@ -155,6 +175,15 @@ export class LogIngestor {
     return entry.classifier;
   }
 
+  /** Stores the newest step point read since the last one stored, if any. */
+  storePendingStep(): void {
+    const pending = this.pendingStep;
+    if (!pending) return;
+    this.options.store.steps.insert(this.options.run, pending);
+    this.pendingStep = null;
+    this.stepStoredAt = pending.at;
+  }
+
   /**
    * Ends a traceback that is still open (the log went quiet or the process died), so it is
    * stored now rather than when the next line arrives.
@@ -166,14 +195,29 @@ export class LogIngestor {
       const ranks = this.options.ranks;
       events.push(...classifier.flush().map((event) => ranks?.tag(event, line) ?? event));
     }
-    if (events.length === 0) return empty();
+    const updates = this.classifier.takeUpdates();
+    if (events.length === 0 && updates.length === 0) return empty();
     const now = clock.now();
-    const eventIds = store.transaction(() => events.map((e) => store.events.insert(run, now, e)));
+    const eventIds = store.transaction(() => {
+      this.storeUpdates(updates);
+      return events.map((e) => store.events.insert(run, now, e));
+    });
     return { newBytes: 0, lines: 0, lastStep: null, eventIds, events };
+  }
+
+  /** Replaces announced events by their finished versions (line, kind and detail). */
+  private storeUpdates(updates: EventUpdate[]): void {
+    for (const { announced, final } of updates) {
+      const id = this.announcedIds.get(announced);
+      if (id === undefined) continue;
+      this.announcedIds.delete(announced);
+      this.options.store.events.update(id, final);
+    }
   }
 }
 
-/** The classifier of the rank a line came from, created on its first line. */
+/** A follow stream stores a step point at most this often; polls store theirs in any case. */
+const STEP_EVERY_MS = 60_000;
 
 /** Bytes kept before the offset to notice a rewritten file; 32 make a false match negligible. */
 const ANCHOR_BYTES = 32;

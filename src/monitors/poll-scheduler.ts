@@ -15,6 +15,34 @@ export interface PollSchedulerOptions {
   onPolled: (report: PollReport) => void | Promise<void>;
   /** Called when onPolled throws, so one bad consumer cannot stop the schedule. */
   onError?: (run: string, error: Error) => void;
+  /**
+   * Polls of one round start spread over this many milliseconds, each run at its own fixed
+   * offset. Default: half the time to the next round (0 when rounds are started by hand).
+   */
+  spreadMs?: number;
+  /** Polls running at once, at most (default 32); the others wait for a free slot. */
+  maxConcurrent?: number;
+  /** A round started while polls of the previous one were still waiting or running. */
+  onOverrun?: (overrun: RoundOverrun) => void;
+}
+
+/** A round that did not finish before the next one began. */
+export interface RoundOverrun {
+  /** Runs whose previous poll was still waiting or running, so this round skips them. */
+  skipped: string[];
+  /** Runs polled by the round. */
+  runs: number;
+}
+
+/** Counters of the schedule, for /metrics. */
+export interface PollSchedulerStats {
+  rounds: number;
+  /** Rounds that began before the previous one had finished. */
+  overruns: number;
+  /** Polls skipped because the run's previous poll was still going. */
+  skipped: number;
+  /** Milliseconds from the start of the last finished round to its last poll's end. */
+  lastRoundMs: number | null;
 }
 
 /** Raised for an invalid cron expression, naming the config key. */
@@ -23,14 +51,31 @@ export class ScheduleError extends Error {
 }
 
 /**
- * Polls every run on a cron schedule. A run whose previous poll is still going is skipped (and
- * the skip recorded), never overlapped: a slow VM must not pile up probes on itself.
+ * Polls every run on a cron schedule. A round's polls start spread over part of the interval
+ * (each run at a fixed offset from a hash of its name, so its polls stay evenly spaced) and at
+ * most `maxConcurrent` at a time, so a thousand runs never hit their VMs and the daemon in the
+ * same instant. A run whose previous poll is still going is skipped (and the skip recorded),
+ * never overlapped: a slow VM must not pile up probes on itself, and a round that cannot finish
+ * in time is reported (`onOverrun`, stats) instead of piling up.
  */
 export class PollScheduler {
   private task: ScheduledTask | null = null;
   private interval: NodeJS.Timeout | null = null;
   private readonly everyMs: number | null;
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Polls waiting for a free slot, in order. */
+  private readonly waiting: Array<() => void> = [];
+  /** Polls waiting for their offset in the round. */
+  private readonly delayed = new Set<() => void>();
+  private running = 0;
+  private stopped = false;
+  private readonly counters: PollSchedulerStats = {
+    rounds: 0,
+    overruns: 0,
+    skipped: 0,
+    lastRoundMs: null,
+  };
 
   constructor(private readonly options: PollSchedulerOptions) {
     this.everyMs = isDuration(options.expression) ? parseDuration(options.expression) : null;
@@ -43,6 +88,7 @@ export class PollScheduler {
 
   start(): void {
     if (this.task || this.interval) return;
+    this.stopped = false;
     if (this.everyMs !== null) {
       this.interval = setInterval(() => this.tick(), this.everyMs);
       return;
@@ -53,25 +99,90 @@ export class PollScheduler {
     void this.task.start();
   }
 
-  /** Starts a poll of every run that is not already being polled. */
-  tick(): void {
+  /** The schedule's counters so far. */
+  stats(): PollSchedulerStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Starts a round: schedules a poll of every run that is not already being polled. `spreadMs`
+   * overrides the spread for this round (0 at start-up: every run's first sample at once).
+   */
+  tick(round: { spreadMs?: number } = {}): void {
+    this.stopped = false;
+    const started = Date.now();
+    const toNext = this.task ? (this.task.msToNext() ?? 0) : this.interval ? this.everyMs : 0;
+    const spread = round.spreadMs ?? this.options.spreadMs ?? Math.max(0, (toNext ?? 0) / 2);
+    const skipped: string[] = [];
+    const jobs: Promise<void>[] = [];
+    this.counters.rounds += 1;
     for (const monitor of this.options.monitors) {
       if (this.inFlight.has(monitor.name)) {
         monitor.recordSkip();
+        skipped.push(monitor.name);
         continue;
       }
-      const job = this.pollOne(monitor).finally(() => this.inFlight.delete(monitor.name));
+      const job = this.schedule(monitor, spread * offsetOf(monitor.name)).finally(() =>
+        this.inFlight.delete(monitor.name),
+      );
       this.inFlight.set(monitor.name, job);
+      jobs.push(job);
     }
+    if (skipped.length > 0) {
+      this.counters.overruns += 1;
+      this.counters.skipped += skipped.length;
+      this.options.onOverrun?.({ skipped, runs: jobs.length });
+    }
+    void Promise.allSettled(jobs).then(() => {
+      this.counters.lastRoundMs = Date.now() - started;
+    });
   }
 
-  /** Stops scheduling and waits for polls in flight to finish. */
+  /** Stops scheduling, drops polls not started yet, and waits for those in flight. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.task?.destroy();
     this.task = null;
     if (this.interval) clearInterval(this.interval);
     this.interval = null;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const wake of this.waiting.splice(0)) wake();
+    for (const wake of this.delayed) wake();
+    this.delayed.clear();
     await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Waits for the run's offset and a free slot, then polls it (unless stopped meanwhile). */
+  private async schedule(monitor: RunMonitor, delayMs: number): Promise<void> {
+    if (delayMs >= 1) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+          this.delayed.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, delayMs);
+        timer.unref?.();
+        this.timers.add(timer);
+        // stop() clears the timers and wakes the polls that wait, which then do not run.
+        this.delayed.add(wake);
+      });
+    }
+    if (this.stopped) return;
+    const max = this.options.maxConcurrent ?? 32;
+    while (this.running >= max) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.stopped) return;
+    }
+    this.running += 1;
+    try {
+      await this.pollOne(monitor);
+    } finally {
+      this.running -= 1;
+      this.waiting.shift()?.();
+    }
   }
 
   private async pollOne(monitor: RunMonitor): Promise<void> {
@@ -82,4 +193,14 @@ export class PollScheduler {
       this.options.onError?.(monitor.name, error as Error);
     }
   }
+}
+
+/** A run's fixed place in the round, in [0, 1): FNV-1a of its name. */
+function offsetOf(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 2 ** 32;
 }

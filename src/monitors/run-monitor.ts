@@ -133,72 +133,98 @@ export class RunMonitor {
     let message: string | null = null;
     let events: ClassifiedEvent[] = [];
     let sample: RunSample;
+    let stdout: Buffer | null = null;
     try {
       const timeoutMs = run.ssh === "local" ? 30_000 : parseDuration(run.ssh.execTimeout);
-      const result = await transport.run(script, { timeoutMs });
-      const output = parseProbeOutput(result.stdout, nonce);
-      const job = slurm ? readSlurmJob(result.stdout, `@@${nonce}`, clock.now()) : null;
-      if (job) {
-        store.slurmJobs?.observe(run.name, job, clock.now());
-        if (job.stdOut && configuredLogPath(run) === null) this.jobLog = job.stdOut;
-      }
-      if (output.units.trim() !== "") this.units = output.units;
-      else output.units = this.units;
-      if (output.log.present && !this.anchorHolds(output.log, stored)) {
-        // The file was rewritten in place past our offset: start over from its beginning.
-        store.offsets.set(
-          run.name,
-          {
-            ...(stored as LogOffset),
-            offset: 0,
-            partial: Buffer.alloc(0),
-            anchor: "",
-            lineCount: 0,
-          },
-          clock.now(),
-        );
-        message = "log was truncated and rewritten; re-reading it from the start next poll";
-      } else if (output.log.present) {
-        const ingested = this.ingestor.ingest({
-          inode: output.log.inode,
-          start: output.log.start,
-          bytes: output.log.bytes,
-          reset: output.log.reset,
-        });
-        events = ingested.events;
-        if (output.log.reset !== "none" && output.log.reset !== "attach") this.reopenFollow();
-      }
-      this.uid ??= probeUid(output.self);
-      const processes = runProcessesOf(output, run);
-      events = events.concat(this.ingestKernel(output, processes?.summary.trainer?.pid ?? null));
-      sample = buildSample({
-        run,
-        at: clock.now(),
-        output,
-        recentSteps: store.steps.recent(run.name, 64),
-        processes,
-      });
-      if (slurm) sample = applySlurmToSample(sample, job, output.gpu.text);
-      // A traceback ends with its exception line; waiting for the next line would hold an
-      // OOM until the next poll, or for ever when the process died. Follow streams flush on
-      // quiet; a poll flushes at once.
-      events = events.concat(this.ingestor.flush().events);
-      if (slurm && !job) {
-        message = `no Slurm job ${run.slurm?.job ?? run.slurm?.jobId} found (squeue/scontrol)`;
-      } else if (!output.log.present && !(job && job.state === "PENDING")) {
-        message = `log file ${this.logPath || "(the job's StdOut)"} not found on the VM`;
-      }
+      stdout = (await transport.run(script, { timeoutMs })).stdout;
     } catch (error) {
       outcome = "unreachable";
       message = (error as Error).message;
-      sample = unreachableSample(run.name, clock.now());
     }
-    const durationMs = clock.now() - startedAt;
-    store.transaction(() => {
+    // Everything one poll stores (log offset, steps, events, kernel mark, sample, poll record)
+    // is one transaction: one commit per poll, however many lines it read.
+    return store.transaction(() => {
+      if (stdout !== null) {
+        try {
+          ({ sample, events, message } = this.absorb(stdout, nonce, stored));
+        } catch (error) {
+          outcome = "unreachable";
+          message = (error as Error).message;
+        }
+      }
+      sample ??= unreachableSample(run.name, clock.now());
+      const durationMs = clock.now() - startedAt;
       store.samples.insert(sample);
       store.polls.insert({ run: run.name, startedAt, durationMs, outcome, message });
+      return { run: run.name, outcome, startedAt, durationMs, sample, events, message };
     });
-    return { run: run.name, outcome, startedAt, durationMs, sample, events, message };
+  }
+
+  /** Turns a probe's output into stored log progress and events, and this poll's sample. */
+  private absorb(
+    stdout: Buffer,
+    nonce: string,
+    stored: LogOffset | null,
+  ): { sample: RunSample; events: ClassifiedEvent[]; message: string | null } {
+    const { run, store, clock } = this.options;
+    let message: string | null = null;
+    let events: ClassifiedEvent[] = [];
+    const output = parseProbeOutput(stdout, nonce);
+    const slurm = run.slurm !== undefined;
+    const job = slurm ? readSlurmJob(stdout, `@@${nonce}`, clock.now()) : null;
+    if (job) {
+      store.slurmJobs?.observe(run.name, job, clock.now());
+      if (job.stdOut && configuredLogPath(run) === null) this.jobLog = job.stdOut;
+    }
+    if (output.units.trim() !== "") this.units = output.units;
+    else output.units = this.units;
+    if (output.log.present && !this.anchorHolds(output.log, stored)) {
+      // The file was rewritten in place past our offset: start over from its beginning.
+      store.offsets.set(
+        run.name,
+        {
+          ...(stored as LogOffset),
+          offset: 0,
+          partial: Buffer.alloc(0),
+          anchor: "",
+          lineCount: 0,
+        },
+        clock.now(),
+      );
+      message = "log was truncated and rewritten; re-reading it from the start next poll";
+    } else if (output.log.present) {
+      const ingested = this.ingestor.ingest({
+        inode: output.log.inode,
+        start: output.log.start,
+        bytes: output.log.bytes,
+        reset: output.log.reset,
+      });
+      events = ingested.events;
+      if (output.log.reset !== "none" && output.log.reset !== "attach") this.reopenFollow();
+    }
+    this.uid ??= probeUid(output.self);
+    const processes = runProcessesOf(output, run);
+    events = events.concat(this.ingestKernel(output, processes?.summary.trainer?.pid ?? null));
+    // The newest step point the follow stream held back is stored with the poll.
+    this.ingestor.storePendingStep();
+    let sample = buildSample({
+      run,
+      at: clock.now(),
+      output,
+      recentSteps: store.steps.recent(run.name, 64),
+      processes,
+    });
+    if (slurm) sample = applySlurmToSample(sample, job, output.gpu.text);
+    // A traceback ends with its exception line; waiting for the next line would hold an
+    // OOM until the next poll, or for ever when the process died. Follow streams flush on
+    // quiet; a poll flushes at once.
+    events = events.concat(this.ingestor.flush().events);
+    if (slurm && !job) {
+      message = `no Slurm job ${run.slurm?.job ?? run.slurm?.jobId} found (squeue/scontrol)`;
+    } else if (!output.log.present && !(job && job.state === "PENDING")) {
+      message = `log file ${this.logPath || "(the job's StdOut)"} not found on the VM`;
+    }
+    return { sample, events, message };
   }
 
   /** Whether the bytes the probe re-read before the offset are the ones we consumed. */

@@ -11,6 +11,7 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
 import { type HttpEndpoint, startHttpEndpoint } from "../daemon/http-endpoint.ts";
 import { acquireInstanceLock, type InstanceLock } from "../daemon/instance-lock.ts";
+import { registerPollMetrics } from "../daemon/poll-metrics.ts";
 import { createRunMetrics } from "../daemon/run-metrics.ts";
 import { PollScheduler } from "../monitors/poll-scheduler.ts";
 import type { PollReport } from "../monitors/run-monitor.ts";
@@ -22,6 +23,7 @@ import { NoticesRepo } from "../store/notices-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
 import { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import { createTransport } from "../transport/create-transport.ts";
+import { HostTransportPool } from "../transport/host-transport-pool.ts";
 import type { Transport } from "../transport/transport.ts";
 import { chartDrawer } from "./chart-drawer.ts";
 import { createConfiguredSinks } from "./create-sinks.ts";
@@ -100,10 +102,12 @@ export async function startApp(options: AppOptions): Promise<App> {
     const db = openDatabase(config.store);
     cleanups.push(() => void db.close());
     const transports = new Map<string, Transport>();
+    // Runs on the same host share one connection and remote shell.
+    const hostPool = new HostTransportPool();
     const transportFor = (run: RunConfig): Transport => {
       let transport = transports.get(run.name);
       if (!transport) {
-        transport = options.transportFor?.(run) ?? createTransport(run);
+        transport = options.transportFor?.(run) ?? hostPool.get(run);
         transports.set(run.name, transport);
       }
       return transport;
@@ -228,14 +232,22 @@ export async function startApp(options: AppOptions): Promise<App> {
       monitors: [...monitoring.monitors.values()],
       onPolled,
       onError: (run, error) => log.error({ run, err: error }, "poll handling failed"),
+      onOverrun: ({ skipped, runs }) =>
+        log.warn(
+          { skipped: skipped.length, polled: runs, runs: skipped.slice(0, 10) },
+          "poll round started before the previous one finished: its slow runs are skipped this round",
+        ),
     });
     cleanups.push(() => scheduler.stop());
+    if (metrics) registerPollMetrics(metrics.registry, () => scheduler.stats());
 
     alerting.senderLoop.start();
     cleanups.push(() => alerting.senderLoop.stop());
     const stopHousekeeping = startHousekeeping({
       clock,
       retentionMs: parseDuration(config.retention),
+      rawMs: parseDuration(config.rawSamples),
+      runs: () => config.runs.map((r) => r.name),
       store: monitoring.store,
       alerting,
       core,
@@ -268,8 +280,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
 
     scheduler.start();
-    // First poll now rather than at the next cron tick, so status is there at once.
-    scheduler.tick();
+    // First poll now rather than at the next cron tick, so status is there at once (not
+    // spread: runs of one host take turns on its connection, and at most 32 run at once).
+    scheduler.tick({ spreadMs: 0 });
     log.info(
       { runs: config.runs.map((r) => r.name), poll: config.poll, store: config.store },
       "trainops started",

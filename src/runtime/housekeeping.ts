@@ -5,8 +5,15 @@ import type { MonitorStore } from "../store/monitor-store.ts";
 
 export interface HousekeepingOptions {
   clock: Clock;
-  /** Samples, step points and poll records older than this go (config `retention`). */
+  /** Samples, roll-ups and alert history older than this go (config `retention`). */
   retentionMs: number;
+  /**
+   * Raw samples older than this are rolled up per minute and per hour; step points and poll
+   * records older than this go (config `rawSamples`). Omitted: kept until `retentionMs`.
+   */
+  rawMs?: number;
+  /** The runs whose samples are rolled up. */
+  runs?: () => readonly string[];
   store: MonitorStore;
   alerting: Pick<Alerting, "prune">;
   core: Pick<BotCoreService, "expireConfirmations">;
@@ -15,15 +22,20 @@ export interface HousekeepingOptions {
 }
 
 /**
- * Once a minute: drops what is past retention and marks overdue confirmations expired (and
- * audited). Returns a function that stops it.
+ * Once a minute: rolls up raw samples past the raw window (a day's worth per run at most, so a
+ * store that is far behind catches up over several minutes instead of stalling the daemon),
+ * drops what is past retention and marks overdue confirmations expired (and audited). Returns a
+ * function that stops it.
  */
 export function startHousekeeping(options: HousekeepingOptions): () => void {
   const run = () => {
-    const before = options.clock.now() - options.retentionMs;
+    const now = options.clock.now();
+    const before = now - options.retentionMs;
+    const rawBefore = Math.max(before, now - (options.rawMs ?? options.retentionMs));
+    for (const name of options.runs?.() ?? []) options.store.samples.rollUp(name, rawBefore);
     options.store.samples.prune(before);
-    options.store.steps.prune(before);
-    options.store.polls.prune(before);
+    options.store.steps.prune(rawBefore);
+    options.store.polls.prune(rawBefore);
     options.alerting.prune(before);
     options.core.expireConfirmations();
   };

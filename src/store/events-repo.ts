@@ -43,6 +43,22 @@ export class EventsRepo {
     return Number(result.lastInsertRowid);
   }
 
+  /**
+   * Rewrites a stored event with its finished version (an event stored at its decisive line,
+   * completed by the lines that followed); its id and time stay.
+   */
+  update(id: number, event: ClassifiedEvent): void {
+    this.db
+      .prepare("UPDATE events SET kind = ?, source = ?, line = ?, detail_json = ? WHERE id = ?")
+      .run(
+        event.kind,
+        event.source,
+        event.line,
+        event.detail ? JSON.stringify(event.detail) : null,
+        id,
+      );
+  }
+
   /** Events of a run with id greater than `afterId`, oldest first (for consumers that resume). */
   after(run: string, afterId: number, limit = 1000): StoredEvent[] {
     const rows = this.db

@@ -51,7 +51,23 @@ const METRIC_COLUMNS: ReadonlySet<string> = new Set<SampleMetric>([
   "workers_rss_bytes",
 ]);
 
-/** Time series of run samples (one row per poll per run). */
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+/** What a roll-up row keeps of its samples: the highest step, the other metrics' averages. */
+const ROLLUP_COLUMNS = [
+  "step",
+  "step_time_s",
+  "steps_per_hour",
+  "gpu_mem_used_mib",
+  "gpu_util_pct",
+  "host_used_bytes",
+  "workers_rss_bytes",
+] as const;
+
+/**
+ * Time series of run samples: one row per poll per run for the raw window, then per-minute and
+ * per-hour roll-ups (see `rollUp`).
+ */
 export class SamplesRepo {
   constructor(private readonly db: Db) {}
 
@@ -144,11 +160,21 @@ export class SamplesRepo {
     for (const metric of metrics) out[metric] = [];
     if (!metrics.length) return out;
     const width = Math.max(1, Math.ceil((to - from) / buckets));
-    // Rows come in time order from the (run, at, …) index, so buckets are summed in one pass
-    // here instead of in a GROUP BY, which would sort every row of the window first.
+    // Rows come in time order from the (run, at) keys, so buckets are summed in one pass here
+    // instead of in a GROUP BY, which would sort every row of the window first. Rolled-up rows
+    // are all older than the raw samples left (rolling up deletes what it summarised), so they
+    // come first; each weighs as many samples as it stands for. Buckets of an hour or more read
+    // the hourly rows.
+    const rollup = width >= HOUR_MS ? "samples_1h" : "samples_1m";
+    const columns = metrics.join(", ");
+    const rolled = this.db
+      .prepare(
+        `SELECT at, n, ${columns} FROM ${rollup} WHERE run = ? AND at >= ? AND at < ? ORDER BY at`,
+      )
+      .raw(true);
     const statement = this.db
       .prepare(
-        `SELECT at, ${metrics.join(", ")} FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at`,
+        `SELECT at, 1, ${columns} FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at`,
       )
       .raw(true);
     const sums = new Float64Array(metrics.length);
@@ -167,8 +193,9 @@ export class SamplesRepo {
       sums.fill(0);
       counts.fill(0);
     };
-    for (const row of statement.all(run, from, to) as Array<Array<number | null>>) {
+    const add = (row: Array<number | null>) => {
       const at = row[0] as number;
+      const weight = row[1] as number;
       const b = Math.floor((at - from) / width);
       if (b !== bucket) {
         if (bucket >= 0) flush();
@@ -176,28 +203,70 @@ export class SamplesRepo {
         bucketStart = at;
       }
       for (let m = 0; m < metrics.length; m++) {
-        const value = row[m + 1];
+        const value = row[m + 2];
         if (value !== null && value !== undefined) {
-          sums[m] = (sums[m] as number) + value;
-          counts[m] = (counts[m] as number) + 1;
+          sums[m] = (sums[m] as number) + value * weight;
+          counts[m] = (counts[m] as number) + weight;
         }
       }
-    }
+    };
+    for (const row of rolled.iterate(run, from, to)) add(row as Array<number | null>);
+    for (const row of statement.iterate(run, from, to)) add(row as Array<number | null>);
     if (bucket >= 0) flush();
     return out;
   }
 
-  /** Time of a run's oldest sample, or null when it has none. */
+  /** Time of a run's oldest sample (raw or rolled up), or null when it has none. */
   firstAt(run: string): number | null {
-    const row = this.db.prepare("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
-      at: number | null;
-    };
+    const row = this.db
+      .prepare(
+        `SELECT MIN(at) AS at FROM (
+           SELECT MIN(at) AS at FROM samples_1h WHERE run = ?
+           UNION ALL SELECT MIN(at) FROM samples_1m WHERE run = ?
+           UNION ALL SELECT MIN(at) FROM samples WHERE run = ?)`,
+      )
+      .get(run, run, run) as { at: number | null };
     return row.at;
   }
 
-  /** Deletes samples older than `before`; returns how many went. */
+  /** Deletes samples and roll-ups older than `before`; returns how many raw samples went. */
   prune(before: number): number {
+    this.db.prepare("DELETE FROM samples_1m WHERE at < ?").run(before);
+    this.db.prepare("DELETE FROM samples_1h WHERE at < ?").run(before);
     return this.db.prepare("DELETE FROM samples WHERE at < ?").run(before).changes;
+  }
+
+  /**
+   * Rolls a run's raw samples older than `cutoff` up into per-minute and per-hour rows and
+   * deletes them, whole hours at a time and at most `maxHours` per call, so a call is short
+   * however far behind it is (the next call goes on). Returns how many raw samples it rolled up.
+   * Charts (`series`) read the roll-ups for what is no longer raw; `range` and `latest` see raw
+   * samples only.
+   */
+  rollUp(run: string, cutoff: number, maxHours = 24): number {
+    const oldest = (
+      this.db.prepare("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
+        at: number | null;
+      }
+    ).at;
+    const end = Math.floor(cutoff / HOUR_MS) * HOUR_MS;
+    if (oldest === null || oldest >= end) return 0;
+    const start = Math.floor(oldest / HOUR_MS) * HOUR_MS;
+    const until = Math.min(end, start + maxHours * HOUR_MS);
+    const summary = (table: string, bucketMs: number) =>
+      `INSERT OR REPLACE INTO ${table} (run, at, n, ${ROLLUP_COLUMNS.join(", ")})
+       SELECT run, (at / ${bucketMs}) * ${bucketMs} AS bucket, COUNT(*), MAX(step),
+         ${ROLLUP_COLUMNS.slice(1)
+           .map((c) => `AVG(${c})`)
+           .join(", ")}
+       FROM samples WHERE run = ? AND at >= ? AND at < ? GROUP BY bucket`;
+    return this.db.transaction(() => {
+      this.db.prepare(summary("samples_1m", MINUTE_MS)).run(run, start, until);
+      this.db.prepare(summary("samples_1h", HOUR_MS)).run(run, start, until);
+      return this.db
+        .prepare("DELETE FROM samples WHERE run = ? AND at >= ? AND at < ?")
+        .run(run, start, until).changes;
+    })();
   }
 }
 

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
-import { NodeSSH } from "node-ssh";
 import { HostKeyVerifier } from "./host-key-verifier.ts";
 import { firstExisting, type ResolvedHop, type ResolvedTarget } from "./ssh-target-resolution.ts";
 import type { Ssh2Client } from "./ssh2-types.ts";
@@ -25,12 +24,17 @@ export async function openSshConnection(
   options: ConnectOptions,
 ): Promise<SshConnection> {
   const deadline = Date.now() + resolved.connectTimeoutMs;
+  // node-ssh (and ssh2's crypto) loads on the first connection, not with the CLI: commands
+  // that only read the store never pay for it. It loads before any socket exists: a socket
+  // must not sit without its handler (a refused connect) while a module loads.
+  const { NodeSSH } = await import("node-ssh");
   if (!resolved.jump) {
     const socket = tcpSocket(resolved.target, options);
-    const client = await handshake(resolved.target, socket, resolved, deadline);
+    const client = await handshake(NodeSSH, resolved.target, socket, resolved, deadline);
     return { client };
   }
   const jumpClient = await handshake(
+    NodeSSH,
     resolved.jump,
     tcpSocket(resolved.jump, options),
     resolved,
@@ -42,7 +46,7 @@ export async function openSshConnection(
         e ? reject(e) : resolve(ch),
       );
     });
-    const client = await handshake(resolved.target, stream, resolved, deadline);
+    const client = await handshake(NodeSSH, resolved.target, stream, resolved, deadline);
     // The target's connection lives inside the jump's: when the jump drops, so does it.
     jumpClient.on("close", () => client.destroy());
     client.on("close", () => jumpClient.end());
@@ -68,6 +72,7 @@ export function hopName(hop: ResolvedHop): string {
 }
 
 async function handshake(
+  NodeSSH: typeof import("node-ssh").NodeSSH,
   hop: ResolvedHop,
   sock: Duplex,
   resolved: ResolvedTarget,

@@ -138,20 +138,43 @@ describe("grouping", () => {
     h.samples.insert(sample(T0 - MIN, { diskFreeBytes: 2 * GIB }));
     h.alerting.evaluate("exp001");
     expect(await h.alerting.deliverDue()).toBe(1);
+    // Two warnings right after it: each waits for the run's group window.
     h.clock.advance(1000);
-    h.addEvent(h.clock.now(), { kind: "cuda_oom", line: "CUDA out of memory" });
+    h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 500 * GIB }));
     h.alerting.evaluate("exp001");
     expect(await h.alerting.deliverDue()).toBe(0);
     h.clock.advance(1000);
-    h.addEvent(h.clock.now(), { kind: "nan_loss", line: "loss=nan" });
+    h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 1 * GIB }));
     h.alerting.evaluate("exp001");
     expect(await h.alerting.deliverDue()).toBe(0);
     h.clock.advance(3000);
     expect(await h.alerting.deliverDue()).toBe(1);
-    expect(h.sink.messages.map((m) => m.title)).toEqual([
-      "exp001: disk almost full: 2.0 GiB free",
-      "exp001: 2 alerts (CUDA out of memory and more)",
-    ]);
+    expect(h.sink.messages).toHaveLength(2);
+    expect(h.sink.messages[1]?.title).toMatch(/^exp001: 2 alerts/);
+  });
+
+  it("a critical alert skips the group window and takes what waits along", async () => {
+    h = alertHarness();
+    h.samples.insert(sample(T0 - MIN, { diskFreeBytes: 2 * GIB }));
+    h.alerting.evaluate("exp001");
+    expect(await h.alerting.deliverDue()).toBe(1);
+    h.clock.advance(1000);
+    h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 500 * GIB }));
+    h.alerting.evaluate("exp001");
+    expect(await h.alerting.deliverDue()).toBe(0);
+    h.clock.advance(500);
+    h.addEvent(h.clock.now(), { kind: "cuda_oom", line: "CUDA out of memory" });
+    h.alerting.evaluate("exp001");
+    // Still inside the window opened by the first message: goes now all the same.
+    expect(await h.alerting.deliverDue()).toBe(1);
+    const titles = h.sink.messages.map((m) => m.title);
+    expect(titles).toHaveLength(2);
+    expect(titles[1]).toBe("exp001: 2 alerts (CUDA out of memory and more)");
+    h.clock.advance(500);
+    h.addEvent(h.clock.now(), { kind: "nan_loss", line: "loss=nan" });
+    h.alerting.evaluate("exp001");
+    expect(await h.alerting.deliverDue()).toBe(1);
+    expect(h.sink.messages).toHaveLength(3);
   });
 });
 

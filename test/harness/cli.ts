@@ -35,11 +35,15 @@ export interface TrainopsProcess {
   closed: Promise<number | null>;
 }
 
-/** Starts `node bin/trainops.js ...args`, as a user would from a shell, capturing its output. */
+/**
+ * Starts `node bin/trainops.js ...args`, as a user would from a shell, capturing its output. It
+ * runs the TypeScript sources (TRAINOPS_FROM_SOURCE=1), so a test never meets a stale dist/;
+ * test/packaging/compiled-cli.test.ts covers the compiled CLI.
+ */
 export function spawnTrainops(args: string[], options: CliOptions = {}): TrainopsProcess {
   const child = spawn(process.execPath, [TRAINOPS_BIN, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, TRAINOPS_FROM_SOURCE: "1", ...options.env },
     stdio: "pipe",
   });
   if (!options.keepStdinOpen) child.stdin.end();

@@ -39,14 +39,22 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function setup() {
+function setup(name = "exp001") {
   const dir = mkdtempSync(join(tmpdir(), "trainops-sched-"));
   dirs.push(dir);
   const store = createMonitorStore(openDatabase(join(dir, "db.sqlite")));
   const transport = new GatedTransport();
-  const run = runSchema.parse({ name: "exp001", ssh: "local", workdir: dir, log: "train.log" });
+  const run = runSchema.parse({ name, ssh: "local", workdir: dir, log: "train.log" });
   const monitor = new RunMonitor({ run, transport, store, clock: new ManualClock() });
   return { store, transport, monitor };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 describe("PollScheduler", () => {
@@ -72,6 +80,86 @@ describe("PollScheduler", () => {
     scheduler.tick();
     expect(transport.calls).toBe(2);
     transport.release();
+    await scheduler.stop();
+  });
+
+  it("runs at most maxConcurrent polls at once; the others start as slots free up", async () => {
+    const runs = ["r1", "r2", "r3", "r4", "r5"].map((name) => setup(name));
+    const scheduler = new PollScheduler({
+      expression: "*/30 * * * * *",
+      monitors: runs.map((r) => r.monitor),
+      onPolled: () => {},
+      maxConcurrent: 2,
+    });
+    const calls = () => runs.reduce((sum, r) => sum + r.transport.calls, 0);
+    scheduler.tick();
+    expect(calls()).toBe(2);
+    for (const r of runs) r.transport.release();
+    await until(() => calls() === 4, "two more polls to start");
+    for (const r of runs) r.transport.release();
+    await until(() => calls() === 5, "the last poll to start");
+    for (const r of runs) r.transport.release();
+    await scheduler.stop();
+    expect(runs.map((r) => r.transport.calls)).toEqual([1, 1, 1, 1, 1]);
+    expect(scheduler.stats()).toMatchObject({ rounds: 1, overruns: 0, skipped: 0 });
+  });
+
+  it("spreads a round's polls over spreadMs; stop() drops those not started yet", async () => {
+    const runs = ["s1", "s2", "s3"].map((name) => setup(name));
+    const wide = new PollScheduler({
+      expression: "*/30 * * * * *",
+      monitors: runs.map((r) => r.monitor),
+      onPolled: () => {},
+      spreadMs: 3_600_000,
+    });
+    wide.tick();
+    // Every run has its own offset within the hour: none starts at the round's first instant.
+    expect(runs.map((r) => r.transport.calls)).toEqual([0, 0, 0]);
+    await wide.stop();
+    expect(runs.map((r) => r.transport.calls)).toEqual([0, 0, 0]);
+    // The start-up round is not spread: every run's first sample at once.
+    wide.tick({ spreadMs: 0 });
+    expect(runs.map((r) => r.transport.calls)).toEqual([1, 1, 1]);
+    for (const r of runs) r.transport.release();
+    await wide.stop();
+
+    const reports: string[] = [];
+    const narrow = new PollScheduler({
+      expression: "*/30 * * * * *",
+      monitors: runs.map((r) => r.monitor),
+      onPolled: (report) => {
+        reports.push(report.run);
+      },
+      spreadMs: 200,
+    });
+    narrow.tick();
+    await until(() => runs.every((r) => r.transport.calls === 2), "every run to be polled");
+    for (const r of runs) r.transport.release();
+    await narrow.stop();
+    expect(reports.sort()).toEqual(["s1", "s2", "s3"]);
+  });
+
+  it("reports a round that starts before the previous one finished", async () => {
+    const slow = setup("slow");
+    const fast = setup("fast");
+    const overruns: Array<{ skipped: string[]; runs: number }> = [];
+    const scheduler = new PollScheduler({
+      expression: "*/30 * * * * *",
+      monitors: [slow.monitor, fast.monitor],
+      onPolled: () => {},
+      onOverrun: (overrun) => overruns.push(overrun),
+    });
+    scheduler.tick();
+    fast.transport.release();
+    await until(
+      () => scheduler.stats().skipped === 0 && fast.store.polls.recent("fast", 1).length === 1,
+      "the fast poll to end",
+    );
+    scheduler.tick();
+    expect(overruns).toEqual([{ skipped: ["slow"], runs: 1 }]);
+    expect(scheduler.stats()).toMatchObject({ rounds: 2, overruns: 1, skipped: 1 });
+    slow.transport.release();
+    fast.transport.release();
     await scheduler.stop();
   });
 

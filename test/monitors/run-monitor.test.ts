@@ -225,4 +225,46 @@ describe("RunMonitor over a real sshd", () => {
     await f.monitor.stopFollow();
     await f.transport.close();
   });
+
+  it("streams an OOM at its exception line; the chained traceback after it updates that event", async () => {
+    const f = fixture();
+    writeFileSync(f.logPath, `${stepLine(1)}\n`);
+    await f.monitor.pollOnce();
+    await f.monitor.startFollow();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    appendFileSync(f.logPath, `${OOM_TRACEBACK.join("\n")}\n`);
+    const deadline = Date.now() + 5000;
+    while (f.followed.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(f.followed.map((e) => e.kind)).toEqual(["cuda_oom"]);
+    const [stored] = f.store.events.recent(f.run.name);
+    // The chained exception arrives after the event went out: it finishes the same failure.
+    appendFileSync(
+      f.logPath,
+      [
+        "",
+        "The above exception was the direct cause of the following exception:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "train.py", line 300, in <module>',
+        "RuntimeError: CUDA error: out of memory while saving the emergency checkpoint",
+        stepLine(2),
+        stepLine(3),
+        stepLine(4),
+        "",
+      ].join("\n"),
+    );
+    // Barrier: the poll reads everything the follow stream may not have delivered yet.
+    const report = await f.monitor.pollOnce();
+    expect(report.sample.step).toBe(4);
+    expect(report.events).toEqual([]);
+    expect(f.followed.map((e) => e.kind)).toEqual(["cuda_oom"]);
+    const events = f.store.events.recent(f.run.name);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.id).toBe(stored?.id);
+    expect(events[0]?.kind).toBe("cuda_oom");
+    await f.monitor.stopFollow();
+    await f.transport.close();
+  });
 });

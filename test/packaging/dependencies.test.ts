@@ -32,7 +32,11 @@ function importedPackages(text: string): string[] {
     );
 }
 
-const runtimeCode = [...files("src"), ...files("bin")].filter((f) => /\.(ts|js)$/.test(f));
+// scripts/build.mjs runs at install (npm's `prepare` bundles the CLI), so what it imports
+// (esbuild) must be there under `npm ci --omit=dev` too.
+const runtimeCode = [...files("src"), ...files("bin"), "scripts/build.mjs"].filter((f) =>
+  /\.(ts|js|mjs)$/.test(f),
+);
 
 describe("package.json dependencies", () => {
   it("runtime code imports only runtime dependencies (a test-only package is a devDependency)", () => {

@@ -78,9 +78,11 @@ export async function post(
     };
   }
   // Accepted: return at once so the sender marks it sent without waiting for the body; this
-  // keeps the window between the platform's 2xx and our record as short as it can be.
+  // keeps the window between the platform's 2xx and our record as short as it can be. The body
+  // is read to its end in the background rather than cancelled: a cancelled body closes the
+  // socket, a drained one goes back to fetch's keep-alive pool for the next alert.
   if (response.ok) {
-    response.body?.cancel().catch(() => {});
+    response.arrayBuffer().catch(() => {});
     return { ok: true };
   }
   const text = await response.text().catch(() => "");

@@ -1,6 +1,4 @@
-import { loadConfig } from "../../config/load-config.ts";
-import { type AuditEntry, AuditRepo } from "../../store/audit-repo.ts";
-import { openDatabase } from "../../store/database.ts";
+import type { AuditEntry } from "../../store/audit-repo.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -18,6 +16,11 @@ export const registerAudit: RegisterCommand = (program) => {
       if (!Number.isInteger(limit) || limit < 1) {
         throw new Error(`--limit must be a positive integer; got '${options.limit}'`);
       }
+      const [{ loadConfig }, { openDatabase }, { AuditRepo }] = await Promise.all([
+        import("../../config/load-config.ts"),
+        import("../../store/database.ts"),
+        import("../../store/audit-repo.ts"),
+      ]);
       const config = loadConfig(options.config);
       const db = openDatabase(config.store);
       try {

@@ -1,10 +1,6 @@
 import { dirname, resolve } from "node:path";
-import { bindRules } from "../../alerts/rule-settings.ts";
 import { ConfigError } from "../../config/config-error.ts";
 import type { Config } from "../../config/schema.ts";
-import { checkRun } from "../../monitors/run-check.ts";
-import { loadPlan, PlanError } from "../../ops/plan-loader.ts";
-import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -22,11 +18,18 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
+      const [{ bindRules }, { checkRun }, plans, { selectRuns, withCliRuntime }] =
+        await Promise.all([
+          import("../../alerts/rule-settings.ts"),
+          import("../../monitors/run-check.ts"),
+          import("../../ops/plan-loader.ts"),
+          import("../cli-runtime.ts"),
+        ]);
       await withCliRuntime(options.config, async (runtime) => {
         // Alert rule settings have their own schemas; a bad one is a config error (exit 2).
         bindRules(runtime.config);
         // So has each run's phase plan (relative to the config file, as the daemon reads it).
-        checkPlans(runtime.config, dirname(resolve(options.config)));
+        checkPlans(runtime.config, dirname(resolve(options.config)), plans);
         // An empty --run checks every run, as it always has.
         const runs = selectRuns(runtime, options.run || undefined).map((name) =>
           runtime.monitoring.runConfig(name),
@@ -57,7 +60,11 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
 };
 
 /** Loads every run's plan; all problems at once as a ConfigError (exit 2). */
-function checkPlans(config: Config, baseDir: string): void {
+function checkPlans(
+  config: Config,
+  baseDir: string,
+  { loadPlan, PlanError }: typeof import("../../ops/plan-loader.ts"),
+): void {
   const problems: string[] = [];
   for (const run of config.runs) {
     if (!run.plan) continue;

@@ -1,10 +1,5 @@
 import { dirname, resolve } from "node:path";
-import { ConsoleFrontEnd } from "../../bot/console/console-front-end.ts";
-import { ConsoleSession } from "../../bot/console/console-session.ts";
-import { loadConfig } from "../../config/load-config.ts";
-import { createLogger } from "../../daemon/logger.ts";
-import { startApp } from "../../runtime/app.ts";
-import { chatFrontEnds } from "../../runtime/chat-front-ends.ts";
+import type { ConsoleFrontEnd } from "../../bot/console/console-front-end.ts";
 import { colorEnabled } from "../color.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
@@ -22,6 +17,21 @@ export const registerConsole: RegisterCommand = (program) => {
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--chart-dir <dir>", "where chart PNGs are saved", "./data/charts")
     .action(async (options: { config: string; chartDir: string }) => {
+      const [
+        { ConsoleFrontEnd },
+        { ConsoleSession },
+        { loadConfig },
+        { createLogger },
+        { startApp },
+        { chatFrontEnds },
+      ] = await Promise.all([
+        import("../../bot/console/console-front-end.ts"),
+        import("../../bot/console/console-session.ts"),
+        import("../../config/load-config.ts"),
+        import("../../daemon/logger.ts"),
+        import("../../runtime/app.ts"),
+        import("../../runtime/chat-front-ends.ts"),
+      ]);
       const config = loadConfig(options.config);
       const log = createLogger({
         level: "warn",

@@ -1,7 +1,4 @@
 import { readFileSync } from "node:fs";
-import { createLogger } from "../../daemon/logger.ts";
-import { runDemo } from "../../demo/demo-runner.ts";
-import { DemoScriptError, parseDemoScript } from "../../demo/demo-script.ts";
 import { colorEnabled } from "../color.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -34,6 +31,7 @@ export const registerDemo: RegisterCommand = (program, setExitCode) => {
           setExitCode(2);
           return;
         }
+        const { DemoScriptError, parseDemoScript } = await import("../../demo/demo-script.ts");
         let steps = null;
         if (options.script) {
           try {
@@ -48,6 +46,10 @@ export const registerDemo: RegisterCommand = (program, setExitCode) => {
             return;
           }
         }
+        const [{ createLogger }, { runDemo }] = await Promise.all([
+          import("../../daemon/logger.ts"),
+          import("../../demo/demo-runner.ts"),
+        ]);
         const log = createLogger({
           level: "warn",
           pretty: Boolean(process.stderr.isTTY),

@@ -1,10 +1,4 @@
-import { REST } from "discord.js";
-import { SUBCOMMAND_SPECS } from "../../bot/core/subcommand-specs.ts";
 import { ConfigError } from "../../config/config-error.ts";
-import { loadConfig } from "../../config/load-config.ts";
-import { registerTrainCommand } from "../../platforms/discord/command-registration.ts";
-import { DiscordSetupError, TOKEN_FIX } from "../../platforms/discord/discord-errors.ts";
-import { BOT_PERMISSIONS } from "../../platforms/discord/train-command.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -27,6 +21,22 @@ export const registerDiscord: RegisterCommand = (program, setExitCode) => {
     .option("--global", "register globally even when discord.guildId is set (takes up to an hour)")
     .option("--json", "print JSON")
     .action(async (options: RegisterOptions) => {
+      // discord.js is loaded only by the commands that talk to Discord.
+      const [
+        { REST },
+        { SUBCOMMAND_SPECS },
+        { loadConfig },
+        { registerTrainCommand },
+        { DiscordSetupError, TOKEN_FIX },
+        { BOT_PERMISSIONS },
+      ] = await Promise.all([
+        import("discord.js"),
+        import("../../bot/core/subcommand-specs.ts"),
+        import("../../config/load-config.ts"),
+        import("../../platforms/discord/command-registration.ts"),
+        import("../../platforms/discord/discord-errors.ts"),
+        import("../../platforms/discord/train-command.ts"),
+      ]);
       const config = loadConfig(options.config);
       const settings = config.discord;
       if (!settings) {

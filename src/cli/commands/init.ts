@@ -1,7 +1,6 @@
 import { relative } from "node:path";
-import { type InitFlags, InitUsageError, validateInitFlags } from "../init/init-options.ts";
-import { runCheckProcess } from "../init/run-check-process.ts";
-import { StarterExistsError, writeStarterFiles } from "../init/write-starter.ts";
+import type { InitFlags } from "../init/init-options.ts";
+import type { writeStarterFiles } from "../init/write-starter.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -30,6 +29,15 @@ export const registerInit: RegisterCommand = (program, setExitCode) => {
     .option("--force", "replace an existing config file")
     .option("--no-check", "do not run `trainops check` on the written file")
     .action(async (flags: InitFlags) => {
+      const [
+        { InitUsageError, validateInitFlags },
+        { runCheckProcess },
+        { StarterExistsError, writeStarterFiles },
+      ] = await Promise.all([
+        import("../init/init-options.ts"),
+        import("../init/run-check-process.ts"),
+        import("../init/write-starter.ts"),
+      ]);
       let written: ReturnType<typeof writeStarterFiles>;
       let check: boolean;
       try {

@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import type { LogSummary } from "../../monitors/parsers/log-summarizer.ts";
-import { LogSummarizer } from "../../monitors/parsers/log-summarizer.ts";
+import type { LogSummarizer, LogSummary } from "../../monitors/parsers/log-summarizer.ts";
 import { STEP_FORMAT_NAMES, StepFormatError } from "../../monitors/parsers/step-parser.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -29,6 +28,7 @@ export const registerParse: RegisterCommand = (program, setExitCode) => {
         file: string,
         options: { format: string; regex?: string; json?: boolean; explain?: boolean },
       ) => {
+        const { LogSummarizer } = await import("../../monitors/parsers/log-summarizer.ts");
         let summarizer: LogSummarizer;
         try {
           summarizer = new LogSummarizer({

@@ -1,13 +1,8 @@
 import { dirname, resolve } from "node:path";
-import { createAlerting } from "../../alerts/create-alerting.ts";
 import { systemClock } from "../../core/clock.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { PollReport } from "../../monitors/run-monitor.ts";
-import { createRunOperations } from "../../ops/operations.ts";
-import { createConfiguredSinks } from "../../runtime/create-sinks.ts";
-import { NoticesRepo } from "../../store/notices-repo.ts";
 import type { Transport } from "../../transport/transport.ts";
-import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import { toJsonText } from "../json-output.ts";
 import type { RegisterCommand } from "./command.ts";
@@ -25,6 +20,19 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
+      const [
+        { createAlerting },
+        { createRunOperations },
+        { createConfiguredSinks },
+        { NoticesRepo },
+        { selectRuns, withCliRuntime },
+      ] = await Promise.all([
+        import("../../alerts/create-alerting.ts"),
+        import("../../ops/operations.ts"),
+        import("../../runtime/create-sinks.ts"),
+        import("../../store/notices-repo.ts"),
+        import("../cli-runtime.ts"),
+      ]);
       await withCliRuntime(options.config, async (runtime) => {
         const reports: PollReport[] = [];
         for (const name of selectRuns(runtime, options.run)) {

@@ -1,8 +1,4 @@
 import { dirname, resolve } from "node:path";
-import { loadConfig } from "../../config/load-config.ts";
-import { createLogger } from "../../daemon/logger.ts";
-import { startApp } from "../../runtime/app.ts";
-import { chatFrontEnds } from "../../runtime/chat-front-ends.ts";
 import { colorEnabled } from "../color.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
@@ -17,6 +13,14 @@ export const registerStart: RegisterCommand = (program, setExitCode) => {
     .description("Run the daemon: polls, alerts, phase engine, chat front ends, /metrics")
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .action(async (options: { config: string }) => {
+      const [{ loadConfig }, { createLogger }, { startApp }, { chatFrontEnds }] = await Promise.all(
+        [
+          import("../../config/load-config.ts"),
+          import("../../daemon/logger.ts"),
+          import("../../runtime/app.ts"),
+          import("../../runtime/chat-front-ends.ts"),
+        ],
+      );
       const config = loadConfig(options.config);
       const log = createLogger({
         level: config.logLevel,

@@ -1,7 +1,6 @@
 import { formatDuration } from "../../core/duration.ts";
-import { type RunStatus, readRunStatus } from "../../monitors/run-status.ts";
+import type { RunStatus } from "../../monitors/run-status.ts";
 import { slurmStatusLines } from "../../monitors/slurm/slurm-status-lines.ts";
-import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import { toJsonText } from "../json-output.ts";
 import type { RegisterCommand } from "./command.ts";
@@ -15,6 +14,10 @@ export const registerStatus: RegisterCommand = (program) => {
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON (stable fields)")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
+      const [{ readRunStatus }, { selectRuns, withCliRuntime }] = await Promise.all([
+        import("../../monitors/run-status.ts"),
+        import("../cli-runtime.ts"),
+      ]);
       await withCliRuntime(options.config, async (runtime) => {
         const runs = selectRuns(runtime, options.run).map((name) =>
           readRunStatus(runtime.monitoring.store, name),

@@ -5,6 +5,23 @@ import { type OpenTraceback, prefixPattern, tracebackEvent } from "./open-traceb
 
 export { classifyKernelLine } from "./error-rules.ts";
 
+/**
+ * Kinds whose line settles what happened: {@link ErrorClassifier.takeDecisive} announces them at
+ * once instead of after the traceback's last line or the quiet that ends it.
+ */
+const DECISIVE_KINDS: ReadonlySet<ErrorKind> = new Set([
+  "cuda_oom",
+  "nccl_timeout",
+  "worker_killed",
+  "host_oom_kill",
+]);
+
+/** An event announced early and the finished event that replaces it (same failure). */
+export interface EventUpdate {
+  announced: ClassifiedEvent;
+  final: ClassifiedEvent;
+}
+
 /** Lines a single-line event waits for a traceback or a repeat to merge with. */
 const HOLD_LINES = 5;
 /** Lines after an exception line in which a chained traceback may still continue. */
@@ -37,6 +54,9 @@ export class ErrorClassifier {
   private lastEventLine = Number.NEGATIVE_INFINITY;
   /** The driver names the GPU a line or two before it says the GPU fell off the bus. */
   private lastGpuBus: { bus: string; lineNumber: number } | null = null;
+  /** Decisive events announced before they finished, by the traceback or held event. */
+  private announced = new Map<OpenTraceback | HeldEvent, ClassifiedEvent>();
+  private updates: EventUpdate[] = [];
 
   /** Feeds one line (1-based `lineNumber`); returns the events it completes. */
   push(line: string, lineNumber: number): ClassifiedEvent[] {
@@ -68,9 +88,42 @@ export class ErrorClassifier {
   flush(): ClassifiedEvent[] {
     const out: ClassifiedEvent[] = [];
     if (this.traceback) this.finishTraceback(out, true);
-    for (const held of this.held) this.emit(heldEvent(held), out);
+    for (const held of this.held) this.emitFor(held, heldEvent(held), out);
     this.held = [];
     return sortByLine(out);
+  }
+
+  /**
+   * The decisive failures (CUDA OOM, NCCL timeout, a killed worker, a host OOM kill) whose
+   * deciding line has arrived but whose event is still open (the traceback's tail, repeats from
+   * other ranks), each returned once. When such an event finishes, push() and flush() leave it
+   * out and {@link takeUpdates} returns it instead, as the richer version of the announced one.
+   * Callers that never call this get every event from push() and flush() as before.
+   */
+  takeDecisive(): ClassifiedEvent[] {
+    const out: ClassifiedEvent[] = [];
+    const tb = this.traceback;
+    if (tb && tb.exceptions.length > 0 && !this.announced.has(tb)) {
+      const event = tracebackEvent(tb);
+      if (event && DECISIVE_KINDS.has(event.kind)) {
+        this.announced.set(tb, event);
+        out.push(event);
+      }
+    }
+    for (const held of this.held) {
+      if (this.announced.has(held) || !DECISIVE_KINDS.has(held.event.kind)) continue;
+      const event = heldEvent(held);
+      this.announced.set(held, event);
+      out.push(event);
+    }
+    return out;
+  }
+
+  /** Finished versions of events {@link takeDecisive} announced, oldest first; each once. */
+  takeUpdates(): EventUpdate[] {
+    const updates = this.updates;
+    this.updates = [];
+    return updates;
   }
 
   private idleLine(text: string, lineNumber: number, previousText: string) {
@@ -127,6 +180,13 @@ export class ErrorClassifier {
       merged: this.held.map(heldEvent),
       ignored,
     };
+    // A held event already announced is now part of this traceback: the traceback's event
+    // finishes the announcement.
+    const announced = this.held.find((held) => this.announced.has(held));
+    if (announced) {
+      this.announced.set(this.traceback, this.announced.get(announced) as ClassifiedEvent);
+      for (const held of this.held) this.announced.delete(held);
+    }
     this.held = [];
   }
 
@@ -207,6 +267,7 @@ export class ErrorClassifier {
     this.traceback = null;
     if (tb.exceptions.length === 0 && tb.merged.length === 0) {
       // Cut off before its exception line (the log ends, or a re-raise was truncated).
+      this.announced.delete(tb);
       if (!endOfInput || tb.startLine - this.lastEventLine <= RERAISE_WINDOW) return;
       this.emit(
         {
@@ -221,7 +282,8 @@ export class ErrorClassifier {
       return;
     }
     const event = tracebackEvent(tb);
-    if (event) this.emit(event, out);
+    if (event) this.emitFor(tb, event, out);
+    else this.announced.delete(tb);
   }
 
   /** Re-reads a held event's line with its wrapped continuation; true when it was one. */
@@ -242,10 +304,26 @@ export class ErrorClassifier {
     if (this.held.length === 0) return;
     const keep: HeldEvent[] = [];
     for (const held of this.held) {
-      if (lineNumber - held.lastLine > HOLD_LINES) this.emit(heldEvent(held), out);
+      if (lineNumber - held.lastLine > HOLD_LINES) this.emitFor(held, heldEvent(held), out);
       else keep.push(held);
     }
     this.held = keep;
+  }
+
+  /** Emits a finished event, or records it as the update of its early announcement. */
+  private emitFor(
+    source: OpenTraceback | HeldEvent,
+    event: ClassifiedEvent,
+    out: ClassifiedEvent[],
+  ): void {
+    const announced = this.announced.get(source);
+    if (!announced) {
+      this.emit(event, out);
+      return;
+    }
+    this.announced.delete(source);
+    this.lastEventLine = Math.max(this.lastEventLine, event.lineNumber ?? 0);
+    this.updates.push({ announced, final: event });
   }
 
   private emit(event: ClassifiedEvent, out: ClassifiedEvent[]): void {

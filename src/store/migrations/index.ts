@@ -7,6 +7,7 @@ import { trainingStartMigration } from "./006-training-start.ts";
 import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
 import { stepsPerEpochMigration } from "./008-steps-per-epoch.ts";
 import { slurmJobsMigration } from "./009-slurm-jobs.ts";
+import { sampleRollupsMigration } from "./010-sample-rollups.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   expectedStopStartMigration,
   stepsPerEpochMigration,
   slurmJobsMigration,
+  sampleRollupsMigration,
 ];

@@ -1,0 +1,87 @@
+import type { RunConfig } from "../config/schema.ts";
+import { createTransport } from "./create-transport.ts";
+import type {
+  ExecOptions,
+  ExecResult,
+  FollowHandle,
+  FollowOptions,
+  Transport,
+} from "./transport.ts";
+
+/**
+ * One transport per host: runs whose `ssh:` settings are the same (address, port, user, key,
+ * jump host, timeouts) share one SSH connection and its one long-lived remote shell, so a VM
+ * with ten runs gets one connection and one probe at a time instead of ten of each. What each
+ * run gets is a handle; the connection closes when the last handle of it is closed.
+ *
+ * Scripts of runs on one host queue on the shared shell; follow streams are channels of the
+ * shared connection (sshd's MaxSessions, 10 by default, bounds how many runs of one host can
+ * follow their logs at once: see the README).
+ */
+export class HostTransportPool {
+  private readonly hosts = new Map<string, { transport: Transport; users: number }>();
+
+  constructor(private readonly create: (run: RunConfig) => Transport = createTransport) {}
+
+  /** A handle on the transport of the run's host, opening it for the first run of the host. */
+  get(run: RunConfig): Transport {
+    // `ssh: local` runs share nothing worth pooling: each gets its own local transport.
+    if (run.ssh === "local") return this.create(run);
+    const key = hostKey(run);
+    let host = this.hosts.get(key);
+    if (!host) {
+      host = { transport: this.create(run), users: 0 };
+      this.hosts.set(key, host);
+    }
+    host.users += 1;
+    return new SharedTransport(host.transport, () => {
+      const current = this.hosts.get(key);
+      if (!current) return Promise.resolve();
+      current.users -= 1;
+      if (current.users > 0) return Promise.resolve();
+      this.hosts.delete(key);
+      return current.transport.close();
+    });
+  }
+
+  /** Number of distinct hosts (connections) the pool holds. */
+  get size(): number {
+    return this.hosts.size;
+  }
+}
+
+/**
+ * What makes two runs' connections interchangeable: their whole parsed `ssh:` object (the
+ * schema gives it the same key order whatever order the YAML used).
+ */
+function hostKey(run: RunConfig): string {
+  return JSON.stringify(run.ssh);
+}
+
+/** A run's handle on a shared transport; closing it releases the run's share once. */
+class SharedTransport implements Transport {
+  private released = false;
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  run(script: string, options?: ExecOptions): Promise<ExecResult> {
+    return this.inner.run(script, options);
+  }
+
+  follow(options: FollowOptions): Promise<FollowHandle> {
+    return this.inner.follow(options);
+  }
+
+  close(): Promise<void> {
+    if (this.released) return Promise.resolve();
+    this.released = true;
+    return this.release();
+  }
+}

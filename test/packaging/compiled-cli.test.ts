@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTrainops } from "../harness/cli.ts";
+
+const exec = promisify(execFile);
+const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const compiled = { env: { TRAINOPS_FROM_SOURCE: "0" }, timeoutMs: 60_000 };
+let dir: string;
+
+beforeAll(async () => {
+  // The same build `npm ci` runs through `prepare`.
+  await exec(process.execPath, [repo("scripts/build.mjs")]);
+  dir = mkdtempSync(join(tmpdir(), "trainops-compiled-"));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the compiled CLI (dist/)", () => {
+  it("is what package.json's build and prepare scripts produce", () => {
+    const pkg = JSON.parse(readFileSync(repo("package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.prepare).toBe("node scripts/build.mjs");
+    expect(pkg.scripts.build).toBe("node scripts/build.mjs");
+    expect(existsSync(repo("dist/cli/main.js"))).toBe(true);
+  });
+
+  it("keeps the chat front ends and canvas out of the code every command loads", () => {
+    const main = readFileSync(repo("dist/cli/main.js"), "utf8");
+    const staticImports = [...main.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+    for (const name of ["discord.js", "@slack/bolt", "@napi-rs/canvas", "node-ssh", "pino"]) {
+      expect(staticImports).not.toContain(name);
+    }
+    // Discord is still reachable, in a chunk of its own loaded by the commands that need it.
+    const chunks = readdirSync(repo("dist/cli")).map((f) =>
+      readFileSync(repo(`dist/cli/${f}`), "utf8"),
+    );
+    expect(chunks.some((text) => text.includes('from "discord.js"'))).toBe(true);
+  });
+
+  it("prints help and exits 0", async () => {
+    const out = await runTrainops(["--help"], compiled);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("Usage: trainops");
+    expect(out.stdout).toContain("status");
+  });
+
+  it("writes a starter config with the plan from configs/ and reads the store", async () => {
+    const init = await runTrainops(
+      ["init", "--local", "--workdir", dir, "--log", "train.log", "--no-check"],
+      { ...compiled, cwd: dir },
+    );
+    expect(init.stderr).toBe("");
+    expect(init.code).toBe(0);
+    // The shipped plan, found through the bundle's paths (its schema modeline is rewritten).
+    const body = (text: string) => text.replace(/^# yaml-language-server:.*\n/m, "");
+    const plan = readFileSync(join(dir, "configs/plans/safe-optimization.yaml"), "utf8");
+    expect(body(plan)).toBe(
+      body(readFileSync(repo("configs/plans/safe-optimization.yaml"), "utf8")),
+    );
+    const config = readFileSync(join(dir, "trainops.yaml"), "utf8");
+    writeFileSync(join(dir, "trainops.yaml"), config.replace(/^store:.*$/m, "store: ./t.db"));
+
+    const status = await runTrainops(["status", "--json"], { ...compiled, cwd: dir });
+    expect(status.stderr).toBe("");
+    expect(status.code).toBe(0);
+    const runs = (JSON.parse(status.stdout) as { runs: Array<{ lastPollAt: unknown }> }).runs;
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.lastPollAt).toBeNull();
+  });
+
+  it("reports a bad config with exit code 2, as from the sources", async () => {
+    writeFileSync(join(dir, "bad.yaml"), "runs: 3\n");
+    const out = await runTrainops(["status", "--config", join(dir, "bad.yaml")], compiled);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/runs/);
+  });
+});
