@@ -1,7 +1,7 @@
 import { formatDuration } from "../core/duration.ts";
+import { formatClock } from "../message/format.ts";
 import type { Message, MessageMentions, Severity } from "../message/message.ts";
 import type { Finding } from "./rules/rule.ts";
-import { formatClock } from "./units.ts";
 
 const SEVERITY_RANK: Record<Severity, number> = { success: 0, info: 1, warning: 2, critical: 3 };
 

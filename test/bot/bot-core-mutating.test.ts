@@ -99,8 +99,7 @@ describe("validation", () => {
 
 describe("confirmation", () => {
   it("a change that is in but already failing is reported as a warning, not as done", async () => {
-    f.ops.warning =
-      "Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory";
+    f.ops.warning = "Training started, then failed: torch.OutOfMemoryError: CUDA out of memory";
     await f.core.execute(req("set", { run: "exp001", batch: "8" }, DISCORD_OPERATOR), responder);
     await f.core.press({ buttonId: "confirm:c1", invoker: DISCORD_OPERATOR }, responder);
     await f.core.idle();
@@ -109,7 +108,7 @@ describe("confirmation", () => {
     expect(last?.severity).toBe("warning");
     expect(last?.lines).toEqual([
       "Set batch 8 applied; training restarted",
-      "Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory",
+      "Training started, then failed: torch.OutOfMemoryError: CUDA out of memory",
       "Next: `/train errors`; `/train plan` shows the verdict.",
     ]);
     expect(f.confirmations.get("c1")?.state).toBe("applied");

@@ -73,7 +73,7 @@ describe("/train status", () => {
       "Phase 1: Test 2 workers, evaluating\n143/200 steps\nVRAM peak 77.4/80 GiB ✓\nstep time 9.6 s vs 18.1 s ✓",
     );
     expect(text).toContain(
-      "Last error: cuda_oom 2 h ago: torch.OutOfMemoryError: CUDA out of memory. token=[redacted]",
+      "Last error: CUDA out of memory 2 h ago: torch.OutOfMemoryError: CUDA out of memory. token=[redacted]",
     );
     expect(text).toContain("🟠 gpu_idle: GPU 0% for 45 min (firing 45 min)");
     expect(text).toContain("🔇 memory_high muted for 1 h by alice: known");
@@ -192,7 +192,7 @@ describe("read commands", () => {
     const m = await f.core.execute(req("errors", { run: "exp002" }), responder);
     expect(m.severity).toBe("critical");
     expect(m.table?.rows[0]?.slice(1)).toEqual([
-      "host_oom_kill",
+      "killed by the host's OOM killer",
       "kernel",
       "Out of memory: Killed process 4242 (pt_data_worker)",
     ]);

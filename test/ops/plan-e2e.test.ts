@@ -111,7 +111,7 @@ describe("phase plan on the simulator over SSH", () => {
       batch: 1,
     });
     expect(notes.at(-1)?.lines?.[0]).toMatch(
-      /^Phase 1 passed: [\d.]+ s\/step \(was [\d.]+ s, [\d.]+x\), VRAM peak 7\d\.\d GiB < 80, .* steps\. Next: Phase 2 \(workers 2, batch 2, low risk\)$/,
+      /^Phase 1 passed: [\d.]+ s\/step \(was [\d.]+ s, [\d.]+x faster\), VRAM peak 7\d\.\d GiB \(needs < 80 GiB\), .* steps\. Next: Phase 2 \(workers 2, batch 2, low risk\)$/,
     );
     const phase1Yaml = readFileSync(vm.trainConfigPath, "utf8");
     expect(phase1Yaml).toBe(original.replace(/^( {2}workers: )1/m, "$12"));

@@ -1,9 +1,10 @@
 import { chartFor } from "../../charts/chart-for.ts";
+import { formatSpan as longSpan, formatSeconds as seconds } from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
+import { errorKindLabel } from "../../model/error-kind-labels.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import { parseArguments, usage } from "./command-arguments.ts";
 import type { CommandContext } from "./command-context.ts";
-import { longSpan, seconds } from "./number-format.ts";
 import { keepTail, redactSecrets } from "./redact-secrets.ts";
 import { buildStatusMessage } from "./status-message.ts";
 import { SUBCOMMAND_SPECS } from "./subcommand-specs.ts";
@@ -164,7 +165,7 @@ export async function errorsCommand(ctx: CommandContext): Promise<Message> {
       columns: ["When (UTC)", "Kind", "Source", "Line"],
       rows: events.map((e) => [
         new Date(e.at).toISOString().slice(5, 16).replace("T", " "),
-        e.kind,
+        errorKindLabel(e.kind),
         e.source,
         clip(redactSecrets(e.line), 120),
       ]),

@@ -1,5 +1,12 @@
 import type { RunConfig } from "../../config/schema.ts";
 import { formatDuration } from "../../core/duration.ts";
+import {
+  formatCount as count,
+  formatGiB as gib,
+  formatSpan as longSpan,
+  formatShare as percent,
+  formatSeconds as seconds,
+} from "../../message/format.ts";
 import type {
   Message,
   MessageField,
@@ -7,10 +14,10 @@ import type {
   ProgressBar,
   Severity,
 } from "../../message/message.ts";
+import { errorKindLabel } from "../../model/error-kind-labels.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
-import { count, gib, longSpan, percent, seconds } from "./number-format.ts";
 import type { FiringAlertView, SilenceView } from "./ports.ts";
 import { redactSecrets } from "./redact-secrets.ts";
 
@@ -103,7 +110,7 @@ export function buildStatusMessage(input: StatusInputs): Message {
   fields.push({
     name: "Last error",
     value: input.lastError
-      ? `${input.lastError.kind} ${ago(now, input.lastError.at)}: ${clip(redactSecrets(input.lastError.line), 160)}`
+      ? `${errorKindLabel(input.lastError.kind)} ${ago(now, input.lastError.at)}: ${clip(redactSecrets(input.lastError.line), 160)}`
       : "none recorded",
   });
   const alerts = alertsField(input.firing, input.silences, now);
