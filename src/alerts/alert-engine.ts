@@ -193,10 +193,12 @@ export class AlertEngine {
     return {
       run: alert.run,
       rule: alert.rule,
+      label: rule.label,
       phase: alert.phase,
       severity: alert.severity,
       since: alert.startedAt,
       mentions: mentionsFor(this.o.config, alert.severity, rule.settings.mention),
+      timeZone: this.o.config.timezone,
     };
   }
 

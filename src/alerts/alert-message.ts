@@ -9,17 +9,21 @@ const SEVERITY_RANK: Record<Severity, number> = { success: 0, info: 1, warning: 
 export interface AlertFacts {
   run: string;
   rule: string;
+  /** The rule for people: "CUDA OOM", "stall". */
+  label?: string;
   phase: string | null;
   severity: Severity;
   /** When the condition began. */
   since: number;
   mentions: MessageMentions;
+  /** Zone of clock times (the config's `timezone`); UTC when absent. */
+  timeZone?: string;
 }
 
 function footer(facts: AlertFacts, extra?: string): string {
-  const parts = [`${facts.run}/${facts.rule}`];
+  const parts = [facts.run, `${facts.label ?? facts.rule.replace(/_/g, " ")} alert`];
   if (facts.phase) parts.push(`phase ${facts.phase}`);
-  parts.push(`since ${formatClock(facts.since)}`);
+  parts.push(`since ${formatClock(facts.since, facts.timeZone)}`);
   if (extra) parts.push(extra);
   return parts.join(" · ");
 }
@@ -62,7 +66,7 @@ export function resolvedMessage(
     title: `${facts.run}: ${label} resolved after ${formatDuration(now - facts.since)}`,
     severity: "success",
     lines,
-    footer: footer(facts, `resolved ${formatClock(now)}`),
+    footer: footer(facts, `resolved ${formatClock(now, facts.timeZone)}`),
   };
 }
 

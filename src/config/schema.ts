@@ -197,6 +197,18 @@ export const configSchema = z
       .strict()
       .default({ port: 9464, host: "127.0.0.1" }),
     confirmTimeout: duration.default("10m"),
+    timezone: z
+      .string()
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat("en-US", { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "expected an IANA time zone such as UTC, Europe/Berlin or America/New_York")
+      .default("UTC")
+      .describe("Time zone of the clock times in messages"),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   })
   .strict();

@@ -51,7 +51,7 @@ export function formatSeconds(value: number): string {
 /** A long span in minutes, hours or days: `12 min`, `20.0 h`, `26.7 days`. */
 export function formatSpan(seconds: number): string {
   const hours = seconds / 3600;
-  if (hours < 1) return `${Math.round(seconds / 60)} min`;
+  if (hours < 1) return formatDuration(seconds * 1000);
   if (hours < 48) return `${hours.toFixed(1)} h`;
   return `${(hours / 24).toFixed(1)} days`;
 }

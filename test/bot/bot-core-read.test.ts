@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseCommandText } from "../../src/bot/core/parse-command-text.ts";
 import {
   type BotFixture,
+  CONSOLE,
   createBotFixture,
   DISCORD_VIEWER,
   planSample,
@@ -177,7 +179,9 @@ describe("read commands", () => {
 
   it("/train logs validates lines", async () => {
     const m = await f.core.execute(req("logs", { run: "exp001", lines: "lots" }), responder);
-    expect(m.lines).toEqual(["lines must be an integer from 1 to 200; got 'lots'"]);
+    expect(m.lines).toEqual([
+      "lines must be an integer from 1 to 200; got 'lots'; usage: /train logs [run] [lines:<1-200>]",
+    ]);
   });
 
   it("/train errors lists recent events", async () => {
@@ -201,18 +205,43 @@ describe("read commands", () => {
   it("/train chart validates metric and window and returns a PNG", async () => {
     f.samples.insert(planSample("exp001", f.clock.now() - 60_000));
     const bad = await f.core.execute(req("chart", { run: "exp001", metric: "loss" }), responder);
-    expect(bad.lines).toEqual(["metric must be one of step_time, vram, host_ram, gpu_util"]);
+    const chartUsage =
+      "usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util>] [window:<window>]";
+    expect(bad.lines).toEqual([
+      `metric must be one of step_time, vram, host_ram, gpu_util; ${chartUsage}`,
+    ]);
     const badWindow = await f.core.execute(
       req("chart", { run: "exp001", window: "soon" }),
       responder,
     );
-    expect(badWindow.lines).toEqual(["window must be a duration like 6h, 2d or 30m; got 'soon'"]);
+    expect(badWindow.lines).toEqual([
+      `window must be a duration like 6h, 2d or 30m; got 'soon'; ${chartUsage}`,
+    ]);
     const m = await f.core.execute(
       req("chart", { run: "exp001", metric: "vram", window: "2h" }),
       responder,
     );
-    expect(m.title).toBe("exp001: vram, last 2.0 h");
+    // One minute of data in a 2 h window: the title, the picture's heading and the alt text
+    // all name the span shown, and say what was asked.
+    expect(m.title).toBe("exp001: vram, last 1 min (all the data there is; 2.0 h asked)");
+    expect(m.images?.[0]?.alt.startsWith(m.title)).toBe(true);
+    expect(m.lines?.[0]?.startsWith(m.title)).toBe(true);
     expect(m.images?.[0]?.name).toBe("exp001-vram.png");
+    f.samples.insert(planSample("exp001", f.clock.now() - 5 * 3_600_000));
+    const full = await f.core.execute(req("chart", { run: "exp001", window: "2h" }), responder);
+    expect(full.title).toBe("exp001: overview, last 2.0 h");
+  });
+
+  it("/train chart foo says foo is neither a run nor a metric", async () => {
+    const parsed = parseCommandText("chart foo", ["exp001", "exp002"]);
+    const m = await f.core.execute(
+      { subcommand: parsed.subcommand, args: parsed.args, invoker: CONSOLE },
+      responder,
+    );
+    expect(m.severity).toBe("warning");
+    expect(m.lines).toEqual([
+      "'foo' is neither a run nor a chart metric. Metrics: step_time, vram, host_ram, gpu_util; runs: exp001, exp002. usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util>] [window:<window>].",
+    ]);
   });
 
   it("/train help lists every command and autocomplete offers runs", async () => {

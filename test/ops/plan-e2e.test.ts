@@ -131,7 +131,7 @@ describe("phase plan on the simulator over SSH", () => {
       "the over-sized phase to fail and roll back",
       (a) => a?.state === "failed" && a.rolledBackAt !== null,
     );
-    expect(failed.reason).toMatch(/cuda_oom|VRAM peak/);
+    expect(failed.reason).toMatch(/CUDA out of memory|VRAM peak/);
     const verdict = notes.find((n) => n.title.includes("Phase 3 failed"));
     expect(verdict?.severity).toBe("critical");
     expect(notes.at(-1)?.lines?.[0]).toMatch(

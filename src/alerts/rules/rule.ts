@@ -111,6 +111,8 @@ export interface BoundRule {
 /** A registered rule: parses its settings into a bound rule. */
 export interface Rule {
   name: string;
+  /** Noun for people: "stall", "CUDA OOM". */
+  label: string;
   bind(raw: unknown): { ok: true; rule: BoundRule } | { ok: false; issues: z.core.$ZodIssue[] };
 }
 
@@ -118,6 +120,7 @@ export interface Rule {
 export function defineRule<S extends BaseSettings>(def: RuleDefinition<S>): Rule {
   return {
     name: def.name,
+    label: def.label,
     bind(raw) {
       const parsed = def.settings.safeParse(raw ?? {});
       if (!parsed.success) return { ok: false, issues: parsed.error.issues };

@@ -107,7 +107,7 @@ export class ConsoleSession {
     });
     if (this.options.interactive) {
       this.options.output.write(
-        "Type /train help, or `exit`. Buttons become `confirm <id>` / `cancel <id>` (or just `confirm`).\n",
+        "Type /train help, or exit. Buttons become 'confirm <id>' / 'cancel <id>' (or just 'confirm').\n",
       );
       rl.prompt();
     }

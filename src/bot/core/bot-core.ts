@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { chartFor } from "../../charts/chart-for.ts";
+import { CHART_METRICS } from "../../charts/chart-metrics.ts";
 import { systemClock } from "../../core/clock.ts";
 import type { ChartRequest, Message, MessageImage } from "../../message/message.ts";
 import { OperationRefusedError } from "../../ops/run-operations.ts";
+import { ArgumentError } from "./argument-error.ts";
 import { authorize } from "./authorization.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
-import { ArgumentError } from "./command-arguments.ts";
+import { usage } from "./command-arguments.ts";
 import {
   auditWho,
   type CommandContext,
@@ -178,6 +180,11 @@ function resolveRun(options: BotCoreOptions, spec: SubcommandSpec, name: string 
     throw new ArgumentError(`Name the run: \`/train ${spec.name} <run>\`. Runs: ${list}.`);
   }
   const run = runs.find((r) => r.name === name);
+  if (!run && spec.name === "chart")
+    // `/train chart foo`: the word may be meant as a metric as easily as a run.
+    throw new ArgumentError(
+      `'${name}' is neither a run nor a chart metric. Metrics: ${CHART_METRICS.join(", ")}; runs: ${list}. ${usage(spec)}.`,
+    );
   if (!run) throw new ArgumentError(`No run named '${name}'. Runs: ${list}.`);
   return run;
 }

@@ -1,5 +1,10 @@
 import { chartFor } from "../../charts/chart-for.ts";
-import { formatSpan as longSpan, formatSeconds as seconds } from "../../message/format.ts";
+import {
+  formatShortDateTime,
+  formatSpan as longSpan,
+  formatSeconds as seconds,
+  zoneName,
+} from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
 import { errorKindLabel } from "../../model/error-kind-labels.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
@@ -49,6 +54,7 @@ export async function statusCommand(ctx: CommandContext): Promise<Message> {
     silences,
     chart,
     now,
+    timeZone: ctx.options.config.timezone,
   });
 }
 
@@ -162,9 +168,14 @@ export async function errorsCommand(ctx: CommandContext): Promise<Message> {
       ? "critical"
       : "warning",
     table: {
-      columns: ["When (UTC)", "Kind", "Source", "Line"],
+      columns: [
+        `When (${zoneName(ctx.now(), ctx.options.config.timezone)})`,
+        "Kind",
+        "Source",
+        "Line",
+      ],
       rows: events.map((e) => [
-        new Date(e.at).toISOString().slice(5, 16).replace("T", " "),
+        formatShortDateTime(e.at, ctx.options.config.timezone),
         errorKindLabel(e.kind),
         e.source,
         clip(redactSecrets(e.line), 120),
@@ -181,12 +192,22 @@ export async function chartCommand(ctx: CommandContext): Promise<Message> {
     ctx.request.args,
   );
   const now = ctx.now();
+  // The title names the span the picture shows: a young run has less data than the window.
+  const first = ctx.options.db.samples.firstAt(ctx.run.name);
+  const shown = first !== null && first > now - window ? now - first : window;
+  const span =
+    shown < window
+      ? `last ${longSpan(shown / 1000)} (all the data there is; ${longSpan(window / 1000)} asked)`
+      : `last ${longSpan(window / 1000)}`;
+  const title = `${ctx.run.name}: ${metric ?? "overview"}, ${span}`;
   const image = await chartFor(
     ctx.options,
     ctx.run,
     now - window,
     now,
     metric ? [metric] : undefined,
+    undefined,
+    title,
   );
   if (!image) {
     return {
@@ -196,12 +217,7 @@ export async function chartCommand(ctx: CommandContext): Promise<Message> {
       ephemeral: true,
     };
   }
-  return {
-    title: `${ctx.run.name}: ${metric ?? "overview"}, last ${longSpan(window / 1000)}`,
-    severity: "info",
-    images: [image],
-    lines: [image.alt],
-  };
+  return { title, severity: "info", images: [image], lines: [image.alt] };
 }
 
 /** `/train help`. */

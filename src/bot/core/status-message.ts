@@ -2,6 +2,7 @@ import type { RunConfig } from "../../config/schema.ts";
 import { formatDuration } from "../../core/duration.ts";
 import {
   formatCount as count,
+  formatDateTime,
   formatGiB as gib,
   formatSpan as longSpan,
   formatShare as percent,
@@ -35,6 +36,8 @@ export interface StatusInputs {
   silences: SilenceView[] | null;
   chart: MessageImage | null;
   now: number;
+  /** Zone of the clock times shown (the config's `timezone`); UTC when absent. */
+  timeZone?: string;
 }
 
 const GIB = 1024 ** 3;
@@ -130,7 +133,7 @@ export function buildStatusMessage(input: StatusInputs): Message {
     progress,
     fields,
     ...(input.chart ? { images: [input.chart] } : {}),
-    footer: `${run.name} · sample ${ago(now, input.sample.at)} · ${new Date(input.sample.at).toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    footer: `${run.name} · sample ${ago(now, input.sample.at)} · ${formatDateTime(input.sample.at, input.timeZone)}`,
   };
 }
 
