@@ -54,6 +54,17 @@ const limitsSchema = z
   })
   .strict();
 
+/** What the run's machine costs, for "cost so far" and "cost to finish". */
+const costSchema = z
+  .object({
+    perHour: z.number().positive().describe("Price of the VM (or GPU) per hour, e.g. 32.77"),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "a three-letter currency code such as USD or EUR")
+      .default("USD"),
+  })
+  .strict();
+
 const restartSchema = z
   .object({
     interruptTimeout: duration.default("60s"),
@@ -77,6 +88,7 @@ export const runSchema = z
     workerProcess: z.string().min(1).default("pt_data_worker").describe("Data-loader worker comm"),
     steps: stepsSchema.default({ format: "auto" }),
     limits: limitsSchema.default({}),
+    cost: costSchema.optional().describe("Machine price, e.g. { perHour: 32.77, currency: USD }"),
     plan: z
       .string()
       .optional()

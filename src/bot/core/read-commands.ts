@@ -55,6 +55,7 @@ export async function statusCommand(ctx: CommandContext): Promise<Message> {
     chart,
     now,
     timeZone: ctx.options.config.timezone,
+    firstSampleAt: db.samples.firstAt(name),
   });
 }
 
