@@ -1,4 +1,11 @@
-import { formatFactor, formatGiBValue, formatSeconds } from "../message/format.ts";
+import type { RunConfig } from "../config/schema.ts";
+import {
+  formatFactor,
+  formatGiBValue,
+  formatMoney,
+  formatSeconds,
+  formatSpan,
+} from "../message/format.ts";
 import type { Message } from "../message/message.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import { type Check, type PhaseMeasure, ramLabel, verdictCheckLines } from "./criteria.ts";
@@ -79,6 +86,34 @@ export interface VerdictInput {
   autoAdvance: boolean;
   /** What happens after a failure: "Rolling back to Phase 2's config and restarting." */
   afterward?: string;
+  /** Steps left in the training and the machine's price, for "time and cost to finish". */
+  finish?: { remainingSteps: number; cost: RunConfig["cost"] };
+}
+
+/**
+ * "8.4 days → 6.3 days to finish, saves $1,650": the rest of the training at the reference's
+ * pace and at this phase's, and what the difference is worth at the run's price.
+ */
+export function finishLine(
+  input: Pick<VerdictInput, "measure" | "reference" | "finish">,
+): string | null {
+  const now = input.measure.stepTimeSeconds;
+  if (!input.finish || now === null || input.finish.remainingSteps <= 0) return null;
+  const left = input.finish.remainingSteps;
+  const after = left * now;
+  const was = input.reference?.stepTimeSeconds ?? null;
+  const cost = input.finish.cost;
+  const money = (seconds: number) =>
+    cost ? formatMoney((seconds / 3600) * cost.perHour, cost.currency) : null;
+  if (was === null) {
+    const price = money(after);
+    return `${formatSpan(after)} to finish${price ? ` (${price})` : ""} at this pace.`;
+  }
+  const before = left * was;
+  const delta = money(Math.abs(before - after));
+  const effect =
+    delta === null ? "" : before >= after ? `, saves ${delta}` : `, costs ${delta} more`;
+  return `${formatSpan(before)} → ${formatSpan(after)} to finish${effect}.`;
 }
 
 /** Ends a reason with one full stop; a quoted log line may already end with one or with "…". */
@@ -98,6 +133,8 @@ export function verdictMessage(input: VerdictInput): Message {
     lines.push(
       `${head}: ${summary}.${input.next ? ` Next: ${input.next}` : " The plan is complete."}`,
     );
+    const finish = finishLine(input);
+    if (finish) lines.push(`Time to finish: ${finish}`);
     if (input.next)
       lines.push(
         input.autoAdvance

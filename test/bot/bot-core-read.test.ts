@@ -142,6 +142,27 @@ describe("read commands", () => {
     expect(m.lines?.[0]).toBe("Now: Phase 1: Test 2 workers (evaluating).");
   });
 
+  it("with a price, status shows the cost so far and to finish, and the plan a cost to finish per phase", async () => {
+    const config = {
+      ...f.config,
+      runs: f.config.runs.map((r) => ({ ...r, cost: { perHour: 32.77, currency: "USD" } })),
+    };
+    f.close();
+    f = createBotFixture({ config });
+    const now = f.clock.now();
+    // Ten hours watched; step 549 of 128,000 at 19.7 s a step.
+    f.samples.insert(planSample("exp001", now - 10 * 3_600_000));
+    f.samples.insert(planSample("exp001", now));
+    const status = await f.core.execute(req("status", { run: "exp001" }), responder);
+    // 127,451 steps × 19.7 s = 697.4 h; × $32.77 = $22,855.
+    expect(textOf(status)).toContain("Cost: $328 so far (10.0 h), $22,855 to finish at $32.77/h");
+    const plan = await f.core.execute(req("plan", { run: "exp001" }), responder);
+    const columns = plan.table?.columns ?? [];
+    expect(columns.slice(6, 8)).toEqual(["Total", "Cost to finish"]);
+    // The baseline's 18.1 s a step: 127,451 × 18.1 s = 640.8 h → $20,999.
+    expect(plan.table?.rows[0]?.[7]).toBe("$20,999");
+  });
+
   it("/train logs redacts secrets and bounds the size", async () => {
     f.logText.value = [
       "Train step 10/4000 loss 0.5",

@@ -1,5 +1,6 @@
 import { chartFor } from "../../charts/chart-for.ts";
 import {
+  formatMoney,
   formatShortDateTime,
   formatSpan as longSpan,
   formatSeconds as seconds,
@@ -7,6 +8,7 @@ import {
 } from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
 import { errorKindLabel } from "../../model/error-kind-labels.ts";
+import { remainingSteps, trainingProgress } from "../../model/training-progress.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import { parseArguments, usage } from "./command-arguments.ts";
 import type { CommandContext } from "./command-context.ts";
@@ -85,6 +87,15 @@ async function planWithin(
 export async function planCommand(ctx: CommandContext): Promise<Message> {
   const view = await ctx.options.operations.plan(ctx.run.name);
   const fmt = (v: number | null, f: (n: number) => string) => (v === null ? "-" : f(v));
+  // "Cost to finish": the steps still to go at each phase's step time, at the run's price.
+  const cost = ctx.run.cost;
+  const latest = ctx.options.db.samples.latest(ctx.run.name);
+  const good = latest?.reachable ? latest : ctx.options.db.samples.latestReachable(ctx.run.name);
+  const left = good ? remainingSteps(trainingProgress(ctx.run, good)) : null;
+  const toFinish = (step: number | null) =>
+    cost && step !== null && left !== null
+      ? formatMoney(((left * step) / 3600) * cost.perHour, cost.currency)
+      : "-";
   const current = view.current
     ? `Now: ${view.current.name} (${view.current.state}).`
     : "Now: baseline (phase 0). `/train next-phase` starts Phase 1.";
@@ -101,6 +112,7 @@ export async function planCommand(ctx: CommandContext): Promise<Message> {
         "Step time",
         "Epoch",
         "Total",
+        ...(cost ? ["Cost to finish"] : []),
         "Speedup",
         "State",
       ],
@@ -112,6 +124,7 @@ export async function planCommand(ctx: CommandContext): Promise<Message> {
         fmt(p.stepTimeSeconds, seconds),
         fmt(p.epochTimeSeconds, longSpan),
         fmt(p.totalTimeSeconds, longSpan),
+        ...(cost ? [toFinish(p.stepTimeSeconds)] : []),
         fmt(p.speedup, (s) => `${s.toFixed(1)}x`),
         p.state,
       ]),
