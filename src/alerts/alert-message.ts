@@ -1,4 +1,5 @@
 import { formatDuration } from "../core/duration.ts";
+import { alertButtons } from "../message/action-buttons.ts";
 import { formatClock } from "../message/format.ts";
 import type { Message, MessageMentions, Severity } from "../message/message.ts";
 import type { Finding } from "./rules/rule.ts";
@@ -41,6 +42,7 @@ export function firingMessage(facts: AlertFacts, finding: Finding): Message {
     ...(finding.fields ? { fields: finding.fields } : {}),
     ...(finding.quote ? { code: finding.quote } : {}),
     ...(hasMentions(facts.mentions) ? { mentions: facts.mentions } : {}),
+    buttons: alertButtons(facts.run, facts.rule),
     footer: footer(facts),
   };
 }
@@ -116,12 +118,15 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     .filter((l) => l.startsWith("Next:") || l.startsWith("Usual fix:"));
   const codes = sorted.filter((m) => m.code).map((m) => m.code as string);
   const charts = sorted.flatMap((m) => m.charts ?? []);
+  // The most severe alert's buttons act for the group (muting it, reading logs and status).
+  const buttons = top.buttons ?? sorted.find((m) => m.buttons?.length)?.buttons;
   return {
     title: `${prefix}${messages.length} alerts (${bare(top.title)} and more)`,
     severity: top.severity,
     lines: [...lines, ...new Set(nexts)],
     ...(codes.length ? { code: codes.join("\n\n") } : {}),
     ...(charts.length ? { charts } : {}),
+    ...(buttons?.length ? { buttons } : {}),
     ...(users.size + roles.size ? { mentions: { users: [...users], roles: [...roles] } } : {}),
     footer: [...new Set(sorted.map((m) => m.footer?.split(" · ")[0]).filter(Boolean))].join(", "),
   };

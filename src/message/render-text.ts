@@ -52,8 +52,14 @@ export function renderText(message: Message, options: RenderTextOptions = {}): s
     out.push(`  [chart] ${path ?? image.name} (${image.alt})`);
   }
   if (message.buttons?.length) {
-    const commands = message.buttons.map((b) => `'${b.id.replace(":", " ")}'`);
-    out.push(`  Type ${commands.join(" or ")}.`);
+    if (message.buttons.every((b) => /^(confirm|cancel):/.test(b.id))) {
+      const commands = message.buttons.map((b) => `'${b.id.replace(":", " ")}'`);
+      out.push(`  Type ${commands.join(" or ")}.`);
+    } else {
+      // Numbered choices: the console presses the newest message's buttons by number.
+      const choices = message.buttons.map((b, i) => `[${i + 1}] ${b.label}`);
+      out.push(`  Choose: ${choices.join("  ")} (type the number)`);
+    }
   }
   if (message.footer) out.push(`  — ${message.footer}`);
   return out.join("\n");

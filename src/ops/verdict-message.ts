@@ -1,4 +1,5 @@
 import type { RunConfig } from "../config/schema.ts";
+import { verdictButtons } from "../message/action-buttons.ts";
 import {
   formatFactor,
   formatGiBValue,
@@ -157,6 +158,16 @@ export function verdictMessage(input: VerdictInput): Message {
     severity,
     lines,
     fields: [{ name: "Criteria", value: verdictCheckLines(input.checks).join("\n") }],
+    buttons:
+      input.attempt.kind === "manual"
+        ? verdictButtons(input.run, input.attempt.phaseIndex, input.verdict, {
+            hasNext: false,
+            rolledBack: true,
+          }).filter((b) => !b.id.includes("|retry|"))
+        : verdictButtons(input.run, input.attempt.phaseIndex, input.verdict, {
+            hasNext: input.next !== null && !input.autoAdvance,
+            rolledBack: input.afterward !== undefined,
+          }),
     footer: `run ${input.run} · attempt ${input.attempt.id}`,
   };
 }

@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { chartFor } from "../../charts/chart-for.ts";
 import { CHART_METRICS } from "../../charts/chart-metrics.ts";
 import { systemClock } from "../../core/clock.ts";
+import { parseActionButton } from "../../message/action-buttons.ts";
 import type { ChartRequest, Message, MessageImage } from "../../message/message.ts";
 import { OperationRefusedError } from "../../ops/run-operations.ts";
+import { pressAction } from "./action-press.ts";
 import { ArgumentError } from "./argument-error.ts";
 import { authorize } from "./authorization.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
@@ -131,8 +133,11 @@ export function createBotCore(options: BotCoreOptions): BotCoreService {
   return {
     subcommands: SUBCOMMAND_SPECS,
     execute,
-    press: (press: ButtonPress, responder: Responder) =>
-      handlePress(options, press, responder, now, track),
+    press(press: ButtonPress, responder: Responder): Promise<Message> {
+      const action = parseActionButton(press.buttonId);
+      if (action) return pressAction(options, action, press, responder, execute);
+      return handlePress(options, press, responder, now, track);
+    },
     autocomplete(option: string, typed: string): string[] {
       if (option !== "run") return [];
       const needle = typed.trim().toLowerCase();
