@@ -92,7 +92,7 @@ export interface VerdictInput {
 }
 
 /**
- * "8.4 days → 6.3 days to finish, saves $1,650": the rest of the training at the reference's
+ * "8.4 days → 6.3 days, saves $1,650" (after "Time to finish: "): the rest of the training at the reference's
  * pace and at this phase's, and what the difference is worth at the run's price.
  */
 export function finishLine(
@@ -108,13 +108,13 @@ export function finishLine(
     cost ? formatMoney((seconds / 3600) * cost.perHour, cost.currency) : null;
   if (was === null) {
     const price = money(after);
-    return `${formatSpan(after)} to finish${price ? ` (${price})` : ""} at this pace.`;
+    return `${formatSpan(after)}${price ? ` (${price})` : ""} at this pace.`;
   }
   const before = left * was;
   const delta = money(Math.abs(before - after));
   const effect =
     delta === null ? "" : before >= after ? `, saves ${delta}` : `, costs ${delta} more`;
-  return `${formatSpan(before)} → ${formatSpan(after)} to finish${effect}.`;
+  return `${formatSpan(before)} → ${formatSpan(after)}${effect}.`;
 }
 
 /** Ends a reason with one full stop; a quoted log line may already end with one or with "…". */

@@ -305,7 +305,7 @@ describe("phase engine and run operations on a real store and a real process", (
       actor: "trainops:engine",
     });
     expect(fx.notes[0]?.message.lines?.[1]).toMatch(
-      /^Time to finish: [\d.]+ days to finish at this pace\.$/,
+      /^Time to finish: [\d.]+ days at this pace\.$/,
     );
     expect(fx.notes[0]?.message.lines?.[2]).toBe("autoAdvance is on: applying the next phase now.");
     expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toContain("workers: 2 ");

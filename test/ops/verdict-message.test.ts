@@ -71,7 +71,7 @@ describe("verdict message", () => {
       "Phase 2 passed: 5.44 s/step (was 7.26 s, 1.3x faster), VRAM peak 77.6 GiB (needs < 80 GiB), training RSS peak 14.0 GiB, GPU util 48% (needs > 40%), 100 steps. The plan is complete.",
     );
     // 100,000 steps: 8.4 days at 7.26 s, 6.3 days at 5.44 s; 50.4 h at $32.77/h.
-    expect(m.lines?.[1]).toBe("Time to finish: 8.4 days → 6.3 days to finish, saves $1,652.");
+    expect(m.lines?.[1]).toBe("Time to finish: 8.4 days → 6.3 days, saves $1,652.");
     // Only what was judged, then what was not.
     expect(m.fields?.[0]?.value).toBe(
       "✓ VRAM peak 77.6 GiB (needs < 80 GiB)\nNot judged: throughput (the phase ended first).",
@@ -93,6 +93,6 @@ describe("verdict message", () => {
       finish: { remainingSteps: 100_000, cost: undefined },
     });
     expect(m.lines?.[0]).toContain("host RAM peak 1.1 GiB");
-    expect(m.lines?.[1]).toBe("Time to finish: 6.3 days to finish at this pace.");
+    expect(m.lines?.[1]).toBe("Time to finish: 6.3 days at this pace.");
   });
 });
