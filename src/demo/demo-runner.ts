@@ -34,7 +34,10 @@ export interface DemoOptions {
   httpPort: number;
 }
 
-/** Raised when a scripted `wait` runs out of time; says what it waited for. */
+/**
+ * Raised when a scripted `wait` runs out of time, or its phase ended another way; says what it
+ * waited for and what happened.
+ */
 export class DemoTimeoutError extends Error {
   override readonly name = "DemoTimeoutError";
 }
@@ -140,6 +143,14 @@ async function runScript(
       output.write(`\n# waiting for ${describe(step.condition)}…\n`);
       const deadline = Date.now() + step.timeoutMs;
       while (!holds(step.condition, app)) {
+        // The awaited phase ended another way (failed, rolled back…): waiting on is pointless.
+        const instead = endedOtherwise(step.condition, app);
+        if (instead) {
+          await drained(app);
+          throw new DemoTimeoutError(
+            `line ${step.lineNumber}: waited for ${describe(step.condition)}, but ${instead}; the script stops here`,
+          );
+        }
         if (Date.now() > deadline) {
           throw new DemoTimeoutError(
             `line ${step.lineNumber}: ${describe(step.condition)} did not happen within ${step.timeoutMs / 1000} s`,
@@ -184,6 +195,26 @@ function holds(condition: WaitCondition, app: App): boolean {
   return attempts.some(
     (a) => a.phaseIndex === condition.index && a.kind !== "manual" && a.state === condition.state,
   );
+}
+
+/**
+ * What happened instead of the awaited end, or null while it may still come: the newest attempt
+ * of the awaited phase ended with another verdict.
+ */
+function endedOtherwise(condition: WaitCondition, app: App): string | null {
+  if (condition.type !== "phase") return null;
+  const run = app.config.runs[0]?.name ?? "";
+  const newest = new PhasesRepo(app.db)
+    .list(run)
+    .filter((a) => a.phaseIndex === condition.index && a.kind !== "manual")
+    .at(-1);
+  if (!newest || newest.state === condition.state) return null;
+  if (newest.state !== "passed" && newest.state !== "failed" && newest.state !== "inconclusive")
+    return null;
+  const label = condition.index === 0 ? "the baseline" : `phase ${condition.index}`;
+  const why = newest.reason ? ` (${newest.reason})` : "";
+  const after = newest.rolledBackAt !== null ? " and was rolled back" : "";
+  return `${label} ${newest.state}${why}${after}`;
 }
 
 function describe(condition: WaitCondition): string {

@@ -38,7 +38,7 @@ describe("trainops demo --script", () => {
     // Baseline and phase 1 verdicts, with the speed-up against the baseline.
     expect(text).toMatch(/Baseline measured: \d+(\.\d+)? s\/step/);
     const verdict = text.match(
-      /Phase 1 passed: (\d+(?:\.\d+)?) s\/step \(was (\d+(?:\.\d+)?) s, (\d+\.\d)x\)/,
+      /Phase 1 passed: (\d+(?:\.\d+)?) s\/step \(was (\d+(?:\.\d+)?) s, (\d+\.\d)x faster\)/,
     );
     expect(verdict, "phase 1 verdict with step times and speed-up").not.toBeNull();
     const [, now, was, speedup] = (verdict as RegExpMatchArray).map(Number);
@@ -68,6 +68,25 @@ describe("trainops demo --script", () => {
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     // Nothing of the simulated job is left running.
     expect(existsSync(join(dir, "trainops.db"))).toBe(true);
+  }, 600_000);
+
+  it("a wait ends as soon as its phase ends another way, and says what happened", async () => {
+    const out = await demo([
+      "--script",
+      resolve("test/fixtures/demo/wait-other-end.txt"),
+      "--dir",
+      join(root, "other-end"),
+      "--time-scale",
+      "300",
+      "--poll",
+      "*/1 * * * * *",
+    ]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain(
+      "line 5: waited for phase 1 to be failed, but phase 1 passed (all criteria met); the script stops here",
+    );
+    // It stopped there: the next line never ran.
+    expect(out.stdout).not.toContain("train> /train status");
   }, 600_000);
 
   it("rejects a script line it does not understand, naming the line", async () => {
