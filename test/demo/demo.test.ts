@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTrainops } from "../harness/cli.ts";
+import { createSimulatedVm } from "../../src/simulator/simulated-vm.ts";
+import { runTrainops, spawnTrainops } from "../harness/cli.ts";
 
 const root = mkdtempSync(join(tmpdir(), "trainops-demo-"));
 
@@ -88,6 +89,26 @@ describe("trainops demo --script", () => {
     // It stopped there: the next line never ran.
     expect(out.stdout).not.toContain("train> /train status");
   }, 600_000);
+
+  it("Ctrl-C stops a scripted demo at once and quietly: no failure alert, nothing left running", async () => {
+    const dir = join(root, "interrupted");
+    const script = join(root, "long-wait.txt");
+    writeFileSync(script, "/train status\nwait step 100000000 timeout 500s\n/train plan\n");
+    const proc = spawnTrainops(
+      ["demo", "--script", script, "--dir", dir, "--time-scale", "300", "--poll", "*/1 * * * * *"],
+      { env: { DISCORD_TOKEN: "", SLACK_BOT_TOKEN: "" } },
+    );
+    await expect
+      .poll(() => proc.stdout(), { timeout: 120_000, interval: 200 })
+      .toContain("# waiting for step 100000000");
+    proc.child.kill("SIGINT");
+    await proc.closed;
+    expect(proc.stderr()).not.toMatch(/trainops demo:/);
+    expect(proc.stdout()).not.toMatch(/failed to start|crashed/);
+    expect(proc.stdout()).not.toContain("train> /train plan");
+    const vm = await createSimulatedVm({ root: join(dir, "vm") });
+    expect(vm.trainerPid()).toBeNull();
+  }, 300_000);
 
   it("rejects a script line it does not understand, naming the line", async () => {
     const script = join(root, "bad.txt");
