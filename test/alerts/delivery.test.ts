@@ -155,8 +155,8 @@ describe("webhook delivery", () => {
     await h.alerting.deliverDue();
     expect(server.acceptedTotal()).toBe(2);
     expect(server.received.map((r) => (r.body as { content: string }).content)).toEqual([
-      "exp001: CUDA out of memory",
-      "exp001: disk almost full: 1.0 GiB free",
+      "**exp001: CUDA out of memory**",
+      "**exp001: disk almost full: 1.0 GiB free**",
     ]);
     expect(h.alerting.backlog()).toBe(2);
   });
@@ -216,7 +216,7 @@ describe("platform payloads", () => {
       allowed_mentions: unknown;
     };
     expect(body.content.length).toBeLessThanOrEqual(2000);
-    expect(body.content.startsWith("<@123456789012345678> <@&876543210987654321> ")).toBe(true);
+    expect(body.content.startsWith("<@&876543210987654321> <@123456789012345678> **")).toBe(true);
     expect(body.allowed_mentions).toEqual({
       parse: [],
       users: ["123456789012345678"],
@@ -241,7 +241,9 @@ describe("platform payloads", () => {
       content: string;
     };
     expect(body.allowed_mentions).toEqual({ parse: [], users: [], roles: [] });
-    expect(body.content).toBe("exp001: finished");
+    // The bot's own rendering: a webhook message looks like the bot's.
+    expect(body.content).toBe("**exp001: finished**");
+    expect(JSON.stringify(body)).not.toContain("components");
   });
 
   it("Slack: text plus blocks within block limits, Slack ids only", () => {
