@@ -5,6 +5,7 @@ import { finishedRule } from "./finished.ts";
 import { gpuFaultRule } from "./gpu-fault.ts";
 import { gpuIdleRule } from "./gpu-idle.ts";
 import { hostOomKillRule } from "./host-oom-kill.ts";
+import { lossDivergingRule } from "./loss-diverging.ts";
 import { memoryHighRule } from "./memory-high.ts";
 import { nanLossRule } from "./nan-loss.ts";
 import { ncclTimeoutRule } from "./nccl-timeout.ts";
@@ -23,6 +24,7 @@ export const RULES: readonly Rule[] = [
   ncclTimeoutRule,
   gpuFaultRule,
   nanLossRule,
+  lossDivergingRule,
   crashedRule,
   finishedRule,
   unreachableRule,
