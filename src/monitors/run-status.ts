@@ -2,6 +2,7 @@ import type { RunConfig } from "../config/schema.ts";
 import { type RunCost, runCost } from "../model/run-cost.ts";
 import { remainingSteps, trainingProgress } from "../model/training-progress.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
+import { etaFromTotal } from "./parsers/progress-estimator.ts";
 
 /** The latest known state of one run, as `trainops status --json` prints it (a contract). */
 export interface RunStatus {
@@ -90,7 +91,8 @@ function statusFields(
     epoch: good?.epoch ?? null,
     stepTimeSeconds: good?.stepTimeSeconds ?? null,
     stepsPerHour: good?.stepsPerHour ?? null,
-    etaSeconds: good?.etaSeconds ?? null,
+    etaSeconds:
+      good?.etaSeconds ?? etaFromTotal(good?.totalSteps, good?.step, good?.stepTimeSeconds),
     alive: latest?.reachable ? latest.alive : null,
     reachable: latest ? latest.reachable : null,
     lastPollAt: lastPoll ? new Date(lastPoll.startedAt).toISOString() : null,

@@ -362,7 +362,9 @@ describe("training-health rules", () => {
     await h.alerting.deliverDue();
     const fired = h.sink.messages.filter((m) => m.title.includes("loss diverging"));
     expect(fired).toHaveLength(1);
-    const title = /^exp001: loss diverging: 0\.40 → ([\d.]+) in 30 min$/.exec(fired[0]?.title ?? "");
+    const title = /^exp001: loss diverging: 0\.40 → ([\d.]+) in 30 min$/.exec(
+      fired[0]?.title ?? "",
+    );
     expect(title, fired[0]?.title).not.toBeNull();
     expect(Number(title?.[1])).toBeGreaterThan(0.8);
     expect(fired[0]?.lines?.[0]).toMatch(/rose \d\.\dx over the last 30 min \(alert above 2x\)/);

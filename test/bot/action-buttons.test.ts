@@ -35,6 +35,9 @@ function oomAlert(): Message {
       severity: "critical",
       since: f.clock.now(),
       mentions: { users: [], roles: [] },
+      dedupeKey: "exp001/cuda_oom/1",
+      node: "localhost",
+      repeatIntervalMs: 0,
     },
     { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
   );

@@ -304,9 +304,7 @@ describe("phase engine and run operations on a real store and a real process", (
       state: "warming",
       actor: "trainops:engine",
     });
-    expect(fx.notes[0]?.message.lines?.[1]).toMatch(
-      /^Time to finish: [\d.]+ days at this pace\.$/,
-    );
+    expect(fx.notes[0]?.message.lines?.[1]).toMatch(/^Time to finish: [\d.]+ days at this pace\.$/);
     expect(fx.notes[0]?.message.lines?.[2]).toBe("autoAdvance is on: applying the next phase now.");
     expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toContain("workers: 2 ");
   }, 30_000);

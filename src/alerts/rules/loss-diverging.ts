@@ -14,11 +14,22 @@ export const lossDivergingRule = defineRule({
   label: "diverging loss",
   settings: baseSettings({ severity: "warning", repeatInterval: "2h" }).extend({
     /** How far back the loss is compared. */
-    window: durationSetting.prefault("30m"),
+    window: durationSetting
+      .prefault("30m")
+      .describe("How far back the loss is compared; default 30m"),
     /** Rise of the recent loss over the earlier one that fires, e.g. 2 = doubled. */
-    factor: z.number().gt(1).default(2),
+    factor: z
+      .number()
+      .gt(1)
+      .default(2)
+      .describe("Rise of the recent loss over the earlier one that fires; default 2 (doubled)"),
     /** Loss readings the window needs before it is judged. */
-    minPoints: z.number().int().min(3).default(6),
+    minPoints: z
+      .number()
+      .int()
+      .min(3)
+      .default(6)
+      .describe("Loss readings the window needs before it is judged; default 6"),
   }),
   evaluate(ctx, s) {
     const latest = ctx.latest();

@@ -14,6 +14,8 @@ import { describeError } from "../../model/error-kind-labels.ts";
 import type { RunCost } from "../../model/run-cost.ts";
 import { type RunStatus, readRunStatus } from "../../monitors/run-status.ts";
 import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
+import { toJsonText } from "../json-output.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /** `trainops status [--run NAME] [--json]`: the latest state from the store; no VM access. */
@@ -22,7 +24,7 @@ export const registerStatus: RegisterCommand = (program) => {
     .command("status")
     .description("Show the latest collected state of each run (from the store)")
     .option("-r, --run <name>", "only this run")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON (stable fields)")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
       await withCliRuntime(options.config, async (runtime) => {
@@ -35,7 +37,7 @@ export const registerStatus: RegisterCommand = (program) => {
         );
         process.stdout.write(
           options.json
-            ? `${JSON.stringify({ runs }, null, 2)}\n`
+            ? toJsonText({ runs })
             : runs.map((run) => formatStatus(run, runtime.config.timezone)).join("\n"),
         );
       });

@@ -106,6 +106,9 @@ test("an alert's buttons pressed through discord.js: Mute by an operator, privat
       severity: "critical",
       since: f.clock.now(),
       mentions: { users: [], roles: [] },
+      dedupeKey: "exp001/cuda_oom/1",
+      node: "localhost",
+      repeatIntervalMs: 0,
     },
     { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
   );

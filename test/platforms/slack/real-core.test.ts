@@ -117,6 +117,9 @@ describe("Slack alert buttons with the real command layer", () => {
         severity: "critical",
         since: fixture.clock.now(),
         mentions: { users: [], roles: [] },
+        dedupeKey: "exp001/cuda_oom/1",
+        node: "localhost",
+        repeatIntervalMs: 0,
       },
       { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
     );
