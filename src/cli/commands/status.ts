@@ -62,9 +62,13 @@ function formatStatus(run: RunStatus, timeZone: string | undefined): string {
     run.step !== null && run.totalSteps ? ` (${formatShare(run.step, run.totalSteps)})` : "";
   lines.push(`  step ${step}${total}${pct}`);
   if (run.stepTimeSeconds !== null) {
-    const rate = run.stepsPerHour === null ? "" : `, ${formatCount(run.stepsPerHour)} steps/h`;
     const eta = run.etaSeconds === null ? "" : `, ETA ${formatDuration(run.etaSeconds * 1000)}`;
-    lines.push(`  ${formatSeconds(run.stepTimeSeconds)}/step${rate}${eta}`);
+    // `~`: timed by the monitor from when it saw the steps arrive; the log prints no rate.
+    const about = run.stepTimeObserved ? "~" : "";
+    const rate =
+      run.stepsPerHour === null ? "" : `, ${about}${formatCount(run.stepsPerHour)} steps/h`;
+    const note = run.stepTimeObserved ? " (timed from log arrival: the log prints no rate)" : "";
+    lines.push(`  ${about}${formatSeconds(run.stepTimeSeconds)}/step${rate}${eta}${note}`);
   }
   lines.push(
     `  training process: ${run.alive === null ? "unknown" : run.alive ? "alive" : "not running"}`,
