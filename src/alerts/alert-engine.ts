@@ -202,10 +202,12 @@ export class AlertEngine {
       repeatIntervalMs: rule.settings.repeatInterval,
       run: alert.run,
       rule: alert.rule,
+      label: rule.label,
       phase: alert.phase,
       severity: alert.severity,
       since: alert.startedAt,
       mentions: mentionsFor(this.o.config, alert.severity, rule.settings.mention),
+      timeZone: this.o.config.timezone,
     };
   }
 

@@ -1,7 +1,8 @@
 import { formatDuration } from "../core/duration.ts";
+import { alertButtons } from "../message/action-buttons.ts";
+import { formatClock } from "../message/format.ts";
 import type { AlertNotice, Message, MessageMentions, Severity } from "../message/message.ts";
 import type { Finding } from "./rules/rule.ts";
-import { formatClock } from "./units.ts";
 
 const SEVERITY_RANK: Record<Severity, number> = { success: 0, info: 1, warning: 2, critical: 3 };
 
@@ -9,11 +10,15 @@ const SEVERITY_RANK: Record<Severity, number> = { success: 0, info: 1, warning: 
 export interface AlertFacts {
   run: string;
   rule: string;
+  /** The rule for people: "CUDA OOM", "stall". */
+  label?: string;
   phase: string | null;
   severity: Severity;
   /** When the condition began. */
   since: number;
   mentions: MessageMentions;
+  /** Zone of clock times (the config's `timezone`); UTC when absent. */
+  timeZone?: string;
   /** Incident key: stable for the life of the alert. */
   dedupeKey: string;
   /** Host the run trains on. */
@@ -48,9 +53,9 @@ function notice(
 }
 
 function footer(facts: AlertFacts, extra?: string): string {
-  const parts = [`${facts.run}/${facts.rule}`];
+  const parts = [facts.run, `${facts.label ?? facts.rule.replace(/_/g, " ")} alert`];
   if (facts.phase) parts.push(`phase ${facts.phase}`);
-  parts.push(`since ${formatClock(facts.since)}`);
+  parts.push(`since ${formatClock(facts.since, facts.timeZone)}`);
   if (extra) parts.push(extra);
   return parts.join(" · ");
 }
@@ -68,6 +73,7 @@ export function firingMessage(facts: AlertFacts, finding: Finding, at = facts.si
     ...(finding.fields ? { fields: finding.fields } : {}),
     ...(finding.quote ? { code: finding.quote } : {}),
     ...(hasMentions(facts.mentions) ? { mentions: facts.mentions } : {}),
+    buttons: alertButtons(facts.run, facts.rule),
     footer: footer(facts),
     run: facts.run,
     alerts: [notice(facts, "firing", finding.headline, at)],
@@ -95,7 +101,7 @@ export function resolvedMessage(
     title: `${facts.run}: ${label} resolved after ${formatDuration(now - facts.since)}`,
     severity: "success",
     lines,
-    footer: footer(facts, `resolved ${formatClock(now)}`),
+    footer: footer(facts, `resolved ${formatClock(now, facts.timeZone)}`),
     run: facts.run,
     alerts: [
       notice(
@@ -157,6 +163,8 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     .filter((l) => l.startsWith("Next:") || l.startsWith("Usual fix:"));
   const codes = sorted.filter((m) => m.code).map((m) => m.code as string);
   const charts = sorted.flatMap((m) => m.charts ?? []);
+  // The most severe alert's buttons act for the group (muting it, reading logs and status).
+  const buttons = top.buttons ?? sorted.find((m) => m.buttons?.length)?.buttons;
   const alerts = sorted.flatMap((m) => m.alerts ?? []);
   return {
     title: `${prefix}${messages.length} alerts (${bare(top.title)} and more)`,
@@ -164,6 +172,7 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     lines: [...lines, ...new Set(nexts)],
     ...(codes.length ? { code: codes.join("\n\n") } : {}),
     ...(charts.length ? { charts } : {}),
+    ...(buttons?.length ? { buttons } : {}),
     ...(users.size + roles.size ? { mentions: { users: [...users], roles: [...roles] } } : {}),
     ...(run !== null ? { run } : {}),
     ...(alerts.length ? { alerts } : {}),

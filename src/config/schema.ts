@@ -73,6 +73,18 @@ const limitsSchema = z
   })
   .strict();
 
+/** What the run's machine costs, for "cost so far" and "cost to finish". */
+const costSchema = z
+  .object({
+    perHour: z.number().positive().describe("Price of the VM (or GPU) per hour, e.g. 32.77"),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "a three-letter currency code such as USD or EUR")
+      .default("USD")
+      .describe("Currency of perHour, an ISO 4217 code; default USD"),
+  })
+  .strict();
+
 const restartSchema = z
   .object({
     interruptTimeout: duration
@@ -153,6 +165,11 @@ export const runSchema = z
     workerProcess: z.string().min(1).default("pt_data_worker").describe("Data-loader worker comm"),
     steps: stepsSchema.default({ format: "auto" }).describe("How steps are read from the log"),
     limits: limitsSchema.default({}).describe("Memory limits the alerts measure against"),
+    cost: costSchema
+      .optional()
+      .describe(
+        "Machine price for cost so far and to finish, e.g. { perHour: 32.77, currency: USD }",
+      ),
     plan: z
       .string()
       .optional()
@@ -486,6 +503,18 @@ export const configSchema = z
     confirmTimeout: duration
       .default("10m")
       .describe("How long a Confirm button of a mutating command stays valid"),
+    timezone: z
+      .string()
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat("en-US", { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "expected an IANA time zone such as UTC, Europe/Berlin or America/New_York")
+      .default("UTC")
+      .describe("Time zone of the clock times in messages (an IANA name), default UTC"),
     logLevel: z
       .enum(["trace", "debug", "info", "warn", "error", "fatal"])
       .default("info")

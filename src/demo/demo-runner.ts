@@ -34,7 +34,10 @@ export interface DemoOptions {
   httpPort: number;
 }
 
-/** Raised when a scripted `wait` runs out of time; says what it waited for. */
+/**
+ * Raised when a scripted `wait` runs out of time, or its phase ended another way; says what it
+ * waited for and what happened.
+ */
 export class DemoTimeoutError extends Error {
   override readonly name = "DemoTimeoutError";
 }
@@ -70,6 +73,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   options.output.write(intro(dir, httpPort, options));
   const config = loadConfig(configPath);
   let app: App | null = null;
+  // Ctrl-C (or SIGTERM) ends the demo at once and quietly: the script stops, the daemon stops
+  // before the simulated VM does, so stopping the job is never reported as a failure.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     await vm.start();
     let session: ConsoleSession | null = null;
@@ -106,13 +115,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     });
     const running = app;
     if (options.steps === null) {
-      await untilEndOrSignal(consoleEnded);
+      await untilEndOrAbort(consoleEnded, stop.signal);
     } else {
       const s = session as ConsoleSession | null;
       if (!s) throw new Error("console session did not start");
-      await runScript(options.steps, s, running, tracked, options.output);
+      await runScript(options.steps, s, running, tracked, options.output, stop.signal);
     }
   } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
     await app?.stop();
     await vm.stop();
   }
@@ -124,8 +135,10 @@ async function runScript(
   app: App,
   tracked: ReturnType<typeof trackButtons>,
   output: NodeJS.WritableStream,
+  stopped: AbortSignal,
 ): Promise<void> {
   for (const step of steps) {
+    if (stopped.aborted) return;
     if (step.kind === "command") {
       output.write(`\ntrain> ${step.line}\n`);
       await session.handleLine(step.line);
@@ -135,17 +148,26 @@ async function runScript(
       output.write(`\ntrain> ${step.button} ${id}\n`);
       await session.handleLine(`${step.button} ${id}`);
     } else if (step.kind === "sleep") {
-      await sleep(step.ms);
+      await sleep(step.ms, stopped);
     } else {
       output.write(`\n# waiting for ${describe(step.condition)}…\n`);
       const deadline = Date.now() + step.timeoutMs;
       while (!holds(step.condition, app)) {
+        if (stopped.aborted) return;
+        // The awaited phase ended another way (failed, rolled back…): waiting on is pointless.
+        const instead = endedOtherwise(step.condition, app);
+        if (instead) {
+          await drained(app);
+          throw new DemoTimeoutError(
+            `line ${step.lineNumber}: waited for ${describe(step.condition)}, but ${instead}; the script stops here`,
+          );
+        }
         if (Date.now() > deadline) {
           throw new DemoTimeoutError(
             `line ${step.lineNumber}: ${describe(step.condition)} did not happen within ${step.timeoutMs / 1000} s`,
           );
         }
-        await sleep(250);
+        await sleep(250, stopped);
       }
       await drained(app);
     }
@@ -186,6 +208,26 @@ function holds(condition: WaitCondition, app: App): boolean {
   );
 }
 
+/**
+ * What happened instead of the awaited end, or null while it may still come: the newest attempt
+ * of the awaited phase ended with another verdict.
+ */
+function endedOtherwise(condition: WaitCondition, app: App): string | null {
+  if (condition.type !== "phase") return null;
+  const run = app.config.runs[0]?.name ?? "";
+  const newest = new PhasesRepo(app.db)
+    .list(run)
+    .filter((a) => a.phaseIndex === condition.index && a.kind !== "manual")
+    .at(-1);
+  if (!newest || newest.state === condition.state) return null;
+  if (newest.state !== "passed" && newest.state !== "failed" && newest.state !== "inconclusive")
+    return null;
+  const label = condition.index === 0 ? "the baseline" : `phase ${condition.index}`;
+  const why = newest.reason ? ` (${newest.reason})` : "";
+  const after = newest.rolledBackAt !== null ? " and was rolled back" : "";
+  return `${label} ${newest.state}${why}${after}`;
+}
+
 function describe(condition: WaitCondition): string {
   if (condition.type === "step") return `step ${condition.atLeast}`;
   if (condition.type === "rollback") return "the rollback";
@@ -218,12 +260,12 @@ function trackButtons() {
   };
 }
 
-/** Resolves when the console session ends (`exit`, end of input) or on SIGINT / SIGTERM. */
-function untilEndOrSignal(ended: Promise<void>): Promise<void> {
+/** Resolves when the console session ends (`exit`, end of input) or the demo is stopped. */
+function untilEndOrAbort(ended: Promise<void>, stopped: AbortSignal): Promise<void> {
   return new Promise<void>((done) => {
     void ended.then(done);
-    process.once("SIGINT", () => done());
-    process.once("SIGTERM", () => done());
+    if (stopped.aborted) done();
+    stopped.addEventListener("abort", () => done(), { once: true });
   });
 }
 
@@ -267,6 +309,15 @@ function freePort(): Promise<number> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
+/** Sleeps `ms`, or less when `stopped` aborts first. */
+function sleep(ms: number, stopped?: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(timer);
+      stopped?.removeEventListener("abort", finish);
+      done();
+    }
+    stopped?.addEventListener("abort", finish, { once: true });
+  });
 }

@@ -35,30 +35,39 @@ export function renderText(message: Message, options: RenderTextOptions = {}): s
       `  to: ${[...message.mentions.users.map((u) => `@${u}`), ...message.mentions.roles.map((r) => `@&${r}`)].join(" ")}`,
     );
   }
-  for (const line of message.lines ?? []) out.push(indent(line));
+  for (const line of message.lines ?? []) out.push(indent(plain(line)));
   if (message.progress?.length)
     out.push(...progressLines(message.progress, options.barWidth ?? 20));
   for (const field of message.fields ?? []) {
-    const [first, ...rest] = field.value.split("\n");
+    const [first, ...rest] = plain(field.value).split("\n");
     out.push(`  ${field.name}: ${first ?? ""}`);
     for (const more of rest) out.push(`    ${more}`);
   }
   if (message.table) out.push(...tableLines(message.table.columns, message.table.rows));
-  if (message.code !== undefined) {
-    out.push("  ```");
-    for (const line of message.code.split("\n")) out.push(`  ${line}`);
-    out.push("  ```");
-  }
+  // A terminal shows no Markdown: the code block is set off by a gutter, not by fences.
+  if (message.code !== undefined)
+    for (const line of message.code.split("\n")) out.push(`  │ ${line}`);
   for (const image of message.images ?? []) {
     const path = options.imagePaths?.[image.name];
     out.push(`  [chart] ${path ?? image.name} (${image.alt})`);
   }
   if (message.buttons?.length) {
-    const commands = message.buttons.map((b) => `\`${b.id.replace(":", " ")}\``);
-    out.push(`  Type ${commands.join(" or ")}.`);
+    if (message.buttons.every((b) => /^(confirm|cancel):/.test(b.id))) {
+      const commands = message.buttons.map((b) => `'${b.id.replace(":", " ")}'`);
+      out.push(`  Type ${commands.join(" or ")}.`);
+    } else {
+      // Numbered choices: the console presses the newest message's buttons by number.
+      const choices = message.buttons.map((b, i) => `[${i + 1}] ${b.label}`);
+      out.push(`  Choose: ${choices.join("  ")} (type the number)`);
+    }
   }
   if (message.footer) out.push(`  — ${message.footer}`);
   return out.join("\n");
+}
+
+/** Inline Markdown code (`/train status`) as the bare words a terminal can show. */
+function plain(text: string): string {
+  return text.replace(/`([^`\n]+)`/g, "$1");
 }
 
 function indent(text: string): string {

@@ -1,3 +1,6 @@
+import type { RunConfig } from "../config/schema.ts";
+import { type RunCost, runCost } from "../model/run-cost.ts";
+import { remainingSteps, trainingProgress } from "../model/training-progress.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import { etaFromTotal } from "./parsers/progress-estimator.ts";
 import { readSlurmStatus, type SlurmRunStatus } from "./slurm/slurm-status.ts";
@@ -30,6 +33,17 @@ export interface RunStatus {
   lastError: { kind: string; line: string; at: string } | null;
   /** The run's Slurm job, for runs that name one. */
   slurm?: SlurmRunStatus;
+  /**
+   * With `cost:` on the run: the price, the cost since the first sample and the cost of the
+   * steps left at the current step time (`soFar`/`toFinish` null when unknown); else null.
+   */
+  cost: RunCost | null;
+}
+
+/** What the status reads besides the store: the run's config (steps, cost) and the time. */
+export interface RunStatusContext {
+  run?: Pick<RunConfig, "steps" | "cost">;
+  now?: number;
 }
 
 /**
@@ -37,12 +51,48 @@ export interface RunStatus {
  * newest reachable sample, so one failed poll does not blank them; `reachable` and
  * `lastPollAt` describe the newest poll.
  */
-export function readRunStatus(store: MonitorStore, run: string): RunStatus {
+export function readRunStatus(
+  store: MonitorStore,
+  run: string,
+  context: RunStatusContext = {},
+): RunStatus {
   const latest = store.samples.latest(run);
   const good = latest?.reachable ? latest : store.samples.latestReachable(run);
   const lastPoll = store.polls.recent(run, 1)[0];
   const lastError = store.events.latestError(run);
   const slurm = store.slurmJobs ? readSlurmStatus(store.slurmJobs, run) : null;
+  return {
+    ...statusFields(run, latest, good, lastPoll, lastError),
+    cost: statusCost(store, run, good, context),
+    ...(slurm ? { slurm } : {}),
+  };
+}
+
+function statusCost(
+  store: MonitorStore,
+  run: string,
+  good: ReturnType<MonitorStore["samples"]["latest"]>,
+  context: RunStatusContext,
+): RunCost | null {
+  if (!context.run?.cost) return null;
+  const first = store.samples.firstAt(run);
+  const now = context.now ?? Date.now();
+  let remaining: number | null = good?.etaSeconds ?? null;
+  const stepTime = good?.stepTimeSeconds ?? (good?.stepsPerHour ? 3600 / good.stepsPerHour : null);
+  if (good && stepTime) {
+    const left = remainingSteps(trainingProgress(context.run, good));
+    if (left !== null) remaining = left * stepTime;
+  }
+  return runCost(context.run.cost, first === null ? null : (now - first) / 1000, remaining);
+}
+
+function statusFields(
+  run: string,
+  latest: ReturnType<MonitorStore["samples"]["latest"]>,
+  good: ReturnType<MonitorStore["samples"]["latest"]>,
+  lastPoll: ReturnType<MonitorStore["polls"]["recent"]>[number] | undefined,
+  lastError: ReturnType<MonitorStore["events"]["latestError"]>,
+): Omit<RunStatus, "cost" | "slurm"> {
   return {
     name: run,
     step: good?.step ?? null,
@@ -69,6 +119,5 @@ export function readRunStatus(store: MonitorStore, run: string): RunStatus {
     lastError: lastError
       ? { kind: lastError.kind, line: lastError.line, at: new Date(lastError.at).toISOString() }
       : null,
-    ...(slurm ? { slurm } : {}),
   };
 }

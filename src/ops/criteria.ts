@@ -1,3 +1,6 @@
+import { median as medianOf } from "../core/statistics.ts";
+import { formatGiBValue, formatSecondsValue } from "../message/format.ts";
+import { describeError, errorKindLabel } from "../model/error-kind-labels.ts";
 import type { ErrorKind, RunSample } from "../model/monitoring.ts";
 import type { StoredEvent } from "../store/events-repo.ts";
 import type { PhaseCriteria } from "./plan-schema.ts";
@@ -34,6 +37,11 @@ export interface PhaseMeasure {
   wallMsPerStep: number | null;
   vramPeakGiB: number | null;
   ramPeakGiB: number | null;
+  /**
+   * What `ramPeakGiB` measured: the training's own processes (trainer + data-loader workers,
+   * resident set) or, when the probe saw none, the whole host's used RAM.
+   */
+  ramSource: "processes" | "host" | null;
   gpuUtilMeanPercent: number | null;
   /** Consecutive newest samples where the VM did not answer / training was not running. */
   unreachableTail: number;
@@ -59,6 +67,7 @@ export function measurePhase(
   const after: RunSample[] = [];
   let vram: number | null = null;
   let ram: number | null = null;
+  let ramSource: PhaseMeasure["ramSource"] = null;
   for (const sample of samples) {
     if (sample.step !== null) {
       if (lastStep !== null && sample.step > lastStep) steps += sample.step - lastStep;
@@ -76,7 +85,11 @@ export function measurePhase(
       sample.workers !== null || sample.trainerRssBytes !== null
         ? (sample.workers?.rssBytes ?? 0) + (sample.trainerRssBytes ?? 0)
         : (sample.hostMemory?.usedBytes ?? null);
-    if (job !== null) ram = Math.max(ram ?? 0, job / GIB);
+    if (job !== null) {
+      ram = Math.max(ram ?? 0, job / GIB);
+      ramSource ??=
+        sample.workers !== null || sample.trainerRssBytes !== null ? "processes" : "host";
+    }
   }
   const evalSteps = warmEnd ? steps - warmEndSteps : 0;
   const times = after.map((s) => s.stepTimeSeconds).filter((v): v is number => v !== null && v > 0);
@@ -97,10 +110,11 @@ export function measurePhase(
     steps,
     evalSteps,
     stepTimeSeconds:
-      times.length > 0 ? median(times) : wallMsPerStep !== null ? wallMsPerStep / 1000 : null,
+      times.length > 0 ? medianOf(times) : wallMsPerStep !== null ? wallMsPerStep / 1000 : null,
     wallMsPerStep,
     vramPeakGiB: vram,
     ramPeakGiB: ram,
+    ramSource,
     gpuUtilMeanPercent: utils.length ? utils.reduce((a, b) => a + b, 0) / utils.length : null,
     unreachableTail: tail(samples, (s) => !s.reachable),
     notAliveTail: tail(samples, (s) => s.reachable && s.alive === false),
@@ -116,10 +130,18 @@ export interface Reference {
   batch: number | null;
 }
 
-/** One criterion and whether it holds: true ✓, false ✗, null not known yet. */
+/**
+ * One criterion and whether it holds: true ✓, false ✗, null not known yet. `text` prints the
+ * measure and the bound apart: "GPU util 48% (needs > 50%)"; `measured` is false while there is
+ * no figure yet, so a verdict can list what it did not judge instead of a placeholder.
+ */
 export interface Check {
   ok: boolean | null;
   text: string;
+  /** What the check is about, without figures: "GPU util". */
+  label?: string;
+  /** Whether a figure was measured for it (absent on checks stored before this existed). */
+  measured?: boolean;
 }
 
 export type Judgement =
@@ -144,19 +166,23 @@ export function judgePhase(input: JudgeInput): Judgement {
   const { measure: m, criteria: c, hold } = input;
   const checks = describeChecks(input);
   if (c.noOom && m.oom)
-    return { verdict: "failed", reason: `${m.oom.kind}: ${m.oom.line}`, checks };
+    return { verdict: "failed", reason: `${describeError(m.oom.kind, m.oom.line)}`, checks };
   if (c.noCrash && m.crash)
-    return { verdict: "failed", reason: `${m.crash.kind}: ${m.crash.line}`, checks };
+    return {
+      verdict: "failed",
+      reason: describeError(m.crash.kind, m.crash.line),
+      checks,
+    };
   if (c.maxVramGiB !== undefined && m.vramPeakGiB !== null && m.vramPeakGiB >= c.maxVramGiB)
     return {
       verdict: "failed",
-      reason: `VRAM peak ${gib(m.vramPeakGiB)} GiB ≥ ${c.maxVramGiB}`,
+      reason: `VRAM peak ${formatGiBValue(m.vramPeakGiB)} (needs < ${c.maxVramGiB} GiB)`,
       checks,
     };
   if (c.maxHostRamGiB !== undefined && m.ramPeakGiB !== null && m.ramPeakGiB >= c.maxHostRamGiB)
     return {
       verdict: "failed",
-      reason: `RAM peak ${gib(m.ramPeakGiB)} GiB ≥ ${c.maxHostRamGiB}`,
+      reason: `${ramLabel(m.ramSource)} ${formatGiBValue(m.ramPeakGiB)} (needs < ${c.maxHostRamGiB} GiB)`,
       checks,
     };
   // A baseline (noCrash off) waits for training to run instead of failing.
@@ -169,7 +195,7 @@ export function judgePhase(input: JudgeInput): Judgement {
       checks,
     };
   if (m.evalSteps >= hold.minSteps) {
-    const open = checks.filter((check) => check.ok !== true && !check.text.startsWith("steps"));
+    const open = checks.filter((check) => check.ok !== true && check.label !== "steps");
     if (open.length === 0) return { verdict: "passed", reason: "all criteria met", checks };
     if (m.evalSteps >= hold.maxSteps)
       return {
@@ -200,52 +226,93 @@ function describeChecks(input: JudgeInput): Check[] {
   const out: Check[] = [
     {
       ok: m.evalSteps >= hold.minSteps ? true : null,
-      text: `steps ${m.evalSteps}/${hold.minSteps}${input.warmupSteps ? ` (after ${input.warmupSteps} warm-up)` : ""}`,
+      label: "steps",
+      measured: true,
+      text: `steps ${m.evalSteps} (needs ${hold.minSteps}${input.warmupSteps ? ` after ${input.warmupSteps} warm-up` : ""})`,
     },
   ];
   if (c.noOom)
-    out.push({ ok: m.oom ? false : null, text: m.oom ? `OOM: ${m.oom.kind}` : "no OOM" });
+    out.push({
+      ok: m.oom ? false : null,
+      label: "no out-of-memory",
+      measured: true,
+      text: m.oom ? `out of memory: ${errorKindLabel(m.oom.kind)}` : "no out-of-memory",
+    });
   if (c.noCrash)
-    out.push({ ok: m.crash ? false : null, text: m.crash ? `crash: ${m.crash.kind}` : "no crash" });
+    out.push({
+      ok: m.crash ? false : null,
+      label: "no crash",
+      measured: true,
+      text: m.crash ? `crashed: ${errorKindLabel(m.crash.kind)}` : "no crash",
+    });
   if (c.maxVramGiB !== undefined) out.push(bound("VRAM peak", m.vramPeakGiB, c.maxVramGiB));
-  if (c.maxHostRamGiB !== undefined) out.push(bound("RAM peak", m.ramPeakGiB, c.maxHostRamGiB));
+  if (c.maxHostRamGiB !== undefined)
+    out.push(bound(ramLabel(m.ramSource), m.ramPeakGiB, c.maxHostRamGiB));
   if (c.maxStepTimeRatio !== undefined) {
     const was = ref?.stepTimeSeconds ?? null;
     const now = m.stepTimeSeconds;
-    const ok = was === null || now === null ? null : now < was * c.maxStepTimeRatio;
+    const limit = was === null ? null : was * c.maxStepTimeRatio;
+    const ok = limit === null || now === null ? null : now < limit;
     out.push({
       ok: was === null && now !== null ? true : ok,
-      text: `step time ${now === null ? "…" : `${secs(now)} s`}${was === null ? "" : ` vs ${secs(was)} s`}`,
+      label: "step time",
+      measured: now !== null,
+      text: `step time ${now === null ? "not measured yet" : `${formatSecondsValue(now)} s`}${limit === null || was === null ? "" : ` (needs < ${formatSecondsValue(limit)} s${relativeTo(c.maxStepTimeRatio, `${formatSecondsValue(was)} s`, ref?.name)})`}`,
     });
   }
   if (c.minThroughputRatio !== undefined) {
     const was = throughput(ref?.batch ?? null, ref?.stepTimeSeconds ?? null);
     const now = throughput(batch, m.stepTimeSeconds);
-    const ok = was === null || now === null ? null : now > was * c.minThroughputRatio;
+    const limit = was === null ? null : was * c.minThroughputRatio;
+    const ok = limit === null || now === null ? null : now > limit;
     out.push({
       ok: was === null && now !== null ? true : ok,
-      text: `throughput ${now === null ? "…" : `${now.toFixed(2)}/s`}${was === null ? "" : ` vs ${was.toFixed(2)}/s`}`,
+      label: "throughput",
+      measured: now !== null,
+      text: `throughput ${now === null ? "not measured yet" : `${now.toFixed(2)} samples/s`}${limit === null || was === null ? "" : ` (needs > ${limit.toFixed(2)}/s${relativeTo(c.minThroughputRatio, `${was.toFixed(2)}/s`, ref?.name)})`}`,
     });
   }
   if (c.minGpuUtilPercent !== undefined) {
     const u = m.gpuUtilMeanPercent;
     out.push({
       ok: u === null ? null : u > c.minGpuUtilPercent,
-      text: `GPU util ${u === null ? "…" : `${Math.round(u)}%`} > ${c.minGpuUtilPercent}%`,
+      label: "GPU util",
+      measured: u !== null,
+      text: `GPU util ${u === null ? "not measured yet" : `${Math.round(u)}%`} (needs > ${c.minGpuUtilPercent}%)`,
     });
   }
   // Bounds and "no OOM" hold until broken, so they count as met once the steps are in.
   if (m.evalSteps >= hold.minSteps)
     for (const check of out)
-      if (check.ok === null && !/step time|throughput|GPU util/.test(check.text)) check.ok = true;
+      if (check.ok === null && check.measured !== false && !RELATIVE.has(check.label ?? ""))
+        check.ok = true;
   return out;
 }
 
+/** ": 0.9 × 18.1 s of Baseline", or ", as Baseline" when the bound is the reference itself. */
+function relativeTo(ratio: number, was: string, name: string | undefined): string {
+  const of = name ? ` of ${name}` : "";
+  return ratio === 1 ? (name ? `, as ${name}` : "") : `: ${ratio} × ${was}${of}`;
+}
+
+/** Checks that compare with the reference: met only by a figure, never by default. */
+const RELATIVE = new Set(["step time", "throughput", "GPU util"]);
+
+/** "training RSS peak" (trainer + data-loader workers) when those were measured, else "host RAM peak". */
+export function ramLabel(source: PhaseMeasure["ramSource"]): string {
+  return source === "host" ? "host RAM peak" : "training RSS peak";
+}
+
 function bound(label: string, value: number | null, max: number): Check {
-  if (value === null) return { ok: null, text: `${label} … < ${max} GiB` };
-  return value < max
-    ? { ok: null, text: `${label} ${gib(value)} < ${max} GiB` }
-    : { ok: false, text: `${label} ${gib(value)} ≥ ${max} GiB` };
+  const needs = `(needs < ${max} GiB)`;
+  if (value === null)
+    return { ok: null, label, measured: false, text: `${label} not measured yet ${needs}` };
+  return {
+    ok: value < max ? null : false,
+    label,
+    measured: true,
+    text: `${label} ${formatGiBValue(value)} ${needs}`,
+  };
 }
 
 /** Patches (samples) per second: batch / step time. */
@@ -254,25 +321,24 @@ export function throughput(batch: number | null, stepTimeSeconds: number | null)
   return batch / stepTimeSeconds;
 }
 
-/** Check lines for people, e.g. "✓ VRAM peak 77.6 < 80 GiB". */
+/** Check lines for people while a phase runs, e.g. "✓ VRAM peak 77.6 GiB (needs < 80 GiB)". */
 export function checkLines(checks: readonly Check[]): string[] {
   return checks.map((c) => `${c.ok === true ? "✓" : c.ok === false ? "✗" : "…"} ${c.text}`);
 }
 
-export function gib(value: number): string {
-  return value.toFixed(1);
-}
-
-export function secs(value: number): string {
-  return value >= 10 ? value.toFixed(1) : value.toFixed(2).replace(/0$/, "");
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+/**
+ * Check lines after a verdict: only what was judged (✓ or ✗), then one line naming what was
+ * not, so nothing reads as still pending once the phase has ended.
+ */
+export function verdictCheckLines(checks: readonly Check[]): string[] {
+  const judged = checks.filter((c) => c.ok !== null);
+  const open = checks.filter((c) => c.ok === null);
+  const lines = checkLines(judged);
+  if (open.length)
+    lines.push(
+      `Not judged: ${open.map((c) => c.label ?? c.text.replace(/ (not measured yet|…).*$/, "")).join(", ")} (the phase ended first).`,
+    );
+  return lines;
 }
 
 function tail(samples: readonly RunSample[], test: (s: RunSample) => boolean): number {

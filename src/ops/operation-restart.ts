@@ -1,5 +1,6 @@
 import type { RunConfig } from "../config/schema.ts";
 import { parseDuration } from "../core/duration.ts";
+import { describeError } from "../model/error-kind-labels.ts";
 import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { RestartError, restartTraining } from "./restart.ts";
@@ -59,7 +60,7 @@ export function failedSinceRestart(
 ): string | undefined {
   if (!failure) return undefined;
   const line = failure.line.length > 200 ? `${failure.line.slice(0, 199)}…` : failure.line;
-  return `Training started, then failed: ${failure.kind}: ${line}`;
+  return `Training started, then failed: ${describeError(failure.kind, line)}`;
 }
 
 /** Applies a restart-only preview: restarts the run without touching its config. */

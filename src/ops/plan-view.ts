@@ -1,4 +1,4 @@
-import { type Check, checkLines } from "./criteria.ts";
+import { type Check, checkLines, verdictCheckLines } from "./criteria.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { PlanView } from "./run-operations.ts";
 import { phaseLabel } from "./verdict-message.ts";
@@ -80,6 +80,10 @@ export function buildPlanView(ctx: OpsContext, name: string): PlanView {
         }
       : null,
     phases: rows,
-    criteria: current?.result?.checks ? checkLines(current.result.checks as Check[]) : [],
+    criteria: current?.result?.checks
+      ? (current.state === "evaluating" || current.state === "warming"
+          ? checkLines
+          : verdictCheckLines)(current.result.checks as Check[])
+      : [],
   };
 }

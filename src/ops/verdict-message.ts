@@ -1,6 +1,15 @@
+import type { RunConfig } from "../config/schema.ts";
+import { verdictButtons } from "../message/action-buttons.ts";
+import {
+  formatFactor,
+  formatGiBValue,
+  formatMoney,
+  formatSeconds,
+  formatSpan,
+} from "../message/format.ts";
 import type { Message } from "../message/message.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
-import { type Check, checkLines, gib, type PhaseMeasure, secs } from "./criteria.ts";
+import { type Check, type PhaseMeasure, ramLabel, verdictCheckLines } from "./criteria.ts";
 import type { PhaseCriteria, PlanPhase } from "./plan-schema.ts";
 
 /** The label of a phase attempt for people: "Phase 2", "Baseline", "Manual change". */
@@ -27,8 +36,9 @@ export function nextLabel(
 }
 
 /**
- * The one-line summary of a measured phase: "9.4 s/step (was 18.1 s, 1.9x), VRAM peak 77.6 GiB
- * < 80, RAM 28.0 GiB < 100, 150 steps".
+ * The one-line summary of a measured phase, each figure with its bound apart: "9.4 s/step (was
+ * 18.1 s, 1.9x faster), VRAM peak 77.6 GiB (needs < 80 GiB), training RSS peak 28.0 GiB (needs
+ * < 100 GiB), 150 steps".
  */
 export function measureSummary(
   m: PhaseMeasure,
@@ -38,24 +48,27 @@ export function measureSummary(
   const parts: string[] = [];
   if (m.stepTimeSeconds !== null) {
     const was = reference?.stepTimeSeconds ?? null;
+    const ratio = was ? was / m.stepTimeSeconds : null;
     parts.push(
-      was
-        ? `${secs(m.stepTimeSeconds)} s/step (was ${secs(was)} s, ${(was / m.stepTimeSeconds).toFixed(1)}x)`
-        : `${secs(m.stepTimeSeconds)} s/step`,
+      was && ratio !== null
+        ? `${formatSeconds(m.stepTimeSeconds)}/step (was ${formatSeconds(was)}, ${formatFactor(ratio >= 1 ? ratio : 1 / ratio)} ${ratio >= 1 ? "faster" : "slower"})`
+        : `${formatSeconds(m.stepTimeSeconds)}/step`,
     );
   }
   // Without a step in the phase the memory figures are an idle GPU's: they would mislead.
   const ran = m.steps > 0;
   if (ran && m.vramPeakGiB !== null)
     parts.push(
-      `VRAM peak ${gib(m.vramPeakGiB)} GiB${criteria?.maxVramGiB ? ` < ${criteria.maxVramGiB}` : ""}`,
+      `VRAM peak ${formatGiBValue(m.vramPeakGiB)}${criteria?.maxVramGiB ? ` (needs < ${criteria.maxVramGiB} GiB)` : ""}`,
     );
   if (ran && m.ramPeakGiB !== null)
     parts.push(
-      `RAM ${gib(m.ramPeakGiB)} GiB${criteria?.maxHostRamGiB ? ` < ${criteria.maxHostRamGiB}` : ""}`,
+      `${ramLabel(m.ramSource)} ${formatGiBValue(m.ramPeakGiB)}${criteria?.maxHostRamGiB ? ` (needs < ${criteria.maxHostRamGiB} GiB)` : ""}`,
     );
   if (m.gpuUtilMeanPercent !== null && criteria?.minGpuUtilPercent !== undefined)
-    parts.push(`GPU util ${Math.round(m.gpuUtilMeanPercent)}% > ${criteria.minGpuUtilPercent}%`);
+    parts.push(
+      `GPU util ${Math.round(m.gpuUtilMeanPercent)}% (needs > ${criteria.minGpuUtilPercent}%)`,
+    );
   parts.push(`${m.evalSteps} steps`);
   return parts.join(", ");
 }
@@ -74,6 +87,34 @@ export interface VerdictInput {
   autoAdvance: boolean;
   /** What happens after a failure: "Rolling back to Phase 2's config and restarting." */
   afterward?: string;
+  /** Steps left in the training and the machine's price, for "time and cost to finish". */
+  finish?: { remainingSteps: number; cost: RunConfig["cost"] };
+}
+
+/**
+ * "8.4 days → 6.3 days, saves $1,650" (after "Time to finish: "): the rest of the training at the reference's
+ * pace and at this phase's, and what the difference is worth at the run's price.
+ */
+export function finishLine(
+  input: Pick<VerdictInput, "measure" | "reference" | "finish">,
+): string | null {
+  const now = input.measure.stepTimeSeconds;
+  if (!input.finish || now === null || input.finish.remainingSteps <= 0) return null;
+  const left = input.finish.remainingSteps;
+  const after = left * now;
+  const was = input.reference?.stepTimeSeconds ?? null;
+  const cost = input.finish.cost;
+  const money = (seconds: number) =>
+    cost ? formatMoney((seconds / 3600) * cost.perHour, cost.currency) : null;
+  if (was === null) {
+    const price = money(after);
+    return `${formatSpan(after)}${price ? ` (${price})` : ""} at this pace.`;
+  }
+  const before = left * was;
+  const delta = money(Math.abs(before - after));
+  const effect =
+    delta === null ? "" : before >= after ? `, saves ${delta}` : `, costs ${delta} more`;
+  return `${formatSpan(before)} → ${formatSpan(after)}${effect}.`;
 }
 
 /** Ends a reason with one full stop; a quoted log line may already end with one or with "…". */
@@ -93,6 +134,8 @@ export function verdictMessage(input: VerdictInput): Message {
     lines.push(
       `${head}: ${summary}.${input.next ? ` Next: ${input.next}` : " The plan is complete."}`,
     );
+    const finish = finishLine(input);
+    if (finish) lines.push(`Time to finish: ${finish}`);
     if (input.next)
       lines.push(
         input.autoAdvance
@@ -114,7 +157,17 @@ export function verdictMessage(input: VerdictInput): Message {
     title: `${input.run}: ${input.attempt.kind === "baseline" ? "baseline measured" : `${label} ${input.verdict}`}${input.attempt.kind === "phase" ? ` (${input.attempt.name})` : ""}`,
     severity,
     lines,
-    fields: [{ name: "Criteria", value: checkLines(input.checks).join("\n") }],
+    fields: [{ name: "Criteria", value: verdictCheckLines(input.checks).join("\n") }],
+    buttons:
+      input.attempt.kind === "manual"
+        ? verdictButtons(input.run, input.attempt.phaseIndex, input.verdict, {
+            hasNext: false,
+            rolledBack: true,
+          }).filter((b) => !b.id.includes("|retry|"))
+        : verdictButtons(input.run, input.attempt.phaseIndex, input.verdict, {
+            hasNext: input.next !== null && !input.autoAdvance,
+            rolledBack: input.afterward !== undefined,
+          }),
     footer: `run ${input.run} · attempt ${input.attempt.id}`,
   };
 }

@@ -1,4 +1,5 @@
 import type { RunConfig } from "../config/schema.ts";
+import { remainingSteps, trainingProgress } from "../model/training-progress.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import type { Check, PhaseMeasure, Reference } from "./criteria.ts";
 import type { OpsContext } from "./ops-context.ts";
@@ -45,6 +46,8 @@ export function recordVerdict(
   });
   const updated = ctx.phases.get(attempt.id) as PhaseAttempt;
   const nextPhase = plan.phases[facts.nextIndex - 1];
+  const latest = ctx.samples.latest(run.name);
+  const left = latest ? remainingSteps(trainingProgress(run, latest)) : null;
   const message = verdictMessage({
     run: run.name,
     attempt: updated,
@@ -56,6 +59,7 @@ export function recordVerdict(
     checks: facts.checks,
     next: nextPhase ? nextLabel(facts.nextIndex, nextPhase, ctx.keys(run)) : null,
     autoAdvance: run.autoAdvance,
+    ...(left !== null ? { finish: { remainingSteps: left, cost: run.cost } } : {}),
     ...(willRollBack
       ? { afterward: "Rolling back to the last passed config and restarting." }
       : {}),

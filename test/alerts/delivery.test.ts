@@ -10,6 +10,8 @@ import {
   DiscordWebhookSink,
   discordPayload,
 } from "../../src/platforms/discord/discord-webhook-sink.ts";
+import { renderMessage as renderDiscord } from "../../src/platforms/discord/render-message.ts";
+import { renderMessage as renderSlack } from "../../src/platforms/slack/block-kit.ts";
 import { SlackWebhookSink, slackPayload } from "../../src/platforms/slack/slack-webhook-sink.ts";
 import { createConfiguredSinks } from "../../src/runtime/create-sinks.ts";
 import { AlertOutboxRepo } from "../../src/store/alert-outbox-repo.ts";
@@ -155,8 +157,8 @@ describe("webhook delivery", () => {
     await h.alerting.deliverDue();
     expect(server.acceptedTotal()).toBe(2);
     expect(server.received.map((r) => (r.body as { content: string }).content)).toEqual([
-      "exp001: CUDA out of memory",
-      "exp001: disk almost full: 1.0 GiB free",
+      "**exp001: CUDA out of memory**",
+      "**exp001: disk almost full: 1.0 GiB free**",
     ]);
     expect(h.alerting.backlog()).toBe(2);
   });
@@ -216,7 +218,7 @@ describe("platform payloads", () => {
       allowed_mentions: unknown;
     };
     expect(body.content.length).toBeLessThanOrEqual(2000);
-    expect(body.content.startsWith("<@123456789012345678> <@&876543210987654321> ")).toBe(true);
+    expect(body.content.startsWith("<@&876543210987654321> <@123456789012345678> **")).toBe(true);
     expect(body.allowed_mentions).toEqual({
       parse: [],
       users: ["123456789012345678"],
@@ -241,7 +243,32 @@ describe("platform payloads", () => {
       content: string;
     };
     expect(body.allowed_mentions).toEqual({ parse: [], users: [], roles: [] });
-    expect(body.content).toBe("exp001: finished");
+    // The bot's own rendering: a webhook message looks like the bot's.
+    expect(body.content).toBe("**exp001: finished**");
+    expect(JSON.stringify(body)).not.toContain("components");
+  });
+
+  it("a webhook message looks like the bot's: the platform's one renderer, without buttons", () => {
+    const message: Message = {
+      title: "exp001: CUDA out of memory",
+      severity: "critical",
+      lines: ["The GPU ran out of memory during training."],
+      fields: [{ name: "VRAM", value: "78.5/80 GiB", inline: true }],
+      code: "torch.OutOfMemoryError: CUDA out of memory.",
+      buttons: [{ id: "act|logs|exp001", label: "Logs", style: "secondary" }],
+      footer: "exp001 · CUDA OOM alert · since 17:10 UTC",
+    };
+    const bot = renderDiscord(message, { titleInContent: true });
+    const hook = discordPayload(message) as { content: string; embeds: unknown[] };
+    expect(hook.content).toBe(bot.content);
+    expect(hook.embeds).toEqual(bot.embeds);
+    expect(bot.components).toHaveLength(1);
+    expect(hook).not.toHaveProperty("components");
+    const slackBot = renderSlack(message)[0]!;
+    const slackHook = slackPayload(message) as { text: string; blocks: Array<{ type: string }> };
+    expect(slackHook.text).toBe(slackBot.text);
+    expect(slackHook.blocks).toEqual(slackBot.blocks.filter((b) => b.type !== "actions"));
+    expect(slackBot.blocks.some((b) => b.type === "actions")).toBe(true);
   });
 
   it("Slack: text plus blocks within block limits, Slack ids only", () => {

@@ -348,3 +348,38 @@ describe("resource rules", () => {
     expect(h.sink.messages[0]?.lines?.[0]).toContain("alert under 20 GiB");
   });
 });
+
+describe("training-health rules", () => {
+  it("loss_diverging: the loss more than doubling over 30 min fires once, with both figures", async () => {
+    h = alertHarness();
+    for (let m = 0; m <= 30; m++) {
+      h.clock.set(T0 + m * MIN);
+      // 0.40 for the first 20 minutes, then rising to 1.2.
+      const loss = m < 20 ? 0.4 : 0.4 + (m - 19) * 0.08;
+      h.samples.insert(sample(h.clock.now(), { step: 549 + m, loss }));
+      h.alerting.evaluate("exp001");
+    }
+    await h.alerting.deliverDue();
+    const fired = h.sink.messages.filter((m) => m.title.includes("loss diverging"));
+    expect(fired).toHaveLength(1);
+    const title = /^exp001: loss diverging: 0\.40 → ([\d.]+) in 30 min$/.exec(
+      fired[0]?.title ?? "",
+    );
+    expect(title, fired[0]?.title).not.toBeNull();
+    expect(Number(title?.[1])).toBeGreaterThan(0.8);
+    expect(fired[0]?.lines?.[0]).toMatch(/rose \d\.\dx over the last 30 min \(alert above 2x\)/);
+    expect(fired[0]?.footer).toContain("diverging loss alert");
+  });
+
+  it("loss_diverging: a noisy but flat loss stays quiet; an infinite one fires at once", async () => {
+    h = alertHarness();
+    for (let m = 0; m <= 30; m++) {
+      h.clock.set(T0 + m * MIN);
+      h.samples.insert(sample(h.clock.now(), { step: 549 + m, loss: m % 2 ? 0.5 : 0.3 }));
+      expect(h.alerting.evaluate("exp001").fired).toEqual([]);
+    }
+    h.clock.set(T0 + 31 * MIN);
+    h.samples.insert(sample(h.clock.now(), { step: 581, loss: Number.POSITIVE_INFINITY }));
+    expect(h.alerting.evaluate("exp001").fired).toEqual(["loss_diverging"]);
+  });
+});

@@ -168,6 +168,9 @@ it("a data-starved GPU on the simulator: gpu_idle fires once and suggests more w
   try {
     // One worker, batch 1: the plan's baseline, where the GPU waits for data.
     await t.sim.vm.start();
+    // The data-loader worker forks after the trainer starts (slowly on a loaded machine): the
+    // advice names the worker count, so the first poll must see the worker.
+    await expect.poll(() => t.sim.vm.workerPids().length, { timeout: 30_000 }).toBeGreaterThan(0);
     await t.until(/exp001: GPU idle/, "gpu_idle");
     for (let i = 0; i < 3; i++) await t.round();
     const idle = t.bodies().filter((b) => b.includes("exp001: GPU idle"));

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBotCore } from "../../src/bot/core/bot-core.ts";
+import { parseCommandText } from "../../src/bot/core/parse-command-text.ts";
 import {
   type BotFixture,
   CONSOLE,
@@ -91,16 +92,18 @@ describe("validation", () => {
   ])("set %o → %s", async (args, message) => {
     const m = await f.core.execute(req("set", { run: "exp001", ...args }), responder);
     expect(m.ephemeral).toBe(true);
-    expect(m.lines).toEqual([message]);
-    expect(f.audit.list({ outcomes: ["invalid"] })[0]?.detail).toBe(message);
+    expect(m.severity).toBe("warning");
+    const usage = "usage: /train set [run] [workers:<1-64>] [batch:<1-4096>]";
+    const full = message.includes(usage) ? message : `${message}; ${usage}`;
+    expect(m.lines).toEqual([full]);
+    expect(f.audit.list({ outcomes: ["invalid"] })[0]?.detail).toBe(full);
     expect(f.ops.applied).toHaveLength(0);
   });
 });
 
 describe("confirmation", () => {
   it("a change that is in but already failing is reported as a warning, not as done", async () => {
-    f.ops.warning =
-      "Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory";
+    f.ops.warning = "Training started, then failed: torch.OutOfMemoryError: CUDA out of memory";
     await f.core.execute(req("set", { run: "exp001", batch: "8" }, DISCORD_OPERATOR), responder);
     await f.core.press({ buttonId: "confirm:c1", invoker: DISCORD_OPERATOR }, responder);
     await f.core.idle();
@@ -109,7 +112,7 @@ describe("confirmation", () => {
     expect(last?.severity).toBe("warning");
     expect(last?.lines).toEqual([
       "Set batch 8 applied; training restarted",
-      "Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory",
+      "Training started, then failed: torch.OutOfMemoryError: CUDA out of memory",
       "Next: `/train errors`; `/train plan` shows the verdict.",
     ]);
     expect(f.confirmations.get("c1")?.state).toBe("applied");
@@ -249,6 +252,49 @@ describe("confirmation", () => {
     expect(readFileSync(f.ops.file, "utf8")).toContain("workers: 3");
   });
 
+  it("re-checks authority at the press: an operator removed from the config since the preview is refused", async () => {
+    const asked = await f.core.execute(
+      req("set", { run: "exp001", workers: "3" }, DISCORD_OPERATOR),
+      responder,
+    );
+    expect(asked.buttons?.[0]?.id).toBe("confirm:c1");
+    // The config loses the operator and the bot restarts over the same store.
+    const config = {
+      ...f.config,
+      discord: {
+        ...(f.config.discord as NonNullable<typeof f.config.discord>),
+        operators: { users: [], roles: [] },
+      },
+    };
+    const restarted = createBotCore({
+      config,
+      db: { samples: f.samples, events: f.events, audit: f.audit, confirmations: f.confirmations },
+      operations: f.ops,
+      clock: f.clock,
+    });
+    const m = await restarted.press(
+      { buttonId: "confirm:c1", invoker: DISCORD_OPERATOR },
+      responder,
+    );
+    await restarted.idle();
+    expect(m.ephemeral).toBe(true);
+    expect(m.title).toBe("No longer allowed");
+    expect(m.lines?.[0]).toContain("needs a user or role listed in discord.operators");
+    expect(m.lines?.[0]).toContain("Nothing changed; this confirmation is withdrawn.");
+    expect(readFileSync(f.ops.file, "utf8")).not.toContain("workers: 3");
+    expect(f.confirmations.get("c1")?.state).toBe("cancelled");
+    const refused = f.audit.list({ outcomes: ["refused"] });
+    expect(refused.map((e) => [e.command, e.userId])).toEqual([["set", DISCORD_OPERATOR.userId]]);
+    expect(refused[0]?.detail).toMatch(/^confirm c1: no longer allowed: /);
+    // The old core, still on the old config, finds it withdrawn: it cannot apply it later.
+    const again = await f.core.press(
+      { buttonId: "confirm:c1", invoker: DISCORD_OPERATOR },
+      responder,
+    );
+    expect(again.title).toBe("Already cancelled");
+    expect(readFileSync(f.ops.file, "utf8")).not.toContain("workers: 3");
+  });
+
   it("a refused apply is reported and audited as failed", async () => {
     await f.core.execute(req("set", { run: "exp001", workers: "3" }), responder);
     await f.core.execute(req("set", { run: "exp001", workers: "5" }), responder);
@@ -283,13 +329,16 @@ describe("mute and unmute", () => {
       req("mute", { run: "exp001", duration: "soon", reason: "x" }),
       responder,
     );
-    expect(bad.lines).toEqual(["duration must be a duration like 30m, 2h or 1d; got 'soon'"]);
+    expect(bad.severity).toBe("warning");
+    expect(bad.lines).toEqual([
+      "duration must be a duration like 30m, 2h or 1d; got 'soon'; usage: /train mute [run] [rule:<rule>] duration:<duration> reason:<reason>",
+    ]);
     const noReason = await f.core.execute(
       req("mute", { run: "exp001", duration: "2h" }),
       responder,
     );
     expect(noReason.lines).toEqual([
-      "mute needs a reason, e.g. `/train mute 2h restarting the VM`",
+      "mute needs a reason, e.g. `/train mute 2h restarting the VM`; usage: /train mute [run] [rule:<rule>] duration:<duration> reason:<reason>",
     ]);
     const m = await f.core.execute(
       req(
@@ -299,7 +348,7 @@ describe("mute and unmute", () => {
       ),
       responder,
     );
-    expect(m.title).toBe("Muted gpu_idle of exp001 for 2 h");
+    expect(m.title).toBe("Muted idle GPU alerts of exp001 for 2 h");
     expect(m.lines?.[0]).toBe("Until 2026-03-01 14:00 UTC. Reason: data prep.");
     expect(f.alerts.silences).toHaveLength(1);
     const un = await f.core.execute(req("unmute", { run: "exp001" }, DISCORD_OPERATOR), responder);
@@ -315,5 +364,48 @@ describe("mute and unmute", () => {
     );
     expect(f.alerts.silences.at(-1)?.reason).toBe("rotating token [redacted]");
     expect(JSON.stringify(f.audit.list())).not.toContain("ghp_");
+  });
+});
+
+describe("mute as people write it", () => {
+  it("takes a rule's alias or label and stores the rule's name", async () => {
+    const oom = await f.core.execute(
+      req("mute", { run: "exp001", rule: "oom", duration: "1h", reason: "testing batch 8" }),
+      responder,
+    );
+    expect(oom.title).toBe("Muted CUDA OOM alerts of exp001 for 1 h");
+    const label = await f.core.execute(
+      req("mute", { run: "exp001", rule: "idle GPU", duration: "1h", reason: "data prep" }),
+      responder,
+    );
+    expect(label.title).toBe("Muted idle GPU alerts of exp001 for 1 h");
+    expect(f.alerts.silences.map((s) => s.rule)).toEqual(["cuda_oom", "gpu_idle"]);
+  });
+
+  it("an unknown alert is a warning that lists the alerts and the usage, and mutes nothing", async () => {
+    const m = await f.core.execute(
+      req("mute", { run: "exp001", rule: "oomz", duration: "1h", reason: "x" }),
+      responder,
+    );
+    expect(m.severity).toBe("warning");
+    expect(m.ephemeral).toBe(true);
+    expect(m.lines?.[0]).toMatch(/^'oomz' is not an alert; mute one of: cuda_oom \(CUDA OOM\), /);
+    expect(m.lines?.[0]).toContain("usage: /train mute");
+    expect(m.lines?.[0]).not.toContain("trainops check");
+    expect(f.alerts.silences).toHaveLength(0);
+    expect(f.audit.list({ outcomes: ["invalid"] }).map((e) => e.command)).toEqual(["mute"]);
+  });
+
+  it("a duration after the reason is blamed on its place, not on the word before it", async () => {
+    const parsed = parseCommandText("mute exp001 oom waiting for data 2h", ["exp001"]);
+    const m = await f.core.execute(
+      { subcommand: parsed.subcommand, args: parsed.args, invoker: CONSOLE },
+      responder,
+    );
+    expect(m.severity).toBe("warning");
+    expect(m.lines?.[0]).toMatch(
+      /^the duration '2h' must come before the reason, right after the alert \(got 'waiting' where the duration goes\); usage: \/train mute /,
+    );
+    expect(f.alerts.silences).toHaveLength(0);
   });
 });

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseCommandText } from "../../src/bot/core/parse-command-text.ts";
 import {
   type BotFixture,
+  CONSOLE,
   createBotFixture,
   DISCORD_VIEWER,
   planSample,
@@ -73,7 +75,7 @@ describe("/train status", () => {
       "Phase 1: Test 2 workers, evaluating\n143/200 steps\nVRAM peak 77.4/80 GiB ✓\nstep time 9.6 s vs 18.1 s ✓",
     );
     expect(text).toContain(
-      "Last error: cuda_oom 2 h ago: torch.OutOfMemoryError: CUDA out of memory. token=[redacted]",
+      "Last error: CUDA out of memory 2 h ago: torch.OutOfMemoryError: CUDA out of memory. token=[redacted]",
     );
     expect(text).toContain("🟠 gpu_idle: GPU 0% for 45 min (firing 45 min)");
     expect(text).toContain("🔇 memory_high muted for 1 h by alice: known");
@@ -140,6 +142,27 @@ describe("read commands", () => {
     expect(m.lines?.[0]).toBe("Now: Phase 1: Test 2 workers (evaluating).");
   });
 
+  it("with a price, status shows the cost so far and to finish, and the plan a cost to finish per phase", async () => {
+    const config = {
+      ...f.config,
+      runs: f.config.runs.map((r) => ({ ...r, cost: { perHour: 32.77, currency: "USD" } })),
+    };
+    f.close();
+    f = createBotFixture({ config });
+    const now = f.clock.now();
+    // Ten hours watched; step 549 of 128,000 at 19.7 s a step.
+    f.samples.insert(planSample("exp001", now - 10 * 3_600_000));
+    f.samples.insert(planSample("exp001", now));
+    const status = await f.core.execute(req("status", { run: "exp001" }), responder);
+    // 127,451 steps × 19.7 s = 697.4 h; × $32.77 = $22,855.
+    expect(textOf(status)).toContain("Cost: $328 so far (10.0 h), $22,855 to finish at $32.77/h");
+    const plan = await f.core.execute(req("plan", { run: "exp001" }), responder);
+    const columns = plan.table?.columns ?? [];
+    expect(columns.slice(6, 8)).toEqual(["Total", "Cost to finish"]);
+    // The baseline's 18.1 s a step: 127,451 × 18.1 s = 640.8 h → $20,999.
+    expect(plan.table?.rows[0]?.[7]).toBe("$20,999");
+  });
+
   it("/train logs redacts secrets and bounds the size", async () => {
     f.logText.value = [
       "Train step 10/4000 loss 0.5",
@@ -177,7 +200,9 @@ describe("read commands", () => {
 
   it("/train logs validates lines", async () => {
     const m = await f.core.execute(req("logs", { run: "exp001", lines: "lots" }), responder);
-    expect(m.lines).toEqual(["lines must be an integer from 1 to 200; got 'lots'"]);
+    expect(m.lines).toEqual([
+      "lines must be an integer from 1 to 200; got 'lots'; usage: /train logs [run] [lines:<1-200>]",
+    ]);
   });
 
   it("/train errors lists recent events", async () => {
@@ -192,7 +217,7 @@ describe("read commands", () => {
     const m = await f.core.execute(req("errors", { run: "exp002" }), responder);
     expect(m.severity).toBe("critical");
     expect(m.table?.rows[0]?.slice(1)).toEqual([
-      "host_oom_kill",
+      "killed by the host's OOM killer",
       "kernel",
       "Out of memory: Killed process 4242 (pt_data_worker)",
     ]);
@@ -201,18 +226,43 @@ describe("read commands", () => {
   it("/train chart validates metric and window and returns a PNG", async () => {
     f.samples.insert(planSample("exp001", f.clock.now() - 60_000));
     const bad = await f.core.execute(req("chart", { run: "exp001", metric: "loss" }), responder);
-    expect(bad.lines).toEqual(["metric must be one of step_time, vram, host_ram, gpu_util"]);
+    const chartUsage =
+      "usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util>] [window:<window>]";
+    expect(bad.lines).toEqual([
+      `metric must be one of step_time, vram, host_ram, gpu_util; ${chartUsage}`,
+    ]);
     const badWindow = await f.core.execute(
       req("chart", { run: "exp001", window: "soon" }),
       responder,
     );
-    expect(badWindow.lines).toEqual(["window must be a duration like 6h, 2d or 30m; got 'soon'"]);
+    expect(badWindow.lines).toEqual([
+      `window must be a duration like 6h, 2d or 30m; got 'soon'; ${chartUsage}`,
+    ]);
     const m = await f.core.execute(
       req("chart", { run: "exp001", metric: "vram", window: "2h" }),
       responder,
     );
-    expect(m.title).toBe("exp001: vram, last 2.0 h");
+    // One minute of data in a 2 h window: the title, the picture's heading and the alt text
+    // all name the span shown, and say what was asked.
+    expect(m.title).toBe("exp001: vram, last 1 min (all the data there is; 2.0 h asked)");
+    expect(m.images?.[0]?.alt.startsWith(m.title)).toBe(true);
+    expect(m.lines?.[0]?.startsWith(m.title)).toBe(true);
     expect(m.images?.[0]?.name).toBe("exp001-vram.png");
+    f.samples.insert(planSample("exp001", f.clock.now() - 5 * 3_600_000));
+    const full = await f.core.execute(req("chart", { run: "exp001", window: "2h" }), responder);
+    expect(full.title).toBe("exp001: overview, last 2.0 h");
+  });
+
+  it("/train chart foo says foo is neither a run nor a metric", async () => {
+    const parsed = parseCommandText("chart foo", ["exp001", "exp002"]);
+    const m = await f.core.execute(
+      { subcommand: parsed.subcommand, args: parsed.args, invoker: CONSOLE },
+      responder,
+    );
+    expect(m.severity).toBe("warning");
+    expect(m.lines).toEqual([
+      "'foo' is neither a run nor a chart metric. Metrics: step_time, vram, host_ram, gpu_util; runs: exp001, exp002. usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util>] [window:<window>].",
+    ]);
   });
 
   it("/train help lists every command and autocomplete offers runs", async () => {

@@ -64,7 +64,7 @@ describe("trainops console", () => {
 
     const run = trainops(["console", "--config", configPath, "--chart-dir", join(dir, "charts")]);
     run.child.stdin.write("/train status\n/train logs lines=5\n/train set workers=2\n");
-    const [, id] = await waitFor(run.output, /Type `confirm (\w+)` or `cancel \1`/);
+    const [, id] = await waitFor(run.output, /Type 'confirm (\w+)' or 'cancel \1'/);
     run.child.stdin.write(`cancel ${id}\n/train set workers:four\n`);
     run.child.stdin.end();
     expect(await run.exited).toBe(0);

@@ -101,11 +101,9 @@ describe("renderText", () => {
         "  Phase  Workers",
         "  -----  -------",
         "  1      2",
-        "  ```",
-        "  training.workers: 1 → 4",
-        "  ```",
+        "  │ training.workers: 1 → 4",
         "  [chart] /tmp/a.png (chart)",
-        "  Type `confirm c1` or `cancel c1`.",
+        "  Type 'confirm c1' or 'cancel c1'.",
         "  — exp001",
       ].join("\n"),
     );

@@ -119,7 +119,7 @@ describe("/train over the simulator and sshd", () => {
       req("mute", { rule: "gpu_idle", duration: "1h", reason: "testing" }),
       responder,
     );
-    expect(mute.title).toBe("Muted gpu_idle of exp001 for 1 h");
+    expect(mute.title).toBe("Muted idle GPU alerts of exp001 for 1 h");
     await pollUntilSteps();
     const after = textOf(await core.execute(req("status"), responder));
     expect(after).toMatch(/🔇 gpu_idle muted for (59 min|1 h) by ops: testing/);

@@ -65,8 +65,11 @@ describe("trainops poll, status and check", () => {
         "hostMemory",
         "workers",
         "lastError",
+        "cost",
       ].sort(),
     );
+    // No `cost:` on this run: the field is there, and null.
+    expect(run.cost).toBeNull();
     expect(run.name).toBe("exp001");
     expect(run.reachable).toBe(true);
     expect(run.alive).toBe(true);

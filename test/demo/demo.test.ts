@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTrainops } from "../harness/cli.ts";
+import { createSimulatedVm } from "../../src/simulator/simulated-vm.ts";
+import { runTrainops, spawnTrainops } from "../harness/cli.ts";
 
 const root = mkdtempSync(join(tmpdir(), "trainops-demo-"));
 
@@ -38,7 +39,7 @@ describe("trainops demo --script", () => {
     // Baseline and phase 1 verdicts, with the speed-up against the baseline.
     expect(text).toMatch(/Baseline measured: \d+(\.\d+)? s\/step/);
     const verdict = text.match(
-      /Phase 1 passed: (\d+(?:\.\d+)?) s\/step \(was (\d+(?:\.\d+)?) s, (\d+\.\d)x\)/,
+      /Phase 1 passed: (\d+(?:\.\d+)?) s\/step \(was (\d+(?:\.\d+)?) s, (\d+\.\d)x faster\)/,
     );
     expect(verdict, "phase 1 verdict with step times and speed-up").not.toBeNull();
     const [, now, was, speedup] = (verdict as RegExpMatchArray).map(Number);
@@ -69,6 +70,45 @@ describe("trainops demo --script", () => {
     // Nothing of the simulated job is left running.
     expect(existsSync(join(dir, "trainops.db"))).toBe(true);
   }, 600_000);
+
+  it("a wait ends as soon as its phase ends another way, and says what happened", async () => {
+    const out = await demo([
+      "--script",
+      resolve("test/fixtures/demo/wait-other-end.txt"),
+      "--dir",
+      join(root, "other-end"),
+      "--time-scale",
+      "300",
+      "--poll",
+      "*/1 * * * * *",
+    ]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain(
+      "line 5: waited for phase 1 to be failed, but phase 1 passed (all criteria met); the script stops here",
+    );
+    // It stopped there: the next line never ran.
+    expect(out.stdout).not.toContain("train> /train status");
+  }, 600_000);
+
+  it("Ctrl-C stops a scripted demo at once and quietly: no failure alert, nothing left running", async () => {
+    const dir = join(root, "interrupted");
+    const script = join(root, "long-wait.txt");
+    writeFileSync(script, "/train status\nwait step 100000000 timeout 500s\n/train plan\n");
+    const proc = spawnTrainops(
+      ["demo", "--script", script, "--dir", dir, "--time-scale", "300", "--poll", "*/1 * * * * *"],
+      { env: { DISCORD_TOKEN: "", SLACK_BOT_TOKEN: "" } },
+    );
+    await expect
+      .poll(() => proc.stdout(), { timeout: 120_000, interval: 200 })
+      .toContain("# waiting for step 100000000");
+    proc.child.kill("SIGINT");
+    await proc.closed;
+    expect(proc.stderr()).not.toMatch(/trainops demo:/);
+    expect(proc.stdout()).not.toMatch(/failed to start|crashed/);
+    expect(proc.stdout()).not.toContain("train> /train plan");
+    const vm = await createSimulatedVm({ root: join(dir, "vm") });
+    expect(vm.trainerPid()).toBeNull();
+  }, 300_000);
 
   it("rejects a script line it does not understand, naming the line", async () => {
     const script = join(root, "bad.txt");

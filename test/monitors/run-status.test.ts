@@ -98,6 +98,28 @@ describe("readRunStatus", () => {
     });
   });
 
+  it("prices the run with cost: so far since the first sample, to finish at the current step time", () => {
+    const store = createMonitorStore(openDatabase(":memory:"));
+    const hour = 3_600_000;
+    store.samples.insert(sample(0, { step: 0 }));
+    // 4,000 steps an epoch, 32 epochs; step 12,549 at 18 s a step: 115,451 steps left.
+    store.samples.insert(sample(10 * hour, { step: 12_549, stepTimeSeconds: 18 }));
+    const run = {
+      steps: { format: "auto", perEpoch: 4000, epochs: 32 },
+      cost: { perHour: 32.77, currency: "USD" },
+    };
+    const status = readRunStatus(store, "exp001", { run, now: 10 * hour });
+    expect(status.cost).toEqual({
+      perHour: 32.77,
+      currency: "USD",
+      soFar: 327.7,
+      toFinish: 18_916.65,
+    });
+    expect(
+      readRunStatus(store, "exp001", { run: { steps: run.steps }, now: 10 * hour }).cost,
+    ).toBeNull();
+  });
+
   it("fills etaSeconds whenever the total is known, also from the log's own N/M", () => {
     const store = createMonitorStore(openDatabase(":memory:"));
     store.samples.insert(

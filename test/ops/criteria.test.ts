@@ -71,11 +71,11 @@ describe("judgePhase", () => {
     });
     expect(j.verdict).toBe("passed");
     expect(checkLines(j.checks)).toEqual([
-      "✓ steps 101/100 (after 10 warm-up)",
-      "✓ no OOM",
+      "✓ steps 101 (needs 100 after 10 warm-up)",
+      "✓ no out-of-memory",
       "✓ no crash",
-      "✓ VRAM peak 78.1 < 80 GiB",
-      "✓ GPU util 72% > 50%",
+      "✓ VRAM peak 78.1 GiB (needs < 80 GiB)",
+      "✓ GPU util 72% (needs > 50%)",
     ]);
   });
 
@@ -95,7 +95,7 @@ describe("judgePhase", () => {
     });
     expect(end).toMatchObject({
       verdict: "failed",
-      reason: "after 204 steps: step time 19.0 s vs 18.1 s",
+      reason: "after 204 steps: step time 19 s (needs < 18.1 s, as Baseline)",
     });
   });
 
@@ -105,7 +105,10 @@ describe("judgePhase", () => {
       criteria: { noOom: true, noCrash: true, maxVramGiB: 80 },
       batch: 2,
     });
-    expect(vram).toMatchObject({ verdict: "failed", reason: "VRAM peak 80.2 GiB ≥ 80" });
+    expect(vram).toMatchObject({
+      verdict: "failed",
+      reason: "VRAM peak 80.2 GiB (needs < 80 GiB)",
+    });
     const kill: StoredEvent = {
       id: 1,
       run: "r",
@@ -122,7 +125,8 @@ describe("judgePhase", () => {
     });
     expect(oom).toMatchObject({
       verdict: "failed",
-      reason: "host_oom_kill: Out of memory: Killed process 4242 (pt_data_worker)",
+      reason:
+        "killed by the host's OOM killer: Out of memory: Killed process 4242 (pt_data_worker)",
     });
   });
 

@@ -103,7 +103,7 @@ describe("trainops plan / next-phase / set / rollback / restart", () => {
     const res = await trainops("set", "--run", "exp", "batch=8", "--yes", "--config", configPath);
     expect(res.code).toBe(0);
     expect(res.out).toContain(
-      "⚠ Set batch 8 applied; training restarted\n  Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB\n",
+      "⚠ Set batch 8 applied; training restarted\n  Training started, then failed: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB\n",
     );
   });
 

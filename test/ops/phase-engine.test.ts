@@ -30,7 +30,7 @@ describe("phase engine and run operations on a real store and a real process", (
     fx = createOpsFixture();
     await measuredBaseline();
     expect(fx.notes.at(-1)?.message.lines?.[0]).toBe(
-      "Baseline measured: 18.1 s/step, VRAM peak 77.0 GiB, RAM 7.0 GiB, 24 steps. Next: Phase 1 (workers 2, batch 1, low risk)",
+      "Baseline measured: 18.1 s/step, VRAM peak 77.0 GiB, training RSS peak 7.0 GiB, 24 steps. Next: Phase 1 (workers 2, batch 1, low risk)",
     );
 
     // Start the trainer (a plain restart), so phase 1 has a process to stop.
@@ -81,11 +81,13 @@ describe("phase engine and run operations on a real store and a real process", (
     expect((await fx.ops.engine.tick("exp", at.at + 1)).detail).toBe("warming");
     at = feed(fx, at, 90, { stepTime: 9.4, vramGiB: 77.6, ramGiB: 14 });
     expect((await fx.ops.engine.tick("exp", at.at + 1)).detail).toBe("evaluating");
-    expect((await fx.ops.plan("exp")).criteria).toContain("✓ step time 9.4 s vs 18.1 s");
+    expect((await fx.ops.plan("exp")).criteria).toContain(
+      "✓ step time 9.4 s (needs < 18.1 s, as Baseline)",
+    );
     at = feed(fx, at, 11, { stepTime: 9.4, vramGiB: 77.6, ramGiB: 14 });
     expect((await fx.ops.engine.tick("exp", at.at + 1)).action).toBe("passed");
     expect(fx.notes.at(-1)?.message.lines?.[0]).toBe(
-      "Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x), VRAM peak 77.6 GiB < 80, RAM 14.0 GiB, 100 steps. Next: Phase 2 (workers 2, batch 2, low risk)",
+      "Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x faster), VRAM peak 77.6 GiB (needs < 80 GiB), training RSS peak 14.0 GiB, 100 steps. Next: Phase 2 (workers 2, batch 2, low risk)",
     );
     expect(fx.notes.at(-1)?.key).toMatch(/^phase:exp:\d+:passed$/);
     // The verdict asks for a chart of the phase and as long again before it.
@@ -116,7 +118,7 @@ describe("phase engine and run operations on a real store and a real process", (
     const failed = fx.notes.find((n) => n.key.endsWith(":failed"));
     expect(failed?.message.severity).toBe("critical");
     expect(failed?.message.lines?.[0]).toMatch(
-      /^Phase 2 failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory\. Tried to allocate 2\.00 GiB\. .*VRAM peak 79\.5 GiB < 80/,
+      /^Phase 2 failed: torch.OutOfMemoryError: CUDA out of memory\. Tried to allocate 2\.00 GiB\. .*VRAM peak 79\.5 GiB \(needs < 80 GiB\)/,
     );
     expect(failed?.message.lines?.[1]).toBe(
       "Rolling back to the last passed config and restarting.",
@@ -210,7 +212,7 @@ describe("phase engine and run operations on a real store and a real process", (
     // The change went in and training came back: not a failed start, but not done either.
     expect(result.ok).toBe(true);
     expect(result.warning).toBe(
-      "Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB",
+      "Training started, then failed: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB",
     );
     // Already failing: no promise of a judgement over the coming steps.
     expect(result.details.join("\n")).not.toContain("Judged over");
@@ -250,7 +252,7 @@ describe("phase engine and run operations on a real store and a real process", (
     expect(notice?.title).toBe("exp: rolled back, but failing");
     expect(notice?.severity).toBe("critical");
     expect(notice?.lines?.[1]).toBe(
-      "Training started, then failed: cuda_oom: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB",
+      "Training started, then failed: torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 4.00 GiB",
     );
   }, 60_000);
 
@@ -288,7 +290,7 @@ describe("phase engine and run operations on a real store and a real process", (
     });
     at = feed(fx, at, 60, { stepTime: 9.4 });
     expect((await reborn.engine.tick("exp", at.at + 1)).action).toBe("passed");
-    expect(notes[0]).toMatch(/^Phase 1 passed: 9\.4 s\/step \(was 18\.1 s, 1\.9x\)/);
+    expect(notes[0]).toMatch(/^Phase 1 passed: 9\.4 s\/step \(was 18\.1 s, 1\.9x faster\)/);
     db.close();
   }, 30_000);
 
@@ -302,7 +304,8 @@ describe("phase engine and run operations on a real store and a real process", (
       state: "warming",
       actor: "trainops:engine",
     });
-    expect(fx.notes[0]?.message.lines?.[1]).toBe("autoAdvance is on: applying the next phase now.");
+    expect(fx.notes[0]?.message.lines?.[1]).toMatch(/^Time to finish: [\d.]+ days at this pace\.$/);
+    expect(fx.notes[0]?.message.lines?.[2]).toBe("autoAdvance is on: applying the next phase now.");
     expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toContain("workers: 2 ");
   }, 30_000);
 

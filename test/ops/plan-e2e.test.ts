@@ -111,7 +111,7 @@ describe("phase plan on the simulator over SSH", () => {
       batch: 1,
     });
     expect(notes.at(-1)?.lines?.[0]).toMatch(
-      /^Phase 1 passed: [\d.]+ s\/step \(was [\d.]+ s, [\d.]+x\), VRAM peak 7\d\.\d GiB < 80, .* steps\. Next: Phase 2 \(workers 2, batch 2, low risk\)$/,
+      /^Phase 1 passed: [\d.]+ s\/step \(was [\d.]+ s, [\d.]+x faster\), VRAM peak 7\d\.\d GiB \(needs < 80 GiB\), .* steps\. Next: Phase 2 \(workers 2, batch 2, low risk\)$/,
     );
     const phase1Yaml = readFileSync(vm.trainConfigPath, "utf8");
     expect(phase1Yaml).toBe(original.replace(/^( {2}workers: )1/m, "$12"));
@@ -131,7 +131,7 @@ describe("phase plan on the simulator over SSH", () => {
       "the over-sized phase to fail and roll back",
       (a) => a?.state === "failed" && a.rolledBackAt !== null,
     );
-    expect(failed.reason).toMatch(/cuda_oom|VRAM peak/);
+    expect(failed.reason).toMatch(/CUDA out of memory|VRAM peak/);
     const verdict = notes.find((n) => n.title.includes("Phase 3 failed"));
     expect(verdict?.severity).toBe("critical");
     expect(notes.at(-1)?.lines?.[0]).toMatch(

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { formatClock } from "../../message/format.ts";
 import { ERROR_KINDS } from "../../model/monitoring.ts";
-import { formatClock } from "../units.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { LOOKBACK_MS, lastAliveStreak, totalSteps } from "./run-facts.ts";
 

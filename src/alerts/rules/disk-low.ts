@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatGiB } from "../units.ts";
+import { formatGiB } from "../../message/format.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 
 /** The work directory's disk is nearly full: checkpoints and logs are about to fail. */

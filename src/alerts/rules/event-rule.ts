@@ -1,7 +1,7 @@
+import { formatClock } from "../../message/format.ts";
 import type { Severity } from "../../message/message.ts";
 import type { ErrorKind, RunSample } from "../../model/monitoring.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
-import { formatClock } from "../units.ts";
 import { baseSettings, defineRule, durationSetting, type Rule, type RuleContext } from "./rule.ts";
 import { vramUsedMiB } from "./run-facts.ts";
 

@@ -1,4 +1,4 @@
-import { formatClock } from "../units.ts";
+import { formatClock } from "../../message/format.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { LOOKBACK_MS, lastAliveStreak, totalSteps } from "./run-facts.ts";
 

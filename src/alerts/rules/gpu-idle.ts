@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { formatDuration } from "../../core/duration.ts";
-import { formatGiB, formatSeconds } from "../units.ts";
+import { formatGiB, formatSeconds } from "../../message/format.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { gpuUtilization } from "./run-facts.ts";
 

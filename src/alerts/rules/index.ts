@@ -6,6 +6,7 @@ import { gpuFaultRule } from "./gpu-fault.ts";
 import { gpuIdleRule } from "./gpu-idle.ts";
 import { hostOomKillRule } from "./host-oom-kill.ts";
 import { jobEndedRule } from "./job-ended.ts";
+import { lossDivergingRule } from "./loss-diverging.ts";
 import { memoryHighRule } from "./memory-high.ts";
 import { nanLossRule } from "./nan-loss.ts";
 import { ncclTimeoutRule } from "./nccl-timeout.ts";
@@ -27,6 +28,7 @@ export const RULES: readonly Rule[] = [
   ncclTimeoutRule,
   gpuFaultRule,
   nanLossRule,
+  lossDivergingRule,
   crashedRule,
   finishedRule,
   jobEndedRule,

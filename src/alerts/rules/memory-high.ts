@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { slopePerMs } from "../../core/statistics.ts";
+import { formatPercent } from "../../message/format.ts";
 import type { RunSample } from "../../model/monitoring.ts";
-import { formatPercent, slopePerMs } from "../units.ts";
 import { baseSettings, defineRule, durationSetting, type RuleContext } from "./rule.ts";
 import { vramUsedMiB } from "./run-facts.ts";
 

@@ -126,6 +126,8 @@ export interface BoundRule {
 /** A registered rule: parses its settings into a bound rule. */
 export interface Rule {
   name: string;
+  /** Noun for people: "stall", "CUDA OOM". */
+  label: string;
   /** The settings `alerts.rules.<name>` takes (for the config's JSON Schema). */
   settingsSchema: z.ZodType;
   bind(raw: unknown): { ok: true; rule: BoundRule } | { ok: false; issues: z.core.$ZodIssue[] };
@@ -135,6 +137,7 @@ export interface Rule {
 export function defineRule<S extends BaseSettings>(def: RuleDefinition<S>): Rule {
   return {
     name: def.name,
+    label: def.label,
     settingsSchema: def.settings,
     bind(raw) {
       const parsed = def.settings.safeParse(raw ?? {});

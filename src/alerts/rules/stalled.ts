@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatDuration } from "../../core/duration.ts";
-import { formatSeconds, median } from "../units.ts";
+import { median } from "../../core/statistics.ts";
+import { formatSeconds } from "../../message/format.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";
 

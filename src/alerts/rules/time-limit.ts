@@ -1,5 +1,5 @@
 import { formatDuration } from "../../core/duration.ts";
-import { formatClock } from "../units.ts";
+import { formatClock } from "../../message/format.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";
 import { currentSlurmJob, secondsLeft } from "./slurm-job-facts.ts";
 

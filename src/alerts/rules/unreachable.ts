@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatClock } from "../units.ts";
+import { formatClock } from "../../message/format.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";
 

@@ -32,6 +32,8 @@ export class ConsoleSession {
   private imageCount = 0;
   /** Id of the newest Confirm button shown, for a bare `confirm` or `cancel`. */
   private newestConfirmation: string | null = null;
+  /** Ids of the newest numbered choices shown (an alert's or a verdict's buttons). */
+  private newestChoices: string[] = [];
 
   constructor(private readonly options: ConsoleSessionOptions) {
     this.chartDir = resolve(options.chartDir ?? "./data/charts");
@@ -51,6 +53,8 @@ export class ConsoleSession {
       const [kind, id] = button.id.split(":");
       if (kind === "confirm" && id) this.newestConfirmation = id;
     }
+    if (message.buttons?.some((b) => !/^(confirm|cancel):/.test(b.id)))
+      this.newestChoices = message.buttons.map((b) => b.id);
     const imagePaths: Record<string, string> = {};
     for (const image of message.images ?? []) {
       await mkdir(this.chartDir, { recursive: true });
@@ -69,6 +73,24 @@ export class ConsoleSession {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     const responder: Responder = { followUp: (message) => this.show(message) };
+    const choice = /^\d{1,2}$/.exec(line);
+    if (choice) {
+      const buttonId = this.newestChoices[Number(line) - 1];
+      if (!buttonId) {
+        this.options.output.write(
+          `error: no choice ${line}${this.newestChoices.length ? ` (1-${this.newestChoices.length})` : "; nothing offers choices yet"}\n`,
+        );
+        return;
+      }
+      try {
+        await this.show(
+          await this.options.core.press({ buttonId, invoker: this.invoker }, responder),
+        );
+      } catch (error) {
+        this.options.output.write(`error: ${(error as Error).message}\n`);
+      }
+      return;
+    }
     // `confirm` / `cancel` alone answer the newest confirmation shown in this session.
     const bare = /^(confirm|cancel)$/i.exec(line);
     const press = bare
@@ -107,7 +129,7 @@ export class ConsoleSession {
     });
     if (this.options.interactive) {
       this.options.output.write(
-        "Type /train help, or `exit`. Buttons become `confirm <id>` / `cancel <id>` (or just `confirm`).\n",
+        "Type /train help, or exit. Buttons become 'confirm <id>' / 'cancel <id>' (or just 'confirm').\n",
       );
       rl.prompt();
     }

@@ -24,7 +24,8 @@ export interface BotStore {
 
 /** Everything `createBotCore` needs; every I/O seam is injected. */
 export interface BotCoreOptions {
-  config: Pick<Config, "runs" | "discord" | "slack" | "confirmTimeout">;
+  config: Pick<Config, "runs" | "discord" | "slack" | "confirmTimeout"> &
+    Partial<Pick<Config, "timezone">>;
   db: BotStore;
   operations: RunOperations;
   alerts?: AlertingPort;

@@ -1,11 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { chartFor } from "../../charts/chart-for.ts";
+import { CHART_METRICS } from "../../charts/chart-metrics.ts";
 import { systemClock } from "../../core/clock.ts";
+import { parseActionButton } from "../../message/action-buttons.ts";
 import type { ChartRequest, Message, MessageImage } from "../../message/message.ts";
 import { OperationRefusedError } from "../../ops/run-operations.ts";
+import { pressAction } from "./action-press.ts";
+import { ArgumentError } from "./argument-error.ts";
 import { authorize } from "./authorization.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
-import { ArgumentError } from "./command-arguments.ts";
+import { usage } from "./command-arguments.ts";
 import {
   auditWho,
   type CommandContext,
@@ -129,8 +133,11 @@ export function createBotCore(options: BotCoreOptions): BotCoreService {
   return {
     subcommands: SUBCOMMAND_SPECS,
     execute,
-    press: (press: ButtonPress, responder: Responder) =>
-      handlePress(options, press, responder, now, track),
+    press(press: ButtonPress, responder: Responder): Promise<Message> {
+      const action = parseActionButton(press.buttonId);
+      if (action) return pressAction(options, action, press, responder, execute);
+      return handlePress(options, press, responder, now, track);
+    },
     autocomplete(option: string, typed: string): string[] {
       if (option !== "run") return [];
       const needle = typed.trim().toLowerCase();
@@ -178,6 +185,11 @@ function resolveRun(options: BotCoreOptions, spec: SubcommandSpec, name: string 
     throw new ArgumentError(`Name the run: \`/train ${spec.name} <run>\`. Runs: ${list}.`);
   }
   const run = runs.find((r) => r.name === name);
+  if (!run && spec.name === "chart")
+    // `/train chart foo`: the word may be meant as a metric as easily as a run.
+    throw new ArgumentError(
+      `'${name}' is neither a run nor a chart metric. Metrics: ${CHART_METRICS.join(", ")}; runs: ${list}. ${usage(spec)}.`,
+    );
   if (!run) throw new ArgumentError(`No run named '${name}'. Runs: ${list}.`);
   return run;
 }

@@ -1,13 +1,12 @@
 import { z } from "zod";
 import { CHART_METRICS, type ChartMetricName } from "../../charts/chart-metrics.ts";
 import { parseDuration } from "../../core/duration.ts";
+import { ArgumentError } from "./argument-error.ts";
 import type { SubcommandSpec } from "./command-request.ts";
+import { resolveRuleName } from "./rule-names.ts";
 import { LIMITS } from "./subcommand-specs.ts";
 
-/** Raised when a person's arguments are wrong; the message says what and how to fix it. */
-export class ArgumentError extends Error {
-  override readonly name = "ArgumentError";
-}
+export { ArgumentError };
 
 function integer(name: string, min: number, max: number) {
   const message = (got: string) => `${name} must be an integer from ${min} to ${max}; got '${got}'`;
@@ -47,10 +46,18 @@ function duration(name: string, example: string, maxMs: number) {
     .transform((value) => parseDuration(value));
 }
 
+/** A rule by name, label or alias (`oom`), as the rule's name. */
 const ruleName = z
   .string()
   .trim()
-  .regex(/^[a-z][a-z0-9_]{0,40}$/, "rule must be a rule name such as gpu_idle or cuda_oom");
+  .superRefine((value, ctx) => {
+    try {
+      resolveRuleName(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  })
+  .transform((value) => resolveRuleName(value));
 
 const schemas = {
   set: z
@@ -124,9 +131,23 @@ export function parseArguments(
   }
   const result = schema.safeParse(input);
   if (!result.success) {
-    throw new ArgumentError(result.error.issues[0]?.message ?? `invalid arguments; ${usage(spec)}`);
+    const issue = result.error.issues[0];
+    const misplaced = issue?.path[0] === "duration" ? misplacedDuration(input) : null;
+    const message = misplaced ?? issue?.message ?? "invalid arguments";
+    throw new ArgumentError(`${message}; ${usage(spec)}`);
   }
   return result.data;
+}
+
+/**
+ * When `mute` found no duration where it belongs but the reason holds one ("mute oom waiting
+ * 2h"), the mistake is the order, not the word taken for the duration: say so.
+ */
+function misplacedDuration(input: Record<string, string>): string | null {
+  const words = (input.reason ?? "").split(/\s+/);
+  const found = words.find((w) => /^\d+(\.\d+)?(ms|s|m|h|d)$/.test(w));
+  if (!found || input.duration === undefined) return null;
+  return `the duration '${found}' must come before the reason, right after the alert (got '${input.duration}' where the duration goes)`;
 }
 
 /** "usage: /train set [run] [workers:<1-64>] [batch:<1-4096>]". */

@@ -1,13 +1,16 @@
-import { formatDuration, parseDuration } from "../../core/duration.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { formatClock, formatClockSeconds, formatDuration } from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
 import type { ChangePreview, OperationResult, RunOperations } from "../../ops/run-operations.ts";
 import { OperationRefusedError } from "../../ops/run-operations.ts";
 import type { Confirmation } from "../../store/confirmations-repo.ts";
+import { authorize } from "./authorization.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
 import { parseArguments } from "./command-arguments.ts";
 import { auditWho, type CommandContext, privateNotice } from "./command-context.ts";
 import type { ButtonPress, Responder } from "./command-request.ts";
 import { redactSecrets } from "./redact-secrets.ts";
+import { findSpec } from "./subcommand-specs.ts";
 
 /** Builds the preview of a mutating command (nothing changes yet). */
 async function preview(ctx: CommandContext): Promise<ChangePreview> {
@@ -72,7 +75,7 @@ export async function requestConfirmation(
       change.changes.length
         ? `${change.changes.length} change${change.changes.length > 1 ? "s" : ""} to the training config of ${change.run}:`
         : `No config change; ${change.restarts ? "training restarts" : "nothing restarts"}.`,
-      `Only ${ctx.invoker.userName} can confirm. Expires in ${formatDuration(timeoutMs)} (${new Date(now + timeoutMs).toISOString().slice(11, 16)} UTC).`,
+      `Only ${ctx.invoker.userName} can confirm. Expires in ${formatDuration(timeoutMs)} (${formatClock(now + timeoutMs, ctx.options.config.timezone)}).`,
     ],
     code: change.diff.length ? change.diff.join("\n") : undefined,
     fields,
@@ -119,6 +122,31 @@ export async function handlePress(
     return privateNotice(
       "Not yours to press",
       `Only ${found.userName}, who asked for /train ${found.command}, can confirm or cancel it. Run the command yourself for your own preview.`,
+    );
+  }
+  // Authority is checked again at the press, against the operators configured now: someone
+  // removed from them since the preview (a config change, a restart) can no longer apply it.
+  const spec = findSpec(found.command);
+  const authority = spec
+    ? authorize(options.config, press.invoker, spec)
+    : { allowed: false as const, reason: `/train ${found.command} is no longer a command.` };
+  if (action === "confirm" && !authority.allowed) {
+    const at = now();
+    confirmations.resolvePending(
+      id,
+      "cancelled",
+      `${press.invoker.platform}:${press.invoker.userId}`,
+      at,
+    );
+    audit.record({
+      at,
+      ...base,
+      outcome: "refused",
+      detail: `confirm ${id}: no longer allowed: ${authority.reason}`,
+    });
+    return privateNotice(
+      "No longer allowed",
+      `${authority.reason} Nothing changed; this confirmation is withdrawn.`,
     );
   }
   const at = now();
@@ -213,14 +241,14 @@ function alreadyResolved(options: BotCoreOptions, found: Confirmation, at: numbe
   if (state === "expired") {
     return privateNotice(
       "Confirmation expired",
-      `This confirmation expired at ${new Date(found.expiresAt).toISOString().slice(11, 16)} UTC; nothing changed. Run /train ${found.command} again for a fresh preview.`,
+      `This confirmation expired at ${formatClock(found.expiresAt, options.config.timezone)}; nothing changed. Run /train ${found.command} again for a fresh preview.`,
     );
   }
   if (state === "cancelled")
     return privateNotice("Already cancelled", "This was cancelled; nothing changed.", "info");
   return privateNotice(
     "Already confirmed",
-    `Already confirmed ${current.resolvedAt ? `at ${new Date(current.resolvedAt).toISOString().slice(11, 19)} UTC` : ""}; it applies once${current.outcome ? `: ${current.outcome}` : " (in progress)"}.`,
+    `Already confirmed ${current.resolvedAt ? `at ${formatClockSeconds(current.resolvedAt, options.config.timezone)}` : ""}; it applies once${current.outcome ? `: ${current.outcome}` : " (in progress)"}.`,
     "info",
   );
 }

@@ -1,4 +1,5 @@
-import { formatDuration } from "../../core/duration.ts";
+import { RULES } from "../../alerts/rules/index.ts";
+import { formatDateTime, formatDuration } from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
 import { parseArguments } from "./command-arguments.ts";
 import { auditWho, type CommandContext, privateNotice } from "./command-context.ts";
@@ -21,10 +22,10 @@ export async function muteCommand(ctx: CommandContext): Promise<Message> {
   });
   record(ctx, `silence ${silence.id} until ${new Date(silence.until).toISOString()}`);
   return {
-    title: `Muted ${args.rule ?? "all alerts"} of ${ctx.run.name} for ${formatDuration(args.duration)}`,
+    title: `Muted ${ruleWords(args.rule)} of ${ctx.run.name} for ${formatDuration(args.duration)}`,
     severity: "info",
     lines: [
-      `Until ${new Date(silence.until).toISOString().slice(0, 16).replace("T", " ")} UTC. Reason: ${args.reason}.`,
+      `Until ${formatDateTime(silence.until, ctx.options.config.timezone)}. Reason: ${args.reason}.`,
       `It ends by itself; \`/train unmute${args.rule ? ` rule:${args.rule}` : ""}\` ends it now.`,
     ],
   };
@@ -47,7 +48,7 @@ export async function unmuteCommand(ctx: CommandContext): Promise<Message> {
   record(ctx, `${ended} silence(s) ended`);
   return {
     title: ended
-      ? `Unmuted ${args.rule ?? "all alerts"} of ${ctx.run.name}`
+      ? `Unmuted ${ruleWords(args.rule)} of ${ctx.run.name}`
       : `Nothing muted on ${ctx.run.name}`,
     severity: "info",
     lines: [
@@ -56,6 +57,12 @@ export async function unmuteCommand(ctx: CommandContext): Promise<Message> {
         : "No active silence matched.",
     ],
   };
+}
+
+/** "CUDA OOM alerts", or "all alerts". */
+function ruleWords(rule: string | undefined): string {
+  if (rule === undefined) return "all alerts";
+  return `${RULES.find((r) => r.name === rule)?.label ?? rule} alerts`;
 }
 
 function record(ctx: CommandContext, detail: string): void {

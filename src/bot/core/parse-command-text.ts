@@ -1,4 +1,5 @@
 import type { OptionSpec, SubcommandSpec } from "./command-request.ts";
+import { isRuleName } from "./rule-names.ts";
 import { findSpec } from "./subcommand-specs.ts";
 
 /** A `/train …` line split into a subcommand and raw named arguments. */
@@ -73,7 +74,14 @@ function assignPositional(
   if (spec.name === "mute") {
     // mute [rule] <duration> <reason…>: the rule is whatever precedes the first duration.
     if (rest.length && args.rule === undefined && args.duration === undefined) {
-      if (!isDuration(rest[0] as string) && rest.length > 1 && isDuration(rest[1] as string)) {
+      // A known alert name (`oom`) is the rule even when the duration is misplaced, so the
+      // validator blames the duration's place rather than the alert's name.
+      const first = rest[0] as string;
+      if (
+        !isDuration(first) &&
+        rest.length > 1 &&
+        (isDuration(rest[1] as string) || isRuleName(first))
+      ) {
         args.rule = rest.shift();
       }
     }

@@ -1,10 +1,18 @@
 import { chartFor } from "../../charts/chart-for.ts";
+import {
+  formatMoney,
+  formatShortDateTime,
+  formatSpan as longSpan,
+  formatSeconds as seconds,
+  zoneName,
+} from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
+import { errorKindLabel } from "../../model/error-kind-labels.ts";
+import { remainingSteps, trainingProgress } from "../../model/training-progress.ts";
 import { readSlurmStatus } from "../../monitors/slurm/slurm-status.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import { parseArguments, usage } from "./command-arguments.ts";
 import type { CommandContext } from "./command-context.ts";
-import { longSpan, seconds } from "./number-format.ts";
 import { keepTail, redactSecrets } from "./redact-secrets.ts";
 import { buildStatusMessage } from "./status-message.ts";
 import { SUBCOMMAND_SPECS } from "./subcommand-specs.ts";
@@ -50,6 +58,8 @@ export async function statusCommand(ctx: CommandContext): Promise<Message> {
     chart,
     now,
     slurm: db.slurmJobs ? readSlurmStatus(db.slurmJobs, name) : null,
+    timeZone: ctx.options.config.timezone,
+    firstSampleAt: db.samples.firstAt(name),
   });
 }
 
@@ -79,6 +89,15 @@ async function planWithin(
 export async function planCommand(ctx: CommandContext): Promise<Message> {
   const view = await ctx.options.operations.plan(ctx.run.name);
   const fmt = (v: number | null, f: (n: number) => string) => (v === null ? "-" : f(v));
+  // "Cost to finish": the steps still to go at each phase's step time, at the run's price.
+  const cost = ctx.run.cost;
+  const latest = ctx.options.db.samples.latest(ctx.run.name);
+  const good = latest?.reachable ? latest : ctx.options.db.samples.latestReachable(ctx.run.name);
+  const left = good ? remainingSteps(trainingProgress(ctx.run, good)) : null;
+  const toFinish = (step: number | null) =>
+    cost && step !== null && left !== null
+      ? formatMoney(((left * step) / 3600) * cost.perHour, cost.currency)
+      : "-";
   const current = view.current
     ? `Now: ${view.current.name} (${view.current.state}).`
     : "Now: baseline (phase 0). `/train next-phase` starts Phase 1.";
@@ -95,6 +114,7 @@ export async function planCommand(ctx: CommandContext): Promise<Message> {
         "Step time",
         "Epoch",
         "Total",
+        ...(cost ? ["Cost to finish"] : []),
         "Speedup",
         "State",
       ],
@@ -106,6 +126,7 @@ export async function planCommand(ctx: CommandContext): Promise<Message> {
         fmt(p.stepTimeSeconds, seconds),
         fmt(p.epochTimeSeconds, longSpan),
         fmt(p.totalTimeSeconds, longSpan),
+        ...(cost ? [toFinish(p.stepTimeSeconds)] : []),
         fmt(p.speedup, (s) => `${s.toFixed(1)}x`),
         p.state,
       ]),
@@ -163,10 +184,15 @@ export async function errorsCommand(ctx: CommandContext): Promise<Message> {
       ? "critical"
       : "warning",
     table: {
-      columns: ["When (UTC)", "Kind", "Source", "Line"],
+      columns: [
+        `When (${zoneName(ctx.now(), ctx.options.config.timezone)})`,
+        "Kind",
+        "Source",
+        "Line",
+      ],
       rows: events.map((e) => [
-        new Date(e.at).toISOString().slice(5, 16).replace("T", " "),
-        e.kind,
+        formatShortDateTime(e.at, ctx.options.config.timezone),
+        errorKindLabel(e.kind),
         e.source,
         clip(redactSecrets(e.line), 120),
       ]),
@@ -182,12 +208,22 @@ export async function chartCommand(ctx: CommandContext): Promise<Message> {
     ctx.request.args,
   );
   const now = ctx.now();
+  // The title names the span the picture shows: a young run has less data than the window.
+  const first = ctx.options.db.samples.firstAt(ctx.run.name);
+  const shown = first !== null && first > now - window ? now - first : window;
+  const span =
+    shown < window
+      ? `last ${longSpan(shown / 1000)} (all the data there is; ${longSpan(window / 1000)} asked)`
+      : `last ${longSpan(window / 1000)}`;
+  const title = `${ctx.run.name}: ${metric ?? "overview"}, ${span}`;
   const image = await chartFor(
     ctx.options,
     ctx.run,
     now - window,
     now,
     metric ? [metric] : undefined,
+    undefined,
+    title,
   );
   if (!image) {
     return {
@@ -197,12 +233,7 @@ export async function chartCommand(ctx: CommandContext): Promise<Message> {
       ephemeral: true,
     };
   }
-  return {
-    title: `${ctx.run.name}: ${metric ?? "overview"}, last ${longSpan(window / 1000)}`,
-    severity: "info",
-    images: [image],
-    lines: [image.alt],
-  };
+  return { title, severity: "info", images: [image], lines: [image.alt] };
 }
 
 /** `/train help`. */

@@ -1,5 +1,14 @@
 import type { RunConfig } from "../../config/schema.ts";
 import { formatDuration } from "../../core/duration.ts";
+import {
+  formatCount as count,
+  formatDateTime,
+  formatMoney,
+  formatGiB as gib,
+  formatSpan as longSpan,
+  formatShare as percent,
+  formatSeconds as seconds,
+} from "../../message/format.ts";
 import type {
   Message,
   MessageField,
@@ -7,12 +16,14 @@ import type {
   ProgressBar,
   Severity,
 } from "../../message/message.ts";
+import { errorKindLabel } from "../../model/error-kind-labels.ts";
 import type { RunSample } from "../../model/monitoring.ts";
+import { runCost } from "../../model/run-cost.ts";
+import { trainingProgress } from "../../model/training-progress.ts";
 import type { SlurmRunStatus } from "../../monitors/slurm/slurm-status.ts";
 import { slurmStatusLines } from "../../monitors/slurm/slurm-status-lines.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
-import { count, gib, longSpan, percent, seconds } from "./number-format.ts";
 import type { FiringAlertView, SilenceView } from "./ports.ts";
 import { redactSecrets } from "./redact-secrets.ts";
 
@@ -32,6 +43,10 @@ export interface StatusInputs {
   now: number;
   /** The run's Slurm job, for runs that name one. */
   slurm?: SlurmRunStatus | null;
+  /** When the run's first sample was taken: the start of "cost so far". */
+  firstSampleAt?: number | null;
+  /** Zone of the clock times shown (the config's `timezone`); UTC when absent. */
+  timeZone?: string;
 }
 
 const GIB = 1024 ** 3;
@@ -71,7 +86,7 @@ export function buildStatusMessage(input: StatusInputs): Message {
       : "no step time yet",
     inline: true,
   });
-  const geometry = epochGeometry(run, sample);
+  const geometry = trainingProgress(run, sample);
   if (stepTime && geometry.perEpoch) {
     const epochEta =
       sample.epochEtaSeconds ?? (geometry.perEpoch - geometry.stepInEpoch) * stepTime;
@@ -81,9 +96,11 @@ export function buildStatusMessage(input: StatusInputs): Message {
       inline: true,
     });
   }
+  let remainingSeconds: number | null = sample.etaSeconds;
   if (stepTime && geometry.total) {
     const totalEta =
       sample.etaSeconds ?? Math.max(0, geometry.total - geometry.globalStep) * stepTime;
+    remainingSeconds = totalEta;
     const epochs = run.steps.epochs ? ` for ${run.steps.epochs} epochs` : "";
     fields.push({
       name: "Total ETA",
@@ -100,6 +117,8 @@ export function buildStatusMessage(input: StatusInputs): Message {
   if (input.slurm?.state === "RUNNING") {
     fields.push({ name: "Slurm", value: slurmStatusLines(input.slurm).join("\n") });
   }
+  const cost = costField(run, input.firstSampleAt ?? null, now, remainingSeconds);
+  if (cost) fields.push(cost);
   fields.push(vramField(run, sample));
   const utils = sample.gpus.map((g) => g.utilizationPercent).filter((u): u is number => u !== null);
   fields.push({
@@ -115,7 +134,7 @@ export function buildStatusMessage(input: StatusInputs): Message {
   fields.push({
     name: "Last error",
     value: input.lastError
-      ? `${input.lastError.kind} ${ago(now, input.lastError.at)}: ${clip(redactSecrets(input.lastError.line), 160)}`
+      ? `${errorKindLabel(input.lastError.kind)} ${ago(now, input.lastError.at)}: ${clip(redactSecrets(input.lastError.line), 160)}`
       : "none recorded",
   });
   const alerts = alertsField(input.firing, input.silences, now);
@@ -135,7 +154,7 @@ export function buildStatusMessage(input: StatusInputs): Message {
     progress,
     fields,
     ...(input.chart ? { images: [input.chart] } : {}),
-    footer: `${run.name} · sample ${ago(now, input.sample.at)} · ${new Date(input.sample.at).toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    footer: `${run.name} · sample ${ago(now, input.sample.at)} · ${formatDateTime(input.sample.at, input.timeZone)}`,
   };
 }
 
@@ -144,38 +163,8 @@ function gpuName(gpu: RunSample["gpus"][number]): string {
   return gpu.node ? `${gpu.node}/GPU${gpu.index}` : `GPU${gpu.index}`;
 }
 
-interface EpochGeometry {
-  perEpoch: number | null;
-  total: number | null;
-  globalStep: number;
-  stepInEpoch: number;
-  epoch: number | null;
-}
-
-/** Where the run is in its epoch and its whole training, from the config and the log. */
-function epochGeometry(run: RunConfig, sample: RunSample): EpochGeometry {
-  const step = sample.step ?? 0;
-  const perEpoch = run.steps.perEpoch ?? null;
-  if (perEpoch === null) {
-    return {
-      perEpoch: null,
-      total: sample.totalSteps,
-      globalStep: step,
-      stepInEpoch: step,
-      epoch: sample.epoch,
-    };
-  }
-  // Loggers count steps either across the whole run or within the epoch; both are seen.
-  const withinEpochCounter = sample.epoch !== null && sample.epoch > 1 && step < perEpoch;
-  const globalStep = withinEpochCounter ? ((sample.epoch as number) - 1) * perEpoch + step : step;
-  const stepInEpoch = globalStep % perEpoch;
-  const epoch = sample.epoch ?? Math.floor(globalStep / perEpoch) + 1;
-  const total = run.steps.epochs ? perEpoch * run.steps.epochs : sample.totalSteps;
-  return { perEpoch, total, globalStep, stepInEpoch, epoch };
-}
-
 function progressBars(run: RunConfig, sample: RunSample): ProgressBar[] {
-  const g = epochGeometry(run, sample);
+  const g = trainingProgress(run, sample);
   const bars: ProgressBar[] = [];
   if (g.perEpoch) {
     bars.push({
@@ -194,6 +183,30 @@ function progressBars(run: RunConfig, sample: RunSample): ProgressBar[] {
     });
   }
   return bars;
+}
+
+/** "$1,234 so far (37.7 h), $20,987 to finish at $32.77/h", when the run has a price. */
+function costField(
+  run: RunConfig,
+  firstAt: number | null,
+  now: number,
+  remainingSeconds: number | null,
+): MessageField | null {
+  const elapsed = firstAt === null ? null : Math.max(0, now - firstAt) / 1000;
+  const cost = runCost(run.cost, elapsed, remainingSeconds);
+  if (!cost) return null;
+  const money = (v: number) => formatMoney(v, cost.currency);
+  const parts: string[] = [];
+  if (cost.soFar !== null && elapsed !== null)
+    parts.push(`${money(cost.soFar)} so far (${longSpan(elapsed)})`);
+  parts.push(
+    cost.toFinish !== null ? `${money(cost.toFinish)} to finish` : "to finish: no ETA yet",
+  );
+  return {
+    name: "Cost",
+    value: `${parts.join(", ")} at ${money(cost.perHour)}/h`,
+    inline: true,
+  };
 }
 
 function vramField(run: RunConfig, sample: RunSample): MessageField {

@@ -1,25 +1,7 @@
 import { isDiscordId } from "../../alerts/mentions.ts";
-import { clip } from "../../alerts/sinks/http-delivery.ts";
 import { WebhookSink } from "../../alerts/sinks/webhook-sink.ts";
-import type { Message, Severity } from "../../message/message.ts";
-
-const EMOJI: Record<Severity, string> = {
-  info: ":information_source:",
-  success: ":white_check_mark:",
-  warning: ":warning:",
-  critical: ":red_circle:",
-};
-
-/** Slack Block Kit limits that alerts can reach. */
-const LIMITS = {
-  blocks: 50,
-  header: 150,
-  section: 3000,
-  fields: 10,
-  fieldText: 2000,
-  context: 10,
-  text: 3000,
-};
+import type { Message } from "../../message/message.ts";
+import { renderMessage, type SlackMessagePart } from "./block-kit.ts";
 
 /** Posts alerts to a Slack incoming webhook as a fallback `text` plus blocks. */
 export class SlackWebhookSink extends WebhookSink {
@@ -28,51 +10,33 @@ export class SlackWebhookSink extends WebhookSink {
   }
 }
 
-/** Escapes Slack's control characters in user-visible text. */
-function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/** The webhook body for a message, within Slack's block limits. */
+/**
+ * The webhook body for a message: the bot's own Block Kit rendering (one renderer for Slack, so a
+ * message looks the same whichever way it came), without buttons, since the app that would
+ * answer a webhook's presses may not be running. A webhook posts one message: a message too big
+ * for one keeps its first part, which says how much was cut.
+ */
 export function slackPayload(message: Message): Record<string, unknown> {
-  const users = (message.mentions?.users ?? []).filter((id) => !isDiscordId(id));
-  const groups = (message.mentions?.roles ?? []).filter((id) => !isDiscordId(id));
-  const pings = [...users.map((u) => `<@${u}>`), ...groups.map((g) => `<!subteam^${g}>`)].join(" ");
-  const blocks: Array<Record<string, unknown>> = [
-    {
-      type: "header",
-      text: { type: "plain_text", text: clip(message.title, LIMITS.header), emoji: true },
-    },
-  ];
-  const body = [pings, ...(message.lines ?? []).map(esc)].filter(Boolean).join("\n");
-  if (body)
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: clip(body, LIMITS.section) } });
-  const fields = (message.fields ?? []).slice(0, LIMITS.fields);
-  if (fields.length) {
-    blocks.push({
-      type: "section",
-      fields: fields.map((f) => ({
-        type: "mrkdwn",
-        text: clip(`*${esc(f.name)}*\n${esc(f.value)}`, LIMITS.fieldText),
-      })),
-    });
-  }
-  if (message.code) {
-    const code = esc(message.code.replace(/```/g, "'''"));
-    blocks.push({
-      type: "section",
-      text: { type: "mrkdwn", text: `\`\`\`${clip(code, LIMITS.section - 8)}\`\`\`` },
-    });
-  }
-  if (message.footer) {
-    blocks.push({
+  const { buttons: _buttons, mentions, ...rest } = message;
+  // Mentions carry every platform's ids; Slack's are the U…/S… ones, not Discord's numbers.
+  const slackIds = (ids: string[] | undefined) => (ids ?? []).filter((id) => !isDiscordId(id));
+  const parts = renderMessage({
+    ...rest,
+    ...(mentions
+      ? { mentions: { users: slackIds(mentions.users), roles: slackIds(mentions.roles) } }
+      : {}),
+    ephemeral: false,
+  });
+  const first = parts[0] as SlackMessagePart;
+  if (parts.length > 1)
+    first.blocks.push({
       type: "context",
-      elements: [{ type: "mrkdwn", text: clip(esc(message.footer), LIMITS.text) }],
-    });
-  }
-  const text = clip(
-    `${EMOJI[message.severity]} ${pings ? `${pings} ` : ""}${esc(message.title)}`,
-    LIMITS.text,
-  );
-  return { text, blocks: blocks.slice(0, LIMITS.blocks) };
+      elements: [
+        {
+          type: "mrkdwn",
+          text: `_${parts.length - 1} more part(s) not sent: a webhook posts one message._`,
+        },
+      ],
+    } as SlackMessagePart["blocks"][number]);
+  return { text: first.text, blocks: first.blocks };
 }

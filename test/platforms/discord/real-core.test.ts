@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { firingMessage } from "../../../src/alerts/alert-message.ts";
 import { type BotFixture, createBotFixture, planSample } from "../../bot/bot-fixture.ts";
 import type { ReceivedRequest } from "../../harness/fake-discord/fake-discord.ts";
 import { type Harness, startHarness } from "./discord-setup.ts";
@@ -90,4 +91,65 @@ test("the real command layer over a real store: status, refusal, confirmation by
   await expect.poll(() => readFileSync(f.ops.file, "utf8")).toContain("workers: 2");
   expect(f.ops.applied).toHaveLength(1);
   expect(f.ops.applied[0]?.actor).toMatchObject({ id: "discord:222222", name: "bob" });
+});
+
+test("an alert's buttons pressed through discord.js: Mute by an operator, privately; a stale Mute says so", async () => {
+  f.alerts.firing = [
+    { rule: "cuda_oom", severity: "critical", summary: "CUDA OOM", since: f.clock.now() },
+  ];
+  const alert = firingMessage(
+    {
+      run: "exp001",
+      rule: "cuda_oom",
+      label: "CUDA OOM",
+      phase: null,
+      severity: "critical",
+      since: f.clock.now(),
+      mentions: { users: [], roles: [] },
+      dedupeKey: "exp001/cuda_oom/1",
+      node: "localhost",
+      repeatIntervalMs: 0,
+    },
+    { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
+  );
+  expect(await h.bot.sink.deliver(alert, `buttons-${Date.now()}`)).toEqual({ ok: true });
+  const posted = h.fake.channelMessages.find(
+    (m) => (m.embeds as { title?: string }[])[0]?.title === alert.title,
+  );
+  if (!posted) throw new Error("the alert did not reach the channel");
+  const rows = posted.components as Data["components"];
+  const buttons = rows.flatMap((r) => r.components);
+  expect(buttons.map((b) => b.label)).toEqual(["Mute 1 h", "Mute 8 h", "Logs", "Status"]);
+  const mute = buttons[0]!.custom_id;
+
+  const byViewer = h.fake.pressButton({ user: viewer, customId: mute, message: posted });
+  const refusal = dataOf(await h.fake.waitFor(isCallback(byViewer.id)));
+  expect(refusal.flags).toBe(64);
+  expect(refusal.embeds[0]?.title).toBe("Not allowed");
+
+  const byOperator = h.fake.pressButton({ user: operator, customId: mute, message: posted });
+  const muted = dataOf(await h.fake.waitFor(isCallback(byOperator.id)));
+  expect(muted.flags).toBe(64);
+  expect(muted.embeds[0]?.title).toBe("Muted CUDA OOM alerts of exp001 for 1 h");
+  expect(f.alerts.silences.map((s) => s.rule)).toEqual(["cuda_oom"]);
+
+  f.alerts.firing = [];
+  const stale = h.fake.pressButton({
+    user: operator,
+    customId: buttons[1]!.custom_id,
+    message: posted,
+  });
+  const answer = dataOf(await h.fake.waitFor(isCallback(stale.id)));
+  expect(answer.flags).toBe(64);
+  expect(answer.embeds[0]?.title).toBe("Alert already resolved");
+  expect(f.alerts.silences).toHaveLength(1);
+
+  const status = h.fake.pressButton({
+    user: viewer,
+    customId: buttons[3]!.custom_id,
+    message: posted,
+  });
+  const statusAnswer = dataOf(await h.fake.waitFor(isCallback(status.id)));
+  expect(statusAnswer.flags).toBe(64);
+  expect(statusAnswer.embeds[0]?.title).toContain("exp001: step");
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { firingMessage } from "../../../src/alerts/alert-message.ts";
 import type { SlackFrontEnd } from "../../../src/platforms/slack/slack-front-end.ts";
 import { type BotFixture, createBotFixture, planSample } from "../../bot/bot-fixture.ts";
 import { checkMessageLimits } from "../../harness/fake-slack/block-limits.ts";
@@ -99,5 +100,64 @@ describe("Slack with the real command layer", () => {
     const refusal = await fake.waitFor(() => fake.responses[1], 10_000, "the refusal");
     expect(blockText(refusal.body.blocks as unknown[])).toContain("slack.operators");
     expect(fake.messages).toHaveLength(0);
+  });
+});
+
+describe("Slack alert buttons with the real command layer", () => {
+  it("Mute on an alert posted to the channel mutes it for an operator, privately; Status answers a viewer privately", async () => {
+    fixture.alerts.firing = [
+      { rule: "cuda_oom", severity: "critical", summary: "CUDA OOM", since: fixture.clock.now() },
+    ];
+    const alert = firingMessage(
+      {
+        run: "exp001",
+        rule: "cuda_oom",
+        label: "CUDA OOM",
+        phase: null,
+        severity: "critical",
+        since: fixture.clock.now(),
+        mentions: { users: [], roles: [] },
+        dedupeKey: "exp001/cuda_oom/1",
+        node: "localhost",
+        repeatIntervalMs: 0,
+      },
+      { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
+    );
+    expect(await slack.sink.deliver(alert, "slack-buttons")).toEqual({ ok: true });
+    const posted = await fake.waitFor(() => fake.messages[0], 10_000, "the alert");
+    const actions = JSON.parse(blockText(posted.blocks)).find(
+      (b: { type: string }) => b.type === "actions",
+    );
+    const elements = actions.elements as {
+      action_id: string;
+      value: string;
+      text: { text: string };
+    }[];
+    expect(elements.map((e) => e.text.text)).toEqual(["Mute 1 h", "Mute 8 h", "Logs", "Status"]);
+    const press = (label: string, userId: string) => {
+      const e = elements.find((x) => x.text.text === label)!;
+      return fake.pressButton({
+        actionId: e.action_id,
+        value: e.value,
+        userId,
+        channelId: posted.channel,
+        messageTs: posted.ts,
+        messageBlocks: posted.blocks,
+      });
+    };
+    await (await press("Mute 1 h", OPERATOR)).acked;
+    const muted = await fake.waitFor(() => fake.responses[0], 10_000, "the mute answer");
+    expect(muted.body.response_type).toBe("ephemeral");
+    expect(blockText(muted.body.blocks as unknown[])).toContain(
+      "Muted CUDA OOM alerts of exp001 for 1 h",
+    );
+    expect(fixture.alerts.silences.map((s) => s.rule)).toEqual(["cuda_oom"]);
+
+    await (await press("Status", VIEWER)).acked;
+    const status = await fake.waitFor(() => fake.responses[1], 10_000, "the status answer");
+    expect(status.body.response_type).toBe("ephemeral");
+    expect(blockText(status.body.blocks as unknown[])).toContain("exp001: step");
+    // The alert keeps its buttons for the next person.
+    expect(blockText(posted.blocks)).toContain('"type":"actions"');
   });
 });
