@@ -1,10 +1,11 @@
 import type { Clock } from "../core/clock.ts";
 import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
+import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import { ErrorClassifier } from "./parsers/error-classifier.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
-import type { LogReset } from "./probe/probe-output.ts";
+import type { LogReset, ProbeLog } from "./probe/probe-output.ts";
 
 /** Bytes of the log starting at a known offset of a known file. */
 export interface LogChunk {
@@ -14,8 +15,24 @@ export interface LogChunk {
   bytes: Buffer;
   /** Set by the probe when it restarted reading (first attach, rotation, truncation). */
   reset: LogReset;
-  /** For follow streams: the generation they started in (see `generation`). */
-  generation?: number;
+  /** Length and `cksum` of the file's first bytes, stored as part of its identity. */
+  prefix?: { length: number; sum: string };
+  /** `inode size mtime` of the rotated file at this read (see LogOffset.rotatedStamp). */
+  rotatedStamp?: string;
+}
+
+/** One read of the log: the old file's unread end (if found), then the current file. */
+export interface LogRead {
+  rest: (ProbeLog & { present: true }) | null;
+  log: ProbeLog;
+}
+
+/** What applying one {@link LogRead} did. */
+export interface ReadResult extends IngestResult {
+  /** Reading moved to another file (rotation, truncation, rewrite): a follow stream must reopen. */
+  identityChanged: boolean;
+  /** The file was rewritten in place past the offset; it is read again from its start next time. */
+  rewritten: boolean;
 }
 
 /** What one chunk added. */
@@ -27,8 +44,6 @@ export interface IngestResult {
   /** Ids of the events stored, in order. */
   eventIds: number[];
   events: ClassifiedEvent[];
-  /** The chunk came from a stream opened before the log was rotated or truncated. */
-  stale?: boolean;
 }
 
 export interface LogIngestorOptions {
@@ -39,26 +54,90 @@ export interface LogIngestorOptions {
 }
 
 /**
- * Turns log bytes into step points and classified events, exactly once. Both the poll and the
- * follow stream feed it; each chunk carries its file offset, and anything before the stored
- * offset is dropped, so overlapping reads never double count. Offset, partial line, steps and
- * events are written in one transaction.
+ * Turns log bytes into step points and classified events, exactly once. Every read (a poll's, or
+ * one a follow stream asked for) comes through {@link LogIngestor.applyRead}; each chunk carries
+ * its file offset, and anything before the stored offset is dropped, so overlapping reads never
+ * double count. Offset, file identity, partial line, steps and events, including those still
+ * held by the classifier, are written in one transaction: a process killed at any moment has
+ * either stored a line's effects and moved past it, or neither.
  */
 export class LogIngestor {
   private readonly parser: StepParser;
   private classifier = new ErrorClassifier();
-  private currentGeneration = 0;
 
   constructor(private readonly options: LogIngestorOptions) {
     this.parser = createStepParser(options.steps);
   }
 
   /**
-   * Bumped whenever reading restarts (attach, rotation, truncation). A follow stream records it
-   * when it opens; chunks from an older generation are refused, and the stream is reopened.
+   * Applies one read in one transaction: the verified rest of the old file first, then the
+   * current file, then whatever the classifier still holds (nothing waits in memory for a
+   * next read that a kill could lose).
    */
-  get generation(): number {
-    return this.currentGeneration;
+  applyRead(read: LogRead): ReadResult {
+    const { store, run } = this.options;
+    return store.transaction(() => {
+      const stored = store.offsets.get(run);
+      const results: IngestResult[] = [];
+      let identityChanged = false;
+      let rewritten = false;
+      if (read.rest && stored?.inode && anchorHolds(read.rest, stored)) {
+        results.push(
+          this.ingest({
+            inode: stored.inode,
+            start: read.rest.start,
+            bytes: read.rest.bytes,
+            reset: "none",
+          }),
+        );
+      }
+      const log = read.log;
+      if (log.present) {
+        const current = store.offsets.get(run);
+        if (log.reset === "none" && current && !anchorHolds(log, current)) {
+          // Rewritten in place past our offset with the same first bytes: start over from its
+          // beginning on the next read (only the bytes before the offset tell, not the prefix).
+          store.offsets.set(
+            run,
+            {
+              ...current,
+              offset: 0,
+              partial: Buffer.alloc(0),
+              anchor: "",
+              lineCount: 0,
+              prefixLength: 0,
+              prefixSum: "",
+            },
+            this.options.clock.now(),
+          );
+          this.classifier = new ErrorClassifier();
+          rewritten = true;
+          identityChanged = true;
+        } else {
+          if (log.reset !== "none" && log.reset !== "attach") identityChanged = true;
+          results.push(
+            this.ingest({
+              inode: log.inode,
+              start: log.start,
+              bytes: log.bytes,
+              reset: log.reset,
+              ...(log.prefix ? { prefix: log.prefix } : {}),
+              rotatedStamp: log.rotatedStamp ?? "",
+            }),
+          );
+        }
+      }
+      results.push(this.flush());
+      return {
+        newBytes: results.reduce((n, r) => n + r.newBytes, 0),
+        lines: results.reduce((n, r) => n + r.lines, 0),
+        lastStep: results.reduce<StepPoint | null>((last, r) => r.lastStep ?? last, null),
+        eventIds: results.flatMap((r) => r.eventIds),
+        events: results.flatMap((r) => r.events),
+        identityChanged,
+        rewritten,
+      };
+    });
   }
 
   ingest(chunk: LogChunk): IngestResult {
@@ -69,17 +148,14 @@ export class LogIngestor {
       let partial = stored?.partial ?? Buffer.alloc(0);
       let lineCount = stored?.lineCount ?? 0;
       let bytes = chunk.bytes;
-      if (chunk.generation !== undefined && chunk.generation !== this.currentGeneration) {
-        // A follow stream opened before a rotation or truncation: its offsets are stale.
-        return { ...empty(), stale: true };
-      }
       const sameFile = stored !== null && stored.inode === chunk.inode && chunk.reset === "none";
       const anchorSource = sameFile ? null : chunk.bytes;
       if (!sameFile) {
         // A new file or a re-read from the start: what we held belongs to the old content.
-        this.currentGeneration += 1;
         offset = chunk.start;
         partial = Buffer.alloc(0);
+        // Line numbers (in events) count within one file.
+        lineCount = 0;
         this.classifier = new ErrorClassifier();
         if (chunk.reset === "attach" && chunk.start > 0) {
           // A backfill starts mid-line; skip to the first full line.
@@ -123,6 +199,9 @@ export class LogIngestor {
           lineCount,
           kernelMark: stored?.kernelMark ?? null,
           anchor,
+          prefixLength: chunk.prefix?.length ?? (sameFile ? (stored?.prefixLength ?? 0) : 0),
+          prefixSum: chunk.prefix?.sum ?? (sameFile ? (stored?.prefixSum ?? "") : ""),
+          rotatedStamp: chunk.rotatedStamp ?? stored?.rotatedStamp ?? "",
         },
         now,
       );
@@ -142,6 +221,14 @@ export class LogIngestor {
     const eventIds = store.transaction(() => events.map((e) => store.events.insert(run, now, e)));
     return { newBytes: 0, lines: 0, lastStep: null, eventIds, events };
   }
+}
+
+/** Whether the bytes a read re-read before the offset are the ones consumed there. */
+function anchorHolds(log: ProbeLog & { present: true }, stored: LogOffset): boolean {
+  if (stored.anchor === "") return true;
+  const anchor = Buffer.from(stored.anchor, "hex");
+  if (log.start !== stored.offset - anchor.length) return true;
+  return log.bytes.subarray(0, anchor.length).equals(anchor);
 }
 
 /** Bytes kept before the offset to notice a rewritten file; 32 make a false match negligible. */
