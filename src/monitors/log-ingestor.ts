@@ -5,6 +5,7 @@ import type { MonitorStore } from "../store/monitor-store.ts";
 import { ErrorClassifier } from "./parsers/error-classifier.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
+import { PREFIX_MISMATCH } from "./probe/log-section.ts";
 import type { LogReset, ProbeLog } from "./probe/probe-output.ts";
 
 /** Bytes of the log starting at a known offset of a known file. */
@@ -75,13 +76,42 @@ export class LogIngestor {
    * next read that a kill could lose).
    */
   applyRead(read: LogRead): ReadResult {
+    if (process.env.CHAOS_DEBUG)
+      console.error(
+        "READ",
+        JSON.stringify(
+          {
+            rest: read.rest && { ...read.rest, bytes: read.rest.bytes.length },
+            log: read.log.present ? { ...read.log, bytes: read.log.bytes.length } : read.log,
+            stored: this.options.store.offsets.get(this.options.run) ?? null,
+          },
+          (k, v) => (k === "partial" ? undefined : v),
+        ),
+      );
     const { store, run } = this.options;
     return store.transaction(() => {
       const stored = store.offsets.get(run);
       const results: IngestResult[] = [];
       let identityChanged = false;
       let rewritten = false;
-      if (read.rest && stored?.inode && anchorHolds(read.rest, stored)) {
+      if (read.rest && read.rest.reset !== "none") {
+        // Our file was truncated or rewritten before it was renamed: all of it is new.
+        identityChanged = true;
+        results.push(
+          this.ingest({
+            inode: read.rest.inode,
+            start: read.rest.start,
+            bytes: read.rest.bytes,
+            reset: read.rest.reset,
+            ...(read.rest.prefix ? { prefix: read.rest.prefix } : {}),
+          }),
+        );
+      } else if (read.rest && stored?.inode && !anchorHolds(read.rest, stored)) {
+        // Starts like ours but is not ours past the offset (a short prefix matched by chance, or
+        // ours rewritten and renamed): nothing moves; the next read takes it all as new.
+        store.offsets.set(run, { ...stored, prefixSum: PREFIX_MISMATCH }, this.options.clock.now());
+        return { ...empty(), identityChanged: false, rewritten: false };
+      } else if (read.rest && stored?.inode) {
         results.push(
           this.ingest({
             inode: stored.inode,
@@ -127,6 +157,20 @@ export class LogIngestor {
           );
         }
       }
+      const latest = store.offsets.get(run);
+      if (
+        log.present &&
+        latest &&
+        log.rotatedStamp !== undefined &&
+        latest.rotatedStamp !== log.rotatedStamp
+      ) {
+        // Seen even when nothing new was read: only a later change of it means a rotation.
+        store.offsets.set(
+          run,
+          { ...latest, rotatedStamp: log.rotatedStamp },
+          this.options.clock.now(),
+        );
+      }
       results.push(this.flush());
       return {
         newBytes: results.reduce((n, r) => n + r.newBytes, 0),
@@ -150,7 +194,10 @@ export class LogIngestor {
       let bytes = chunk.bytes;
       const sameFile = stored !== null && stored.inode === chunk.inode && chunk.reset === "none";
       const anchorSource = sameFile ? null : chunk.bytes;
+      const events: ClassifiedEvent[] = [];
       if (!sameFile) {
+        // What the classifier still holds (a line waiting for its repeats) ends with its file.
+        events.push(...this.classifier.flush());
         // A new file or a re-read from the start: what we held belongs to the old content.
         offset = chunk.start;
         partial = Buffer.alloc(0);
@@ -181,7 +228,6 @@ export class LogIngestor {
       const lines = splitter.push(bytes);
       const now = clock.now();
       let lastStep: StepPoint | null = null;
-      const events: ClassifiedEvent[] = [];
       for (const line of lines) {
         lineCount += 1;
         const point = this.parser.parseLine(line);
@@ -231,8 +277,11 @@ function anchorHolds(log: ProbeLog & { present: true }, stored: LogOffset): bool
   return log.bytes.subarray(0, anchor.length).equals(anchor);
 }
 
-/** Bytes kept before the offset to notice a rewritten file; 32 make a false match negligible. */
-const ANCHOR_BYTES = 32;
+/**
+ * Bytes kept before the offset to notice a rewritten file. Log lines repeat their last 32 bytes
+ * (`loss=... time=...s`); 256 span a whole line or more, with its step number and timestamp.
+ */
+const ANCHOR_BYTES = 256;
 
 function nextAnchor(consumed: Buffer): string {
   return consumed.subarray(Math.max(0, consumed.length - ANCHOR_BYTES)).toString("hex");

@@ -4,6 +4,12 @@ import type { LogReset, ProbeLog } from "./probe-output.ts";
 /** Bytes of the log's start whose `cksum` identifies the file beyond its inode. */
 export const PREFIX_BYTES = 4096;
 
+/**
+ * Stored as the prefix checksum when the bytes before the offset showed the file is not ours:
+ * no file matches it, so the next read takes the file as new.
+ */
+export const PREFIX_MISMATCH = "mismatch";
+
 /** What reading the log needs to know about the file read so far. */
 export interface LogReadRequest {
   /** Absolute path of the training log on the VM. */
@@ -42,7 +48,12 @@ export interface LogReadRequest {
 export function buildLogSection(request: LogReadRequest): string {
   const anchor = /^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "";
   const sum = /^[0-9]+$/.test(request.prefixSum) ? request.prefixSum : "";
-  const prefixLength = sum === "" ? 0 : Math.max(0, Math.floor(request.prefixLength));
+  const prefixLength =
+    request.prefixSum === PREFIX_MISMATCH
+      ? -1
+      : sum === ""
+        ? 0
+        : Math.max(0, Math.floor(request.prefixLength));
   const stamp = /^[0-9 ]*$/.test(request.rotatedStamp) ? request.rotatedStamp : "";
   return `log=${shellQuote(request.logPath)}
 rot=${shellQuote(request.rotatedPath)}
@@ -55,7 +66,7 @@ psum=${shellQuote(sum)}
 pstamp=${shellQuote(stamp)}
 backfill=${Math.max(0, Math.floor(request.backfillBytes))}
 cap=${Math.max(1, Math.floor(request.maxReadBytes))}
-prefix_ok() { [ "$plen" -eq 0 ] || [ "$(head -c "$plen" -- "$1" 2>/dev/null | cksum)" = "$psum $plen" ]; }
+prefix_ok() { [ "$plen" -ge 0 ] && { [ "$plen" -eq 0 ] || [ "$(head -c "$plen" -- "$1" 2>/dev/null | cksum)" = "$psum $plen" ]; }; }
 reset=missing
 if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
   inode=\${st% *}; size=\${st#* }
@@ -67,25 +78,38 @@ if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
 fi
 rstamp=$(stat -L -c '%i %s %Y' -- "$rot" 2>/dev/null)
 printf '%s rest\\n' "$M"
-rest=0
-if [ -n "$prev_inode" ] && [ "$reset" != none ] && [ -n "$rstamp" ]; then
+rfrom=
+if [ -n "$prev_inode" ] && [ -n "$rstamp" ] && [ "$rstamp" != "$pstamp" ]; then
+  # The rotated file changed since the last read: a rotation happened since.
   rinode=\${rstamp%% *}; rsize=\${rstamp#* }; rsize=\${rsize% *}
-  # The renamed file itself, or a copy made since the last read that starts like ours.
-  if [ "$rsize" -gt "$off" ] && { [ "$rinode" = "$prev_inode" ] || { [ "$rstamp" != "$pstamp" ] && prefix_ok "$rot"; }; }; then
-    rstart=$((off - k)); rn=$((rsize - rstart)); [ "$rn" -gt "$cap" ] && rn=$cap
-    printf 'present %s %s %s %s none\\n' "$rinode" "$rsize" "$rstart" "$rn"
-    tail -c +$((rstart + 1)) -- "$rot" 2>/dev/null | head -c "$rn"
-    rest=1; [ $((rstart + rn)) -lt "$rsize" ] && rest=2
+  if [ "$rsize" -ge "$off" ] && prefix_ok "$rot"; then
+    # It starts like ours: ours renamed, or a copy of ours (copytruncate). Unless the current
+    # file still holds all of it (logrotate's copy), its end past the offset is unread.
+    if [ "$rinode" = "$prev_inode" ] || [ "$reset" != none ] || ! head -c "$rsize" -- "$log" 2>/dev/null | cmp -s - "$rot"; then
+      [ "$reset" = none ] && reset=truncated
+      [ "$rsize" -gt "$off" ] && rfrom=$((off - k)) && rreset=none && rpre=
+    fi
+  elif [ "$rinode" = "$prev_inode" ] && [ "$rsize" -gt 0 ]; then
+    # Ours, truncated or rewritten and then renamed: all of it is unread.
+    rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- "$rot" 2>/dev/null | cksum)
   fi
 fi
-[ "$rest" = 0 ] && printf 'none\\n'
+rest=0
+if [ -n "$rfrom" ]; then
+  rn=$((rsize - rfrom)); [ "$rn" -gt "$cap" ] && rn=$cap
+  printf 'present %s %s %s %s %s %s\\n' "$rinode" "$rsize" "$rfrom" "$rn" "$rreset" "$rpre"
+  tail -c +$((rfrom + 1)) -- "$rot" 2>/dev/null | head -c "$rn"
+  rest=1; [ $((rfrom + rn)) -lt "$rsize" ] && rest=2
+else
+  printf 'none\\n'
+fi
 printf '\\n%s log\\n' "$M"
 if [ "$rest" = 2 ]; then printf 'later\\n'
 elif [ "$reset" = missing ]; then printf 'missing\\n'
 else
   case $reset in attach) start=$((size > backfill ? size - backfill : 0));; none) start=$((off - k));; *) start=0;; esac
   n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
-  if [ "$reset" = none ] && [ "$plen" -ge ${PREFIX_BYTES} ]; then pre="$psum $plen"
+  if [ "$reset" = none ] && [ "$plen" -eq ${PREFIX_BYTES} ]; then pre="$psum $plen"
   else pre=$(head -c ${PREFIX_BYTES} -- "$log" 2>/dev/null | cksum); fi
   printf 'present %s %s %s %s %s %s %s\\n' "$inode" "$size" "$start" "$n" "$reset" "$pre" "$rstamp"
   if [ "$n" -gt 0 ]; then tail -c +$((start + 1)) -- "$log" 2>/dev/null | head -c "$n"; fi
