@@ -6,6 +6,7 @@ import { noticesMigration } from "./005-notices.ts";
 import { trainingStartMigration } from "./006-training-start.ts";
 import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
 import { logIdentityMigration } from "./008-log-identity-faults.ts";
+import { maybeDeliveredMigration } from "./009-maybe-delivered-faults.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   trainingStartMigration,
   expectedStopStartMigration,
   logIdentityMigration,
+  maybeDeliveredMigration,
 ];
