@@ -12,7 +12,7 @@ import { LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { buildLogReadScript, type LogReadRequest, parseLogSections } from "./probe/log-section.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
-import { parseProbeOutput } from "./probe/probe-output.ts";
+import { type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
 import { buildSample } from "./sample-builder.ts";
 
@@ -50,7 +50,7 @@ export class RunMonitor {
   private follow: FollowHandle | null = null;
   private followWanted = false;
   private followOpening = false;
-  private logQueue: Promise<unknown> = Promise.resolve();
+  private logBusy: Promise<void> | null = null;
   private reading = false;
   private wokenAgain = false;
   /** `getconf CLK_TCK` / `PAGESIZE` of the VM, asked once per monitor. */
@@ -91,6 +91,7 @@ export class RunMonitor {
       process: run.process,
       wantUnits: this.units === "",
       nonce,
+      ...(run.trainConfig ? { trainConfig: this.trainConfigPath(run.trainConfig) } : {}),
     });
     let outcome: PollOutcome = "ok";
     let message: string | null = null;
@@ -114,8 +115,11 @@ export class RunMonitor {
         output,
         recentSteps: store.steps.recent(run.name, 64),
       });
-      if (!output.log.present && !output.log.deferred) {
-        message = `log file ${this.logPath} not found on the VM`;
+      const findings = this.findings(output);
+      if (findings.length > 0) {
+        // The VM answered, but what it lacks would go unseen in an "ok": say what, and fail.
+        outcome = "degraded";
+        message = [...(message ? [message] : []), ...findings].join("; ");
       }
     } catch (error) {
       outcome = "unreachable";
@@ -146,6 +150,34 @@ export class RunMonitor {
     });
   }
 
+  /** Every piece the monitor needs that the probe did not find. */
+  private findings(output: ProbeOutput): string[] {
+    const { run } = this.options;
+    const found: string[] = [];
+    if (!output.log.present && !output.log.deferred) {
+      found.push(`log file ${this.logPath} not found on the VM`);
+    }
+    if (run.trainConfig && output.trainConfig === "unreadable") {
+      found.push(
+        `training config ${this.trainConfigPath(run.trainConfig)} cannot be read on the VM`,
+      );
+    }
+    const status = output.gpu.status;
+    if (status === 127) {
+      found.push(`${run.nvidiaSmi} not found on the VM (nvidiaSmi in the run's config)`);
+    } else if (status !== null && status !== 0) {
+      const first = output.gpu.text.split("\n").find((line) => line.trim() !== "") ?? "";
+      found.push(
+        `${run.nvidiaSmi} failed with exit code ${status}${first ? `: ${first.trim().slice(0, 160)}` : ""}`,
+      );
+    }
+    return found;
+  }
+
+  private trainConfigPath(file: string): string {
+    return posix.isAbsolute(file) ? file : posix.join(this.options.run.workdir, file);
+  }
+
   /** The stored read position, as the log section of a script needs it. */
   private logReadRequest(): LogReadRequest {
     const { run, store } = this.options;
@@ -174,8 +206,16 @@ export class RunMonitor {
    * the one its output is applied to, so a poll and a follow's read never interleave.
    */
   private withLogLock<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.logQueue.then(fn);
-    this.logQueue = next.catch(() => undefined);
+    // Idle: start at once (a poll's script goes out in the caller's tick, not a microtask later).
+    const next = this.logBusy ? this.logBusy.then(fn, fn) : fn();
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.logBusy = settled;
+    void settled.then(() => {
+      if (this.logBusy === settled) this.logBusy = null;
+    });
     return next;
   }
 

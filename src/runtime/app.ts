@@ -194,7 +194,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       }
       evaluate(report.run);
       ticker.tick(report.run);
-      if (!followed.has(report.run) && report.outcome === "ok") {
+      if (!followed.has(report.run) && (report.outcome === "ok" || report.outcome === "degraded")) {
         followed.add(report.run);
         await monitoring.monitors.get(report.run)?.startFollow();
       }

@@ -41,6 +41,8 @@ export interface ProbeOutput {
   uptime: string;
   /** `getconf CLK_TCK` and `getconf PAGESIZE`, one a line. */
   units: string;
+  /** `readable` or `unreadable` for the run's training config; "" when it names none. */
+  trainConfig: string;
 }
 
 /** Raised when probe output is not what the script prints (cut short, another shell's noise). */
@@ -79,6 +81,7 @@ export function parseProbeOutput(stdout: Buffer, nonce: string): ProbeOutput {
     disk: sections.get("disk") ?? "",
     uptime: sections.get("uptime") ?? "",
     units: sections.get("units") ?? "",
+    trainConfig: (sections.get("trainconfig") ?? "").trim(),
   };
 }
 

@@ -14,6 +14,8 @@ export interface ProbeRequest extends LogReadRequest {
   process: string;
   /** Random token that frames sections; chosen per poll so log text cannot forge one. */
   nonce: string;
+  /** Absolute path of the training config, when the run names one: is it readable? */
+  trainConfig?: string;
 }
 
 const APPS_QUERY = "--query-compute-apps=pid,used_memory";
@@ -52,6 +54,8 @@ printf '%s disk\\n' "$M"
 df -Pk -- ${shellQuote(request.workdir)} 2>/dev/null
 printf '%s uptime\\n' "$M"
 read -r up _ < /proc/uptime 2>/dev/null && printf '%s\\n' "$up"
+printf '%s trainconfig\\n' "$M"
+${request.trainConfig ? `if [ -r ${shellQuote(request.trainConfig)} ]; then echo readable; else echo unreadable; fi` : ""}
 printf '%s end\\n' "$M"
 `;
 }
