@@ -198,6 +198,9 @@ export const configSchema = z
       .default({ port: 9464, host: "127.0.0.1" }),
     confirmTimeout: duration.default("10m"),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+    shutdownTimeout: duration
+      .default("10s")
+      .describe("After SIGTERM/SIGINT the daemon exits within this long, whatever still hangs"),
   })
   .strict();
 

@@ -83,7 +83,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const { config, log } = options;
   const clock = options.clock ?? systemClock;
   const lock: InstanceLock | null =
-    config.store === ":memory:" ? null : acquireInstanceLock(config.store);
+    config.store === ":memory:" ? null : await acquireInstanceLock(config.store);
   const cleanups: Array<() => Promise<void> | void> = [() => lock?.release()];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) {
