@@ -82,6 +82,7 @@ rfrom=
 if [ -n "$prev_inode" ] && [ -n "$rstamp" ] && [ "$rstamp" != "$pstamp" ]; then
   # The rotated file changed since the last read: a rotation happened since.
   rinode=\${rstamp%% *}; rsize=\${rstamp#* }; rsize=\${rsize% *}
+  pinode=\${pstamp%% *}; psize=\${pstamp#* }; psize=\${psize% *}; [ -n "$psize" ] || psize=0
   if [ "$rsize" -ge "$off" ] && prefix_ok "$rot"; then
     # It starts like ours: ours renamed, or a copy of ours (copytruncate). Unless the current
     # file still holds all of it (logrotate's copy), its end past the offset is unread.
@@ -91,6 +92,10 @@ if [ -n "$prev_inode" ] && [ -n "$rstamp" ] && [ "$rstamp" != "$pstamp" ]; then
     fi
   elif [ "$rinode" = "$prev_inode" ] && [ "$rsize" -gt 0 ]; then
     # Ours, truncated or rewritten and then renamed: all of it is unread.
+    rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- "$rot" 2>/dev/null | cksum)
+  elif [ "$reset" != none ] && [ "$rsize" -gt 0 ] && { [ "$rinode" != "$pinode" ] || [ "$rsize" -lt "$psize" ]; }; then
+    # Ours is gone and another file took the rotated name since the last read (not the old
+    # one grown by a writer that kept it open): it came after ours, all of it is unread.
     rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- "$rot" 2>/dev/null | cksum)
   fi
 fi
