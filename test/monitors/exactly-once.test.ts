@@ -27,15 +27,6 @@ describe("log reading through rotations, truncations, rewrites and kills", () =>
       const dir = mkdtempSync(join(tmpdir(), "trainops-chaos-"));
       dirs.push(dir);
       const result = await runLogChaos({ seed, operations: 120, kills: 5, sshd, dir, follow });
-      console.log(
-        JSON.stringify({
-          seed,
-          follow,
-          ...result,
-          missed: result.missed.length,
-          doubled: result.doubled.length,
-        }),
-      );
       expect(result.killed).toBe(5);
       // The draw did exercise every kind of fault.
       expect(Object.keys(result.operations).sort()).toEqual([
