@@ -17,6 +17,7 @@ import {
 import { openDatabase } from "../store/database.ts";
 import { createTransport } from "../transport/create-transport.ts";
 import type { Transport } from "../transport/transport.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "./config-path.ts";
 
 /** Run operations for one CLI invocation: the config, the store and one transport per run. */
 export interface OperationCli {
@@ -161,7 +162,7 @@ export interface ChangeOptions {
 export function addChangeOptions(command: Command, { dryRun = true } = {}): Command {
   command
     .option("-r, --run <name>", "the run (needed when several are configured)")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml");
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath());
   if (dryRun) command.option("--dry-run", "show what would change, change nothing");
   return command.option("-y, --yes", "apply without asking");
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { MIGRATIONS } from "./migrations/index.ts";
+import { nativeBuildHint } from "./native-build-hint.ts";
 
 /** A better-sqlite3 handle; only code under src/store touches it. */
 export type Db = Database.Database;
@@ -30,6 +31,8 @@ export function openDatabase(path: string): Db {
     return db;
   } catch (error) {
     db?.close();
+    const hint = nativeBuildHint(error as Error);
+    if (hint) throw new StoreError(hint);
     throw storeError(path, error as Error & { code?: string });
   }
 }
