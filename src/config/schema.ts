@@ -131,7 +131,10 @@ export const runSchema = z
       .min(4096)
       .default(4 * 1024 * 1024)
       .describe("Log bytes read per poll at most (bytes); the rest next poll"),
-    nvidiaSmi: z.string().default("nvidia-smi").describe("nvidia-smi command on the VM"),
+    nvidiaSmi: z
+      .string()
+      .default("nvidia-smi")
+      .describe('nvidia-smi command on the VM; "" for a VM without GPUs (a CPU job)'),
     autoAdvance: z
       .boolean()
       .default(false)

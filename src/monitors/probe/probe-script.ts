@@ -45,7 +45,8 @@ const CSV = "--format=csv,noheader,nounits";
  */
 export function buildProbeScript(request: ProbeRequest): string {
   const mark = `@@${request.nonce}`;
-  const smi = shellQuote(request.nvidiaSmi);
+  // An empty nvidiaSmi declares a VM without GPUs (a CPU job): nothing to query, no finding.
+  const smi = request.nvidiaSmi.trim() === "" ? ":" : shellQuote(request.nvidiaSmi);
   return `LC_ALL=C; export LC_ALL
 M=${shellQuote(mark)}
 ${buildLogSection(request)}
