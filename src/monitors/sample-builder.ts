@@ -44,7 +44,13 @@ export function buildSample(input: BuildSampleInput): RunSample {
   const processes = (input.processes ?? runProcessesOf(output, run))?.summary ?? null;
   const latest = recentSteps[recentSteps.length - 1] ?? null;
   const progress = estimateProgress(
-    recentSteps.map((p) => ({ at: p.at, step: p.step, epoch: p.epoch, total: p.total })),
+    recentSteps.map((p) => ({
+      at: p.at,
+      step: p.step,
+      epoch: p.epoch,
+      total: p.total,
+      perEpoch: p.perEpoch ?? null,
+    })),
     {
       perEpoch: run.steps.perEpoch,
       epochs: run.steps.epochs,
@@ -66,6 +72,8 @@ export function buildSample(input: BuildSampleInput): RunSample {
     loss: latest?.loss ?? null,
     stepTimeSeconds: progress.stepTimeSeconds,
     stepsPerHour: progress.stepsPerHour,
+    stepTimeObserved:
+      progress.stepTimeSeconds !== null && !(latest?.stepTime != null && latest.stepTime > 0),
     etaSeconds:
       progress.etaSeconds ??
       etaFromTotal(totalSteps, latest?.step ?? null, progress.stepTimeSeconds),

@@ -5,8 +5,9 @@ import { botMigration } from "./004-bot.ts";
 import { noticesMigration } from "./005-notices.ts";
 import { trainingStartMigration } from "./006-training-start.ts";
 import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
-import { logIdentityMigration } from "./008-log-identity-faults.ts";
-import { maybeDeliveredMigration } from "./009-maybe-delivered-faults.ts";
+import { stepsPerEpochMigration } from "./008-steps-per-epoch.ts";
+import { logIdentityMigration } from "./009-log-identity-faults.ts";
+import { maybeDeliveredMigration } from "./010-maybe-delivered-faults.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   noticesMigration,
   trainingStartMigration,
   expectedStopStartMigration,
+  stepsPerEpochMigration,
   logIdentityMigration,
   maybeDeliveredMigration,
 ];

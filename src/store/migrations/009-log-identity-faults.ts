@@ -7,7 +7,7 @@ import type { Migration } from "./migration.ts";
  * the last read, so only a rotation made since then is taken for the rest of the file.
  */
 export const logIdentityMigration: Migration = {
-  id: 8,
+  id: 9,
   name: "log-identity",
   up: `
 ALTER TABLE log_offsets ADD COLUMN prefix_length INTEGER NOT NULL DEFAULT 0;

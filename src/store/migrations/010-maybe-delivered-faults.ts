@@ -5,7 +5,7 @@ import type { Migration } from "./migration.ts";
  * far, and whether the delivery ended as "maybe delivered" rather than being sent once more.
  */
 export const maybeDeliveredMigration: Migration = {
-  id: 9,
+  id: 10,
   name: "maybe-delivered",
   up: `
 ALTER TABLE alert_deliveries ADD COLUMN unknown_outcomes INTEGER NOT NULL DEFAULT 0;
