@@ -8,6 +8,8 @@ import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
 import { stepsPerEpochMigration } from "./008-steps-per-epoch.ts";
 import { slurmJobsMigration } from "./009-slurm-jobs.ts";
 import { sampleRollupsMigration } from "./010-sample-rollups.ts";
+import { logIdentityMigration } from "./011-log-identity.ts";
+import { maybeDeliveredMigration } from "./012-maybe-delivered.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -22,4 +24,6 @@ export const MIGRATIONS: readonly Migration[] = [
   stepsPerEpochMigration,
   slurmJobsMigration,
   sampleRollupsMigration,
+  logIdentityMigration,
+  maybeDeliveredMigration,
 ];
