@@ -87,18 +87,6 @@ export class LogIngestor {
    * next read that a kill could lose).
    */
   applyRead(read: LogRead): ReadResult {
-    if (process.env.CHAOS_DEBUG)
-      console.error(
-        "READ",
-        JSON.stringify(
-          {
-            rest: read.rest && { ...read.rest, bytes: read.rest.bytes.length },
-            log: read.log.present ? { ...read.log, bytes: read.log.bytes.length } : read.log,
-            stored: this.options.store.offsets.get(this.options.run) ?? null,
-          },
-          (k, v) => (k === "partial" ? undefined : v),
-        ),
-      );
     const { store, run } = this.options;
     return store.transaction(() => {
       const stored = store.offsets.get(run);
@@ -182,7 +170,9 @@ export class LogIngestor {
           this.options.clock.now(),
         );
       }
-      results.push(this.flush());
+      // Held lines end with the read that brought them (a kill must not lose them), except a
+      // decisive failure already stored: its traceback's tail may still come to enrich it.
+      results.push(this.flush({ keepAnnounced: true }));
       return {
         newBytes: results.reduce((n, r) => n + r.newBytes, 0),
         lines: results.reduce((n, r) => n + r.lines, 0),
@@ -313,9 +303,11 @@ export class LogIngestor {
    * Ends a traceback that is still open (the log went quiet or the process died), so it is
    * stored now rather than when the next line arrives.
    */
-  flush(): IngestResult {
+  flush(options: { keepAnnounced?: boolean } = {}): IngestResult {
     const { store, run, clock } = this.options;
-    const events = this.classifier.flush();
+    const events = options.keepAnnounced
+      ? this.classifier.flushUnannounced()
+      : this.classifier.flush();
     for (const { classifier, line } of this.rankClassifiers.values()) {
       const ranks = this.options.ranks;
       events.push(...classifier.flush().map((event) => ranks?.tag(event, line) ?? event));

@@ -94,6 +94,22 @@ export class ErrorClassifier {
   }
 
   /**
+   * Like {@link flush}, but leaves open what {@link takeDecisive} already announced: that event
+   * is stored, and the rest of its traceback (or its repeats from other ranks) may still come.
+   */
+  flushUnannounced(): ClassifiedEvent[] {
+    const out: ClassifiedEvent[] = [];
+    if (this.traceback && !this.announced.has(this.traceback)) this.finishTraceback(out, true);
+    const kept: typeof this.held = [];
+    for (const held of this.held) {
+      if (this.announced.has(held)) kept.push(held);
+      else this.emitFor(held, heldEvent(held), out);
+    }
+    this.held = kept;
+    return sortByLine(out);
+  }
+
+  /**
    * The decisive failures (CUDA OOM, NCCL timeout, a killed worker, a host OOM kill) whose
    * deciding line has arrived but whose event is still open (the traceback's tail, repeats from
    * other ranks), each returned once. When such an event finishes, push() and flush() leave it
