@@ -123,9 +123,11 @@ describe("trainops init against a real sshd", () => {
       cwd: home,
     });
     expect(check.code).toBe(0);
-    const json = JSON.parse(check.stdout) as { results: Array<{ ok: boolean }> };
-    expect(json.results).toHaveLength(4);
-    expect(json.results.every((r) => r.ok)).toBe(true);
+    const json = JSON.parse(check.stdout) as { results: Array<{ check: string; ok: boolean }> };
+    expect(json.results.map((r) => r.check).sort()).toEqual(
+      ["connection", "log", "nvidia-smi", "oom-kill", "processes", "train-config", "workers"].sort(),
+    );
+    expect(json.results.filter((r) => !r.ok)).toEqual([]);
   }, 60_000);
 
   it("pins the host key by fingerprint with --host-key", async () => {

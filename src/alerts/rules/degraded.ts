@@ -10,7 +10,12 @@ export const degradedRule = defineRule({
   name: "degraded",
   label: "incomplete monitoring",
   settings: baseSettings({ severity: "warning", repeatInterval: "6h" }).extend({
-    polls: z.number().int().min(1).default(3),
+    polls: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe("Alert after this many polls in a row missed a piece"),
   }),
   evaluate(ctx, s) {
     const polls = ctx.recentPolls(s.polls);
