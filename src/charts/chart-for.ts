@@ -45,12 +45,7 @@ export async function chartFor(
  * Phase boundaries: each phase attempt's start (and rollback) from the phase engine's table when
  * the store has it, else the changes applied through chat from the audit trail.
  */
-function phaseMarkers(
-  db: ChartStore,
-  run: string,
-  from: number,
-  to: number,
-): ChartMarker[] {
+function phaseMarkers(db: ChartStore, run: string, from: number, to: number): ChartMarker[] {
   const inWindow = (m: ChartMarker) => m.at >= from && m.at < to;
   if (db.phases) {
     const markers: ChartMarker[] = [];

@@ -1,6 +1,6 @@
-import type { ChartMetricName } from "./chart-metrics.ts";
 import type { StoredEvent } from "../store/events-repo.ts";
 import type { SampleMetric, SeriesPoint } from "../store/samples-repo.ts";
+import type { ChartMetricName } from "./chart-metrics.ts";
 
 /** Where a chart reads its data: the store's repositories (or anything shaped like them). */
 export interface ChartSource {

@@ -1,7 +1,7 @@
 import { createCanvas, type SKRSContext2D } from "@napi-rs/canvas";
-import { CHART_METRICS, type ChartMetricName } from "./chart-metrics.ts";
 import type { MessageImage } from "../message/message.ts";
 import { chartFontFamily } from "./chart-font.ts";
+import { CHART_METRICS, type ChartMetricName } from "./chart-metrics.ts";
 import {
   type ChartSource,
   METRIC_STYLES,

@@ -23,7 +23,12 @@ export async function restartForOperation(
     parseDuration(r.terminateTimeout) +
     parseDuration(r.confirmTimeout) +
     10_000;
-  ctx.options.onExpectedStop?.(run.name, ctx.clock.now() + downFor);
+  // Written ahead of the signal, with the journal's step: whoever reads the store (the alert
+  // rules, a recovery after this process dies) knows the stop may have been sent.
+  ctx.transaction(() => {
+    ctx.expectedStops.begin(run.name, ctx.clock.now(), ctx.clock.now() + downFor);
+    ctx.journalStep(run.name, "stop-sent");
+  });
   const outcome = await restartTraining({
     transport: ctx.options.transportFor(run),
     run,
@@ -31,8 +36,13 @@ export async function restartForOperation(
     ...(ctx.options.sleep ? { sleep: ctx.options.sleep } : {}),
     ...(ctx.options.checkEveryMs ? { checkEveryMs: ctx.options.checkEveryMs } : {}),
     onProgress,
-    onStarted: (at) => ctx.options.onTrainingStarted?.(run.name, at),
+    onStarted: (at) =>
+      ctx.transaction(() => {
+        ctx.expectedStops.started(run.name, at);
+        ctx.journalStep(run.name, "started");
+      }),
   });
+  ctx.journalStep(run.name, "confirmed");
   // The log as read at confirmation, else what the monitor stored meanwhile (a kernel OOM kill
   // is not in the log).
   const failure =

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type Alerting, createAlerting } from "../alerts/create-alerting.ts";
+import type { Alerting } from "../alerts/create-alerting.ts";
 import type { AlertSink } from "../alerts/sinks/alert-sink.ts";
 import { alertingPort } from "../bot/core/alerting-adapter.ts";
 import { type BotCoreService, createBotCore } from "../bot/core/bot-core.ts";
@@ -13,19 +13,18 @@ import { acquireInstanceLock, type InstanceLock } from "../daemon/instance-lock.
 import { createRunMetrics } from "../daemon/run-metrics.ts";
 import { PollScheduler } from "../monitors/poll-scheduler.ts";
 import type { PollReport } from "../monitors/run-monitor.ts";
-import { createRunOperations, type Operations } from "../ops/operations.ts";
+import type { Operations } from "../ops/create-operations.ts";
 import { AuditRepo } from "../store/audit-repo.ts";
 import { ConfirmationsRepo } from "../store/confirmations-repo.ts";
-import { type Db, openDatabase } from "../store/database.ts";
-import { NoticesRepo } from "../store/notices-repo.ts";
+import type { Db } from "../store/database.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
-import { createTransport } from "../transport/create-transport.ts";
 import type { Transport } from "../transport/transport.ts";
 import { chartDrawer } from "./chart-drawer.ts";
 import { createConfiguredSinks } from "./create-sinks.ts";
 import { createEngineTicker } from "./engine-ticker.ts";
 import { startHousekeeping } from "./housekeeping.ts";
-import { createMonitoring, type Monitoring } from "./monitoring.ts";
+import type { Monitoring } from "./monitoring.ts";
+import { openProduct } from "./product.ts";
 
 /** A front end that starts and stops with the app and may deliver alerts. */
 export interface FrontEnd {
@@ -95,66 +94,22 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
   };
   try {
-    const db = openDatabase(config.store);
-    cleanups.push(() => void db.close());
-    const transports = new Map<string, Transport>();
-    const transportFor = (run: RunConfig): Transport => {
-      let transport = transports.get(run.name);
-      if (!transport) {
-        transport = options.transportFor?.(run) ?? createTransport(run);
-        transports.set(run.name, transport);
-      }
-      return transport;
-    };
-    const phases = new PhasesRepo(db);
-    const notices = new NoticesRepo(db);
     // Front ends add their sinks below, before the sender starts.
     const sinks: AlertSink[] = [];
     // Verdict charts are drawn at delivery by the command layer, which is created below.
     let drawChart: BotCoreService["drawChart"] = async () => null;
-    const alerting = createAlerting({
-      db,
+    const product = openProduct({
       config,
+      configDir: options.configDir,
       clock,
+      ...(options.transportFor ? { transportFor: options.transportFor } : {}),
       sinks,
       prepare: chartDrawer((request) => drawChart(request)),
-      phaseOf: (run) => {
-        const attempt = phases.current(run);
-        return attempt ? `phase${attempt.phaseIndex}` : null;
-      },
       log,
     });
-    const evaluate = (run: string): void => {
-      try {
-        alerting.evaluate(run);
-      } catch (error) {
-        log.error({ run, err: error }, "alert rules failed");
-      }
-    };
-    const monitoring = createMonitoring({
-      config,
-      db,
-      clock,
-      transportFor,
-      onFollowEvents: (run) => evaluate(run),
-      onFollowError: (run, error) => log.debug({ run, err: error.message }, "follow stream ended"),
-    });
-    cleanups.push(() => monitoring.close());
-    const runOfKey = (key: string) =>
-      config.runs.find((r) => key.includes(`:${r.name}:`))?.name ?? null;
-    const operations = createRunOperations({
-      db,
-      config,
-      baseDir: options.configDir,
-      transportFor,
-      clock,
-      // Verdicts and outcomes join the alert outbox once per key: delivered like alerts.
-      notify: (message, key) => {
-        notices.enqueue(message, key, runOfKey(key), clock.now());
-      },
-      onExpectedStop: (run, until) => alerting.noteExpectedStop(run, until),
-      onTrainingStarted: (run, at) => alerting.noteTrainingStarted(run, at),
-    });
+    cleanups.push(() => product.close());
+    const { db, alerting, monitoring, operations, transportFor, evaluate } = product;
+    const phases = new PhasesRepo(db);
 
     const core = createBotCore({
       config,

@@ -10,6 +10,7 @@ import type { Message } from "../../src/message/message.ts";
 import type { ClassifiedEvent, RunSample } from "../../src/model/monitoring.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
+import { ExpectedStopsRepo } from "../../src/store/expected-stops-repo.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 
@@ -95,6 +96,8 @@ export interface AlertHarness {
   samples: SamplesRepo;
   events: EventsRepo;
   polls: PollsRepo;
+  /** Where an operation records that it stops training on purpose (read by the rules). */
+  expectedStops: ExpectedStopsRepo;
   close(): void;
   /** Reopens the same file with a fresh engine (a restart). */
   restart(): void;
@@ -135,6 +138,7 @@ export function alertHarness(
     samples: new SamplesRepo(db),
     events: new EventsRepo(db),
     polls: new PollsRepo(db),
+    expectedStops: new ExpectedStopsRepo(db),
     close() {
       db.close();
       rmSync(dir, { recursive: true, force: true });
@@ -145,6 +149,7 @@ export function alertHarness(
       h.samples = new SamplesRepo(db);
       h.events = new EventsRepo(db);
       h.polls = new PollsRepo(db);
+      h.expectedStops = new ExpectedStopsRepo(db);
       h.alerting = build();
     },
     addEvent(at, event) {

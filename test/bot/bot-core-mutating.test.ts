@@ -138,7 +138,12 @@ describe("confirmation", () => {
     expect(second.title).toBe("Already confirmed");
     await f.core.idle();
     expect(f.ops.applied).toHaveLength(1);
-    expect(f.ops.applied[0]?.actor).toEqual({ id: "discord:111111", name: "alice" });
+    expect(f.ops.applied[0]?.actor).toEqual({
+      platform: "discord",
+      userId: "111111",
+      name: "alice",
+      channelId: "900",
+    });
     expect(readFileSync(f.ops.file, "utf8")).toBe(
       "# experiment\ntraining:\n  workers: 4 # data loaders\n  train_batch_size: 2\n",
     );

@@ -11,9 +11,13 @@ import { type Config, configSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
 import type { RunSample } from "../../src/model/monitoring.ts";
+import { auditArgs } from "../../src/ops/apply.ts";
+import { parseChangePreview } from "../../src/ops/operations/index.ts";
 import {
   type Actor,
   type ChangePreview,
+  type OperationInput,
+  type OperationKind,
   OperationRefusedError,
   type OperationResult,
   type PlanView,
@@ -37,7 +41,14 @@ export class YamlFileOperations implements RunOperations {
   /** Set to report the change as applied but already failing (an OOM right after the restart). */
   warning: string | undefined;
 
-  constructor(readonly file: string) {}
+  /**
+   * `audit`: where applies are audited, as the real operations audit themselves (who, outcome,
+   * how long); omitted, nothing is audited.
+   */
+  constructor(
+    readonly file: string,
+    private readonly audit: AuditRepo | null = null,
+  ) {}
 
   private read(): { workers: number; batch: number } {
     const doc = parseDocument(readFileSync(this.file, "utf8"));
@@ -59,21 +70,31 @@ export class YamlFileOperations implements RunOperations {
       changes.push({ key: "training.workers", before: now.workers, after: after.workers });
     if (after.batch !== undefined && after.batch !== now.batch)
       changes.push({ key: "training.train_batch_size", before: now.batch, after: after.batch });
-    return {
+    const common = {
       run,
-      kind,
       title,
       changes,
       diff: changes.map((c) => `${c.key}: ${c.before} → ${c.after}`),
       restarts: true,
-      ...(kind === "next-phase"
-        ? {
-            risk: "low",
-            expected: ["Step time ~9-10 s (vs ~18 s)"],
-            phase: { index: 1, name: "Test 2 workers" },
-          }
-        : {}),
     };
+    if (kind === "next-phase") {
+      return {
+        ...common,
+        kind,
+        risk: "low",
+        expected: ["Step time ~9-10 s (vs ~18 s)"],
+        phase: { index: 1, name: "Test 2 workers" },
+      };
+    }
+    if (kind === "rollback") return { ...common, kind, phase: { index: 0, name: "baseline" } };
+    return { ...common, kind };
+  }
+
+  async preview(kind: OperationKind, run: string, input: OperationInput = {}) {
+    if (kind === "next-phase") return this.previewNextPhase(run);
+    if (kind === "set") return this.previewSet(run, input);
+    if (kind === "rollback") return this.previewRollback(run);
+    return this.previewRestart(run);
   }
 
   async previewNextPhase(run: string): Promise<ChangePreview> {
@@ -99,6 +120,42 @@ export class YamlFileOperations implements RunOperations {
     return this.change(run, "restart", "Restart training", {});
   }
   async apply(
+    stored: unknown,
+    actor: Actor,
+    onProgress?: ProgressCallback,
+  ): Promise<OperationResult> {
+    const preview = parseChangePreview(stored);
+    try {
+      const result = await this.applyParsed(preview, actor, onProgress);
+      this.record(preview, actor, result.ok ? "applied" : "failed", result.summary);
+      return result;
+    } catch (error) {
+      this.record(preview, actor, "refused", (error as Error).message);
+      throw error;
+    }
+  }
+
+  private record(
+    preview: ChangePreview,
+    actor: Actor,
+    outcome: "applied" | "failed" | "refused",
+    detail: string,
+  ): void {
+    this.audit?.record({
+      at: Date.now(),
+      platform: actor.platform,
+      userId: actor.userId,
+      userName: actor.name,
+      channelId: actor.channelId,
+      run: preview.run,
+      command: preview.kind,
+      args: auditArgs(preview),
+      outcome,
+      detail,
+    });
+  }
+
+  private async applyParsed(
     preview: ChangePreview,
     actor: Actor,
     onProgress?: ProgressCallback,
@@ -295,11 +352,11 @@ export function createBotFixture(
   });
   const file = join(dir, "exp001_full.yaml");
   writeFileSync(file, TRAIN_YAML);
-  const ops = new YamlFileOperations(file);
+  const audit = new AuditRepo(db);
+  const ops = new YamlFileOperations(file, audit);
   const alerts = new MemoryAlerting(clock);
   const samples = new SamplesRepo(db);
   const events = new EventsRepo(db);
-  const audit = new AuditRepo(db);
   const confirmations = new ConfirmationsRepo(db);
   const logText = { value: "" };
   let ids = 0;

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { CHART_METRICS, type ChartMetricName } from "../../charts/chart-metrics.ts";
 import { parseDuration } from "../../core/duration.ts";
 import type { SubcommandSpec } from "./command-request.ts";
-import { CHART_METRICS, type ChartMetricName } from "../../charts/chart-metrics.ts";
 import { LIMITS } from "./subcommand-specs.ts";
 
 /** Raised when a person's arguments are wrong; the message says what and how to fix it. */

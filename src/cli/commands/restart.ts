@@ -9,6 +9,6 @@ export const registerRestart: RegisterCommand = (program, setExitCode) => {
       .description("Stop training (SIGINT, SIGTERM, SIGKILL) and start it again with start:"),
     { dryRun: false },
   ).action((options: ChangeOptions) =>
-    previewAndApply(options, setExitCode, (ops, run) => ops.previewRestart(run)),
+    previewAndApply(options, setExitCode, (ops, run) => ops.preview("restart", run)),
   );
 };

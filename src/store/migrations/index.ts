@@ -5,6 +5,7 @@ import { botMigration } from "./004-bot.ts";
 import { noticesMigration } from "./005-notices.ts";
 import { trainingStartMigration } from "./006-training-start.ts";
 import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
+import { operationJournalMigration } from "./008-operation-journal.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   noticesMigration,
   trainingStartMigration,
   expectedStopStartMigration,
+  operationJournalMigration,
 ];

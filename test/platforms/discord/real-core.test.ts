@@ -89,5 +89,9 @@ test("the real command layer over a real store: status, refusal, confirmation by
   expect([6, 7]).toContain(applied.body?.type);
   await expect.poll(() => readFileSync(f.ops.file, "utf8")).toContain("workers: 2");
   expect(f.ops.applied).toHaveLength(1);
-  expect(f.ops.applied[0]?.actor).toMatchObject({ id: "discord:222222", name: "bob" });
+  expect(f.ops.applied[0]?.actor).toMatchObject({
+    platform: "discord",
+    userId: "222222",
+    name: "bob",
+  });
 });
