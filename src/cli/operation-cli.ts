@@ -1,4 +1,4 @@
-import { hostname, userInfo } from "node:os";
+import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import type { Config } from "../config/schema.ts";
@@ -33,7 +33,7 @@ export function openOperationCli(configPath: string): OperationCli {
 /** The person at this terminal, for the change lock and the audit trail. */
 export function cliActor(): Actor {
   const name = safeUserName();
-  return { platform: "cli", userId: name, name: `${name} (cli)`, channelId: hostname() };
+  return { platform: "cli", userId: name, name: `${name} (cli)`, channelId: "", announce: true };
 }
 
 /** The one run when only one is configured; otherwise --run is needed. */

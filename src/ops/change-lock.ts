@@ -1,3 +1,4 @@
+import type { Message } from "../message/message.ts";
 import type { ChangeLock } from "../store/change-locks-repo.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { RECOVERY_ACTOR, recoverInterrupted } from "./recovery.ts";
@@ -7,6 +8,7 @@ import {
   OperationRefusedError,
   type OperationResult,
 } from "./run-operations.ts";
+import { noticeMessage } from "./verdict-message.ts";
 
 /** Default time a lock lives without a renewal: its holder renews it every quarter of this. */
 export const DEFAULT_LOCK_TTL_MS = 120_000;
@@ -123,9 +125,42 @@ export async function withChangeLock(
     ctx.transaction(() => {
       if (journalId !== null) ctx.journal.close(journalId, ctx.clock.now(), outcome, detail);
       audit(outcome, detail);
+      if (actor.announce && journalId !== null) {
+        ctx.notify(
+          run,
+          outcomeNotice(run, actor, change, result, detail),
+          `operation:${run}:${journalId}`,
+        );
+      }
       ctx.locks.release(run, holderId, acquiredAt);
     });
   }
+}
+
+/** A change's outcome for chat, when it was asked where chat did not see it (the terminal). */
+function outcomeNotice(
+  run: string,
+  actor: Actor,
+  change: LockedChange,
+  result: OperationResult | null,
+  detail: string,
+): Message {
+  const title = (change.preview as { title?: unknown } | null)?.title;
+  const what = typeof title === "string" ? title : change.kind;
+  const severity = !result?.ok ? "critical" : result.warning ? "warning" : "success";
+  const verb = !result
+    ? "refused"
+    : !result.ok
+      ? "failed"
+      : result.warning
+        ? "applied, but failing"
+        : "done";
+  return noticeMessage(run, severity, `${what}: ${verb}`, [
+    `Asked by ${actor.name} from the terminal.`,
+    result ? result.summary : detail,
+    ...(result?.warning ? [result.warning] : []),
+    ...(result?.details ?? []),
+  ]);
 }
 
 /**

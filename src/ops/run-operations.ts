@@ -67,6 +67,11 @@ export interface Actor {
   name: string;
   /** Where it was asked (a chat channel); empty where there is none. */
   channelId: string;
+  /**
+   * Whether the outcome is announced in chat as a notice: true where nobody in chat saw the
+   * request (the terminal); chat itself shows its own outcome in the reply.
+   */
+  announce?: boolean;
 }
 
 /** The actor as one string (`discord:456…`, `cli:root`): the key of locks and attempts. */
@@ -79,6 +84,7 @@ const actorSchema = z.object({
   userId: z.string(),
   name: z.string(),
   channelId: z.string(),
+  announce: z.boolean().optional(),
 });
 
 /** Reads a stored actor back (a journal's). */
