@@ -34,8 +34,10 @@ export interface Recovery {
  * happened in one notice each. Call it holding the run's change lock. The rule, by the step the
  * change had reached:
  * - locked: nothing on the VM changed; the change is only closed.
- * - config written, stop sent: the old config is restored and training restarted with it
- *   (a stop may have been sent; a half-stopped job must not be left to exit on its own).
+ * - config written: the old config is restored; training, never stopped, runs on (or is
+ *   started with it if it is not running).
+ * - stop sent: the old config is restored and training restarted with it (a stop may have
+ *   been sent; a half-stopped job must not be left to exit on its own).
  * - started, confirmed: the new process runs with the new config; if it does, the change is
  *   finished (rolled forward); if not, the old config is restored and training started.
  */
@@ -157,6 +159,15 @@ async function settle(
       restored = true;
     }
   }
+  if (entry.step === "config-written" && (await isRunning(ctx, run))) {
+    // No stop was sent: the job still runs with the config it was started with.
+    return {
+      ...base,
+      direction: restored ? "back" : "none",
+      running: true,
+      summary: `${intro} ${restored ? "The previous config is restored; training" : "The config was not written yet; training"} kept running with it, untouched.`,
+    };
+  }
   const config = entry.configBefore !== null ? "the previous config" : "its config";
   try {
     const outcome = await restartForOperation(ctx, run, noop);
@@ -164,7 +175,7 @@ async function settle(
       ...base,
       direction: "back",
       running: true,
-      summary: `${intro} ${restored ? "The previous config is restored and training" : "Training"} restarted with ${config} (first step: ${outcome.firstStepLine}).`,
+      summary: `${intro} ${restored ? "The previous config is restored and training restarted with it" : `Training restarted with ${config}`} (first step: ${outcome.firstStepLine}).`,
     };
   } catch (error) {
     if (!(error instanceof RestartError)) throw error;
