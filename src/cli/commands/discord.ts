@@ -1,8 +1,7 @@
-import { REST } from "discord.js";
 import { SUBCOMMAND_SPECS } from "../../bot/core/subcommand-specs.ts";
 import { ConfigError } from "../../config/config-error.ts";
 import { loadConfig } from "../../config/load-config.ts";
-import { registerTrainCommand } from "../../platforms/discord/command-registration.ts";
+import { registerTrainCommandWithToken } from "../../platforms/discord/command-registration.ts";
 import { DiscordSetupError, TOKEN_FIX } from "../../platforms/discord/discord-errors.ts";
 import { BOT_PERMISSIONS } from "../../platforms/discord/train-command.ts";
 import type { RegisterCommand } from "./command.ts";
@@ -36,11 +35,10 @@ export const registerDiscord: RegisterCommand = (program, setExitCode) => {
       const token = (settings.token ?? "").trim();
       if (!token)
         throw new ConfigError(`${options.config}: discord.token is empty — fix: ${TOKEN_FIX}`);
-      const rest = new REST({ api: settings.apiUrl, retries: 2, timeout: 15_000 }).setToken(token);
       const guildId = options.global ? undefined : settings.guildId;
       try {
-        const result = await registerTrainCommand(
-          rest,
+        const result = await registerTrainCommandWithToken(
+          token,
           { applicationId: settings.applicationId, guildId, apiUrl: settings.apiUrl },
           SUBCOMMAND_SPECS,
         );
