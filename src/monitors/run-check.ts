@@ -1,5 +1,5 @@
-import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
+import { runPaths } from "../transport/run-remote.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import type { Transport } from "../transport/transport.ts";
 import { GPU_QUERY_ARGS, parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
@@ -18,9 +18,7 @@ export interface CheckResult {
  * config exist, nvidia-smi answers. One script, one round trip.
  */
 export async function checkRun(run: RunConfig, transport: Transport): Promise<CheckResult[]> {
-  const abs = (p: string) => (posix.isAbsolute(p) ? p : posix.join(run.workdir, p));
-  const log = abs(run.log);
-  const trainConfig = run.trainConfig ? abs(run.trainConfig) : null;
+  const { log, trainConfig } = runPaths(run);
   const script = [
     `if [ -r ${shellQuote(log)} ]; then echo "log ok $(wc -c < ${shellQuote(log)})"; else echo "log missing"; fi`,
     trainConfig

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -7,6 +6,7 @@ import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
 import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
+import { runPaths } from "../transport/run-remote.ts";
 import type { FollowHandle, Transport } from "../transport/transport.ts";
 import { newKernelLines } from "./kernel-lines.ts";
 import { type IngestResult, LogIngestor } from "./log-ingestor.ts";
@@ -68,8 +68,7 @@ export class RunMonitor {
 
   /** Absolute path of the log on the VM. */
   get logPath(): string {
-    const { workdir, log } = this.options.run;
-    return posix.isAbsolute(log) ? log : posix.join(workdir, log);
+    return runPaths(this.options.run).log;
   }
 
   /** Runs one poll and stores what it found. Never throws for VM trouble: see `outcome`. */

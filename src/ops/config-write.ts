@@ -1,7 +1,7 @@
 import type { RunConfig } from "../config/schema.ts";
+import { sha256 } from "../transport/training-config-file.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { Actor, ProgressCallback } from "./run-operations.ts";
-import { sha256 } from "./training-config-editor.ts";
 
 /**
  * Writes a run's training config and records where the previous version was kept, so every

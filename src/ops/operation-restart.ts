@@ -30,8 +30,7 @@ export async function restartForOperation(
     ctx.journalStep(run.name, "stop-sent");
   });
   const outcome = await restartTraining({
-    transport: ctx.options.transportFor(run),
-    run,
+    remote: ctx.remote(run),
     clock: ctx.clock,
     ...(ctx.options.sleep ? { sleep: ctx.options.sleep } : {}),
     ...(ctx.options.checkEveryMs ? { checkEveryMs: ctx.options.checkEveryMs } : {}),

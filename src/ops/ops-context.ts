@@ -12,11 +12,11 @@ import type { OpsStore } from "../store/ops-store.ts";
 import type { PhasesRepo } from "../store/phases-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";
 import type { SamplesRepo } from "../store/samples-repo.ts";
-import type { Transport } from "../transport/transport.ts";
+import type { RunRemote } from "../transport/run-remote.ts";
+import type { TrainingConfigFile } from "../transport/training-config-file.ts";
 import { loadPlan } from "./plan-loader.ts";
 import type { Plan } from "./plan-schema.ts";
 import { OperationRefusedError } from "./run-operations.ts";
-import { TrainingConfigEditor } from "./training-config-editor.ts";
 
 /** Everything the operations and the phase engine need, injected. */
 export interface OpsOptions {
@@ -25,7 +25,8 @@ export interface OpsOptions {
   config: Config;
   /** Folder that relative plan paths resolve against (trainops.yaml's folder). */
   baseDir?: string;
-  transportFor: (run: RunConfig) => Transport;
+  /** The run's remote side (paths, log reads, training config, processes), one per run. */
+  remoteFor: (run: RunConfig) => RunRemote;
   clock: Clock;
   /** Waits between restart checks (tests may shorten). */
   sleep?: (ms: number) => Promise<void>;
@@ -150,18 +151,20 @@ export class OpsContext {
     return this.plan(run)?.keys ?? DEFAULT_KEYS;
   }
 
-  editor(run: RunConfig): TrainingConfigEditor {
-    if (!run.trainConfig) {
+  /** The run's remote side. */
+  remote(run: RunConfig): RunRemote {
+    return this.options.remoteFor(run);
+  }
+
+  /** The run's training config on the VM; refuses when the run has none. */
+  editor(run: RunConfig): TrainingConfigFile {
+    const file = this.remote(run).trainingConfig;
+    if (!file) {
       throw new OperationRefusedError(
         `run ${run.name} has no trainConfig:; add the training YAML's path (relative to workdir)`,
       );
     }
-    return new TrainingConfigEditor({
-      transport: this.options.transportFor(run),
-      workdir: run.workdir,
-      trainConfig: run.trainConfig,
-      clock: this.clock,
-    });
+    return file;
   }
 
   /**

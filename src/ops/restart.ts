@@ -1,12 +1,11 @@
-import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
 import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
+import type { RunRemote } from "../transport/run-remote.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
-import type { Transport } from "../transport/transport.ts";
 
 /** Training did not stop, did not start, or did not log new steps in time. */
 export class RestartError extends Error {
@@ -21,8 +20,8 @@ export class RestartError extends Error {
 }
 
 export interface RestartOptions {
-  transport: Transport;
-  run: RunConfig;
+  /** The run's remote side: its transport, paths, log reads and processes. */
+  remote: RunRemote;
   clock: Clock;
   /** Waits between checks; injected so tests need not sleep for real. */
   sleep?: (ms: number) => Promise<void>;
@@ -60,14 +59,14 @@ export interface RestartOutcome {
  * confirms by new step lines in the log. Resuming from a checkpoint is the start command's job.
  */
 export async function restartTraining(options: RestartOptions): Promise<RestartOutcome> {
-  const { run, transport } = options;
+  const { remote } = options;
+  const { run, transport } = remote;
   const progress = options.onProgress ?? (() => {});
   if (!run.start && !run.restart.systemdUnit) {
     throw new RestartError(`run ${run.name} has no start: command; add one to trainops.yaml`);
   }
-  const logPath = posix.isAbsolute(run.log) ? run.log : posix.join(run.workdir, run.log);
   // With systemd the stop and the start are one command: count from before it.
-  let startOffset = await logSize(transport, logPath);
+  let startOffset = await remote.logSize();
   let startedAt = options.clock.now();
   const markStarted = () => {
     startedAt = options.clock.now();
@@ -94,12 +93,12 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     stopSignal = stop.signal;
     // What the old process printed until it stopped (last steps, a KeyboardInterrupt) ends
     // here: steps and errors after this offset are the new process's.
-    startOffset = await logSize(transport, logPath);
+    startOffset = await remote.logSize();
     markStarted();
     await startTraining(options);
   }
   progress(`Waiting for new step lines in ${run.log}…`);
-  const confirmed = await confirmSteps(options, logPath, startOffset);
+  const confirmed = await confirmSteps(options, startOffset);
   progress(`Training is stepping again: ${confirmed.line}`);
   return {
     stopped,
@@ -111,29 +110,16 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
   };
 }
 
-/** Pids whose command line matches the run's `process` pattern. */
-export async function findTrainingPids(transport: Transport, pattern: string): Promise<number[]> {
-  // The pattern travels base64-encoded so this script's own command line never matches it.
-  const encoded = Buffer.from(pattern, "utf8").toString("base64");
-  const result = await transport.run(
-    `pat=$(printf %s ${shellQuote(encoded)} | base64 -d)\npgrep -f -- "$pat" | while read -r p; do [ "$p" = "$$" ] || echo "$p"; done`,
-  );
-  return result.stdout
-    .toString("utf8")
-    .split("\n")
-    .map((line) => Number(line.trim()))
-    .filter((pid) => Number.isInteger(pid) && pid > 1);
-}
-
 /** Signals the training process: INT, then TERM, then KILL, waiting the configured times. */
 export async function stopTraining(
   options: RestartOptions,
 ): Promise<{ pids: number[]; signal: RestartOutcome["stopSignal"] }> {
-  const { transport, run, clock } = options;
+  const { remote, clock } = options;
+  const { run, transport } = remote;
   const sleep = options.sleep ?? defaultSleep;
   const every = options.checkEveryMs ?? 2000;
   const progress = options.onProgress ?? (() => {});
-  const initial = await findTrainingPids(transport, run.process);
+  const initial = await remote.trainingPids();
   if (initial.length === 0) {
     progress("Training was not running.");
     return { pids: [], signal: null };
@@ -152,7 +138,7 @@ export async function stopTraining(
     while (clock.now() < deadline) {
       await sleep(Math.min(pause, Math.max(1, deadline - clock.now())));
       pause = Math.min(every, pause * 2);
-      pids = await findTrainingPids(transport, run.process);
+      pids = await remote.trainingPids();
       if (pids.length === 0) {
         progress(`Training stopped (SIG${signal}).`);
         return { pids: initial, signal };
@@ -164,7 +150,8 @@ export async function stopTraining(
 
 /** Starts `start:` detached from the session, in the run's workdir. */
 export async function startTraining(options: RestartOptions): Promise<void> {
-  const { transport, run } = options;
+  const { remote } = options;
+  const { run, transport } = remote;
   const progress = options.onProgress ?? (() => {});
   const command = run.start as string;
   const wd = shellQuote(run.workdir);
@@ -175,7 +162,7 @@ export async function startTraining(options: RestartOptions): Promise<void> {
     script = `cd -- ${wd} || exit 3\ntmux kill-session -t ${session} 2>/dev/null\ntmux new-session -d -s ${session} -c ${wd} ${shellQuote(command)}`;
   } else {
     progress("Starting training (detached)…");
-    const out = shellQuote(startOutputPath(run.name));
+    const out = shellQuote(remote.paths.startOutput);
     script = [
       `cd -- ${wd} || exit 3`,
       // `cmd &` in a non-interactive shell starts cmd with SIGINT ignored, and Python then
@@ -197,17 +184,12 @@ export async function startTraining(options: RestartOptions): Promise<void> {
   }
 }
 
-/** Where the detached start command's own output goes, for diagnosis. */
-export function startOutputPath(run: string): string {
-  return `/tmp/trainops-start-${run}.out`;
-}
-
 async function confirmSteps(
   options: RestartOptions,
-  logPath: string,
   startOffset: number,
 ): Promise<{ line: string; at: number; failure: ClassifiedEvent | null }> {
-  const { transport, run, clock } = options;
+  const { remote, clock } = options;
+  const { run } = remote;
   const sleep = options.sleep ?? defaultSleep;
   const every = options.checkEveryMs ?? 2000;
   const isStep = options.isStepLine ?? stepLineTest(run);
@@ -218,28 +200,29 @@ async function confirmSteps(
   while (clock.now() < deadline) {
     await sleep(pause);
     pause = Math.min(every, pause * 2);
-    const size = await logSize(transport, logPath);
+    const size = await remote.logSize();
     // Only the new process's lines count: from where the log stood when it was started (the old
     // one may log a last step while it stops), or from the top if the start truncated it.
     const from = size < startOffset ? 0 : startOffset;
     if (size > from) {
-      const lines = (await readFrom(transport, logPath, from)).split(/\r?\n|\r/);
+      // Bounded: a restart only needs the first lines after the offset.
+      const lines = (await remote.readLogFrom(from, 262_144)).split(/\r?\n|\r/);
       const line = lines.find((l) => isStep(l));
       if (line)
         return { line: line.trim().slice(0, 200), at: clock.now(), failure: firstFailure(lines) };
     }
-    const pids = run.restart.systemdUnit ? [1] : await findTrainingPids(transport, run.process);
+    const pids = run.restart.systemdUnit ? [1] : await remote.trainingPids();
     absent = pids.length === 0 ? absent + 1 : 0;
     if (absent >= 3) {
       throw new RestartError(
         "training exited right after the start command, before any step",
-        await startOutput(transport, run.name),
+        await remote.startOutputTail(),
       );
     }
   }
   throw new RestartError(
     `no new step lines in ${run.log} within ${run.restart.confirmTimeout} after the start`,
-    await startOutput(transport, run.name),
+    await remote.startOutputTail(),
   );
 }
 
@@ -258,29 +241,6 @@ function stepLineTest(run: RunConfig): (line: string) => boolean {
     ...(run.steps.regex ? { regex: run.steps.regex } : {}),
   });
   return (line) => parser.parseLine(line) !== null;
-}
-
-async function logSize(transport: Transport, path: string): Promise<number> {
-  const result = await transport.run(`wc -c < ${shellQuote(path)} 2>/dev/null || echo 0`);
-  return Number(result.stdout.toString("utf8").trim()) || 0;
-}
-
-async function readFrom(transport: Transport, path: string, offset: number): Promise<string> {
-  // Bounded: a restart only needs the first lines after the offset.
-  const result = await transport.run(
-    `tail -c +${offset + 1} -- ${shellQuote(path)} 2>/dev/null | head -c 262144`,
-  );
-  return result.stdout.toString("utf8");
-}
-
-async function startOutput(transport: Transport, run: string): Promise<string[]> {
-  const result = await transport.run(
-    `tail -n 5 -- ${shellQuote(startOutputPath(run))} 2>/dev/null`,
-  );
-  return result.stdout
-    .toString("utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "");
 }
 
 function defaultSleep(ms: number): Promise<void> {

@@ -108,7 +108,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       log,
     });
     cleanups.push(() => product.close());
-    const { db, alerting, monitoring, operations, transportFor, evaluate } = product;
+    const { db, alerting, monitoring, operations, evaluate } = product;
     const phases = new PhasesRepo(db);
 
     const core = createBotCore({
@@ -122,7 +122,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       },
       operations,
       alerts: alertingPort(alerting),
-      logs: transportLogTail(config.runs, (name) => transportFor(monitoring.runConfig(name))),
+      logs: transportLogTail(config.runs, product.remoteFor),
       clock,
       charts: { render: (source, chartOptions) => renderRunChart(source, chartOptions) },
     });

@@ -9,6 +9,7 @@ import { type Db, openDatabase } from "../store/database.ts";
 import { createOpsStore } from "../store/ops-store.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
 import { createTransport } from "../transport/create-transport.ts";
+import { type RunRemote, remotesOver } from "../transport/run-remote.ts";
 import type { Transport } from "../transport/transport.ts";
 import { createMonitoring, type Monitoring } from "./monitoring.ts";
 
@@ -46,6 +47,8 @@ export interface Product {
   operations: Operations;
   /** The one transport of a run. */
   transportFor(run: RunConfig): Transport;
+  /** The run's remote side (paths, log reads and tails, training config, processes). */
+  remoteFor(run: RunConfig): RunRemote;
   /** Runs the alert rules for a run, logging (not throwing) a rule failure. */
   evaluate(run: string): void;
   /** Closes follow streams, transports and the store. */
@@ -95,11 +98,12 @@ export function openProduct(options: ProductOptions): Product {
     onFollowError: (run, error) =>
       options.log?.debug?.({ run, err: error.message }, "follow stream ended"),
   });
+  const remoteFor = remotesOver(transportFor, clock);
   const operations = createRunOperations({
     store: createOpsStore(db),
     config,
     baseDir: options.configDir,
-    transportFor,
+    remoteFor,
     clock,
   });
   return {
@@ -110,6 +114,7 @@ export function openProduct(options: ProductOptions): Product {
     alerting,
     operations,
     transportFor,
+    remoteFor,
     evaluate,
     close: async () => {
       await monitoring.close();

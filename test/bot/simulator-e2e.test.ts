@@ -18,6 +18,7 @@ import { EventsRepo } from "../../src/store/events-repo.ts";
 import { createOpsStore } from "../../src/store/ops-store.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-fixture.ts";
@@ -60,12 +61,15 @@ beforeAll(async () => {
     operations: createRunOperations({
       store: createOpsStore(db),
       config,
-      transportFor: () => transport,
+      remoteFor: remotesOver(() => transport, systemClock),
       clock: systemClock,
       checkEveryMs: 200,
     }),
     alerts: alertingPort(alerting),
-    logs: transportLogTail(config.runs, () => transport),
+    logs: transportLogTail(
+      config.runs,
+      remotesOver(() => transport, systemClock),
+    ),
     clock: systemClock,
     charts: { render: renderRunChart },
   });

@@ -14,6 +14,7 @@ import { createOpsStore } from "../../src/store/ops-store.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 
 export const TRAINING_YAML = `# Experiment 001, full data.
 training:
@@ -114,7 +115,7 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
   const ops = createRunOperations({
     store: createOpsStore(db),
     config,
-    transportFor: () => transport,
+    remoteFor: remotesOver(() => transport, systemClock),
     clock: systemClock,
     checkEveryMs: 100,
   });

@@ -9,6 +9,7 @@ import { openDatabase } from "../../src/store/database.ts";
 import { createOpsStore } from "../../src/store/ops-store.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 import { createOpsFixture, feed, type OpsFixture, TRAINING_YAML } from "./ops-fixture.ts";
 
 const ALICE = { platform: "cli", userId: "alice", name: "alice", channelId: "" };
@@ -281,7 +282,7 @@ describe("phase engine and run operations on a real store and a real process", (
     const reborn = createRunOperations({
       store: createOpsStore(db),
       config: fx.config,
-      transportFor: () => new LocalTransport(),
+      remoteFor: remotesOver(() => new LocalTransport(), systemClock),
       clock: systemClock,
     });
     at = feed(fx, at, 60, { stepTime: 9.4 });

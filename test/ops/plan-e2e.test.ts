@@ -12,6 +12,7 @@ import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
 import { NoticesRepo } from "../../src/store/notices-repo.ts";
 import { createOpsStore } from "../../src/store/ops-store.ts";
 import { type PhaseAttempt, PhasesRepo } from "../../src/store/phases-repo.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import type { SshdHarness } from "../harness/sshd.ts";
 
@@ -64,7 +65,7 @@ beforeAll(async () => {
   ops = createRunOperations({
     store: createOpsStore(db),
     config,
-    transportFor: () => transport,
+    remoteFor: remotesOver(() => transport, systemClock),
     clock: systemClock,
     plans: { exp001: testPlan() },
     checkEveryMs: 200,

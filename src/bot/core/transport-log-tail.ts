@@ -1,31 +1,21 @@
-import { posix } from "node:path";
 import type { RunConfig } from "../../config/schema.ts";
-import { shellQuote } from "../../transport/shell-quote.ts";
-import type { Transport } from "../../transport/transport.ts";
+import type { RunRemote } from "../../transport/run-remote.ts";
 import type { LogTailPort } from "./ports.ts";
 
-/** Most bytes a tail reads from the VM, whatever `lines` says (one huge line stays bounded). */
-const MAX_TAIL_BYTES = 64 * 1024;
-
 /**
- * Reads the end of a run's log over its transport. The path comes from the config and is
- * quoted; `lines` is a validated integer, so nothing a person typed reaches the shell.
+ * `/train logs`: the end of a run's log, read through the run's remote side (which quotes the
+ * configured path and bounds the read; `lines` is a validated integer, so nothing a person typed
+ * reaches the shell).
  */
 export function transportLogTail(
   runs: readonly RunConfig[],
-  transportFor: (run: string) => Transport,
+  remoteFor: (run: RunConfig) => RunRemote,
 ): LogTailPort {
   return {
     async tail(runName: string, lines: number): Promise<string> {
       const run = runs.find((r) => r.name === runName);
       if (!run) throw new Error(`no run named '${runName}'`);
-      const count = Math.max(1, Math.min(10_000, Math.trunc(lines)));
-      const path = posix.isAbsolute(run.log) ? run.log : posix.join(run.workdir, run.log);
-      const script = `if [ -r ${shellQuote(path)} ]; then tail -n ${count} -- ${shellQuote(path)} | tail -c ${MAX_TAIL_BYTES}; else echo "cannot read ${path.replace(/[^\w./-]/g, "?")}" >&2; exit 3; fi`;
-      const result = await transportFor(runName).run(script);
-      if (result.code !== 0)
-        throw new Error(result.stderr.trim() || `tail exited with ${result.code}`);
-      return result.stdout.toString("utf8");
+      return remoteFor(run).tailLog(lines);
     },
   };
 }
