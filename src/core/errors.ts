@@ -11,3 +11,18 @@ export abstract class TrainopsError extends Error {
 export function hasCode(error: unknown, code: string): error is TrainopsError {
   return error instanceof TrainopsError && error.code === code;
 }
+
+/**
+ * A chat platform refused its setup (a bad token, a missing id): a mistake to fix now, so the
+ * daemon stops with the message naming the setting. `code` says which: `setup`, or
+ * `token_rejected` when the platform answered 401 to the token.
+ */
+export class SetupError extends TrainopsError {
+  override readonly name: string = "SetupError";
+  constructor(
+    message: string,
+    readonly code: "setup" | "token_rejected" = "setup",
+  ) {
+    super(message);
+  }
+}

@@ -1,6 +1,7 @@
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import { TrainopsError } from "../core/errors.ts";
 import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
@@ -8,8 +9,9 @@ import type { RunRemote } from "../transport/run-remote.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 
 /** Training did not stop, did not start, or did not log new steps in time. */
-export class RestartError extends Error {
+export class RestartError extends TrainopsError {
   override readonly name = "RestartError";
+  readonly code = "restart_failed";
   constructor(
     message: string,
     /** Last lines the start command printed, when it wrote any. */

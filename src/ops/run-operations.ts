@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TrainopsError } from "../core/errors.ts";
 import type { ChangePreview, OperationKind } from "./operations/index.ts";
 
 /**
@@ -93,8 +94,9 @@ export function parseActor(stored: unknown): Actor {
 }
 
 /** Raised when an operation is refused before it starts; the message is for people. */
-export class OperationRefusedError extends Error {
+export class OperationRefusedError extends TrainopsError {
   override readonly name = "OperationRefusedError";
+  readonly code = "operation_refused";
 }
 
 /** The plan, where the run stands, and each phase's results. */

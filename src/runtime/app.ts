@@ -8,6 +8,7 @@ import { renderRunChart } from "../charts/run-chart.ts";
 import type { Config, RunConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import { SetupError } from "../core/errors.ts";
 import { type HttpEndpoint, startHttpEndpoint } from "../daemon/http-endpoint.ts";
 import { acquireInstanceLock, type InstanceLock } from "../daemon/instance-lock.ts";
 import { createRunMetrics } from "../daemon/run-metrics.ts";
@@ -200,7 +201,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         (error: Error) => {
           log.error({ frontEnd: frontEnd.name, err: error.message }, "front end failed to start");
           // Rejected credentials are a setup mistake to fix now, not an outage to ride out.
-          if (error.name.endsWith("SetupError")) options.onSetupError?.(error);
+          if (error instanceof SetupError) options.onSetupError?.(error);
         },
       );
     }

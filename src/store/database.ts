@@ -1,14 +1,16 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { TrainopsError } from "../core/errors.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
 
 /** A better-sqlite3 handle; only code under src/store touches it. */
 export type Db = Database.Database;
 
 /** Raised when the store cannot be opened or migrated. */
-export class StoreError extends Error {
+export class StoreError extends TrainopsError {
   override readonly name = "StoreError";
+  readonly code = "store";
 }
 
 /**

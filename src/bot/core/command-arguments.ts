@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { CHART_METRICS, type ChartMetricName } from "../../charts/chart-metrics.ts";
 import { parseDuration } from "../../core/duration.ts";
+import { TrainopsError } from "../../core/errors.ts";
 import type { SubcommandSpec } from "./command-request.ts";
 import { LIMITS } from "./subcommand-specs.ts";
 
 /** Raised when a person's arguments are wrong; the message says what and how to fix it. */
-export class ArgumentError extends Error {
+export class ArgumentError extends TrainopsError {
   override readonly name = "ArgumentError";
+  readonly code = "invalid_argument";
 }
 
 function integer(name: string, min: number, max: number) {

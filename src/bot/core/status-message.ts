@@ -7,6 +7,7 @@ import type {
   ProgressBar,
   Severity,
 } from "../../message/message.ts";
+import { gpuMemoryLimitGiB } from "../../model/gpu-memory-limit.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
@@ -183,8 +184,7 @@ function vramField(run: RunConfig, sample: RunSample): MessageField {
   const parts = sample.gpus
     .filter((g) => g.memoryUsedMiB !== null)
     .map((g) => {
-      const limit =
-        run.limits.gpuMemoryGiB ?? (g.memoryTotalMiB !== null ? g.memoryTotalMiB / 1024 : null);
+      const limit = gpuMemoryLimitGiB(run.limits.gpuMemoryGiB, [g]);
       const used = (g.memoryUsedMiB as number) / 1024;
       const mark = limit ? (used < limit ? " ✓" : " ✗") : "";
       return `GPU${g.index} ${used.toFixed(1)}${limit ? `/${limit.toFixed(limit % 1 ? 1 : 0)}` : ""} GiB${mark}`;
