@@ -13,6 +13,7 @@ import { EventsRepo } from "../../src/store/events-repo.ts";
 import { ExpectedStopsRepo } from "../../src/store/expected-stops-repo.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { runSample } from "../harness/sample-factory.ts";
 
 export const GIB = 1024 ** 3;
 export const MIN = 60_000;
@@ -54,36 +55,7 @@ export function testConfig(
 
 /** A healthy sample of exp001 at `at`, with overrides. */
 export function sample(at: number, over: Partial<RunSample> = {}): RunSample {
-  return {
-    run: "exp001",
-    at,
-    reachable: true,
-    alive: true,
-    step: 549,
-    totalSteps: null,
-    epoch: 1,
-    loss: 0.41,
-    stepTimeSeconds: 18,
-    stepsPerHour: 200,
-    etaSeconds: null,
-    epochEtaSeconds: null,
-    gpus: [
-      {
-        index: 0,
-        name: "NVIDIA A100-SXM4-80GB",
-        memoryUsedMiB: 77 * 1024,
-        memoryTotalMiB: 81920,
-        utilizationPercent: 85,
-        temperatureC: 60,
-        powerW: 250,
-      },
-    ],
-    hostMemory: { usedBytes: 40 * GIB, totalBytes: 128 * GIB },
-    workers: { count: 1, rssBytes: 7 * GIB },
-    trainerRssBytes: 12 * GIB,
-    diskFreeBytes: 200 * GIB,
-    ...over,
-  };
+  return runSample({ ...over, at });
 }
 
 /** A temp store, repos to feed it, a manual clock and an alerting over it. */

@@ -29,6 +29,7 @@ import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { gpuSample, runSample } from "../harness/sample-factory.ts";
 
 /**
  * A RunOperations double over a real YAML file: previews read it, apply rewrites it with the
@@ -393,36 +394,25 @@ export function createBotFixture(
 
 /** A sample like the plan's: step 549, 183 steps/h, 77 GiB of 80, GPU idle. */
 export function planSample(run: string, at: number, overrides: Partial<RunSample> = {}): RunSample {
-  return {
+  return runSample({
     run,
     at,
-    reachable: true,
-    alive: true,
-    step: 549,
     totalSteps: 4000,
-    epoch: 1,
     loss: 0.42,
     stepTimeSeconds: 19.7,
     stepsPerHour: 183,
-    etaSeconds: null,
-    epochEtaSeconds: null,
     gpus: [
-      {
-        index: 0,
+      gpuSample({
         name: "A100 80GB",
         memoryUsedMiB: 77.4 * 1024,
-        memoryTotalMiB: 81920,
         utilizationPercent: 0,
         temperatureC: 50,
         powerW: 90,
-      },
+      }),
     ],
-    hostMemory: { usedBytes: 40 * 1024 ** 3, totalBytes: 128 * 1024 ** 3 },
-    workers: { count: 1, rssBytes: 7 * 1024 ** 3 },
-    trainerRssBytes: 12 * 1024 ** 3,
     diskFreeBytes: 500 * 1024 ** 3,
     ...overrides,
-  };
+  });
 }
 
 /** A request from `invoker`. */

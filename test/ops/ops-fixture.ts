@@ -15,6 +15,7 @@ import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
 import { remotesOver } from "../../src/transport/run-remote.ts";
+import { gpuSample, runSample } from "../harness/sample-factory.ts";
 
 export const TRAINING_YAML = `# Experiment 001, full data.
 training:
@@ -171,37 +172,24 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
 }
 
 function makeSample(s: SampleSpec): RunSample {
-  return {
+  return runSample({
     run: "exp",
     at: s.at,
     reachable: s.reachable,
     alive: s.reachable ? true : null,
     step: s.reachable ? s.step : null,
     totalSteps: 4000,
-    epoch: 1,
     loss: 0.5,
     stepTimeSeconds: s.reachable ? s.stepTime : null,
     stepsPerHour: 3600 / s.stepTime,
-    etaSeconds: null,
-    epochEtaSeconds: null,
     gpus: s.reachable
-      ? [
-          {
-            index: 0,
-            name: "NVIDIA A100-SXM4-80GB",
-            memoryUsedMiB: s.vramGiB * 1024,
-            memoryTotalMiB: 81920,
-            utilizationPercent: s.util,
-            temperatureC: 60,
-            powerW: 300,
-          },
-        ]
+      ? [gpuSample({ memoryUsedMiB: s.vramGiB * 1024, utilizationPercent: s.util, powerW: 300 })]
       : [],
     hostMemory: s.reachable ? { usedBytes: 40 * GIB, totalBytes: 200 * GIB } : null,
     workers: s.reachable ? { count: 1, rssBytes: s.ramGiB * GIB } : null,
     trainerRssBytes: s.reachable ? 0 : null,
     diskFreeBytes: null,
-  };
+  });
 }
 
 /** Inserts `count` samples one step apart starting after `from`. */
