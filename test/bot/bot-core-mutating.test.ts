@@ -267,6 +267,31 @@ describe("confirmation", () => {
     expect(f.confirmations.get("c2")?.state).toBe("failed");
   });
 
+  it("a stored preview that is not a known operation's is refused, not applied", async () => {
+    const now = f.clock.now();
+    f.confirmations.create({
+      id: "bad1",
+      run: "exp001",
+      command: "set",
+      args: {},
+      preview: { run: "exp001", kind: "launch", title: "Launch", changes: [], diff: [] },
+      platform: CONSOLE.platform,
+      userId: CONSOLE.userId,
+      userName: CONSOLE.userName,
+      channelId: CONSOLE.channelId,
+      createdAt: now,
+      expiresAt: now + 60_000,
+    });
+    const m = await f.core.press({ buttonId: "confirm:bad1", invoker: CONSOLE }, responder);
+    expect(m.title).toBe("Cannot apply this");
+    expect(m.lines?.[0]).toMatch(
+      /^the stored preview is not one this version of trainops can apply \(kind: /,
+    );
+    await f.core.idle();
+    expect(f.ops.applied).toHaveLength(0);
+    expect(f.confirmations.get("bad1")?.state).toBe("failed");
+  });
+
   it("unknown buttons and ids are answered privately", async () => {
     expect((await f.core.press({ buttonId: "launch:1", invoker: CONSOLE }, responder)).title).toBe(
       "Unknown button",
