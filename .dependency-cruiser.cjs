@@ -10,7 +10,7 @@ const LAYERS = [
   ["cli"],
   ["demo"],
   ["runtime"],
-  ["platforms/discord", "platforms/slack"],
+  ["platforms/discord", "platforms/slack", "platforms/email"],
   ["bot"],
   ["alerts"],
   ["ops"],
@@ -46,6 +46,7 @@ const LIBRARIES = [
   { name: "slack", modules: "@slack/[^/]+", home: "platforms/slack" },
   { name: "ssh", modules: "(node-ssh|ssh2)", home: "transport" },
   { name: "sqlite", modules: "better-sqlite3", home: "store" },
+  { name: "email", modules: "nodemailer", home: "platforms/email" },
 ];
 
 const libraryRules = LIBRARIES.map(({ name, modules, home }) => ({

@@ -1,6 +1,6 @@
-// Regenerates configs/trainops.schema.json from the zod schema: `npm run schema`.
-import { writeConfigJsonSchema } from "../src/config/config-json-schema.ts";
+// Regenerates configs/trainops.schema.json and configs/plan.schema.json from the zod schemas:
+// `npm run schema`.
+import { writeEditorSchemas } from "../src/runtime/editor-schemas.ts";
 
-const target = new URL("../configs/trainops.schema.json", import.meta.url);
-writeConfigJsonSchema(target.pathname);
-process.stdout.write(`wrote ${target.pathname}\n`);
+const configs = new URL("../configs", import.meta.url).pathname;
+for (const path of writeEditorSchemas(configs)) process.stdout.write(`wrote ${path}\n`);

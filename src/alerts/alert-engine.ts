@@ -16,6 +16,7 @@ import {
 import { mentionsFor } from "./mentions.ts";
 import { createRuleContext } from "./rule-context.ts";
 import type { BoundRule, Finding, RuleContext } from "./rules/rule.ts";
+import { runNode } from "./run-node.ts";
 import {
   isSilenced,
   type SilenceRequest,
@@ -172,7 +173,7 @@ export class AlertEngine {
       if (alert.state === "firing" && !silenced) {
         const facts = this.facts(alert, rule);
         if (alert.lastNotifiedAt === null) {
-          this.queue(alert, "firing", firingMessage(facts, evaluation), now);
+          this.queue(alert, "firing", firingMessage(facts, evaluation, now), now);
           alert.lastNotifiedAt = now;
           queued++;
         } else if (
@@ -190,7 +191,12 @@ export class AlertEngine {
   }
 
   private facts(alert: AlertRecord, rule: BoundRule): AlertFacts {
+    const gpu = (alert.finding as Finding | null)?.gpu;
     return {
+      dedupeKey: alert.dedupeKey,
+      node: runNode(this.o.config, alert.run),
+      ...(gpu !== undefined ? { gpu } : {}),
+      repeatIntervalMs: rule.settings.repeatInterval,
       run: alert.run,
       rule: alert.rule,
       phase: alert.phase,

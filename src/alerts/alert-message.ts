@@ -1,5 +1,5 @@
 import { formatDuration } from "../core/duration.ts";
-import type { Message, MessageMentions, Severity } from "../message/message.ts";
+import type { AlertNotice, Message, MessageMentions, Severity } from "../message/message.ts";
 import type { Finding } from "./rules/rule.ts";
 import { formatClock } from "./units.ts";
 
@@ -14,6 +14,37 @@ export interface AlertFacts {
   /** When the condition began. */
   since: number;
   mentions: MessageMentions;
+  /** Incident key: stable for the life of the alert. */
+  dedupeKey: string;
+  /** Host the run trains on. */
+  node: string;
+  /** GPU index, when the finding is about one GPU. */
+  gpu?: string;
+  /** The rule's repeat interval (ms); 0 = never repeats. */
+  repeatIntervalMs: number;
+}
+
+function notice(
+  facts: AlertFacts,
+  status: AlertNotice["status"],
+  summary: string,
+  at: number,
+): AlertNotice {
+  return {
+    status,
+    rule: facts.rule,
+    run: facts.run,
+    phase: facts.phase,
+    severity: facts.severity,
+    summary,
+    dedupeKey: facts.dedupeKey,
+    startedAt: facts.since,
+    at,
+    ...(status === "resolved" ? { endedAt: at } : {}),
+    node: facts.node,
+    ...(facts.gpu !== undefined ? { gpu: facts.gpu } : {}),
+    repeatIntervalMs: facts.repeatIntervalMs,
+  };
 }
 
 function footer(facts: AlertFacts, extra?: string): string {
@@ -28,8 +59,8 @@ function hasMentions(m: MessageMentions): boolean {
   return m.users.length + m.roles.length > 0;
 }
 
-/** First notification of a firing alert. */
-export function firingMessage(facts: AlertFacts, finding: Finding): Message {
+/** First notification of a firing alert (made at `at`). */
+export function firingMessage(facts: AlertFacts, finding: Finding, at = facts.since): Message {
   return {
     title: `${facts.run}: ${finding.headline}`,
     severity: facts.severity,
@@ -38,12 +69,14 @@ export function firingMessage(facts: AlertFacts, finding: Finding): Message {
     ...(finding.quote ? { code: finding.quote } : {}),
     ...(hasMentions(facts.mentions) ? { mentions: facts.mentions } : {}),
     footer: footer(facts),
+    run: facts.run,
+    alerts: [notice(facts, "firing", finding.headline, at)],
   };
 }
 
 /** A repeat of a still-firing alert: "exp001: still stalled at step 549 for 45 min". */
 export function repeatMessage(facts: AlertFacts, finding: Finding, now: number): Message {
-  const base = firingMessage(facts, finding);
+  const base = firingMessage(facts, finding, now);
   return {
     ...base,
     title: `${facts.run}: still ${finding.headline}`,
@@ -63,6 +96,15 @@ export function resolvedMessage(
     severity: "success",
     lines,
     footer: footer(facts, `resolved ${formatClock(now)}`),
+    run: facts.run,
+    alerts: [
+      notice(
+        facts,
+        "resolved",
+        `${label} resolved after ${formatDuration(now - facts.since)}`,
+        now,
+      ),
+    ],
   };
 }
 
@@ -89,7 +131,10 @@ export function silenceEndedMessage(
  * its title and first line, decisive log lines together in the code block, every mention kept.
  */
 export function groupMessage(messages: Message[], run: string | null): Message {
-  if (messages.length === 1) return messages[0] as Message;
+  if (messages.length === 1) {
+    const only = messages[0] as Message;
+    return run !== null ? { ...only, run } : only;
+  }
   const sorted = [...messages].sort(
     (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
   );
@@ -112,6 +157,7 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     .filter((l) => l.startsWith("Next:") || l.startsWith("Usual fix:"));
   const codes = sorted.filter((m) => m.code).map((m) => m.code as string);
   const charts = sorted.flatMap((m) => m.charts ?? []);
+  const alerts = sorted.flatMap((m) => m.alerts ?? []);
   return {
     title: `${prefix}${messages.length} alerts (${bare(top.title)} and more)`,
     severity: top.severity,
@@ -119,6 +165,8 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     ...(codes.length ? { code: codes.join("\n\n") } : {}),
     ...(charts.length ? { charts } : {}),
     ...(users.size + roles.size ? { mentions: { users: [...users], roles: [...roles] } } : {}),
+    ...(run !== null ? { run } : {}),
+    ...(alerts.length ? { alerts } : {}),
     footer: [...new Set(sorted.map((m) => m.footer?.split(" · ")[0]).filter(Boolean))].join(", "),
   };
 }

@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import type { Severity } from "../message/message.ts";
 import { AlertOutboxRepo } from "../store/alert-outbox-repo.ts";
 import { AlertsRepo } from "../store/alerts-repo.ts";
 import type { Db } from "../store/database.ts";
@@ -54,8 +55,12 @@ export interface Alerting {
   prune(before: number): { batches: number; alerts: number };
   /** Deliveries and notifications still owed; 0 when all caught up. */
   backlog(): number;
+  /** Deliveries still owed per sink in use (0 for a sink that is caught up). */
+  backlogBySink(): Map<string, number>;
   /** The sinks in use (names are recorded per delivery). */
   readonly sinks: readonly AlertSink[];
+  /** The enabled rules with their configured severity. */
+  readonly rules: ReadonlyArray<{ name: string; severity: Severity }>;
 }
 
 const quiet: AlertLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -113,6 +118,13 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
       return { batches, alerts: alertsRepo.pruneResolved(before) };
     },
     backlog: () => outbox.backlog(),
+    backlogBySink: () => {
+      const pending = outbox.pendingBySink();
+      return new Map(sinks.map((s) => [s.name, pending.get(s.name) ?? 0]));
+    },
     sinks,
+    rules: rules
+      .filter((r) => r.settings.enabled)
+      .map((r) => ({ name: r.name, severity: r.settings.severity })),
   };
 }

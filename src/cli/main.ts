@@ -1,5 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/config-error.ts";
+import { buildInfo } from "../daemon/build-info.ts";
+import { examplesHelp } from "./command-examples.ts";
 import { COMMANDS } from "./commands/index.ts";
 
 /**
@@ -9,6 +11,7 @@ import { COMMANDS } from "./commands/index.ts";
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("trainops")
     .description("Run the operations of long GPU training jobs from chat or a terminal.")
+    .version(buildInfo().version, "-V, --version", "print the trainops version")
     .exitOverride()
     .showHelpAfterError();
   let exitCode = 0;
@@ -16,6 +19,10 @@ export async function main(argv: string[]): Promise<number> {
     register(program, (code) => {
       exitCode = code;
     });
+  }
+  for (const command of program.commands) {
+    const examples = examplesHelp(command.name());
+    if (examples) command.addHelpText("after", examples);
   }
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -12,6 +12,7 @@ import {
   type PlanView,
 } from "../ops/run-operations.ts";
 import { openCliRuntime } from "./cli-runtime.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "./config-path.ts";
 
 /** Run operations for one CLI invocation: the product over the configured store. */
 export interface OperationCli {
@@ -132,7 +133,7 @@ export interface ChangeOptions {
 export function addChangeOptions(command: Command, { dryRun = true } = {}): Command {
   command
     .option("-r, --run <name>", "the run (needed when several are configured)")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml");
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath());
   if (dryRun) command.option("--dry-run", "show what would change, change nothing");
   return command.option("-y, --yes", "apply without asking");
 }

@@ -13,8 +13,8 @@ const duration = z
 const sshTarget = z
   .object({
     host: z.string().min(1).describe("Host name, IP address or ~/.ssh/config alias"),
-    port: z.number().int().min(1).max(65535).optional(),
-    user: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional().describe("SSH port (default 22)"),
+    user: z.string().min(1).optional().describe("Login user (default: your local user)"),
     privateKey: z.string().min(1).optional().describe("Path to the private key file"),
     passphrase: z
       .string()
@@ -29,9 +29,13 @@ const sshTarget = z
       .optional()
       .describe("Expected host key fingerprint, instead of knownHosts"),
     sshConfig: z.string().optional().describe("Path to an OpenSSH client config (host aliases)"),
-    connectTimeout: duration.default("10s"),
-    execTimeout: duration.default("30s"),
-    keepaliveInterval: duration.default("15s"),
+    connectTimeout: duration.default("10s").describe("Give up connecting after this long"),
+    execTimeout: duration
+      .default("30s")
+      .describe("Give up on one remote command (a probe) after this long"),
+    keepaliveInterval: duration
+      .default("15s")
+      .describe("SSH keepalive interval; a dead link is noticed after 3 missed keepalives"),
   })
   .strict();
 
@@ -42,25 +46,47 @@ const stepsSchema = z
       .string()
       .optional()
       .describe("With format: regex. Named groups: step, total, epoch, loss, stepTime"),
-    perEpoch: z.number().int().positive().optional(),
-    epochs: z.number().int().positive().optional(),
+    perEpoch: z.number().int().positive().optional().describe("Steps in one epoch"),
+    epochs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Epochs in the whole training; with perEpoch gives the total steps and the ETA"),
   })
   .strict();
 
 const limitsSchema = z
   .object({
-    gpuMemoryGiB: z.number().positive().optional(),
-    hostMemoryGiB: z.number().positive().optional(),
+    gpuMemoryGiB: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        "VRAM per GPU in GiB that memory alerts measure against (default: the GPU's total)",
+      ),
+    hostMemoryGiB: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Host RAM in GiB that memory alerts measure against (default: the host's total)"),
   })
   .strict();
 
 const restartSchema = z
   .object({
-    interruptTimeout: duration.default("60s"),
-    terminateTimeout: duration.default("30s"),
+    interruptTimeout: duration
+      .default("60s")
+      .describe("After SIGINT, wait this long for the process to exit before SIGTERM"),
+    terminateTimeout: duration
+      .default("30s")
+      .describe("After SIGTERM, wait this long before SIGKILL"),
     confirmTimeout: duration.default("10m").describe("How long to wait for new step lines"),
-    tmuxSession: z.string().optional(),
-    systemdUnit: z.string().optional(),
+    tmuxSession: z.string().optional().describe("Start training in this tmux session"),
+    systemdUnit: z
+      .string()
+      .optional()
+      .describe("Restart training with this systemd unit instead of `start`"),
   })
   .strict();
 
@@ -68,103 +94,278 @@ export const runSchema = z
   .object({
     name: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '_', '.', '-' (max 63)"),
-    ssh: z.union([z.literal("local"), sshTarget]),
-    workdir: z.string().min(1),
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '_', '.', '-' (max 63)")
+      .describe("The run's name in chat, metrics and the store, e.g. exp001"),
+    ssh: z
+      .union([z.literal("local"), sshTarget])
+      .describe("How to reach the VM: 'local' (this machine) or an SSH target"),
+    workdir: z.string().min(1).describe("Directory of the training on the VM (absolute)"),
     log: z.string().min(1).describe("Training log, relative to workdir"),
     trainConfig: z.string().min(1).optional().describe("Training YAML, relative to workdir"),
     process: z.string().min(1).default("train.py").describe("Matches the training command line"),
     workerProcess: z.string().min(1).default("pt_data_worker").describe("Data-loader worker comm"),
-    steps: stepsSchema.default({ format: "auto" }),
-    limits: limitsSchema.default({}),
+    steps: stepsSchema.default({ format: "auto" }).describe("How steps are read from the log"),
+    limits: limitsSchema.default({}).describe("Memory limits the alerts measure against"),
     plan: z
       .string()
       .optional()
       .describe("Phase plan file, e.g. configs/plans/safe-optimization.yaml"),
     start: z.string().optional().describe("Shell command that starts training, run in workdir"),
-    restart: restartSchema.default({
-      interruptTimeout: "60s",
-      terminateTimeout: "30s",
-      confirmTimeout: "10m",
-    }),
+    restart: restartSchema
+      .default({
+        interruptTimeout: "60s",
+        terminateTimeout: "30s",
+        confirmTimeout: "10m",
+      })
+      .describe("How a restart stops, starts and confirms the training"),
     follow: z.boolean().default(true).describe("Stream new log lines between polls"),
     backfillBytes: z
       .number()
       .int()
       .min(0)
-      .default(256 * 1024),
+      .default(256 * 1024)
+      .describe("On first attach, read only this many bytes of the log's tail"),
     maxReadBytes: z
       .number()
       .int()
       .min(4096)
-      .default(4 * 1024 * 1024),
+      .default(4 * 1024 * 1024)
+      .describe("Log bytes read per poll at most (bytes); the rest next poll"),
     nvidiaSmi: z.string().default("nvidia-smi").describe("nvidia-smi command on the VM"),
-    autoAdvance: z.boolean().default(false),
-    autoRollback: z.boolean().default(true),
+    autoAdvance: z
+      .boolean()
+      .default(false)
+      .describe("Start the next phase when one passes, without asking"),
+    autoRollback: z.boolean().default(true).describe("Roll back a failed phase without asking"),
   })
   .strict();
 
 const operatorsDiscord = z
   .object({
-    users: z.array(z.string()).default([]),
-    roles: z.array(z.string()).default([]),
+    users: z.array(z.string()).default([]).describe("Discord user ids allowed to change runs"),
+    roles: z.array(z.string()).default([]).describe("Discord role ids allowed to change runs"),
   })
   .strict();
 
 const discordSchema = z
   .object({
-    token: z.string().optional(),
+    token: z
+      .string()
+      .optional()
+      .describe(
+        "Bot token (a secret: write it as $DISCORD_TOKEN substitution); the bot starts when it is set",
+      ),
     applicationId: z
       .string()
       .regex(/^\d{5,25}$/, "a numeric Discord id (snowflake)")
-      .optional(),
+      .optional()
+      .describe("The application's id, for registering /train"),
     guildId: z
       .string()
       .regex(/^\d{5,25}$/, "a numeric Discord id (snowflake)")
-      .optional(),
+      .optional()
+      .describe("Register /train in this server only (instant), instead of globally"),
     alertChannel: z
       .string()
       .regex(/^\d{5,25}$/, "a numeric Discord channel id")
-      .optional(),
-    allowedChannels: z.array(z.string()).optional(),
-    operators: operatorsDiscord.default({ users: [], roles: [] }),
-    apiUrl: z.string().url().default("https://discord.com/api"),
-    mentions: z.record(z.string(), z.array(z.string())).optional(),
+      .optional()
+      .describe("Channel id the bot posts alerts in"),
+    allowedChannels: z
+      .array(z.string())
+      .optional()
+      .describe("Channel ids where /train answers (default: everywhere)"),
+    operators: operatorsDiscord
+      .default({ users: [], roles: [] })
+      .describe("Who may run mutating commands"),
+    apiUrl: z.string().url().default("https://discord.com/api").describe("Discord REST API base"),
+    mentions: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .describe("User/role ids to mention per alert severity, e.g. critical: ['123…']"),
   })
   .strict();
 
 const slackSchema = z
   .object({
-    botToken: z.string().optional(),
-    appToken: z.string().optional(),
-    signingSecret: z.string().optional(),
-    mode: z.enum(["socket", "http"]).default("socket"),
-    port: z.number().int().min(1).max(65535).default(3000),
-    alertChannel: z.string().optional(),
-    allowedChannels: z.array(z.string()).optional(),
+    botToken: z
+      .string()
+      .optional()
+      .describe(
+        "Bot token xoxb-… (a secret: write it as $SLACK_BOT_TOKEN substitution); the bot starts when set",
+      ),
+    appToken: z.string().optional().describe("App-level token xapp-… for Socket Mode (a secret)"),
+    signingSecret: z.string().optional().describe("Signing secret for HTTP mode (a secret)"),
+    mode: z
+      .enum(["socket", "http"])
+      .default("socket")
+      .describe("socket: no public URL needed; http: Slack calls this host on port"),
+    port: z.number().int().min(1).max(65535).default(3000).describe("HTTP mode's port"),
+    alertChannel: z.string().optional().describe("Channel id the bot posts alerts in"),
+    allowedChannels: z
+      .array(z.string())
+      .optional()
+      .describe("Channel ids where /train answers (default: everywhere)"),
     operators: z
       .object({
-        users: z.array(z.string()).default([]),
-        userGroups: z.array(z.string()).default([]),
+        users: z
+          .array(z.string())
+          .default([])
+          .describe("Slack user ids (U…) allowed to change runs"),
+        userGroups: z
+          .array(z.string())
+          .default([])
+          .describe("Slack user-group ids (S…) allowed to change runs"),
       })
       .strict()
-      .default({ users: [], userGroups: [] }),
-    apiUrl: z.string().url().default("https://slack.com/api/"),
-    mentions: z.record(z.string(), z.array(z.string())).optional(),
+      .default({ users: [], userGroups: [] })
+      .describe("Who may run mutating commands"),
+    apiUrl: z.string().url().default("https://slack.com/api/").describe("Slack Web API base"),
+    mentions: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .describe("User/group ids to mention per alert severity"),
   })
   .strict();
 
-const webhookSchema = z
+const severity = z.enum(["info", "success", "warning", "critical"]);
+
+/** Keys every alert channel takes: which alerts it gets. */
+const channelFilter = {
+  severities: z
+    .array(severity)
+    .optional()
+    .describe(
+      "Only alerts of these severities (a resolution counts with the severity it resolves); default: all",
+    ),
+  runs: z.array(z.string()).optional().describe("Only alerts of these runs; default: all runs"),
+};
+
+const secret = (what: string) =>
+  z.string().min(1).describe(`${what} (a secret: write \${VAR} and set it in the environment)`);
+
+const webhookSchema = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("discord").describe("Discord incoming webhook"),
+      url: z.string().url().describe("Discord webhook URL (a secret)"),
+      ...channelFilter,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("slack").describe("Slack incoming webhook"),
+      url: z.string().url().describe("Slack incoming-webhook URL (a secret)"),
+      ...channelFilter,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("json").describe("Generic JSON webhook (versioned payload, HMAC signature)"),
+      url: z
+        .string()
+        .url()
+        .describe("Receiver URL; gets the versioned JSON payload (docs/json-webhook.md)"),
+      secret: secret("HMAC-SHA256 key; requests carry x-trainops-signature").optional(),
+      ...channelFilter,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("ntfy").describe("ntfy topic"),
+      url: z.string().url().describe("Topic URL, e.g. https://ntfy.sh/my-training-alerts"),
+      token: secret("Access token of a protected topic (tk_…)").optional(),
+      ...channelFilter,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("telegram").describe("Telegram bot (Bot API sendMessage)"),
+      url: z.string().url().default("https://api.telegram.org").describe("Bot API base URL"),
+      token: secret("Bot token from @BotFather"),
+      chatId: z
+        .union([z.string().min(1), z.number().int()])
+        .transform(String)
+        .describe("Chat id (negative for groups) or @channelusername"),
+      ...channelFilter,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("pagerduty").describe("PagerDuty Events API v2"),
+      url: z
+        .string()
+        .url()
+        .default("https://events.pagerduty.com")
+        .describe("Events API v2 base URL (https://events.eu.pagerduty.com in the EU)"),
+      routingKey: secret("Integration (routing) key of an Events API v2 integration"),
+      ...channelFilter,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("opsgenie").describe("Opsgenie Alert API"),
+      url: z
+        .string()
+        .url()
+        .default("https://api.opsgenie.com")
+        .describe("Alert API base URL (https://api.eu.opsgenie.com in the EU)"),
+      apiKey: secret("API key of an Opsgenie API integration"),
+      ...channelFilter,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("alertmanager").describe("Prometheus Alertmanager API v2"),
+      url: z
+        .string()
+        .url()
+        .describe("Alertmanager base URL, e.g. http://alertmanager:9093 (posts to /api/v2/alerts)"),
+      token: secret("Bearer token for an Alertmanager behind an authenticating proxy").optional(),
+      ...channelFilter,
+    })
+    .strict(),
+]);
+
+const emailSchema = z
   .object({
-    kind: z.enum(["discord", "slack"]),
-    url: z.string().url(),
+    host: z.string().min(1).describe("SMTP server host"),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(587)
+      .describe("SMTP port: 587 (submission, STARTTLS), 465 (TLS) or 25; default 587"),
+    secure: z
+      .boolean()
+      .optional()
+      .describe("TLS from the first byte; default true on port 465, else STARTTLS when offered"),
+    requireTls: z
+      .boolean()
+      .default(false)
+      .describe("Refuse to send unless the server offers STARTTLS; default false"),
+    user: z.string().min(1).optional().describe("SMTP login"),
+    password: secret("SMTP password").optional(),
+    from: z.string().min(3).describe('Sender, e.g. "trainops <trainops@example.com>"'),
+    to: z.array(z.string().min(3)).min(1).describe("Recipients"),
+    timeout: duration.default("10s").describe("SMTP connection and answer timeout; default 10s"),
+    ...channelFilter,
   })
   .strict();
 
 const alertsSchema = z
   .object({
-    webhooks: z.array(webhookSchema).default([]),
-    console: z.boolean().default(true),
+    webhooks: z
+      .array(webhookSchema)
+      .default([])
+      .describe(
+        "Alert channels: discord, slack, json, ntfy, telegram, pagerduty, opsgenie, alertmanager",
+      ),
+    email: emailSchema.optional().describe("Alerts by e-mail over SMTP"),
+    console: z
+      .boolean()
+      .default(true)
+      .describe("Print alerts on stdout and in the console front end"),
     groupWindow: duration.default("5s").describe("Alerts within this window go as one message"),
     rules: z
       .record(z.string(), z.record(z.string(), z.unknown()))
@@ -175,29 +376,54 @@ const alertsSchema = z
 
 export const configSchema = z
   .object({
-    store: z.string().default("./data/trainops.db"),
+    store: z
+      .string()
+      .default("./data/trainops.db")
+      .describe("SQLite file for samples, alerts and the audit trail"),
     poll: z
       .string()
       .refine(
-        (v) => cron.validate(v),
-        'expected a node-cron expression such as "*/30 * * * * *" (every 30 s)',
+        (v) => /^\d+(\.\d+)?(ms|s|m|h|d)$/.test(v.trim()) || cron.validate(v),
+        'expected a duration such as 30s or a node-cron expression such as "*/30 * * * * *"',
       )
       .default("*/30 * * * * *")
-      .describe("node-cron expression, with seconds"),
+      .describe(
+        'How often each run is polled: a duration (30s, 1m: every so long from start) or a node-cron expression with seconds ("*/30 * * * * *"); default every 30 s',
+      ),
     retention: duration.default("90d").describe("How long samples are kept"),
-    runs: z.array(runSchema).min(1, "add at least one run under runs:"),
-    alerts: alertsSchema.default({ webhooks: [], console: true, groupWindow: "5s", rules: {} }),
-    discord: discordSchema.optional(),
-    slack: slackSchema.optional(),
+    runs: z
+      .array(runSchema)
+      .min(1, "add at least one run under runs:")
+      .describe("The training runs to monitor, one per job"),
+    alerts: alertsSchema
+      .default({ webhooks: [], console: true, groupWindow: "5s", rules: {} })
+      .describe("Where alerts go and how each rule behaves"),
+    discord: discordSchema.optional().describe("Discord bot: /train commands and alerts"),
+    slack: slackSchema.optional().describe("Slack bot: /train commands and alerts"),
     http: z
       .object({
-        port: z.number().int().min(0).max(65535).default(9464),
-        host: z.string().default("127.0.0.1"),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(9464)
+          .describe("Port of /healthz and /metrics (0: any free port)"),
+        host: z
+          .string()
+          .default("127.0.0.1")
+          .describe("Address to listen on; 0.0.0.0 to let Prometheus on another host scrape"),
       })
       .strict()
-      .default({ port: 9464, host: "127.0.0.1" }),
-    confirmTimeout: duration.default("10m"),
-    logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+      .default({ port: 9464, host: "127.0.0.1" })
+      .describe("The /healthz and /metrics endpoint"),
+    confirmTimeout: duration
+      .default("10m")
+      .describe("How long a Confirm button of a mutating command stays valid"),
+    logLevel: z
+      .enum(["trace", "debug", "info", "warn", "error", "fatal"])
+      .default("info")
+      .describe("Log level of the daemon (logs go to stderr)"),
   })
   .strict();
 

@@ -22,12 +22,21 @@ const REDACT_PATHS = [
   "headers.authorization",
   "url",
   "*.url",
+  // Alert channels' secrets (PagerDuty, Opsgenie, the JSON webhook's HMAC key).
+  "routingKey",
+  "*.routingKey",
+  "apiKey",
+  "*.apiKey",
+  "secret",
+  "*.secret",
 ];
 
 export interface LoggerOptions {
   level: string;
   /** Pretty, coloured lines for people at a terminal; JSON lines otherwise (for collectors). */
   pretty: boolean;
+  /** Colours in pretty output (default true); callers pass the NO_COLOR/FORCE_COLOR verdict. */
+  color?: boolean;
   /** Where lines go; stderr by default so stdout stays for command output. */
   destination?: NodeJS.WritableStream;
 }
@@ -49,7 +58,7 @@ export function createLogger(options: LoggerOptions): Logger {
       base,
       pretty({
         destination: destination as NodeJS.WritableStream & { fd?: number },
-        colorize: true,
+        colorize: options.color ?? true,
         translateTime: "SYS:HH:MM:ss",
         ignore: "pid,hostname",
         sync: true,

@@ -64,6 +64,37 @@ export interface MessageMentions {
   roles: string[];
 }
 
+/**
+ * The machine-readable side of an alert notification, for sinks that track incidents
+ * (PagerDuty, Opsgenie, Alertmanager, the JSON webhook) rather than show text.
+ */
+export interface AlertNotice {
+  /** `firing` for the first notification and its repeats; `resolved` when it cleared. */
+  status: "firing" | "resolved";
+  /** Rule name, e.g. `cuda_oom`. */
+  rule: string;
+  run: string;
+  phase: string | null;
+  /** The alert's own severity (a resolution keeps the severity of what it resolves). */
+  severity: Severity;
+  /** One line: "stalled at step 549 for 32 min" or "stall resolved after 40 min". */
+  summary: string;
+  /** Stable for the life of one alert: the incident key for trigger and resolve. */
+  dedupeKey: string;
+  /** When the condition began (ms since the epoch). */
+  startedAt: number;
+  /** When this notification was made. */
+  at: number;
+  /** When it cleared; only on `resolved`. */
+  endedAt?: number;
+  /** Host the run trains on (SSH host, or this machine's name for a local run). */
+  node: string;
+  /** GPU index the alert is about, when it is about one GPU. */
+  gpu?: string;
+  /** How often a still-firing alert is repeated (ms); 0 = never. */
+  repeatIntervalMs: number;
+}
+
 export interface Message {
   title: string;
   severity: Severity;
@@ -83,4 +114,8 @@ export interface Message {
   footer?: string;
   /** Only the person who asked sees it (refusals, errors). */
   ephemeral?: boolean;
+  /** The run the message is about, when it is about one. */
+  run?: string;
+  /** The alerts this message notifies of, for incident-tracking sinks. */
+  alerts?: AlertNotice[];
 }

@@ -56,6 +56,8 @@ export interface GpuSample {
   utilizationPercent: number | null;
   temperatureC: number | null;
   powerW: number | null;
+  /** `GPU-…` as nvidia-smi and the DCGM exporter name it, when the probe read it. */
+  uuid?: string;
 }
 
 /** The state of a run collected by one poll. */

@@ -1,8 +1,14 @@
 import cron, { type ScheduledTask } from "node-cron";
+import { parseDuration } from "../core/duration.ts";
 import type { PollReport, RunMonitor } from "./run-monitor.ts";
 
+/** `30s`, `1m`, `500ms`: a poll interval rather than a cron expression. */
+function isDuration(text: string): boolean {
+  return /^\d+(\.\d+)?(ms|s|m|h|d)$/.test(text.trim());
+}
+
 export interface PollSchedulerOptions {
-  /** node-cron expression, e.g. `*\/30 * * * * *`. */
+  /** A duration (`30s`: every 30 s from start) or a node-cron expression (`*\/30 * * * * *`). */
   expression: string;
   monitors: readonly RunMonitor[];
   /** Called after each completed poll (alerts, phase engine, metrics hang off this). */
@@ -22,18 +28,25 @@ export class ScheduleError extends Error {
  */
 export class PollScheduler {
   private task: ScheduledTask | null = null;
+  private interval: NodeJS.Timeout | null = null;
+  private readonly everyMs: number | null;
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(private readonly options: PollSchedulerOptions) {
-    if (!cron.validate(options.expression)) {
+    this.everyMs = isDuration(options.expression) ? parseDuration(options.expression) : null;
+    if (this.everyMs === null && !cron.validate(options.expression)) {
       throw new ScheduleError(
-        `poll: '${options.expression}' is not a cron expression — fix: use e.g. "*/30 * * * * *" (every 30 s)`,
+        `poll: '${options.expression}' is neither a duration nor a cron expression — fix: use e.g. 30s or "*/30 * * * * *"`,
       );
     }
   }
 
   start(): void {
-    if (this.task) return;
+    if (this.task || this.interval) return;
+    if (this.everyMs !== null) {
+      this.interval = setInterval(() => this.tick(), this.everyMs);
+      return;
+    }
     this.task = cron.createTask(this.options.expression, () => this.tick(), {
       name: "trainops-poll",
     });
@@ -56,6 +69,8 @@ export class PollScheduler {
   async stop(): Promise<void> {
     await this.task?.destroy();
     this.task = null;
+    if (this.interval) clearInterval(this.interval);
+    this.interval = null;
     await Promise.allSettled([...this.inFlight.values()]);
   }
 

@@ -1,4 +1,5 @@
 import type { MonitorStore } from "../store/monitor-store.ts";
+import { etaFromTotal } from "./parsers/progress-estimator.ts";
 
 /** The latest known state of one run, as `trainops status --json` prints it (a contract). */
 export interface RunStatus {
@@ -41,7 +42,8 @@ export function readRunStatus(store: MonitorStore, run: string): RunStatus {
     epoch: good?.epoch ?? null,
     stepTimeSeconds: good?.stepTimeSeconds ?? null,
     stepsPerHour: good?.stepsPerHour ?? null,
-    etaSeconds: good?.etaSeconds ?? null,
+    etaSeconds:
+      good?.etaSeconds ?? etaFromTotal(good?.totalSteps, good?.step, good?.stepTimeSeconds),
     alive: latest?.reachable ? latest.alive : null,
     reachable: latest ? latest.reachable : null,
     lastPollAt: lastPoll ? new Date(lastPoll.startedAt).toISOString() : null,

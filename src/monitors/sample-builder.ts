@@ -4,7 +4,7 @@ import type { TimedStep } from "../store/steps-repo.ts";
 import { parseMeminfo } from "./parsers/meminfo-parser.ts";
 import { parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
 import { parseProcessTable } from "./parsers/process-table.ts";
-import { estimateProgress } from "./parsers/progress-estimator.ts";
+import { estimateProgress, etaFromTotal } from "./parsers/progress-estimator.ts";
 import { parseDfFreeBytes, parseUptime } from "./probe/probe-figures.ts";
 import type { ProbeOutput } from "./probe/probe-output.ts";
 import { cmdlineMatchesToArgsLines, procStatToPsLines } from "./probe/proc-stat.ts";
@@ -72,7 +72,9 @@ export function buildSample(input: BuildSampleInput): RunSample {
     loss: latest?.loss ?? null,
     stepTimeSeconds: progress.stepTimeSeconds,
     stepsPerHour: progress.stepsPerHour,
-    etaSeconds: progress.etaSeconds,
+    etaSeconds:
+      progress.etaSeconds ??
+      etaFromTotal(totalSteps, latest?.step ?? null, progress.stepTimeSeconds),
     epochEtaSeconds: progress.epochEtaSeconds,
     gpus: gpus.ok ? gpus.value : [],
     hostMemory: (() => {

@@ -46,8 +46,16 @@ const criteriaSchema = z
 
 const holdSchema = z
   .object({
-    minSteps: z.number().int().positive(),
-    maxSteps: z.number().int().positive(),
+    minSteps: z
+      .number()
+      .int()
+      .positive()
+      .describe("Steps the phase must run (after warm-up) before it is judged"),
+    maxSteps: z
+      .number()
+      .int()
+      .positive()
+      .describe("Steps after which the phase is judged at the latest"),
     timeout: z
       .string()
       .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, "a duration like 30m or 2h")
@@ -62,43 +70,76 @@ const holdSchema = z
 
 export const phaseSchema = z
   .object({
-    name: z.string().min(1),
-    risk: z.enum(["low", "medium", "high"]),
-    why: z.string().optional(),
-    optional: z.boolean().default(false),
+    name: z.string().min(1).describe("Phase name shown in chat, e.g. workers-2"),
+    risk: z.enum(["low", "medium", "high"]).describe("How risky the change is, shown in previews"),
+    why: z.string().optional().describe("Why this phase, shown in previews"),
+    optional: z.boolean().default(false).describe("The plan may go on without this phase"),
     set: z
       .record(dottedKey, scalar)
-      .refine((set) => Object.keys(set).length > 0, "set: needs at least one key"),
-    hold: holdSchema,
-    warmupSteps: z.number().int().min(0).default(10),
-    criteria: criteriaSchema.default({ noOom: true, noCrash: true }),
+      .refine((set) => Object.keys(set).length > 0, "set: needs at least one key")
+      .describe("Training-YAML keys (dotted) and the values this phase writes"),
+    hold: holdSchema.describe("How long the phase runs before it is judged"),
+    warmupSteps: z
+      .number()
+      .int()
+      .min(0)
+      .default(10)
+      .describe("Steps after the restart that the criteria ignore"),
+    criteria: criteriaSchema
+      .default({ noOom: true, noCrash: true })
+      .describe("What the phase must meet to pass"),
     expected: z.array(z.string()).default([]).describe("Expected effects, shown in the preview"),
   })
   .strict();
 
 export const planSchema = z
   .object({
-    name: z.string().min(1),
-    description: z.string().optional(),
+    name: z.string().min(1).describe("The plan's name"),
+    description: z.string().optional().describe("What the plan is for"),
     keys: z
       .object({
-        workers: dottedKey.default("training.workers"),
-        batch: dottedKey.default("training.train_batch_size"),
+        workers: dottedKey
+          .default("training.workers")
+          .describe("Training-YAML key of the data-loader workers (`set workers=`)"),
+        batch: dottedKey
+          .default("training.train_batch_size")
+          .describe("Training-YAML key of the batch size (`set batch=`)"),
       })
       .strict()
-      .default({ workers: "training.workers", batch: "training.train_batch_size" }),
+      .default({ workers: "training.workers", batch: "training.train_batch_size" })
+      .describe("Where `set workers=… batch=…` writes in the training YAML"),
     baseline: z
       .object({
-        minSteps: z.number().int().positive().default(20),
-        warmupSteps: z.number().int().min(0).default(0),
+        minSteps: z
+          .number()
+          .int()
+          .positive()
+          .default(20)
+          .describe("Steps of the current config measured before the first phase"),
+        warmupSteps: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe("Steps the baseline measurement ignores at first"),
       })
       .strict()
-      .default({ minSteps: 20, warmupSteps: 0 }),
+      .default({ minSteps: 20, warmupSteps: 0 })
+      .describe("The measurement phases are compared with"),
     manual: z
       .object({
-        hold: holdSchema.default({ minSteps: 50, maxSteps: 100 }),
-        warmupSteps: z.number().int().min(0).default(10),
-        criteria: criteriaSchema.default({ noOom: true, noCrash: true }),
+        hold: holdSchema
+          .default({ minSteps: 50, maxSteps: 100 })
+          .describe("How long a manual change runs before it is judged"),
+        warmupSteps: z
+          .number()
+          .int()
+          .min(0)
+          .default(10)
+          .describe("Steps after the restart that the criteria ignore"),
+        criteria: criteriaSchema
+          .default({ noOom: true, noCrash: true })
+          .describe("What a manual change must meet"),
       })
       .strict()
       .default({
@@ -107,7 +148,10 @@ export const planSchema = z
         criteria: { noOom: true, noCrash: true },
       })
       .describe("How a manual `set` is judged"),
-    phases: z.array(phaseSchema).min(1, "add at least one phase under phases:"),
+    phases: z
+      .array(phaseSchema)
+      .min(1, "add at least one phase under phases:")
+      .describe("The phases, in order"),
   })
   .strict();
 

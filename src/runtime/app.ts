@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Alerting } from "../alerts/create-alerting.ts";
+import { runNode } from "../alerts/run-node.ts";
 import type { AlertSink } from "../alerts/sinks/alert-sink.ts";
 import { alertingPort } from "../bot/core/alerting-adapter.ts";
 import { type BotCoreService, createBotCore } from "../bot/core/bot-core.ts";
@@ -107,10 +108,28 @@ export async function startApp(options: AppOptions): Promise<App> {
       sinks,
       prepare: chartDrawer((request) => drawChart(request)),
       log,
+      onFollowError: (run) => metrics?.daemon.followReconnected(run),
     });
     cleanups.push(() => product.close());
     const { db, alerting, monitoring, operations, evaluate } = product;
     const phases = new PhasesRepo(db);
+    // Built before the first poll so every poll is counted; served further down.
+    const metrics =
+      options.http !== false
+        ? createRunMetrics({
+            runs: () => config.runs.map((r) => r.name),
+            latest: (run) => monitoring.store.samples.latest(run),
+            lastReachableAt: (run) => monitoring.store.samples.latestReachable(run)?.at ?? null,
+            firing: (run) => alerting.listFiring(run).filter((a) => !a.silenced),
+            rules: () => alerting.rules.map((r) => ({ rule: r.name, severity: r.severity })),
+            // A run with a plan and no phase started yet is at its baseline, phase 0.
+            phase: (run) =>
+              phases.current(run)?.phaseIndex ??
+              (config.runs.find((r) => r.name === run)?.plan ? 0 : null),
+            node: (run) => runNode(config, run),
+            outboxDepth: () => alerting.backlogBySink(),
+          })
+        : null;
 
     const core = createBotCore({
       config,
@@ -145,6 +164,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     cleanups.push(() => ticker.settle(10_000));
     const followed = new Set<string>();
     const onPolled = async (report: PollReport) => {
+      metrics?.daemon.pollDone(report.run, report.durationMs / 1000, report.outcome);
       if (report.outcome !== "ok") {
         log.warn({ run: report.run, outcome: report.outcome, msg: report.message }, "poll failed");
       }
@@ -176,17 +196,10 @@ export async function startApp(options: AppOptions): Promise<App> {
 
     let http: HttpEndpoint | null = null;
     if (options.http !== false) {
-      const registry = createRunMetrics({
-        runs: () => config.runs.map((r) => r.name),
-        latest: (run) => monitoring.store.samples.latest(run),
-        latestReachable: (run) => monitoring.store.samples.latestReachable(run),
-        firingAlerts: (run) => alerting.listFiring(run).filter((a) => !a.silenced).length,
-        phase: (run) => phases.current(run)?.phaseIndex ?? null,
-      });
       http = await startHttpEndpoint({
         host: config.http.host,
         port: config.http.port,
-        registry,
+        registry: (metrics as NonNullable<typeof metrics>).registry,
         health: () => null,
       });
       const endpoint = http;

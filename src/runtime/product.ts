@@ -29,6 +29,8 @@ export interface ProductOptions {
   /** Finishes messages before delivery (draws verdict charts). */
   prepare?: SenderOptions["prepare"];
   log?: AlertLogger & { debug?(obj: object, msg: string): void };
+  /** Told when a follow stream ends (it reopens by itself), e.g. to count reconnects. */
+  onFollowError?: (run: string) => void;
 }
 
 /**
@@ -95,8 +97,10 @@ export function openProduct(options: ProductOptions): Product {
     clock,
     transportFor,
     onFollowEvents: (run) => evaluate(run),
-    onFollowError: (run, error) =>
-      options.log?.debug?.({ run, err: error.message }, "follow stream ended"),
+    onFollowError: (run, error) => {
+      options.onFollowError?.(run);
+      options.log?.debug?.({ run, err: error.message }, "follow stream ended");
+    },
   });
   const remoteFor = remotesOver(transportFor, clock);
   const operations = createRunOperations({

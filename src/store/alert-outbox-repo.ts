@@ -175,6 +175,16 @@ export class AlertOutboxRepo {
     return row.n;
   }
 
+  /** Deliveries still owed, by sink name (sinks owed nothing are absent). */
+  pendingBySink(): Map<string, number> {
+    const rows = this.db
+      .prepare(
+        "SELECT sink, COUNT(*) AS n FROM alert_deliveries WHERE state = 'pending' GROUP BY sink",
+      )
+      .all() as Array<{ sink: string; n: number }>;
+    return new Map(rows.map((row) => [row.sink, row.n]));
+  }
+
   /** Delivery rows of a batch, for status and tests. */
   deliveries(
     batchId: number,

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TrainopsError } from "../core/errors.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
+import { nativeBuildHint } from "./native-build-hint.ts";
 
 /** A better-sqlite3 handle; only code under src/store touches it. */
 export type Db = Database.Database;
@@ -23,6 +24,8 @@ export function openDatabase(path: string): Db {
   try {
     db = new Database(path);
   } catch (error) {
+    const hint = nativeBuildHint(error as Error);
+    if (hint) throw new StoreError(hint);
     throw new StoreError(`cannot open the store at ${path}: ${(error as Error).message}`);
   }
   db.pragma("journal_mode = WAL");

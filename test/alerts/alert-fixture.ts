@@ -81,11 +81,17 @@ export interface AlertHarness {
 }
 
 export function alertHarness(
-  options: { config?: Config; sinks?: AlertSink[]; prepare?: SenderOptions["prepare"] } = {},
+  options: {
+    config?: Config;
+    sinks?: AlertSink[];
+    prepare?: SenderOptions["prepare"];
+    /** Start of the manual clock (default T0); real services that expire alerts need now. */
+    startAt?: number;
+  } = {},
 ): AlertHarness {
   const dir = mkdtempSync(join(tmpdir(), "trainops-alerts-"));
   const path = join(dir, "trainops.db");
-  const clock = new ManualClock(T0);
+  const clock = new ManualClock(options.startAt ?? T0);
   const sink = new MemorySink();
   const phase = { value: null as string | null };
   const config = options.config ?? testConfig();

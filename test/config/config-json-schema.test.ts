@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { configJsonSchema, configJsonSchemaText } from "../../src/config/config-json-schema.ts";
+import { configJsonSchema } from "../../src/config/config-json-schema.ts";
+import { editorConfigJsonSchema, schemaText } from "../../src/runtime/editor-schemas.ts";
 
 describe("configs/trainops.schema.json", () => {
   it("is up to date with src/config/schema.ts (run npm run schema after changing it)", () => {
-    expect(readFileSync("configs/trainops.schema.json", "utf8")).toBe(configJsonSchemaText());
+    expect(readFileSync("configs/trainops.schema.json", "utf8")).toBe(
+      schemaText(editorConfigJsonSchema()),
+    );
   });
 
   it("describes runs strictly, with ssh as 'local' or a target", () => {

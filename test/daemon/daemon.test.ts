@@ -67,11 +67,13 @@ describe("trainops start", () => {
       expect(text).toMatch(/trainops_step\{run="exp001"\} \d+/);
       for (const series of [
         'trainops_total_steps{run="exp001"} 128000',
-        'trainops_gpu_memory_total_bytes{run="exp001",gpu="0"}',
+        'trainops_gpu_memory_total_bytes{run="exp001",gpu="0",UUID="GPU-',
         'trainops_workers{run="exp001"} 1',
         'trainops_alive{run="exp001"} 1',
-        'trainops_reachable{run="exp001"} 1',
-        'trainops_alerts_firing{run="exp001"} 0',
+        'trainops_run_up{run="exp001"} 1',
+        'trainops_polls_total{run="exp001"}',
+        'trainops_build_info{version="',
+        "process_cpu_seconds_total",
       ]) {
         expect(text).toContain(series);
       }

@@ -84,6 +84,32 @@ describe("PollScheduler", () => {
     expect(
       () =>
         new PollScheduler({ expression: "every 30 s", monitors: [monitor], onPolled: () => {} }),
-    ).toThrow(/poll: 'every 30 s' is not a cron expression/);
+    ).toThrow(/poll: 'every 30 s' is neither a duration nor a cron expression/);
+  });
+
+  it("takes a duration as well as cron: polls every so long from start", async () => {
+    const { transport, monitor } = setup();
+    const polled: number[] = [];
+    const scheduler = new PollScheduler({
+      expression: "50ms",
+      monitors: [monitor],
+      onPolled: () => {
+        polled.push(transport.calls);
+      },
+    });
+    scheduler.start();
+    // Each interval tick starts a poll; release each so the next one is not skipped.
+    const released = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        transport.release();
+        if (polled.length >= 3) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 10);
+    });
+    await released;
+    await scheduler.stop();
+    expect(polled.length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -83,4 +83,14 @@ describe("readRunStatus", () => {
       gpus: [],
     });
   });
+
+  it("fills etaSeconds whenever the total is known, also from the log's own N/M", () => {
+    const store = createMonitorStore(openDatabase(":memory:"));
+    store.samples.insert(
+      sample(1_000, { step: 1_000, totalSteps: 4_000, stepTimeSeconds: 2, etaSeconds: null }),
+    );
+    expect(readRunStatus(store, "exp001").etaSeconds).toBe(6_000);
+    store.samples.insert(sample(2_000, { totalSteps: null, etaSeconds: null }));
+    expect(readRunStatus(store, "exp001").etaSeconds).toBeNull();
+  });
 });

@@ -2,7 +2,12 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUNDLED_PLAN } from "../../src/cli/init/write-starter.ts";
+import {
+  BUNDLED_CONFIG_SCHEMA,
+  BUNDLED_PLAN,
+  BUNDLED_PLAN_SCHEMA,
+  starterPlanText,
+} from "../../src/cli/init/write-starter.ts";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { runTrainops } from "../harness/cli.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
@@ -90,7 +95,16 @@ describe("trainops init against a real sshd", () => {
     expect(result.stdout).toContain("trainops start --config trainops.yaml");
 
     const plan = join(home, "configs/plans/safe-optimization.yaml");
-    expect(readFileSync(plan, "utf8")).toBe(readFileSync(BUNDLED_PLAN, "utf8"));
+    expect(readFileSync(plan, "utf8")).toBe(starterPlanText(BUNDLED_PLAN));
+    // Both files point editors at the installed JSON Schemas.
+    const modeline = (path: string) =>
+      /^# yaml-language-server: \$schema=(.+)$/m.exec(readFileSync(path, "utf8"))?.[1];
+    expect(modeline(join(home, "trainops.yaml"))).toBe(BUNDLED_CONFIG_SCHEMA);
+    expect(modeline(plan)).toBe(BUNDLED_PLAN_SCHEMA);
+    expect(readFileSync(join(home, "trainops.yaml"), "utf8").split("\n")[0]).toMatch(
+      /^# yaml-language-server: \$schema=\/.*trainops\.schema\.json$/,
+    );
+    expect(() => readFileSync(BUNDLED_PLAN_SCHEMA)).not.toThrow();
     const config = loadConfig(join(home, "trainops.yaml"), { env: {} });
     const run = config.runs[0];
     expect(run?.name).toBe("exp001");

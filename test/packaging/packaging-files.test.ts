@@ -83,36 +83,69 @@ describe("configs/trainops.example.yaml", () => {
 describe("configs/grafana-dashboard.json", () => {
   const dashboard = JSON.parse(read("configs/grafana-dashboard.json")) as {
     schemaVersion: number;
-    templating: { list: Array<{ name: string; definition: string }> };
-    panels: Array<{ id: number; type: string; title: string; targets?: Array<{ expr: string }> }>;
+    __inputs?: unknown;
+    templating: {
+      list: Array<{ name: string; type: string; query?: unknown; definition?: string }>;
+    };
+    panels: Array<{
+      id: number;
+      type: string;
+      title: string;
+      datasource?: { uid: string };
+      targets?: Array<{ expr: string; datasource?: { uid: string } }>;
+    }>;
   };
   const exported = new Set(read("src/daemon/run-metrics.ts").match(/trainops_[a-z_]+/g));
+  // Series not about one run: the daemon's own build and its alert outbox.
+  const global = new Set(["trainops_build_info", "trainops_outbox_depth"]);
   const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+  const metricNames = (expr: string) =>
+    (expr.match(/trainops_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, ""));
 
-  it("queries only metrics that /metrics exports, each filtered by the run variable", () => {
+  it("queries only metrics that /metrics exports, each per-run one filtered by the run variable", () => {
     expect(exported.size).toBeGreaterThan(10);
     expect(queries.length).toBeGreaterThan(10);
     for (const expr of queries) {
-      const names = expr.match(/trainops_[a-z_]+/g) ?? [];
+      const names = metricNames(expr);
       expect(names.length, expr).toBeGreaterThan(0);
       for (const name of names) {
         expect(exported.has(name), `${name} in ${expr}`).toBe(true);
-        expect(expr, expr).toContain(`${name}{run="$run"}`);
+        if (!global.has(name))
+          expect(expr, expr).toMatch(new RegExp(`${name}(_bucket)?\\{run="\\$run"\\}`));
       }
     }
   });
 
   it("graphs every exported series", () => {
-    const queried = new Set(queries.flatMap((q) => q.match(/trainops_[a-z_]+/g) ?? []));
+    const queried = new Set(queries.flatMap(metricNames));
     expect([...exported].filter((name) => !queried.has(name))).toEqual([]);
   });
 
-  it("has a run variable, a recent schema and unique panel ids", () => {
+  it("picks its Prometheus with a datasource variable (file provisioning, Helm sidecar), not __inputs", () => {
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
+    expect(dashboard.__inputs).toBeUndefined();
+    expect(JSON.stringify(dashboard)).not.toContain("DS_PROMETHEUS");
+    const ds = dashboard.templating.list.find((v) => v.name === "datasource");
+    expect(ds).toMatchObject({ type: "datasource", query: "prometheus" });
+    // Grafana's variable syntax, spelled without a template-looking literal.
+    const uid = `$${"{datasource}"}`;
+    for (const panel of dashboard.panels.filter((p) => p.type !== "row")) {
+      expect(panel.datasource?.uid, panel.title).toBe(uid);
+      for (const target of panel.targets ?? []) expect(target.datasource?.uid).toBe(uid);
+    }
+  });
+
+  it("has a run variable that survives an outage, and unique panel ids", () => {
     const run = dashboard.templating.list.find((v) => v.name === "run");
-    expect(run?.definition).toBe("label_values(trainops_step, run)");
+    expect(run?.definition).toBe("label_values(trainops_run_up, run)");
     const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("ships a file-provisioning example that points at a folder for the dashboard", () => {
+    const provider = read("configs/grafana/provisioning/dashboards/trainops.yaml");
+    expect(provider).toMatch(/type: file/);
+    expect(provider).toMatch(/path: \/var\/lib\/grafana\/dashboards\/trainops/);
   });
 });
 

@@ -13,7 +13,14 @@ export const crashedRule = defineRule({
   name: "crashed",
   label: "crash",
   settings: baseSettings({ severity: "critical", repeatInterval: "2h" }).extend({
-    minSteps: z.number().int().min(0).default(20),
+    minSteps: z
+      .number()
+      .int()
+      .min(0)
+      .default(20)
+      .describe(
+        "Only a run that made at least this many steps counts as crashed (not failed to start)",
+      ),
   }),
   evaluate(ctx, s) {
     const latest = ctx.latest();

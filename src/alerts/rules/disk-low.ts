@@ -7,7 +7,7 @@ export const diskLowRule = defineRule({
   name: "disk_low",
   label: "low disk",
   settings: baseSettings({ severity: "warning", repeatInterval: "6h" }).extend({
-    minFreeGiB: z.number().min(0).default(20),
+    minFreeGiB: z.number().min(0).default(20).describe("Alert under this much free disk, GiB"),
   }),
   evaluate(ctx, s) {
     const latest = ctx.latest();

@@ -29,7 +29,7 @@ export function eventRule(options: {
 }): Rule {
   const settings = baseSettings({ severity: options.severity, repeatInterval: "0s" }).extend({
     /** Events older than this are history, not news. */
-    window: durationSetting.prefault("6h"),
+    window: durationSetting.prefault("6h").describe("Errors older than this no longer count"),
   });
   return defineRule({
     name: options.name,

@@ -12,7 +12,12 @@ export const gpuIdleRule = defineRule({
   name: "gpu_idle",
   label: "idle GPU",
   settings: baseSettings({ severity: "warning", for: "10m", repeatInterval: "2h" }).extend({
-    belowPercent: z.number().min(0).max(100).default(10),
+    belowPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(10)
+      .describe("Idle means GPU utilisation under this, percent"),
   }),
   evaluate(ctx, s, open) {
     const latest = ctx.latest();

@@ -20,9 +20,21 @@ export const memoryHighRule = defineRule({
   name: "memory_high",
   label: "high memory",
   settings: baseSettings({ severity: "warning", for: "2m", repeatInterval: "1h" }).extend({
-    gpuShare: z.number().gt(0).max(1).default(0.97),
-    hostShare: z.number().gt(0).max(1).default(0.9),
-    trendWindow: durationSetting.prefault("1h"),
+    gpuShare: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.97)
+      .describe("Alert above this share of the VRAM limit, 0-1"),
+    hostShare: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.9)
+      .describe("Alert above this share of the host RAM limit, 0-1"),
+    trendWindow: durationSetting
+      .prefault("1h")
+      .describe("How far back the memory trend in the alert looks"),
   }),
   evaluate(ctx, s) {
     const latest = ctx.latest();
@@ -55,7 +67,14 @@ export const memoryHighRule = defineRule({
         : "Next: fewer data-loader workers or less RAM per worker before the kernel's OOM killer steps in.",
     );
     const top = high[0] as { gauge: Gauge; share: number };
+    // The busiest GPU, when VRAM is what is high: incident tools label the alert with it.
+    const busiest = names.includes("VRAM")
+      ? latest.gpus
+          .filter((g) => g.memoryUsedMiB !== null)
+          .sort((a, b) => (b.memoryUsedMiB ?? 0) - (a.memoryUsedMiB ?? 0))[0]
+      : undefined;
     return {
+      ...(busiest ? { gpu: String(busiest.index) } : {}),
       headline:
         high.length > 1
           ? "VRAM and host RAM near their limits"

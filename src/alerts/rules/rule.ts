@@ -19,14 +19,24 @@ export function baseSettings(defaults: {
   repeatInterval?: string;
 }) {
   return z.strictObject({
-    enabled: z.boolean().default(true),
-    severity: z.enum(["info", "success", "warning", "critical"]).default(defaults.severity),
+    enabled: z.boolean().default(true).describe("Turn the rule off with false"),
+    severity: z
+      .enum(["info", "success", "warning", "critical"])
+      .default(defaults.severity)
+      .describe("Severity of its alerts (drives colour, pings and channel filters)"),
     /** How long the condition must hold before the alert fires. */
-    for: durationSetting.prefault(defaults.for ?? "0s"),
+    for: durationSetting
+      .prefault(defaults.for ?? "0s")
+      .describe("How long the condition must hold before the alert fires"),
     /** How often a still-firing alert is repeated; 0s never repeats. */
-    repeatInterval: durationSetting.prefault(defaults.repeatInterval ?? "1h"),
+    repeatInterval: durationSetting
+      .prefault(defaults.repeatInterval ?? "1h")
+      .describe("How often a still-firing alert is repeated; 0s never repeats"),
     /** Extra ids to mention (Discord user/role ids, Slack U…/S… ids). */
-    mention: z.array(z.string()).default([]),
+    mention: z
+      .array(z.string())
+      .default([])
+      .describe("Extra ids to mention: Discord user/role ids, Slack U…/S… ids"),
   });
 }
 
@@ -52,6 +62,8 @@ export interface Finding {
   severity?: Severity;
   /** When the condition began, if the rule knows better than "first evaluation that saw it". */
   since?: number;
+  /** GPU index the finding is about, when it is about one GPU (a label for incident tools). */
+  gpu?: string;
 }
 
 /** A rule's verdict: a finding, null (all clear), or unknown (no fresh data: keep the state). */
@@ -111,6 +123,8 @@ export interface BoundRule {
 /** A registered rule: parses its settings into a bound rule. */
 export interface Rule {
   name: string;
+  /** The settings `alerts.rules.<name>` takes (for the config's JSON Schema). */
+  settingsSchema: z.ZodType;
   bind(raw: unknown): { ok: true; rule: BoundRule } | { ok: false; issues: z.core.$ZodIssue[] };
 }
 
@@ -118,6 +132,7 @@ export interface Rule {
 export function defineRule<S extends BaseSettings>(def: RuleDefinition<S>): Rule {
   return {
     name: def.name,
+    settingsSchema: def.settings,
     bind(raw) {
       const parsed = def.settings.safeParse(raw ?? {});
       if (!parsed.success) return { ok: false, issues: parsed.error.issues };

@@ -9,8 +9,12 @@ export const stalledRule = defineRule({
   name: "stalled",
   label: "stall",
   settings: baseSettings({ severity: "warning", repeatInterval: "30m" }).extend({
-    k: z.number().positive().default(10),
-    floor: durationSetting.prefault("10m"),
+    k: z
+      .number()
+      .positive()
+      .default(10)
+      .describe("Stalled after k times the median step time without a new step"),
+    floor: durationSetting.prefault("10m").describe("… and at least this long"),
   }),
   evaluate(ctx, s) {
     const latest = ctx.latest();

@@ -8,7 +8,12 @@ export const unreachableRule = defineRule({
   name: "unreachable",
   label: "unreachable VM",
   settings: baseSettings({ severity: "critical", repeatInterval: "1h" }).extend({
-    polls: z.number().int().min(1).default(3),
+    polls: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe("Alert after this many failed polls in a row"),
   }),
   evaluate(ctx, s) {
     const samples = ctx.samplesSince(ctx.now - LOOKBACK_MS);

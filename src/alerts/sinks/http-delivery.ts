@@ -53,7 +53,7 @@ export function postMultipart(
  * POSTs and classifies the answer: 2xx ok; 429 and 5xx retryable (429 with the platform's
  * wait); other 4xx permanent. Error text never includes the URL: webhook URLs are secrets.
  */
-async function post(
+export async function post(
   fetchImpl: FetchLike,
   url: string,
   headers: Record<string, string>,

@@ -1,6 +1,7 @@
 import { loadConfig } from "../../config/load-config.ts";
 import { type AuditEntry, AuditRepo } from "../../store/audit-repo.ts";
 import { openDatabase } from "../../store/database.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /** `trainops audit [--run R] [--json] [--limit N]`: who tried to change what, and how it ended. */
@@ -9,7 +10,7 @@ export const registerAudit: RegisterCommand = (program) => {
     .command("audit")
     .description("List mutating /train attempts and refusals: who, where, what, outcome")
     .option("-r, --run <name>", "only this run")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("-n, --limit <count>", "newest entries to show", "100")
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; limit: string; json?: boolean }) => {

@@ -1,6 +1,11 @@
+import { dirname, resolve } from "node:path";
 import { bindRules } from "../../alerts/rule-settings.ts";
+import { ConfigError } from "../../config/config-error.ts";
+import type { Config } from "../../config/schema.ts";
 import { checkRun } from "../../monitors/run-check.ts";
+import { loadPlan, PlanError } from "../../ops/plan-loader.ts";
 import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -12,12 +17,14 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
     .command("check")
     .description("Validate the config and test each run: SSH and host key, log, nvidia-smi, config")
     .option("-r, --run <name>", "only this run")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
       await withCliRuntime(options.config, async (runtime) => {
         // Alert rule settings have their own schemas; a bad one is a config error (exit 2).
         bindRules(runtime.config);
+        // So has each run's phase plan (relative to the config file, as the daemon reads it).
+        checkPlans(runtime.config, dirname(resolve(options.config)));
         // An empty --run checks every run, as it always has.
         const runs = selectRuns(runtime, options.run || undefined).map((name) =>
           runtime.monitoring.runConfig(name),
@@ -46,3 +53,18 @@ export const registerCheck: RegisterCommand = (program, setExitCode) => {
       });
     });
 };
+
+/** Loads every run's plan; all problems at once as a ConfigError (exit 2). */
+function checkPlans(config: Config, baseDir: string): void {
+  const problems: string[] = [];
+  for (const run of config.runs) {
+    if (!run.plan) continue;
+    try {
+      loadPlan(run.plan, baseDir);
+    } catch (error) {
+      if (!(error instanceof PlanError)) throw error;
+      problems.push(`runs.${run.name}.plan: ${error.message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems.join("\n"), problems);
+}

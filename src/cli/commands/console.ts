@@ -5,6 +5,8 @@ import { loadConfig } from "../../config/load-config.ts";
 import { createLogger } from "../../daemon/logger.ts";
 import { startApp } from "../../runtime/app.ts";
 import { chatFrontEnds } from "../../runtime/chat-front-ends.ts";
+import { colorEnabled } from "../color.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -17,11 +19,15 @@ export const registerConsole: RegisterCommand = (program) => {
   program
     .command("console")
     .description("Type /train commands in a terminal (or pipe them in, one per line)")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--chart-dir <dir>", "where chart PNGs are saved", "./data/charts")
     .action(async (options: { config: string; chartDir: string }) => {
       const config = loadConfig(options.config);
-      const log = createLogger({ level: "warn", pretty: Boolean(process.stderr.isTTY) });
+      const log = createLogger({
+        level: "warn",
+        pretty: Boolean(process.stderr.isTTY),
+        color: colorEnabled(process.stderr),
+      });
       let consoleFront: ConsoleFrontEnd | null = null;
       const app = await startApp({
         config,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createLogger } from "../../daemon/logger.ts";
 import { runDemo } from "../../demo/demo-runner.ts";
 import { DemoScriptError, parseDemoScript } from "../../demo/demo-script.ts";
+import { colorEnabled } from "../color.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -47,7 +48,11 @@ export const registerDemo: RegisterCommand = (program, setExitCode) => {
             return;
           }
         }
-        const log = createLogger({ level: "warn", pretty: Boolean(process.stderr.isTTY) });
+        const log = createLogger({
+          level: "warn",
+          pretty: Boolean(process.stderr.isTTY),
+          color: colorEnabled(process.stderr),
+        });
         try {
           await runDemo({
             dir: options.dir,

@@ -4,6 +4,7 @@ import { loadConfig } from "../../config/load-config.ts";
 import { registerTrainCommandWithToken } from "../../platforms/discord/command-registration.ts";
 import { DiscordSetupError, TOKEN_FIX } from "../../platforms/discord/discord-errors.ts";
 import { BOT_PERMISSIONS } from "../../platforms/discord/train-command.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 interface RegisterOptions {
@@ -21,7 +22,7 @@ export const registerDiscord: RegisterCommand = (program, setExitCode) => {
   discord
     .command("register")
     .description("Register the /train slash command and print the bot's invite URL")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--global", "register globally even when discord.guildId is set (takes up to an hour)")
     .option("--json", "print JSON")
     .action(async (options: RegisterOptions) => {
@@ -55,7 +56,7 @@ export const registerDiscord: RegisterCommand = (program, setExitCode) => {
         process.stdout.write(
           [
             `Registered /train with ${result.subcommands} subcommands ${where}.`,
-            "Invite the bot (scopes bot + applications.commands; Send Messages, Embed Links, Attach Files):",
+            "Invite the bot (scopes bot + applications.commands; View Channel, Send Messages, Embed Links, Attach Files):",
             result.inviteUrl,
             "",
           ].join("\n"),

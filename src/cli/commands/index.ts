@@ -1,6 +1,7 @@
 import { registerAudit } from "./audit.ts";
 import { registerCheck } from "./check.ts";
 import type { RegisterCommand } from "./command.ts";
+import { registerCompletion } from "./completion.ts";
 import { registerConsole } from "./console.ts";
 import { registerDemo } from "./demo.ts";
 import { registerDiscord } from "./discord.ts";
@@ -34,4 +35,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerRestart,
   registerUnlock,
   registerDiscord,
+  registerCompletion,
 ];

@@ -1,3 +1,4 @@
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import { formatPlanView, pickRun, runOperationCommand } from "../operation-cli.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -7,7 +8,7 @@ export const registerPlan: RegisterCommand = (program, setExitCode) => {
     .command("plan")
     .description("Show the run's phase plan, where it stands, and each phase's results")
     .option("-r, --run <name>", "the run (needed when several are configured)")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print the plan view as JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
       await runOperationCommand(options.config, setExitCode, async (cli) => {

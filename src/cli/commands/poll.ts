@@ -1,6 +1,8 @@
 import { formatDuration } from "../../core/duration.ts";
 import type { PollReport } from "../../monitors/run-monitor.ts";
 import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
+import { toJsonText } from "../json-output.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -13,7 +15,7 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
     .description("Poll runs once: progress, memory, errors; store them and print what was found")
     .option("--once", "poll once and exit (the only mode; the daemon polls on a schedule)")
     .option("-r, --run <name>", "only this run")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
       await withCliRuntime(
@@ -27,9 +29,7 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
           if (reports.some((r) => r.outcome !== "ok")) setExitCode(1);
 
           process.stdout.write(
-            options.json
-              ? `${JSON.stringify(reports, null, 2)}\n`
-              : reports.map(formatReport).join("\n"),
+            options.json ? toJsonText(reports) : reports.map(formatReport).join("\n"),
           );
           // Rules run and due alerts go out before exit, so a system cron can stand in for the
           // daemon. With --json, alert text goes to stderr and stdout stays parseable.

@@ -3,6 +3,8 @@ import { loadConfig } from "../../config/load-config.ts";
 import { createLogger } from "../../daemon/logger.ts";
 import { startApp } from "../../runtime/app.ts";
 import { chatFrontEnds } from "../../runtime/chat-front-ends.ts";
+import { colorEnabled } from "../color.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /**
@@ -13,10 +15,14 @@ export const registerStart: RegisterCommand = (program, setExitCode) => {
   program
     .command("start")
     .description("Run the daemon: polls, alerts, phase engine, chat front ends, /metrics")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .action(async (options: { config: string }) => {
       const config = loadConfig(options.config);
-      const log = createLogger({ level: config.logLevel, pretty: Boolean(process.stderr.isTTY) });
+      const log = createLogger({
+        level: config.logLevel,
+        pretty: Boolean(process.stderr.isTTY),
+        color: colorEnabled(process.stderr),
+      });
       // A setup error can arrive before startApp returns; it is remembered and acted on below.
       let early: string | null = null;
       let shutdown: (reason: string) => void = (reason) => {

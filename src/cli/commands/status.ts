@@ -1,6 +1,8 @@
 import { formatDuration } from "../../core/duration.ts";
 import { type RunStatus, readRunStatus } from "../../monitors/run-status.ts";
 import { selectRuns, withCliRuntime } from "../cli-runtime.ts";
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
+import { toJsonText } from "../json-output.ts";
 import type { RegisterCommand } from "./command.ts";
 
 /** `trainops status [--run NAME] [--json]`: the latest state from the store; no VM access. */
@@ -9,7 +11,7 @@ export const registerStatus: RegisterCommand = (program) => {
     .command("status")
     .description("Show the latest collected state of each run (from the store)")
     .option("-r, --run <name>", "only this run")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON (stable fields)")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
       await withCliRuntime(options.config, async (runtime) => {
@@ -17,9 +19,7 @@ export const registerStatus: RegisterCommand = (program) => {
           readRunStatus(runtime.monitoring.store, name),
         );
         process.stdout.write(
-          options.json
-            ? `${JSON.stringify({ runs }, null, 2)}\n`
-            : runs.map(formatStatus).join("\n"),
+          options.json ? toJsonText({ runs }) : runs.map(formatStatus).join("\n"),
         );
       });
     });

@@ -1,4 +1,4 @@
-import { constants, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { InitOptions } from "./init-options.ts";
@@ -8,6 +8,31 @@ import { renderStarterConfig, STARTER_PLAN_PATH } from "./starter-config.ts";
 export const BUNDLED_PLAN = fileURLToPath(
   new URL("../../../configs/plans/safe-optimization.yaml", import.meta.url),
 );
+
+/** The JSON Schemas shipped with trainops, named in the files `init` writes for editors. */
+export const BUNDLED_CONFIG_SCHEMA = fileURLToPath(
+  new URL("../../../configs/trainops.schema.json", import.meta.url),
+);
+export const BUNDLED_PLAN_SCHEMA = fileURLToPath(
+  new URL("../../../configs/plan.schema.json", import.meta.url),
+);
+
+/** The `# yaml-language-server` modeline that points an editor at a JSON Schema. */
+export function schemaModeline(schemaPath: string): string {
+  return `# yaml-language-server: $schema=${schemaPath}`;
+}
+
+/**
+ * The bundled plan as `init` writes it: its modeline (relative inside the repository) points
+ * at the installed plan schema instead, so completion works wherever the copy lands.
+ */
+export function starterPlanText(bundledPlan: string = BUNDLED_PLAN): string {
+  const text = readFileSync(bundledPlan, "utf8");
+  const modeline = schemaModeline(BUNDLED_PLAN_SCHEMA);
+  return /^# yaml-language-server: .*$/m.test(text)
+    ? text.replace(/^# yaml-language-server: .*$/m, modeline)
+    : `${modeline}\n${text}`;
+}
 
 /** The config file exists and --force was not given; `trainops init` exits 1. */
 export class StarterExistsError extends Error {
@@ -38,7 +63,8 @@ export function writeStarterFiles(
   const configPath = options.out;
   mkdirSync(dirname(configPath), { recursive: true });
   try {
-    writeFileSync(configPath, renderStarterConfig(options), {
+    const text = `${schemaModeline(BUNDLED_CONFIG_SCHEMA)}\n${renderStarterConfig(options)}`;
+    writeFileSync(configPath, text, {
       flag: options.force ? "w" : "wx",
       mode: 0o640,
     });
@@ -52,7 +78,7 @@ export function writeStarterFiles(
   if (!existsSync(planPath)) {
     mkdirSync(dirname(planPath), { recursive: true });
     try {
-      copyFileSync(bundledPlan, planPath, constants.COPYFILE_EXCL);
+      writeFileSync(planPath, starterPlanText(bundledPlan), { flag: "wx" });
       planCopied = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

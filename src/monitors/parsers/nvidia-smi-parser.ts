@@ -9,6 +9,9 @@ export const GPU_QUERY_FIELDS = [
   "utilization.gpu",
   "temperature.gpu",
   "power.draw",
+  // Last, so output without it (older probes, recorded fixtures) still reads: the DCGM
+  // exporter's `UUID` label, for joining trainops' GPU metrics with its own.
+  "uuid",
 ] as const;
 
 /** The nvidia-smi arguments that print {@link GPU_QUERY_FIELDS} as the parser reads them. */
@@ -100,7 +103,9 @@ export function parseGpuQuery(
       columns = row.map(headerName);
       continue;
     }
-    if (row.length !== columns.length) continue;
+    // A missing trailing uuid column is allowed: it only adds a label.
+    const optionalTail = columns.at(-1) === "uuid" ? 1 : 0;
+    if (row.length !== columns.length && row.length !== columns.length - optionalTail) continue;
     const value = (name: string) => {
       const at = columns.indexOf(name);
       return at < 0 ? undefined : row[at];
@@ -114,6 +119,7 @@ export function parseGpuQuery(
       utilizationPercent: numberField(value("utilization.gpu")),
       temperatureC: numberField(value("temperature.gpu")),
       powerW: numberField(value("power.draw")),
+      ...uuidOf(value("uuid")),
     });
   }
   if (gpus.length === 0) {
@@ -124,6 +130,10 @@ export function parseGpuQuery(
     };
   }
   return { ok: true, value: gpus };
+}
+
+function uuidOf(text: string | undefined): { uuid?: string } {
+  return text && /^GPU-[0-9a-fA-F-]+$/.test(text) ? { uuid: text } : {};
 }
 
 /**

@@ -120,3 +120,16 @@ function median(values: number[]): number {
     ? (sorted[mid] as number)
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
+
+/**
+ * Seconds to `total` steps from `step` at `stepTime` seconds a step, or null when any is
+ * unknown: the ETA whenever the total is known, also when it came from the log's own `N/M`.
+ */
+export function etaFromTotal(
+  total: number | null | undefined,
+  step: number | null | undefined,
+  stepTime: number | null | undefined,
+): number | null {
+  if (total == null || step == null || stepTime == null || stepTime <= 0) return null;
+  return Math.max(0, total - step) * stepTime;
+}

@@ -11,10 +11,12 @@ import { DISCORD_LIMITS, truncate } from "./discord-limits.ts";
 export const COMMAND_NAME = "train";
 
 /**
- * What the bot needs in a channel and nothing more: Send Messages (2048), Embed Links (16384)
- * and Attach Files (32768) = 51200. Slash commands themselves need no permission bit.
+ * What the bot needs in a channel and nothing more: View Channel (1024: without it a channel
+ * the bot's role cannot see refuses every post), Send Messages (2048), Embed Links (16384) and
+ * Attach Files (32768) = 52224. Slash commands themselves need no permission bit.
  */
 export const BOT_PERMISSIONS =
+  PermissionFlagsBits.ViewChannel |
   PermissionFlagsBits.SendMessages |
   PermissionFlagsBits.EmbedLinks |
   PermissionFlagsBits.AttachFiles;

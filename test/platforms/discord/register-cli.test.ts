@@ -81,7 +81,7 @@ test("`trainops discord register` registers /train in the guild and prints the i
     `Registered /train with ${SUBCOMMAND_SPECS.length} subcommands in guild ${fake.guildId} (usable now).`,
   );
   expect(result.stdout).toContain(
-    `https://discord.com/oauth2/authorize?client_id=${fake.applicationId}&scope=bot+applications.commands&permissions=51200&guild_id=${fake.guildId}&disable_guild_select=true`,
+    `https://discord.com/oauth2/authorize?client_id=${fake.applicationId}&scope=bot+applications.commands&permissions=52224&guild_id=${fake.guildId}&disable_guild_select=true`,
   );
   // The real specs pass Discord's validation (names, lengths, required options first).
   const [command] = fake.commands.get(fake.guildId) ?? [];

@@ -126,10 +126,10 @@ describe("renderMessage within Discord's limits", () => {
   });
 });
 
-test("the invite URL asks for the least permissions: 2048 + 16384 + 32768 = 51200", () => {
+test("the invite URL asks for the least permissions: 1024 + 2048 + 16384 + 32768 = 52224", () => {
   const url = new URL(inviteUrl("123456789012345678", "234567890123456789"));
   expect(url.origin + url.pathname).toBe("https://discord.com/oauth2/authorize");
   expect(url.searchParams.get("scope")).toBe("bot applications.commands");
-  expect(url.searchParams.get("permissions")).toBe(String(2048 + 16384 + 32768));
+  expect(url.searchParams.get("permissions")).toBe(String(1024 + 2048 + 16384 + 32768));
   expect(url.searchParams.get("guild_id")).toBe("234567890123456789");
 });

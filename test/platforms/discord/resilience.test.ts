@@ -174,7 +174,7 @@ describe("starting", () => {
       const result = await bot.register();
       expect(result).toMatchObject({ scope: "global", subcommands: 7 });
       expect(result.inviteUrl).toBe(
-        `https://discord.com/oauth2/authorize?client_id=${fake.applicationId}&scope=bot+applications.commands&permissions=51200`,
+        `https://discord.com/oauth2/authorize?client_id=${fake.applicationId}&scope=bot+applications.commands&permissions=52224`,
       );
       expect(fake.received.filter((r) => r.method === "PUT")).toHaveLength(2);
     } finally {
