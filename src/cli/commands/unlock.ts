@@ -1,3 +1,4 @@
+import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import { cliActor, pickRun, runOperationCommand } from "../operation-cli.ts";
 import type { RegisterCommand } from "./command.ts";
 
@@ -11,7 +12,7 @@ export const registerUnlock: RegisterCommand = (program, setExitCode) => {
     .command("unlock")
     .description("Remove a run's change lock (its holder is gone for good); audited")
     .option("-r, --run <name>", "the run (needed when several are configured)")
-    .option("-c, --config <file>", "configuration file", "trainops.yaml")
+    .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .action((options: { run?: string; config: string }) =>
       runOperationCommand(options.config, setExitCode, async (cli) => {
         const run = pickRun(cli.config, options.run);
