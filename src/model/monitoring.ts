@@ -45,6 +45,11 @@ export interface StepPoint {
   loss: number | null;
   /** Seconds per step when the logger prints it. */
   stepTime: number | null;
+  /**
+   * Set when `step` was composed from an in-epoch counter (`(epoch - first) × perEpoch + i`):
+   * the batches in one epoch. Absent when `step` is as the log printed it.
+   */
+  perEpoch?: number | null;
 }
 
 /** One GPU as nvidia-smi reports it; null where it says [N/A] or [Not Supported]. */
@@ -73,6 +78,11 @@ export interface RunSample {
   loss: number | null;
   stepTimeSeconds: number | null;
   stepsPerHour: number | null;
+  /**
+   * The step time was measured by the monitor from when it saw the steps arrive (poll and
+   * follow times), because the log prints no rate or step time of its own: an estimate.
+   */
+  stepTimeObserved?: boolean;
   etaSeconds: number | null;
   epochEtaSeconds: number | null;
   gpus: GpuSample[];

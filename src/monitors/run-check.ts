@@ -3,11 +3,18 @@ import { runPaths } from "../transport/run-remote.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import type { Transport } from "../transport/transport.ts";
 import { GPU_QUERY_ARGS, parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
+import { checkRunProcesses, type ProcessCheckResult } from "./run-check-processes.ts";
 
 /** One line of `trainops check`'s table. */
 export interface CheckResult {
   run: string;
-  check: "connection" | "log" | "nvidia-smi" | "train-config" | "process";
+  check:
+    | "connection"
+    | "log"
+    | "nvidia-smi"
+    | "train-config"
+    | "process"
+    | ProcessCheckResult["check"];
   ok: boolean;
   /** What was found, or what to fix. */
   detail: string;
@@ -15,7 +22,8 @@ export interface CheckResult {
 
 /**
  * Checks that a run can be monitored: the VM answers (host key verified), the log and training
- * config exist, nvidia-smi answers. One script, one round trip.
+ * config exist, nvidia-smi answers; then what a restart would signal, how the workers are
+ * found, and which host OOM-kill sources the SSH user can read (see checkRunProcesses).
  */
 export async function checkRun(run: RunConfig, transport: Transport): Promise<CheckResult[]> {
   const { log, trainConfig } = runPaths(run);
@@ -75,5 +83,8 @@ export async function checkRun(run: RunConfig, transport: Transport): Promise<Ch
           detail: `${gpus.message} — fix: install the NVIDIA driver or set runs[].nvidiaSmi`,
         },
   );
+  for (const result of await checkRunProcesses(run, transport)) {
+    results.push({ run: run.name, ...result });
+  }
   return results;
 }

@@ -9,12 +9,20 @@ import type { PollOutcome } from "../store/polls-repo.ts";
 import { runPaths } from "../transport/run-remote.ts";
 import type { FollowHandle, Transport } from "../transport/transport.ts";
 import { newKernelLines } from "./kernel-lines.ts";
+import {
+  cgroupCounterFiles,
+  type KernelSource,
+  OomCounterWatch,
+  parseKernelSection,
+  parseOomCounters,
+} from "./kernel-sources.ts";
 import { type IngestResult, LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
-import { type ProbeLog, parseProbeOutput } from "./probe/probe-output.ts";
+import { type ProbeLog, type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
-import { buildSample } from "./sample-builder.ts";
+import { probeUid } from "./run-processes.ts";
+import { buildSample, runProcessesOf } from "./sample-builder.ts";
 
 /** What one poll of one run found. */
 export interface PollReport {
@@ -52,6 +60,16 @@ export class RunMonitor {
   private followOpening = false;
   /** `getconf CLK_TCK` / `PAGESIZE` of the VM, asked once per monitor. */
   private units = "";
+  /** The SSH user's uid, as the first poll found it. */
+  private uid: number | null = null;
+  /** Where the kernel journal was read up to (when it is the kernel log that can be read). */
+  private journalCursor: string | null = null;
+  /** The last trainer seen, and the OOM counter files of its cgroup. */
+  private cgroupPid: number | null = null;
+  private cgroupFiles: string[] = [];
+  private readonly oomCounters = new OomCounterWatch();
+  /** The kernel log the last poll could read; null before the first poll. */
+  kernelSource: KernelSource | null = null;
 
   constructor(private readonly options: RunMonitorOptions) {
     this.ingestor = new LogIngestor({
@@ -87,6 +105,14 @@ export class RunMonitor {
       backfillBytes: run.backfillBytes,
       maxReadBytes: run.maxReadBytes,
       process: run.process,
+      run: run.name,
+      tmuxSession: run.restart.tmuxSession,
+      systemdUnit: run.restart.systemdUnit,
+      uid: this.uid,
+      kernelMark: stored?.kernelMark ?? null,
+      journalCursor: this.journalCursor,
+      cgroupPid: this.cgroupPid,
+      cgroupFiles: this.cgroupFiles,
       wantUnits: this.units === "",
       nonce,
     });
@@ -124,12 +150,15 @@ export class RunMonitor {
         events = ingested.events;
         if (output.log.reset !== "none" && output.log.reset !== "attach") this.reopenFollow();
       }
-      events = events.concat(this.ingestKernel(output.kernel, parseUptime(output.uptime)));
+      this.uid ??= probeUid(output.self);
+      const processes = runProcessesOf(output, run);
+      events = events.concat(this.ingestKernel(output, processes?.summary.trainer?.pid ?? null));
       sample = buildSample({
         run,
         at: clock.now(),
         output,
         recentSteps: store.steps.recent(run.name, 64),
+        processes,
       });
       // A traceback ends with its exception line; waiting for the next line would hold an
       // OOM until the next poll, or for ever when the process died. Follow streams flush on
@@ -254,14 +283,31 @@ export class RunMonitor {
     }
   }
 
-  private ingestKernel(text: string, uptime: number | null): ClassifiedEvent[] {
+  /**
+   * Stores the kernel's news: new OOM-killer and GPU lines from whichever kernel log the SSH
+   * user can read, else (neither dmesg nor the journal) rises of the trainer cgroup's
+   * `oom_kill` counter. Remembers the journal cursor and the trainer's cgroup for next poll.
+   */
+  private ingestKernel(output: ProbeOutput, trainerPid: number | null): ClassifiedEvent[] {
     const { run, store, clock } = this.options;
+    const kernel = parseKernelSection(output.kernel);
+    this.kernelSource = kernel.source;
+    if (kernel.cursor) this.journalCursor = kernel.cursor;
+    if (output.cgroup.trim() !== "") this.cgroupFiles = cgroupCounterFiles(output.cgroup);
+    if (trainerPid !== null) this.cgroupPid = trainerPid;
+    // Read every poll so the baseline holds; only news when no kernel log tells it better.
+    const counted = this.oomCounters.update(parseOomCounters(output.oom));
     const stored = store.offsets.get(run.name);
     if (!stored) return [];
-    const { lines, mark } = newKernelLines(text, stored.kernelMark, uptime);
+    const { lines, mark } = newKernelLines(
+      kernel.lines,
+      stored.kernelMark,
+      parseUptime(output.uptime),
+    );
     const events = lines
       .map((line) => classifyKernelLine(line.text))
-      .filter((event): event is ClassifiedEvent => event !== null);
+      .filter((event): event is ClassifiedEvent => event !== null)
+      .concat(kernel.source === "none" ? counted : []);
     const now = clock.now();
     store.transaction(() => {
       for (const event of events) store.events.insert(run.name, now, event);

@@ -9,6 +9,8 @@ export interface RunStatus {
   epoch: number | null;
   stepTimeSeconds: number | null;
   stepsPerHour: number | null;
+  /** The step time is the monitor's own measure from arrival times (the log prints none). */
+  stepTimeObserved: boolean;
   etaSeconds: number | null;
   alive: boolean | null;
   reachable: boolean | null;
@@ -42,6 +44,7 @@ export function readRunStatus(store: MonitorStore, run: string): RunStatus {
     epoch: good?.epoch ?? null,
     stepTimeSeconds: good?.stepTimeSeconds ?? null,
     stepsPerHour: good?.stepsPerHour ?? null,
+    stepTimeObserved: good?.stepTimeObserved ?? false,
     etaSeconds:
       good?.etaSeconds ?? etaFromTotal(good?.totalSteps, good?.step, good?.stepTimeSeconds),
     alive: latest?.reachable ? latest.alive : null,

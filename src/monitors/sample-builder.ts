@@ -3,11 +3,10 @@ import type { RunSample } from "../model/monitoring.ts";
 import type { TimedStep } from "../store/steps-repo.ts";
 import { parseMeminfo } from "./parsers/meminfo-parser.ts";
 import { parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
-import { parseProcessTable } from "./parsers/process-table.ts";
 import { estimateProgress, etaFromTotal } from "./parsers/progress-estimator.ts";
 import { parseDfFreeBytes, parseUptime } from "./probe/probe-figures.ts";
 import type { ProbeOutput } from "./probe/probe-output.ts";
-import { cmdlineMatchesToArgsLines, procStatToPsLines } from "./probe/proc-stat.ts";
+import { type RunProcesses, selectRunProcesses } from "./run-processes.ts";
 
 export interface BuildSampleInput {
   run: RunConfig;
@@ -15,6 +14,24 @@ export interface BuildSampleInput {
   output: ProbeOutput;
   /** Recent step points of the run, oldest first (this poll's included). */
   recentSteps: readonly TimedStep[];
+  /** The run's processes, when the caller has picked them already (see runProcessesOf). */
+  processes?: RunProcesses | null;
+}
+
+/**
+ * The run's own processes in one probe's output (see selectRunProcesses); null when the probe
+ * could not list processes (no uptime to convert ticks).
+ */
+export function runProcessesOf(output: ProbeOutput, run: RunConfig): RunProcesses | null {
+  const [clockTicks, pageSize] = output.units.split("\n").map((v) => Number(v.trim()));
+  const uptime = parseUptime(output.uptime);
+  // The probe's own shell is always listed: an empty listing means /proc could not be read.
+  if (uptime === null || output.ps.trim() === "") return null;
+  return selectRunProcesses(
+    output,
+    { uptime, clockTicks: clockTicks || 100, pageSize: pageSize || 4096 },
+    { process: run.process, workerProcess: run.workerProcess },
+  );
 }
 
 /**
@@ -24,33 +41,16 @@ export interface BuildSampleInput {
 export function buildSample(input: BuildSampleInput): RunSample {
   const { run, at, output, recentSteps } = input;
   const gpus = parseGpuQuery(output.gpu.text);
-  const [clockTicks, pageSize] = output.units.split("\n").map((v) => Number(v.trim()));
-  const uptime = parseUptime(output.uptime);
-  const psLines =
-    uptime === null
-      ? ""
-      : procStatToPsLines(output.ps, {
-          uptime,
-          clockTicks: clockTicks || 100,
-          pageSize: pageSize || 4096,
-        });
-  // Only processes that existed when /proc was listed: the probe's own grep matches the
-  // pattern in its command line and would otherwise pass for a live trainer.
-  const listed = new Set(psLines.split("\n").map((line) => line.split(" ", 1)[0]));
-  const argsLines = cmdlineMatchesToArgsLines(output.args)
-    .split("\n")
-    .filter((line) => listed.has(line.split(" ", 1)[0]))
-    .join("\n");
-  const processes =
-    psLines === ""
-      ? null
-      : parseProcessTable(psLines, argsLines, {
-          process: run.process,
-          workerProcess: run.workerProcess,
-        });
+  const processes = (input.processes ?? runProcessesOf(output, run))?.summary ?? null;
   const latest = recentSteps[recentSteps.length - 1] ?? null;
   const progress = estimateProgress(
-    recentSteps.map((p) => ({ at: p.at, step: p.step, epoch: p.epoch, total: p.total })),
+    recentSteps.map((p) => ({
+      at: p.at,
+      step: p.step,
+      epoch: p.epoch,
+      total: p.total,
+      perEpoch: p.perEpoch ?? null,
+    })),
     {
       perEpoch: run.steps.perEpoch,
       epochs: run.steps.epochs,
@@ -72,6 +72,8 @@ export function buildSample(input: BuildSampleInput): RunSample {
     loss: latest?.loss ?? null,
     stepTimeSeconds: progress.stepTimeSeconds,
     stepsPerHour: progress.stepsPerHour,
+    stepTimeObserved:
+      progress.stepTimeSeconds !== null && !(latest?.stepTime != null && latest.stepTime > 0),
     etaSeconds:
       progress.etaSeconds ??
       etaFromTotal(totalSteps, latest?.step ?? null, progress.stepTimeSeconds),

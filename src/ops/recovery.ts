@@ -4,7 +4,7 @@ import type { JournalEntry } from "../store/operation-journal-repo.ts";
 import { writeConfig } from "./config-write.ts";
 import { restartForOperation } from "./operation-restart.ts";
 import type { OpsContext } from "./ops-context.ts";
-import { RestartError } from "./restart.ts";
+import { findTrainingPids, RestartError } from "./restart.ts";
 import type { Actor } from "./run-operations.ts";
 import { noticeMessage } from "./verdict-message.ts";
 
@@ -213,7 +213,7 @@ function markAttempt(ctx: OpsContext, entry: JournalEntry, recovery: Recovery): 
 
 async function isRunning(ctx: OpsContext, run: RunConfig): Promise<boolean> {
   if (run.restart.systemdUnit) return true;
-  return (await ctx.remote(run).trainingPids()).length > 0;
+  return (await findTrainingPids(ctx.remote(run).transport, run)).length > 0;
 }
 
 function stepText(step: JournalEntry["step"]): string {

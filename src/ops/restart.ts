@@ -5,8 +5,11 @@ import { TrainopsError } from "../core/errors.ts";
 import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
+import { startPidFile, UID_SNIPPET } from "../monitors/probe/process-set-script.ts";
+import { listRunProcesses, ProcessListError } from "../monitors/run-process-list.ts";
 import type { RunRemote } from "../transport/run-remote.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
+import type { Transport } from "../transport/transport.ts";
 
 /** Training did not stop, did not start, or did not log new steps in time. */
 export class RestartError extends TrainopsError {
@@ -112,6 +115,20 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
   };
 }
 
+/**
+ * Pids of the run's own training tree (trainer, ranks, workers): the SSH user's processes in
+ * the run's workdir whose command line matches `process`, or the tree the last start launched,
+ * or the configured tmux session or systemd unit (see listRunProcesses). Never another user's.
+ */
+export async function findTrainingPids(transport: Transport, run: RunConfig): Promise<number[]> {
+  try {
+    return (await listRunProcesses(transport, run)).summary.treePids;
+  } catch (error) {
+    if (error instanceof ProcessListError) throw new RestartError(error.message);
+    throw error;
+  }
+}
+
 /** Signals the training process: INT, then TERM, then KILL, waiting the configured times. */
 export async function stopTraining(
   options: RestartOptions,
@@ -121,7 +138,7 @@ export async function stopTraining(
   const sleep = options.sleep ?? defaultSleep;
   const every = options.checkEveryMs ?? 2000;
   const progress = options.onProgress ?? (() => {});
-  const initial = await remote.trainingPids();
+  const initial = await findTrainingPids(remote.transport, run);
   if (initial.length === 0) {
     progress("Training was not running.");
     return { pids: [], signal: null };
@@ -140,7 +157,7 @@ export async function stopTraining(
     while (clock.now() < deadline) {
       await sleep(Math.min(pause, Math.max(1, deadline - clock.now())));
       pause = Math.min(every, pause * 2);
-      pids = await remote.trainingPids();
+      pids = await findTrainingPids(remote.transport, run);
       if (pids.length === 0) {
         progress(`Training stopped (SIG${signal}).`);
         return { pids: initial, signal };
@@ -165,15 +182,28 @@ export async function startTraining(options: RestartOptions): Promise<void> {
   } else {
     progress("Starting training (detached)…");
     const out = shellQuote(remote.paths.startOutput);
+    // The launched shell records its pid and start time (field 22 of /proc/PID/stat) before it
+    // becomes the command: the run's process set is then exactly this tree, and a later
+    // process that reuses the pid does not match the start time.
+    const launched = shellQuote(
+      [
+        UID_SNIPPET,
+        "read -r st < /proc/$$/stat",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a sh expansion
+        "set -- ${st##*) }",
+        `printf '%s %s\\n' "$$" "\${20}" > "${startPidFile(run.name, run.workdir)}.new" && mv -f -- "${startPidFile(run.name, run.workdir)}.new" "${startPidFile(run.name, run.workdir)}"`,
+        `exec sh -c ${shellQuote(command)}`,
+      ].join("\n"),
+    );
     script = [
       `cd -- ${wd} || exit 3`,
       // `cmd &` in a non-interactive shell starts cmd with SIGINT ignored, and Python then
       // never raises KeyboardInterrupt: the next graceful stop would be lost. `setsid -f`
       // forks without `&`, so the job keeps default signal handling in its own session.
       "if setsid -f true >/dev/null 2>&1; then",
-      `  setsid -f nohup sh -c ${shellQuote(command)} > ${out} 2>&1 < /dev/null`,
+      `  setsid -f nohup sh -c ${launched} > ${out} 2>&1 < /dev/null`,
       "else",
-      `  nohup sh -c ${shellQuote(command)} > ${out} 2>&1 < /dev/null &`,
+      `  nohup sh -c ${launched} > ${out} 2>&1 < /dev/null &`,
       "fi",
       "exit 0",
     ].join("\n");
@@ -213,7 +243,7 @@ async function confirmSteps(
       if (line)
         return { line: line.trim().slice(0, 200), at: clock.now(), failure: firstFailure(lines) };
     }
-    const pids = run.restart.systemdUnit ? [1] : await remote.trainingPids();
+    const pids = run.restart.systemdUnit ? [1] : await findTrainingPids(remote.transport, run);
     absent = pids.length === 0 ? absent + 1 : 0;
     if (absent >= 3) {
       throw new RestartError(

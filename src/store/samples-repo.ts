@@ -13,6 +13,7 @@ interface SampleRow {
   loss: number | null;
   step_time_s: number | null;
   steps_per_hour: number | null;
+  step_time_observed: number | null;
   eta_s: number | null;
   epoch_eta_s: number | null;
   host_used_bytes: number | null;
@@ -79,8 +80,8 @@ export class SamplesRepo {
       `INSERT INTO samples (run, at, reachable, alive, step, total_steps, epoch, loss, step_time_s,
         steps_per_hour, eta_s, epoch_eta_s, gpu_mem_used_mib, gpu_mem_total_mib, gpu_util_pct,
         host_used_bytes, host_total_bytes, workers_count, workers_rss_bytes, trainer_rss_bytes,
-        disk_free_bytes, gpus_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        disk_free_bytes, gpus_json, step_time_observed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     return this.insertStatement;
   }
@@ -228,6 +229,7 @@ function toRow(sample: RunSample): unknown[] {
     sample.trainerRssBytes,
     sample.diskFreeBytes,
     JSON.stringify(sample.gpus),
+    sample.stepTimeObserved === undefined ? null : sample.stepTimeObserved ? 1 : 0,
   ];
 }
 
@@ -243,6 +245,7 @@ function toSample(row: SampleRow): RunSample {
     loss: row.loss,
     stepTimeSeconds: row.step_time_s,
     stepsPerHour: row.steps_per_hour,
+    ...(row.step_time_observed !== null ? { stepTimeObserved: row.step_time_observed === 1 } : {}),
     etaSeconds: row.eta_s,
     epochEtaSeconds: row.epoch_eta_s,
     gpus: JSON.parse(row.gpus_json) as GpuSample[],

@@ -13,16 +13,25 @@ export class StepsRepo {
   insert(run: string, point: TimedStep): void {
     this.db
       .prepare(
-        "INSERT INTO steps (run, at, step, total, epoch, loss, step_time_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO steps (run, at, step, total, epoch, loss, step_time_s, per_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       )
-      .run(run, point.at, point.step, point.total, point.epoch, point.loss, point.stepTime);
+      .run(
+        run,
+        point.at,
+        point.step,
+        point.total,
+        point.epoch,
+        point.loss,
+        point.stepTime,
+        point.perEpoch ?? null,
+      );
   }
 
   /** The newest `limit` points of a run, oldest first. */
   recent(run: string, limit = 64): TimedStep[] {
     const rows = this.db
       .prepare(
-        `SELECT at, step, total, epoch, loss, step_time_s FROM
+        `SELECT at, step, total, epoch, loss, step_time_s, per_epoch FROM
            (SELECT rowid AS id, * FROM steps WHERE run = ? ORDER BY at DESC, rowid DESC LIMIT ?)
          ORDER BY at, id`,
       )
@@ -33,6 +42,7 @@ export class StepsRepo {
       epoch: number | null;
       loss: number | null;
       step_time_s: number | null;
+      per_epoch: number | null;
     }>;
     return rows.map((row) => ({
       at: row.at,
@@ -41,6 +51,7 @@ export class StepsRepo {
       epoch: row.epoch,
       loss: row.loss,
       stepTime: row.step_time_s,
+      ...(row.per_epoch !== null ? { perEpoch: row.per_epoch } : {}),
     }));
   }
 

@@ -51,8 +51,9 @@ export function remotesOver(
 
 /**
  * A run's remote side, built once per run over its transport: the paths, log reads and tails,
- * the training config file, and the run's processes. The monitor, the restart and `/train logs`
- * use it rather than rebuilding paths and shell snippets each.
+ * and the training config file. The monitor, the restart and `/train logs` use it rather than
+ * rebuilding paths and shell snippets each. The run's own processes are listed by
+ * monitors/run-process-list.ts (the probe and the restart share it).
  */
 export class RunRemote {
   readonly paths: RunPaths;
@@ -110,23 +111,5 @@ export class RunRemote {
       .toString("utf8")
       .split("\n")
       .filter((l) => l.trim() !== "");
-  }
-
-  /**
-   * The run's training processes: the set a restart signals and a recovery checks. Today, pids
-   * whose command line matches the run's `process` pattern; this is the one place that decides
-   * which processes are the run's.
-   */
-  async trainingPids(): Promise<number[]> {
-    // The pattern travels base64-encoded so this script's own command line never matches it.
-    const encoded = Buffer.from(this.run.process, "utf8").toString("base64");
-    const result = await this.transport.run(
-      `pat=$(printf %s ${shellQuote(encoded)} | base64 -d)\npgrep -f -- "$pat" | while read -r p; do [ "$p" = "$$" ] || echo "$p"; done`,
-    );
-    return result.stdout
-      .toString("utf8")
-      .split("\n")
-      .map((line) => Number(line.trim()))
-      .filter((pid) => Number.isInteger(pid) && pid > 1);
   }
 }

@@ -56,6 +56,7 @@ describe("trainops poll, status and check", () => {
         "epoch",
         "stepTimeSeconds",
         "stepsPerHour",
+        "stepTimeObserved",
         "etaSeconds",
         "alive",
         "reachable",

@@ -27,6 +27,11 @@ export interface SshdOptions {
   port?: number;
   /** Reuse the host key of an earlier harness (same fingerprint after a restart). */
   hostKeyPath?: string;
+  /**
+   * Environment of every session (sshd's `SetEnv`), e.g. a PATH whose first directory holds a
+   * tool that behaves as it does for an unprivileged user.
+   */
+  setEnv?: Record<string, string>;
 }
 
 /** A running OpenSSH server on a loopback port, with its own keys; stop() removes it all. */
@@ -109,7 +114,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     const tryPort = options.port ?? (await freePort());
     try {
-      child = await launch(dir, hostKeyPath, tryPort);
+      child = await launch(dir, hostKeyPath, tryPort, options.setEnv);
       port = tryPort;
     } catch (error) {
       // Another process took the port between probe and bind; pick another one.
@@ -175,7 +180,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     kill: killCurrent,
     restart: async () => {
       await killCurrent();
-      current = await launch(dir, hostKeyPath, port);
+      current = await launch(dir, hostKeyPath, port, options.setEnv);
       harness.pid = current.pid as number;
     },
     stop: async () => {
@@ -209,7 +214,12 @@ function freePort(): Promise<number> {
 }
 
 /** Starts sshd in the foreground and resolves once it listens. */
-function launch(dir: string, hostKeyPath: string, port: number): Promise<ChildProcess> {
+function launch(
+  dir: string,
+  hostKeyPath: string,
+  port: number,
+  setEnv: Record<string, string> = {},
+): Promise<ChildProcess> {
   const configPath = join(dir, "sshd_config");
   writeFileSync(
     configPath,
@@ -228,6 +238,7 @@ function launch(dir: string, hostKeyPath: string, port: number): Promise<ChildPr
       "MaxStartups 100",
       "MaxSessions 50",
       "LogLevel INFO",
+      ...Object.entries(setEnv).map(([name, value]) => `SetEnv ${name}="${value}"`),
       "",
     ].join("\n"),
   );

@@ -59,7 +59,9 @@ export function buildStatusMessage(input: StatusInputs): Message {
   fields.push({
     name: "Speed",
     value: stepTime
-      ? `${count(stepsPerHour ?? 0)} steps/h, ${seconds(stepTime)}/step`
+      ? sample.stepTimeObserved
+        ? `~${count(stepsPerHour ?? 0)} steps/h, ~${seconds(stepTime)}/step (timed from log arrival)`
+        : `${count(stepsPerHour ?? 0)} steps/h, ${seconds(stepTime)}/step`
       : "no step time yet",
     inline: true,
   });

@@ -15,7 +15,9 @@ import type { RegisterCommand } from "./command.ts";
 export const registerCheck: RegisterCommand = (program, setExitCode) => {
   program
     .command("check")
-    .description("Validate the config and test each run: SSH and host key, log, nvidia-smi, config")
+    .description(
+      "Validate the config and test each run: SSH and host key, log, nvidia-smi, config, processes, OOM-kill sources",
+    )
     .option("-r, --run <name>", "only this run")
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON")

@@ -20,43 +20,58 @@ export const registerParse: RegisterCommand = (program, setExitCode) => {
       "with --format regex: named groups step, total, epoch, loss, stepTime",
     )
     .option("--json", "print JSON")
-    .action(async (file: string, options: { format: string; regex?: string; json?: boolean }) => {
-      let summarizer: LogSummarizer;
-      try {
-        summarizer = new LogSummarizer({ format: options.format, regex: options.regex });
-      } catch (error) {
-        if (!(error instanceof StepFormatError)) throw error;
-        process.stderr.write(
-          `trainops parse: ${error.message.replace("steps.format", "--format").replace(/steps\.regex/g, "--regex")}\n`,
-        );
-        setExitCode(2);
-        return;
-      }
-      try {
-        const info = await stat(file);
-        if (!info.isFile()) throw Object.assign(new Error("not a file"), { code: "ENOTFILE" });
-        for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
-          summarizer.push(chunk as Buffer);
+    .option(
+      "--explain",
+      "show every counter the reader found (label, example line, monotone, rate) and why it took the step it took",
+    )
+    .action(
+      async (
+        file: string,
+        options: { format: string; regex?: string; json?: boolean; explain?: boolean },
+      ) => {
+        let summarizer: LogSummarizer;
+        try {
+          summarizer = new LogSummarizer({
+            format: options.format,
+            regex: options.regex,
+            explain: options.explain === true,
+          });
+        } catch (error) {
+          if (!(error instanceof StepFormatError)) throw error;
+          process.stderr.write(
+            `trainops parse: ${error.message.replace("steps.format", "--format").replace(/steps\.regex/g, "--regex")}\n`,
+          );
+          setExitCode(2);
+          return;
         }
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        const reason =
-          code === "ENOENT"
-            ? "no such file"
-            : code === "EACCES"
-              ? "permission denied"
-              : code === "ENOTFILE"
-                ? "not a regular file"
-                : (error as Error).message;
-        process.stderr.write(`trainops parse: cannot read ${file}: ${reason}\n`);
-        setExitCode(1);
-        return;
-      }
-      const summary = summarizer.finish();
-      process.stdout.write(
-        options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(file, summary),
-      );
-    });
+        try {
+          const info = await stat(file);
+          if (!info.isFile()) throw Object.assign(new Error("not a file"), { code: "ENOTFILE" });
+          for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+            summarizer.push(chunk as Buffer);
+          }
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          const reason =
+            code === "ENOENT"
+              ? "no such file"
+              : code === "EACCES"
+                ? "permission denied"
+                : code === "ENOTFILE"
+                  ? "not a regular file"
+                  : (error as Error).message;
+          process.stderr.write(`trainops parse: cannot read ${file}: ${reason}\n`);
+          setExitCode(1);
+          return;
+        }
+        const summary = summarizer.finish();
+        let text = options.json
+          ? `${JSON.stringify(summary, null, 2)}\n`
+          : formatSummary(file, summary);
+        if (options.explain && !options.json) text += formatExplanation(summary, options.format);
+        process.stdout.write(text);
+      },
+    );
 };
 
 function formatSummary(file: string, s: LogSummary): string {
@@ -85,5 +100,48 @@ function formatSummary(file: string, s: LogSummary): string {
       out.push(`  line ${e.lineNumber ?? "?"}: ${e.kind}  ${line}`);
     }
   }
+  return `${out.join("\n")}\n`;
+}
+
+/** `--explain`: the counters the general reader weighed, as a table, then each one's example. */
+function formatExplanation(s: LogSummary, format: string): string {
+  const counters = s.counters;
+  if (counters === undefined) {
+    return `\nexplain: --format ${format} reads one fixed format; use --format auto to see the general reader's choice\n`;
+  }
+  if (counters.length === 0)
+    return "\nexplain: no counter (step, iter, epoch, batch, progress bar) on any line\n";
+  const rows = counters.map((c, i) => [
+    String(i + 1),
+    c.label,
+    String(c.lines),
+    c.decreases === 0
+      ? "yes"
+      : c.resetsOnEpoch > 0
+        ? `resets each epoch (${c.resetsOnEpoch})`
+        : `no (${c.decreases} drops)`,
+    c.medianIncrease === null ? "–" : `+${c.medianIncrease}/line`,
+    c.lastTotal === null ? String(c.lastValue) : `${c.lastValue}/${c.lastTotal}`,
+    `${c.chosen ? "STEP: " : ""}${c.why}`,
+  ]);
+  const head = ["#", "counter", "lines", "monotone", "rate", "last", "chosen / why not"];
+  const widths = head.map((h, col) =>
+    Math.max(h.length, ...rows.map((r) => (r[col] as string).length)),
+  );
+  const pad = (cells: string[]) =>
+    cells
+      .map((cell, col) => cell.padEnd(widths[col] as number))
+      .join("  ")
+      .trimEnd();
+  const out = [
+    "",
+    "counters the reader found (the step first):",
+    pad(head),
+    ...rows.map(pad),
+    "",
+    "examples:",
+  ];
+  for (const [i, c] of counters.entries())
+    out.push(`  ${i + 1}. line ${c.lineNumber}: ${c.example}`);
   return `${out.join("\n")}\n`;
 }

@@ -40,9 +40,13 @@ function formatStatus(run: RunStatus): string {
       : "";
   lines.push(`  step ${step}${total}${pct}`);
   if (run.stepTimeSeconds !== null) {
-    const rate = run.stepsPerHour === null ? "" : `, ${Math.round(run.stepsPerHour)} steps/h`;
     const eta = run.etaSeconds === null ? "" : `, ETA ${formatDuration(run.etaSeconds * 1000)}`;
-    lines.push(`  ${run.stepTimeSeconds.toFixed(1)} s/step${rate}${eta}`);
+    // `~`: timed by the monitor from when it saw the steps arrive; the log prints no rate.
+    const about = run.stepTimeObserved ? "~" : "";
+    const rate =
+      run.stepsPerHour === null ? "" : `, ${about}${Math.round(run.stepsPerHour)} steps/h`;
+    const note = run.stepTimeObserved ? " (timed from log arrival: the log prints no rate)" : "";
+    lines.push(`  ${about}${run.stepTimeSeconds.toFixed(1)} s/step${rate}${eta}${note}`);
   }
   lines.push(
     `  training process: ${run.alive === null ? "unknown" : run.alive ? "alive" : "not running"}`,

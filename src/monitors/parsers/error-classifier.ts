@@ -58,7 +58,8 @@ export class ErrorClassifier {
     }
 
     this.releaseHeld(lineNumber, out);
-    if (this.traceback) this.continueTraceback(normalized.text, lineNumber, out);
+    if (this.traceback)
+      this.continueTraceback(normalized.text, lineNumber, out, previous?.text ?? "");
     else this.idleLine(normalized.text, lineNumber, previous?.text ?? "");
     return sortByLine(out);
   }
@@ -129,7 +130,12 @@ export class ErrorClassifier {
     this.held = [];
   }
 
-  private continueTraceback(raw: string, lineNumber: number, out: ClassifiedEvent[]): void {
+  private continueTraceback(
+    raw: string,
+    lineNumber: number,
+    out: ClassifiedEvent[],
+    previousText: string,
+  ): void {
     const tb = this.traceback as OpenTraceback;
     tb.length += 1;
     const text = tb.prefix ? raw.replace(tb.prefix, "") : raw;
@@ -168,7 +174,11 @@ export class ErrorClassifier {
       }
       // A new traceback without a chain marker: a separate failure (or its re-raise).
       this.finishTraceback(out, false);
-      this.openTraceback(raw.slice(0, raw.indexOf(TRACEBACK_START)), lineNumber, false);
+      this.openTraceback(
+        raw.slice(0, raw.indexOf(TRACEBACK_START)),
+        lineNumber,
+        /Exception ignored in/.test(previousText),
+      );
       return;
     }
     if (blank) return;

@@ -50,10 +50,22 @@ const SHELL_KILLED = new RegExp(
 const RULES: readonly Rule[] = [
   {
     kind: "cuda_oom",
+    // PyTorch 0.x (`cuda runtime error (2) : out of memory`, `THCudaCheck FAIL … out of
+    // memory`) to 2.x, TensorFlow (`ResourceExhaustedError`, `OOM when allocating tensor`),
+    // JAX/XLA (`RESOURCE_EXHAUSTED: Out of memory`), the CUDA driver, and cuBLAS/cuDNN failing
+    // to allocate or to start (which they do when the GPU memory is full).
     pattern:
-      /CUDA out of memory|\bOutOfMemoryError\b|CUDA error: out of memory|CUBLAS_STATUS_ALLOC_FAILED|cudaErrorMemoryAllocation|HIP out of memory|MPS backend out of memory|RESOURCE_EXHAUSTED: Out of memory/,
-    detail: (t) =>
-      pick(t, { triedToAllocate: /Tried to allocate ([\d.]+ ?[KMGT]i?B)/, gpu: /\bGPU (\d+)\b/ }),
+      /CUDA out of memory|\bOutOfMemoryError\b|CUDA error: out of memory|cuda runtime error \(2\)|THCudaCheck FAIL[^\n]*out of memory|CUDA_ERROR_OUT_OF_MEMORY|CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED|CUBLAS_STATUS_NOT_INITIALIZED|CUDNN_STATUS_NOT_INITIALIZED|cudaErrorMemoryAllocation|HIP out of memory|MPS backend out of memory|RESOURCE_EXHAUSTED: Out of memory|ResourceExhaustedError|OOM when allocating tensor|cudaSuccess[^\n]*out of memory/,
+    detail: (t) => {
+      const detail = pick(t, {
+        triedToAllocate: /Tried to allocate ([\d.]+ ?[KMGT]i?B)/,
+        gpu: /\bGPU (\d+)\b/,
+        shape: /OOM when allocating tensor with shape\s*\[?([\d,\s]+)\]?/,
+      });
+      if (/STATUS_NOT_INITIALIZED/.test(t))
+        detail.reason = "cuBLAS/cuDNN could not start: GPU memory full";
+      return detail;
+    },
   },
   {
     kind: "host_oom_kill",
@@ -69,7 +81,7 @@ const RULES: readonly Rule[] = [
   {
     kind: "shm_exhausted",
     pattern:
-      /\bbus error\b|insufficient shared memory|out of shared memory|No space left on device[^\n]*\/dev\/shm|\/dev\/shm[^\n]*No space left|unable to (?:open|write to) shared memory|unable to write to file <\/torch_/i,
+      /(?<!PCIe )\bbus error\b(?!: severity=)|insufficient shared memory|out of shared memory|No space left on device[^\n]*\/dev\/shm|\/dev\/shm[^\n]*No space left|unable to (?:open|write to) shared memory|unable to write to file <\/torch_/i,
     detail: (t) => pick(t, { pid: /\bpid (\d+)\b/ }),
   },
   {
@@ -122,6 +134,8 @@ const RULES: readonly Rule[] = [
     pattern: new RegExp(
       [
         String.raw`\b(?!loss_scale)\w*loss\w*['"]?\s*[:=]\s*['"]?(?:tensor\()?[-+]?(?:nan|inf)\b`,
+        // `[Loss] nan`, `train_loss nan`, `loss -inf`: any label form, a space will do.
+        String.raw`\b(?!loss_scale)\w*loss\w*['"]?\]?\s+['"]?(?:tensor\()?[-+]?(?:nan|inf)\b`,
         "Loss became infinite or NaN",
         String.raw`\bloss (?:is|became|went|was) (?:nan|inf|infinite)\b`,
         String.raw`\bnon-finite loss\b`,
@@ -139,12 +153,27 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: "interrupted",
-    pattern: /^\s*KeyboardInterrupt\b/,
+    // A bare KeyboardInterrupt, and Lightning's graceful shutdown on Ctrl-C.
+    pattern: /^\s*KeyboardInterrupt\b|Detected KeyboardInterrupt, attempting graceful shutdown/,
   },
   {
     kind: "killed",
-    pattern: new RegExp(`${SHELL_KILLED.source}|Signal 9 \\(SIGKILL\\) received by PID \\d+`),
-    detail: (t) => pick(t, { pid: /received by PID (\d+)|line \d+:\s+(\d+)\s/ }),
+    // The shell's `Killed` (alone, or glued after a progress bar that never printed its line
+    // break), and torchrun/elastic reporting a worker dead by SIGKILL or SIGTERM.
+    pattern: new RegExp(
+      [
+        SHELL_KILLED.source,
+        `(?:\\]|\\|)\\s*(?:${KILLED_WORDS})\\s*$`,
+        "Signal (?:9|15) \\(SIG(?:KILL|TERM)\\) received by PID \\d+",
+        "\\bexitcode\\s*:\\s*-(?:9|15)\\b",
+      ].join("|"),
+    ),
+    detail: (t) =>
+      pick(t, {
+        pid: /received by PID (\d+)|\(pid: (\d+)\)|line \d+:\s+(\d+)\s/,
+        signal: /\((SIG[A-Z]+)\) received|exitcode\s*:\s*-(9|15)\b/,
+        rank: /local_rank: (\d+)/,
+      }),
   },
 ];
 
@@ -155,19 +184,24 @@ const RULES: readonly Rule[] = [
 const TRIGGER = new RegExp(
   [
     "[Oo]ut of memory|OutOfMemory|CUBLAS_STATUS|CUDNN_STATUS|cudaError|RESOURCE_EXHAUSTED",
+    "ResourceExhausted|OOM when allocating|OUT_OF_MEMORY|cuda runtime error",
     "oom-kill|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
     "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
     "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
     "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0",
-    "KeyboardInterrupt|SIGKILL",
+    "KeyboardInterrupt|SIGKILL|SIGTERM|exitcode",
     KILLED_WORDS,
   ].join("|"),
 );
 
+const WARNING_LINE = /^(?:[^:]*:\d+: )?\w*Warning: /;
+
 /** The first rule (most specific kind) that a line matches, as an event; null for normal lines. */
 export function classifyText(text: string): { kind: ErrorKind; detail: Detail } | null {
   if (!TRIGGER.test(text)) return null;
+  // A warning (`UserWarning: …`, `FutureWarning: …`) names risks; it reports none.
+  if (WARNING_LINE.test(text)) return null;
   for (const rule of RULES) {
     if (rule.pattern.test(text)) return { kind: rule.kind, detail: rule.detail?.(text) ?? {} };
   }

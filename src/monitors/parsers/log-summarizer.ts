@@ -3,6 +3,7 @@ import { ErrorClassifier } from "./error-classifier.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { parseLineTimestamp } from "./log-timestamp.ts";
 import { estimateProgress, type ProgressPoint } from "./progress-estimator.ts";
+import { type CounterReport, ProgressReader } from "./progress-reader.ts";
 import { createStepParser, type StepParser } from "./step-parser.ts";
 
 /** What `trainops parse` reports about a log. Field names are a contract (`--json`). */
@@ -23,6 +24,11 @@ export interface LogSummary {
   lines: number;
   /** Errors left out of `errors` (it keeps the first and the last {@link KEPT_ERRORS}). */
   errorsOmitted: number;
+  /**
+   * With `explain`: every counter the general reader saw, the chosen step first, with why it
+   * was or was not taken. Absent otherwise (and under a named preset or a regex).
+   */
+  counters?: CounterReport[];
 }
 
 /** Errors kept from each end of a log; a NaN on every logged step must not fill the memory. */
@@ -46,9 +52,12 @@ export class LogSummarizer {
   private last: StepPoint | null = null;
   private lineCount = 0;
 
+  private readonly explain: boolean;
+
   /** Throws StepFormatError for an unknown format or a bad regex. */
-  constructor(options: { format?: string; regex?: string } = {}) {
+  constructor(options: { format?: string; regex?: string; explain?: boolean } = {}) {
     this.parser = createStepParser({ format: options.format ?? "auto", regex: options.regex });
+    this.explain = options.explain ?? false;
   }
 
   push(chunk: Buffer): void {
@@ -81,6 +90,9 @@ export class LogSummarizer {
       loss: finite(last?.loss ?? null),
       lines: this.lineCount,
       errorsOmitted: this.omitted,
+      ...(this.explain && this.parser instanceof ProgressReader
+        ? { counters: this.parser.explain() }
+        : {}),
     };
   }
 
@@ -91,7 +103,13 @@ export class LogSummarizer {
       this.last = point;
       const at = parseLineTimestamp(line);
       if (at !== null) {
-        this.timed.push({ at, step: point.step, epoch: point.epoch, total: point.total });
+        this.timed.push({
+          at,
+          step: point.step,
+          epoch: point.epoch,
+          total: point.total,
+          perEpoch: point.perEpoch ?? null,
+        });
         if (this.timed.length > KEPT_POINTS * 2) this.timed.splice(0, KEPT_POINTS);
       }
     }

@@ -5,6 +5,8 @@ export interface ProgressPoint {
   epoch?: number | null;
   /** The logger's own total for `step` (batches per epoch when it also prints an epoch). */
   total?: number | null;
+  /** Set when `step` is already global, composed from an epoch and an in-epoch counter. */
+  perEpoch?: number | null;
 }
 
 /** What the run's `steps` config and the logger add to the points. */
@@ -49,12 +51,13 @@ export function estimateProgress(
   // as in "Train step 12549/128000 (epoch 3/32)"). A fractional epoch (Hugging Face's 0.01)
   // also means a global step.
   const withinEpoch = (p: ProgressPoint) =>
+    p.perEpoch == null &&
     p.epoch != null &&
     Number.isInteger(p.epoch) &&
     p.total != null &&
     (options.perEpoch == null || p.total <= options.perEpoch);
   const perEpochOf = (p: ProgressPoint) =>
-    options.perEpoch ?? (withinEpoch(p) ? (p.total as number) : null);
+    options.perEpoch ?? p.perEpoch ?? (withinEpoch(p) ? (p.total as number) : null);
   const globalOf = (p: ProgressPoint) =>
     withinEpoch(p) ? (p.epoch as number) * (perEpochOf(p) as number) + p.step : p.step;
 

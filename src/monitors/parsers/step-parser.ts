@@ -1,12 +1,13 @@
 import type { StepPoint } from "../../model/monitoring.ts";
 import { parseLogNumber } from "./log-number.ts";
+import { ProgressReader } from "./progress-reader.ts";
 import type { StepMatcher } from "./step-format.ts";
 import { STEP_FORMATS } from "./step-formats.ts";
 import { stripAnsi } from "./strip-ansi.ts";
 
 /** Turns log lines into progress points for one run. */
 export interface StepParser {
-  /** The format in use: the preset's name, "regex", or "auto" until a line was recognised. */
+  /** The format in use: the preset's name, "regex", or "auto" (with the counter it took as the step). */
   readonly format: string;
   parseLine(line: string): StepPoint | null;
 }
@@ -37,7 +38,7 @@ const REGEX_GROUPS = ["step", "total", "epoch", "loss", "stepTime"] as const;
 export function createStepParser(options: StepParserOptions): StepParser {
   const format = options.format.trim();
   if (format === "regex") return new RegexStepParser(compileUserRegex(options.regex));
-  if (format === "auto") return new AutoStepParser();
+  if (format === "auto") return new ProgressReader();
   const preset = STEP_FORMATS.find((f) => f.name === format);
   if (!preset) {
     throw new StepFormatError(
@@ -101,30 +102,5 @@ class RegexStepParser implements StepParser {
       loss: values.loss,
       stepTime: values.stepTime,
     };
-  }
-}
-
-/** Tries every preset until one recognises a line, then keeps that one for good. */
-class AutoStepParser implements StepParser {
-  private locked: StepMatcher | null = null;
-  private readonly candidates = STEP_FORMATS.filter((f) => f.autoDetect !== false).map((f) =>
-    f.createMatcher(),
-  );
-
-  get format(): string {
-    return this.locked?.name ?? "auto";
-  }
-
-  parseLine(line: string): StepPoint | null {
-    const text = clean(line);
-    if (this.locked) return this.locked.match(text);
-    for (const candidate of this.candidates) {
-      const found = candidate.match(text);
-      if (found) {
-        this.locked = candidate;
-        return found;
-      }
-    }
-    return null;
   }
 }

@@ -20,11 +20,22 @@ export interface ProbeOutput {
   gpu: { text: string; status: number | null };
   apps: { text: string; status: number | null };
   meminfo: string;
-  /** Raw /proc/[pid]/stat lines. */
+  /** The probe script's own pid. */
+  self: string;
+  /** How the run's process set was bounded, and its anchor pids (see processSetScript). */
+  scope: string;
+  /** Pids of the user's processes working in the run's workdir. */
+  wd: string;
+  /** Raw /proc/[pid]/stat lines of the run's candidate processes. */
   ps: string;
-  /** `/proc/<pid>/cmdline:<args>` lines of processes whose command line matches `process`. */
+  /** `/proc/<pid>/cmdline:<args>` lines of the candidates working in the run's workdir. */
   args: string;
+  /** `source dmesg|journal|none`, then the new kernel lines (see kernelSourcesScript). */
   kernel: string;
+  /** The last trainer's `/proc/PID/cgroup` lines. */
+  cgroup: string;
+  /** `<file> <key> <value>` lines of the trainer cgroup's OOM counters. */
+  oom: string;
   disk: string;
   uptime: string;
   /** `getconf CLK_TCK` and `getconf PAGESIZE`, one a line. */
@@ -74,16 +85,22 @@ export function parseProbeOutput(stdout: Buffer, nonce: string): ProbeOutput {
     gpu: { text: sections.get("gpu") ?? "", status: statusOf(sections, "gpu-status") },
     apps: { text: sections.get("apps") ?? "", status: statusOf(sections, "apps-status") },
     meminfo: sections.get("meminfo") ?? "",
+    self: sections.get("self") ?? "",
+    scope: sections.get("scope") ?? "",
+    wd: sections.get("wd") ?? "",
     ps: sections.get("ps") ?? "",
     args: sections.get("args") ?? "",
     kernel: sections.get("kernel") ?? "",
+    cgroup: sections.get("cgroup") ?? "",
+    oom: sections.get("oom") ?? "",
     disk: sections.get("disk") ?? "",
     uptime: sections.get("uptime") ?? "",
     units: sections.get("units") ?? "",
   };
 }
 
-function splitSections(text: string, mark: string): Map<string, string> {
+/** Splits text printed as `<mark> name [first line]` sections into name → body. */
+export function splitSections(text: string, mark: string): Map<string, string> {
   const sections = new Map<string, string>();
   let name: string | null = null;
   let body: string[] = [];

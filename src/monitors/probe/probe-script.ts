@@ -1,5 +1,7 @@
 import { shellQuote } from "../../transport/shell-quote.ts";
 import { GPU_QUERY_ARGS } from "../parsers/nvidia-smi-parser.ts";
+import { kernelSourcesScript } from "./kernel-sources-script.ts";
+import { type ProcessSetSpec, processSetScript } from "./process-set-script.ts";
 
 /** What the probe needs to know to collect one poll's worth of state. */
 export interface ProbeRequest {
@@ -23,15 +25,26 @@ export interface ProbeRequest {
   wantUnits: boolean;
   /** Matches the training process's command line (`process` in the run config). */
   process: string;
+  /** The run's name, tmux session and systemd unit: what bounds its process set. */
+  run: string;
+  tmuxSession?: ProcessSetSpec["tmuxSession"];
+  systemdUnit?: ProcessSetSpec["systemdUnit"];
+  /** The SSH user's uid, once an earlier poll printed it. */
+  uid?: number | null;
+  /** Newest kernel-log stamp already handled (seconds since boot); null before the first. */
+  kernelMark: number | null;
+  /** Where the kernel journal was read up to, when it is the kernel log read. */
+  journalCursor: string | null;
+  /** The trainer of the last poll, whose cgroup membership is printed. */
+  cgroupPid: number | null;
+  /** OOM counter files of the trainer's cgroup (memory.events, memory.oom_control) to read. */
+  cgroupFiles: readonly string[];
   /** Random token that frames sections; chosen per poll so log text cannot forge one. */
   nonce: string;
 }
 
 const APPS_QUERY = "--query-compute-apps=pid,used_memory";
 const CSV = "--format=csv,noheader,nounits";
-
-/** Kernel lines worth classifying; everything else in dmesg is skipped on the VM. */
-const KERNEL_PATTERN = "oom-kill|Out of memory|Killed process|NVRM: Xid|fallen off the bus";
 
 /**
  * Builds the single POSIX sh script a poll runs. It prints delimited sections (`@@<nonce> name`)
@@ -78,18 +91,22 @@ printf '%s apps\\n' "$M"
 ${smi} ${APPS_QUERY} ${CSV} 2>&1; printf '\\n%s apps-status %s\\n' "$M" "$?"
 printf '%s meminfo\\n' "$M"
 grep -E "^(MemTotal|MemFree|MemAvailable|Buffers|Cached):" /proc/meminfo 2>/dev/null
-printf '%s ps\\n' "$M"
-cat /proc/[0-9]*/stat 2>/dev/null
-printf '%s args\\n' "$M"
-grep -asF -- ${shellQuote(request.process)} /proc/[0-9]*/cmdline 2>/dev/null
-printf '\\n%s units\\n' "$M"
+${processSetScript({
+  run: request.run,
+  workdir: request.workdir,
+  process: request.process,
+  tmuxSession: request.tmuxSession,
+  systemdUnit: request.systemdUnit,
+  uid: request.uid,
+})}
+printf '%s units\\n' "$M"
 ${request.wantUnits ? "getconf CLK_TCK 2>/dev/null; getconf PAGESIZE 2>/dev/null" : ""}
-printf '%s kernel\\n' "$M"
-dmesg 2>/dev/null | grep -E ${shellQuote(KERNEL_PATTERN)}
+read -r up _ < /proc/uptime 2>/dev/null
+${kernelSourcesScript(request)}
 printf '%s disk\\n' "$M"
 df -Pk -- ${shellQuote(request.workdir)} 2>/dev/null
 printf '%s uptime\\n' "$M"
-read -r up _ < /proc/uptime 2>/dev/null && printf '%s\\n' "$up"
+printf '%s\\n' "$up"
 printf '%s end\\n' "$M"
 `;
 }

@@ -8,14 +8,26 @@ export interface ProcUnits {
   pageSize: number;
 }
 
+/** One process from `/proc/PID/stat`, in units. */
+export interface ProcStatRow {
+  pid: number;
+  ppid: number;
+  /** Session id (the pid of the session leader). */
+  session: number;
+  /** Start time in clock ticks after boot, as the kernel keeps it (a pid's identity). */
+  startTicks: number;
+  rssKiB: number;
+  elapsedSeconds: number;
+  comm: string;
+}
+
 /**
- * Converts raw `/proc/[pid]/stat` lines into the `pid ppid rss_kib etimes comm` lines the
- * process-table parser reads. The probe reads /proc with one `cat` instead of running `ps`,
- * which costs ~10x more CPU on a busy VM. comm may contain spaces and parentheses, so it is cut
- * at the first "(" and the last ")".
+ * Parses raw `/proc/[pid]/stat` lines. The probe reads /proc with one `cat` instead of running
+ * `ps`, which costs ~10x more CPU on a busy VM. comm may contain spaces and parentheses, so it
+ * is cut at the first "(" and the last ")".
  */
-export function procStatToPsLines(text: string, units: ProcUnits): string {
-  const out: string[] = [];
+export function parseProcStat(text: string, units: ProcUnits): ProcStatRow[] {
+  const out: ProcStatRow[] = [];
   for (const line of text.split("\n")) {
     const open = line.indexOf(" (");
     const close = line.lastIndexOf(") ");
@@ -23,19 +35,27 @@ export function procStatToPsLines(text: string, units: ProcUnits): string {
     const pid = line.slice(0, open);
     const comm = line.slice(open + 2, close);
     const fields = line.slice(close + 2).split(" ");
-    // After comm: state(0) ppid(1) … starttime(19) vsize(20) rss(21), per proc(5).
-    const ppid = fields[1];
+    // After comm: state(0) ppid(1) pgrp(2) session(3) … starttime(19) vsize(20) rss(21), per proc(5).
+    const ppid = Number(fields[1]);
+    const session = Number(fields[3]);
     const startTicks = Number(fields[19]);
     const rssPages = Number(fields[21]);
-    if (!/^\d+$/.test(pid) || ppid === undefined || !Number.isFinite(rssPages)) continue;
-    const elapsed = Math.max(0, Math.round(units.uptime - startTicks / units.clockTicks));
-    const rssKiB = Math.round((rssPages * units.pageSize) / 1024);
-    out.push(`${pid} ${ppid} ${rssKiB} ${elapsed} ${comm}`);
+    if (!/^\d+$/.test(pid) || !Number.isFinite(ppid) || !Number.isFinite(rssPages)) continue;
+    if (fields[0] === "Z" || fields[0] === "X") continue;
+    out.push({
+      pid: Number(pid),
+      ppid,
+      session,
+      startTicks,
+      elapsedSeconds: Math.max(0, Math.round(units.uptime - startTicks / units.clockTicks)),
+      rssKiB: Math.round((rssPages * units.pageSize) / 1024),
+      comm,
+    });
   }
-  return out.join("\n");
+  return out;
 }
 
-/** Converts `grep -asF` output over /proc/[pid]/cmdline (`/proc/12/cmdline:a\0b\0c`) to `pid args`. */
+/** Converts `grep -asH` output over /proc/[pid]/cmdline (`/proc/12/cmdline:a\0b\0c`) to `pid args`. */
 export function cmdlineMatchesToArgsLines(text: string): string {
   const out: string[] = [];
   for (const line of text.split("\n")) {

@@ -5,7 +5,8 @@ import { botMigration } from "./004-bot.ts";
 import { noticesMigration } from "./005-notices.ts";
 import { trainingStartMigration } from "./006-training-start.ts";
 import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
-import { operationJournalMigration } from "./008-operation-journal.ts";
+import { stepsPerEpochMigration } from "./008-steps-per-epoch.ts";
+import { operationJournalMigration } from "./009-operation-journal.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -17,5 +18,6 @@ export const MIGRATIONS: readonly Migration[] = [
   noticesMigration,
   trainingStartMigration,
   expectedStopStartMigration,
+  stepsPerEpochMigration,
   operationJournalMigration,
 ];

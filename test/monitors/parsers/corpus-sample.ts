@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ClassifiedEvent, StepPoint } from "../../../src/model/monitoring.ts";
 import { ErrorClassifier } from "../../../src/monitors/parsers/error-classifier.ts";
@@ -41,4 +41,40 @@ export function parseSample(
     .map((line) => parser.parseLine(line))
     .filter((p): p is StepPoint => p !== null);
   return { last: points[points.length - 1] ?? null, format: parser.format, points };
+}
+
+/** Every sample file in the corpus, by name. */
+export function corpusNames(): string[] {
+  return readdirSync(DIR)
+    .filter((name) => name.endsWith(".txt"))
+    .sort();
+}
+
+/** What a sample's header says a parse must give (`# expect-progress:` and `# expect-errors:`). */
+export interface SampleExpectation {
+  /** Null when the log shows no progress. */
+  progress: { step: number | null; total: number | null; epoch: number | null } | null;
+  /** The distinct error kinds, sorted. */
+  errors: string[];
+}
+
+/** The machine-readable expectation in a sample's header, or null when it has none. */
+export function sampleExpectation(name: string): SampleExpectation | null {
+  const raw = readFileSync(`${DIR}${name}`, "utf8");
+  const header = raw.slice(0, raw.indexOf(MARKER));
+  const progress = /^# expect-progress: (.+)$/m.exec(header)?.[1]?.trim();
+  const errors = /^# expect-errors: (.+)$/m.exec(header)?.[1]?.trim();
+  if (progress === undefined || errors === undefined) return null;
+  const field = (key: string): number | null => {
+    const value = new RegExp(`\\b${key}=(\\S+)`).exec(progress)?.[1];
+    if (value === undefined) throw new Error(`${name}: expect-progress has no ${key}=`);
+    return value === "none" ? null : Number(value);
+  };
+  return {
+    progress:
+      progress === "none"
+        ? null
+        : { step: field("step"), total: field("total"), epoch: field("epoch") },
+    errors: errors === "none" ? [] : [...new Set(errors.split(",").map((k) => k.trim()))].sort(),
+  };
 }

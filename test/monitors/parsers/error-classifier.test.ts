@@ -440,3 +440,71 @@ describe("single-line signatures", () => {
     }
   });
 });
+
+describe("signatures across framework versions", () => {
+  const cases: [string, string][] = [
+    [
+      "RuntimeError: cuda runtime error (2) : out of memory at /pytorch/aten/src/THC/generic/THCStorage.cu:58",
+      "cuda_oom",
+    ],
+    [
+      "THCudaCheck FAIL file=/pytorch/aten/src/THC/THCCachingAllocator.cpp line=510 error=2 : out of memory",
+      "cuda_oom",
+    ],
+    [
+      "tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM when allocating tensor with shape[64,256,56,56] and type float on /job:localhost/replica:0/task:0/device:GPU:0 by allocator GPU_0_bfc",
+      "cuda_oom",
+    ],
+    [
+      "jaxlib.xla_extension.XlaRuntimeError: RESOURCE_EXHAUSTED: Out of memory while trying to allocate 17179869184 bytes.",
+      "cuda_oom",
+    ],
+    [
+      "RuntimeError: CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`",
+      "cuda_oom",
+    ],
+    ["RuntimeError: cuDNN error: CUDNN_STATUS_ALLOC_FAILED", "cuda_oom"],
+    ["RuntimeError: cuDNN error: CUDNN_STATUS_NOT_INITIALIZED", "cuda_oom"],
+    [
+      "ERROR:torch.distributed.elastic.multiprocessing.api:failed (exitcode: -9) local_rank: 0 (pid: 5678) of binary: /usr/bin/python3",
+      "killed",
+    ],
+    ["  traceback : Signal 9 (SIGKILL) received by PID 5678", "killed"],
+    ["Detected KeyboardInterrupt, attempting graceful shutdown...", "interrupted"],
+    ["[Loss] nan", "nan_loss"],
+    ["Epoch 3 iter 200 loss=nan", "nan_loss"],
+    ["{'loss': inf, 'learning_rate': 1e-05, 'epoch': 0.5}", "nan_loss"],
+    ["2025-06-23 16:29:13.153991: train_loss nan", "nan_loss"],
+    [" 45%|████▌     | 450/1000 [17:20<21:11,  2.31it/s]Killed", "killed"],
+  ];
+  for (const [line, kind] of cases) {
+    it(`${kind}: ${line.slice(0, 70)}`, () => {
+      expect(kinds(classify(line))).toEqual([kind]);
+    });
+  }
+
+  it("reads torchrun's SIGKILL summary as one killed event with its pid and signal", () => {
+    const events = classify(
+      [
+        "ERROR:torch.distributed.elastic.multiprocessing.api:failed (exitcode: -9) local_rank: 0 (pid: 5678) of binary: /usr/bin/python3",
+        "  exitcode  : -9 (pid: 5678)",
+        "  traceback : Signal 9 (SIGKILL) received by PID 5678",
+      ].join("\n"),
+    );
+    expect(kinds(events)).toEqual(["killed"]);
+    expect(events[0]?.detail).toMatchObject({ pid: 5678 });
+  });
+
+  it("stays quiet on benign look-alikes", () => {
+    const quiet = [
+      "error_rate: 0.12",
+      "Train Error: 0.0321",
+      "[ 1234.5678] pcieport 0000:00:01.0: PCIe Bus Error: severity=Corrected, type=Physical Layer, (Receiver ID)",
+      "[2023-01-01 10:00:00,000] [INFO] [stage_1_and_2.py:1700:step] [deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted loss scale: 65536, reducing to 32768",
+      "Gradient overflow.  Skipping step, loss scaler 0 reducing loss scale to 32768.0",
+      "/usr/lib/python3/dist-packages/torch/optim/lr_scheduler.py:129: UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`; the loss may be nan",
+      " iteration     5427/  250000 | lm loss: 2.845058E+00 | loss scale: 131072.0 | number of skipped iterations:   0 | number of nan iterations:   0 |",
+    ];
+    expect(classify(quiet.join("\n"))).toEqual([]);
+  });
+});

@@ -33,7 +33,7 @@ describe("trainops parse", () => {
       lastStep: 30,
       totalSteps: 314,
       epoch: 0,
-      format: "epoch-batch",
+      format: "auto (Epoch [e][i/n])",
       lines: 21 + 50,
     });
     // 10 batches every ~23 s after the restart (17:53:40 → 17:54:49 for batches 0 → 30).
@@ -63,6 +63,47 @@ describe("trainops parse", () => {
     const bad = await runTrainops(["parse", join(dir, "nope.log"), "--format", "wandb"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown --format 'wandb'; use one of: auto, regex, .*tqdm/);
+  });
+});
+
+describe("trainops parse --explain", () => {
+  it("tables the counters it found, the step first, and says why the others were not taken", async () => {
+    const path = logFile(
+      "speechbrain.log",
+      sampleBytes("train_35_speechbrain_tqdm_train_and_valid_bars.txt"),
+    );
+    const { code, stdout } = await runTrainops(["parse", path, "--explain"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("step format auto (tqdm bar N/190)");
+    expect(stdout).toContain("progress: step 190/190, epoch 2");
+    const table = stdout.slice(stdout.indexOf("counters the reader found"));
+    const rows = table.split("\n").filter((line) => /^\d+ /.test(line));
+    expect(rows[0]).toMatch(/^1\s+tqdm bar N\/190\s+2\s+yes\s+.*STEP: /);
+    expect(rows.find((r) => r.includes("N/137"))).toMatch(/prints no training loss/);
+    expect(table).toMatch(/examples:\n {2}1\. line 2: 100%\|█+\| 190\/190/);
+  });
+
+  it("puts the counters in the JSON only when asked", async () => {
+    const bytes = sampleBytes("train_03_mmseg0x_mmcv1_textlogger_eta_days.txt");
+    const path = logFile("mmcv.log", bytes);
+    const json = await runTrainops(["parse", path, "--explain", "--json"]);
+    const out = JSON.parse(json.stdout);
+    expect(out.lastStep).toBe(2200);
+    expect(out.counters[0]).toMatchObject({ label: "Iter N/M", chosen: true, decreases: 0 });
+    const plain = new LogSummarizer();
+    plain.push(bytes);
+    expect(plain.finish().counters).toBeUndefined();
+  });
+
+  it("says a named format has no choice to explain", async () => {
+    const path = logFile(
+      "mmcv2.log",
+      sampleBytes("train_03_mmseg0x_mmcv1_textlogger_eta_days.txt"),
+    );
+    const preset = await runTrainops(["parse", path, "--format", "mmengine", "--explain"]);
+    expect(preset.code).toBe(0);
+    expect(preset.stdout).toContain("progress: step 2200/320000");
+    expect(preset.stdout).toContain("reads one fixed format");
   });
 });
 

@@ -26,6 +26,9 @@ describe("parseProcessTable", () => {
       alive: true,
       trainer: { pid: 4100, rssBytes: 7340032 * 1024, elapsedSeconds: 10800 },
       workers: { count: 2, rssBytes: (7340032 + 6291456) * 1024 },
+      workersFoundBy: "comm",
+      workerPids: [4101, 4102],
+      treePids: [4100, 4101, 4102],
     });
   });
 
@@ -44,11 +47,17 @@ describe("parseProcessTable", () => {
       alive: false,
       trainer: null,
       workers: { count: 1, rssBytes: 10 * 1024 },
+      workersFoundBy: "comm",
+      workerPids: [5],
+      treePids: [],
     });
     expect(parseProcessTable("", "", options)).toEqual({
       alive: false,
       trainer: null,
       workers: { count: 0, rssBytes: 0 },
+      workersFoundBy: null,
+      workerPids: [],
+      treePids: [],
     });
   });
 
@@ -73,5 +82,59 @@ describe("parseProcessTable", () => {
     expect(rows.filter((r) => r.args.includes("pt_data_worker"))).toHaveLength(0);
     // ...and matching the trainer's args takes in every worker too.
     expect(rows.filter((r) => r.args.includes("pretrain_launcher.py"))).toHaveLength(72);
+  });
+
+  it("PyTorch 1.x: forked workers keep comm and args; they are the trainer's children with its exact command line", () => {
+    const cmd = "/usr/bin/python3 train.py --config cfg.yaml";
+    const summary = parseProcessTable(
+      [
+        "100 1 50000 60 python3",
+        "101 100 20000 58 python3",
+        "102 100 21000 58 python3",
+        // A helper the trainer started with another command line is not a worker.
+        "103 100 1000 58 python3",
+      ].join("\n"),
+      [`100 ${cmd}`, `101 ${cmd}`, `102 ${cmd}`, "103 /usr/bin/python3 -c import helper"].join(
+        "\n",
+      ),
+      options,
+    );
+    expect(summary).toMatchObject({
+      alive: true,
+      trainer: { pid: 100, rssBytes: 50000 * 1024 },
+      workers: { count: 2, rssBytes: 41000 * 1024 },
+      workersFoundBy: "forked",
+      workerPids: [101, 102],
+    });
+    expect(summary.treePids).toEqual([100, 101, 102, 103]);
+  });
+
+  it("torchrun ranks (children of torchrun, other args) are trainers; their forked children are workers", () => {
+    const rank = (r: number) => `/usr/bin/python3 -u train.py --local_rank=${r}`;
+    const summary = parseProcessTable(
+      [
+        "200 1 30000 100 torchrun",
+        "201 200 40000 99 python3",
+        "202 200 40000 99 python3",
+        "211 201 10000 98 python3",
+        "212 201 10000 98 python3",
+        "221 202 10000 98 python3",
+        "222 202 10000 98 python3",
+      ].join("\n"),
+      [
+        "200 /usr/bin/python3 /usr/bin/torchrun --nproc_per_node=2 train.py",
+        `201 ${rank(0)}`,
+        `202 ${rank(1)}`,
+        `211 ${rank(0)}`,
+        `212 ${rank(0)}`,
+        `221 ${rank(1)}`,
+        `222 ${rank(1)}`,
+      ].join("\n"),
+      options,
+    );
+    expect(summary.trainer).toMatchObject({ pid: 200, rssBytes: (30000 + 80000) * 1024 });
+    expect(summary.workers).toEqual({ count: 4, rssBytes: 40000 * 1024 });
+    expect(summary.workersFoundBy).toBe("forked");
+    expect(summary.workerPids.sort()).toEqual([211, 212, 221, 222]);
   });
 });

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { LogSummarizer } from "../../../src/monitors/parsers/log-summarizer.ts";
+import { corpusNames, sampleBytes, sampleExpectation } from "./corpus-sample.ts";
+
+// Every corpus sample whose header states its expected parse is read the way `trainops parse`
+// reads a file (format auto, the general reader), with nothing specific to any sample.
+const samples = corpusNames()
+  .map((name) => ({ name, expected: sampleExpectation(name) }))
+  .filter((s) => s.expected !== null);
+
+describe("corpus: each sample parses as its header says", () => {
+  it("has enough samples with a stated expectation to mean something", () => {
+    expect(samples.length).toBeGreaterThanOrEqual(25);
+  });
+
+  for (const { name, expected } of samples) {
+    it(name, () => {
+      const summarizer = new LogSummarizer();
+      summarizer.push(sampleBytes(name));
+      const summary = summarizer.finish();
+      const progress =
+        summary.lastStep === null
+          ? null
+          : { step: summary.lastStep, total: summary.totalSteps, epoch: summary.epoch };
+      expect(progress).toEqual(expected?.progress);
+      expect([...new Set(summary.errors.map((e) => e.kind))].sort()).toEqual(expected?.errors);
+    });
+  }
+});
