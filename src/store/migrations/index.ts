@@ -8,6 +8,7 @@ import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
 import { stepsPerEpochMigration } from "./008-steps-per-epoch.ts";
 import { slurmJobsMigration } from "./009-slurm-jobs.ts";
 import { sampleRollupsMigration } from "./010-sample-rollups.ts";
+import { operationJournalMigration } from "./011-operation-journal.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   stepsPerEpochMigration,
   slurmJobsMigration,
   sampleRollupsMigration,
+  operationJournalMigration,
 ];
