@@ -60,14 +60,8 @@ try {
     const offset = store.offsets.get(run.name);
     const position = statSync(logPath).size;
     appendFileSync(logPath, line);
-    // What the follow stream does with each chunk it receives.
-    monitor.ingestor.ingest({
-      inode: offset?.inode ?? "",
-      start: position,
-      bytes: line,
-      reset: "none",
-      generation: monitor.ingestor.generation,
-    });
+    // What a follow stream does when new bytes wake it: one read under the log lock.
+    await monitor.readLog();
     if (s % pollS === 0) {
       const report = await monitor.pollOnce();
       if (report.outcome !== "ok") throw new Error(report.message ?? "poll failed");

@@ -56,6 +56,10 @@ export function createRuleContext(
       const poll = o.polls.recent(run, 1)[0];
       return poll && poll.outcome !== "ok" ? poll.message : null;
     },
+    recentPolls: (limit) =>
+      o.polls
+        .recent(run, limit)
+        .map((p) => ({ outcome: p.outcome, message: p.message, at: p.startedAt })),
     expectedStop: () => o.alerts.expectedStop(run),
     slurmJob: () => o.slurmJobs?.current(run) ?? null,
   };

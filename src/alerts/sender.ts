@@ -33,10 +33,11 @@ export interface SenderOptions {
  * transaction; each sink's deliveries go in order, and a success is marked in the store right
  * after the sink accepted it (synchronously, before anything else runs).
  *
- * The one window that can repeat a message: the platform answered 2xx but the process died
- * before that mark was written (microseconds of synchronous SQLite work). Webhooks offer no
- * idempotency key we could rely on, so after such a crash that one message is sent again.
- * Nothing can be lost: an unmarked delivery is retried after a restart.
+ * The windows that can repeat a message: the platform answered 2xx but the process died before
+ * that mark was written (microseconds of synchronous SQLite work); or a request went out and
+ * no answer came. For the second, a sink that is not `idempotent` gets one more attempt, and
+ * after a second unanswered one the delivery is recorded as "maybe delivered" instead of being
+ * sent again. Nothing is dropped silently: an unmarked delivery is retried after a restart.
  */
 export class Sender {
   private readonly retry: RetryPolicy;
@@ -195,10 +196,26 @@ export class Sender {
         );
         continue;
       }
+      if (result.unknownOutcome && !sink.idempotent && due.unknownOutcomes >= 1) {
+        // Sent twice with no answer either time, to a platform that cannot tell a repeat:
+        // a third copy is more likely a duplicate than a rescue.
+        this.o.outbox.markMaybeDelivered(due.batchId, sink.name, now, result.error);
+        this.o.log.warn(
+          { sink: sink.name, batch: due.batchId, error: result.error },
+          "alert maybe delivered: no answer to two attempts, not sent again",
+        );
+        continue;
+      }
       const backoff = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** due.attempts);
       // The platform's own figure wins over our guess: it knows when its bucket refills.
       const wait = result.retryAfterMs !== undefined ? Math.max(50, result.retryAfterMs) : backoff;
-      this.o.outbox.markRetry(due.batchId, sink.name, now + wait, result.error);
+      this.o.outbox.markRetry(
+        due.batchId,
+        sink.name,
+        now + wait,
+        result.error,
+        result.unknownOutcome === true,
+      );
       this.o.log.warn(
         {
           sink: sink.name,

@@ -195,7 +195,10 @@ export const runSchema = z
       .min(4096)
       .default(4 * 1024 * 1024)
       .describe("Log bytes read per poll at most (bytes); the rest next poll"),
-    nvidiaSmi: z.string().default("nvidia-smi").describe("nvidia-smi command on the VM"),
+    nvidiaSmi: z
+      .string()
+      .default("nvidia-smi")
+      .describe('nvidia-smi command on the VM; "" for a VM without GPUs (a CPU job)'),
     autoAdvance: z
       .boolean()
       .default(false)
@@ -519,6 +522,9 @@ export const configSchema = z
       .enum(["trace", "debug", "info", "warn", "error", "fatal"])
       .default("info")
       .describe("Log level of the daemon (logs go to stderr)"),
+    shutdownTimeout: duration
+      .default("10s")
+      .describe("After SIGTERM/SIGINT the daemon exits within this long, whatever still hangs"),
   })
   .strict();
 

@@ -1,12 +1,14 @@
 import type { Clock } from "../core/clock.ts";
 import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
+import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { TimedStep } from "../store/steps-repo.ts";
 import { ErrorClassifier, type EventUpdate } from "./parsers/error-classifier.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import type { RankedLine, RankedLogReader } from "./parsers/rank-prefix.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
-import type { LogReset } from "./probe/probe-output.ts";
+import { PREFIX_MISMATCH } from "./probe/log-section.ts";
+import type { LogReset, ProbeLog } from "./probe/probe-output.ts";
 
 /** Bytes of the log starting at a known offset of a known file. */
 export interface LogChunk {
@@ -16,8 +18,24 @@ export interface LogChunk {
   bytes: Buffer;
   /** Set by the probe when it restarted reading (first attach, rotation, truncation). */
   reset: LogReset;
-  /** For follow streams: the generation they started in (see `generation`). */
-  generation?: number;
+  /** Length and `cksum` of the file's first bytes, stored as part of its identity. */
+  prefix?: { length: number; sum: string };
+  /** `inode size mtime` of the rotated file at this read (see LogOffset.rotatedStamp). */
+  rotatedStamp?: string;
+}
+
+/** One read of the log: the old file's unread end (if found), then the current file. */
+export interface LogRead {
+  rest: (ProbeLog & { present: true }) | null;
+  log: ProbeLog;
+}
+
+/** What applying one {@link LogRead} did. */
+export interface ReadResult extends IngestResult {
+  /** Reading moved to another file (rotation, truncation, rewrite): a follow stream must reopen. */
+  identityChanged: boolean;
+  /** The file was rewritten in place past the offset; it is read again from its start next time. */
+  rewritten: boolean;
 }
 
 /** What one chunk added. */
@@ -29,8 +47,6 @@ export interface IngestResult {
   /** Ids of the events stored, in order. */
   eventIds: number[];
   events: ClassifiedEvent[];
-  /** The chunk came from a stream opened before the log was rotated or truncated. */
-  stale?: boolean;
 }
 
 export interface LogIngestorOptions {
@@ -43,17 +59,18 @@ export interface LogIngestorOptions {
 }
 
 /**
- * Turns log bytes into step points and classified events, exactly once. Both the poll and the
- * follow stream feed it; each chunk carries its file offset, and anything before the stored
- * offset is dropped, so overlapping reads never double count. Offset, partial line, steps and
- * events are written in one transaction.
+ * Turns log bytes into step points and classified events, exactly once. Every read (a poll's, or
+ * one a follow stream asked for) comes through {@link LogIngestor.applyRead}; each chunk carries
+ * its file offset, and anything before the stored offset is dropped, so overlapping reads never
+ * double count. Offset, file identity, partial line, steps and events, including those still
+ * held by the classifier, are written in one transaction: a process killed at any moment has
+ * either stored a line's effects and moved past it, or neither.
  */
 export class LogIngestor {
   private readonly parser: StepParser;
   private classifier = new ErrorClassifier();
   /** One classifier per rank of a multi-node log (their tracebacks interleave), with its prefix. */
   private rankClassifiers = new Map<string, { classifier: ErrorClassifier; line: RankedLine }>();
-  private currentGeneration = 0;
   /** The newest step point not stored yet, and when a step point was last stored. */
   private pendingStep: TimedStep | null = null;
   private stepStoredAt = Number.NEGATIVE_INFINITY;
@@ -65,11 +82,117 @@ export class LogIngestor {
   }
 
   /**
-   * Bumped whenever reading restarts (attach, rotation, truncation). A follow stream records it
-   * when it opens; chunks from an older generation are refused, and the stream is reopened.
+   * Applies one read in one transaction: the verified rest of the old file first, then the
+   * current file, then whatever the classifier still holds (nothing waits in memory for a
+   * next read that a kill could lose).
    */
-  get generation(): number {
-    return this.currentGeneration;
+  applyRead(read: LogRead): ReadResult {
+    if (process.env.CHAOS_DEBUG)
+      console.error(
+        "READ",
+        JSON.stringify(
+          {
+            rest: read.rest && { ...read.rest, bytes: read.rest.bytes.length },
+            log: read.log.present ? { ...read.log, bytes: read.log.bytes.length } : read.log,
+            stored: this.options.store.offsets.get(this.options.run) ?? null,
+          },
+          (k, v) => (k === "partial" ? undefined : v),
+        ),
+      );
+    const { store, run } = this.options;
+    return store.transaction(() => {
+      const stored = store.offsets.get(run);
+      const results: IngestResult[] = [];
+      let identityChanged = false;
+      let rewritten = false;
+      if (read.rest && read.rest.reset !== "none") {
+        // Our file was truncated or rewritten before it was renamed: all of it is new.
+        identityChanged = true;
+        results.push(
+          this.ingest({
+            inode: read.rest.inode,
+            start: read.rest.start,
+            bytes: read.rest.bytes,
+            reset: read.rest.reset,
+            ...(read.rest.prefix ? { prefix: read.rest.prefix } : {}),
+          }),
+        );
+      } else if (read.rest && stored?.inode && !anchorHolds(read.rest, stored)) {
+        // Starts like ours but is not ours past the offset (a short prefix matched by chance, or
+        // ours rewritten and renamed): nothing moves; the next read takes it all as new.
+        store.offsets.set(run, { ...stored, prefixSum: PREFIX_MISMATCH }, this.options.clock.now());
+        return { ...empty(), identityChanged: false, rewritten: false };
+      } else if (read.rest && stored?.inode) {
+        results.push(
+          this.ingest({
+            inode: stored.inode,
+            start: read.rest.start,
+            bytes: read.rest.bytes,
+            reset: "none",
+          }),
+        );
+      }
+      const log = read.log;
+      if (log.present) {
+        const current = store.offsets.get(run);
+        if (log.reset === "none" && current && !anchorHolds(log, current)) {
+          // Rewritten in place past our offset with the same first bytes: start over from its
+          // beginning on the next read (only the bytes before the offset tell, not the prefix).
+          store.offsets.set(
+            run,
+            {
+              ...current,
+              offset: 0,
+              partial: Buffer.alloc(0),
+              anchor: "",
+              lineCount: 0,
+              prefixLength: 0,
+              prefixSum: "",
+            },
+            this.options.clock.now(),
+          );
+          this.classifier = new ErrorClassifier();
+          rewritten = true;
+          identityChanged = true;
+        } else {
+          if (log.reset !== "none" && log.reset !== "attach") identityChanged = true;
+          results.push(
+            this.ingest({
+              inode: log.inode,
+              start: log.start,
+              bytes: log.bytes,
+              reset: log.reset,
+              ...(log.prefix ? { prefix: log.prefix } : {}),
+              rotatedStamp: log.rotatedStamp ?? "",
+            }),
+          );
+        }
+      }
+      const latest = store.offsets.get(run);
+      if (
+        log.present &&
+        latest &&
+        log.rotatedStamp !== undefined &&
+        latest.rotatedStamp !== log.rotatedStamp
+      ) {
+        // Seen even when nothing new was read: only a later change of it means a rotation.
+        store.offsets.set(
+          run,
+          { ...latest, rotatedStamp: log.rotatedStamp },
+          this.options.clock.now(),
+        );
+      }
+      results.push(this.flush());
+      return {
+        newBytes: results.reduce((n, r) => n + r.newBytes, 0),
+        lines: results.reduce((n, r) => n + r.lines, 0),
+        lastStep: results.reduce<StepPoint | null>((last, r) => r.lastStep ?? last, null),
+        eventIds: results.flatMap((r) => r.eventIds),
+        events: results.flatMap((r) => r.events),
+        identityChanged,
+        rewritten,
+      };
+    });
   }
 
   ingest(chunk: LogChunk): IngestResult {
@@ -80,17 +203,17 @@ export class LogIngestor {
       let partial = stored?.partial ?? Buffer.alloc(0);
       let lineCount = stored?.lineCount ?? 0;
       let bytes = chunk.bytes;
-      if (chunk.generation !== undefined && chunk.generation !== this.currentGeneration) {
-        // A follow stream opened before a rotation or truncation: its offsets are stale.
-        return { ...empty(), stale: true };
-      }
       const sameFile = stored !== null && stored.inode === chunk.inode && chunk.reset === "none";
       const anchorSource = sameFile ? null : chunk.bytes;
+      const events: ClassifiedEvent[] = [];
       if (!sameFile) {
+        // What the classifier still holds (a line waiting for its repeats) ends with its file.
+        events.push(...this.classifier.flush());
         // A new file or a re-read from the start: what we held belongs to the old content.
-        this.currentGeneration += 1;
         offset = chunk.start;
         partial = Buffer.alloc(0);
+        // Line numbers (in events) count within one file.
+        lineCount = 0;
         this.classifier = new ErrorClassifier();
         this.rankClassifiers.clear();
         this.announcedIds.clear();
@@ -118,7 +241,6 @@ export class LogIngestor {
       const lines = splitter.push(bytes);
       const now = clock.now();
       let lastStep: StepPoint | null = null;
-      const events: ClassifiedEvent[] = [];
       for (const line of lines) {
         lineCount += 1;
         const ranks = this.options.ranks;
@@ -158,6 +280,9 @@ export class LogIngestor {
           lineCount,
           kernelMark: stored?.kernelMark ?? null,
           anchor,
+          prefixLength: chunk.prefix?.length ?? (sameFile ? (stored?.prefixLength ?? 0) : 0),
+          prefixSum: chunk.prefix?.sum ?? (sameFile ? (stored?.prefixSum ?? "") : ""),
+          rotatedStamp: chunk.rotatedStamp ?? stored?.rotatedStamp ?? "",
         },
         now,
       );
@@ -219,8 +344,19 @@ export class LogIngestor {
 /** A follow stream stores a step point at most this often; polls store theirs in any case. */
 const STEP_EVERY_MS = 60_000;
 
-/** Bytes kept before the offset to notice a rewritten file; 32 make a false match negligible. */
-const ANCHOR_BYTES = 32;
+/** Whether the bytes a read re-read before the offset are the ones consumed there. */
+function anchorHolds(log: ProbeLog & { present: true }, stored: LogOffset): boolean {
+  if (stored.anchor === "") return true;
+  const anchor = Buffer.from(stored.anchor, "hex");
+  if (log.start !== stored.offset - anchor.length) return true;
+  return log.bytes.subarray(0, anchor.length).equals(anchor);
+}
+
+/**
+ * Bytes kept before the offset to notice a rewritten file. Log lines repeat their last 32 bytes
+ * (`loss=... time=...s`); 256 span a whole line or more, with its step number and timestamp.
+ */
+const ANCHOR_BYTES = 256;
 
 function nextAnchor(consumed: Buffer): string {
   return consumed.subarray(Math.max(0, consumed.length - ANCHOR_BYTES)).toString("hex");

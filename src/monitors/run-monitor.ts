@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
-import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
 import type { FollowHandle, Transport } from "../transport/transport.ts";
@@ -15,11 +15,12 @@ import {
   parseKernelSection,
   parseOomCounters,
 } from "./kernel-sources.ts";
-import { type IngestResult, LogIngestor } from "./log-ingestor.ts";
+import { LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { RankedLogReader } from "./parsers/rank-prefix.ts";
+import { buildLogReadScript, type LogReadRequest, parseLogSections } from "./probe/log-section.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
-import { type ProbeLog, type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
+import { type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
 import { configuredLogPath } from "./run-log-path.ts";
 import { probeUid } from "./run-processes.ts";
@@ -61,6 +62,9 @@ export class RunMonitor {
   private follow: FollowHandle | null = null;
   private followWanted = false;
   private followOpening = false;
+  private logBusy: Promise<void> | null = null;
+  private reading = false;
+  private wokenAgain = false;
   /** `getconf CLK_TCK` / `PAGESIZE` of the VM, asked once per monitor. */
   private units = "";
   /** The Slurm job's StdOut as the last poll found it (runs that leave `log` to Slurm). */
@@ -102,32 +106,31 @@ export class RunMonitor {
 
   /** Runs one poll and stores what it found. Never throws for VM trouble: see `outcome`. */
   async pollOnce(): Promise<PollReport> {
+    return this.withLogLock(() => this.pollLocked());
+  }
+
+  private async pollLocked(): Promise<PollReport> {
     const { run, transport, store, clock } = this.options;
     const startedAt = clock.now();
-    const stored = store.offsets.get(run.name);
     const nonce = randomBytes(12).toString("hex");
     const slurm = slurmProbeParts(run, store.slurmJobs, `@@${nonce}`);
     const script = buildProbeScript({
-      logPath: this.logPath,
+      ...this.logReadRequest(),
       workdir: run.workdir,
       nvidiaSmi: slurm?.nvidiaSmi ?? run.nvidiaSmi,
       ...(slurm ? { prelude: slurm.prelude } : {}),
-      inode: stored?.inode ?? null,
-      offset: stored?.offset ?? 0,
-      anchor: stored?.anchor ?? "",
-      backfillBytes: run.backfillBytes,
-      maxReadBytes: run.maxReadBytes,
       process: run.process,
       run: run.name,
       tmuxSession: run.restart.tmuxSession,
       systemdUnit: run.restart.systemdUnit,
       uid: this.uid,
-      kernelMark: stored?.kernelMark ?? null,
+      kernelMark: store.offsets.get(run.name)?.kernelMark ?? null,
       journalCursor: this.journalCursor,
       cgroupPid: this.cgroupPid,
       cgroupFiles: this.cgroupFiles,
       wantUnits: this.units === "",
       nonce,
+      ...(run.trainConfig ? { trainConfig: this.trainConfigPath(run.trainConfig) } : {}),
     });
     let outcome: PollOutcome = "ok";
     let message: string | null = null;
@@ -135,8 +138,7 @@ export class RunMonitor {
     let sample: RunSample;
     let stdout: Buffer | null = null;
     try {
-      const timeoutMs = run.ssh === "local" ? 30_000 : parseDuration(run.ssh.execTimeout);
-      stdout = (await transport.run(script, { timeoutMs })).stdout;
+      stdout = (await transport.run(script, { timeoutMs: this.execTimeoutMs() })).stdout;
     } catch (error) {
       outcome = "unreachable";
       message = (error as Error).message;
@@ -146,7 +148,13 @@ export class RunMonitor {
     return store.transaction(() => {
       if (stdout !== null) {
         try {
-          ({ sample, events, message } = this.absorb(stdout, nonce, stored));
+          const absorbed = this.absorb(stdout, nonce);
+          ({ sample, events, message } = absorbed);
+          if (absorbed.findings.length > 0) {
+            // The VM answered, but what it lacks would go unseen in an "ok": say what, and fail.
+            outcome = "degraded";
+            message = [...(message ? [message] : []), ...absorbed.findings].join("; ");
+          }
         } catch (error) {
           outcome = "unreachable";
           message = (error as Error).message;
@@ -164,11 +172,14 @@ export class RunMonitor {
   private absorb(
     stdout: Buffer,
     nonce: string,
-    stored: LogOffset | null,
-  ): { sample: RunSample; events: ClassifiedEvent[]; message: string | null } {
+  ): {
+    sample: RunSample;
+    events: ClassifiedEvent[];
+    message: string | null;
+    findings: string[];
+  } {
     const { run, store, clock } = this.options;
     let message: string | null = null;
-    let events: ClassifiedEvent[] = [];
     const output = parseProbeOutput(stdout, nonce);
     const slurm = run.slurm !== undefined;
     const job = slurm ? readSlurmJob(stdout, `@@${nonce}`, clock.now()) : null;
@@ -178,30 +189,12 @@ export class RunMonitor {
     }
     if (output.units.trim() !== "") this.units = output.units;
     else output.units = this.units;
-    if (output.log.present && !this.anchorHolds(output.log, stored)) {
-      // The file was rewritten in place past our offset: start over from its beginning.
-      store.offsets.set(
-        run.name,
-        {
-          ...(stored as LogOffset),
-          offset: 0,
-          partial: Buffer.alloc(0),
-          anchor: "",
-          lineCount: 0,
-        },
-        clock.now(),
-      );
+    const read = this.ingestor.applyRead({ rest: output.logRest, log: output.log });
+    let events = read.events;
+    if (read.rewritten) {
       message = "log was truncated and rewritten; re-reading it from the start next poll";
-    } else if (output.log.present) {
-      const ingested = this.ingestor.ingest({
-        inode: output.log.inode,
-        start: output.log.start,
-        bytes: output.log.bytes,
-        reset: output.log.reset,
-      });
-      events = ingested.events;
-      if (output.log.reset !== "none" && output.log.reset !== "attach") this.reopenFollow();
     }
+    if (read.identityChanged) this.reopenFollow();
     this.uid ??= probeUid(output.self);
     const processes = runProcessesOf(output, run);
     events = events.concat(this.ingestKernel(output, processes?.summary.trainer?.pid ?? null));
@@ -219,20 +212,101 @@ export class RunMonitor {
     // OOM until the next poll, or for ever when the process died. Follow streams flush on
     // quiet; a poll flushes at once.
     events = events.concat(this.ingestor.flush().events);
+    let findings: string[];
     if (slurm && !job) {
-      message = `no Slurm job ${run.slurm?.job ?? run.slurm?.jobId} found (squeue/scontrol)`;
-    } else if (!output.log.present && !(job && job.state === "PENDING")) {
-      message = `log file ${this.logPath || "(the job's StdOut)"} not found on the VM`;
+      findings = [`no Slurm job ${run.slurm?.job ?? run.slurm?.jobId} found (squeue/scontrol)`];
+    } else if (slurm && !output.log.present && job?.state === "PENDING") {
+      // A queued job has no output yet: nothing is missing.
+      findings = this.findings(output).filter((f) => !f.startsWith("log file"));
+    } else {
+      findings = this.findings(output);
     }
-    return { sample, events, message };
+    return { sample, events, message, findings };
   }
 
-  /** Whether the bytes the probe re-read before the offset are the ones we consumed. */
-  private anchorHolds(log: ProbeLog, stored: LogOffset | null): boolean {
-    if (!log.present || log.reset !== "none" || !stored || stored.anchor === "") return true;
-    const anchor = Buffer.from(stored.anchor, "hex");
-    if (log.start !== stored.offset - anchor.length) return true;
-    return log.bytes.subarray(0, anchor.length).equals(anchor);
+  /**
+   * Reads the log now, outside a poll (what a follow stream's wake-up does). Returns the events
+   * stored; throws for VM trouble (the next poll records it).
+   */
+  async readLog(): Promise<ClassifiedEvent[]> {
+    return this.withLogLock(async () => {
+      const nonce = randomBytes(12).toString("hex");
+      const script = buildLogReadScript(this.logReadRequest(), nonce);
+      const result = await this.options.transport.run(script, { timeoutMs: this.execTimeoutMs() });
+      const sections = parseLogSections(result.stdout, `@@${nonce}`);
+      const read = this.ingestor.applyRead({ rest: sections.rest, log: sections.log });
+      if (read.identityChanged) this.reopenFollow();
+      return read.events;
+    });
+  }
+
+  /** Every piece the monitor needs that the probe did not find. */
+  private findings(output: ProbeOutput): string[] {
+    const { run } = this.options;
+    const found: string[] = [];
+    if (!output.log.present && !output.log.deferred) {
+      found.push(`log file ${this.logPath || "(the job's StdOut)"} not found on the VM`);
+    }
+    if (run.trainConfig && output.trainConfig === "unreadable") {
+      found.push(
+        `training config ${this.trainConfigPath(run.trainConfig)} cannot be read on the VM`,
+      );
+    }
+    const status = output.gpu.status;
+    if (status === 127) {
+      found.push(`${run.nvidiaSmi} not found on the VM (nvidiaSmi in the run's config)`);
+    } else if (status !== null && status !== 0) {
+      const first = output.gpu.text.split("\n").find((line) => line.trim() !== "") ?? "";
+      found.push(
+        `${run.nvidiaSmi} failed with exit code ${status}${first ? `: ${first.trim().slice(0, 160)}` : ""}`,
+      );
+    }
+    return found;
+  }
+
+  private trainConfigPath(file: string): string {
+    return posix.isAbsolute(file) ? file : posix.join(this.options.run.workdir, file);
+  }
+
+  /** The stored read position, as the log section of a script needs it. */
+  private logReadRequest(): LogReadRequest {
+    const { run, store } = this.options;
+    const stored = store.offsets.get(run.name);
+    return {
+      logPath: this.logPath,
+      rotatedPath: `${this.logPath}.1`,
+      inode: stored?.inode ?? null,
+      offset: stored?.offset ?? 0,
+      anchor: stored?.anchor ?? "",
+      prefixLength: stored?.prefixLength ?? 0,
+      prefixSum: stored?.prefixSum ?? "",
+      rotatedStamp: stored?.rotatedStamp ?? "",
+      backfillBytes: run.backfillBytes,
+      maxReadBytes: run.maxReadBytes,
+    };
+  }
+
+  private execTimeoutMs(): number {
+    const { run } = this.options;
+    return run.ssh === "local" ? 30_000 : parseDuration(run.ssh.execTimeout);
+  }
+
+  /**
+   * Runs `fn` after every read started before it: the stored offset a script is built from is
+   * the one its output is applied to, so a poll and a follow's read never interleave.
+   */
+  private withLogLock<T>(fn: () => Promise<T>): Promise<T> {
+    // Idle: start at once (a poll's script goes out in the caller's tick, not a microtask later).
+    const next = this.logBusy ? this.logBusy.then(fn, fn) : fn();
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.logBusy = settled;
+    void settled.then(() => {
+      if (this.logBusy === settled) this.logBusy = null;
+    });
+    return next;
   }
 
   /** Records a poll that did not run because the previous one was still going. */
@@ -268,52 +342,25 @@ export class RunMonitor {
     void (handle?.stop() ?? Promise.resolve()).then(() => this.openFollow());
   }
 
+  /**
+   * Opens a `tail -f` from the stored offset. Its bytes are only a wake-up: each burst runs one
+   * {@link readLog}, which checks the file's identity and applies the bytes under the same lock
+   * and transaction as a poll, so a truncation or rotation seen by the stream never doubles or
+   * skips a line.
+   */
   private async openFollow(): Promise<void> {
     if (!this.followWanted || this.follow || this.followOpening) return;
-    const { run, store, transport, onFollowEvents, onFollowError } = this.options;
+    const { run, store, transport, onFollowError } = this.options;
     const stored = store.offsets.get(run.name);
     // Before the first poll there is no offset to follow from: the poll attaches first.
     if (!stored?.inode || this.logPath === "") return;
     this.followOpening = true;
-    const generation = this.ingestor.generation;
-    const inode = stored.inode;
-    let position = stored.offset;
-    let quietTimer: NodeJS.Timeout | null = null;
     try {
       this.follow = await transport.follow({
         path: this.logPath,
-        fromOffset: position,
-        onData: (chunk) => {
-          // Bytes can still arrive after stop(); the store may be closing by then.
-          if (!this.followWanted) return;
-          let result: IngestResult;
-          try {
-            result = this.ingestor.ingest({
-              inode,
-              start: position,
-              bytes: chunk,
-              reset: "none",
-              generation,
-            });
-          } catch (error) {
-            onFollowError?.(run.name, error as Error);
-            this.reopenFollow();
-            return;
-          }
-          position += chunk.length;
-          if (result.stale) {
-            this.reopenFollow();
-            return;
-          }
-          if (result.events.length > 0) onFollowEvents?.(run.name, result.events);
-          // A traceback ends with its exception line; flush once the log goes quiet.
-          if (quietTimer) clearTimeout(quietTimer);
-          quietTimer = setTimeout(() => {
-            if (!this.followWanted) return;
-            const flushed = this.ingestor.flush();
-            if (flushed.events.length > 0) onFollowEvents?.(run.name, flushed.events);
-          }, 300);
-          quietTimer.unref();
+        fromOffset: stored.offset,
+        onData: () => {
+          if (this.followWanted) this.wake();
         },
         onEnd: (error) => {
           this.follow = null;
@@ -328,6 +375,29 @@ export class RunMonitor {
     } finally {
       this.followOpening = false;
     }
+  }
+
+  /** One read per burst of follow bytes: bytes that arrive during a read ask for one more. */
+  private wake(): void {
+    if (this.reading) {
+      this.wokenAgain = true;
+      return;
+    }
+    this.reading = true;
+    void (async () => {
+      const { run, onFollowEvents, onFollowError } = this.options;
+      do {
+        this.wokenAgain = false;
+        try {
+          const events = await this.readLog();
+          if (events.length > 0 && this.followWanted) onFollowEvents?.(run.name, events);
+        } catch (error) {
+          if (this.followWanted) onFollowError?.(run.name, error as Error);
+          break;
+        }
+      } while (this.wokenAgain && this.followWanted);
+      this.reading = false;
+    })();
   }
 
   /**

@@ -86,7 +86,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const { config, log } = options;
   const clock = options.clock ?? systemClock;
   const lock: InstanceLock | null =
-    config.store === ":memory:" ? null : acquireInstanceLock(config.store);
+    config.store === ":memory:" ? null : await acquireInstanceLock(config.store);
   const cleanups: Array<() => Promise<void> | void> = [() => lock?.release()];
   const cleanup = async () => {
     for (const step of cleanups.reverse()) {
@@ -173,7 +173,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       }
       evaluate(report.run);
       ticker.tick(report.run);
-      if (!followed.has(report.run) && report.outcome === "ok") {
+      if (!followed.has(report.run) && (report.outcome === "ok" || report.outcome === "degraded")) {
         followed.add(report.run);
         await monitoring.monitors.get(report.run)?.startFollow();
       }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Message } from "../message/message.ts";
 import type { Db } from "./database.ts";
 
@@ -26,6 +27,8 @@ export interface DueDelivery {
   batchId: number;
   sink: string;
   attempts: number;
+  /** Attempts that went out without an answer (timeout, connection cut after sending). */
+  unknownOutcomes: number;
   idempotencyKey: string;
   message: Message;
 }
@@ -93,12 +96,10 @@ export class AlertOutboxRepo {
         .prepare(
           "INSERT INTO alert_batches (created_at, run, idempotency_key, message_json) VALUES (?, ?, ?, ?)",
         )
-        .run(now, run, `pending-${now}-${entryIds[0]}`, JSON.stringify(message));
+        // A random key, stable across retries and restarts of this batch and unique across
+        // stores: a new store's first batch must not look like an older store's to a platform.
+        .run(now, run, `trainops-${randomUUID()}`, JSON.stringify(message));
       const batchId = Number(batch.lastInsertRowid);
-      // The key names the batch and its first notification, stable across retries and restarts.
-      this.db
-        .prepare("UPDATE alert_batches SET idempotency_key = ? WHERE id = ?")
-        .run(`trainops-${batchId}-${entryIds[0]}`, batchId);
       const mark = this.db.prepare(
         "UPDATE alert_outbox SET batch_id = ? WHERE id = ? AND batch_id IS NULL",
       );
@@ -115,7 +116,8 @@ export class AlertOutboxRepo {
   pendingFor(sink: string, limit = 100): Array<DueDelivery & { nextAttemptAt: number }> {
     const rows = this.db
       .prepare(
-        `SELECT d.batch_id, d.sink, d.attempts, d.next_attempt_at, b.idempotency_key, b.message_json
+        `SELECT d.batch_id, d.sink, d.attempts, d.unknown_outcomes, d.next_attempt_at, b.idempotency_key,
+           b.message_json
          FROM alert_deliveries d JOIN alert_batches b ON b.id = d.batch_id
          WHERE d.state = 'pending' AND d.sink = ? ORDER BY d.batch_id LIMIT ?`,
       )
@@ -123,6 +125,7 @@ export class AlertOutboxRepo {
       batch_id: number;
       sink: string;
       attempts: number;
+      unknown_outcomes: number;
       next_attempt_at: number;
       idempotency_key: string;
       message_json: string;
@@ -131,6 +134,7 @@ export class AlertOutboxRepo {
       batchId: row.batch_id,
       sink: row.sink,
       attempts: row.attempts,
+      unknownOutcomes: row.unknown_outcomes,
       nextAttemptAt: row.next_attempt_at,
       idempotencyKey: row.idempotency_key,
       message: JSON.parse(row.message_json) as Message,
@@ -146,13 +150,34 @@ export class AlertOutboxRepo {
       .run(at, batchId, sink);
   }
 
-  markRetry(batchId: number, sink: string, nextAttemptAt: number, error: string): void {
+  /** Schedules another attempt; `unknownOutcome` when this one went out without an answer. */
+  markRetry(
+    batchId: number,
+    sink: string,
+    nextAttemptAt: number,
+    error: string,
+    unknownOutcome = false,
+  ): void {
     this.db
       .prepare(
-        `UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-         WHERE batch_id = ? AND sink = ?`,
+        `UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
+           unknown_outcomes = unknown_outcomes + ? WHERE batch_id = ? AND sink = ?`,
       )
-      .run(nextAttemptAt, error, batchId, sink);
+      .run(nextAttemptAt, error, unknownOutcome ? 1 : 0, batchId, sink);
+  }
+
+  /**
+   * Ends a delivery whose attempts went out without an answer, on a platform that cannot tell
+   * a repeat: the message may be there, and sending it again may post it twice.
+   */
+  markMaybeDelivered(batchId: number, sink: string, at: number, error: string): void {
+    this.db
+      .prepare(
+        `UPDATE alert_deliveries SET state = 'sent', sent_at = ?, attempts = attempts + 1,
+           unknown_outcomes = unknown_outcomes + 1, maybe_delivered = 1,
+           last_error = ? WHERE batch_id = ? AND sink = ?`,
+      )
+      .run(at, `maybe delivered: ${error}`, batchId, sink);
   }
 
   markFailed(batchId: number, sink: string, error: string): void {
@@ -186,25 +211,31 @@ export class AlertOutboxRepo {
   }
 
   /** Delivery rows of a batch, for status and tests. */
-  deliveries(
-    batchId: number,
-  ): Array<{ sink: string; state: string; attempts: number; lastError: string | null }> {
+  deliveries(batchId: number): Array<{
+    sink: string;
+    state: string;
+    attempts: number;
+    lastError: string | null;
+    maybeDelivered: boolean;
+  }> {
     return (
       this.db
         .prepare(
-          "SELECT sink, state, attempts, last_error FROM alert_deliveries WHERE batch_id = ? ORDER BY sink",
+          "SELECT sink, state, attempts, last_error, maybe_delivered FROM alert_deliveries WHERE batch_id = ? ORDER BY sink",
         )
         .all(batchId) as Array<{
         sink: string;
         state: string;
         attempts: number;
         last_error: string | null;
+        maybe_delivered: number;
       }>
     ).map((row) => ({
       sink: row.sink,
       state: row.state,
       attempts: row.attempts,
       lastError: row.last_error,
+      maybeDelivered: row.maybe_delivered === 1,
     }));
   }
 

@@ -19,23 +19,52 @@ export class StoreError extends TrainopsError {
  * migrations in one transaction each. `:memory:` works for throwaway stores.
  */
 export function openDatabase(path: string): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  let db: Db;
+  let db: Db | undefined;
   try {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the
+    // last commits, which the outbox tolerates by re-sending.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    migrate(db);
+    return db;
   } catch (error) {
+    db?.close();
     const hint = nativeBuildHint(error as Error);
     if (hint) throw new StoreError(hint);
-    throw new StoreError(`cannot open the store at ${path}: ${(error as Error).message}`);
+    throw storeError(path, error as Error & { code?: string });
   }
-  db.pragma("journal_mode = WAL");
-  // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the
-  // last commits, which the outbox tolerates by re-sending.
-  db.pragma("synchronous = NORMAL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
-  migrate(db);
-  return db;
+}
+
+/** Says what is wrong with the store file and what to do, instead of a raw SQLite or errno code. */
+function storeError(path: string, error: Error & { code?: string }): StoreError {
+  const code = error.code ?? "";
+  if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
+    return new StoreError(
+      `the store ${path} is damaged or not a trainops store (${error.message}); move it aside (mv ${path} ${path}.broken) and start again with an empty one, or point store: at another file`,
+    );
+  }
+  if (
+    code === "EACCES" ||
+    code === "EPERM" ||
+    code === "EROFS" ||
+    code === "SQLITE_CANTOPEN" ||
+    code === "SQLITE_READONLY" ||
+    code.startsWith("SQLITE_READONLY")
+  ) {
+    return new StoreError(
+      `cannot write the store ${path}: ${dirname(path)} is not writable by this user; fix its permissions, or point store: at a writable path`,
+    );
+  }
+  if (code === "ENOTDIR" || code === "EEXIST") {
+    return new StoreError(
+      `cannot create the store ${path}: a file stands where its folder should be; point store: at a path in a folder`,
+    );
+  }
+  return new StoreError(`cannot open the store at ${path}: ${error.message}`);
 }
 
 function migrate(db: Db): void {

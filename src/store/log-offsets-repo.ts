@@ -17,6 +17,12 @@ export interface LogOffset {
    * a log truncated and rewritten past the offset (logrotate's copytruncate) is still noticed.
    */
   anchor: string;
+  /** Length of the file's prefix that `prefixSum` covers (0: not known yet). */
+  prefixLength?: number;
+  /** `cksum` CRC of the file's first `prefixLength` bytes: the file's identity beyond its inode. */
+  prefixSum?: string;
+  /** `inode size mtime` of the rotated file (`<log>.1`) at the last read; "" when none. */
+  rotatedStamp?: string;
 }
 
 interface OffsetRow {
@@ -26,6 +32,9 @@ interface OffsetRow {
   line_count: number;
   kernel_mark: number | null;
   anchor: string | null;
+  prefix_length: number;
+  prefix_sum: string;
+  rotated_stamp: string;
 }
 
 /** Log read positions, one row per run. */
@@ -35,7 +44,7 @@ export class LogOffsetsRepo {
   get(run: string): LogOffset | null {
     const row = this.db
       .prepare(
-        "SELECT inode, offset, partial, line_count, kernel_mark, anchor FROM log_offsets WHERE run = ?",
+        "SELECT inode, offset, partial, line_count, kernel_mark, anchor, prefix_length, prefix_sum, rotated_stamp FROM log_offsets WHERE run = ?",
       )
       .get(run) as OffsetRow | undefined;
     if (!row) return null;
@@ -46,17 +55,24 @@ export class LogOffsetsRepo {
       lineCount: row.line_count,
       kernelMark: row.kernel_mark,
       anchor: row.anchor ?? "",
+      prefixLength: row.prefix_length,
+      prefixSum: row.prefix_sum,
+      rotatedStamp: row.rotated_stamp,
     };
   }
 
   set(run: string, value: LogOffset, at: number): void {
     this.db
       .prepare(
-        `INSERT INTO log_offsets (run, inode, offset, partial, line_count, kernel_mark, anchor, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO log_offsets (run, inode, offset, partial, line_count, kernel_mark, anchor,
+           prefix_length, prefix_sum, rotated_stamp, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run) DO UPDATE SET inode = excluded.inode, offset = excluded.offset,
            partial = excluded.partial, line_count = excluded.line_count,
-           kernel_mark = excluded.kernel_mark, anchor = excluded.anchor, updated_at = excluded.updated_at`,
+           kernel_mark = excluded.kernel_mark, anchor = excluded.anchor,
+           prefix_length = excluded.prefix_length, prefix_sum = excluded.prefix_sum,
+           rotated_stamp = excluded.rotated_stamp,
+           updated_at = excluded.updated_at`,
       )
       .run(
         run,
@@ -66,6 +82,9 @@ export class LogOffsetsRepo {
         value.lineCount,
         value.kernelMark,
         value.anchor,
+        value.prefixLength ?? 0,
+        value.prefixSum ?? "",
+        value.rotatedStamp ?? "",
         at,
       );
   }

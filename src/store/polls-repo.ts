@@ -1,7 +1,11 @@
 import type { Db } from "./database.ts";
 
 /** How a poll ended. `skipped`: the previous poll of the run was still running. */
-export type PollOutcome = "ok" | "unreachable" | "error" | "skipped";
+/**
+ * How a poll ended. `degraded`: the VM answered but a piece the monitor needs is missing (the
+ * log, the training config, nvidia-smi); the message lists them.
+ */
+export type PollOutcome = "ok" | "degraded" | "unreachable" | "error" | "skipped";
 
 export interface PollRecord {
   run: string;

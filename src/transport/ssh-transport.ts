@@ -18,6 +18,9 @@ import {
 } from "./transport.ts";
 import { withTimeout } from "./with-timeout.ts";
 
+/** How long a new channel may take to be acknowledged before the connection counts as stuck. */
+const ALIVE_CHECK_MS = 5000;
+
 /** Options of {@link SshTransport}. */
 export interface SshTransportOptions {
   /** Time source for the reconnect backoff. */
@@ -150,6 +153,7 @@ export class SshTransport implements Transport {
       if (error instanceof RemoteShellTimeoutError) {
         // The script may still hang on the VM (a stuck nvidia-smi): kill it, start afresh.
         void shell.close({ kill: true });
+        await this.dropIfStuck(live);
         throw new TransportTimeoutError(
           `script on ${this.description} ran past ${timeoutMs} ms and was killed`,
         );
@@ -170,15 +174,41 @@ export class SshTransport implements Transport {
         const ch = channel as Ssh2Channel | undefined;
         ch?.signal("KILL");
         ch?.close();
+        await this.dropIfStuck(live);
         throw new TransportTimeoutError(`script on ${this.description} ran past ${timeoutMs} ms`);
       }
       throw this.channelFailure(live, error as Error, timeoutMs);
     }
   }
 
+  /**
+   * After a timeout: is it the script that hangs, or the connection? A new exec channel is
+   * acknowledged by sshd before any shell or rc file runs, so one that is not within a few
+   * seconds means the VM (or its sshd) stopped answering: the connection is dropped and the
+   * next script connects afresh instead of waiting on it again.
+   */
+  private async dropIfStuck(live: Live): Promise<void> {
+    if (live.closed) return;
+    const opening = openExec(live.client, "true");
+    try {
+      const channel = await withTimeout(opening, ALIVE_CHECK_MS);
+      channel.resume();
+      channel.stderr.resume();
+      channel.close();
+    } catch {
+      opening.then(
+        (late) => late.close(),
+        () => undefined,
+      );
+      this.drop(live, new Error(`no answer to a new channel within ${ALIVE_CHECK_MS / 1000} s`));
+    }
+  }
+
   /** A channel that failed to open or died: the connection is suspect, so drop it. */
   private channelFailure(live: Live, error: Error, timeoutMs: number): Error {
     if (error instanceof RemoteShellTimeoutError) {
+      // No shell in time: the connection itself may be stuck (see dropIfStuck).
+      void this.dropIfStuck(live);
       return new TransportTimeoutError(
         `no shell on ${this.description} within ${timeoutMs} ms (the connection may be stuck)`,
       );

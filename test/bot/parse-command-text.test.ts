@@ -14,6 +14,8 @@ describe("parseCommandText", () => {
       { subcommand: "set", args: { run: "exp001", workers: "4", batch: "2" } },
     ],
     ["/train set workers:4", { subcommand: "set", args: { workers: "4" } }],
+    // Shell syntax is no run name: it is left over, and the command layer answers with usage.
+    ["set workers:$(rm -rf /)", { subcommand: "set", args: { workers: "$(rm", _: "-rf /)" } }],
     ["train logs exp002 100", { subcommand: "logs", args: { run: "exp002", lines: "100" } }],
     ["/train logs 100", { subcommand: "logs", args: { lines: "100" } }],
     [

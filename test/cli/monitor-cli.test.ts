@@ -116,6 +116,39 @@ describe("trainops poll, status and check", () => {
     expect(poll.stdout).toMatch(/exp001: unreachable/);
   });
 
+  it("a missing log, training config and nvidia-smi make the poll degraded, exit 1, and alert after 3", async () => {
+    const config = sim.writeConfig(
+      {
+        store: join(root, "degraded.db"),
+        runs: [
+          {
+            ...sim.runEntry(),
+            log: "no-such.log",
+            trainConfig: "no-such.yaml",
+            nvidiaSmi: join(root, "no-such-nvidia-smi"),
+          },
+        ],
+        alerts: { console: true },
+      },
+      "degraded.yaml",
+    );
+    const outs = [];
+    for (let i = 0; i < 3; i++) outs.push(await trainops(["poll", "--once", "--config", config]));
+    for (const out of outs) {
+      expect(out.code).toBe(1);
+      expect(out.stdout).toMatch(/exp001: degraded \(polled in \d+ ms\)/);
+      expect(out.stdout).toContain(
+        `log file ${join(vm.workdir, "no-such.log")} not found on the VM`,
+      );
+      expect(out.stdout).toContain(
+        `training config ${join(vm.workdir, "no-such.yaml")} cannot be read on the VM`,
+      );
+      expect(out.stdout).toContain(`${join(root, "no-such-nvidia-smi")} not found on the VM`);
+    }
+    expect(outs[1]?.stdout).not.toContain("monitoring incomplete");
+    expect(outs[2]?.stdout).toContain("monitoring incomplete for 3 polls");
+  }, 180_000);
+
   it("exits 2 and names the key for a bad config", async () => {
     const broken = sim.writeConfig(
       { runs: [{ name: "x", ssh: { host: "h", port: "22a" }, workdir: "/w", log: "l" }] },

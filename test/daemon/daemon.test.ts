@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acquireInstanceLock } from "../../src/daemon/instance-lock.ts";
 import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
 import { FakeDiscord } from "../harness/fake-discord/fake-discord.ts";
@@ -80,13 +81,34 @@ describe("trainops start", () => {
 
       const second = await runTrainops(["start", "--config", configPath], { timeoutMs: 30_000 });
       expect(second.code).toBe(1);
-      expect(second.stderr).toMatch(/another trainops \(pid \d+\) is already running/);
+      expect(second.stderr).toMatch(
+        new RegExp(`another trainops \\(pid ${daemon.child.pid} on .+\\) is already running`),
+      );
 
       daemon.child.kill("SIGTERM");
       expect(await daemon.exited).toBe(0);
       expect(existsSync(join(sim.root, "trainops.db.lock"))).toBe(false);
     } finally {
       daemon.child.kill("SIGKILL");
+    }
+  }, 120_000);
+
+  it("starts again on the same store after a SIGKILL: the lock died with its holder", async () => {
+    const killed = startDaemon(configPath);
+    try {
+      await waitUntil(() => metricsPort(killed) !== null, { what: "the first daemon" });
+      killed.child.kill("SIGKILL");
+      await killed.exited;
+    } finally {
+      killed.child.kill("SIGKILL");
+    }
+    const next = startDaemon(configPath);
+    try {
+      await waitUntil(() => metricsPort(next) !== null, { what: "the daemon after the kill" });
+      next.child.kill("SIGTERM");
+      expect(await next.exited).toBe(0);
+    } finally {
+      next.child.kill("SIGKILL");
     }
   }, 120_000);
 
@@ -155,4 +177,45 @@ describe("trainops start with chat credentials", () => {
       await discord.close();
     }
   }, 90_000);
+
+  it("ends within shutdownTimeout of a SIGTERM while Discord is unreachable", async () => {
+    const discord = await FakeDiscord.start({ heartbeatIntervalMs: 500 });
+    const path = sim.writeConfig(
+      {
+        store: join(sim.root, "discord-down.db"),
+        runs: [sim.runEntry()],
+        alerts: { console: false },
+        http: { port: 0 },
+        shutdownTimeout: "3s",
+        discord: {
+          token: discord.token,
+          applicationId: discord.applicationId,
+          guildId: discord.guildId,
+          apiUrl: discord.apiUrl,
+        },
+      },
+      "discord-down.yaml",
+    );
+    const daemon = startDaemon(path);
+    try {
+      await waitUntil(() => discord.gatewayConnected && metricsPort(daemon) !== null, {
+        timeoutMs: 60_000,
+        what: "the daemon connected to Discord",
+      });
+      // Discord goes away entirely: the gateway reconnects in a loop, REST calls hang or fail.
+      await discord.close();
+      await waitUntil(() => /reconnect|disconnect|closed|error/i.test(daemon.stderr()), {
+        timeoutMs: 30_000,
+        what: "the daemon noticing Discord is gone",
+      });
+      daemon.child.kill("SIGTERM");
+      const code = await daemon.exited;
+      // 0 when everything closed in time, 1 when the bound had to end it: never a hang.
+      expect([0, 1]).toContain(code);
+      // However it ended, the lock went with it.
+      (await acquireInstanceLock(join(sim.root, "discord-down.db"))).release();
+    } finally {
+      daemon.child.kill("SIGKILL");
+    }
+  }, 120_000);
 });

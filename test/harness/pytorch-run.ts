@@ -97,7 +97,7 @@ export async function startPytorchRun(options: PytorchRunOptions): Promise<Pytor
     workdir,
     log: "train.log",
     trainConfig: "train.yaml",
-    nvidiaSmi: "/bin/false",
+    nvidiaSmi: "",
     // The bare script name, as a user writes it: other train.py jobs on this host are not ours.
     process: "train.py",
     start: `exec ${SYSTEM_PYTHON} ${TRAIN_PY} --config train.yaml ${flags} >> train.log 2>&1`,

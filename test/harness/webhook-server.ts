@@ -4,7 +4,8 @@ import { parseMultipart, type ReceivedFile } from "./fake-discord/request-body.t
 
 /** How the server answers one request. */
 export type WebhookReply =
-  | { status: 200 | 204 }
+  /** `delayMs`: the platform posts at once but answers only after this long (a slow platform). */
+  | { status: 200 | 204; delayMs?: number }
   | { status: 500 | 502 | 503 }
   | { status: 400 | 404; body?: string }
   /** Discord style: JSON body `{ retry_after: seconds }`; Slack style: `Retry-After` header. */
@@ -59,6 +60,19 @@ export class WebhookServer {
   /** Drops the scripted answers not used yet: from here on every request gets the default 200. */
   clearScript(): void {
     this.queue.length = 0;
+  }
+
+  /**
+   * Requests received per idempotency key: what a platform that posts on receipt would show,
+   * whether or not the client waited for the answer.
+   */
+  postedPerKey(): Map<string, number> {
+    const posted = new Map<string, number>();
+    for (const r of this.received) {
+      const key = String(r.headers["x-trainops-idempotency-key"] ?? "");
+      posted.set(key, (posted.get(key) ?? 0) + 1);
+    }
+    return posted;
   }
 
   /** Total 2xx answers over all keys. */
@@ -133,6 +147,12 @@ export class WebhookServer {
       }
       if (reply.status === 200 || reply.status === 204) {
         const key = String(req.headers["x-trainops-idempotency-key"] ?? "");
+        if (reply.delayMs) {
+          this.held.add(res);
+          await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+          this.held.delete(res);
+          if (res.destroyed) return;
+        }
         res.writeHead(reply.status, { "content-type": "application/json" });
         res.end(
           reply.status === 200 ? JSON.stringify({ id: String(this.received.length) }) : undefined,

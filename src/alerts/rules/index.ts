@@ -1,5 +1,6 @@
 import { crashedRule } from "./crashed.ts";
 import { cudaOomRule } from "./cuda-oom.ts";
+import { degradedRule } from "./degraded.ts";
 import { diskLowRule } from "./disk-low.ts";
 import { finishedRule } from "./finished.ts";
 import { gpuFaultRule } from "./gpu-fault.ts";
@@ -35,6 +36,7 @@ export const RULES: readonly Rule[] = [
   requeuedRule,
   timeLimitRule,
   unreachableRule,
+  degradedRule,
   stalledRule,
   gpuIdleRule,
   memoryHighRule,

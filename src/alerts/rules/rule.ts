@@ -94,6 +94,8 @@ export interface RuleContext {
   latestEvent(kinds: readonly ErrorKind[]): StoredEvent | null;
   /** The message of the newest failed poll, if the monitor recorded one. */
   lastPollError(): string | null;
+  /** Outcomes and messages of the newest `limit` polls that ran, newest first. */
+  recentPolls(limit: number): Array<{ outcome: string; message: string | null; at: number }>;
   /** Until when the operations side said the process may be down (a requested restart). */
   expectedStop(): ExpectedStop | null;
   /** The run's newest Slurm job, for runs that name one (absent where no store keeps jobs). */

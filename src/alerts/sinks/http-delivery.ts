@@ -6,6 +6,26 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 /** Header carrying the delivery's idempotency key (ignored by platforms, useful to proxies). */
 export const IDEMPOTENCY_HEADER = "x-trainops-idempotency-key";
 
+/**
+ * How long a webhook may take to answer. Platforms answer slowly at times (tens of seconds)
+ * while still posting the message: giving up earlier and retrying is what posts it twice.
+ */
+export const WEBHOOK_TIMEOUT_MS = 90_000;
+
+/**
+ * Errors after the request may have reached the platform: the connection was cut, or no
+ * answer came in time. Anything else (refused, unresolvable, a port fetch will not use) sent
+ * nothing.
+ */
+const MAYBE_SENT = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+
 /** A file sent with a webhook message (a chart). */
 export interface WebhookFile {
   name: string;
@@ -71,10 +91,17 @@ export async function post(
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
+    const name = (error as Error).name;
     return {
       ok: false,
       retryable: true,
-      error: `request failed: ${cause ?? (error as Error).name}`,
+      ...(name === "TimeoutError" || name === "AbortError" || MAYBE_SENT.has(cause ?? "")
+        ? { unknownOutcome: true }
+        : {}),
+      error:
+        name === "TimeoutError"
+          ? `no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`
+          : `request failed: ${cause ?? name}`,
     };
   }
   // Accepted: return at once so the sender marks it sent without waiting for the body; this

@@ -1,17 +1,24 @@
 import type { Message } from "../../message/message.ts";
 import type { AlertSink, DeliveryResult } from "./alert-sink.ts";
-import { type FetchLike, postJson, postMultipart, type WebhookFile } from "./http-delivery.ts";
+import {
+  type FetchLike,
+  postJson,
+  postMultipart,
+  WEBHOOK_TIMEOUT_MS,
+  type WebhookFile,
+} from "./http-delivery.ts";
 
 /**
  * An alert sink that POSTs one JSON body per message to a webhook URL; a platform's sink says
- * what the body is and, where the platform needs it, which URL to post to.
+ * what the body is and, where the platform needs it, which URL to post to. Webhooks carry no
+ * idempotency key a platform honours, so the sink is not `idempotent`.
  */
 export abstract class WebhookSink implements AlertSink {
   constructor(
     readonly name: string,
     protected readonly url: string,
     private readonly fetchImpl: FetchLike = fetch,
-    private readonly timeoutMs = 10_000,
+    private readonly timeoutMs = WEBHOOK_TIMEOUT_MS,
   ) {}
 
   deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult> {

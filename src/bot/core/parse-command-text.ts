@@ -9,6 +9,8 @@ export interface ParsedCommandText {
 }
 
 const DURATION = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
+/** What a run name can be (the config's rule for `runs[].name`). */
+const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 /**
  * Splits the text of a `/train` command as typed in the console or a Slack slash command:
@@ -65,10 +67,11 @@ function assignPositional(
     // it fits none of the other options (so `/train set exp009 4` says "No run named").
     const others = spec.options.filter((o) => o.name !== "run" && args[o.name] === undefined);
     const word = rest[0] as string;
+    // A word no run could be named (`/)`, `-rf`) is left over for a usage error instead.
     const isRun =
       runNames.includes(word) ||
-      others.length === 0 ||
-      (spec.name !== "mute" && !others.some((o) => fits(o, word)));
+      (RUN_NAME.test(word) &&
+        (others.length === 0 || (spec.name !== "mute" && !others.some((o) => fits(o, word)))));
     if (isRun) args.run = rest.shift();
   }
   if (spec.name === "mute") {

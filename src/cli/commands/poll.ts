@@ -6,7 +6,8 @@ import type { RegisterCommand } from "./command.ts";
 
 /**
  * `trainops poll --once [--run NAME]`: one poll of each run, printed. Exits 1 when a VM did not
- * answer, so a system cron can serve instead of the daemon.
+ * answer or a poll was degraded (the log, the training config or nvidia-smi missing), so a
+ * system cron can serve instead of the daemon and notices either.
  */
 export const registerPoll: RegisterCommand = (program, setExitCode) => {
   program
@@ -48,10 +49,14 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
 
 function formatReport(report: PollReport): string {
   const s = report.sample;
-  if (report.outcome !== "ok") {
+  if (report.outcome !== "ok" && report.outcome !== "degraded") {
     return `${report.run}: ${report.outcome} after ${report.durationMs} ms — ${report.message ?? ""}\n`;
   }
-  const lines = [`${report.run}: polled in ${report.durationMs} ms`];
+  const lines = [
+    report.outcome === "degraded"
+      ? `${report.run}: degraded (polled in ${report.durationMs} ms) — ${report.message ?? ""}`
+      : `${report.run}: polled in ${report.durationMs} ms`,
+  ];
   const total = s.totalSteps ? `/${s.totalSteps}` : "";
   lines.push(
     `  step ${s.step ?? "?"}${total}` +
@@ -75,7 +80,7 @@ function formatReport(report: PollReport): string {
     lines.push(`  data workers: ${s.workers.count}, ${gib(s.workers.rssBytes)} GiB RSS`);
   }
   for (const event of report.events) lines.push(`  ${event.kind}: ${event.line}`);
-  if (report.message) lines.push(`  note: ${report.message}`);
+  if (report.message && report.outcome === "ok") lines.push(`  note: ${report.message}`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -1,9 +1,15 @@
+import { parseLogSections } from "./log-section.ts";
+
 /** Why the probe started reading the log where it did. */
 export type LogReset = "attach" | "rotated" | "truncated" | "none";
 
 /** The log section of one probe run. */
 export type ProbeLog =
-  | { present: false }
+  | {
+      present: false;
+      /** The file exists, but the unread end of the rotated one must be read first. */
+      deferred?: boolean;
+    }
   | {
       present: true;
       inode: string;
@@ -12,10 +18,16 @@ export type ProbeLog =
       start: number;
       bytes: Buffer;
       reset: LogReset;
+      /** Length and `cksum` CRC of the file's first bytes (up to 4 KiB), when measured. */
+      prefix?: { length: number; sum: string };
+      /** `inode size mtime` of the rotated file when this was read ("" when none). */
+      rotatedStamp?: string;
     };
 
 /** One probe run, split into its sections (text sections are UTF-8 decoded). */
 export interface ProbeOutput {
+  /** The unread end of the file the offset belongs to, found rotated or copied; read first. */
+  logRest: (ProbeLog & { present: true }) | null;
   log: ProbeLog;
   gpu: { text: string; status: number | null };
   apps: { text: string; status: number | null };
@@ -40,6 +52,8 @@ export interface ProbeOutput {
   uptime: string;
   /** `getconf CLK_TCK` and `getconf PAGESIZE`, one a line. */
   units: string;
+  /** `readable` or `unreadable` for the run's training config; "" when it names none. */
+  trainConfig: string;
 }
 
 /** Raised when probe output is not what the script prints (cut short, another shell's noise). */
@@ -53,34 +67,21 @@ export class ProbeOutputError extends Error {
  */
 export function parseProbeOutput(stdout: Buffer, nonce: string): ProbeOutput {
   const mark = `@@${nonce}`;
-  const logHead = Buffer.from(`${mark} log\n`);
-  const gpuHead = Buffer.from(`\n${mark} gpu\n`);
-  const logAt = stdout.indexOf(logHead);
-  if (logAt < 0) throw new ProbeOutputError("probe output has no log section");
-  const headerStart = logAt + logHead.length;
-  const headerEnd = stdout.indexOf(0x0a, headerStart);
-  const gpuAt = stdout.indexOf(gpuHead, headerStart);
-  if (headerEnd < 0 || gpuAt < 0 || gpuAt < headerEnd) {
-    throw new ProbeOutputError("probe output was cut short after the log section");
+  let logSections: ReturnType<typeof parseLogSections>;
+  try {
+    logSections = parseLogSections(stdout, mark);
+  } catch (error) {
+    throw new ProbeOutputError((error as Error).message);
   }
-  const header = stdout.subarray(headerStart, headerEnd).toString("utf8").split(" ");
-  let log: ProbeLog = { present: false };
-  if (header[0] === "present") {
-    const [, inode, size, start, , reset] = header;
-    log = {
-      present: true,
-      inode: inode ?? "",
-      size: Number(size),
-      start: Number(start),
-      // The newline the script prints after the bytes opens the next marker, so it is excluded.
-      bytes: stdout.subarray(headerEnd + 1, gpuAt),
-      reset: (reset as LogReset) ?? "none",
-    };
+  const { log, rest: logRest, end: gpuAt } = logSections;
+  if (!stdout.subarray(gpuAt, gpuAt + mark.length + 6).equals(Buffer.from(`\n${mark} gpu\n`))) {
+    throw new ProbeOutputError("probe output was cut short after the log section");
   }
   const rest = stdout.subarray(gpuAt + 1).toString("utf8");
   const sections = splitSections(rest, mark);
   if (!sections.has("end")) throw new ProbeOutputError("probe output was cut short");
   return {
+    logRest,
     log,
     gpu: { text: sections.get("gpu") ?? "", status: statusOf(sections, "gpu-status") },
     apps: { text: sections.get("apps") ?? "", status: statusOf(sections, "apps-status") },
@@ -96,6 +97,7 @@ export function parseProbeOutput(stdout: Buffer, nonce: string): ProbeOutput {
     disk: sections.get("disk") ?? "",
     uptime: sections.get("uptime") ?? "",
     units: sections.get("units") ?? "",
+    trainConfig: (sections.get("trainconfig") ?? "").trim(),
   };
 }
 

@@ -1,26 +1,15 @@
 import { shellQuote } from "../../transport/shell-quote.ts";
 import { GPU_QUERY_ARGS } from "../parsers/nvidia-smi-parser.ts";
 import { kernelSourcesScript } from "./kernel-sources-script.ts";
+import { buildLogSection, type LogReadRequest } from "./log-section.ts";
 import { type ProcessSetSpec, processSetScript } from "./process-set-script.ts";
 
 /** What the probe needs to know to collect one poll's worth of state. */
-export interface ProbeRequest {
-  /** Absolute path of the training log on the VM. */
-  logPath: string;
+export interface ProbeRequest extends LogReadRequest {
   /** Working directory of the run (free disk is measured there). */
   workdir: string;
   /** nvidia-smi command, usually just `nvidia-smi`. */
   nvidiaSmi: string;
-  /** Inode the stored offset belongs to; null before the first attach. */
-  inode: string | null;
-  /** Bytes of the log already consumed. */
-  offset: number;
-  /** Hex of the bytes just before `offset` (see LogOffset.anchor); "" when none. */
-  anchor: string;
-  /** On first attach, read at most this many bytes from the end instead of the whole file. */
-  backfillBytes: number;
-  /** Read at most this many new bytes per poll; the rest comes next poll. */
-  maxReadBytes: number;
   /** Ask for clock ticks and page size (they never change, so only on the first poll). */
   wantUnits: boolean;
   /** Matches the training process's command line (`process` in the run config). */
@@ -46,6 +35,8 @@ export interface ProbeRequest {
    * Slurm job's StdOut) and define the command named by `nvidiaSmi`.
    */
   prelude?: string;
+  /** Absolute path of the training config, when the run names one: is it readable? */
+  trainConfig?: string;
 }
 
 const APPS_QUERY = "--query-compute-apps=pid,used_memory";
@@ -59,38 +50,12 @@ const CSV = "--format=csv,noheader,nounits";
  */
 export function buildProbeScript(request: ProbeRequest): string {
   const mark = `@@${request.nonce}`;
-  const smi = shellQuote(request.nvidiaSmi);
+  // An empty nvidiaSmi declares a VM without GPUs (a CPU job): nothing to query, no finding.
+  const smi = request.nvidiaSmi.trim() === "" ? ":" : shellQuote(request.nvidiaSmi);
   return `LC_ALL=C; export LC_ALL
 M=${shellQuote(mark)}
-log=${shellQuote(request.logPath)}
-prev_inode=${shellQuote(request.inode ?? "")}
-off=${Math.max(0, Math.floor(request.offset))}
-anchor=${shellQuote(/^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "")}
-k=$((\${#anchor} / 2))
-backfill=${Math.max(0, Math.floor(request.backfillBytes))}
-cap=${Math.max(1, Math.floor(request.maxReadBytes))}
 ${request.prelude ?? ""}
-printf '%s log\\n' "$M"
-if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
-  inode=\${st% *}; size=\${st#* }
-  if [ -z "$prev_inode" ]; then
-    start=$((size > backfill ? size - backfill : 0)); reset=attach
-  elif [ "$inode" != "$prev_inode" ]; then
-    start=0; reset=rotated
-  elif [ "$size" -lt "$off" ]; then
-    start=0; reset=truncated
-  else
-    # Re-read the anchor bytes before the offset: the monitor compares them, which notices a
-    # file rewritten past the old offset without another process here.
-    start=$((off - k)); reset=none
-  fi
-  n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
-  printf 'present %s %s %s %s %s\\n' "$inode" "$size" "$start" "$n" "$reset"
-  if [ "$n" -gt 0 ]; then tail -c +$((start + 1)) -- "$log" 2>/dev/null | head -c "$n"; fi
-  printf '\\n'
-else
-  printf 'missing\\n'
-fi
+${buildLogSection(request)}
 printf '%s gpu\\n' "$M"
 ${smi} ${GPU_QUERY_ARGS} 2>&1; printf '\\n%s gpu-status %s\\n' "$M" "$?"
 printf '%s apps\\n' "$M"
@@ -113,6 +78,8 @@ printf '%s disk\\n' "$M"
 df -Pk -- ${shellQuote(request.workdir)} 2>/dev/null
 printf '%s uptime\\n' "$M"
 printf '%s\\n' "$up"
+printf '%s trainconfig\\n' "$M"
+${request.trainConfig ? `if [ -r ${shellQuote(request.trainConfig)} ]; then echo readable; else echo unreadable; fi` : ""}
 printf '%s end\\n' "$M"
 `;
 }

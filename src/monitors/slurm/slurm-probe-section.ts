@@ -66,7 +66,7 @@ export function buildSlurmPrelude(request: SlurmProbeRequest): string {
     `esac`,
   );
   if (request.logFromJob) {
-    lines.push(`case $sj in *" StdOut="*) log=\${sj##* StdOut=}; log=\${log%% *} ;; esac`);
+    lines.push(`log=; case $sj in *" StdOut="*) log=\${sj##* StdOut=}; log=\${log%% *} ;; esac`);
   }
   lines.push(
     `N=\${sj##* NumNodes=}; N=\${N%% *}; N=\${N%%-*}`,

@@ -68,6 +68,8 @@ export interface DiscordAlertSinkOptions {
  */
 export class DiscordAlertSink implements AlertSink {
   readonly name = "discord-bot";
+  /** Discord posts a repeated `nonce` with `enforce_nonce` once. */
+  readonly idempotent = true;
 
   constructor(private readonly options: DiscordAlertSinkOptions) {}
 

@@ -74,7 +74,9 @@ export function createDiscordFrontEnd(options: DiscordFrontEndOptions): DiscordF
       api: config.apiUrl,
       // 5xx are retried twice at once; longer outages are the alert outbox's to retry.
       retries: 2,
-      timeout: 10_000,
+      // Discord answers slowly at times while still posting; alerts carry a nonce, so a retry
+      // after a timeout does not repeat them, but a longer wait avoids the retry at all.
+      timeout: 60_000,
       rejectOnRateLimit: (info) => info.retryAfter > maxWait,
       ...options.clientOptions?.rest,
     },

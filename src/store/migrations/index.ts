@@ -8,7 +8,9 @@ import { expectedStopStartMigration } from "./007-expected-stop-start.ts";
 import { stepsPerEpochMigration } from "./008-steps-per-epoch.ts";
 import { slurmJobsMigration } from "./009-slurm-jobs.ts";
 import { sampleRollupsMigration } from "./010-sample-rollups.ts";
-import { operationJournalMigration } from "./011-operation-journal.ts";
+import { logIdentityMigration } from "./011-log-identity.ts";
+import { maybeDeliveredMigration } from "./012-maybe-delivered.ts";
+import { operationJournalMigration } from "./013-operation-journal.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -23,5 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   stepsPerEpochMigration,
   slurmJobsMigration,
   sampleRollupsMigration,
+  logIdentityMigration,
+  maybeDeliveredMigration,
   operationJournalMigration,
 ];

@@ -8,7 +8,7 @@ import type { Migration } from "./migration.ts";
  * records how long each operation took.
  */
 export const operationJournalMigration: Migration = {
-  id: 11,
+  id: 13,
   name: "operation-journal",
   up: `
 ALTER TABLE change_locks ADD COLUMN holder_host TEXT;

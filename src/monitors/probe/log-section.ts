@@ -1,0 +1,210 @@
+import { shellQuote } from "../../transport/shell-quote.ts";
+import type { LogReset, ProbeLog } from "./probe-output.ts";
+
+/** Bytes of the log's start whose `cksum` identifies the file beyond its inode. */
+export const PREFIX_BYTES = 4096;
+
+/**
+ * Stored as the prefix checksum when the bytes before the offset showed the file is not ours:
+ * no file matches it, so the next read takes the file as new.
+ */
+export const PREFIX_MISMATCH = "mismatch";
+
+/** What reading the log needs to know about the file read so far. */
+export interface LogReadRequest {
+  /** Absolute path of the training log on the VM. */
+  logPath: string;
+  /** Where a rotation leaves the previous file (`<log>.1`, as logrotate and Python name it). */
+  rotatedPath: string;
+  /** Inode the stored offset belongs to; null before the first attach. */
+  inode: string | null;
+  /** Bytes of the log already consumed. */
+  offset: number;
+  /** Hex of the bytes just before `offset`; "" when none. */
+  anchor: string;
+  /** Length and `cksum` CRC of the stored file's prefix; length 0 when not known. */
+  prefixLength: number;
+  prefixSum: string;
+  /**
+   * `inode size mtime` of the rotated file at the last read ("" when there was none): a copy
+   * is taken for the rest of ours only when it changed since, so an old rotation that happens
+   * to start with the same bytes is never read twice.
+   */
+  rotatedStamp: string;
+  /** On first attach, read at most this many bytes from the end instead of the whole file. */
+  backfillBytes: number;
+  /** Read at most this many new bytes per section; the rest comes next read. */
+  maxReadBytes: number;
+}
+
+/**
+ * The sh that reads the log from the stored offset (after `M` holds the marker), as two sections (`@@<nonce> rest` and
+ * `@@<nonce> log`). The file is the same one only when its inode matches, it is not shorter than
+ * the offset and its first bytes have the stored checksum; otherwise it was rotated, truncated
+ * or rewritten, and the unread end of the old file is looked for in the rotated file (same
+ * prefix, longer than the offset) and sent first, so lines written just before a rotation or a
+ * copytruncate are not lost. The current file is read only once that rest is complete.
+ */
+export function buildLogSection(request: LogReadRequest): string {
+  const anchor = /^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "";
+  const sum = /^[0-9]+$/.test(request.prefixSum) ? request.prefixSum : "";
+  const prefixLength =
+    request.prefixSum === PREFIX_MISMATCH
+      ? -1
+      : sum === ""
+        ? 0
+        : Math.max(0, Math.floor(request.prefixLength));
+  const stamp = /^[0-9 ]*$/.test(request.rotatedStamp) ? request.rotatedStamp : "";
+  // An empty path: the log is the Slurm job's StdOut, set in \`log\` by the probe's prelude.
+  const logLines =
+    request.logPath === ""
+      ? 'log=${log:-}\nrot="$log.1"'
+      : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
+  return `${logLines}
+prev_inode=${shellQuote(request.inode ?? "")}
+off=${Math.max(0, Math.floor(request.offset))}
+anchor=${shellQuote(anchor)}
+k=$((\${#anchor} / 2))
+plen=${prefixLength}
+psum=${shellQuote(sum)}
+pstamp=${shellQuote(stamp)}
+backfill=${Math.max(0, Math.floor(request.backfillBytes))}
+cap=${Math.max(1, Math.floor(request.maxReadBytes))}
+prefix_ok() { [ "$plen" -ge 0 ] && { [ "$plen" -eq 0 ] || [ "$(head -c "$plen" -- "$1" 2>/dev/null | cksum)" = "$psum $plen" ]; }; }
+reset=missing
+if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
+  inode=\${st% *}; size=\${st#* }
+  if [ -z "$prev_inode" ]; then reset=attach
+  elif [ "$inode" = "$prev_inode" ] && [ "$size" -ge "$off" ] && prefix_ok "$log"; then reset=none
+  elif [ "$inode" != "$prev_inode" ]; then reset=rotated
+  else reset=truncated
+  fi
+fi
+rstamp=$(stat -L -c '%i %s %Y' -- "$rot" 2>/dev/null)
+printf '%s rest\\n' "$M"
+rfrom=
+if [ -n "$prev_inode" ] && [ -n "$rstamp" ] && [ "$rstamp" != "$pstamp" ]; then
+  # The rotated file changed since the last read: a rotation happened since.
+  rinode=\${rstamp%% *}; rsize=\${rstamp#* }; rsize=\${rsize% *}
+  pinode=\${pstamp%% *}; psize=\${pstamp#* }; psize=\${psize% *}; [ -n "$psize" ] || psize=0
+  if [ "$rsize" -ge "$off" ] && prefix_ok "$rot"; then
+    # It starts like ours: ours renamed, or a copy of ours (copytruncate). Unless the current
+    # file still holds all of it (logrotate's copy), its end past the offset is unread.
+    if [ "$rinode" = "$prev_inode" ] || [ "$reset" != none ] || ! head -c "$rsize" -- "$log" 2>/dev/null | cmp -s - "$rot"; then
+      [ "$reset" = none ] && reset=truncated
+      [ "$rsize" -gt "$off" ] && rfrom=$((off - k)) && rreset=none && rpre=
+    fi
+  elif [ "$rinode" = "$prev_inode" ] && [ "$rsize" -gt 0 ]; then
+    # Ours, truncated or rewritten and then renamed: all of it is unread.
+    rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- "$rot" 2>/dev/null | cksum)
+  elif [ "$reset" != none ] && [ "$rsize" -gt 0 ] && { [ "$rinode" != "$pinode" ] || [ "$rsize" -lt "$psize" ]; }; then
+    # Ours is gone and another file took the rotated name since the last read (not the old
+    # one grown by a writer that kept it open): it came after ours, all of it is unread.
+    rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- "$rot" 2>/dev/null | cksum)
+  fi
+fi
+rest=0
+if [ -n "$rfrom" ]; then
+  rn=$((rsize - rfrom)); [ "$rn" -gt "$cap" ] && rn=$cap
+  printf 'present %s %s %s %s %s %s\\n' "$rinode" "$rsize" "$rfrom" "$rn" "$rreset" "$rpre"
+  tail -c +$((rfrom + 1)) -- "$rot" 2>/dev/null | head -c "$rn"
+  rest=1; [ $((rfrom + rn)) -lt "$rsize" ] && rest=2
+else
+  printf 'none\\n'
+fi
+printf '\\n%s log\\n' "$M"
+if [ "$rest" = 2 ]; then printf 'later\\n'
+elif [ "$reset" = missing ]; then printf 'missing\\n'
+else
+  case $reset in attach) start=$((size > backfill ? size - backfill : 0));; none) start=$((off - k));; *) start=0;; esac
+  n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
+  if [ "$reset" = none ] && [ "$plen" -eq ${PREFIX_BYTES} ]; then pre="$psum $plen"
+  else pre=$(head -c ${PREFIX_BYTES} -- "$log" 2>/dev/null | cksum); fi
+  printf 'present %s %s %s %s %s %s %s\\n' "$inode" "$size" "$start" "$n" "$reset" "$pre" "$rstamp"
+  if [ "$n" -gt 0 ]; then tail -c +$((start + 1)) -- "$log" 2>/dev/null | head -c "$n"; fi
+fi
+printf '\\n'`;
+}
+
+/** Raised when the log sections are not what {@link buildLogSection} prints. */
+export class LogSectionError extends Error {
+  override readonly name = "LogSectionError";
+}
+
+/**
+ * Splits the two log sections out of `stdout`, from `${mark} rest`. Bytes run up to the next
+ * marker, which carries the read's random nonce, so no log content can end a section early.
+ * Returns the sections and the index of the newline that opens the marker after them.
+ */
+export function parseLogSections(
+  stdout: Buffer,
+  mark: string,
+): { rest: (ProbeLog & { present: true }) | null; log: ProbeLog; end: number } {
+  const restPart = section(stdout, mark, "rest", 0);
+  const logPart = section(stdout, mark, "log", restPart.end);
+  const restHeader = restPart.header.split(" ");
+  const rest =
+    restHeader[0] === "present"
+      ? (present(restHeader, restPart.bytes) as ProbeLog & { present: true })
+      : null;
+  const logHeader = logPart.header.split(" ");
+  let log: ProbeLog;
+  if (logHeader[0] === "present") log = present(logHeader, logPart.bytes);
+  else if (logHeader[0] === "later") log = { present: false, deferred: true };
+  else log = { present: false };
+  return { rest, log, end: logPart.end };
+}
+
+function section(
+  stdout: Buffer,
+  mark: string,
+  name: string,
+  from: number,
+): { header: string; bytes: Buffer; end: number } {
+  const head = Buffer.from(`${mark} ${name}\n`);
+  const at = stdout.indexOf(head, from);
+  if (at < 0) throw new LogSectionError(`probe output has no ${name} section`);
+  const headerStart = at + head.length;
+  const headerEnd = stdout.indexOf(0x0a, headerStart);
+  const end = stdout.indexOf(Buffer.from(`\n${mark} `), headerStart);
+  if (headerEnd < 0 || end < 0 || end < headerEnd) {
+    throw new LogSectionError(`probe output was cut short in the ${name} section`);
+  }
+  return {
+    header: stdout.subarray(headerStart, headerEnd).toString("utf8"),
+    // The newline printed after the bytes opens the next marker, so it is excluded.
+    bytes: stdout.subarray(headerEnd + 1, end),
+    end,
+  };
+}
+
+function present(header: string[], bytes: Buffer): ProbeLog {
+  const [, inode, size, start, , reset, crc, length, ...stamp] = header;
+  const prefix =
+    crc !== undefined && /^\d+$/.test(crc) && length !== undefined && /^\d+$/.test(length)
+      ? { length: Number(length), sum: crc }
+      : undefined;
+  return {
+    present: true,
+    inode: inode ?? "",
+    size: Number(size),
+    start: Number(start),
+    bytes,
+    reset: (reset as LogReset) ?? "none",
+    ...(prefix ? { prefix } : {}),
+    rotatedStamp: stamp.join(" "),
+  };
+}
+
+/**
+ * A script that only reads the log (the two sections of {@link buildLogSection} and an end
+ * marker): what a follow stream's wake-up runs between polls.
+ */
+export function buildLogReadScript(request: LogReadRequest, nonce: string): string {
+  const mark = `@@${nonce}`;
+  return `LC_ALL=C; export LC_ALL
+M=${shellQuote(mark)}
+${buildLogSection(request)}
+printf '%s end\\n' "$M"
+`;
+}
