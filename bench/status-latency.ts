@@ -93,10 +93,7 @@ const plan: PlanView = {
   criteria: ["143/200 steps", "VRAM peak 77.4/80 GiB ✓", "step time 4.6 s vs 9.6 s ✓"],
 };
 const operations: RunOperations = {
-  previewNextPhase: () => Promise.reject(new Error("not used")),
-  previewSet: () => Promise.reject(new Error("not used")),
-  previewRollback: () => Promise.reject(new Error("not used")),
-  previewRestart: () => Promise.reject(new Error("not used")),
+  preview: () => Promise.reject(new Error("not used")),
   apply: () => Promise.reject(new Error("not used")),
   plan: async (run) => ({ ...plan, run }),
 };

@@ -215,22 +215,6 @@ export class AlertEngine {
     this.o.outbox.add({ createdAt: now, run: alert.run, alertId: alert.id, kind, message });
   }
 
-  /**
-   * Tells the engine the run's process is expected to stop until `untilMs` (a restart the
-   * operations side requested), so the stop is not reported as a crash or a stall.
-   */
-  noteExpectedStop(run: string, untilMs: number): void {
-    this.o.alerts.setExpectedStop(run, this.o.clock.now(), untilMs);
-  }
-
-  /**
-   * Tells the engine the restart behind the run's expected stop has started the new process at
-   * `atMs`: errors logged before that were the old process stopping.
-   */
-  noteTrainingStarted(run: string, atMs: number): void {
-    this.o.alerts.setExpectedStopStarted(run, atMs);
-  }
-
   /** Mutes a run, a rule, or a rule of a run for a while. */
   silence(request: SilenceRequest): SilenceRecord {
     return this.o.silences.insert(silenceRecordFor(request, this.o, this.o.clock.now()));

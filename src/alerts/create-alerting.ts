@@ -52,10 +52,6 @@ export interface Alerting {
   unsilence(id: number): SilenceRecord | null;
   listFiring(run: string): FiringAlert[];
   listSilences(run?: string): SilenceRecord[];
-  /** A restart was requested: the process may be down until `untilMs` without alerting. */
-  noteExpectedStop(run: string, untilMs: number): void;
-  /** The restart behind the expected stop started the new process (see AlertEngine). */
-  noteTrainingStarted(run: string, atMs: number): void;
   /** Forgets delivered messages and resolved alerts older than `before` (retention). */
   prune(before: number): { batches: number; alerts: number };
   /** Deliveries and notifications still owed; 0 when all caught up. */
@@ -119,8 +115,6 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
     unsilence: (id) => engine.unsilence(id),
     listFiring: (run) => engine.listFiring(run),
     listSilences: (run) => engine.listSilences(run),
-    noteExpectedStop: (run, untilMs) => engine.noteExpectedStop(run, untilMs),
-    noteTrainingStarted: (run, atMs) => engine.noteTrainingStarted(run, atMs),
     prune: (before) => {
       const batches = outbox.prune(before);
       return { batches, alerts: alertsRepo.pruneResolved(before) };

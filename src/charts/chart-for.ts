@@ -1,5 +1,6 @@
 import type { RunConfig } from "../config/schema.ts";
 import type { MessageImage } from "../message/message.ts";
+import { gpuMemoryLimitGiB } from "../model/gpu-memory-limit.ts";
 import type { ChartPort, ChartStore } from "./chart-port.ts";
 import type { ChartMarker, RunChartOptions } from "./run-chart.ts";
 
@@ -30,7 +31,13 @@ export async function chartFor(
         from,
         to,
         ...(metrics ? { metrics } : {}),
-        limits: run.limits,
+        limits: {
+          ...run.limits,
+          gpuMemoryGiB: gpuMemoryLimitGiB(
+            run.limits.gpuMemoryGiB,
+            db.samples.latestReachable(run.name)?.gpus ?? [],
+          ),
+        },
         markers: phaseMarkers(options.db, run.name, from, to),
         ...(name ? { name } : {}),
         ...(title ? { title } : {}),

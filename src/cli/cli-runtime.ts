@@ -1,47 +1,36 @@
+import { dirname, resolve } from "node:path";
+import type { TextStream } from "../alerts/sinks/console-sink.ts";
 import { loadConfig } from "../config/load-config.ts";
-import type { Config } from "../config/schema.ts";
-import { systemClock } from "../core/clock.ts";
-import { createMonitoring, type Monitoring } from "../runtime/monitoring.ts";
-import { type Db, openDatabase } from "../store/database.ts";
-import { HostTransportPool } from "../transport/host-transport-pool.ts";
+import { createConfiguredSinks } from "../runtime/create-sinks.ts";
+import { openProduct, type Product } from "../runtime/product.ts";
 
-/** What a one-shot CLI command works with. */
-export interface CliRuntime {
-  config: Config;
-  db: Db;
-  monitoring: Monitoring;
-  close(): Promise<void>;
-}
+/** What a one-shot CLI command works with: the whole product over the configured store. */
+export type CliRuntime = Product;
 
-/** Loads the config (ConfigError → exit 2 in main) and opens the store and transports. */
-export function openCliRuntime(configPath: string): CliRuntime {
+/**
+ * Loads the config (ConfigError → exit 2 in main) and opens the product: store, transports,
+ * monitors, alerting and operations, as the daemon has them. Alerts it delivers itself (as
+ * `poll --once` does) are written to `alertStream` when the console sink is on.
+ */
+export function openCliRuntime(
+  configPath: string,
+  options: { alertStream?: TextStream } = {},
+): CliRuntime {
   const config = loadConfig(configPath);
-  const db = openDatabase(config.store);
-  // Runs on the same host share one connection and remote shell.
-  const hosts = new HostTransportPool();
-  const monitoring = createMonitoring({
+  return openProduct({
     config,
-    db,
-    clock: systemClock,
-    transportFor: (run) => hosts.get(run),
+    configDir: dirname(resolve(configPath)),
+    sinks: createConfiguredSinks(config, { stream: options.alertStream ?? process.stdout }),
   });
-  return {
-    config,
-    db,
-    monitoring,
-    close: async () => {
-      await monitoring.close();
-      db.close();
-    },
-  };
 }
 
 /** Opens the runtime, runs `body` with it, and closes it however `body` ends. */
 export async function withCliRuntime<T>(
   configPath: string,
   body: (runtime: CliRuntime) => Promise<T>,
+  options: { alertStream?: TextStream } = {},
 ): Promise<T> {
-  const runtime = openCliRuntime(configPath);
+  const runtime = openCliRuntime(configPath, options);
   try {
     return await body(runtime);
   } finally {

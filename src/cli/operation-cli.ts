@@ -1,11 +1,9 @@
 import { userInfo } from "node:os";
-import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import type { Config } from "../config/schema.ts";
-import { systemClock } from "../core/clock.ts";
 import { formatDuration } from "../core/duration.ts";
-import type { Operations } from "../ops/operations.ts";
+import type { Operations } from "../ops/create-operations.ts";
 import {
   type Actor,
   type ChangePreview,
@@ -13,10 +11,10 @@ import {
   type OperationResult,
   type PlanView,
 } from "../ops/run-operations.ts";
-import type { Transport } from "../transport/transport.ts";
+import type { CliRuntime } from "./cli-runtime.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "./config-path.ts";
 
-/** Run operations for one CLI invocation: the config, the store and one transport per run. */
+/** Run operations for one CLI invocation: the product over the configured store. */
 export interface OperationCli {
   config: Config;
   ops: Operations;
@@ -24,53 +22,21 @@ export interface OperationCli {
 }
 
 /**
- * Loads the config and opens the store; verdicts print to stderr (no daemon outbox here). The
- * modules behind it load here, not at start-up, so `trainops --help` stays fast.
+ * Loads the config and opens the product as the daemon does: an operation from here records its
+ * expected stop, audit row (platform `cli`), journal and notices in the store, where a running
+ * daemon's alert rules and outbox see them. The modules behind it load here, not at start-up, so
+ * `trainops --help` stays fast.
  */
 export async function openOperationCli(configPath: string): Promise<OperationCli> {
-  const [{ loadConfig }, { createRunOperations }, { openDatabase }, { createTransport }] =
-    await Promise.all([
-      import("../config/load-config.ts"),
-      import("../ops/operations.ts"),
-      import("../store/database.ts"),
-      import("../transport/create-transport.ts"),
-    ]);
-  const config = loadConfig(configPath);
-  const db = openDatabase(config.store);
-  const transports = new Map<string, Transport>();
-  const ops = createRunOperations({
-    db,
-    config,
-    baseDir: dirname(resolve(configPath)),
-    clock: systemClock,
-    transportFor: (run) => {
-      let transport = transports.get(run.name);
-      if (!transport) {
-        transport = createTransport(run);
-        transports.set(run.name, transport);
-      }
-      return transport;
-    },
-    notify: (message) => {
-      process.stderr.write(
-        `[${message.severity}] ${message.title}\n${(message.lines ?? []).map((l) => `  ${l}\n`).join("")}`,
-      );
-    },
-  });
-  return {
-    config,
-    ops,
-    close: async () => {
-      for (const transport of transports.values()) await transport.close();
-      db.close();
-    },
-  };
+  const { openCliRuntime } = await import("./cli-runtime.ts");
+  const runtime: CliRuntime = openCliRuntime(configPath);
+  return { config: runtime.config, ops: runtime.operations, close: () => runtime.close() };
 }
 
 /** The person at this terminal, for the change lock and the audit trail. */
 export function cliActor(): Actor {
   const name = safeUserName();
-  return { id: `cli:${name}`, name: `${name} (cli)` };
+  return { platform: "cli", userId: name, name: `${name} (cli)`, channelId: "", announce: true };
 }
 
 /** The one run when only one is configured; otherwise --run is needed. */

@@ -1,5 +1,5 @@
-import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
+import { runPaths } from "../transport/run-remote.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import type { Transport } from "../transport/transport.ts";
 import { GPU_QUERY_ARGS, parseGpuQuery } from "./parsers/nvidia-smi-parser.ts";
@@ -29,9 +29,8 @@ export interface CheckResult {
  * found, and which host OOM-kill sources the SSH user can read (see checkRunProcesses).
  */
 export async function checkRun(run: RunConfig, transport: Transport): Promise<CheckResult[]> {
-  const abs = (p: string) => (posix.isAbsolute(p) ? p : posix.join(run.workdir, p));
   const configured = configuredLogPath(run);
-  const trainConfig = run.trainConfig ? abs(run.trainConfig) : null;
+  const { trainConfig } = runPaths(run);
   const script = [
     // A Slurm run's job is found by squeue/scontrol here; without `log:` its StdOut is the log.
     run.slurm ? jobLogShell(run.slurm) : "",

@@ -1,7 +1,7 @@
 import type { RunConfig } from "../config/schema.ts";
+import { sha256 } from "../transport/training-config-file.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { Actor, ProgressCallback } from "./run-operations.ts";
-import { sha256 } from "./training-config-editor.ts";
 
 /**
  * Writes a run's training config and records where the previous version was kept, so every
@@ -17,6 +17,8 @@ export async function writeConfig(
   onProgress: ProgressCallback,
 ): Promise<void> {
   const editor = ctx.editor(run);
+  // Journalled ahead of the write: a change that dies while writing is undone from here.
+  ctx.journalStep(run.name, "config-written", { configBefore: before, configAfter: after });
   const { backupPath } = await editor.write(after, before);
   ctx.backups.insert({
     run: run.name,
@@ -25,7 +27,7 @@ export async function writeConfig(
     backupPath,
     sha256After: sha256(after),
     operation,
-    actor: actor.id,
+    actor: `${actor.platform}:${actor.userId}`,
   });
   onProgress(`Config written (${editor.path}); previous version kept at ${backupPath}`);
 }

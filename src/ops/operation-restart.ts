@@ -27,19 +27,36 @@ export async function restartForOperation(
     parseDuration(r.terminateTimeout) +
     parseDuration(r.confirmTimeout) +
     10_000;
-  ctx.options.onExpectedStop?.(run.name, ctx.clock.now() + downFor);
+  // Written ahead of the signal, with the journal's step: whoever reads the store (the alert
+  // rules, a recovery after this process dies) knows the stop may have been sent.
+  ctx.transaction(() => {
+    ctx.expectedStops.begin(run.name, ctx.clock.now(), ctx.clock.now() + downFor);
+    ctx.journalStep(run.name, "stop-sent");
+  });
+  const remote = ctx.remote(run);
   const common = {
-    transport: ctx.options.transportFor(run),
     clock: ctx.clock,
     ...(ctx.options.sleep ? { sleep: ctx.options.sleep } : {}),
     ...(ctx.options.checkEveryMs ? { checkEveryMs: ctx.options.checkEveryMs } : {}),
     onProgress,
-    onStarted: (at: number) => ctx.options.onTrainingStarted?.(run.name, at),
+    onStarted: (at: number) =>
+      ctx.transaction(() => {
+        ctx.expectedStops.started(run.name, at);
+        ctx.journalStep(run.name, "started");
+      }),
   };
   const slurm = run.slurm;
+  // A Slurm run is resubmitted (scancel/requeue, sbatch) with the phase's resources.
   const outcome = slurm
-    ? await restartSlurmJob({ ...common, run: { ...run, slurm }, jobs: ctx.slurmJobs, resources })
-    : await restartTraining({ ...common, run });
+    ? await restartSlurmJob({
+        ...common,
+        transport: remote.transport,
+        run: { ...run, slurm },
+        jobs: ctx.slurmJobs,
+        resources,
+      })
+    : await restartTraining({ ...common, remote });
+  ctx.journalStep(run.name, "confirmed");
   // The log as read at confirmation, else what the monitor stored meanwhile (a kernel OOM kill
   // is not in the log).
   const failure =

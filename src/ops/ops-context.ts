@@ -1,40 +1,47 @@
 import type { Config, RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
+import { currentProcess, type ProcessIdentity, processAlive } from "../core/process-identity.ts";
 import type { Message } from "../message/message.ts";
-import { ChangeLocksRepo } from "../store/change-locks-repo.ts";
-import { ConfigBackupsRepo } from "../store/config-backups-repo.ts";
-import type { Db } from "../store/database.ts";
-import { EventsRepo } from "../store/events-repo.ts";
-import { PhasesRepo } from "../store/phases-repo.ts";
-import { PollsRepo } from "../store/polls-repo.ts";
-import { SamplesRepo } from "../store/samples-repo.ts";
-import { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
-import type { Transport } from "../transport/transport.ts";
+import type { AuditRepo } from "../store/audit-repo.ts";
+import type { ChangeLocksRepo } from "../store/change-locks-repo.ts";
+import type { ConfigBackupsRepo } from "../store/config-backups-repo.ts";
+import type { EventsRepo } from "../store/events-repo.ts";
+import type { ExpectedStopsRepo } from "../store/expected-stops-repo.ts";
+import type { JournalStep, OperationJournalRepo } from "../store/operation-journal-repo.ts";
+import type { OpsStore } from "../store/ops-store.ts";
+import type { PhasesRepo } from "../store/phases-repo.ts";
+import type { PollsRepo } from "../store/polls-repo.ts";
+import type { SamplesRepo } from "../store/samples-repo.ts";
+import type { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
+import type { RunRemote } from "../transport/run-remote.ts";
+import type { TrainingConfigFile } from "../transport/training-config-file.ts";
 import { loadPlan } from "./plan-loader.ts";
 import type { Plan } from "./plan-schema.ts";
 import { OperationRefusedError } from "./run-operations.ts";
-import { TrainingConfigEditor } from "./training-config-editor.ts";
 
 /** Everything the operations and the phase engine need, injected. */
 export interface OpsOptions {
-  db: Db;
+  /** The repositories operations read and write (see createOpsStore). */
+  store: OpsStore;
   config: Config;
   /** Folder that relative plan paths resolve against (trainops.yaml's folder). */
   baseDir?: string;
-  transportFor: (run: RunConfig) => Transport;
+  /** The run's remote side (paths, log reads, training config, processes), one per run. */
+  remoteFor: (run: RunConfig) => RunRemote;
   clock: Clock;
-  /** Receives verdicts and operation outcomes; the alerts outbox dedupes by key. */
-  notify?: (message: Message, dedupeKey: string) => void | Promise<void>;
-  /** Tells the alerts side that training will be down on purpose until `untilMs`. */
-  onExpectedStop?: (run: string, untilMs: number) => void;
-  /** Tells the alerts side when that restart started the new process. */
-  onTrainingStarted?: (run: string, atMs: number) => void;
   /** Waits between restart checks (tests may shorten). */
   sleep?: (ms: number) => Promise<void>;
   /** How often a restart looks at the process table and log. Default 2 s. */
   checkEveryMs?: number;
-  /** A lock older than this is considered abandoned (crashed holder). Default 1 h. */
+  /**
+   * A lock not renewed for this long is abandoned (its holder died or hung on another host).
+   * Default 2 min; the holder renews it every quarter of that.
+   */
   lockTtlMs?: number;
+  /** This process, as the change lock records its holder (default: the real one). */
+  self?: ProcessIdentity;
+  /** Whether a lock's holder still runs (default: /proc on this host, null elsewhere). */
+  isAlive?: (holder: ProcessIdentity) => boolean | null;
   /** Plans by run name, instead of reading `plan:` files (tests). */
   plans?: Record<string, Plan>;
 }
@@ -51,16 +58,58 @@ export class OpsContext {
   readonly events: EventsRepo;
   readonly polls: PollsRepo;
   readonly slurmJobs: SlurmJobsRepo;
+  readonly audit: AuditRepo;
+  readonly expectedStops: ExpectedStopsRepo;
+  readonly journal: OperationJournalRepo;
+  readonly self: ProcessIdentity;
   private readonly planCache = new Map<string, Plan>();
+  /** The journal entry of the change each run is under in this process (one at a time). */
+  private readonly journalled = new Map<string, number>();
 
   constructor(readonly options: OpsOptions) {
-    this.phases = new PhasesRepo(options.db);
-    this.locks = new ChangeLocksRepo(options.db);
-    this.backups = new ConfigBackupsRepo(options.db);
-    this.samples = new SamplesRepo(options.db);
-    this.events = new EventsRepo(options.db);
-    this.polls = new PollsRepo(options.db);
-    this.slurmJobs = new SlurmJobsRepo(options.db);
+    const store = options.store;
+    this.phases = store.phases;
+    this.locks = store.locks;
+    this.backups = store.backups;
+    this.samples = store.samples;
+    this.events = store.events;
+    this.polls = store.polls;
+    this.slurmJobs = store.slurmJobs;
+    this.audit = store.audit;
+    this.expectedStops = store.expectedStops;
+    this.journal = store.journal;
+    this.self = options.self ?? currentProcess();
+  }
+
+  /** Runs `fn` in one store transaction: the state and the facts it implies land together. */
+  transaction<T>(fn: () => T): T {
+    return this.options.store.transaction(fn);
+  }
+
+  /** From now on, the run's change writes its steps to journal entry `id` (null: none). */
+  journalAs(run: string, id: number | null): void {
+    if (id === null) this.journalled.delete(run);
+    else this.journalled.set(run, id);
+  }
+
+  /** The journal entry of the change under way on `run` in this process, if any. */
+  journalId(run: string): number | null {
+    return this.journalled.get(run) ?? null;
+  }
+
+  /** Records that the run's change reached `step` (nothing when no change is journalled). */
+  journalStep(
+    run: string,
+    step: JournalStep,
+    facts: { attemptId?: number; configBefore?: string; configAfter?: string } = {},
+  ): void {
+    const id = this.journalled.get(run);
+    if (id !== undefined) this.journal.step(id, step, this.clock.now(), facts);
+  }
+
+  /** Whether a lock holder still runs (null: cannot tell from here). */
+  holderAlive(holder: ProcessIdentity): boolean | null {
+    return (this.options.isAlive ?? processAlive)(holder);
   }
 
   get clock(): Clock {
@@ -105,18 +154,20 @@ export class OpsContext {
     return this.plan(run)?.keys ?? DEFAULT_KEYS;
   }
 
-  editor(run: RunConfig): TrainingConfigEditor {
-    if (!run.trainConfig) {
+  /** The run's remote side. */
+  remote(run: RunConfig): RunRemote {
+    return this.options.remoteFor(run);
+  }
+
+  /** The run's training config on the VM; refuses when the run has none. */
+  editor(run: RunConfig): TrainingConfigFile {
+    const file = this.remote(run).trainingConfig;
+    if (!file) {
       throw new OperationRefusedError(
         `run ${run.name} has no trainConfig:; add the training YAML's path (relative to workdir)`,
       );
     }
-    return new TrainingConfigEditor({
-      transport: this.options.transportFor(run),
-      workdir: run.workdir,
-      trainConfig: run.trainConfig,
-      clock: this.clock,
-    });
+    return file;
   }
 
   /**
@@ -144,19 +195,10 @@ export class OpsContext {
   }
 
   /**
-   * Queues a notice that must not be lost (a verdict): a failure to queue it throws, so the
-   * caller's transaction rolls back and the next tick tries again.
+   * Queues a notice for chat in the alert outbox, once per `key`. Inside a transaction a failure
+   * to queue throws, so the state it announces is not recorded without it either.
    */
-  announce(message: Message, key: string): void {
-    const queued = this.options.notify?.(message, key);
-    if (queued instanceof Promise) queued.catch(() => {});
-  }
-
-  notify(message: Message, key: string): void {
-    try {
-      void Promise.resolve(this.options.notify?.(message, key)).catch(() => {});
-    } catch {
-      // A failing sink must not break an operation; the outbox retries on its side.
-    }
+  notify(run: string, message: Message, key: string): void {
+    this.options.store.notices.enqueue(message, key, run, this.clock.now());
   }
 }

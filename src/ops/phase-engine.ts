@@ -1,19 +1,25 @@
 import type { RunConfig } from "../config/schema.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
-import { applyPreview, rollbackWith } from "./apply.ts";
-import { withChangeLock } from "./change-lock.ts";
+import { applyPreview } from "./apply.ts";
+import { recoverAbandoned, withChangeLock } from "./change-lock.ts";
 import { judgePhase, measurePhase, type Reference } from "./criteria.ts";
+import { nextPhaseOperation } from "./operations/next-phase.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { phaseSpec } from "./phase-spec.ts";
 import type { Plan } from "./plan-schema.ts";
-import { previewNextPhase } from "./previews.ts";
-import type { Actor, OperationResult } from "./run-operations.ts";
+import { rollbackWith } from "./rollback-to.ts";
+import { type Actor, actorKey, type OperationResult } from "./run-operations.ts";
 import { noticeMessage, phaseLabel } from "./verdict-message.ts";
 import { recordVerdict } from "./verdict-record.ts";
 import { readKeys } from "./yaml-edit.ts";
 
 /** The engine's own name in locks and the audit trail. */
-export const ENGINE_ACTOR: Actor = { id: "trainops:engine", name: "trainops (phase engine)" };
+export const ENGINE_ACTOR: Actor = {
+  platform: "trainops",
+  userId: "engine",
+  name: "trainops (phase engine)",
+  channelId: "",
+};
 
 /** Start-up time a phase gets on top of its step budget. */
 const START_GRACE_MS = 60_000;
@@ -49,6 +55,8 @@ export class PhaseEngine {
     const ctx = this.ctx;
     const run = ctx.run(runName);
     const plan = ctx.plan(run);
+    // A change whose holder died is rolled forward or back first, with or without a plan.
+    await recoverAbandoned(ctx, runName);
     if (!plan || !run.trainConfig) return { run: runName, action: "none" };
     const lock = ctx.locks.get(runName);
     if (lock && lock.expiresAt > now)
@@ -123,7 +131,7 @@ export class PhaseEngine {
       reason: null,
       rolledBackAt: null,
       paused: false,
-      actor: ENGINE_ACTOR.id,
+      actor: actorKey(ENGINE_ACTOR),
     });
     return { run: run.name, action: "baseline-started" };
   }
@@ -186,7 +194,7 @@ export class PhaseEngine {
     const willRollBack =
       verdict === "failed" && run.autoRollback && ctx.phases.lastPassed(run.name) !== null;
     // The verdict and its notice commit together: a crash cannot record one without the other.
-    const updated = ctx.phases.transaction(() =>
+    const updated = ctx.transaction(() =>
       recordVerdict(ctx, run, plan, attempt, now, {
         verdict,
         reason: judgement.reason,
@@ -205,7 +213,7 @@ export class PhaseEngine {
 
   private async advance(run: RunConfig): Promise<TickResult> {
     try {
-      const preview = await previewNextPhase(this.ctx, run.name);
+      const preview = await nextPhaseOperation.preview(this.ctx, run, {});
       const result = await applyPreview(this.ctx, preview, ENGINE_ACTOR);
       return { run: run.name, action: "advanced", detail: result.summary };
     } catch (error) {
@@ -221,11 +229,16 @@ export class PhaseEngine {
     const ctx = this.ctx;
     try {
       ctx.assertKnownState(run.name);
-      const result = await withChangeLock(ctx, run.name, ENGINE_ACTOR, "rollback", async () =>
-        rollbackWith(ctx, run, await ctx.editor(run).read(), ENGINE_ACTOR, () => {}),
+      const result = await withChangeLock(
+        ctx,
+        run.name,
+        ENGINE_ACTOR,
+        { kind: "rollback", preview: { title: `rollback after ${phaseLabel(failed)}` }, args: {} },
+        async () => rollbackWith(ctx, run, await ctx.editor(run).read(), ENGINE_ACTOR, () => {}),
       );
       if (!result.ok) ctx.phases.update(failed.id, { paused: true });
       ctx.notify(
+        run.name,
         noticeMessage(
           run.name,
           result.ok && !result.warning ? "warning" : "critical",
@@ -247,6 +260,7 @@ export class PhaseEngine {
       // Do not retry every poll: pause and say so once.
       ctx.phases.update(failed.id, { paused: true });
       ctx.notify(
+        run.name,
         noticeMessage(run.name, "critical", "automatic rollback did not run", [
           `${(error as Error).message}`,
           `Roll back by hand with /train rollback ${run.name} once the VM answers.`,

@@ -2,11 +2,13 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
+import { TrainopsError } from "../core/errors.ts";
 import { type Plan, planSchema } from "./plan-schema.ts";
 
 /** A plan file that cannot be used; the message names the file, the key and the fix. */
-export class PlanError extends Error {
+export class PlanError extends TrainopsError {
   override readonly name = "PlanError";
+  readonly code = "plan";
   constructor(
     message: string,
     readonly problems: readonly string[] = [],

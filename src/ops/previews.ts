@@ -2,10 +2,9 @@ import type { RunConfig } from "../config/schema.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { Plan } from "./plan-schema.ts";
-import { type ChangePreview, OperationRefusedError, SETTING_LIMITS } from "./run-operations.ts";
-import { sbatchResourceArgs } from "./slurm-restart.ts";
+import { OperationRefusedError, SETTING_LIMITS } from "./run-operations.ts";
 import { phaseLabel } from "./verdict-message.ts";
-import { diffLines, editYaml, readKeys, type ScalarValue } from "./yaml-edit.ts";
+import { editYaml, type ScalarValue } from "./yaml-edit.ts";
 
 /** Which plan phase `next-phase` would start, or why none. */
 export function nextPhaseIndex(ctx: OpsContext, run: RunConfig, plan: Plan): number {
@@ -33,102 +32,6 @@ export function nextPhaseIndex(ctx: OpsContext, run: RunConfig, plan: Plan): num
     );
   }
   return index;
-}
-
-/** The preview of the next plan phase: the keys it sets, before → after, risk and effect. */
-export async function previewNextPhase(ctx: OpsContext, name: string): Promise<ChangePreview> {
-  const run = ctx.run(name);
-  const plan = ctx.requirePlan(run);
-  const index = nextPhaseIndex(ctx, run, plan);
-  const phase = plan.phases[index - 1];
-  if (!phase) throw new OperationRefusedError(`the plan has no phase ${index}`);
-  const text = await readConfig(ctx, run);
-  const edit = editOrRefuse(text, phase.set);
-  return {
-    run: name,
-    kind: "next-phase",
-    title: `Phase ${index}: ${phase.name}`,
-    changes: edit.changes,
-    diff: [
-      ...diffLines(text, edit.text),
-      // A Slurm run resubmits with the phase's resources: shown as the sbatch flags it adds.
-      ...(run.slurm && phase.slurm
-        ? [`Slurm resubmit: sbatch ${sbatchResourceArgs(phase.slurm).join(" ")}`]
-        : []),
-    ],
-    risk: `${phase.risk}${phase.why ? `: ${phase.why}` : ""}`,
-    expected: phase.expected,
-    phase: { index, name: phase.name },
-    restarts: true,
-  };
-}
-
-/** The preview of a manual workers / batch change. */
-export async function previewSet(
-  ctx: OpsContext,
-  name: string,
-  values: { workers?: number; batch?: number },
-): Promise<ChangePreview> {
-  const run = ctx.run(name);
-  const set = validatedSet(ctx, run, values);
-  const text = await readConfig(ctx, run);
-  const edit = editOrRefuse(text, set);
-  if (edit.changes.length === 0) {
-    throw new OperationRefusedError(
-      `${name} already runs with ${describeValues(values)}; nothing to change`,
-    );
-  }
-  return {
-    run: name,
-    kind: "set",
-    title: `Set ${describeValues(values)}`,
-    changes: edit.changes,
-    diff: diffLines(text, edit.text),
-    restarts: true,
-  };
-}
-
-/** The preview of going back to the last passed config. */
-export async function previewRollback(ctx: OpsContext, name: string): Promise<ChangePreview> {
-  const run = ctx.run(name);
-  const target = rollbackTarget(ctx, name);
-  const text = await readConfig(ctx, run);
-  if (text === target.configAfter) {
-    throw new OperationRefusedError(
-      `${name} already runs ${phaseLabel(target)}'s config (the last passed); nothing to roll back`,
-    );
-  }
-  const keys = trackedKeys(ctx, run);
-  const now = readKeys(text, keys);
-  const then = readKeys(target.configAfter as string, keys);
-  const changes = keys
-    .filter((k) => JSON.stringify(now[k]) !== JSON.stringify(then[k]))
-    .map((key) => ({ key, before: now[key] ?? null, after: then[key] ?? null }));
-  return {
-    run: name,
-    kind: "rollback",
-    title: `Roll back to ${phaseLabel(target)}${target.kind === "phase" ? `: ${target.name}` : ""}`,
-    changes,
-    diff: diffLines(text, target.configAfter as string),
-    phase: { index: target.phaseIndex, name: target.name },
-    restarts: true,
-  };
-}
-
-/** The preview of a plain restart. */
-export async function previewRestart(ctx: OpsContext, name: string): Promise<ChangePreview> {
-  const run = ctx.run(name);
-  if (!run.start && !run.restart.systemdUnit) {
-    throw new OperationRefusedError(`run ${name} has no start: command; add one to trainops.yaml`);
-  }
-  return {
-    run: name,
-    kind: "restart",
-    title: `Restart training of ${name}`,
-    changes: [],
-    diff: [],
-    restarts: true,
-  };
 }
 
 /** The last passed attempt with a config snapshot, or a refusal. */
@@ -174,7 +77,8 @@ export function validatedSet(
   return set;
 }
 
-async function readConfig(ctx: OpsContext, run: RunConfig): Promise<string> {
+/** The run's training config as it is now; a failure to read it is a refusal. */
+export async function readConfig(ctx: OpsContext, run: RunConfig): Promise<string> {
   try {
     return await ctx.editor(run).read();
   } catch (error) {
@@ -185,7 +89,11 @@ async function readConfig(ctx: OpsContext, run: RunConfig): Promise<string> {
   }
 }
 
-function editOrRefuse(text: string, set: Record<string, ScalarValue>): ReturnType<typeof editYaml> {
+/** The YAML edit, or a refusal naming the key it cannot make. */
+export function editOrRefuse(
+  text: string,
+  set: Record<string, ScalarValue>,
+): ReturnType<typeof editYaml> {
   try {
     return editYaml(text, set);
   } catch (error) {
@@ -193,7 +101,8 @@ function editOrRefuse(text: string, set: Record<string, ScalarValue>): ReturnTyp
   }
 }
 
-function describeValues(values: { workers?: number; batch?: number }): string {
+/** "workers 4, batch 2". */
+export function describeValues(values: { workers?: number; batch?: number }): string {
   return [
     values.workers !== undefined ? `workers ${values.workers}` : null,
     values.batch !== undefined ? `batch ${values.batch}` : null,

@@ -1,18 +1,21 @@
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import { TrainopsError } from "../core/errors.ts";
 import { type ClassifiedEvent, FAILURE_KINDS } from "../model/monitoring.ts";
 import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
 import { startPidFile, UID_SNIPPET } from "../monitors/probe/process-set-script.ts";
 import { configuredLogPath } from "../monitors/run-log-path.ts";
 import { listRunProcesses, ProcessListError } from "../monitors/run-process-list.ts";
+import type { RunRemote } from "../transport/run-remote.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import type { Transport } from "../transport/transport.ts";
 
 /** Training did not stop, did not start, or did not log new steps in time. */
-export class RestartError extends Error {
+export class RestartError extends TrainopsError {
   override readonly name = "RestartError";
+  readonly code = "restart_failed";
   constructor(
     message: string,
     /** Last lines the start command printed, when it wrote any. */
@@ -23,8 +26,8 @@ export class RestartError extends Error {
 }
 
 export interface RestartOptions {
-  transport: Transport;
-  run: RunConfig;
+  /** The run's remote side: its transport, paths, log reads and processes. */
+  remote: RunRemote;
   clock: Clock;
   /** Waits between checks; injected so tests need not sleep for real. */
   sleep?: (ms: number) => Promise<void>;
@@ -62,7 +65,8 @@ export interface RestartOutcome {
  * confirms by new step lines in the log. Resuming from a checkpoint is the start command's job.
  */
 export async function restartTraining(options: RestartOptions): Promise<RestartOutcome> {
-  const { run, transport } = options;
+  const { remote } = options;
+  const { run, transport } = remote;
   const progress = options.onProgress ?? (() => {});
   if (!run.start && !run.restart.systemdUnit) {
     throw new RestartError(`run ${run.name} has no start: command; add one to trainops.yaml`);
@@ -72,7 +76,7 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     throw new RestartError(`run ${run.name} has no log:; add the training log's path`);
   }
   // With systemd the stop and the start are one command: count from before it.
-  let startOffset = await logSize(transport, logPath);
+  let startOffset = await remote.logSize();
   let startedAt = options.clock.now();
   const markStarted = () => {
     startedAt = options.clock.now();
@@ -99,12 +103,12 @@ export async function restartTraining(options: RestartOptions): Promise<RestartO
     stopSignal = stop.signal;
     // What the old process printed until it stopped (last steps, a KeyboardInterrupt) ends
     // here: steps and errors after this offset are the new process's.
-    startOffset = await logSize(transport, logPath);
+    startOffset = await remote.logSize();
     markStarted();
     await startTraining(options);
   }
   progress(`Waiting for new step lines in ${logPath}…`);
-  const confirmed = await confirmSteps(options, logPath, startOffset);
+  const confirmed = await confirmSteps(options, startOffset);
   progress(`Training is stepping again: ${confirmed.line}`);
   return {
     stopped,
@@ -134,11 +138,12 @@ export async function findTrainingPids(transport: Transport, run: RunConfig): Pr
 export async function stopTraining(
   options: RestartOptions,
 ): Promise<{ pids: number[]; signal: RestartOutcome["stopSignal"] }> {
-  const { transport, run, clock } = options;
+  const { remote, clock } = options;
+  const { run, transport } = remote;
   const sleep = options.sleep ?? defaultSleep;
   const every = options.checkEveryMs ?? 2000;
   const progress = options.onProgress ?? (() => {});
-  const initial = await findTrainingPids(transport, run);
+  const initial = await findTrainingPids(remote.transport, run);
   if (initial.length === 0) {
     progress("Training was not running.");
     return { pids: [], signal: null };
@@ -157,7 +162,7 @@ export async function stopTraining(
     while (clock.now() < deadline) {
       await sleep(Math.min(pause, Math.max(1, deadline - clock.now())));
       pause = Math.min(every, pause * 2);
-      pids = await findTrainingPids(transport, run);
+      pids = await findTrainingPids(remote.transport, run);
       if (pids.length === 0) {
         progress(`Training stopped (SIG${signal}).`);
         return { pids: initial, signal };
@@ -169,7 +174,8 @@ export async function stopTraining(
 
 /** Starts `start:` detached from the session, in the run's workdir. */
 export async function startTraining(options: RestartOptions): Promise<void> {
-  const { transport, run } = options;
+  const { remote } = options;
+  const { run, transport } = remote;
   const progress = options.onProgress ?? (() => {});
   const command = run.start as string;
   const wd = shellQuote(run.workdir);
@@ -180,7 +186,7 @@ export async function startTraining(options: RestartOptions): Promise<void> {
     script = `cd -- ${wd} || exit 3\ntmux kill-session -t ${session} 2>/dev/null\ntmux new-session -d -s ${session} -c ${wd} ${shellQuote(command)}`;
   } else {
     progress("Starting training (detached)…");
-    const out = shellQuote(startOutputPath(run.name));
+    const out = shellQuote(remote.paths.startOutput);
     // The launched shell records its pid and start time (field 22 of /proc/PID/stat) before it
     // becomes the command: the run's process set is then exactly this tree, and a later
     // process that reuses the pid does not match the start time.
@@ -215,17 +221,12 @@ export async function startTraining(options: RestartOptions): Promise<void> {
   }
 }
 
-/** Where the detached start command's own output goes, for diagnosis. */
-export function startOutputPath(run: string): string {
-  return `/tmp/trainops-start-${run}.out`;
-}
-
 async function confirmSteps(
   options: RestartOptions,
-  logPath: string,
   startOffset: number,
 ): Promise<{ line: string; at: number; failure: ClassifiedEvent | null }> {
-  const { transport, run, clock } = options;
+  const { remote, clock } = options;
+  const { run } = remote;
   const sleep = options.sleep ?? defaultSleep;
   const every = options.checkEveryMs ?? 2000;
   const isStep = options.isStepLine ?? stepLineTest(run);
@@ -236,28 +237,29 @@ async function confirmSteps(
   while (clock.now() < deadline) {
     await sleep(pause);
     pause = Math.min(every, pause * 2);
-    const size = await logSize(transport, logPath);
+    const size = await remote.logSize();
     // Only the new process's lines count: from where the log stood when it was started (the old
     // one may log a last step while it stops), or from the top if the start truncated it.
     const from = size < startOffset ? 0 : startOffset;
     if (size > from) {
-      const lines = (await readFrom(transport, logPath, from)).split(/\r?\n|\r/);
+      // Bounded: a restart only needs the first lines after the offset.
+      const lines = (await remote.readLogFrom(from, 262_144)).split(/\r?\n|\r/);
       const line = lines.find((l) => isStep(l));
       if (line)
         return { line: line.trim().slice(0, 200), at: clock.now(), failure: firstFailure(lines) };
     }
-    const pids = run.restart.systemdUnit ? [1] : await findTrainingPids(transport, run);
+    const pids = run.restart.systemdUnit ? [1] : await findTrainingPids(remote.transport, run);
     absent = pids.length === 0 ? absent + 1 : 0;
     if (absent >= 3) {
       throw new RestartError(
         "training exited right after the start command, before any step",
-        await startOutput(transport, run.name),
+        await remote.startOutputTail(),
       );
     }
   }
   throw new RestartError(
-    `no new step lines in ${logPath} within ${run.restart.confirmTimeout} after the start`,
-    await startOutput(transport, run.name),
+    `no new step lines in ${remote.paths.log} within ${run.restart.confirmTimeout} after the start`,
+    await remote.startOutputTail(),
   );
 }
 
@@ -276,29 +278,6 @@ function stepLineTest(run: RunConfig): (line: string) => boolean {
     ...(run.steps.regex ? { regex: run.steps.regex } : {}),
   });
   return (line) => parser.parseLine(line) !== null;
-}
-
-async function logSize(transport: Transport, path: string): Promise<number> {
-  const result = await transport.run(`wc -c < ${shellQuote(path)} 2>/dev/null || echo 0`);
-  return Number(result.stdout.toString("utf8").trim()) || 0;
-}
-
-async function readFrom(transport: Transport, path: string, offset: number): Promise<string> {
-  // Bounded: a restart only needs the first lines after the offset.
-  const result = await transport.run(
-    `tail -c +${offset + 1} -- ${shellQuote(path)} 2>/dev/null | head -c 262144`,
-  );
-  return result.stdout.toString("utf8");
-}
-
-async function startOutput(transport: Transport, run: string): Promise<string[]> {
-  const result = await transport.run(
-    `tail -n 5 -- ${shellQuote(startOutputPath(run))} 2>/dev/null`,
-  );
-  return result.stdout
-    .toString("utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "");
 }
 
 function defaultSleep(ms: number): Promise<void> {

@@ -1,3 +1,7 @@
+import { z } from "zod";
+import { TrainopsError } from "../core/errors.ts";
+import type { ChangePreview, OperationKind } from "./operations/index.ts";
+
 /**
  * What the chat layer and the CLI ask of the operations side (phase engine, config editing,
  * restart). One implementation serves both, so `/train next-phase` and `trainops next-phase`
@@ -21,28 +25,17 @@ export interface ConfigChange {
   after: unknown;
 }
 
-/** Kinds of change a person can ask for. */
-export type OperationKind = "next-phase" | "set" | "rollback" | "restart";
+export type { ChangePreview, OperationKind, PreviewOf } from "./operations/index.ts";
 
-/**
- * What a change would do, shown before Confirm / Cancel. Stable across a bot restart: the
- * confirmation stores it and `apply` re-checks that the config still matches `changes[].before`.
- */
-export interface ChangePreview {
-  run: string;
-  kind: OperationKind;
-  /** e.g. "Phase 3: Increase workers to 4". */
-  title: string;
-  changes: ConfigChange[];
-  /** before → after lines of the YAML, for people. */
-  diff: string[];
-  /** Risk and expected effect where the plan says them. */
-  risk?: string;
-  expected?: string[];
-  /** The phase this starts, when it starts one (1-based; 0 is the baseline). */
-  phase?: { index: number; name: string };
-  /** Whether applying restarts training. */
-  restarts: boolean;
+/** What a person typed for a change, beyond the run (only `set` takes values). */
+export interface OperationInput {
+  workers?: number;
+  batch?: number;
+}
+
+/** The phase a preview starts or returns to, when it names one. */
+export function previewPhase(preview: ChangePreview): { index: number; name: string } | null {
+  return "phase" in preview ? preview.phase : null;
 }
 
 /** How an operation ended. */
@@ -61,16 +54,49 @@ export interface OperationResult {
 /** A progress line while an operation runs ("Config written, backup …", "Restarting…"). */
 export type ProgressCallback = (line: string) => void;
 
-/** Who asked, for the audit trail and the change lock. */
+/**
+ * Who asks for a change: chat says its platform and user, the terminal says `cli` and the login
+ * name, the phase engine speaks for itself. Operations record it in the audit trail, the change
+ * lock and the phase attempts.
+ */
 export interface Actor {
-  /** e.g. `discord:456…` or `cli:root`. */
-  id: string;
+  /** `discord`, `slack`, `console`, `cli` or `trainops` (the phase engine, recovery). */
+  platform: string;
+  /** The platform's user id (the login name for `cli`). */
+  userId: string;
+  /** For people: "alice", "root (cli)". */
   name: string;
+  /** Where it was asked (a chat channel); empty where there is none. */
+  channelId: string;
+  /**
+   * Whether the outcome is announced in chat as a notice: true where nobody in chat saw the
+   * request (the terminal); chat itself shows its own outcome in the reply.
+   */
+  announce?: boolean;
+}
+
+/** The actor as one string (`discord:456…`, `cli:root`): the key of locks and attempts. */
+export function actorKey(actor: Pick<Actor, "platform" | "userId">): string {
+  return `${actor.platform}:${actor.userId}`;
+}
+
+const actorSchema = z.object({
+  platform: z.string(),
+  userId: z.string(),
+  name: z.string(),
+  channelId: z.string(),
+  announce: z.boolean().optional(),
+});
+
+/** Reads a stored actor back (a journal's). */
+export function parseActor(stored: unknown): Actor {
+  return actorSchema.parse(stored);
 }
 
 /** Raised when an operation is refused before it starts; the message is for people. */
-export class OperationRefusedError extends Error {
+export class OperationRefusedError extends TrainopsError {
   override readonly name = "OperationRefusedError";
+  readonly code = "operation_refused";
 }
 
 /** The plan, where the run stands, and each phase's results. */
@@ -96,16 +122,15 @@ export interface PlanView {
   criteria: string[];
 }
 
+/** One thing a person or the phase engine can do to a run's training, whoever asks. */
 export interface RunOperations {
-  previewNextPhase(run: string): Promise<ChangePreview>;
-  previewSet(run: string, values: { workers?: number; batch?: number }): Promise<ChangePreview>;
-  previewRollback(run: string): Promise<ChangePreview>;
-  previewRestart(run: string): Promise<ChangePreview>;
-  /** Applies a confirmed preview; refuses with OperationRefusedError when unsafe. */
-  apply(
-    preview: ChangePreview,
-    actor: Actor,
-    onProgress?: ProgressCallback,
-  ): Promise<OperationResult>;
+  /** What `kind` would change on `run` (nothing changes yet); refuses when it cannot apply. */
+  preview(kind: OperationKind, run: string, input?: OperationInput): Promise<ChangePreview>;
+  /**
+   * Applies a confirmed preview (as stored: it is parsed here) for `actor`; records the audit
+   * row, expected stop, notices and journal itself. Refuses with OperationRefusedError when
+   * unsafe (the refusal is audited too).
+   */
+  apply(preview: unknown, actor: Actor, onProgress?: ProgressCallback): Promise<OperationResult>;
   plan(run: string): Promise<PlanView>;
 }

@@ -71,7 +71,11 @@ export function recordVerdict(
     name: `${run.name}-${chartLabel(attempt)}-${verdict}.png`,
     title: `${run.name}: ${phaseLabel(attempt)} ${verdict}`,
   };
-  ctx.announce({ ...message, charts: [chart] }, `phase:${run.name}:${attempt.id}:${verdict}`);
+  ctx.notify(
+    run.name,
+    { ...message, charts: [chart] },
+    `phase:${run.name}:${attempt.id}:${verdict}`,
+  );
   return updated;
 }
 

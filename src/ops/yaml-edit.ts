@@ -1,12 +1,14 @@
 import { isMap, isScalar, isSeq, type Node, parseDocument, stringify } from "yaml";
+import { TrainopsError } from "../core/errors.ts";
 import type { ConfigChange } from "./run-operations.ts";
 
 /** A plain value a change may write. */
 export type ScalarValue = number | boolean | string;
 
 /** The training YAML cannot be edited as asked; the message says which key and why. */
-export class ConfigEditError extends Error {
+export class ConfigEditError extends TrainopsError {
   override readonly name = "ConfigEditError";
+  readonly code = "config_edit";
 }
 
 /** Splits `training.workers` into `["training", "workers"]`. */

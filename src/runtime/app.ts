@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type Alerting, createAlerting } from "../alerts/create-alerting.ts";
+import type { Alerting } from "../alerts/create-alerting.ts";
 import { runNode } from "../alerts/run-node.ts";
 import type { AlertSink } from "../alerts/sinks/alert-sink.ts";
 import { alertingPort } from "../bot/core/alerting-adapter.ts";
@@ -9,27 +9,26 @@ import { renderRunChart } from "../charts/run-chart.ts";
 import type { Config, RunConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import { SetupError } from "../core/errors.ts";
 import { type HttpEndpoint, startHttpEndpoint } from "../daemon/http-endpoint.ts";
 import { acquireInstanceLock, type InstanceLock } from "../daemon/instance-lock.ts";
 import { registerPollMetrics } from "../daemon/poll-metrics.ts";
 import { createRunMetrics } from "../daemon/run-metrics.ts";
 import { PollScheduler } from "../monitors/poll-scheduler.ts";
 import type { PollReport } from "../monitors/run-monitor.ts";
-import { createRunOperations, type Operations } from "../ops/operations.ts";
+import type { Operations } from "../ops/create-operations.ts";
 import { AuditRepo } from "../store/audit-repo.ts";
 import { ConfirmationsRepo } from "../store/confirmations-repo.ts";
-import { type Db, openDatabase } from "../store/database.ts";
-import { NoticesRepo } from "../store/notices-repo.ts";
+import type { Db } from "../store/database.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
 import { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
-import { createTransport } from "../transport/create-transport.ts";
-import { HostTransportPool } from "../transport/host-transport-pool.ts";
 import type { Transport } from "../transport/transport.ts";
 import { chartDrawer } from "./chart-drawer.ts";
 import { createConfiguredSinks } from "./create-sinks.ts";
 import { createEngineTicker } from "./engine-ticker.ts";
 import { startHousekeeping } from "./housekeeping.ts";
-import { createMonitoring, type Monitoring } from "./monitoring.ts";
+import type { Monitoring } from "./monitoring.ts";
+import { openProduct } from "./product.ts";
 
 /** A front end that starts and stops with the app and may deliver alerts. */
 export interface FrontEnd {
@@ -99,55 +98,23 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
   };
   try {
-    const db = openDatabase(config.store);
-    cleanups.push(() => void db.close());
-    const transports = new Map<string, Transport>();
-    // Runs on the same host share one connection and remote shell.
-    const hostPool = new HostTransportPool();
-    const transportFor = (run: RunConfig): Transport => {
-      let transport = transports.get(run.name);
-      if (!transport) {
-        transport = options.transportFor?.(run) ?? hostPool.get(run);
-        transports.set(run.name, transport);
-      }
-      return transport;
-    };
-    const phases = new PhasesRepo(db);
-    const notices = new NoticesRepo(db);
     // Front ends add their sinks below, before the sender starts.
     const sinks: AlertSink[] = [];
     // Verdict charts are drawn at delivery by the command layer, which is created below.
     let drawChart: BotCoreService["drawChart"] = async () => null;
-    const alerting = createAlerting({
-      db,
+    const product = openProduct({
       config,
+      configDir: options.configDir,
       clock,
+      ...(options.transportFor ? { transportFor: options.transportFor } : {}),
       sinks,
       prepare: chartDrawer((request) => drawChart(request)),
-      phaseOf: (run) => {
-        const attempt = phases.current(run);
-        return attempt ? `phase${attempt.phaseIndex}` : null;
-      },
       log,
+      onFollowError: (run) => metrics?.daemon.followReconnected(run),
     });
-    const evaluate = (run: string): void => {
-      try {
-        alerting.evaluate(run);
-      } catch (error) {
-        log.error({ run, err: error }, "alert rules failed");
-      }
-    };
-    const monitoring = createMonitoring({
-      config,
-      db,
-      clock,
-      transportFor,
-      onFollowEvents: (run) => evaluate(run),
-      onFollowError: (run, error) => {
-        metrics?.daemon.followReconnected(run);
-        log.debug({ run, err: error.message }, "follow stream ended");
-      },
-    });
+    cleanups.push(() => product.close());
+    const { db, alerting, monitoring, operations, evaluate } = product;
+    const phases = new PhasesRepo(db);
     // Built before the first poll so every poll is counted; served further down.
     const metrics =
       options.http !== false
@@ -165,22 +132,6 @@ export async function startApp(options: AppOptions): Promise<App> {
             outboxDepth: () => alerting.backlogBySink(),
           })
         : null;
-    cleanups.push(() => monitoring.close());
-    const runOfKey = (key: string) =>
-      config.runs.find((r) => key.includes(`:${r.name}:`))?.name ?? null;
-    const operations = createRunOperations({
-      db,
-      config,
-      baseDir: options.configDir,
-      transportFor,
-      clock,
-      // Verdicts and outcomes join the alert outbox once per key: delivered like alerts.
-      notify: (message, key) => {
-        notices.enqueue(message, key, runOfKey(key), clock.now());
-      },
-      onExpectedStop: (run, until) => alerting.noteExpectedStop(run, until),
-      onTrainingStarted: (run, at) => alerting.noteTrainingStarted(run, at),
-    });
 
     const core = createBotCore({
       config,
@@ -194,7 +145,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       },
       operations,
       alerts: alertingPort(alerting),
-      logs: transportLogTail(config.runs, (name) => transportFor(monitoring.runConfig(name))),
+      logs: transportLogTail(config.runs, product.remoteFor),
       clock,
       charts: { render: (source, chartOptions) => renderRunChart(source, chartOptions) },
     });
@@ -274,7 +225,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         (error: Error) => {
           log.error({ frontEnd: frontEnd.name, err: error.message }, "front end failed to start");
           // Rejected credentials are a setup mistake to fix now, not an outage to ride out.
-          if (error.name.endsWith("SetupError")) options.onSetupError?.(error);
+          if (error instanceof SetupError) options.onSetupError?.(error);
         },
       );
     }

@@ -102,24 +102,7 @@ export class AlertsRepo {
       .run(before).changes;
   }
 
-  /** Records that the operations side expects the run's process to stop until `until`. */
-  setExpectedStop(run: string, notedAt: number, until: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO alert_expected_stops (run, noted_at, until, started_at) VALUES (?, ?, ?, NULL)
-         ON CONFLICT (run) DO UPDATE
-           SET noted_at = excluded.noted_at, until = excluded.until, started_at = NULL`,
-      )
-      .run(run, notedAt, until);
-  }
-
-  /** Records when the restart behind the run's expected stop started the new process. */
-  setExpectedStopStarted(run: string, startedAt: number): void {
-    this.db
-      .prepare("UPDATE alert_expected_stops SET started_at = ? WHERE run = ?")
-      .run(startedAt, run);
-  }
-
+  /** The stop an operation announced for the run (see ExpectedStopsRepo), or null. */
   expectedStop(run: string): ExpectedStop | null {
     const row = this.db
       .prepare("SELECT noted_at, until, started_at FROM alert_expected_stops WHERE run = ?")

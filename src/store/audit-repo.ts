@@ -10,7 +10,10 @@ export type AuditOutcome =
   | "expired"
   | "applied"
   | "failed"
-  | "done";
+  | "done"
+  | "recovered"
+  | "taken-over"
+  | "unlocked";
 
 /** One audited attempt: who, where, what, and how it ended. */
 export interface AuditEntry {
@@ -25,6 +28,8 @@ export interface AuditEntry {
   args: Record<string, string | undefined>;
   outcome: AuditOutcome;
   detail: string | null;
+  /** How long the operation took, for those that run (an apply); null otherwise. */
+  durationMs?: number | null;
 }
 
 export type NewAuditEntry = Omit<AuditEntry, "id">;
@@ -41,6 +46,7 @@ interface AuditRow {
   args_json: string;
   outcome: string;
   detail: string | null;
+  duration_ms: number | null;
 }
 
 /** The audit trail of mutating commands and refusals. Append-only. */
@@ -51,7 +57,7 @@ export class AuditRepo {
     const result = this.db
       .prepare(
         `INSERT INTO audit (at, platform, user_id, user_name, channel_id, run, command, args_json,
-          outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          outcome, detail, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         entry.at,
@@ -64,6 +70,7 @@ export class AuditRepo {
         JSON.stringify(entry.args),
         entry.outcome,
         entry.detail,
+        entry.durationMs ?? null,
       );
     return Number(result.lastInsertRowid);
   }
@@ -100,5 +107,6 @@ function toEntry(row: AuditRow): AuditEntry {
     args: JSON.parse(row.args_json) as Record<string, string | undefined>,
     outcome: row.outcome as AuditOutcome,
     detail: row.detail,
+    durationMs: row.duration_ms,
   };
 }

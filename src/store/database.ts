@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { TrainopsError } from "../core/errors.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
 import { nativeBuildHint } from "./native-build-hint.ts";
 
@@ -8,8 +9,9 @@ import { nativeBuildHint } from "./native-build-hint.ts";
 export type Db = Database.Database;
 
 /** Raised when the store cannot be opened or migrated. */
-export class StoreError extends Error {
+export class StoreError extends TrainopsError {
   override readonly name = "StoreError";
+  readonly code = "store";
 }
 
 /**

@@ -32,4 +32,26 @@ export class NoticesRepo {
       return true;
     })();
   }
+
+  /** Queued notices, oldest first (optionally one run's), with their keys. */
+  list(run?: string): Array<{ key: string; run: string | null; at: number; message: Message }> {
+    const rows = this.db
+      .prepare(
+        `SELECT n.dedupe_key, n.run, n.created_at, o.message_json FROM notices n
+         JOIN alert_outbox o ON o.id = n.outbox_id
+         ${run === undefined ? "" : "WHERE n.run = ?"} ORDER BY n.outbox_id`,
+      )
+      .all(...(run === undefined ? [] : [run])) as Array<{
+      dedupe_key: string;
+      run: string | null;
+      created_at: number;
+      message_json: string;
+    }>;
+    return rows.map((row) => ({
+      key: row.dedupe_key,
+      run: row.run,
+      at: row.created_at,
+      message: JSON.parse(row.message_json) as Message,
+    }));
+  }
 }

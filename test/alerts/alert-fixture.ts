@@ -10,8 +10,10 @@ import type { Message } from "../../src/message/message.ts";
 import type { ClassifiedEvent, RunSample } from "../../src/model/monitoring.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
+import { ExpectedStopsRepo } from "../../src/store/expected-stops-repo.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { runSample } from "../harness/sample-factory.ts";
 
 export const GIB = 1024 ** 3;
 export const MIN = 60_000;
@@ -53,36 +55,7 @@ export function testConfig(
 
 /** A healthy sample of exp001 at `at`, with overrides. */
 export function sample(at: number, over: Partial<RunSample> = {}): RunSample {
-  return {
-    run: "exp001",
-    at,
-    reachable: true,
-    alive: true,
-    step: 549,
-    totalSteps: null,
-    epoch: 1,
-    loss: 0.41,
-    stepTimeSeconds: 18,
-    stepsPerHour: 200,
-    etaSeconds: null,
-    epochEtaSeconds: null,
-    gpus: [
-      {
-        index: 0,
-        name: "NVIDIA A100-SXM4-80GB",
-        memoryUsedMiB: 77 * 1024,
-        memoryTotalMiB: 81920,
-        utilizationPercent: 85,
-        temperatureC: 60,
-        powerW: 250,
-      },
-    ],
-    hostMemory: { usedBytes: 40 * GIB, totalBytes: 128 * GIB },
-    workers: { count: 1, rssBytes: 7 * GIB },
-    trainerRssBytes: 12 * GIB,
-    diskFreeBytes: 200 * GIB,
-    ...over,
-  };
+  return runSample({ ...over, at });
 }
 
 /** A temp store, repos to feed it, a manual clock and an alerting over it. */
@@ -95,6 +68,8 @@ export interface AlertHarness {
   samples: SamplesRepo;
   events: EventsRepo;
   polls: PollsRepo;
+  /** Where an operation records that it stops training on purpose (read by the rules). */
+  expectedStops: ExpectedStopsRepo;
   close(): void;
   /** Reopens the same file with a fresh engine (a restart). */
   restart(): void;
@@ -141,6 +116,7 @@ export function alertHarness(
     samples: new SamplesRepo(db),
     events: new EventsRepo(db),
     polls: new PollsRepo(db),
+    expectedStops: new ExpectedStopsRepo(db),
     close() {
       db.close();
       rmSync(dir, { recursive: true, force: true });
@@ -151,6 +127,7 @@ export function alertHarness(
       h.samples = new SamplesRepo(db);
       h.events = new EventsRepo(db);
       h.polls = new PollsRepo(db);
+      h.expectedStops = new ExpectedStopsRepo(db);
       h.alerting = build();
     },
     addEvent(at, event) {

@@ -136,13 +136,13 @@ describe("errors around a requested restart", () => {
   it("what the old process logs while being stopped does not alert; the new one's errors do", async () => {
     h = alertHarness();
     healthyUntilNow();
-    h.alerting.noteExpectedStop("exp001", T0 + 10 * MIN);
+    h.expectedStops.begin("exp001", h.clock.now(), T0 + 10 * MIN);
     // The old process on its way out, before the new one is started.
     h.clock.set(T0 + 1000);
     h.addEvent(h.clock.now(), { kind: "worker_killed", line: SHUTDOWN });
     expect(h.alerting.evaluate("exp001").fired).toEqual([]);
     h.clock.set(T0 + 3000);
-    h.alerting.noteTrainingStarted("exp001", h.clock.now());
+    h.expectedStops.started("exp001", h.clock.now());
     expect(h.alerting.evaluate("exp001").fired).toEqual([]);
     // The new config runs out of GPU memory on its first steps: that is news.
     h.clock.set(T0 + 8000);
@@ -156,7 +156,7 @@ describe("errors around a requested restart", () => {
   it("an error after the restart window, with no start recorded, alerts as usual", async () => {
     h = alertHarness();
     healthyUntilNow();
-    h.alerting.noteExpectedStop("exp001", T0 + MIN);
+    h.expectedStops.begin("exp001", h.clock.now(), T0 + MIN);
     h.clock.set(T0 + 2 * MIN);
     h.addEvent(h.clock.now(), { kind: "worker_killed", line: SHUTDOWN });
     expect(h.alerting.evaluate("exp001").fired).toEqual(["worker_killed"]);
@@ -196,7 +196,7 @@ describe("process rules", () => {
   it("a stop during a requested restart is not a crash until the window ends", async () => {
     h = alertHarness();
     fillSamples(h, T0 - 40 * MIN, T0 - 2 * MIN, (at, i) => sample(at, { step: 500 + i }));
-    h.alerting.noteExpectedStop("exp001", T0 + 10 * MIN);
+    h.expectedStops.begin("exp001", h.clock.now(), T0 + 10 * MIN);
     h.samples.insert(sample(T0 - MIN, { alive: false, step: 538 }));
     expect(h.alerting.evaluate("exp001").fired).toEqual([]);
     h.clock.set(T0 + 11 * MIN);

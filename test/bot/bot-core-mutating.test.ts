@@ -141,7 +141,12 @@ describe("confirmation", () => {
     expect(second.title).toBe("Already confirmed");
     await f.core.idle();
     expect(f.ops.applied).toHaveLength(1);
-    expect(f.ops.applied[0]?.actor).toEqual({ id: "discord:111111", name: "alice" });
+    expect(f.ops.applied[0]?.actor).toEqual({
+      platform: "discord",
+      userId: "111111",
+      name: "alice",
+      channelId: "900",
+    });
     expect(readFileSync(f.ops.file, "utf8")).toBe(
       "# experiment\ntraining:\n  workers: 4 # data loaders\n  train_batch_size: 2\n",
     );
@@ -306,6 +311,31 @@ describe("confirmation", () => {
     expect(last?.severity).toBe("critical");
     expect(last?.lines?.[0]).toBe("Refused: training.workers is no longer 1; preview again");
     expect(f.confirmations.get("c2")?.state).toBe("failed");
+  });
+
+  it("a stored preview that is not a known operation's is refused, not applied", async () => {
+    const now = f.clock.now();
+    f.confirmations.create({
+      id: "bad1",
+      run: "exp001",
+      command: "set",
+      args: {},
+      preview: { run: "exp001", kind: "launch", title: "Launch", changes: [], diff: [] },
+      platform: CONSOLE.platform,
+      userId: CONSOLE.userId,
+      userName: CONSOLE.userName,
+      channelId: CONSOLE.channelId,
+      createdAt: now,
+      expiresAt: now + 60_000,
+    });
+    const m = await f.core.press({ buttonId: "confirm:bad1", invoker: CONSOLE }, responder);
+    expect(m.title).toBe("Cannot apply this");
+    expect(m.lines?.[0]).toMatch(
+      /^the stored preview is not one this version of trainops can apply \(kind: /,
+    );
+    await f.core.idle();
+    expect(f.ops.applied).toHaveLength(0);
+    expect(f.confirmations.get("bad1")?.state).toBe("failed");
   });
 
   it("unknown buttons and ids are answered privately", async () => {

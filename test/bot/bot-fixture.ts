@@ -11,9 +11,13 @@ import { type Config, configSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
 import type { RunSample } from "../../src/model/monitoring.ts";
+import { auditArgs } from "../../src/ops/apply.ts";
+import { parseChangePreview } from "../../src/ops/operations/index.ts";
 import {
   type Actor,
   type ChangePreview,
+  type OperationInput,
+  type OperationKind,
   OperationRefusedError,
   type OperationResult,
   type PlanView,
@@ -25,6 +29,7 @@ import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { gpuSample, runSample } from "../harness/sample-factory.ts";
 
 /**
  * A RunOperations double over a real YAML file: previews read it, apply rewrites it with the
@@ -37,7 +42,14 @@ export class YamlFileOperations implements RunOperations {
   /** Set to report the change as applied but already failing (an OOM right after the restart). */
   warning: string | undefined;
 
-  constructor(readonly file: string) {}
+  /**
+   * `audit`: where applies are audited, as the real operations audit themselves (who, outcome,
+   * how long); omitted, nothing is audited.
+   */
+  constructor(
+    readonly file: string,
+    private readonly audit: AuditRepo | null = null,
+  ) {}
 
   private read(): { workers: number; batch: number } {
     const doc = parseDocument(readFileSync(this.file, "utf8"));
@@ -59,21 +71,31 @@ export class YamlFileOperations implements RunOperations {
       changes.push({ key: "training.workers", before: now.workers, after: after.workers });
     if (after.batch !== undefined && after.batch !== now.batch)
       changes.push({ key: "training.train_batch_size", before: now.batch, after: after.batch });
-    return {
+    const common = {
       run,
-      kind,
       title,
       changes,
       diff: changes.map((c) => `${c.key}: ${c.before} → ${c.after}`),
       restarts: true,
-      ...(kind === "next-phase"
-        ? {
-            risk: "low",
-            expected: ["Step time ~9-10 s (vs ~18 s)"],
-            phase: { index: 1, name: "Test 2 workers" },
-          }
-        : {}),
     };
+    if (kind === "next-phase") {
+      return {
+        ...common,
+        kind,
+        risk: "low",
+        expected: ["Step time ~9-10 s (vs ~18 s)"],
+        phase: { index: 1, name: "Test 2 workers" },
+      };
+    }
+    if (kind === "rollback") return { ...common, kind, phase: { index: 0, name: "baseline" } };
+    return { ...common, kind };
+  }
+
+  async preview(kind: OperationKind, run: string, input: OperationInput = {}) {
+    if (kind === "next-phase") return this.previewNextPhase(run);
+    if (kind === "set") return this.previewSet(run, input);
+    if (kind === "rollback") return this.previewRollback(run);
+    return this.previewRestart(run);
   }
 
   async previewNextPhase(run: string): Promise<ChangePreview> {
@@ -99,6 +121,42 @@ export class YamlFileOperations implements RunOperations {
     return this.change(run, "restart", "Restart training", {});
   }
   async apply(
+    stored: unknown,
+    actor: Actor,
+    onProgress?: ProgressCallback,
+  ): Promise<OperationResult> {
+    const preview = parseChangePreview(stored);
+    try {
+      const result = await this.applyParsed(preview, actor, onProgress);
+      this.record(preview, actor, result.ok ? "applied" : "failed", result.summary);
+      return result;
+    } catch (error) {
+      this.record(preview, actor, "refused", (error as Error).message);
+      throw error;
+    }
+  }
+
+  private record(
+    preview: ChangePreview,
+    actor: Actor,
+    outcome: "applied" | "failed" | "refused",
+    detail: string,
+  ): void {
+    this.audit?.record({
+      at: Date.now(),
+      platform: actor.platform,
+      userId: actor.userId,
+      userName: actor.name,
+      channelId: actor.channelId,
+      run: preview.run,
+      command: preview.kind,
+      args: auditArgs(preview),
+      outcome,
+      detail,
+    });
+  }
+
+  private async applyParsed(
     preview: ChangePreview,
     actor: Actor,
     onProgress?: ProgressCallback,
@@ -295,11 +353,11 @@ export function createBotFixture(
   });
   const file = join(dir, "exp001_full.yaml");
   writeFileSync(file, TRAIN_YAML);
-  const ops = new YamlFileOperations(file);
+  const audit = new AuditRepo(db);
+  const ops = new YamlFileOperations(file, audit);
   const alerts = new MemoryAlerting(clock);
   const samples = new SamplesRepo(db);
   const events = new EventsRepo(db);
-  const audit = new AuditRepo(db);
   const confirmations = new ConfirmationsRepo(db);
   const logText = { value: "" };
   let ids = 0;
@@ -336,36 +394,25 @@ export function createBotFixture(
 
 /** A sample like the plan's: step 549, 183 steps/h, 77 GiB of 80, GPU idle. */
 export function planSample(run: string, at: number, overrides: Partial<RunSample> = {}): RunSample {
-  return {
+  return runSample({
     run,
     at,
-    reachable: true,
-    alive: true,
-    step: 549,
     totalSteps: 4000,
-    epoch: 1,
     loss: 0.42,
     stepTimeSeconds: 19.7,
     stepsPerHour: 183,
-    etaSeconds: null,
-    epochEtaSeconds: null,
     gpus: [
-      {
-        index: 0,
+      gpuSample({
         name: "A100 80GB",
         memoryUsedMiB: 77.4 * 1024,
-        memoryTotalMiB: 81920,
         utilizationPercent: 0,
         temperatureC: 50,
         powerW: 90,
-      },
+      }),
     ],
-    hostMemory: { usedBytes: 40 * 1024 ** 3, totalBytes: 128 * 1024 ** 3 },
-    workers: { count: 1, rssBytes: 7 * 1024 ** 3 },
-    trainerRssBytes: 12 * 1024 ** 3,
     diskFreeBytes: 500 * 1024 ** 3,
     ...overrides,
-  };
+  });
 }
 
 /** A request from `invoker`. */

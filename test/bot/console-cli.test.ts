@@ -7,6 +7,7 @@ import { ConsoleSession } from "../../src/bot/console/console-session.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { spawnTrainops } from "../harness/cli.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { type BotFixture, createBotFixture, planSample, TRAIN_YAML } from "./bot-fixture.ts";
 
 let dir: string;
@@ -42,14 +43,12 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /** `trainops ...args` in the test's directory, stdin left open for piped commands. */
 const trainops = (args: string[]) => spawnTrainops(args, { cwd: dir, keepStdinOpen: true });
 
-async function waitFor(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const match = output().match(pattern);
-    if (match) return match;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no ${pattern} in:\n${output()}`);
+function waitFor(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
+  return waitUntil(() => output().match(pattern), {
+    timeoutMs: 20_000,
+    intervalMs: 50,
+    what: `${pattern} in:\n${output()}`,
+  });
 }
 
 describe("trainops console", () => {

@@ -9,14 +9,16 @@ import { renderRunChart } from "../../src/charts/run-chart.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
-import { createRunOperations } from "../../src/ops/operations.ts";
+import { createRunOperations } from "../../src/ops/create-operations.ts";
 import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
 import { AuditRepo } from "../../src/store/audit-repo.ts";
 import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
 import type { Db } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
+import { createOpsStore } from "../../src/store/ops-store.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-fixture.ts";
@@ -57,14 +59,17 @@ beforeAll(async () => {
       phases: new PhasesRepo(db),
     },
     operations: createRunOperations({
-      db,
+      store: createOpsStore(db),
       config,
-      transportFor: () => transport,
+      remoteFor: remotesOver(() => transport, systemClock),
       clock: systemClock,
       checkEveryMs: 200,
     }),
     alerts: alertingPort(alerting),
-    logs: transportLogTail(config.runs, () => transport),
+    logs: transportLogTail(
+      config.runs,
+      remotesOver(() => transport, systemClock),
+    ),
     clock: systemClock,
     charts: { render: renderRunChart },
   });

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { transportLogTail } from "../../src/bot/core/transport-log-tail.ts";
 import { configSchema } from "../../src/config/schema.ts";
+import { systemClock } from "../../src/core/clock.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -23,7 +25,10 @@ describe("transportLogTail", () => {
     const config = configSchema.parse({
       runs: [{ name: "exp001", ssh: "local", workdir, log: "train log.txt" }],
     });
-    const tail = transportLogTail(config.runs, () => new LocalTransport());
+    const tail = transportLogTail(
+      config.runs,
+      remotesOver(() => new LocalTransport(), systemClock),
+    );
     expect(await tail.tail("exp001", 3)).toBe("line 47\nline 48\nline 49\n");
   });
 
@@ -31,7 +36,10 @@ describe("transportLogTail", () => {
     const config = configSchema.parse({
       runs: [{ name: "exp001", ssh: "local", workdir: dir, log: "missing.log" }],
     });
-    const tail = transportLogTail(config.runs, () => new LocalTransport());
+    const tail = transportLogTail(
+      config.runs,
+      remotesOver(() => new LocalTransport(), systemClock),
+    );
     await expect(tail.tail("exp001", 5)).rejects.toThrow(`cannot read ${dir}/missing.log`);
     writeFileSync(join(dir, "missing.log"), "x".repeat(200_000));
     expect((await tail.tail("exp001", 5)).length).toBe(64 * 1024);

@@ -11,6 +11,7 @@ import { startTraining } from "../../src/ops/restart.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
 import { createTransport } from "../../src/transport/create-transport.ts";
+import { RunRemote } from "../../src/transport/run-remote.ts";
 import type { Transport } from "../../src/transport/transport.ts";
 import { type SshdHarness, type SshdOptions, startSshd } from "./sshd.ts";
 import { waitUntil } from "./wait.ts";
@@ -130,7 +131,10 @@ export async function startPytorchRun(options: PytorchRunOptions): Promise<Pytor
       const runConfig = config.runs[0] as RunConfig;
       const transport = createTransport(runConfig);
       try {
-        await startTraining({ transport, run: runConfig, clock: systemClock });
+        await startTraining({
+          remote: new RunRemote(runConfig, transport, systemClock),
+          clock: systemClock,
+        });
       } finally {
         await transport.close();
       }
@@ -149,8 +153,8 @@ export async function startPytorchRun(options: PytorchRunOptions): Promise<Pytor
       return { run: runConfig, db, transport, monitor };
     },
     readLog: () => readFileSync(logPath, "utf8"),
-    waitForLines: (pattern, count, timeoutMs = 60_000) =>
-      waitUntil(
+    waitForLines: async (pattern, count, timeoutMs = 60_000) => {
+      await waitUntil(
         () =>
           run
             .readLog()
@@ -161,7 +165,8 @@ export async function startPytorchRun(options: PytorchRunOptions): Promise<Pytor
           intervalMs: 100,
           what: `${count} log lines matching ${pattern}`,
         },
-      ),
+      );
+    },
     stop: async () => {
       // Only this run's processes: listed the way trainops lists them (this workdir, this user).
       for (const config of configs.slice(0, 1)) {

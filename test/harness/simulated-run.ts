@@ -125,12 +125,13 @@ export async function startSimulatedRun(
       attached.push(wired);
       return wired;
     },
-    waitForSteps: (timeoutMs = 20_000) =>
-      waitUntil(() => /Train step \d+/.test(vm.readLog()), {
+    waitForSteps: async (timeoutMs = 20_000) => {
+      await waitUntil(() => /Train step \d+/.test(vm.readLog()), {
         timeoutMs,
         intervalMs: 200,
         what: "the simulated run's first step line",
-      }),
+      });
+    },
     stop: async () => {
       await vm.stop(1000).catch(() => {});
       for (const { monitor, transport, db } of attached.splice(0)) {

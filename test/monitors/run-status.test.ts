@@ -3,38 +3,24 @@ import type { RunSample } from "../../src/model/monitoring.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
+import { gpuSample, runSample } from "../harness/sample-factory.ts";
 
 function sample(at: number, over: Partial<RunSample> = {}): RunSample {
-  return {
-    run: "exp001",
+  return runSample({
     at,
-    reachable: true,
-    alive: true,
-    step: 549,
     totalSteps: 128_000,
-    epoch: 1,
-    loss: 0.41,
     stepTimeSeconds: 19.67,
     stepsPerHour: 183,
     etaSeconds: 2_507_000,
     epochEtaSeconds: 68_000,
     gpus: [
-      {
-        index: 0,
-        name: "NVIDIA A100-SXM4-80GB",
-        memoryUsedMiB: 78_848,
-        memoryTotalMiB: 81_920,
-        utilizationPercent: 0,
-        temperatureC: 40,
-        powerW: 90,
-      },
+      gpuSample({ memoryUsedMiB: 78_848, utilizationPercent: 0, temperatureC: 40, powerW: 90 }),
     ],
     hostMemory: { usedBytes: 30 * 2 ** 30, totalBytes: 128 * 2 ** 30 },
-    workers: { count: 1, rssBytes: 7 * 2 ** 30 },
     trainerRssBytes: 2 * 2 ** 30,
     diskFreeBytes: 100 * 2 ** 30,
     ...over,
-  };
+  });
 }
 
 describe("readRunStatus", () => {

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
 import { loadPlan, PlanError, parsePlan } from "../../src/ops/plan-loader.ts";
-import { TrainingConfigEditor } from "../../src/ops/training-config-editor.ts";
 import { ConfigEditError, diffLines, editYaml, readKeys } from "../../src/ops/yaml-edit.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
+import { TrainingConfigFile } from "../../src/transport/training-config-file.ts";
 
 const COMMENTED = `# configs/experiments/exp001_full.yaml
 # Full training run.
@@ -74,7 +74,7 @@ describe("editYaml", () => {
   });
 });
 
-describe("TrainingConfigEditor over a transport", () => {
+describe("TrainingConfigFile over a transport", () => {
   const dirs: string[] = [];
   afterEach(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -85,10 +85,9 @@ describe("TrainingConfigEditor over a transport", () => {
     dirs.push(dir);
     writeFileSync(join(dir, "exp.yaml"), COMMENTED);
     const clock = new ManualClock(Date.UTC(2026, 10, 28, 12, 0, 0));
-    const editor = new TrainingConfigEditor({
+    const editor = new TrainingConfigFile({
       transport: new LocalTransport(),
-      workdir: dir,
-      trainConfig: "exp.yaml",
+      path: join(dir, "exp.yaml"),
       clock,
     });
     return { dir, editor, clock };
@@ -127,10 +126,9 @@ describe("TrainingConfigEditor over a transport", () => {
   it("names the file when it cannot be read", async () => {
     const dir = mkdtempSync(join(tmpdir(), "trainops-editor-"));
     dirs.push(dir);
-    const editor = new TrainingConfigEditor({
+    const editor = new TrainingConfigFile({
       transport: new LocalTransport(),
-      workdir: dir,
-      trainConfig: "missing.yaml",
+      path: join(dir, "missing.yaml"),
       clock: new ManualClock(),
     });
     await expect(editor.read()).rejects.toThrow(/missing.yaml.*check trainConfig/);

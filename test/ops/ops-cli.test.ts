@@ -3,6 +3,8 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { main } from "../../src/cli/main.ts";
+import { AuditRepo } from "../../src/store/audit-repo.ts";
+import { ChangeLocksRepo } from "../../src/store/change-locks-repo.ts";
 import { createOpsFixture, feed, type OpsFixture, TRAINING_YAML } from "./ops-fixture.ts";
 
 /** Runs `trainops …` in-process and captures what it prints. */
@@ -151,4 +153,34 @@ describe("trainops plan / next-phase / set / rollback / restart", () => {
     expect(restart.code).toBe(0);
     expect(restart.out).toContain("Training stopped (SIGINT).");
   }, 60_000);
+
+  it("unlock removes a lock held from another machine, which changes otherwise wait for; audited", async () => {
+    await setup();
+    const locks = new ChangeLocksRepo(fx.db);
+    const held = locks.tryAcquire(
+      {
+        run: "exp",
+        holderId: "cli:bob",
+        holderName: "bob (cli)",
+        operation: "set",
+        acquiredAt: Date.now(),
+        expiresAt: Date.now() + 3_600_000,
+        process: { host: "another-machine", pid: 4242, start: "boot:1" },
+      },
+      () => false,
+    );
+    expect(held.ok).toBe(true);
+    // Its holder cannot be checked from here and its lock has not expired: changes wait.
+    const refused = await trainops("restart", "--run", "exp", "--yes", "--config", configPath);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/exp is being changed by bob \(cli\) \(set since/);
+    const unlock = await trainops("unlock", "--run", "exp", "--config", configPath);
+    expect(unlock.code).toBe(0);
+    expect(unlock.out).toContain("Removed exp's lock, held by bob (cli) for set since");
+    expect(locks.get("exp")).toBeNull();
+    const [entry] = new AuditRepo(fx.db).list({ run: "exp", outcomes: ["unlocked"] });
+    expect(entry).toMatchObject({ platform: "cli", command: "unlock" });
+    const again = await trainops("unlock", "--run", "exp", "--config", configPath);
+    expect(again.out).toBe("exp was not locked; nothing to do.\n");
+  });
 });

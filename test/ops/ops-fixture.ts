@@ -5,12 +5,17 @@ import { type Config, configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
 import type { RunSample } from "../../src/model/monitoring.ts";
-import { createRunOperations, type Operations } from "../../src/ops/operations.ts";
+import { createRunOperations, type Operations } from "../../src/ops/create-operations.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
+import { ExpectedStopsRepo } from "../../src/store/expected-stops-repo.ts";
+import { NoticesRepo } from "../../src/store/notices-repo.ts";
+import { createOpsStore } from "../../src/store/ops-store.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
+import { gpuSample, runSample } from "../harness/sample-factory.ts";
 
 export const TRAINING_YAML = `# Experiment 001, full data.
 training:
@@ -42,15 +47,15 @@ export interface OpsFixture {
   db: Db;
   config: Config;
   ops: Operations;
-  notes: Array<{ message: Message; key: string }>;
-  expectedStops: Array<{ run: string; until: number }>;
-  /** When each restart started the new process, as the alerts side is told. */
-  trainingStarts: Array<{ run: string; at: number }>;
+  /** The notices the operations queued for chat (read from the store's outbox), oldest first. */
+  readonly notes: Array<{ message: Message; key: string }>;
+  /** The expected stop the last restart recorded for the alert rules, or null. */
+  expectedStop(): { notedAt: number; until: number; startedAt: number | null } | null;
   samples: SamplesRepo;
   events: EventsRepo;
   polls: PollsRepo;
-  /** How many of the next notices fail to queue (a full disk). */
-  failNotices: number;
+  /** While on, queueing a notice fails in SQLite itself (as on a full disk). */
+  failNotices(on: boolean): void;
   /** Inserts one successful poll and its sample. */
   sample(partial: Partial<SampleSpec> & { step: number; at: number }): void;
   cleanup(): Promise<void>;
@@ -107,38 +112,35 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
     ],
   });
   const db = openDatabase(dbPath);
-  const notes: OpsFixture["notes"] = [];
-  const expectedStops: OpsFixture["expectedStops"] = [];
-  const trainingStarts: OpsFixture["trainingStarts"] = [];
   const transport = new LocalTransport();
   const ops = createRunOperations({
-    db,
+    store: createOpsStore(db),
     config,
-    transportFor: () => transport,
+    remoteFor: remotesOver(() => transport, systemClock),
     clock: systemClock,
-    notify: (message, key) => {
-      if (fixture.failNotices > 0) {
-        fixture.failNotices -= 1;
-        throw new Error("disk I/O error");
-      }
-      notes.push({ message, key });
-    },
-    onExpectedStop: (run, until) => expectedStops.push({ run, until }),
-    onTrainingStarted: (run, at) => trainingStarts.push({ run, at }),
     checkEveryMs: 100,
   });
+  const notices = new NoticesRepo(db);
+  const expectedStops = new ExpectedStopsRepo(db);
   const samples = new SamplesRepo(db);
   const events = new EventsRepo(db);
   const polls = new PollsRepo(db);
   const fixture: OpsFixture = {
     dir,
-    failNotices: 0,
     db,
     config,
     ops,
-    notes,
-    expectedStops,
-    trainingStarts,
+    get notes() {
+      return notices.list().map(({ message, key }) => ({ message, key }));
+    },
+    expectedStop: () => expectedStops.get("exp"),
+    failNotices(on) {
+      db.exec(
+        on
+          ? "CREATE TEMP TRIGGER fail_notice BEFORE INSERT ON notices BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+          : "DROP TRIGGER IF EXISTS temp.fail_notice",
+      );
+    },
     samples,
     events,
     polls,
@@ -170,37 +172,24 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
 }
 
 function makeSample(s: SampleSpec): RunSample {
-  return {
+  return runSample({
     run: "exp",
     at: s.at,
     reachable: s.reachable,
     alive: s.reachable ? true : null,
     step: s.reachable ? s.step : null,
     totalSteps: 4000,
-    epoch: 1,
     loss: 0.5,
     stepTimeSeconds: s.reachable ? s.stepTime : null,
     stepsPerHour: 3600 / s.stepTime,
-    etaSeconds: null,
-    epochEtaSeconds: null,
     gpus: s.reachable
-      ? [
-          {
-            index: 0,
-            name: "NVIDIA A100-SXM4-80GB",
-            memoryUsedMiB: s.vramGiB * 1024,
-            memoryTotalMiB: 81920,
-            utilizationPercent: s.util,
-            temperatureC: 60,
-            powerW: 300,
-          },
-        ]
+      ? [gpuSample({ memoryUsedMiB: s.vramGiB * 1024, utilizationPercent: s.util, powerW: 300 })]
       : [],
     hostMemory: s.reachable ? { usedBytes: 40 * GIB, totalBytes: 200 * GIB } : null,
     workers: s.reachable ? { count: 1, rssBytes: s.ramGiB * GIB } : null,
     trainerRssBytes: s.reachable ? 0 : null,
     diskFreeBytes: null,
-  };
+  });
 }
 
 /** Inserts `count` samples one step apart starting after `from`. */

@@ -3,15 +3,17 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
-import { createRunOperations } from "../../src/ops/operations.ts";
-import { OperationRefusedError } from "../../src/ops/run-operations.ts";
+import { createRunOperations } from "../../src/ops/create-operations.ts";
+import { OperationRefusedError, previewPhase } from "../../src/ops/run-operations.ts";
 import { openDatabase } from "../../src/store/database.ts";
+import { createOpsStore } from "../../src/store/ops-store.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 import { createOpsFixture, feed, type OpsFixture, TRAINING_YAML } from "./ops-fixture.ts";
 
-const ALICE = { id: "cli:alice", name: "alice" };
-const BOB = { id: "discord:42", name: "bob" };
+const ALICE = { platform: "cli", userId: "alice", name: "alice", channelId: "" };
+const BOB = { platform: "discord", userId: "42", name: "bob", channelId: "555" };
 
 describe("phase engine and run operations on a real store and a real process", () => {
   let fx: OpsFixture;
@@ -34,9 +36,9 @@ describe("phase engine and run operations on a real store and a real process", (
     );
 
     // Start the trainer (a plain restart), so phase 1 has a process to stop.
-    const started = await fx.ops.apply(await fx.ops.previewRestart("exp"), ALICE);
+    const started = await fx.ops.apply(await fx.ops.preview("restart", "exp"), ALICE);
     expect(started).toMatchObject({ ok: true, summary: "exp restarted" });
-    const preview = await fx.ops.previewNextPhase("exp");
+    const preview = await fx.ops.preview("next-phase", "exp");
     expect(preview).toMatchObject({
       kind: "next-phase",
       title: "Phase 1: Test 2 workers",
@@ -58,7 +60,6 @@ describe("phase engine and run operations on a real store and a real process", (
     expect(progress.join("\n")).toMatch(/Config written .*exp\.yaml.*\.bak/);
     expect(progress.join("\n")).toContain("Training stopped (SIGINT).");
     expect(progress.join("\n")).toMatch(/Training is stepping again: Train step \d+\/4000/);
-    expect(fx.expectedStops).toHaveLength(2);
     const phase1Yaml = readFileSync(join(fx.dir, "exp.yaml"), "utf8");
     expect(phase1Yaml).toBe(TRAINING_YAML.replace("workers: 1 ", "workers: 2 "));
 
@@ -66,9 +67,10 @@ describe("phase engine and run operations on a real store and a real process", (
     const phase1 = new PhasesRepo(fx.db).list("exp").at(-1);
     const trainingStartedAt = phase1?.trainingStartedAt as number;
     expect(trainingStartedAt).toBeGreaterThan(phase1?.startedAt as number);
-    // The alerts side heard of the same moment, so it too leaves the old process's exit alone.
-    expect(fx.trainingStarts.at(-1)).toEqual({ run: "exp", at: trainingStartedAt });
-    expect(fx.trainingStarts).toHaveLength(fx.expectedStops.length);
+    // The operation recorded the same moment for the alert rules, so they too leave the old
+    // process's exit alone.
+    expect(fx.expectedStop()?.startedAt).toBe(trainingStartedAt);
+    expect(fx.expectedStop()?.until).toBeGreaterThan(trainingStartedAt);
     fx.events.insert("exp", trainingStartedAt - 1, {
       kind: "worker_killed",
       line: "RuntimeError: DataLoader worker (pid(s) 4242) exited unexpectedly",
@@ -104,7 +106,7 @@ describe("phase engine and run operations on a real store and a real process", (
     );
 
     // Phase 2 runs out of GPU memory.
-    await fx.ops.apply(await fx.ops.previewNextPhase("exp"), BOB);
+    await fx.ops.apply(await fx.ops.preview("next-phase", "exp"), BOB);
     expect(readFileSync(join(fx.dir, "exp.yaml"), "utf8")).toContain("train_batch_size: 2 ");
     at = feed(fx, { step: 0, at: Date.now() }, 5, { stepTime: 9, vramGiB: 79.5 });
     fx.events.insert("exp", at.at, {
@@ -144,26 +146,26 @@ describe("phase engine and run operations on a real store and a real process", (
     // A bot restart: a fresh engine over the same store resumes where it was (nothing to do).
     expect((await fx.ops.engine.tick("exp")).action).toBe("none");
     // next-phase now retries phase 2.
-    expect((await fx.ops.previewNextPhase("exp")).phase?.index).toBe(2);
+    expect(previewPhase(await fx.ops.preview("next-phase", "exp"))?.index).toBe(2);
   }, 60_000);
 
   it("refuses a second change while one is in flight, naming who holds it", async () => {
     fx = createOpsFixture();
     await measuredBaseline();
-    const preview = await fx.ops.previewNextPhase("exp");
+    const preview = await fx.ops.preview("next-phase", "exp");
     const first = fx.ops.apply(preview, ALICE);
     await new Promise((r) => setTimeout(r, 20));
     await expect(fx.ops.apply(preview, BOB)).rejects.toThrow(
       /exp is being changed by alice \(next-phase since \d\d:\d\d:\d\d UTC\); one change at a time/,
     );
     expect((await first).ok).toBe(true);
-    await expect(fx.ops.previewNextPhase("exp")).rejects.toThrow(/Phase 1 is still warming/);
+    await expect(fx.ops.preview("next-phase", "exp")).rejects.toThrow(/Phase 1 is still warming/);
   }, 30_000);
 
   it("never edits while the run's state is unknown", async () => {
     fx = createOpsFixture();
     const last = await measuredBaseline();
-    const preview = await fx.ops.previewSet("exp", { workers: 4 });
+    const preview = await fx.ops.preview("set", "exp", { workers: 4 });
     fx.sample({ step: last.step, at: last.at + 10, reachable: false });
     await expect(fx.ops.apply(preview, ALICE)).rejects.toThrow(
       /exp's state is unknown: the last poll was unreachable .*connect ECONNREFUSED/,
@@ -174,14 +176,14 @@ describe("phase engine and run operations on a real store and a real process", (
   it("validates values a person types", async () => {
     fx = createOpsFixture();
     await measuredBaseline();
-    await expect(fx.ops.previewSet("exp", { workers: 0 })).rejects.toThrow(
+    await expect(fx.ops.preview("set", "exp", { workers: 0 })).rejects.toThrow(
       "workers must be an integer from 1 to 64; got '0'",
     );
-    await expect(fx.ops.previewSet("exp", { batch: 2.5 })).rejects.toThrow(
+    await expect(fx.ops.preview("set", "exp", { batch: 2.5 })).rejects.toThrow(
       /batch must be an integer from 1 to 4096/,
     );
-    await expect(fx.ops.previewSet("exp", {})).rejects.toBeInstanceOf(OperationRefusedError);
-    await expect(fx.ops.previewSet("nope", { workers: 2 })).rejects.toThrow(
+    await expect(fx.ops.preview("set", "exp", {})).rejects.toBeInstanceOf(OperationRefusedError);
+    await expect(fx.ops.preview("set", "nope", { workers: 2 })).rejects.toThrow(
       /no run named 'nope'; configured runs: exp/,
     );
   });
@@ -190,8 +192,8 @@ describe("phase engine and run operations on a real store and a real process", (
     fx = createOpsFixture();
     await measuredBaseline();
     // Training runs, so the stop makes it log a last step: that line must not confirm the start.
-    await fx.ops.apply(await fx.ops.previewRestart("exp"), ALICE);
-    const preview = await fx.ops.previewSet("exp", { workers: 8 });
+    await fx.ops.apply(await fx.ops.preview("restart", "exp"), ALICE);
+    const preview = await fx.ops.preview("set", "exp", { workers: 8 });
     const result = await fx.ops.apply(preview, ALICE);
     expect(result.ok).toBe(false);
     expect(result.summary).toMatch(
@@ -208,7 +210,7 @@ describe("phase engine and run operations on a real store and a real process", (
   it("a change that steps once and then OOMs is applied, and says it is already failing", async () => {
     fx = createOpsFixture();
     await measuredBaseline();
-    const result = await fx.ops.apply(await fx.ops.previewSet("exp", { batch: 8 }), ALICE);
+    const result = await fx.ops.apply(await fx.ops.preview("set", "exp", { batch: 8 }), ALICE);
     // The change went in and training came back: not a failed start, but not done either.
     expect(result.ok).toBe(true);
     expect(result.warning).toBe(
@@ -222,8 +224,9 @@ describe("phase engine and run operations on a real store and a real process", (
     fx = createOpsFixture();
     const last = feed(fx, { step: 500, at: Date.now() - 5000 }, 25);
     expect((await fx.ops.engine.tick("exp", last.at + 1)).action).toBe("baseline-started");
-    fx.failNotices = 1;
+    fx.failNotices(true);
     await expect(fx.ops.engine.tick("exp", last.at + 1)).rejects.toThrow("disk I/O error");
+    fx.failNotices(false);
     const phases = new PhasesRepo(fx.db);
     expect(phases.list("exp").at(-1)?.state).toBe("evaluating");
     expect(fx.notes.filter((n) => n.key.endsWith(":passed"))).toHaveLength(0);
@@ -235,7 +238,7 @@ describe("phase engine and run operations on a real store and a real process", (
   it("a rollback whose config fails at once says so, loudly", async () => {
     fx = createOpsFixture();
     await measuredBaseline();
-    const applied = await fx.ops.apply(await fx.ops.previewSet("exp", { workers: 3 }), ALICE);
+    const applied = await fx.ops.apply(await fx.ops.preview("set", "exp", { workers: 3 }), ALICE);
     expect(applied.ok).toBe(true);
     // Something outside the config breaks (a GPU gone bad): the change fails, and so does the
     // config it rolls back to.
@@ -259,7 +262,7 @@ describe("phase engine and run operations on a real store and a real process", (
   it("pauses an inconclusive phase when the VM stops answering", async () => {
     fx = createOpsFixture();
     await measuredBaseline();
-    await fx.ops.apply(await fx.ops.previewNextPhase("exp"), ALICE);
+    await fx.ops.apply(await fx.ops.preview("next-phase", "exp"), ALICE);
     let at = feed(fx, { step: 0, at: Date.now() }, 30, { stepTime: 9 });
     at = feed(fx, at, 3, { reachable: false });
     const tick = await fx.ops.engine.tick("exp", at.at + 1);
@@ -273,24 +276,22 @@ describe("phase engine and run operations on a real store and a real process", (
   it("resumes a phase after a bot restart: a new engine over the same store carries on", async () => {
     fx = createOpsFixture();
     await measuredBaseline();
-    await fx.ops.apply(await fx.ops.previewNextPhase("exp"), ALICE);
+    await fx.ops.apply(await fx.ops.preview("next-phase", "exp"), ALICE);
     let at = feed(fx, { step: 0, at: Date.now() }, 60, { stepTime: 9.4 });
     expect((await fx.ops.engine.tick("exp", at.at + 1)).detail).toBe("evaluating");
     // The bot restarts: new database handle, new operations; nothing in memory survives.
     const db = openDatabase(fx.config.store);
-    const notes: string[] = [];
     const reborn = createRunOperations({
-      db,
+      store: createOpsStore(db),
       config: fx.config,
-      transportFor: () => new LocalTransport(),
+      remoteFor: remotesOver(() => new LocalTransport(), systemClock),
       clock: systemClock,
-      notify: (m) => {
-        notes.push(m.lines?.[0] ?? "");
-      },
     });
     at = feed(fx, at, 60, { stepTime: 9.4 });
     expect((await reborn.engine.tick("exp", at.at + 1)).action).toBe("passed");
-    expect(notes[0]).toMatch(/^Phase 1 passed: 9\.4 s\/step \(was 18\.1 s, 1\.9x faster\)/);
+    expect(fx.notes.at(-1)?.message.lines?.[0]).toMatch(
+      /^Phase 1 passed: 9\.4 s\/step \(was 18\.1 s, 1\.9x faster\)/,
+    );
     db.close();
   }, 30_000);
 
@@ -321,7 +322,7 @@ describe("phase engine and run operations on a real store and a real process", (
     });
     await measuredBaseline();
     try {
-      const result = await fx.ops.apply(await fx.ops.previewRestart("exp"), ALICE);
+      const result = await fx.ops.apply(await fx.ops.preview("restart", "exp"), ALICE);
       expect(result).toMatchObject({ ok: true });
       expect(() => execFileSync("tmux", ["has-session", "-t", session])).not.toThrow();
     } finally {

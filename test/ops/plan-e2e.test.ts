@@ -5,11 +5,14 @@ import { type Config, configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
 import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
-import { createRunOperations, type Operations } from "../../src/ops/operations.ts";
+import { createRunOperations, type Operations } from "../../src/ops/create-operations.ts";
 import { loadPlan } from "../../src/ops/plan-loader.ts";
 import type { Plan } from "../../src/ops/plan-schema.ts";
 import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
+import { NoticesRepo } from "../../src/store/notices-repo.ts";
+import { createOpsStore } from "../../src/store/ops-store.ts";
 import { type PhaseAttempt, PhasesRepo } from "../../src/store/phases-repo.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import type { SshdHarness } from "../harness/sshd.ts";
 
@@ -18,7 +21,7 @@ import type { SshdHarness } from "../harness/sshd.ts";
  * polls it, the engine judges each phase and the operations edit and restart.
  */
 
-const ACTOR = { id: "cli:tester", name: "tester" };
+const ACTOR = { platform: "cli", userId: "tester", name: "tester", channelId: "" };
 
 /** The demo plan's phases 1, 2 and the over-sized one, with holds short enough for a test. */
 function testPlan(): Plan {
@@ -41,7 +44,9 @@ let vm: SimulatedVm;
 let monitor: RunMonitor;
 let ops: Operations;
 let phases: PhasesRepo;
-const notes: Message[] = [];
+let notices: NoticesRepo;
+/** The notices the operations queued for chat, oldest first. */
+const notes = (): Message[] => notices.list().map((n) => n.message);
 
 beforeAll(async () => {
   sim = await startSimulatedRun({
@@ -56,14 +61,12 @@ beforeAll(async () => {
   const attached = sim.attach(config);
   monitor = attached.monitor;
   const { db, transport } = attached;
+  notices = new NoticesRepo(db);
   ops = createRunOperations({
-    db,
+    store: createOpsStore(db),
     config,
-    transportFor: () => transport,
+    remoteFor: remotesOver(() => transport, systemClock),
     clock: systemClock,
-    notify: (message) => {
-      notes.push(message);
-    },
     plans: { exp001: testPlan() },
     checkEveryMs: 200,
   });
@@ -87,7 +90,9 @@ async function drive(
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(
-    `timed out waiting for ${label}: ${JSON.stringify(phases.current("exp001"))}\n${notes.map((n) => n.lines?.[0]).join("\n")}`,
+    `timed out waiting for ${label}: ${JSON.stringify(phases.current("exp001"))}\n${notes()
+      .map((n) => n.lines?.[0])
+      .join("\n")}`,
   );
 }
 
@@ -99,30 +104,30 @@ describe("phase plan on the simulator over SSH", () => {
     const original = readFileSync(vm.trainConfigPath, "utf8");
     const baseline = await drive("baseline", settled("passed"));
     expect(baseline.kind).toBe("baseline");
-    expect(notes.at(-1)?.lines?.[0]).toMatch(
+    expect(notes().at(-1)?.lines?.[0]).toMatch(
       /^Baseline measured: [\d.]+ s\/step, .*Next: Phase 1 \(workers 2, batch 1, low risk\)$/,
     );
 
-    const p1 = await ops.apply(await ops.previewNextPhase("exp001"), ACTOR);
+    const p1 = await ops.apply(await ops.preview("next-phase", "exp001"), ACTOR);
     expect(p1.ok, p1.summary).toBe(true);
     expect(await drive("phase 1", settled("passed"))).toMatchObject({
       phaseIndex: 1,
       workers: 2,
       batch: 1,
     });
-    expect(notes.at(-1)?.lines?.[0]).toMatch(
+    expect(notes().at(-1)?.lines?.[0]).toMatch(
       /^Phase 1 passed: [\d.]+ s\/step \(was [\d.]+ s, [\d.]+x faster\), VRAM peak 7\d\.\d GiB \(needs < 80 GiB\), .* steps\. Next: Phase 2 \(workers 2, batch 2, low risk\)$/,
     );
     const phase1Yaml = readFileSync(vm.trainConfigPath, "utf8");
     expect(phase1Yaml).toBe(original.replace(/^( {2}workers: )1/m, "$12"));
 
-    const p2 = await ops.apply(await ops.previewNextPhase("exp001"), ACTOR);
+    const p2 = await ops.apply(await ops.preview("next-phase", "exp001"), ACTOR);
     expect(p2.ok, p2.summary).toBe(true);
     await drive("phase 2", settled("passed"));
     const phase2Yaml = readFileSync(vm.trainConfigPath, "utf8");
     expect(phase2Yaml).toContain("train_batch_size: 2 # ~77GB of 80GB VRAM at batch 1");
 
-    const big = await ops.previewNextPhase("exp001");
+    const big = await ops.preview("next-phase", "exp001");
     expect(big.title).toBe("Phase 3: Over-sized batch 8");
     const p3 = await ops.apply(big, ACTOR);
     // The simulator fails only after a few steps, so the restart itself is confirmed.
@@ -132,12 +137,12 @@ describe("phase plan on the simulator over SSH", () => {
       (a) => a?.state === "failed" && a.rolledBackAt !== null,
     );
     expect(failed.reason).toMatch(/CUDA out of memory|VRAM peak/);
-    const verdict = notes.find((n) => n.title.includes("Phase 3 failed"));
+    const verdict = notes().find((n) => n.title.includes("Phase 3 failed"));
     expect(verdict?.severity).toBe("critical");
-    expect(notes.at(-1)?.lines?.[0]).toMatch(
+    expect(notes().at(-1)?.lines?.[0]).toMatch(
       /^Rolled back exp001 to Phase 2 \(Test batch size 2\)'s config; training restarted/,
     );
-    expect(notes.at(-1)?.lines?.[1]).toMatch(/^First step: .*Train step \d+\/\d+/);
+    expect(notes().at(-1)?.lines?.[1]).toMatch(/^First step: .*Train step \d+\/\d+/);
     // Byte for byte, comments included.
     expect(readFileSync(vm.trainConfigPath, "utf8")).toBe(phase2Yaml);
     expect(vm.isRunning()).toBe(true);
@@ -150,7 +155,7 @@ describe("phase plan on the simulator over SSH", () => {
   }, 240_000);
 
   it("refuses to edit while the VM is unreachable", async () => {
-    const preview = await ops.previewSet("exp001", { workers: 3 });
+    const preview = await ops.preview("set", "exp001", { workers: 3 });
     await sshd.kill();
     try {
       const report = await monitor.pollOnce();

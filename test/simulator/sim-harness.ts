@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findProcesses, signalProcess } from "../../src/simulator/process-table.ts";
 import { buildSimulatorCommand, SIMULATOR_MAIN } from "../../src/simulator/simulator-options.ts";
+import { waitUntil } from "../harness/wait.ts";
 
 /** A simulator process a test started directly (not detached), in its own temp workdir. */
 export interface SimProcess {
@@ -78,18 +79,12 @@ export function psRows(
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or throws after `ms`. */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   probe: () => T | undefined | false,
   ms = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
+  return waitUntil(probe, { what, timeoutMs: ms, intervalMs: 25 });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -3,18 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
 import { parseConfig } from "../../src/config/load-config.ts";
 import { systemClock } from "../../src/core/clock.ts";
-import type { Message } from "../../src/message/message.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
-import { createRunOperations } from "../../src/ops/operations.ts";
+import { createRunOperations } from "../../src/ops/create-operations.ts";
 import { loadPlan } from "../../src/ops/plan-loader.ts";
 import type { Plan } from "../../src/ops/plan-schema.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
+import { createOpsStore } from "../../src/store/ops-store.ts";
 import { type PhaseAttempt, PhasesRepo } from "../../src/store/phases-repo.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 import { MemorySink } from "../alerts/alert-fixture.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { type SlurmFixture, startSlurmFixture } from "./slurm-fixture.ts";
 
-const ACTOR = { id: "cli:tester", name: "tester" };
+const ACTOR = { platform: "cli", userId: "tester", name: "tester", channelId: "" };
 
 /** The demo plan's first phase, asking Slurm for a 30 min limit, with a short hold. */
 function testPlan(): Plan {
@@ -59,15 +60,11 @@ describe("next-phase on a Slurm job", () => {
     const config = parseConfig(readFileSync(path, "utf8"));
     const { monitor, db, transport } = fx.sim.attach(config);
     const store = createMonitorStore(db);
-    const notes: Message[] = [];
     const ops = createRunOperations({
-      db,
+      store: createOpsStore(db),
       config,
-      transportFor: () => transport,
+      remoteFor: remotesOver(() => transport, systemClock),
       clock: systemClock,
-      notify: (message) => {
-        notes.push(message);
-      },
       plans: { exp001: testPlan() },
       checkEveryMs: 250,
     });
@@ -91,7 +88,7 @@ describe("next-phase on a Slurm job", () => {
     const baseline = await drive("the baseline", (a) => a?.state === "passed");
     expect(baseline.kind).toBe("baseline");
 
-    const preview = await ops.previewNextPhase("exp001");
+    const preview = await ops.preview("next-phase", "exp001");
     expect(preview.diff).toContain("Slurm resubmit: sbatch --time=00:30:00");
     const result = await ops.apply(preview, ACTOR);
     expect(result.ok, `${result.summary}\n${result.details.join("\n")}`).toBe(true);

@@ -9,6 +9,7 @@ import { systemClock } from "../../src/core/clock.ts";
 import { createRunMetrics } from "../../src/daemon/run-metrics.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
 import { MemorySink } from "../alerts/alert-fixture.ts";
 import { runTrainops } from "../harness/cli.ts";
 import { waitUntil } from "../harness/wait.ts";
@@ -164,7 +165,10 @@ describe("a Slurm run watched from the login node over SSH", () => {
     ]);
 
     // `/train logs` reads the job's StdOut, found through scontrol on the login node.
-    const tail = await transportLogTail(config.runs, () => transport).tail("exp001", 3);
+    const tail = await transportLogTail(
+      config.runs,
+      remotesOver(() => transport, systemClock),
+    ).tail("exp001", 3);
     expect(tail.trim().split("\n")).toHaveLength(3);
     expect(tail).toMatch(/^[01]: /m);
 

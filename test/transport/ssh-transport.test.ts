@@ -7,6 +7,7 @@ import type { SshTarget } from "../../src/config/schema.ts";
 import { SshTransport } from "../../src/transport/ssh-transport.ts";
 import { TransportConnectError, TransportTimeoutError } from "../../src/transport/transport.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { waitUntil } from "../harness/wait.ts";
 
 let sshd: SshdHarness;
 const open: SshTransport[] = [];
@@ -328,9 +329,5 @@ describe("reconnect", () => {
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitUntil(condition, { timeoutMs, intervalMs: 10 });
 }

@@ -1,5 +1,6 @@
 import { formatClock } from "../../message/format.ts";
 import type { Severity } from "../../message/message.ts";
+import { gpuMemoryLimitGiB } from "../../model/gpu-memory-limit.ts";
 import type { ErrorKind, RunSample } from "../../model/monitoring.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
 import { baseSettings, defineRule, durationSetting, type Rule, type RuleContext } from "./rule.ts";
@@ -94,8 +95,7 @@ export function vramFact(ctx: RuleContext, event: StoredEvent): string[] {
   }
   // Under half a GiB the trainer was not on the GPU yet (or already gone): nothing to say.
   if (!peak || peakMiB < 512) return [];
-  const total = peak.gpus.find((g) => g.memoryTotalMiB !== null)?.memoryTotalMiB ?? null;
-  const limit = ctx.runConfig?.limits.gpuMemoryGiB ?? (total !== null ? total / 1024 : null);
+  const limit = gpuMemoryLimitGiB(ctx.runConfig?.limits.gpuMemoryGiB, peak.gpus);
   return [
     `VRAM peak before it: ${(peakMiB / 1024).toFixed(1)} GiB${limit ? ` of ${limit.toFixed(1)} GiB` : ""}.`,
   ];

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { slopePerMs } from "../../core/statistics.ts";
 import { formatPercent } from "../../message/format.ts";
+import { gpuMemoryLimitGiB } from "../../model/gpu-memory-limit.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import { baseSettings, defineRule, durationSetting, type RuleContext } from "./rule.ts";
 import { vramUsedMiB } from "./run-facts.ts";
@@ -94,9 +95,7 @@ export const memoryHighRule = defineRule({
 function gauges(ctx: RuleContext, sample: RunSample): Gauge[] {
   const out: Gauge[] = [];
   const vram = vramUsedMiB(sample);
-  const vramTotal = sample.gpus.find((g) => g.memoryTotalMiB !== null)?.memoryTotalMiB ?? null;
-  const vramLimit =
-    ctx.runConfig?.limits.gpuMemoryGiB ?? (vramTotal !== null ? vramTotal / 1024 : null);
+  const vramLimit = gpuMemoryLimitGiB(ctx.runConfig?.limits.gpuMemoryGiB, sample.gpus);
   if (vram !== null && vramLimit) {
     out.push({
       name: "VRAM",

@@ -34,7 +34,7 @@ import {
   statusCommand,
 } from "./read-commands.ts";
 import { redactArgs, redactSecrets } from "./redact-secrets.ts";
-import { findSpec, needsConfirmation, SUBCOMMAND_SPECS } from "./subcommand-specs.ts";
+import { confirmedOperation, findSpec, SUBCOMMAND_SPECS } from "./subcommand-specs.ts";
 
 /** The command layer as the front ends and the daemon see it. */
 export interface BotCoreService extends BotCore {
@@ -49,6 +49,7 @@ export interface BotCoreService extends BotCore {
   drawChart(request: ChartRequest): Promise<MessageImage | null>;
 }
 
+/** What each command that does not confirm an operation runs, by name. */
 const HANDLERS: Partial<Record<string, CommandHandler>> = {
   status: statusCommand,
   plan: planCommand,
@@ -119,7 +120,8 @@ export function createBotCore(options: BotCoreOptions): BotCoreService {
       track,
     };
     try {
-      if (needsConfirmation(spec)) return await requestConfirmation(context, newId);
+      const operation = confirmedOperation(spec);
+      if (operation) return await requestConfirmation(context, operation, newId);
       const handler = HANDLERS[spec.name];
       if (!handler) throw new Error(`no handler for ${spec.name}`);
       return await handler(context);

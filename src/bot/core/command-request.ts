@@ -1,4 +1,5 @@
 import type { Message } from "../../message/message.ts";
+import type { OperationKind } from "../../ops/run-operations.ts";
 
 /** Which front end a request came through. */
 export type Platform = "discord" | "slack" | "console";
@@ -79,6 +80,11 @@ export interface SubcommandSpec {
    * they still need an operator and are audited. Defaults to true.
    */
   confirms?: boolean;
+  /**
+   * The operation this command previews and, on Confirm, applies (src/ops/operations): chat
+   * names it here instead of switching on the command's name.
+   */
+  operation?: OperationKind;
 }
 
 /** What every front end talks to. Implemented in src/bot/core. */

@@ -1,8 +1,15 @@
 import { parseDuration } from "../../core/duration.ts";
 import { formatClock, formatClockSeconds, formatDuration } from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
-import type { ChangePreview, OperationResult, RunOperations } from "../../ops/run-operations.ts";
-import { OperationRefusedError } from "../../ops/run-operations.ts";
+import { parseChangePreview } from "../../ops/operations/index.ts";
+import {
+  type Actor,
+  type ChangePreview,
+  type OperationInput,
+  type OperationKind,
+  OperationRefusedError,
+  type OperationResult,
+} from "../../ops/run-operations.ts";
 import type { Confirmation } from "../../store/confirmations-repo.ts";
 import { authorize } from "./authorization.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
@@ -12,25 +19,10 @@ import type { ButtonPress, Responder } from "./command-request.ts";
 import { redactSecrets } from "./redact-secrets.ts";
 import { findSpec } from "./subcommand-specs.ts";
 
-/** Builds the preview of a mutating command (nothing changes yet). */
-async function preview(ctx: CommandContext): Promise<ChangePreview> {
-  const ops: RunOperations = ctx.options.operations;
-  const run = ctx.run.name;
-  switch (ctx.spec.name) {
-    case "next-phase":
-      return ops.previewNextPhase(run);
-    case "set":
-      return ops.previewSet(
-        run,
-        parseArguments(ctx.spec as typeof ctx.spec & { name: "set" }, ctx.request.args),
-      );
-    case "rollback":
-      return ops.previewRollback(run);
-    case "restart":
-      return ops.previewRestart(run);
-    default:
-      throw new Error(`${ctx.spec.name} has no preview`);
-  }
+/** Builds the preview of the operation a command confirms (nothing changes yet). */
+async function preview(ctx: CommandContext, kind: OperationKind): Promise<ChangePreview> {
+  const input = parseArguments(ctx.spec, ctx.request.args) as OperationInput;
+  return ctx.options.operations.preview(kind, ctx.run.name, input);
 }
 
 /**
@@ -39,9 +31,10 @@ async function preview(ctx: CommandContext): Promise<ChangePreview> {
  */
 export async function requestConfirmation(
   ctx: CommandContext,
+  kind: OperationKind,
   newId: () => string,
 ): Promise<Message> {
-  const change = await preview(ctx);
+  const change = await preview(ctx, kind);
   const now = ctx.now();
   const timeoutMs = parseDuration(ctx.options.config.confirmTimeout ?? "10m");
   const id = newId();
@@ -157,7 +150,13 @@ export async function handlePress(
     return alreadyResolved(options, found, at);
   }
   audit.record({ at, ...base, outcome: to, detail: `confirmation ${id}` });
-  const change = found.preview as ChangePreview;
+  let change: ChangePreview;
+  try {
+    change = parseChangePreview(found.preview);
+  } catch (error) {
+    confirmations.finish(id, "failed", (error as Error).message);
+    return privateNotice("Cannot apply this", `${(error as Error).message}.`);
+  }
   if (action === "cancel") {
     return {
       title: `Cancelled: ${change.title}`,
@@ -165,7 +164,7 @@ export async function handlePress(
       lines: [`Cancelled by ${press.invoker.userName}; nothing changed.`],
     };
   }
-  track(applyConfirmed(options, found, change, press, responder, now));
+  track(applyConfirmed(options, found, change, press, responder));
   return {
     title: `Applying: ${change.title}`,
     severity: "info",
@@ -180,11 +179,12 @@ async function applyConfirmed(
   change: ChangePreview,
   press: ButtonPress,
   responder: Responder,
-  now: () => number,
 ): Promise<void> {
-  const actor = {
-    id: `${press.invoker.platform}:${press.invoker.userId}`,
+  const actor: Actor = {
+    platform: press.invoker.platform,
+    userId: press.invoker.userId,
     name: press.invoker.userName,
+    channelId: press.invoker.channelId,
   };
   const progress: Promise<void>[] = [];
   let result: OperationResult;
@@ -205,16 +205,9 @@ async function applyConfirmed(
     };
   }
   await Promise.all(progress);
+  // The operation audited itself (who, arguments, outcome, duration); the confirmation only
+  // records how it ended.
   options.db.confirmations.finish(found.id, result.ok ? "applied" : "failed", result.summary);
-  options.db.audit.record({
-    at: now(),
-    ...auditWho(press.invoker),
-    run: found.run,
-    command: found.command,
-    args: { ...found.args, ...(change.phase ? { phase: String(change.phase.index) } : {}) },
-    outcome: result.ok ? "applied" : "failed",
-    detail: result.summary,
-  });
   await responder.followUp(outcomeMessage(change, found.id, result)).catch(() => {});
 }
 

@@ -17,6 +17,7 @@ import type {
   Severity,
 } from "../../message/message.ts";
 import { errorKindLabel } from "../../model/error-kind-labels.ts";
+import { gpuMemoryLimitGiB } from "../../model/gpu-memory-limit.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import { runCost } from "../../model/run-cost.ts";
 import { trainingProgress } from "../../model/training-progress.ts";
@@ -213,8 +214,7 @@ function vramField(run: RunConfig, sample: RunSample): MessageField {
   const parts = sample.gpus
     .filter((g) => g.memoryUsedMiB !== null)
     .map((g) => {
-      const limit =
-        run.limits.gpuMemoryGiB ?? (g.memoryTotalMiB !== null ? g.memoryTotalMiB / 1024 : null);
+      const limit = gpuMemoryLimitGiB(run.limits.gpuMemoryGiB, [g]);
       const used = (g.memoryUsedMiB as number) / 1024;
       const mark = limit ? (used < limit ? " ✓" : " ✗") : "";
       return `${gpuName(g)} ${used.toFixed(1)}${limit ? `/${limit.toFixed(limit % 1 ? 1 : 0)}` : ""} GiB${mark}`;

@@ -1,4 +1,4 @@
-import { CHART_METRICS, type ChartMetricName } from "../../charts/chart-metrics.ts";
+import { CHART_METRICS } from "../../charts/chart-metrics.ts";
 import { SETTING_LIMITS } from "../../ops/run-operations.ts";
 import type { OptionSpec, SubcommandSpec } from "./command-request.ts";
 
@@ -34,12 +34,14 @@ export const SUBCOMMAND_SPECS: readonly SubcommandSpec[] = [
   },
   {
     name: "next-phase",
+    operation: "next-phase",
     description: "Preview and apply the next phase of the plan",
     options: [run],
     mutating: true,
   },
   {
     name: "set",
+    operation: "set",
     description: "Change data-loader workers or batch size",
     options: [
       run,
@@ -64,12 +66,14 @@ export const SUBCOMMAND_SPECS: readonly SubcommandSpec[] = [
   },
   {
     name: "restart",
+    operation: "restart",
     description: "Restart training with the current config",
     options: [run],
     mutating: true,
   },
   {
     name: "rollback",
+    operation: "rollback",
     description: "Go back to the last passed config",
     options: [run],
     mutating: true,
@@ -167,7 +171,7 @@ export function findSpec(name: string): SubcommandSpec | undefined {
   return SUBCOMMAND_SPECS.find((spec) => spec.name === name);
 }
 
-/** Whether a mutating subcommand asks for Confirm / Cancel first. */
-export function needsConfirmation(spec: SubcommandSpec): boolean {
-  return spec.mutating && spec.confirms !== false;
+/** The operation a subcommand confirms, when it previews a change and asks Confirm / Cancel. */
+export function confirmedOperation(spec: SubcommandSpec): SubcommandSpec["operation"] {
+  return spec.mutating && spec.confirms !== false ? spec.operation : undefined;
 }

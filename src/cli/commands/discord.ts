@@ -23,14 +23,12 @@ export const registerDiscord: RegisterCommand = (program, setExitCode) => {
     .action(async (options: RegisterOptions) => {
       // discord.js is loaded only by the commands that talk to Discord.
       const [
-        { REST },
         { SUBCOMMAND_SPECS },
         { loadConfig },
-        { registerTrainCommand },
+        { registerTrainCommandWithToken },
         { DiscordSetupError, TOKEN_FIX },
         { BOT_PERMISSIONS },
       ] = await Promise.all([
-        import("discord.js"),
         import("../../bot/core/subcommand-specs.ts"),
         import("../../config/load-config.ts"),
         import("../../platforms/discord/command-registration.ts"),
@@ -47,11 +45,10 @@ export const registerDiscord: RegisterCommand = (program, setExitCode) => {
       const token = (settings.token ?? "").trim();
       if (!token)
         throw new ConfigError(`${options.config}: discord.token is empty — fix: ${TOKEN_FIX}`);
-      const rest = new REST({ api: settings.apiUrl, retries: 2, timeout: 15_000 }).setToken(token);
       const guildId = options.global ? undefined : settings.guildId;
       try {
-        const result = await registerTrainCommand(
-          rest,
+        const result = await registerTrainCommandWithToken(
+          token,
           { applicationId: settings.applicationId, guildId, apiUrl: settings.apiUrl },
           SUBCOMMAND_SPECS,
         );

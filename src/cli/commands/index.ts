@@ -15,6 +15,7 @@ import { registerRollback } from "./rollback.ts";
 import { registerSet } from "./set.ts";
 import { registerStart } from "./start.ts";
 import { registerStatus } from "./status.ts";
+import { registerUnlock } from "./unlock.ts";
 
 /** Every `trainops` subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly RegisterCommand[] = [
@@ -32,6 +33,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSet,
   registerRollback,
   registerRestart,
+  registerUnlock,
   registerDiscord,
   registerCompletion,
 ];

@@ -8,6 +8,6 @@ export const registerNextPhase: RegisterCommand = (program, setExitCode) => {
       .command("next-phase")
       .description("Apply the plan's next phase to the training config and restart training"),
   ).action((options: ChangeOptions) =>
-    previewAndApply(options, setExitCode, (ops, run) => ops.previewNextPhase(run)),
+    previewAndApply(options, setExitCode, (ops, run) => ops.preview("next-phase", run)),
   );
 };

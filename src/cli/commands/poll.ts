@@ -1,8 +1,5 @@
-import { dirname, resolve } from "node:path";
-import { systemClock } from "../../core/clock.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { PollReport } from "../../monitors/run-monitor.ts";
-import type { Transport } from "../../transport/transport.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import { toJsonText } from "../json-output.ts";
 import type { RegisterCommand } from "./command.ts";
@@ -21,60 +18,32 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON")
     .action(async (options: { run?: string; config: string; json?: boolean }) => {
-      const [
-        { createAlerting },
-        { createRunOperations },
-        { createConfiguredSinks },
-        { NoticesRepo },
-        { selectRuns, withCliRuntime },
-      ] = await Promise.all([
-        import("../../alerts/create-alerting.ts"),
-        import("../../ops/operations.ts"),
-        import("../../runtime/create-sinks.ts"),
-        import("../../store/notices-repo.ts"),
-        import("../cli-runtime.ts"),
-      ]);
-      await withCliRuntime(options.config, async (runtime) => {
-        const reports: PollReport[] = [];
-        for (const name of selectRuns(runtime, options.run)) {
-          const monitor = runtime.monitoring.monitors.get(name);
-          if (monitor) reports.push(await monitor.pollOnce());
-        }
-        if (reports.some((r) => r.outcome !== "ok")) setExitCode(1);
+      const { selectRuns, withCliRuntime } = await import("../cli-runtime.ts");
+      await withCliRuntime(
+        options.config,
+        async (runtime) => {
+          const reports: PollReport[] = [];
+          for (const name of selectRuns(runtime, options.run)) {
+            const monitor = runtime.monitoring.monitors.get(name);
+            if (monitor) reports.push(await monitor.pollOnce());
+          }
+          if (reports.some((r) => r.outcome !== "ok")) setExitCode(1);
 
-        process.stdout.write(
-          options.json ? toJsonText(reports) : reports.map(formatReport).join("\n"),
-        );
-        // Rules run and due alerts go out before exit, so a system cron can stand in for the
-        // daemon. With --json, alert text goes to stderr and stdout stays parseable.
-        const alerting = createAlerting({
-          db: runtime.db,
-          config: runtime.config,
-          clock: systemClock,
-          sinks: createConfiguredSinks(runtime.config, {
-            stream: options.json ? process.stderr : process.stdout,
-          }),
-        });
-        const notices = new NoticesRepo(runtime.db);
-        const operations = createRunOperations({
-          db: runtime.db,
-          config: runtime.config,
-          baseDir: dirname(resolve(options.config)),
-          transportFor: (run) => runtime.monitoring.transports.get(run.name) as Transport,
-          clock: systemClock,
-          notify: (message, key) => {
-            notices.enqueue(message, key, null, systemClock.now());
-          },
-          onExpectedStop: (run, until) => alerting.noteExpectedStop(run, until),
-          onTrainingStarted: (run, at) => alerting.noteTrainingStarted(run, at),
-        });
-        for (const report of reports) {
-          alerting.evaluate(report.run);
-          // The phase plan moves on from cron polls too; its verdicts join the alerts below.
-          await operations.engine.tick(report.run);
-        }
-        await alerting.deliverDue();
-      });
+          process.stdout.write(
+            options.json ? toJsonText(reports) : reports.map(formatReport).join("\n"),
+          );
+          // Rules run and due alerts go out before exit, so a system cron can stand in for the
+          // daemon. With --json, alert text goes to stderr and stdout stays parseable.
+          const { alerting, operations } = runtime;
+          for (const report of reports) {
+            alerting.evaluate(report.run);
+            // The phase plan moves on from cron polls too; its verdicts join the alerts below.
+            await operations.engine.tick(report.run);
+          }
+          await alerting.deliverDue();
+        },
+        { alertStream: options.json ? process.stderr : process.stdout },
+      );
     });
 };
 

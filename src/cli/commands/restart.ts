@@ -24,7 +24,7 @@ export const registerRestart: RegisterCommand = (program, setExitCode) => {
   ).action((options: ChangeOptions) =>
     options.dryRun
       ? runOperationCommand(options.config, setExitCode, async (cli) => {
-          const preview = await cli.ops.previewRestart(pickRun(cli.config, options.run));
+          const preview = await cli.ops.preview("restart", pickRun(cli.config, options.run));
           process.stdout.write(formatPreview(preview));
           return withCliRuntime(options.config, async (runtime) => {
             const run = runtime.monitoring.runConfig(preview.run);
@@ -39,7 +39,7 @@ export const registerRestart: RegisterCommand = (program, setExitCode) => {
             }
           });
         })
-      : previewAndApply(options, setExitCode, (ops, run) => ops.previewRestart(run)),
+      : previewAndApply(options, setExitCode, (ops, run) => ops.preview("restart", run)),
   );
 };
 

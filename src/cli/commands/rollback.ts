@@ -8,6 +8,6 @@ export const registerRollback: RegisterCommand = (program, setExitCode) => {
       .command("rollback")
       .description("Restore the training config of the last passed phase and restart training"),
   ).action((options: ChangeOptions) =>
-    previewAndApply(options, setExitCode, (ops, run) => ops.previewRollback(run)),
+    previewAndApply(options, setExitCode, (ops, run) => ops.preview("rollback", run)),
   );
 };

@@ -17,7 +17,7 @@ export const registerSet: RegisterCommand = (program, setExitCode) => {
       setExitCode(2);
       return;
     }
-    await previewAndApply(options, setExitCode, (ops, run) => ops.previewSet(run, values));
+    await previewAndApply(options, setExitCode, (ops, run) => ops.preview("set", run, values));
   });
 };
 

@@ -1,4 +1,4 @@
-import { DiscordAPIError, type REST, Routes } from "discord.js";
+import { DiscordAPIError, REST, Routes } from "discord.js";
 import type { SubcommandSpec } from "../../bot/core/command-request.ts";
 import { DiscordSetupError, isTokenRejection, tokenRejected } from "./discord-errors.ts";
 import { inviteUrl, trainCommand } from "./train-command.ts";
@@ -69,4 +69,17 @@ export async function registerTrainCommand(
     commandId: stored[0]?.id ?? "",
     inviteUrl: invite,
   };
+}
+
+/**
+ * Registers `/train` with the bot's token (`trainops discord register`): the REST client is
+ * made here, so nothing outside this folder imports discord.js.
+ */
+export function registerTrainCommandWithToken(
+  token: string,
+  target: RegistrationTarget,
+  specs: readonly SubcommandSpec[],
+): Promise<RegistrationResult> {
+  const rest = new REST({ api: target.apiUrl, retries: 2, timeout: 15_000 }).setToken(token);
+  return registerTrainCommand(rest, target, specs);
 }

@@ -1,10 +1,11 @@
 import { DiscordAPIError, DiscordjsErrorCodes } from "discord.js";
+import { SetupError } from "../../core/errors.ts";
 
 /**
  * The Discord front end cannot start or register: the message names the setting to fix and how
  * (a bad token, a missing id, the bot not being in the guild).
  */
-export class DiscordSetupError extends Error {
+export class DiscordSetupError extends SetupError {
   override readonly name = "DiscordSetupError";
 }
 
@@ -24,5 +25,6 @@ export function isTokenRejection(error: unknown): boolean {
 export function tokenRejected(apiUrl: string): DiscordSetupError {
   return new DiscordSetupError(
     `Discord rejected the bot token (401 Unauthorized from ${apiUrl}): discord.token comes from DISCORD_TOKEN; ${TOKEN_FIX}`,
+    "token_rejected",
   );
 }

@@ -10,6 +10,7 @@ import type { AlertSink } from "../../alerts/sinks/alert-sink.ts";
 import type { BotCore } from "../../bot/core/command-request.ts";
 import type { DiscordConfig } from "../../config/schema.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
+import { hasCode } from "../../core/errors.ts";
 import type { Message } from "../../message/message.ts";
 import { type RegistrationResult, registerTrainCommand } from "./command-registration.ts";
 import { DiscordAlertSink } from "./discord-alert-sink.ts";
@@ -188,7 +189,7 @@ export function createDiscordFrontEnd(options: DiscordFrontEndOptions): DiscordF
           "discord: /train registered",
         );
       } catch (error) {
-        if (error instanceof DiscordSetupError && error.message.includes("401")) throw error;
+        if (hasCode(error, "token_rejected")) throw error;
         // Alerts still work without the slash command; say what to fix and keep going.
         log.error(errorDetails(error), "discord: could not register /train");
       }

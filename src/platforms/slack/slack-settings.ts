@@ -1,7 +1,8 @@
 import type { SlackConfig } from "../../config/schema.ts";
+import { SetupError } from "../../core/errors.ts";
 
 /** The Slack section could not be used: names the key, the environment variable and the fix. */
-export class SlackSetupError extends Error {
+export class SlackSetupError extends SetupError {
   override readonly name = "SlackSetupError";
 }
 

@@ -10,6 +10,7 @@ import { slurmJobsMigration } from "./009-slurm-jobs.ts";
 import { sampleRollupsMigration } from "./010-sample-rollups.ts";
 import { logIdentityMigration } from "./011-log-identity.ts";
 import { maybeDeliveredMigration } from "./012-maybe-delivered.ts";
+import { operationJournalMigration } from "./013-operation-journal.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   sampleRollupsMigration,
   logIdentityMigration,
   maybeDeliveredMigration,
+  operationJournalMigration,
 ];

@@ -90,7 +90,11 @@ test("the real command layer over a real store: status, refusal, confirmation by
   expect([6, 7]).toContain(applied.body?.type);
   await expect.poll(() => readFileSync(f.ops.file, "utf8")).toContain("workers: 2");
   expect(f.ops.applied).toHaveLength(1);
-  expect(f.ops.applied[0]?.actor).toMatchObject({ id: "discord:222222", name: "bob" });
+  expect(f.ops.applied[0]?.actor).toMatchObject({
+    platform: "discord",
+    userId: "222222",
+    name: "bob",
+  });
 });
 
 test("an alert's buttons pressed through discord.js: Mute by an operator, privately; a stale Mute says so", async () => {

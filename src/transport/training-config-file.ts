@@ -1,9 +1,15 @@
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import type { Clock } from "../core/clock.ts";
-import { shellQuote } from "../transport/shell-quote.ts";
-import type { Transport } from "../transport/transport.ts";
-import { ConfigEditError } from "./yaml-edit.ts";
+import { TrainopsError } from "../core/errors.ts";
+import { shellQuote } from "./shell-quote.ts";
+import type { Transport } from "./transport.ts";
+
+/** The training config could not be read or written on the VM; the message says why. */
+export class RemoteFileError extends TrainopsError {
+  override readonly name = "RemoteFileError";
+  readonly code = "remote_file";
+}
 
 /** What a write left behind. */
 export interface WriteOutcome {
@@ -16,29 +22,23 @@ export interface WriteOutcome {
  * compare-and-swap (the file must still hold what was read), atomic (a temporary file in the
  * same folder, then `mv`, so training never reads half a file), backed up, and read back.
  */
-export class TrainingConfigEditor {
+export class TrainingConfigFile {
   readonly path: string;
   private readonly transport: Transport;
   private readonly clock: Clock;
 
-  constructor(options: {
-    transport: Transport;
-    workdir: string;
-    trainConfig: string;
-    clock: Clock;
-  }) {
+  /** `path`: the file's absolute path on the VM (see RunRemote). */
+  constructor(options: { transport: Transport; path: string; clock: Clock }) {
     this.transport = options.transport;
     this.clock = options.clock;
-    this.path = posix.isAbsolute(options.trainConfig)
-      ? options.trainConfig
-      : posix.join(options.workdir, options.trainConfig);
+    this.path = options.path;
   }
 
   /** The file's current text. */
   async read(): Promise<string> {
     const result = await this.transport.run(`cat -- ${shellQuote(this.path)}`);
     if (result.code !== 0) {
-      throw new ConfigEditError(
+      throw new RemoteFileError(
         `cannot read the training config ${this.path} on ${this.transport.description}: ${result.stderr.trim() || `exit ${result.code}`}; check trainConfig: in trainops.yaml`,
       );
     }
@@ -74,11 +74,11 @@ export class TrainingConfigEditor {
         result.code === 3
           ? "it changed since it was read (someone edited it); preview again"
           : result.stderr.trim() || `exit ${result.code}`;
-      throw new ConfigEditError(`could not write ${this.path}: ${why}`);
+      throw new RemoteFileError(`could not write ${this.path}: ${why}`);
     }
     const back = await this.read();
     if (back !== text) {
-      throw new ConfigEditError(
+      throw new RemoteFileError(
         `${this.path} does not read back as written; the previous file is at ${backupPath}`,
       );
     }
