@@ -215,9 +215,14 @@ export class RunMonitor {
     let findings: string[];
     if (slurm && !job) {
       findings = [`no Slurm job ${run.slurm?.job ?? run.slurm?.jobId} found (squeue/scontrol)`];
-    } else if (slurm && !output.log.present && job?.state === "PENDING") {
-      // A queued job has no output yet: nothing is missing.
-      findings = this.findings(output).filter((f) => !f.startsWith("log file"));
+    } else if (slurm && job?.state !== "RUNNING") {
+      // A job that is not running has no GPUs to query (the srun step refuses), and a queued
+      // one no output yet: neither is missing.
+      findings = this.findings(output).filter(
+        (f) =>
+          !(run.nvidiaSmi !== "" && f.startsWith(run.nvidiaSmi)) &&
+          !(f.startsWith("log file") && !output.log.present && job?.state === "PENDING"),
+      );
     } else {
       findings = this.findings(output);
     }
