@@ -125,7 +125,15 @@ describe("trainops init against a real sshd", () => {
     expect(check.code).toBe(0);
     const json = JSON.parse(check.stdout) as { results: Array<{ check: string; ok: boolean }> };
     expect(json.results.map((r) => r.check).sort()).toEqual(
-      ["connection", "log", "nvidia-smi", "oom-kill", "processes", "train-config", "workers"].sort(),
+      [
+        "connection",
+        "log",
+        "nvidia-smi",
+        "oom-kill",
+        "processes",
+        "train-config",
+        "workers",
+      ].sort(),
     );
     expect(json.results.filter((r) => !r.ok)).toEqual([]);
   }, 60_000);
