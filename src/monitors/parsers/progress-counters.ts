@@ -369,18 +369,7 @@ export function readLine(line: string, header: string | null): LineReading {
         reading.epochEval = counterEval;
       }
       if (g.i !== undefined && Number.isInteger(value)) {
-        reading.counters.push({
-          key: `inner|${shown.toLowerCase()}`,
-          kind: "batch",
-          label: `${shown} [e][i/n]`,
-          value: parseLogNumber(g.i) ?? 0,
-          total: parseLogNumber(g.k),
-          eval: counterEval,
-          chore: false,
-          epoch: value,
-          at: at + 1,
-          stepTime: null,
-        });
+        reading.counters.push(innerCounter(shown, g.i, g.k, value, counterEval, at));
       }
       continue;
     }
@@ -399,18 +388,7 @@ export function readLine(line: string, header: string | null): LineReading {
     });
     if (g.i !== undefined) {
       // `Iter [e][i/n]` is rare; the inner pair is then the in-epoch position.
-      reading.counters.push({
-        key: `inner|${shown.toLowerCase()}`,
-        kind: "batch",
-        label: `${shown} [e][i/n]`,
-        value: parseLogNumber(g.i) ?? 0,
-        total: parseLogNumber(g.k),
-        eval: counterEval,
-        chore: false,
-        epoch: value,
-        at: at + 1,
-        stepTime: null,
-      });
+      reading.counters.push(innerCounter(shown, g.i, g.k, value, counterEval, at));
     }
   }
 
@@ -547,4 +525,30 @@ export function readLine(line: string, header: string | null): LineReading {
     if (epochTime) reading.epochTime = seconds(Number(epochTime.groups?.v), epochTime.groups?.u);
   }
   return reading;
+}
+
+/**
+ * The in-epoch position of `Label [e][i/n]`: a batch counter nested in epoch `epoch`, placed
+ * just after the outer counter on the line.
+ */
+function innerCounter(
+  shown: string,
+  i: string,
+  n: string | undefined,
+  epoch: number,
+  evalMode: boolean,
+  at: number,
+): Counter {
+  return {
+    key: `inner|${shown.toLowerCase()}`,
+    kind: "batch",
+    label: `${shown} [e][i/n]`,
+    value: parseLogNumber(i) ?? 0,
+    total: parseLogNumber(n),
+    eval: evalMode,
+    chore: false,
+    epoch,
+    at: at + 1,
+    stepTime: null,
+  };
 }
