@@ -47,6 +47,8 @@ export interface IngestResult {
   /** Ids of the events stored, in order. */
   eventIds: number[];
   events: ClassifiedEvent[];
+  /** Events stored earlier whose kind this read changed (finished, or a new cause found). */
+  changed: ClassifiedEvent[];
 }
 
 export interface LogIngestorOptions {
@@ -179,6 +181,7 @@ export class LogIngestor {
         lastStep: results.reduce<StepPoint | null>((last, r) => r.lastStep ?? last, null),
         eventIds: results.flatMap((r) => r.eventIds),
         events: results.flatMap((r) => r.events),
+        changed: results.flatMap((r) => r.changed),
         identityChanged,
         rewritten,
       };
@@ -249,13 +252,15 @@ export class LogIngestor {
       const eventIds = events.map((event) => store.events.insert(run, now, event));
       // A decisive line (CUDA OOM, NCCL timeout…) is stored and reported now; the rest of its
       // traceback updates the same event when it arrives, so it alerts once, without waiting.
-      this.storeUpdates(this.classifier.takeUpdates());
+      const changed = this.storeUpdates(this.classifier.takeUpdates());
       for (const event of this.classifier.takeDecisive()) {
         const id = store.events.insert(run, now, event);
         this.announcedIds.set(event, id);
         events.push(event);
         eventIds.push(id);
       }
+      // An announced failure whose cause changed (see EventUpdate.open) is news too.
+      changed.push(...this.storeUpdates(this.classifier.takeUpdates()));
       // One step point per poll (see storePendingStep), or per STEP_EVERY_MS from a follow
       // stream between polls, rather than one row per chunk: the store stays small, and the
       // progress estimate reads the newest points either way.
@@ -276,7 +281,7 @@ export class LogIngestor {
         },
         now,
       );
-      return { newBytes: bytes.length, lines: lines.length, lastStep, eventIds, events };
+      return { newBytes: bytes.length, lines: lines.length, lastStep, eventIds, events, changed };
     });
   }
 
@@ -315,21 +320,29 @@ export class LogIngestor {
     const updates = this.classifier.takeUpdates();
     if (events.length === 0 && updates.length === 0) return empty();
     const now = clock.now();
+    let changed: ClassifiedEvent[] = [];
     const eventIds = store.transaction(() => {
-      this.storeUpdates(updates);
+      changed = this.storeUpdates(updates);
       return events.map((e) => store.events.insert(run, now, e));
     });
-    return { newBytes: 0, lines: 0, lastStep: null, eventIds, events };
+    return { newBytes: 0, lines: 0, lastStep: null, eventIds, events, changed };
   }
 
-  /** Replaces announced events by their finished versions (line, kind and detail). */
-  private storeUpdates(updates: EventUpdate[]): void {
-    for (const { announced, final } of updates) {
+  /**
+   * Replaces announced events by their finished versions (line, kind and detail). Returns the
+   * stored events whose kind changed: an alert rule that did not match them before may now.
+   */
+  private storeUpdates(updates: EventUpdate[]): ClassifiedEvent[] {
+    const changed: ClassifiedEvent[] = [];
+    for (const { announced, final, open } of updates) {
       const id = this.announcedIds.get(announced);
       if (id === undefined) continue;
       this.announcedIds.delete(announced);
+      if (open) this.announcedIds.set(final, id);
       this.options.store.events.update(id, final);
+      if (final.kind !== announced.kind) changed.push(final);
     }
+    return changed;
   }
 }
 
@@ -355,5 +368,5 @@ function nextAnchor(consumed: Buffer): string {
 }
 
 function empty(): IngestResult {
-  return { newBytes: 0, lines: 0, lastStep: null, eventIds: [], events: [] };
+  return { newBytes: 0, lines: 0, lastStep: null, eventIds: [], events: [], changed: [] };
 }

@@ -231,7 +231,8 @@ export class RunMonitor {
 
   /**
    * Reads the log now, outside a poll (what a follow stream's wake-up does). Returns the events
-   * stored; throws for VM trouble (the next poll records it).
+   * stored, and those stored earlier whose kind it changed (both are news to the alert rules);
+   * throws for VM trouble (the next poll records it).
    */
   async readLog(): Promise<ClassifiedEvent[]> {
     return this.withLogLock(async () => {
@@ -241,7 +242,7 @@ export class RunMonitor {
       const sections = parseLogSections(result.stdout, `@@${nonce}`);
       const read = this.ingestor.applyRead({ rest: sections.rest, log: sections.log });
       if (read.identityChanged) this.reopenFollow();
-      return read.events;
+      return read.changed.length > 0 ? read.events.concat(read.changed) : read.events;
     });
   }
 

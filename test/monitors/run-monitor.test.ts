@@ -265,4 +265,34 @@ describe("RunMonitor over a real sshd", () => {
     await f.monitor.stopFollow();
     await f.transport.close();
   });
+
+  it("streams a CUDA OOM that follows an NCCL timeout: the stored event changes kind at once", async () => {
+    const f = fixture();
+    writeFileSync(f.logPath, `${stepLine(1)}\n`);
+    await f.monitor.pollOnce();
+    await f.monitor.startFollow();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    appendFileSync(
+      f.logPath,
+      `[Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1580, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600046 milliseconds before timing out.\n${stepLine(2)}\n`,
+    );
+    const waitFollowed = async (n: number) => {
+      const deadline = Date.now() + 5000;
+      while (f.followed.length < n && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await waitFollowed(1);
+    expect(f.followed.map((e) => e.kind)).toEqual(["nccl_timeout"]);
+    const [stored] = f.store.events.recent(f.run.name);
+    appendFileSync(f.logPath, `${OOM_TRACEBACK.join("\n")}\n`);
+    // No poll runs: the follow stream alone reports the change.
+    await waitFollowed(2);
+    expect(f.followed.map((e) => e.kind)).toEqual(["nccl_timeout", "cuda_oom"]);
+    const events = f.store.events.recent(f.run.name);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ id: stored?.id, kind: "cuda_oom" });
+    await f.monitor.stopFollow();
+    await f.transport.close();
+  });
 });

@@ -20,6 +20,11 @@ const DECISIVE_KINDS: ReadonlySet<ErrorKind> = new Set([
 export interface EventUpdate {
   announced: ClassifiedEvent;
   final: ClassifiedEvent;
+  /**
+   * The failure is still open: `final` is itself an announcement (its cause changed to another
+   * decisive kind), and a later update with `final` as its `announced` finishes it.
+   */
+  open?: boolean;
 }
 
 /** Lines a single-line event waits for a traceback or a repeat to merge with. */
@@ -119,11 +124,20 @@ export class ErrorClassifier {
   takeDecisive(): ClassifiedEvent[] {
     const out: ClassifiedEvent[] = [];
     const tb = this.traceback;
-    if (tb && tb.exceptions.length > 0 && !this.announced.has(tb)) {
+    if (tb && tb.exceptions.length > 0) {
       const event = tracebackEvent(tb);
-      if (event && DECISIVE_KINDS.has(event.kind)) {
+      const announced = this.announced.get(tb);
+      if (!announced) {
+        if (event && DECISIVE_KINDS.has(event.kind)) {
+          this.announced.set(tb, event);
+          out.push(event);
+        }
+      } else if (event && DECISIVE_KINDS.has(event.kind) && event.kind !== announced.kind) {
+        // The traceback took over an announced event (an NCCL timeout just before it) and its
+        // exception line shows another decisive cause (a CUDA OOM): that is news now, not when
+        // the traceback's tail ends it, so the announcement changes at once.
         this.announced.set(tb, event);
-        out.push(event);
+        this.updates.push({ announced, final: event, open: true });
       }
     }
     for (const held of this.held) {

@@ -17,11 +17,12 @@ function classifyEagerly(lines: string[]) {
   const announcedAt = new Map<ClassifiedEvent, number>();
   const slot = new Map<ClassifiedEvent, number>();
   const applyUpdates = () => {
-    for (const { announced, final } of classifier.takeUpdates()) {
+    for (const { announced, final, open } of classifier.takeUpdates()) {
       const at = slot.get(announced);
       if (at === undefined) throw new Error("update of an event never announced");
       stored[at] = final;
       slot.delete(announced);
+      if (open) slot.set(final, at);
     }
   };
   lines.forEach((line, i) => {
@@ -94,6 +95,32 @@ describe("decisive events announced at their deciding line", () => {
     const [update] = classifier.takeUpdates();
     expect(update?.announced).toBe(announced[0]);
     expect(update?.final.detail?.repeats).toBe(4);
+  });
+
+  it("a CUDA OOM traceback right after an announced NCCL timeout changes that announcement at its exception line", () => {
+    const classifier = new ErrorClassifier();
+    const nccl =
+      "[Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1580, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600046 milliseconds before timing out.";
+    classifier.push(nccl, 1);
+    const [announced] = classifier.takeDecisive();
+    expect(announced?.kind).toBe("nccl_timeout");
+    classifier.push("2026-11-28 10:00:00,000 - __main__ - INFO - Train step 3/4000", 2);
+    // The traceback opens within the NCCL line's hold: the same failure, so no second event;
+    // but its exception line names a CUDA OOM, which is news at that line, not at its end.
+    OOM_TRACEBACK.forEach((line, i) => {
+      expect(classifier.push(line, i + 3)).toEqual([]);
+    });
+    expect(classifier.takeDecisive()).toEqual([]);
+    const [change] = classifier.takeUpdates();
+    expect(change).toMatchObject({ announced, open: true, final: { kind: "cuda_oom" } });
+    // Told once; the traceback's end finishes the changed announcement.
+    expect(classifier.takeDecisive()).toEqual([]);
+    expect(classifier.takeUpdates()).toEqual([]);
+    expect(classifier.flush()).toEqual([]);
+    const [finished] = classifier.takeUpdates();
+    expect(finished?.announced).toBe(change?.final);
+    expect(finished?.open).toBeUndefined();
+    expect(finished?.final.kind).toBe("cuda_oom");
   });
 
   it("a killed worker followed by the main process's traceback stays one announced failure", () => {
