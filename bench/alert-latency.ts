@@ -4,10 +4,13 @@
  * (poll and follow over one SSH connection) → events in SQLite → alert engine → outbox → sender
  * → HTTP. Median and p95 over repeated trials, with `follow` on and off, and with `follow` on
  * right after another alert on the same run (inside the sender's group window).
- * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000]`.
+ * `--trace` prints, for every trial over 100 ms, the path's steps in ms after the append (follow
+ * bytes, log read, evaluation, sink call), which tells where a slow trial waited. The machine's
+ * load average is printed beside the numbers: a loaded 2-core machine delays every step alike.
+ * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000] [--trace]`.
  */
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAlerting } from "../src/alerts/create-alerting.ts";
 import { configSchema } from "../src/config/schema.ts";
@@ -17,6 +20,7 @@ import { DiscordWebhookSink } from "../src/platforms/discord/discord-webhook-sin
 import { openDatabase } from "../src/store/database.ts";
 import { createMonitorStore } from "../src/store/monitor-store.ts";
 import { SshTransport } from "../src/transport/ssh-transport.ts";
+import type { Transport } from "../src/transport/transport.ts";
 import { createFakeRunDir, OOM_TRACEBACK, stepLine } from "../test/harness/fake-run-dir.ts";
 import { type SshdHarness, startSshd } from "../test/harness/sshd.ts";
 import { WebhookServer } from "../test/harness/webhook-server.ts";
@@ -28,12 +32,50 @@ const argOf = (name: string, fallback: string) => {
 };
 const trials = Number(argOf("--trials", "20"));
 const pollMs = Number(argOf("--poll-ms", "2000"));
+/** Print the timeline of every trial over 100 ms (what the path did, in ms after the append). */
+const trace = args.includes("--trace");
 
 const OOM = `${OOM_TRACEBACK.join("\n")}\n`;
 const NCCL =
   "[Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1580, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600046 milliseconds before timing out.\n";
 const step = (n: number) => `${stepLine(n)}\n`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Times (performance.now()) of what happened during a trial, by name, in order. */
+type Marks = Array<{ name: string; at: number }>;
+
+/** One trial's latency and the marks that tell where its time went. */
+interface Trial {
+  ms: number;
+  t0: number;
+  marks: Marks;
+}
+
+/** A transport that marks when a script went out and came back, and when follow bytes came. */
+function tracedTransport(inner: Transport, nvidiaSmi: string, marks: Marks): Transport {
+  const mark = (name: string) => marks.push({ name, at: performance.now() });
+  return {
+    description: inner.description,
+    run: async (script, options) => {
+      const kind = script.includes(nvidiaSmi) ? "probe" : "log read";
+      mark(`${kind} sent`);
+      try {
+        return await inner.run(script, options);
+      } finally {
+        mark(`${kind} back`);
+      }
+    },
+    follow: (options) =>
+      inner.follow({
+        ...options,
+        onData: (chunk) => {
+          mark("follow bytes");
+          options.onData(chunk);
+        },
+      }),
+    close: () => inner.close(),
+  };
+}
 
 /** One trial: a fresh run (own log, store and connection), one OOM, time to webhook arrival. */
 async function trial(
@@ -43,7 +85,7 @@ async function trial(
   i: number,
   follow: boolean,
   afterAnother = false,
-): Promise<number> {
+): Promise<Trial> {
   const { workdir, logPath, nvidiaSmi } = createFakeRunDir(
     join(root, `trial-${follow ? "f" : "p"}${afterAnother ? "a" : ""}${i}`),
     "train.log",
@@ -64,25 +106,45 @@ async function trial(
   });
   const run = config.runs[0]!;
   if (run.ssh === "local") throw new Error("expected ssh");
+  const marks: Marks = [];
+  const mark = (name: string) => marks.push({ name, at: performance.now() });
   const db = openDatabase(join(workdir, "trainops.db"));
-  const transport = new SshTransport(run.ssh, { home: sshd.dir });
+  const ssh = new SshTransport(run.ssh, { home: sshd.dir });
+  const transport = tracedTransport(ssh, nvidiaSmi, marks);
+  const webhook = new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`);
   const alerting = createAlerting({
     db,
     config,
     clock: systemClock,
-    sinks: [new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`)],
+    sinks: [
+      {
+        name: webhook.name,
+        deliver: async (message, key) => {
+          mark("sink called");
+          return webhook.deliver(message, key);
+        },
+      },
+    ],
     log: {
       info: () => {},
       warn: (obj, msg) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`),
       error: (obj, msg) => process.stderr.write(`${msg} ${JSON.stringify(obj)}\n`),
     },
   });
+  const evaluate = (from: string) => {
+    const started = performance.now();
+    const report = alerting.evaluate("exp001");
+    const took = (performance.now() - started).toFixed(0);
+    mark(
+      `evaluated in ${took} ms (${from}${report.notifications ? `: ${report.fired.join(", ")}` : ""})`,
+    );
+  };
   const monitor = new RunMonitor({
     run,
     transport,
     store: createMonitorStore(db),
     clock: systemClock,
-    onFollowEvents: (name) => alerting.evaluate(name),
+    onFollowEvents: () => evaluate("follow"),
   });
   alerting.senderLoop.start();
   let polling = true;
@@ -94,7 +156,7 @@ async function trial(
       while (polling) {
         const started = Date.now();
         await monitor.pollOnce();
-        alerting.evaluate("exp001");
+        evaluate("poll");
         await sleep(Math.max(0, pollMs - (Date.now() - started)));
       }
     })();
@@ -120,20 +182,28 @@ async function trial(
     }
     polling = false;
     await loop;
-    return ms;
+    return { ms, t0, marks: marks.filter((m) => m.at >= t0 && m.at <= t0 + ms) };
   } finally {
     polling = false;
     await alerting.senderLoop.stop();
     await monitor.stopFollow();
-    await transport.close();
+    await ssh.close();
     db.close();
   }
+}
+
+/** "follow bytes +3 · log read sent +4 · …": where a slow trial's time went. */
+function timeline(t: Trial): string {
+  return t.marks.map((m) => `${m.name} +${(m.at - t.t0).toFixed(0)}`).join(" · ");
 }
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
+const loadStart = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(" ");
 const root = mkdtempSync(join(tmpdir(), "trainops-alert-latency-"));
 const sshd = await startSshd();
 const server = await WebhookServer.start();
@@ -145,17 +215,24 @@ try {
     { name: "follow off", follow: false, after: false },
   ];
   for (const { name, follow, after } of cases) {
-    const times: number[] = [];
-    for (let i = 0; i < trials; i++) times.push(await trial(sshd, server, root, i, follow, after));
-    times.sort((a, b) => a - b);
+    const runs: Trial[] = [];
+    for (let i = 0; i < trials; i++) runs.push(await trial(sshd, server, root, i, follow, after));
+    const times = runs.map((t) => t.ms).sort((a, b) => a - b);
+    const under = times.filter((t) => t < 100).length;
     const missed = times.filter((t) => !Number.isFinite(t)).length;
     const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "missed").padStart(6);
     rows.push(
-      `${name}  median ${ms(pct(times, 50))} ms   p95 ${ms(pct(times, 95))} ms   max ${ms(times.at(-1) ?? 0)} ms   missed ${missed}/${times.length}`,
+      `${name}  median ${ms(pct(times, 50))} ms   p95 ${ms(pct(times, 95))} ms   max ${ms(times.at(-1) ?? 0)} ms   missed ${missed}/${times.length}   under 100 ms ${under}/${times.length}`,
     );
+    if (trace) {
+      for (const t of runs.filter((r) => r.ms >= 100))
+        rows.push(`  ${t.ms.toFixed(0)} ms: ${timeline(t)}`);
+    }
   }
   process.stdout.write(
-    `OOM line appended → webhook arrival, ${trials} trials each, poll every ${pollMs} ms (loopback sshd)\n`,
+    `OOM line appended → webhook arrival, ${trials} trials each, poll every ${pollMs} ms (loopback sshd); load average ${loadStart} before, ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} after\n`,
   );
   for (const row of rows) process.stdout.write(`${row}\n`);
 } finally {

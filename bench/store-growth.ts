@@ -7,7 +7,7 @@
  * poll records dropped), which is the long-run growth: the bytes of its roll-up rows.
  * Run: `npx tsx bench/store-growth.ts [--minutes 60] [--poll-s 5]`.
  */
-import { appendFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runSchema } from "../src/config/schema.ts";
@@ -47,9 +47,20 @@ try {
     const free = db.pragma("freelist_count", { simple: true }) as number;
     return (pages - free) * (db.pragma("page_size", { simple: true }) as number);
   };
+  /** Bytes of pages per table and index (dbstat), for where the growth goes. */
+  const perName = () => {
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    const rows = db
+      .prepare(
+        "SELECT name, SUM(pgsize) AS bytes, SUM(payload) AS payload FROM dbstat GROUP BY name",
+      )
+      .all() as Array<{ name: string; bytes: number; payload: number }>;
+    return new Map(rows.map((r) => [r.name, r]));
+  };
   await monitor.pollOnce();
   const start = clock.now();
   const base = used();
+  const baseByName = perName();
   let step = 1;
   let polls = 0;
   const t0 = performance.now();
@@ -57,8 +68,6 @@ try {
     clock.advance(1000);
     step += 1;
     const line = Buffer.from(`${stepLine(step, 128_000)}\n`);
-    const offset = store.offsets.get(run.name);
-    const position = statSync(logPath).size;
     appendFileSync(logPath, line);
     // What a follow stream does when new bytes wake it: one read under the log lock.
     await monitor.readLog();
@@ -70,6 +79,14 @@ try {
   }
   const hours = minutes / 60;
   const raw = used() - base;
+  const grown = [...perName()]
+    .map(([name, r]) => ({
+      name,
+      bytes: r.bytes - (baseByName.get(name)?.bytes ?? 0),
+      payload: r.payload - (baseByName.get(name)?.payload ?? 0),
+    }))
+    .filter((r) => r.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
   const rows = (table: string) =>
     (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
   const counts = `samples ${rows("samples")}, steps ${rows("steps")}, polls ${rows("polls")}`;
@@ -99,6 +116,12 @@ try {
   console.log(
     `| after the raw window (${rows("samples_1m")} minute + ${rows("samples_1h")} hour roll-up rows) | ${kb(kept / hours)} | ${(kept / hours / 1e6).toFixed(4)} |`,
   );
+  console.log("\nwhere the raw window's bytes go (pages per table or index, per run-hour):");
+  console.log("| table or index | pages' bytes | of which payload |");
+  console.log("|---|---|---|");
+  for (const r of grown) {
+    console.log(`| ${r.name} | ${kb(r.bytes / hours)} | ${kb(r.payload / hours)} |`);
+  }
   console.log(`simulated from ${new Date(start).toISOString()}; target < 0.05 MB per run-hour`);
   db.close();
 } finally {
