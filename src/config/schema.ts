@@ -35,7 +35,12 @@ export const configSchema = z
     rawSamples: duration
       .default("7d")
       .describe(
-        "How long every poll's sample (and step point and poll record) is kept as is; older samples are rolled up per minute and per hour for charts, until `retention`",
+        "How long samples are kept as is (see `sampleEvery`); older samples are rolled up per minute and per hour for charts, until `retention`",
+      ),
+    sampleEvery: duration
+      .default("30s")
+      .describe(
+        "At most one sample per run per this long is stored for history and charts (a poll's failure and a change of reachable or alive are stored each); status and alerts always read the newest poll's. 0s stores every poll's",
       ),
     runs: z
       .array(runSchema)

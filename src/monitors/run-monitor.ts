@@ -50,6 +50,11 @@ export interface RunMonitorOptions {
   onFollowEvents?: (run: string, events: ClassifiedEvent[]) => void;
   /** Reports follow-stream trouble; the stream reopens by itself. */
   onFollowError?: (run: string, error: Error) => void;
+  /**
+   * Stored history keeps at most one sample per this long (config `sampleEvery`; changes of
+   * state each); the newest is always readable. Absent or 0: every poll's sample is stored.
+   */
+  sampleEveryMs?: number;
 }
 
 /**
@@ -162,7 +167,7 @@ export class RunMonitor {
       }
       sample ??= unreachableSample(run.name, clock.now());
       const durationMs = clock.now() - startedAt;
-      store.samples.insert(sample);
+      store.samples.record(sample, this.options.sampleEveryMs ?? 0);
       store.polls.insert({ run: run.name, startedAt, durationMs, outcome, message });
       return { run: run.name, outcome, startedAt, durationMs, sample, events, message };
     });

@@ -3,6 +3,9 @@ import type { BotCoreService } from "../bot/core/bot-core.ts";
 import type { Clock } from "../core/clock.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 
+/** Poll records stay one row per poll this long; older successful polls in a row share one. */
+export const POLLS_KEPT_EACH_MS = 3_600_000;
+
 export interface HousekeepingOptions {
   clock: Clock;
   /** Samples, roll-ups and alert history older than this go (config `retention`). */
@@ -24,7 +27,8 @@ export interface HousekeepingOptions {
 /**
  * Once a minute: rolls up raw samples past the raw window (a day's worth per run at most, so a
  * store that is far behind catches up over several minutes instead of stalling the daemon),
- * drops what is past retention and marks overdue confirmations expired (and audited). Returns a
+ * folds successful polls older than an hour into one record per streak, drops what is past
+ * retention and marks overdue confirmations expired (and audited). Returns a
  * function that stops it.
  */
 export function startHousekeeping(options: HousekeepingOptions): () => void {
@@ -36,6 +40,7 @@ export function startHousekeeping(options: HousekeepingOptions): () => void {
     options.store.samples.prune(before);
     options.store.steps.prune(rawBefore);
     options.store.polls.prune(rawBefore);
+    options.store.polls.compact(now - POLLS_KEPT_EACH_MS);
     options.alerting.prune(before);
     options.core.expireConfirmations();
   };

@@ -1,5 +1,6 @@
 import type { Config, RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
+import { parseDuration } from "../core/duration.ts";
 import type { ClassifiedEvent } from "../model/monitoring.ts";
 import { RunMonitor } from "../monitors/run-monitor.ts";
 import type { Db } from "../store/database.ts";
@@ -48,6 +49,7 @@ export function createMonitoring(options: MonitoringOptions): Monitoring {
         clock: options.clock,
         onFollowEvents: options.onFollowEvents,
         onFollowError: options.onFollowError,
+        sampleEveryMs: parseDuration(options.config.sampleEvery),
       }),
     );
   }

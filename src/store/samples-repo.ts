@@ -1,6 +1,8 @@
 import type { Statement } from "better-sqlite3";
-import type { GpuSample, RunSample } from "../model/monitoring.ts";
+import type { RunSample } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
+import { gpuIdentities, packGpuFigures, unpackGpus } from "./sample-gpus.ts";
+import { changesState, keepsSample } from "./sample-keeping.ts";
 
 interface SampleRow {
   run: string;
@@ -64,18 +66,61 @@ const ROLLUP_COLUMNS = [
   "workers_rss_bytes",
 ] as const;
 
+/** The newest sample of a run as `samples_latest` holds it. */
+interface LatestSlot {
+  at: number;
+  /** Also stored in `samples` (the history). */
+  kept: boolean;
+  sample: RunSample;
+}
+
 /**
- * Time series of run samples: one row per poll per run for the raw window, then per-minute and
- * per-hour roll-ups (see `rollUp`).
+ * Time series of run samples: the newest of each run (always), a history of at most one per
+ * `sampleEvery` plus every change of state for the raw window (see `record`), then per-minute
+ * and per-hour roll-ups (see `rollUp`). Every read sees the newest sample, kept or not.
  */
 export class SamplesRepo {
   constructor(private readonly db: Db) {}
 
   private insertStatement: Statement<unknown[]> | null = null;
+  /** The GPU identities last written per run, so an unchanged set is not written again. */
+  private readonly identitiesWritten = new Map<string, string>();
 
-  /** Stores one sample. GPU aggregates: the busiest GPU's memory and the mean utilisation. */
+  /**
+   * Stores one sample in the history. GPU aggregates: the busiest GPU's memory and the mean
+   * utilisation.
+   */
   insert(sample: RunSample): void {
-    this.statement().run(...toRow(sample));
+    this.statement().run(...this.toRow(sample));
+  }
+
+  /**
+   * Records a poll's sample: it becomes the run's newest (what status and the rules read), and
+   * joins the stored history when `keepEveryMs` has passed since the last one kept, or when it
+   * changes the run's state (reachable, alive, a step going back: the sample before it is kept
+   * too, so every edge is exact), or when the VM did not answer (each failed poll counts).
+   * `keepEveryMs` 0 keeps every sample. Returns whether it joined the history.
+   */
+  record(sample: RunSample, keepEveryMs: number): boolean {
+    return this.db.transaction(() => {
+      const slot = this.slot(sample.run);
+      const keep = keepsSample({
+        previous: slot?.sample ?? null,
+        next: sample,
+        lastKeptAt: this.lastKeptAt(sample.run),
+        everyMs: keepEveryMs,
+      });
+      if (keep && slot && !slot.kept && changesState(slot.sample, sample)) this.insert(slot.sample);
+      if (keep) this.insert(sample);
+      this.db
+        .prepare(
+          `INSERT INTO samples_latest (run, at, kept, sample_json) VALUES (?, ?, ?, ?)
+           ON CONFLICT (run) DO UPDATE SET at = excluded.at, kept = excluded.kept,
+             sample_json = excluded.sample_json`,
+        )
+        .run(sample.run, sample.at, keep ? 1 : 0, JSON.stringify(sample));
+      return keep;
+    })();
   }
 
   /** Stores many samples in one transaction (backfills, benchmarks); returns how many. */
@@ -84,11 +129,58 @@ export class SamplesRepo {
     return this.db.transaction(() => {
       let n = 0;
       for (const sample of samples) {
-        statement.run(...toRow(sample));
+        statement.run(...this.toRow(sample));
         n++;
       }
       return n;
     })();
+  }
+
+  /** The newest sample `record` saw for a run, kept in the history or not. */
+  private slot(run: string): LatestSlot | null {
+    const row = this.db
+      .prepare("SELECT at, kept, sample_json FROM samples_latest WHERE run = ?")
+      .get(run) as { at: number; kept: number; sample_json: string } | undefined;
+    if (!row) return null;
+    return { at: row.at, kept: row.kept === 1, sample: JSON.parse(row.sample_json) as RunSample };
+  }
+
+  /** The newest sample of a run only `samples_latest` holds, if it falls in `from <= at < to`. */
+  private unkept(run: string, from: number, to: number): RunSample | null {
+    const slot = this.slot(run);
+    return slot && !slot.kept && slot.at >= from && slot.at < to ? slot.sample : null;
+  }
+
+  private lastKeptAt(run: string): number | null {
+    return (
+      this.db.prepare("SELECT MAX(at) AS at FROM samples WHERE run = ?").get(run) as {
+        at: number | null;
+      }
+    ).at;
+  }
+
+  /** The GPU identities of a run's history rows, by position. */
+  private identities(run: string): string[] {
+    return (
+      this.db
+        .prepare("SELECT identity_json FROM sample_gpus WHERE run = ? ORDER BY ordinal")
+        .all(run) as Array<{ identity_json: string }>
+    ).map((r) => r.identity_json);
+  }
+
+  /** Writes what names each GPU of a run when it differs from what was written last. */
+  private saveIdentities(run: string, gpus: RunSample["gpus"]): void {
+    if (gpus.length === 0) return;
+    const identities = gpuIdentities(gpus);
+    const key = identities.join("\n");
+    if (this.identitiesWritten.get(run) === key) return;
+    const upsert = this.db.prepare(
+      `INSERT INTO sample_gpus (run, ordinal, identity_json) VALUES (?, ?, ?)
+       ON CONFLICT (run, ordinal) DO UPDATE SET identity_json = excluded.identity_json
+       WHERE identity_json != excluded.identity_json`,
+    );
+    for (const [ordinal, identity] of identities.entries()) upsert.run(run, ordinal, identity);
+    this.identitiesWritten.set(run, key);
   }
 
   private statement(): Statement<unknown[]> {
@@ -104,28 +196,41 @@ export class SamplesRepo {
 
   /** The newest sample of a run, or null. */
   latest(run: string): RunSample | null {
+    const slot = this.slot(run);
     const row = this.db
       .prepare("SELECT * FROM samples WHERE run = ? ORDER BY at DESC, id DESC LIMIT 1")
       .get(run) as SampleRow | undefined;
-    return row ? toSample(row) : null;
+    if (slot && (!row || slot.at >= row.at)) return slot.sample;
+    return row ? toSample(row, this.identities(run)) : null;
   }
 
   /** The newest reachable sample of a run, or null. */
   latestReachable(run: string): RunSample | null {
+    const slot = this.slot(run);
     const row = this.db
       .prepare(
         "SELECT * FROM samples WHERE run = ? AND reachable = 1 ORDER BY at DESC, id DESC LIMIT 1",
       )
       .get(run) as SampleRow | undefined;
-    return row ? toSample(row) : null;
+    if (slot?.sample.reachable && (!row || slot.at >= row.at)) return slot.sample;
+    return row ? toSample(row, this.identities(run)) : null;
   }
 
-  /** Samples of a run with `from <= at < to`, oldest first. */
+  /** Samples of a run with `from <= at < to`, oldest first (the newest one, kept or not). */
   range(run: string, from: number, to: number): RunSample[] {
     const rows = this.db
       .prepare("SELECT * FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at, id")
       .all(run, from, to) as SampleRow[];
-    return rows.map(toSample);
+    const identities = rows.length > 0 ? this.identities(run) : [];
+    const samples = rows.map((row) => toSample(row, identities));
+    const newest = this.unkept(run, from, to);
+    if (newest) {
+      samples.push(newest);
+      if (samples.length > 1 && (samples.at(-2) as RunSample).at > newest.at) {
+        samples.sort((a, b) => a.at - b.at);
+      }
+    }
+    return samples;
   }
 
   /**
@@ -212,6 +317,11 @@ export class SamplesRepo {
     };
     for (const row of rolled.iterate(run, from, to)) add(row as Array<number | null>);
     for (const row of statement.iterate(run, from, to)) add(row as Array<number | null>);
+    const newest = this.unkept(run, from, to);
+    if (newest) {
+      const values = metricValues(newest);
+      add([newest.at, 1, ...metrics.map((metric) => values[metric])]);
+    }
     if (bucket >= 0) flush();
     return out;
   }
@@ -231,6 +341,7 @@ export class SamplesRepo {
 
   /** Deletes samples and roll-ups older than `before`; returns how many raw samples went. */
   prune(before: number): number {
+    this.db.prepare("DELETE FROM samples_latest WHERE at < ?").run(before);
     this.db.prepare("DELETE FROM samples_1m WHERE at < ?").run(before);
     this.db.prepare("DELETE FROM samples_1h WHERE at < ?").run(before);
     return this.db.prepare("DELETE FROM samples WHERE at < ?").run(before).changes;
@@ -268,41 +379,56 @@ export class SamplesRepo {
         .run(run, start, until).changes;
     })();
   }
+
+  /** The INSERT parameters of a sample, in column order (its GPUs' identities saved apart). */
+  private toRow(sample: RunSample): unknown[] {
+    this.saveIdentities(sample.run, sample.gpus);
+    const values = metricValues(sample);
+    const total = sample.gpus.map((g) => g.memoryTotalMiB).filter((v): v is number => v !== null);
+    return [
+      sample.run,
+      sample.at,
+      sample.reachable ? 1 : 0,
+      sample.alive === null ? null : sample.alive ? 1 : 0,
+      sample.step,
+      sample.totalSteps,
+      sample.epoch,
+      sample.loss,
+      sample.stepTimeSeconds,
+      sample.stepsPerHour,
+      sample.etaSeconds,
+      sample.epochEtaSeconds,
+      values.gpu_mem_used_mib,
+      total.length ? Math.max(...total) : null,
+      values.gpu_util_pct,
+      sample.hostMemory?.usedBytes ?? null,
+      sample.hostMemory?.totalBytes ?? null,
+      sample.workers?.count ?? null,
+      sample.workers?.rssBytes ?? null,
+      sample.trainerRssBytes,
+      sample.diskFreeBytes,
+      packGpuFigures(sample.gpus),
+      sample.stepTimeObserved === undefined ? null : sample.stepTimeObserved ? 1 : 0,
+    ];
+  }
 }
 
-/** The INSERT parameters of a sample, in column order. */
-function toRow(sample: RunSample): unknown[] {
+/** The chartable metrics of a sample, as their columns hold them. */
+function metricValues(sample: RunSample): Record<SampleMetric, number | null> {
   const used = sample.gpus.map((g) => g.memoryUsedMiB).filter((v): v is number => v !== null);
-  const total = sample.gpus.map((g) => g.memoryTotalMiB).filter((v): v is number => v !== null);
   const util = sample.gpus.map((g) => g.utilizationPercent).filter((v): v is number => v !== null);
-  return [
-    sample.run,
-    sample.at,
-    sample.reachable ? 1 : 0,
-    sample.alive === null ? null : sample.alive ? 1 : 0,
-    sample.step,
-    sample.totalSteps,
-    sample.epoch,
-    sample.loss,
-    sample.stepTimeSeconds,
-    sample.stepsPerHour,
-    sample.etaSeconds,
-    sample.epochEtaSeconds,
-    used.length ? Math.max(...used) : null,
-    total.length ? Math.max(...total) : null,
-    util.length ? util.reduce((a, b) => a + b, 0) / util.length : null,
-    sample.hostMemory?.usedBytes ?? null,
-    sample.hostMemory?.totalBytes ?? null,
-    sample.workers?.count ?? null,
-    sample.workers?.rssBytes ?? null,
-    sample.trainerRssBytes,
-    sample.diskFreeBytes,
-    JSON.stringify(sample.gpus),
-    sample.stepTimeObserved === undefined ? null : sample.stepTimeObserved ? 1 : 0,
-  ];
+  return {
+    step: sample.step,
+    step_time_s: sample.stepTimeSeconds,
+    steps_per_hour: sample.stepsPerHour,
+    gpu_mem_used_mib: used.length ? Math.max(...used) : null,
+    gpu_util_pct: util.length ? util.reduce((a, b) => a + b, 0) / util.length : null,
+    host_used_bytes: sample.hostMemory?.usedBytes ?? null,
+    workers_rss_bytes: sample.workers?.rssBytes ?? null,
+  };
 }
 
-function toSample(row: SampleRow): RunSample {
+function toSample(row: SampleRow, identities: readonly string[]): RunSample {
   return {
     run: row.run,
     at: row.at,
@@ -317,7 +443,7 @@ function toSample(row: SampleRow): RunSample {
     ...(row.step_time_observed !== null ? { stepTimeObserved: row.step_time_observed === 1 } : {}),
     etaSeconds: row.eta_s,
     epochEtaSeconds: row.epoch_eta_s,
-    gpus: JSON.parse(row.gpus_json) as GpuSample[],
+    gpus: unpackGpus(row.gpus_json, identities),
     hostMemory:
       row.host_used_bytes === null || row.host_total_bytes === null
         ? null

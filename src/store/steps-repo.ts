@@ -6,10 +6,17 @@ export interface TimedStep extends StepPoint {
   at: number;
 }
 
+/**
+ * Step points kept per run. The progress estimate reads the newest 64 (a median over the
+ * recent intervals); older points are history no reader needs, so a run's steps stay bounded.
+ */
+export const STEPS_KEPT_PER_RUN = 128;
+
 /** Step progress points parsed from the log (a sample of them: see the ingestor). */
 export class StepsRepo {
   constructor(private readonly db: Db) {}
 
+  /** Stores a point; the run's points older than its newest {@link STEPS_KEPT_PER_RUN} go. */
   insert(run: string, point: TimedStep): void {
     this.db
       .prepare(
@@ -25,6 +32,12 @@ export class StepsRepo {
         point.stepTime,
         point.perEpoch ?? null,
       );
+    this.db
+      .prepare(
+        `DELETE FROM steps WHERE run = ? AND at < (
+           SELECT at FROM steps WHERE run = ? ORDER BY at DESC LIMIT 1 OFFSET ${STEPS_KEPT_PER_RUN - 1})`,
+      )
+      .run(run, run);
   }
 
   /** The newest `limit` points of a run, oldest first. */
