@@ -74,6 +74,9 @@ function* generate(): Generator<RunSample> {
 let started = performance.now();
 const rows = samples.insertMany(generate());
 for (const run of runNames) {
+  // The newest poll, recorded as the daemon records each poll's sample.
+  const newest = samples.latest(run);
+  if (newest) samples.record({ ...newest, at: now }, EVERY_MS);
   events.insert(run, now - 3 * 3_600_000, {
     kind: "cuda_oom",
     line: "torch.OutOfMemoryError: CUDA out of memory",
