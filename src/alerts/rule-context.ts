@@ -48,7 +48,7 @@ export function createRuleContext(
     },
     samplesSince: (from) => {
       if (from < cacheFrom) return o.samples.range(run, from, now + 1);
-      window ??= o.samples.range(run, cacheFrom, now + 1);
+      window ??= o.samples.slidingRange(run, cacheFrom, now + 1);
       return window.filter((s) => s.at >= from);
     },
     latestEvent: (kinds) => o.alerts.latestEvent(run, kinds),

@@ -40,15 +40,22 @@ export function packGpuFigures(gpus: readonly GpuSample[]): string {
  * A row's GPUs back as samples: the figures joined with the run's identities by position. Rows
  * written before figures were packed hold whole GPU objects and come back as they are.
  */
-export function unpackGpus(json: string, identities: readonly string[]): GpuSample[] {
+export function unpackGpus(json: string, identities: readonly GpuIdentity[]): GpuSample[] {
   const parsed = JSON.parse(json) as Array<GpuFigures | GpuSample>;
   return parsed.map((entry, position) => {
     if (!Array.isArray(entry)) return entry;
-    const stored = identities[position];
-    const identity: GpuIdentity = stored
-      ? (JSON.parse(stored) as GpuIdentity)
-      : { index: position, name: "" };
-    const [memoryUsedMiB, memoryTotalMiB, utilizationPercent, temperatureC, powerW] = entry;
-    return { ...identity, memoryUsedMiB, memoryTotalMiB, utilizationPercent, temperatureC, powerW };
+    const identity = identities[position] ?? { index: position, name: "" };
+    const gpu: GpuSample = {
+      index: identity.index,
+      name: identity.name,
+      memoryUsedMiB: entry[0],
+      memoryTotalMiB: entry[1],
+      utilizationPercent: entry[2],
+      temperatureC: entry[3],
+      powerW: entry[4],
+    };
+    if (identity.uuid !== undefined) gpu.uuid = identity.uuid;
+    if (identity.node !== undefined) gpu.node = identity.node;
+    return gpu;
   });
 }

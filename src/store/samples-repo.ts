@@ -1,7 +1,7 @@
 import type { Statement } from "better-sqlite3";
-import type { RunSample } from "../model/monitoring.ts";
+import type { GpuSample, RunSample } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
-import { gpuIdentities, packGpuFigures, unpackGpus } from "./sample-gpus.ts";
+import { type GpuIdentity, gpuIdentities, packGpuFigures, unpackGpus } from "./sample-gpus.ts";
 import { changesState, keepsSample } from "./sample-keeping.ts";
 
 interface SampleRow {
@@ -83,6 +83,11 @@ export class SamplesRepo {
   constructor(private readonly db: Db) {}
 
   private insertStatement: Statement<unknown[]> | null = null;
+  /** The last window `slidingRange` read per run, with the newest row id it had. */
+  private readonly windows = new Map<
+    string,
+    { from: number; to: number; lastId: number; rows: RunSample[]; identities: GpuIdentity[] }
+  >();
   /** The GPU identities last written per run, so an unchanged set is not written again. */
   private readonly identitiesWritten = new Map<string, string>();
 
@@ -160,12 +165,12 @@ export class SamplesRepo {
   }
 
   /** The GPU identities of a run's history rows, by position. */
-  private identities(run: string): string[] {
+  private identities(run: string): GpuIdentity[] {
     return (
       this.db
         .prepare("SELECT identity_json FROM sample_gpus WHERE run = ? ORDER BY ordinal")
         .all(run) as Array<{ identity_json: string }>
-    ).map((r) => r.identity_json);
+    ).map((r) => JSON.parse(r.identity_json) as GpuIdentity);
   }
 
   /** Writes what names each GPU of a run when it differs from what was written last. */
@@ -231,6 +236,54 @@ export class SamplesRepo {
       }
     }
     return samples;
+  }
+
+  /**
+   * Samples of a run with `from <= at < to`, as `range` gives them, for a reader that asks for
+   * a sliding window again and again (the alert rules read the last day at every evaluation):
+   * the rows read last time are reused and only rows written since are read. Rows are checked
+   * by count, so a window whose rows were deleted or back-filled meanwhile is read afresh. The
+   * samples returned are shared between calls: read them, never change them.
+   */
+  slidingRange(run: string, from: number, to: number): RunSample[] {
+    const stats = this.db
+      .prepare(
+        "SELECT COUNT(*) AS n, MAX(id) AS last FROM samples WHERE run = ? AND at >= ? AND at < ?",
+      )
+      .get(run, from, to) as { n: number; last: number | null };
+    const cached = this.windows.get(run);
+    let rows: RunSample[] | null = null;
+    if (cached && cached.from <= from && cached.to <= to) {
+      let start = 0;
+      while (start < cached.rows.length && (cached.rows[start] as RunSample).at < from) start++;
+      const fresh = (
+        this.db
+          .prepare(
+            "SELECT * FROM samples WHERE id > ? AND run = ? AND at >= ? AND at < ? ORDER BY at, id",
+          )
+          .all(cached.lastId, run, from, to) as SampleRow[]
+      ).map((row) => toSample(row, cached.identities));
+      const kept = cached.rows.slice(start);
+      const inOrder = kept.length === 0 || fresh.length === 0 || fresh[0]!.at >= kept.at(-1)!.at;
+      if (inOrder && kept.length + fresh.length === stats.n) rows = kept.concat(fresh);
+    }
+    if (rows === null) {
+      const identities = this.identities(run);
+      rows = (
+        this.db
+          .prepare("SELECT * FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at, id")
+          .all(run, from, to) as SampleRow[]
+      ).map((row) => toSample(row, identities));
+      this.windows.set(run, { from, to, lastId: stats.last ?? 0, rows, identities });
+    } else {
+      const identities = cached?.identities ?? [];
+      this.windows.set(run, { from, to, lastId: stats.last ?? 0, rows, identities });
+    }
+    const newest = this.unkept(run, from, to);
+    if (!newest) return rows;
+    const out = rows.concat(newest);
+    if (rows.length > 0 && rows.at(-1)!.at > newest.at) out.sort((a, b) => a.at - b.at);
+    return out;
   }
 
   /**
@@ -428,8 +481,12 @@ function metricValues(sample: RunSample): Record<SampleMetric, number | null> {
   };
 }
 
-function toSample(row: SampleRow, identities: readonly string[]): RunSample {
-  return {
+/**
+ * A row back as a sample. Its GPUs are decoded when first read: the rules read a day of
+ * samples at every evaluation and most of them never look at the GPUs.
+ */
+function toSample(row: SampleRow, identities: readonly GpuIdentity[]): RunSample {
+  const sample = {
     run: row.run,
     at: row.at,
     reachable: row.reachable === 1,
@@ -443,7 +500,6 @@ function toSample(row: SampleRow, identities: readonly string[]): RunSample {
     ...(row.step_time_observed !== null ? { stepTimeObserved: row.step_time_observed === 1 } : {}),
     etaSeconds: row.eta_s,
     epochEtaSeconds: row.epoch_eta_s,
-    gpus: unpackGpus(row.gpus_json, identities),
     hostMemory:
       row.host_used_bytes === null || row.host_total_bytes === null
         ? null
@@ -454,5 +510,18 @@ function toSample(row: SampleRow, identities: readonly string[]): RunSample {
         : { count: row.workers_count, rssBytes: row.workers_rss_bytes ?? 0 },
     trainerRssBytes: row.trainer_rss_bytes,
     diskFreeBytes: row.disk_free_bytes,
-  };
+  } as RunSample;
+  let gpus: GpuSample[] | null = null;
+  Object.defineProperty(sample, "gpus", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      gpus ??= unpackGpus(row.gpus_json, identities);
+      return gpus;
+    },
+    set: (value: GpuSample[]) => {
+      gpus = value;
+    },
+  });
+  return sample;
 }
