@@ -7,7 +7,9 @@
  * `--trace` prints, for every trial over 100 ms, the path's steps in ms after the append (follow
  * bytes, log read, evaluation, sink call), which tells where a slow trial waited. The machine's
  * load average is printed beside the numbers: a loaded 2-core machine delays every step alike.
- * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000] [--trace]`.
+ * Each trial's store starts with `--history-h` hours of samples (default 24), as a run that has
+ * been going for a day has: the rules read the last day at every evaluation.
+ * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000] [--history-h 24] [--trace]`.
  */
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -32,6 +34,8 @@ const argOf = (name: string, fallback: string) => {
 };
 const trials = Number(argOf("--trials", "20"));
 const pollMs = Number(argOf("--poll-ms", "2000"));
+/** Hours of samples each trial's store starts with (the rules read the last day of them). */
+const historyH = Number(argOf("--history-h", "24"));
 /** Print the timeline of every trial over 100 ms (what the path did, in ms after the append). */
 const trace = args.includes("--trace");
 
@@ -139,10 +143,11 @@ async function trial(
       `evaluated in ${took} ms (${from}${report.notifications ? `: ${report.fired.join(", ")}` : ""})`,
     );
   };
+  const store = createMonitorStore(db);
   const monitor = new RunMonitor({
     run,
     transport,
-    store: createMonitorStore(db),
+    store,
     clock: systemClock,
     onFollowEvents: () => evaluate("follow"),
   });
@@ -150,6 +155,19 @@ async function trial(
   let polling = true;
   try {
     await monitor.pollOnce();
+    // A run that has been going for a while: the rules read a day of samples at every
+    // evaluation, so the store holds one (one sample per 30 s, as `sampleEvery` keeps them).
+    const first = store.samples.latest("exp001");
+    if (first && historyH > 0) {
+      const n = (historyH * 3_600_000) / 30_000;
+      store.samples.insertMany(
+        Array.from({ length: n }, (_, k) => ({
+          ...first,
+          at: first.at - (n - k) * 30_000,
+          step: Math.max(0, (first.step ?? 0) - (n - k)),
+        })),
+      );
+    }
     await monitor.startFollow();
     // The poll loop: as the daemon's schedule would, poll then evaluate, never overlapping.
     const loop = (async () => {
@@ -230,7 +248,7 @@ try {
     }
   }
   process.stdout.write(
-    `OOM line appended → webhook arrival, ${trials} trials each, poll every ${pollMs} ms (loopback sshd); load average ${loadStart} before, ${loadavg()
+    `OOM line appended → webhook arrival, ${trials} trials each, poll every ${pollMs} ms, ${historyH} h of samples in the store (loopback sshd); load average ${loadStart} before, ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")} after\n`,
   );
