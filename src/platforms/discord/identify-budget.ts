@@ -42,8 +42,6 @@ export class IdentifyBudget {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly clock: Clock;
   private readonly retryMs: number;
-  /** Identifies let through so far. */
-  granted = 0;
 
   constructor(private readonly options: IdentifyBudgetOptions) {
     this.clock = options.clock ?? systemClock;
@@ -54,11 +52,6 @@ export class IdentifyBudget {
   throttler(source: SessionStartLimitSource): IIdentifyThrottler {
     this.source = source;
     return { waitForIdentify: (shardId, signal) => this.waitForIdentify(shardId, signal) };
-  }
-
-  /** The budget as last read and spent (undefined before the first read). */
-  get snapshot(): Readonly<Known> | undefined {
-    return this.known;
   }
 
   /**
@@ -97,7 +90,6 @@ export class IdentifyBudget {
       }
       known.remaining -= 1;
       this.lastIdentify.set(bucket, now);
-      this.granted += 1;
       return;
     }
   }
