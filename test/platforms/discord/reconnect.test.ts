@@ -163,4 +163,21 @@ describe("reconnecting to Discord", () => {
     expect(log.lines.some((l) => l.message.includes("used all 2 session starts"))).toBe(true);
     expect(await answered(fake)).toBe(204);
   }, 60_000);
+
+  test("no session start left at login: the bot waits for the reset instead of retrying", async () => {
+    const fake = await FakeDiscord.start({
+      heartbeatIntervalMs: 1000,
+      sessionLimit: { total: 5, remaining: 0, resetAfterMs: 3000, maxConcurrency: 1 },
+    });
+    const resetAt = fake.sessionLimit.resetsAt;
+    const log = new MemoryLog();
+    const bot = frontEnd(fake, log);
+    await bot.start();
+    expect(fake.sessionLimit.stats.identifiedAt[0]).toBeGreaterThanOrEqual(resetAt);
+    expect(fake.sessionLimit.stats.overBudget).toBe(0);
+    // One refused login, then one after the reset: not a login every back-off step meanwhile.
+    expect(fake.received.filter((r) => r.path === "/gateway/bot").length).toBeLessThanOrEqual(3);
+    expect(log.lines.some((l) => l.message.includes("Not enough sessions remaining"))).toBe(true);
+    expect(await answered(fake)).toBe(204);
+  }, 60_000);
 });
