@@ -5,6 +5,7 @@ import type { Severity } from "../message/message.ts";
 import { AlertOutboxRepo } from "../store/alert-outbox-repo.ts";
 import { AlertsRepo } from "../store/alerts-repo.ts";
 import type { Db } from "../store/database.ts";
+import { LogMatchesRepo } from "../store/log-matches-repo.ts";
 import { PollsRepo } from "../store/polls-repo.ts";
 import { SamplesRepo } from "../store/samples-repo.ts";
 import type { SilenceRecord } from "../store/silences-repo.ts";
@@ -76,6 +77,7 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
   const rules = bindRules(config, options.rules);
   const outbox = new AlertOutboxRepo(db);
   const alertsRepo = new AlertsRepo(db);
+  const matches = new LogMatchesRepo(db);
   const sinks = options.sinks;
   const sender = new Sender({
     outbox,
@@ -94,6 +96,7 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
     samples: new SamplesRepo(db),
     polls: new PollsRepo(db),
     slurmJobs: new SlurmJobsRepo(db),
+    logMatches: matches,
     config,
     clock,
     rules,
@@ -117,6 +120,7 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
     listSilences: (run) => engine.listSilences(run),
     prune: (before) => {
       const batches = outbox.prune(before);
+      matches.prune(before);
       return { batches, alerts: alertsRepo.pruneResolved(before) };
     },
     backlog: () => outbox.backlog(),
