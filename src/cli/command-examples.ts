@@ -17,6 +17,7 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   set: ["trainops set workers=4 batch=2", "trainops set workers=6 --run exp001 --dry-run"],
   rollback: ["trainops rollback --run exp001", "trainops rollback --yes"],
   restart: ["trainops restart --run exp001", "trainops restart --run exp001 --yes"],
+  stop: ["trainops stop --run exp001", "trainops stop --run exp001 --yes"],
   unlock: ["trainops unlock --run exp001"],
   discord: ["trainops discord register"],
   completion: [

@@ -142,6 +142,18 @@ async function settle(
       summary: `${intro} Nothing had changed yet; the lock is free again.`,
     };
   }
+  if (entry.kind === "stop") {
+    // A stop is never undone by starting training: it is finished, or asked for again.
+    const running = await isRunning(ctx, run);
+    return {
+      ...base,
+      direction: "forward",
+      running,
+      summary: running
+        ? `${intro} Training still runs; stop it again with /train stop.`
+        : `${intro} Training is stopped, as asked.`,
+    };
+  }
   const forwardable = entry.step === "started" || entry.step === "confirmed";
   if (forwardable && (await isRunning(ctx, run))) {
     return {

@@ -66,6 +66,8 @@ export interface Finding {
   since?: number;
   /** GPU index the finding is about, when it is about one GPU (a label for incident tools). */
   gpu?: string;
+  /** The alert offers a "Stop training" button (an opt-in, confirmed stop: see nan_loss). */
+  offerStop?: boolean;
 }
 
 /** A rule's verdict: a finding, null (all clear), or unknown (no fresh data: keep the state). */

@@ -42,6 +42,21 @@ export async function pressAction(
       const answer = await run("mute", { rule: action.rule, duration: action.duration, reason });
       return { ...answer, ephemeral: true };
     }
+    case "stop": {
+      // Offered by an alert: once it resolved (training recovered), a stop is no longer asked.
+      const label = RULES.find((r) => r.name === action.rule)?.label ?? "alert";
+      if (options.alerts) {
+        const firing = await options.alerts.listFiring(action.run);
+        if (!firing.some((a) => a.rule === action.rule))
+          return privateNotice(
+            "Alert already resolved",
+            `The ${label} alert of ${action.run} is no longer firing; nothing was stopped. \`/train stop\` stops training anyway.`,
+            "info",
+          );
+      }
+      // The preview with Confirm / Cancel goes to the presser alone.
+      return { ...(await run("stop", {})), ephemeral: true };
+    }
     case "next":
     case "retry":
     case "rollback": {

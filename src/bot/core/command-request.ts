@@ -20,6 +20,7 @@ export const SUBCOMMANDS = [
   "next-phase",
   "set",
   "restart",
+  "stop",
   "rollback",
   "plan",
   "logs",

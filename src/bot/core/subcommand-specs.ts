@@ -72,6 +72,13 @@ export const SUBCOMMAND_SPECS: readonly SubcommandSpec[] = [
     mutating: true,
   },
   {
+    name: "stop",
+    operation: "stop",
+    description: "Stop training and leave it stopped (SIGINT first)",
+    options: [run],
+    mutating: true,
+  },
+  {
     name: "rollback",
     operation: "rollback",
     description: "Go back to the last passed config",

@@ -15,6 +15,7 @@ import { registerRollback } from "./rollback.ts";
 import { registerSet } from "./set.ts";
 import { registerStart } from "./start.ts";
 import { registerStatus } from "./status.ts";
+import { registerStop } from "./stop.ts";
 import { registerUnlock } from "./unlock.ts";
 
 /** Every `trainops` subcommand, in the order `--help` lists them. */
@@ -33,6 +34,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSet,
   registerRollback,
   registerRestart,
+  registerStop,
   registerUnlock,
   registerDiscord,
   registerCompletion,
