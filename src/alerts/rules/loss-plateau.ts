@@ -2,7 +2,6 @@ import { z } from "zod";
 import { formatCount } from "../../message/format.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";
-import { LOOKBACK_MS } from "./run-facts.ts";
 
 /**
  * The best loss has not improved by `minDelta` over the last `steps` steps: training has stopped
