@@ -1,9 +1,9 @@
-import { RULES } from "../../alerts/rules/index.ts";
 import type { ActionButton } from "../../message/action-buttons.ts";
 import type { Message } from "../../message/message.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
 import { privateNotice } from "./command-context.ts";
 import type { ButtonPress, CommandRequest, Responder } from "./command-request.ts";
+import { ruleLabel } from "./rule-names.ts";
 
 /** Runs a `/train` request as the command layer does: authorisation, validation, audit. */
 export type Execute = (request: CommandRequest, responder: Responder) => Promise<Message>;
@@ -28,7 +28,7 @@ export async function pressAction(
     case "status":
       return { ...(await run(action.action, {})), ephemeral: true };
     case "mute": {
-      const label = RULES.find((r) => r.name === action.rule)?.label ?? action.rule;
+      const label = ruleLabel(action.rule);
       if (options.alerts) {
         const firing = await options.alerts.listFiring(action.run);
         if (!firing.some((a) => a.rule === action.rule))
@@ -44,7 +44,7 @@ export async function pressAction(
     }
     case "stop": {
       // Offered by an alert: once it resolved (training recovered), a stop is no longer asked.
-      const label = RULES.find((r) => r.name === action.rule)?.label ?? "alert";
+      const label = ruleLabel(action.rule);
       if (options.alerts) {
         const firing = await options.alerts.listFiring(action.run);
         if (!firing.some((a) => a.rule === action.rule))
