@@ -6,6 +6,7 @@ import { ConfigError } from "../../src/config/config-error.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { openProduct, type Product } from "../../src/runtime/product.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { MemorySink, T0 } from "./alert-fixture.ts";
 
 let dir: string;
@@ -122,6 +123,34 @@ describe("pattern rules", () => {
     expect(() =>
       product?.alerting.silence({ rule: "pattern:nope", durationMs: 60_000, reason: "x" }),
     ).toThrow(/no rule named 'pattern:nope'/);
+  });
+
+  it("between polls the follow stream alerts at once, and the poll after it does not count the line again", async () => {
+    const r = open({ pattern: { patterns: PATTERNS } });
+    const p = product as Product;
+    const monitor = p.monitoring.monitors.get("exp001");
+    await r.poll();
+    await monitor?.startFollow();
+    p.alerting.senderLoop.start();
+    try {
+      r.log("ERROR failed to save checkpoint /ckpt/b.pt: Input/output error");
+      // No poll: the follow stream's read stores the match and runs the rules.
+      await waitUntil(() => r.sink.messages.length > 0, {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        what: "the pattern alert from the follow stream",
+      });
+      expect(r.sink.messages[0]?.title).toBe(
+        "exp001: checkpoint /ckpt/b.pt not saved: Input/output error",
+      );
+    } finally {
+      await p.alerting.senderLoop.stop();
+      await monitor?.stopFollow();
+    }
+    await r.poll();
+    const rows = p.db.prepare("SELECT COUNT(*) AS n FROM log_matches").get() as { n: number };
+    expect(rows.n).toBe(1);
+    expect(r.sink.messages).toHaveLength(1);
   });
 
   it("no patterns configured: nothing is matched or stored, and nothing alerts", async () => {
