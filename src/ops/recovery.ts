@@ -40,6 +40,8 @@ export interface Recovery {
  *   been sent; a half-stopped job must not be left to exit on its own).
  * - started, confirmed: the new process runs with the new config; if it does, the change is
  *   finished (rolled forward); if not, the old config is restored and training started.
+ * - a stop, at any step after locked: finished as asked (training is never started again by a
+ *   recovery); the notice says whether it still runs.
  */
 export async function recoverInterrupted(
   ctx: OpsContext,
