@@ -76,12 +76,15 @@ export class DigestFactsRepo {
     );
   }
 
-  /** Alerts of `run` that fired or resolved with `from <= time < to`, oldest first. */
+  /**
+   * Alerts of `run` that fired or resolved with `from <= time < to`, oldest first. Only alerts
+   * that fired count: a condition that cleared while pending never reached anyone.
+   */
   alertsWithin(run: string, from: number, to: number): AlertSpanRecord[] {
     const rows = this.db
       .prepare(
         `SELECT rule, severity, headline, fired_at, resolved_at, state FROM alerts WHERE run = ?
-           AND ((fired_at >= ? AND fired_at < ?) OR (resolved_at >= ? AND resolved_at < ?))
+           AND fired_at IS NOT NULL AND ((fired_at >= ? AND fired_at < ?) OR (resolved_at >= ? AND resolved_at < ?))
          ORDER BY COALESCE(fired_at, resolved_at), id`,
       )
       .all(run, from, to, from, to) as Array<{

@@ -80,11 +80,13 @@ function train(
 describe("digest content", () => {
   it("shows each run's steps, speed, ETA, phase results, alerts and cost from the store", () => {
     h = alertHarness({ config: config({}), sinks: [channelSink()], startAt: at(0, 9) });
-    // Day 0 09:00 → day 1 09:00: training, GPU idle 13:00-14:00, a CUDA OOM at 20:00.
+    // Day 0 09:00 → day 1 09:00: training, GPU idle 13:00-14:00 (fires after 2 min), a CUDA OOM
+    // at 20:00.
     train(h, at(0, 9), at(0, 20), [at(0, 13), at(0, 14)]);
     h.addEvent(at(0, 20), { kind: "cuda_oom", line: "torch.OutOfMemoryError: CUDA out of memory" });
     h.alerting.evaluate("exp001");
-    train(h, at(0, 20, 10), at(1, 9));
+    // One idle poll at 22:00 (under the rule's 2 min): pending, cleared, never sent, not counted.
+    train(h, at(0, 20, 10), at(1, 9), [at(0, 22), at(0, 22, 5)]);
     const db = openDatabase(h.path);
     new PhasesRepo(db).create({
       run: "exp001",

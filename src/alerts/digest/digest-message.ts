@@ -38,7 +38,7 @@ function speedLine(run: RunDigest, timeZone: string | undefined, now: number): s
 function phasesLine(run: RunDigest): string | null {
   if (run.phases.length === 0) return null;
   return `Phases: ${run.phases
-    .map((p) => `${p.index === 0 ? p.name : `Phase ${p.index} (${p.name})`} ${p.result}`)
+    .map((p) => `${p.kind === "phase" ? `Phase ${p.index} (${p.name})` : p.name} ${p.result}`)
     .join(", ")}`;
 }
 

@@ -9,6 +9,8 @@ import { RULES } from "../rules/index.ts";
 
 /** A phase verdict reached within the digest's span. */
 export interface DigestPhaseResult {
+  /** phase: a plan phase; manual: a change made with `set`. */
+  kind: "phase" | "manual";
   index: number;
   name: string;
   /** passed, failed or inconclusive; "rolled back" when it was rolled back in the span. */
@@ -130,9 +132,11 @@ function phaseResults(
   const results: DigestPhaseResult[] = [];
   for (const attempt of sources.phases.list(run)) {
     if (attempt.kind === "baseline") continue;
+    const kind = attempt.kind;
     const decided = ["passed", "failed", "inconclusive"].includes(attempt.state);
     if (decided && within(attempt.endedAt)) {
       results.push({
+        kind,
         index: attempt.phaseIndex,
         name: attempt.name,
         result: attempt.state,
@@ -142,6 +146,7 @@ function phaseResults(
     }
     if (within(attempt.rolledBackAt)) {
       results.push({
+        kind,
         index: attempt.phaseIndex,
         name: attempt.name,
         result: "rolled back",
