@@ -206,6 +206,24 @@ describe("digest schedule", () => {
     expect(sink.keys[0]).not.toBe(sink.keys[1]);
   });
 
+  it("keeps to local time across a DST change: 09:00 CET, then 09:00 CEST 23 h later", async () => {
+    const sink = channelSink();
+    const cfg = config({ digest: { at: "09:00" }, timezone: "Europe/Berlin" });
+    // Europe/Berlin moves its clocks forward on 2027-03-28 at 02:00.
+    h = alertHarness({ config: cfg, sinks: [sink], startAt: Date.UTC(2027, 2, 27, 7) });
+    await h.alerting.deliverDue();
+    h.clock.set(Date.UTC(2027, 2, 27, 8));
+    await h.alerting.deliverDue();
+    h.clock.set(Date.UTC(2027, 2, 28, 6, 59));
+    await h.alerting.deliverDue();
+    h.clock.set(Date.UTC(2027, 2, 28, 7));
+    await h.alerting.deliverDue();
+    expect(digests(sink).map((m) => m.title)).toEqual([
+      "Digest: last 24.0 h, to 2027-03-27 09:00 CET",
+      "Digest: last 23.0 h, to 2027-03-28 09:00 CEST",
+    ]);
+  });
+
   it("a digest queued before a crash is delivered once after the restart", async () => {
     const flaky = new FlakySink("json-webhook:0", 1);
     const cfg = config({ digest: { cron: "30 9 * * 1-5" } });
