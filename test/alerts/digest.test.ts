@@ -1,15 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { digestMessage } from "../../src/alerts/digest/digest-message.ts";
-import type { DeliveryResult } from "../../src/alerts/sinks/alert-sink.ts";
 import { FilteredSink } from "../../src/alerts/sinks/sink-filter.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
-import type { Message } from "../../src/message/message.ts";
 import { renderText } from "../../src/message/render-text.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { StepsRepo } from "../../src/store/steps-repo.ts";
 import { runSample } from "../harness/sample-factory.ts";
-import { type AlertHarness, alertHarness, MemorySink } from "./alert-fixture.ts";
+import { type AlertHarness, alertHarness, FlakySink, MemorySink } from "./alert-fixture.ts";
 
 const HOUR = 3_600_000;
 /** 2026-12-07 (a Monday) 00:00 UTC. */
@@ -155,23 +153,6 @@ describe("digest content", () => {
     expect(text).toContain("Steps: no poll with a step yet");
   });
 });
-
-/** A sink that fails its first `failures` deliveries (the platform down), then takes them. */
-class FlakySink extends MemorySink {
-  constructor(
-    name: string,
-    private failures: number,
-  ) {
-    super(name);
-  }
-  override async deliver(message: Message, key: string): Promise<DeliveryResult> {
-    if (this.failures > 0) {
-      this.failures--;
-      return { ok: false, retryable: true, error: "503" };
-    }
-    return super.deliver(message, key);
-  }
-}
 
 const digests = (sink: MemorySink) => sink.messages.filter((m) => m.title.startsWith("Digest"));
 

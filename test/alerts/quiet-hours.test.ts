@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { runSample } from "../harness/sample-factory.ts";
-import { type AlertHarness, alertHarness, MemorySink } from "./alert-fixture.ts";
+import { type AlertHarness, alertHarness, FlakySink, MemorySink } from "./alert-fixture.ts";
 
 const MIN = 60_000;
 /** 2026-12-07 (a Monday) 00:00 UTC; Berlin is UTC+1 in December. */
@@ -122,6 +122,31 @@ describe("quiet hours", () => {
     await h.alerting.deliverDue();
     expect(titles(quiet)).toHaveLength(2);
     expect(h.alerting.backlog()).toBe(0);
+  });
+
+  it("split a batch once: a failed send of its critical part and a restart hold nothing twice", async () => {
+    const quiet = new FlakySink("json-webhook:0", 1);
+    h = alertHarness({
+      config: config([{ from: "22:00", to: "07:00" }]),
+      sinks: [quiet],
+      startAt: berlin(0, 23),
+    });
+    poll(h, "exp001", 0);
+    minutes(h, "exp001", 2, 0);
+    h.addEvent(h.clock.now(), { kind: "cuda_oom", line: "CUDA out of memory" });
+    h.alerting.evaluate("exp001");
+    await h.alerting.deliverDue(); // the idle GPU is held, the OOM's send fails
+    expect(quiet.messages).toEqual([]);
+    h.restart();
+    h.clock.advance(60_000);
+    await h.alerting.deliverDue(); // the OOM alone goes
+    expect(quiet.messages.map((m) => m.alerts?.map((a) => a.rule))).toEqual([["cuda_oom"]]);
+    h.clock.set(berlin(1, 7));
+    await h.alerting.deliverDue();
+    await h.alerting.deliverDue();
+    expect(quiet.messages).toHaveLength(2);
+    expect(quiet.messages[1]?.title).toBe("Quiet hours over: 1 held, 1 still firing");
+    expect(quiet.messages[1]?.alerts?.map((a) => a.rule)).toEqual(["gpu_idle"]);
   });
 
   it("keep to their days: a weekend window does not hold a Monday night's alert", async () => {
