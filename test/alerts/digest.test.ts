@@ -154,6 +154,33 @@ describe("digest content", () => {
   });
 });
 
+describe("digest speed", () => {
+  it("says how far the expected finish moved when the speed changed over the span", () => {
+    h = alertHarness({ config: config({}), sinks: [channelSink()], startAt: at(0, 9) });
+    // 12 h at 18 s a step (200 steps/h), then 12 h at 24 s (150 steps/h): a slower node.
+    for (let i = 0; i <= 24; i++) {
+      const slow = i > 12;
+      const step = 10_000 + Math.min(i, 12) * 200 + Math.max(0, i - 12) * 150;
+      h.samples.insert(
+        runSample({
+          at: at(0, 9 + i),
+          step,
+          stepTimeSeconds: slow ? 24 : 18,
+          stepsPerHour: slow ? 150 : 200,
+        }),
+      );
+    }
+    const report = h.alerting.digest({ from: at(0, 9), to: at(1, 9) });
+    const run = report.runs[0]!;
+    // Finish at the start: 118,000 steps × 18 s after it; at the end: 113,800 × 24 s after it.
+    expect(run.finishMovedSeconds).toBe(24 * 3600 + 113_800 * 24 - 118_000 * 18);
+    const text = renderText(digestMessage(report));
+    expect(text).toContain(
+      "Speed: 150 steps/h (24 s/step), ETA 31.6 days (2027-01-08 23:40 UTC); finish 8.0 days later than at the span's start",
+    );
+  });
+});
+
 const digests = (sink: MemorySink) => sink.messages.filter((m) => m.title.startsWith("Digest"));
 
 describe("digest schedule", () => {

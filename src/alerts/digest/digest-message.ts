@@ -32,7 +32,13 @@ function speedLine(run: RunDigest, timeZone: string | undefined, now: number): s
   const speed = `Speed: ${count(run.stepsPerHour ?? 3600 / run.stepTimeSeconds)} steps/h (${formatSeconds(run.stepTimeSeconds)}/step)`;
   if (run.etaSeconds === null) return `${speed}, no ETA (total steps unknown)`;
   const at = (run.lastProgressAt ?? now) + run.etaSeconds * 1000;
-  return `${speed}, ETA ${formatSpan(run.etaSeconds)} (${formatDateTime(at, timeZone)})`;
+  const moved = run.finishMovedSeconds;
+  // Under an hour either way is noise from when the polls fell.
+  const shift =
+    moved !== null && Math.abs(moved) >= 3600
+      ? `; finish ${formatSpan(Math.abs(moved))} ${moved > 0 ? "later" : "earlier"} than at the span's start`
+      : "";
+  return `${speed}, ETA ${formatSpan(run.etaSeconds)} (${formatDateTime(at, timeZone)})${shift}`;
 }
 
 function phasesLine(run: RunDigest): string | null {
@@ -125,6 +131,7 @@ export function digestJson(report: DigestReport): unknown {
       stepsPerHour: run.stepsPerHour,
       stepTimeSeconds: run.stepTimeSeconds,
       etaSeconds: run.etaSeconds,
+      finishMovedSeconds: run.finishMovedSeconds,
       lastProgressAt: iso(run.lastProgressAt),
       phases: run.phases.map((p) => ({ ...p, at: iso(p.at) })),
       alerts: run.alerts,

@@ -45,6 +45,11 @@ export interface RunDigest {
   etaSeconds: number | null;
   /** When the newest poll with a step was taken. */
   lastProgressAt: number | null;
+  /**
+   * How far the expected finish moved over the span, in seconds (positive: later), from the
+   * ETA at its start to the ETA at its end; null when either is unknown.
+   */
+  finishMovedSeconds: number | null;
   phases: DigestPhaseResult[];
   alerts: {
     fired: number;
@@ -100,10 +105,12 @@ function runDigest(sources: DigestSources, run: RunConfig, from: number, to: num
   const stepTime =
     end?.stepTimeSeconds ?? (end?.stepsPerHour ? 3600 / end.stepsPerHour : null) ?? null;
   const stepsPerHour = end?.stepsPerHour ?? (stepTime ? 3600 / stepTime : null);
-  let eta: number | null = end?.etaSeconds ?? null;
-  if (eta === null && endProgress && total !== null && stepTime) {
-    eta = Math.max(0, total - endProgress.globalStep) * stepTime;
-  }
+  const eta = end ? etaOf(run, end) : null;
+  const startEta = start && start !== end ? etaOf(run, start) : null;
+  const finishMoved =
+    end && start && eta !== null && startEta !== null
+      ? (end.at + eta * 1000 - (start.at + startEta * 1000)) / 1000
+      : null;
   const firstAt = sources.samples.firstAt(run.name);
   const elapsed = firstAt === null || firstAt > to ? null : (to - firstAt) / 1000;
   return {
@@ -116,10 +123,20 @@ function runDigest(sources: DigestSources, run: RunConfig, from: number, to: num
     stepTimeSeconds: stepTime,
     etaSeconds: eta,
     lastProgressAt: end?.at ?? null,
+    finishMovedSeconds: finishMoved,
     phases: phaseResults(sources, run.name, from, to),
     alerts: alertSummary(sources, run.name, from, to),
     cost: runCost(run.cost, elapsed, eta),
   };
+}
+
+/** Seconds to the end of the training as seen at `point`: the log's ETA, else steps left × step time. */
+function etaOf(run: RunConfig, point: ProgressPoint): number | null {
+  if (point.etaSeconds !== null) return point.etaSeconds;
+  const progress = trainingProgress(run, point);
+  const stepTime = point.stepTimeSeconds ?? (point.stepsPerHour ? 3600 / point.stepsPerHour : null);
+  if (progress.total === null || !stepTime) return null;
+  return Math.max(0, progress.total - progress.globalStep) * stepTime;
 }
 
 function phaseResults(
