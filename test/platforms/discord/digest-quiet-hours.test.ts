@@ -72,9 +72,10 @@ describe("Discord alert channel", () => {
       // The summary pings who the warning would have pinged; the digest pings nobody.
       expect(posted[0]?.content).toContain("<@222222222222222222>");
       expect(posted[1]?.content ?? "").not.toContain("<@");
-      const fields = (
-        posted[1]?.embeds as Array<{ fields?: Array<{ name: string; value: string }> }>
-      )[0]?.fields;
+      const embeds = (posted[1]?.embeds ?? []) as Array<{
+        fields?: Array<{ name: string; value: string }>;
+      }>;
+      const fields = embeds[0]?.fields;
       expect(fields?.[0]?.name).toBe("exp001");
       expect(fields?.[0]?.value).toContain("Alerts: 1 fired, 0 resolved (idle GPU); 1 firing now");
     } finally {
