@@ -23,6 +23,7 @@ import {
 } from "./alert-engine.ts";
 import { channelSettings } from "./channel-settings.ts";
 import { buildDigest, type DigestReport } from "./digest/digest-report.ts";
+import { nextDigestTime } from "./digest/digest-schedule.ts";
 import { DigestScheduler } from "./digest/digest-scheduler.ts";
 import { QuietHoursGate } from "./quiet-hours-gate.ts";
 import { bindRules } from "./rule-settings.ts";
@@ -76,6 +77,10 @@ export interface Alerting {
    * show it.
    */
   digest(options?: { runs?: readonly string[]; from?: number; to?: number }): DigestReport;
+  /** Each channel with a digest, by label, and when its next one is due after `now`. */
+  digestSchedule(
+    now?: number,
+  ): Array<{ channel: string; label: string; next: number | null; timeZone: string }>;
 }
 
 const quiet: AlertLogger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -177,6 +182,19 @@ export function createAlerting(options: CreateAlertingOptions): Alerting {
       const runs = names ? config.runs.filter((r) => names.includes(r.name)) : config.runs;
       return buildDigest(digestSources, runs, Math.min(from, to), to);
     },
+    digestSchedule: (now = clock.now()) =>
+      [...channels.values()].flatMap((c) =>
+        c.digest
+          ? [
+              {
+                channel: c.sink,
+                label: c.label,
+                next: nextDigestTime(c.digest, c.digestTimeZone, now),
+                timeZone: c.digestTimeZone,
+              },
+            ]
+          : [],
+      ),
     rules: rules
       .filter((r) => r.settings.enabled)
       .map((r) => ({ name: r.name, severity: r.settings.severity })),

@@ -8,6 +8,13 @@ import { runTrainops, spawnTrainops } from "../harness/cli.ts";
 import { runSample } from "../harness/sample-factory.ts";
 
 const HOUR = 3_600_000;
+
+/** The next 1st of a month, 09:00 UTC, after `now`: the channel's monthly digest. */
+function nextFirstOfMonth(now: number): number {
+  const d = new Date(now);
+  const thisMonth = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1, 9);
+  return thisMonth > now ? thisMonth : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1, 9);
+}
 let dir: string;
 let configPath: string;
 
@@ -33,6 +40,8 @@ beforeAll(() => {
       "    log: train2.log",
       "alerts:",
       "  console: false",
+      "  webhooks:",
+      '    - { kind: json, url: "http://127.0.0.1:9/hook", digest: { cron: "0 9 1 * *" } }',
       "",
     ].join("\n"),
   );
@@ -59,6 +68,8 @@ describe("trainops digest", () => {
     expect(out.stdout).toContain("Speed: 200 steps/h (18 s/step), ETA 21.3 days");
     expect(out.stdout).toMatch(/Cost: \$98\d\.\d\d so far|Cost: \$98\d so far/);
     expect(out.stdout).toContain("exp002: Steps: no poll with a step yet");
+    const next = new Date(nextFirstOfMonth(Date.now())).toISOString().slice(0, 10);
+    expect(out.stdout).toContain(`Next digest: alerts.webhooks[0] (json) ${next} 09:00 UTC`);
   });
 
   it("--json gives the figures, --run one run, --since another span", async () => {
@@ -74,6 +85,14 @@ describe("trainops digest", () => {
     };
     expect(Date.parse(json.to) - Date.parse(json.from)).toBe(2 * HOUR);
     expect(json.runs).toHaveLength(1);
+    expect(json).toMatchObject({
+      schedule: [
+        {
+          channel: "json-webhook:0",
+          next: new Date(nextFirstOfMonth(Date.parse(json.to))).toISOString(),
+        },
+      ],
+    });
     expect(json.runs[0]).toMatchObject({
       run: "exp001",
       steps: { from: 25_600, to: 26_000, gained: 400, total: 128_000 },

@@ -2,8 +2,8 @@ import cron from "node-cron";
 import { type DigestConfig, WEEKDAYS } from "../../config/channel-schedule-schema.ts";
 import { addDays, instantAt, localTime, parseClockTime } from "../../core/zoned-time.ts";
 
-/** How far back a missed digest time is looked for (a week and a day covers weekly ones). */
-const LOOKBACK_DAYS = 8;
+/** How far a digest time is looked for, back or ahead: a year covers monthly and yearly ones. */
+const LOOKBACK_DAYS = 366;
 
 /** The clock times of one local day a schedule fires at, latest first, as [hour, minute]. */
 type DayTimes = (day: { month: number; day: number; weekday: number }) => Array<[number, number]>;
@@ -39,7 +39,7 @@ function dayTimes(digest: DigestConfig): DayTimes {
 
 /**
  * The latest time at or before `now` the digest is due (its period), or null when none fell in
- * the last eight days. The period is the digest's identity: one digest per channel and period.
+ * the last year. The period is the digest's identity: one digest per channel and period.
  */
 export function latestDigestTime(digest: DigestConfig, zone: string, now: number): number | null {
   const times = dayTimes(digest);
@@ -64,4 +64,18 @@ export function previousDigestTime(
   period: number,
 ): number | null {
   return latestDigestTime(digest, zone, period - 60_000);
+}
+
+/** The first time after `now` the digest is due, or null when none falls in the next year. */
+export function nextDigestTime(digest: DigestConfig, zone: string, now: number): number | null {
+  const times = dayTimes(digest);
+  const today = localTime(now, zone);
+  for (let ahead = 0; ahead <= LOOKBACK_DAYS; ahead++) {
+    const day = addDays(today, ahead);
+    const found = times(day)
+      .map(([hour, minute]) => instantAt(zone, day.year, day.month, day.day, hour, minute))
+      .filter((at) => at > now);
+    if (found.length) return Math.min(...found);
+  }
+  return null;
 }

@@ -21,12 +21,14 @@ export const registerDigest: RegisterCommand = (program) => {
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .option("--json", "print JSON (stable fields)")
     .action(async (options: { run?: string; since?: number; config: string; json?: boolean }) => {
-      const [{ digestJson, digestMessage }, { renderText }, cli, json] = await Promise.all([
-        import("../../alerts/digest/digest-message.ts"),
-        import("../../message/render-text.ts"),
-        import("../cli-runtime.ts"),
-        import("../json-output.ts"),
-      ]);
+      const [{ digestJson, digestMessage }, { renderText }, { formatDateTime }, cli, json] =
+        await Promise.all([
+          import("../../alerts/digest/digest-message.ts"),
+          import("../../message/render-text.ts"),
+          import("../../message/format.ts"),
+          import("../cli-runtime.ts"),
+          import("../json-output.ts"),
+        ]);
       await cli.withCliRuntime(options.config, async (runtime) => {
         const runs = cli.selectRuns(runtime, options.run);
         const to = runtime.clock.now();
@@ -35,11 +37,26 @@ export const registerDigest: RegisterCommand = (program) => {
           to,
           ...(options.since !== undefined ? { from: to - options.since } : {}),
         });
-        process.stdout.write(
-          options.json
-            ? json.toJsonText(digestJson(report))
-            : `${renderText(digestMessage(report, { timeZone: runtime.config.timezone }))}\n`,
+        const schedule = runtime.alerting.digestSchedule(to);
+        if (options.json) {
+          const next = schedule.map((s) => ({
+            channel: s.channel,
+            next: s.next === null ? null : new Date(s.next).toISOString(),
+          }));
+          process.stdout.write(
+            json.toJsonText({ ...(digestJson(report) as object), schedule: next }),
+          );
+          return;
+        }
+        const timeZone = runtime.config.timezone;
+        const when = schedule.map(
+          (s) =>
+            `${s.label} ${s.next === null ? "never (its schedule has no time in the next year)" : formatDateTime(s.next, s.timeZone)}`,
         );
+        const tail = when.length
+          ? `Next digest: ${when.join("; ")}`
+          : 'No channel gets a digest yet: add digest: { at: "09:00" } to an alert channel (README: Digest and quiet hours).';
+        process.stdout.write(`${renderText(digestMessage(report, { timeZone }))}\n${tail}\n`);
       });
     });
 };
