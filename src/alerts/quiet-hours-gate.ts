@@ -46,7 +46,8 @@ export class QuietHoursGate {
     // All of it critical (or nothing for this channel): send as prepared, charts and all.
     if (rest.length === 0) return message;
     if (!alreadyHeld && span) {
-      const { charts: _charts, ...waiting } = groupMessage(rest, run);
+      // The summary is text: pictures and chart requests do not wait with it.
+      const { charts: _charts, images: _images, ...waiting } = groupMessage(rest, run);
       this.held.hold(sink.name, batchId, waiting, span.end, now, urgent.length === 0);
     } else if (urgent.length === 0) {
       this.held.hold(sink.name, batchId, groupMessage(rest, run), now, now, true);
