@@ -14,7 +14,7 @@ const MAX_LINES = 15;
  */
 export function quietSummaryMessage(
   held: readonly HeldNotice[],
-  options: { timeZone?: string | undefined; quietFrom?: number } = {},
+  options: { timeZone?: string | undefined } = {},
 ): Message {
   const { timeZone } = options;
   const clock = (ms: number) => formatClock(ms, timeZone);
@@ -85,8 +85,7 @@ export function quietSummaryMessage(
   );
   const shown = lines.slice(0, MAX_LINES);
   if (lines.length > shown.length) shown.push(`… and ${lines.length - shown.length} more`);
-  const first = held[0]?.heldAt;
-  const from = options.quietFrom ?? first;
+  const from = held[0]?.heldAt;
   const resolvedCount = byKey.size - stillFiring.length;
   const counts = [
     `${entries.length} held`,
