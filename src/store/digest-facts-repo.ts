@@ -1,3 +1,4 @@
+import type { Statement } from "better-sqlite3";
 import type { Severity } from "../message/message.ts";
 import type { Db } from "./database.ts";
 
@@ -50,29 +51,37 @@ function toPoint(row: PointRow | undefined): ProgressPoint | null {
 
 /** The reads a digest makes: progress at two times and the alerts of a span. */
 export class DigestFactsRepo {
+  /** Statements prepared once: a digest of many runs makes four reads per run. */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   /** The newest reachable poll with a step at or before `at`, or null. */
   progressAtOrBefore(run: string, at: number): ProgressPoint | null {
     return toPoint(
-      this.db
-        .prepare(
-          `SELECT ${POINT_COLUMNS} FROM samples WHERE run = ? AND reachable = 1 AND step IS NOT NULL
+      this.statement(
+        `SELECT ${POINT_COLUMNS} FROM samples WHERE run = ? AND reachable = 1 AND step IS NOT NULL
              AND at <= ? ORDER BY at DESC, id DESC LIMIT 1`,
-        )
-        .get(run, at) as PointRow | undefined,
+      ).get(run, at) as PointRow | undefined,
     );
   }
 
   /** The oldest reachable poll with a step after `at` and at or before `until`, or null. */
   progressAfter(run: string, at: number, until: number): ProgressPoint | null {
     return toPoint(
-      this.db
-        .prepare(
-          `SELECT ${POINT_COLUMNS} FROM samples WHERE run = ? AND reachable = 1 AND step IS NOT NULL
+      this.statement(
+        `SELECT ${POINT_COLUMNS} FROM samples WHERE run = ? AND reachable = 1 AND step IS NOT NULL
              AND at > ? AND at <= ? ORDER BY at, id LIMIT 1`,
-        )
-        .get(run, at, until) as PointRow | undefined,
+      ).get(run, at, until) as PointRow | undefined,
     );
   }
 
@@ -81,13 +90,11 @@ export class DigestFactsRepo {
    * that fired count: a condition that cleared while pending never reached anyone.
    */
   alertsWithin(run: string, from: number, to: number): AlertSpanRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT rule, severity, headline, fired_at, resolved_at, state FROM alerts WHERE run = ?
+    const rows = this.statement(
+      `SELECT rule, severity, headline, fired_at, resolved_at, state FROM alerts WHERE run = ?
            AND fired_at IS NOT NULL AND ((fired_at >= ? AND fired_at < ?) OR (resolved_at >= ? AND resolved_at < ?))
          ORDER BY COALESCE(fired_at, resolved_at), id`,
-      )
-      .all(run, from, to, from, to) as Array<{
+    ).all(run, from, to, from, to) as Array<{
       rule: string;
       severity: Severity;
       headline: string;
@@ -108,9 +115,9 @@ export class DigestFactsRepo {
   /** How many alerts of `run` are firing now. */
   firingCount(run: string): number {
     return (
-      this.db
-        .prepare("SELECT COUNT(*) AS n FROM alerts WHERE run = ? AND state = 'firing'")
-        .get(run) as { n: number }
+      this.statement("SELECT COUNT(*) AS n FROM alerts WHERE run = ? AND state = 'firing'").get(
+        run,
+      ) as { n: number }
     ).n;
   }
 }

@@ -5,7 +5,7 @@ import type { ChannelSettings } from "../channel-settings.ts";
 import type { AlertSink } from "../sinks/alert-sink.ts";
 import { digestMessage } from "./digest-message.ts";
 import { buildDigest, type DigestSources } from "./digest-report.ts";
-import { latestDigestTime } from "./digest-schedule.ts";
+import { latestDigestTime, nextDigestTime } from "./digest-schedule.ts";
 
 export interface DigestSchedulerOptions {
   channels: ReadonlyMap<string, ChannelSettings>;
@@ -25,7 +25,27 @@ export interface DigestSchedulerOptions {
  * A channel's first period is recorded without a digest: it marks where its digests begin.
  */
 export class DigestScheduler {
+  /**
+   * Each channel's current period, valid from `from` until the next digest time: the sender
+   * checks every tick, and the time-zone arithmetic need not run that often.
+   */
+  private readonly periods = new Map<
+    string,
+    { period: number | null; from: number; until: number }
+  >();
+
   constructor(private readonly o: DigestSchedulerOptions) {}
+
+  private periodAt(channel: ChannelSettings, now: number): number | null {
+    const known = this.periods.get(channel.sink);
+    if (known && now >= known.from && now < known.until) return known.period;
+    const digest = channel.digest as NonNullable<ChannelSettings["digest"]>;
+    const period = latestDigestTime(digest, channel.digestTimeZone, now);
+    // No time in the next year: look again in an hour (the config may not change, but cheap).
+    const until = nextDigestTime(digest, channel.digestTimeZone, now) ?? now + 3_600_000;
+    this.periods.set(channel.sink, { period, from: now, until });
+    return period;
+  }
 
   /** Seals the digests due at `now`; returns how many. */
   queueDue(now: number): number {
@@ -33,7 +53,7 @@ export class DigestScheduler {
     const present = new Set(this.o.sinks.map((s) => s.name));
     for (const channel of this.o.channels.values()) {
       if (!channel.digest || !present.has(channel.sink)) continue;
-      const period = latestDigestTime(channel.digest, channel.digestTimeZone, now);
+      const period = this.periodAt(channel, now);
       if (period === null) continue;
       const last = this.o.periods.latest(channel.sink);
       if (last && last.periodAt >= period) continue;
