@@ -2,7 +2,7 @@ import type { Message } from "../message/message.ts";
 import type { QuietHeldRepo } from "../store/quiet-held-repo.ts";
 import { groupMessage } from "./alert-message.ts";
 import type { ChannelSettings } from "./channel-settings.ts";
-import { quietSpanAt } from "./quiet-hours.ts";
+import { type QuietSpan, quietSpanAt } from "./quiet-hours.ts";
 import { quietSummaryMessage } from "./quiet-summary.ts";
 import type { AlertSink } from "./sinks/alert-sink.ts";
 
@@ -20,10 +20,27 @@ function isCritical(message: Message): boolean {
  * settles the delivery in the same transaction, so a restart neither loses nor repeats it.
  */
 export class QuietHoursGate {
+  /**
+   * Each channel's quiet span by clock minute: windows begin and end on whole minutes, so the
+   * answer holds for the minute, and the zone arithmetic runs once a minute, not per delivery.
+   */
+  private readonly spans = new Map<string, { minute: number; span: QuietSpan | null }>();
+
   constructor(
     private readonly held: QuietHeldRepo,
     private readonly channels: ReadonlyMap<string, ChannelSettings>,
   ) {}
+
+  private spanAt(sink: string, now: number): QuietSpan | null {
+    const channel = this.channels.get(sink);
+    if (!channel || channel.quietHours.length === 0) return null;
+    const minute = Math.floor(now / 60_000);
+    const known = this.spans.get(sink);
+    if (known?.minute === minute) return known.span;
+    const span = quietSpanAt(channel.quietHours, channel.timeZone, now);
+    this.spans.set(sink, { minute, span });
+    return span;
+  }
 
   /**
    * What to send now of batch `batchId`'s `message` to `sink`: the message itself, its critical
@@ -31,8 +48,7 @@ export class QuietHoursGate {
    */
   apply(sink: AlertSink, batchId: number, message: Message, now: number): Message | null {
     if (message.scheduled) return message;
-    const channel = this.channels.get(sink.name);
-    const span = channel ? quietSpanAt(channel.quietHours, channel.timeZone, now) : null;
+    const span = this.spanAt(sink.name, now);
     const alreadyHeld = this.held.isHeld(sink.name, batchId);
     if (!span && !alreadyHeld) return message;
     const pass = (m: Message) => (sink.pass ? sink.pass(m) : m);
@@ -65,11 +81,10 @@ export class QuietHoursGate {
     const names = new Set(present.map((s) => s.name));
     for (const sink of this.held.sinksWaiting()) {
       if (!names.has(sink)) continue;
-      const channel = this.channels.get(sink);
-      if (channel && quietSpanAt(channel.quietHours, channel.timeZone, now)) continue;
+      if (this.spanAt(sink, now)) continue;
       const due = this.held.waiting(sink).filter((h) => h.notBefore <= now);
       if (due.length === 0) continue;
-      const summary = quietSummaryMessage(due, { timeZone: channel?.timeZone });
+      const summary = quietSummaryMessage(due, { timeZone: this.channels.get(sink)?.timeZone });
       this.held.release(sink, due, summary, now);
     }
   }
