@@ -28,6 +28,7 @@ export const SUBCOMMANDS = [
   "mute",
   "unmute",
   "chart",
+  "digest",
   "help",
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];

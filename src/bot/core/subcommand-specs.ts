@@ -170,6 +170,12 @@ export const SUBCOMMAND_SPECS: readonly SubcommandSpec[] = [
     ],
     mutating: false,
   },
+  {
+    name: "digest",
+    description: "Every run's progress, alerts and cost since the last digest",
+    options: [run],
+    mutating: false,
+  },
   { name: "help", description: "What each command does", options: [], mutating: false },
 ];
 

@@ -4,6 +4,7 @@ import type { RegisterCommand } from "./command.ts";
 import { registerCompletion } from "./completion.ts";
 import { registerConsole } from "./console.ts";
 import { registerDemo } from "./demo.ts";
+import { registerDigest } from "./digest.ts";
 import { registerDiscord } from "./discord.ts";
 import { registerInit } from "./init.ts";
 import { registerNextPhase } from "./next-phase.ts";
@@ -24,6 +25,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDemo,
   registerPoll,
   registerStatus,
+  registerDigest,
   registerCheck,
   registerInit,
   registerParse,
