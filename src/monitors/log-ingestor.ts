@@ -1,9 +1,11 @@
 import type { Clock } from "../core/clock.ts";
+import type { LineMatch, LinePattern } from "../model/line-pattern.ts";
 import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
 import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { TimedStep } from "../store/steps-repo.ts";
 import { ErrorClassifier, type EventUpdate } from "./parsers/error-classifier.ts";
+import { LinePatternMatcher } from "./parsers/line-pattern-matcher.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import type { RankedLine, RankedLogReader } from "./parsers/rank-prefix.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
@@ -49,6 +51,8 @@ export interface IngestResult {
   events: ClassifiedEvent[];
   /** Events stored earlier whose kind this read changed (finished, or a new cause found). */
   changed: ClassifiedEvent[];
+  /** Lines stored as matching the user's patterns. */
+  matched: number;
 }
 
 export interface LogIngestorOptions {
@@ -58,6 +62,8 @@ export interface LogIngestorOptions {
   steps: { format: string; regex?: string };
   /** Lines carry rank or node prefixes (a multi-node job): read progress once, tag errors. */
   ranks?: RankedLogReader;
+  /** The user's line patterns (`alerts.rules.pattern`): each line is tested once, as it is read. */
+  patterns?: readonly LinePattern[];
 }
 
 /**
@@ -78,9 +84,11 @@ export class LogIngestor {
   private stepStoredAt = Number.NEGATIVE_INFINITY;
   /** Ids of events stored at their decisive line, until their finished version replaces them. */
   private announcedIds = new Map<ClassifiedEvent, number>();
+  private readonly matcher: LinePatternMatcher;
 
   constructor(private readonly options: LogIngestorOptions) {
     this.parser = createStepParser(options.steps);
+    this.matcher = new LinePatternMatcher(options.patterns ?? []);
   }
 
   /**
@@ -182,6 +190,7 @@ export class LogIngestor {
         eventIds: results.flatMap((r) => r.eventIds),
         events: results.flatMap((r) => r.events),
         changed: results.flatMap((r) => r.changed),
+        matched: results.reduce((n, r) => n + r.matched, 0),
         identityChanged,
         rewritten,
       };
@@ -234,11 +243,14 @@ export class LogIngestor {
       const lines = splitter.push(bytes);
       const now = clock.now();
       let lastStep: StepPoint | null = null;
+      const matches: LineMatch[] = [];
+      this.matcher.startRead();
       for (const line of lines) {
         lineCount += 1;
         const ranks = this.options.ranks;
         if (ranks) {
           const ranked = ranks.route(line);
+          if (!this.matcher.empty) matches.push(...this.matcher.match(ranked.text));
           const point = this.parser.parseLine(ranked.text);
           if (point && ranks.acceptStep(ranked)) lastStep = point;
           const found = this.rankClassifier(ranks, ranked).push(ranked.text, lineCount);
@@ -247,8 +259,10 @@ export class LogIngestor {
         }
         const point = this.parser.parseLine(line);
         if (point) lastStep = point;
+        if (!this.matcher.empty) matches.push(...this.matcher.match(line));
         events.push(...this.classifier.push(line, lineCount));
       }
+      for (const match of matches) store.logMatches?.insert(run, now, match);
       const eventIds = events.map((event) => store.events.insert(run, now, event));
       // A decisive line (CUDA OOM, NCCL timeout…) is stored and reported now; the rest of its
       // traceback updates the same event when it arrives, so it alerts once, without waiting.
@@ -281,7 +295,15 @@ export class LogIngestor {
         },
         now,
       );
-      return { newBytes: bytes.length, lines: lines.length, lastStep, eventIds, events, changed };
+      return {
+        newBytes: bytes.length,
+        lines: lines.length,
+        lastStep,
+        eventIds,
+        events,
+        changed,
+        matched: matches.length,
+      };
     });
   }
 
@@ -325,7 +347,7 @@ export class LogIngestor {
       changed = this.storeUpdates(updates);
       return events.map((e) => store.events.insert(run, now, e));
     });
-    return { newBytes: 0, lines: 0, lastStep: null, eventIds, events, changed };
+    return { newBytes: 0, lines: 0, lastStep: null, eventIds, events, changed, matched: 0 };
   }
 
   /**
@@ -368,5 +390,13 @@ function nextAnchor(consumed: Buffer): string {
 }
 
 function empty(): IngestResult {
-  return { newBytes: 0, lines: 0, lastStep: null, eventIds: [], events: [], changed: [] };
+  return {
+    newBytes: 0,
+    lines: 0,
+    lastStep: null,
+    eventIds: [],
+    events: [],
+    changed: [],
+    matched: 0,
+  };
 }

@@ -1,3 +1,4 @@
+import { linePatternsFor } from "../alerts/rules/pattern.ts";
 import type { Config, RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -50,6 +51,7 @@ export function createMonitoring(options: MonitoringOptions): Monitoring {
         onFollowEvents: options.onFollowEvents,
         onFollowError: options.onFollowError,
         sampleEveryMs: parseDuration(options.config.sampleEvery),
+        patterns: linePatternsFor(options.config, run.name),
       }),
     );
   }
