@@ -26,6 +26,7 @@ import type { Transport } from "../transport/transport.ts";
 import { chartDrawer } from "./chart-drawer.ts";
 import { createConfiguredSinks } from "./create-sinks.ts";
 import { createEngineTicker } from "./engine-ticker.ts";
+import { hostPolling } from "./host-polling.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import type { Monitoring } from "./monitoring.ts";
 import { openProduct } from "./product.ts";
@@ -178,9 +179,11 @@ export async function startApp(options: AppOptions): Promise<App> {
         await monitoring.monitors.get(report.run)?.startFollow();
       }
     };
+    const hosts = hostPolling(monitoring.store, clock);
     const scheduler = new PollScheduler({
       expression: config.poll,
       monitors: [...monitoring.monitors.values()],
+      hosts,
       onPolled,
       onError: (run, error) => log.error({ run, err: error }, "poll handling failed"),
       onOverrun: ({ skipped, runs }) =>
@@ -248,11 +251,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       core,
       http,
       pollNow: async () => {
-        await Promise.all(
-          [...monitoring.monitors.values()].map(async (monitor) =>
-            onPolled(await monitor.pollOnce()),
-          ),
-        );
+        const reports = await hosts.pollAll([...monitoring.monitors.values()]);
+        await Promise.all(reports.map((report) => onPolled(report)));
       },
       stop: () => {
         stopping ??= (async () => {

@@ -51,6 +51,14 @@ export class HostTransportPool {
 }
 
 /**
+ * The connection a pooled handle shares (the same object for every run of one host), or null
+ * for a transport that is not from a pool: what tells which runs one probe can serve together.
+ */
+export function sharedConnectionOf(transport: Transport): Transport | null {
+  return transport instanceof SharedTransport ? transport.connection : null;
+}
+
+/**
  * What makes two runs' connections interchangeable: their whole parsed `ssh:` object (the
  * schema gives it the same key order whatever order the YAML used).
  */
@@ -66,6 +74,11 @@ class SharedTransport implements Transport {
     private readonly inner: Transport,
     private readonly release: () => Promise<void>,
   ) {}
+
+  /** The host's transport behind this handle. */
+  get connection(): Transport {
+    return this.inner;
+  }
 
   get description(): string {
     return this.inner.description;

@@ -16,6 +16,38 @@ export interface ProcessSetSpec {
   systemdUnit?: string | undefined;
   /** The SSH user's uid when known from an earlier poll (saves asking `id` each time). */
   uid?: number | null | undefined;
+  /**
+   * Part of a host probe (see hostProcessesScript): `$u` and the user's processes (`$own`) were
+   * listed once for every run of the host, and their stat lines printed as the host's `ps`
+   * section, so this run prints a `ps` section only when a systemd unit bounds it.
+   */
+  shared?: boolean | undefined;
+}
+
+/** The SSH user's processes as `/proc/PID <cwd>` lines, by one `find` over the cwd links. */
+const OWN_PROCESSES =
+  "$(find /proc/[0-9]*/cwd -maxdepth 0 -user \"$u\" -printf '%h %l\\n' 2>/dev/null)";
+
+/**
+ * POSIX sh that a host probe runs once before its runs' sections: sets `$u` and `$own` (the
+ * user's processes) and prints their stat lines as a `ps` section after the marker `$M`. Every
+ * run of the host then picks its own set from these (see {@link processSetScript}).
+ */
+export function hostProcessesScript(uid: number | null | undefined): string {
+  return [
+    uid !== undefined && uid !== null && Number.isInteger(uid) && uid >= 0
+      ? `u=${uid}`
+      : UID_SNIPPET,
+    `own=${OWN_PROCESSES}`,
+    'sf=""',
+    "set -f; o=$IFS; IFS='",
+    "'",
+    'for l in $own; do sf="$sf ${l%% *}/stat"; done',
+    "IFS=$o; set +f",
+    "printf '%s ps\\n' \"$M\"",
+    '[ -n "$sf" ] && cat $sf 2>/dev/null',
+    "printf '\\n'",
+  ].join("\n");
 }
 
 /**
@@ -48,10 +80,13 @@ export const UID_SNIPPET = 'u=${EUID:-}; [ -n "$u" ] || u=$(id -u)';
 export function processSetScript(spec: ProcessSetSpec): string {
   const pidFile = startPidFile(spec.run, spec.workdir);
   const uid = spec.uid;
+  const shared = spec.shared === true;
   const lines = [
-    uid !== undefined && uid !== null && Number.isInteger(uid) && uid >= 0
-      ? `u=${uid}`
-      : UID_SNIPPET,
+    shared
+      ? ":"
+      : uid !== undefined && uid !== null && Number.isInteger(uid) && uid >= 0
+        ? `u=${uid}`
+        : UID_SNIPPET,
     `wd=${shellQuote(spec.workdir)}; wdr=$wd; here=$PWD`,
     // The canonical path, as /proc/PID/cwd shows it (symlinks resolved); cd is a builtin.
     'if cd -P -- "$wd" 2>/dev/null; then wdr=$PWD; fi; cd -- "$here" 2>/dev/null',
@@ -93,7 +128,7 @@ export function processSetScript(spec: ProcessSetSpec): string {
     '  sf="/proc/$$/stat"',
     '  for p in $pids; do sf="$sf /proc/$p/stat"; cf="$cf /proc/$p/cmdline"; done',
     "else",
-    "  own=$(find /proc/[0-9]*/cwd -maxdepth 0 -user \"$u\" -printf '%h %l\\n' 2>/dev/null)",
+    shared ? "  : own from the host" : `  own=${OWN_PROCESSES}`,
     "  set -f; o=$IFS; IFS='",
     "'",
     "  for l in $own; do",
@@ -104,8 +139,10 @@ export function processSetScript(spec: ProcessSetSpec): string {
     "  IFS=$o; set +f",
     "fi",
     'printf \'%s wd%s\\n\' "$M" "$w"',
-    "printf '%s ps\\n' \"$M\"",
-    '[ -n "$sf" ] && cat $sf 2>/dev/null',
+    // In a host probe the user's stat lines were printed once, as the host's ps section.
+    ...(shared && !spec.systemdUnit
+      ? []
+      : ["printf '%s ps\\n' \"$M\"", '[ -n "$sf" ] && cat $sf 2>/dev/null']),
     "printf '%s args\\n' \"$M\"",
     '[ -n "$cf" ] && grep -asH "" $cf 2>/dev/null',
     "printf '\\n'",
