@@ -1,5 +1,6 @@
 import type { RunConfig } from "../config/schema.ts";
 import { createTransport } from "./create-transport.ts";
+import { HostFollows, type MultiFollowTransport } from "./host-follows.ts";
 import type {
   ExecOptions,
   ExecResult,
@@ -14,12 +15,15 @@ import type {
  * with ten runs gets one connection and one probe at a time instead of ten of each. What each
  * run gets is a handle; the connection closes when the last handle of it is closed.
  *
- * Scripts of runs on one host queue on the shared shell; follow streams are channels of the
- * shared connection (sshd's MaxSessions, 10 by default, bounds how many runs of one host can
- * follow their logs at once: see the README).
+ * Scripts of runs on one host queue on the shared shell, and their follow streams share one
+ * channel (see HostFollows): a host costs two of sshd's sessions (MaxSessions, 10 by default)
+ * whatever its number of runs (see the README).
  */
 export class HostTransportPool {
-  private readonly hosts = new Map<string, { transport: Transport; users: number }>();
+  private readonly hosts = new Map<
+    string,
+    { transport: Transport; users: number; follows: HostFollows | null }
+  >();
 
   constructor(private readonly create: (run: RunConfig) => Transport = createTransport) {}
 
@@ -30,17 +34,22 @@ export class HostTransportPool {
     const key = hostKey(run);
     let host = this.hosts.get(key);
     if (!host) {
-      host = { transport: this.create(run), users: 0 };
+      const transport = this.create(run);
+      host = {
+        transport,
+        users: 0,
+        follows: transport.followMany ? new HostFollows(transport as MultiFollowTransport) : null,
+      };
       this.hosts.set(key, host);
     }
     host.users += 1;
-    return new SharedTransport(host.transport, () => {
+    return new SharedTransport(host.transport, host.follows, () => {
       const current = this.hosts.get(key);
       if (!current) return Promise.resolve();
       current.users -= 1;
       if (current.users > 0) return Promise.resolve();
       this.hosts.delete(key);
-      return current.transport.close();
+      return (current.follows?.close() ?? Promise.resolve()).then(() => current.transport.close());
     });
   }
 
@@ -72,6 +81,7 @@ class SharedTransport implements Transport {
 
   constructor(
     private readonly inner: Transport,
+    private readonly follows: HostFollows | null,
     private readonly release: () => Promise<void>,
   ) {}
 
@@ -88,7 +98,9 @@ class SharedTransport implements Transport {
     return this.inner.run(script, options);
   }
 
+  /** On the host's one shared follow channel when the transport has one (see HostFollows). */
   follow(options: FollowOptions): Promise<FollowHandle> {
+    if (this.follows) return Promise.resolve(this.follows.add(options));
     return this.inner.follow(options);
   }
 

@@ -2,6 +2,7 @@ import type { SshTarget } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { execScript } from "./exec-script.ts";
 import { attachFollow, type FollowChannel } from "./follow-channel.ts";
+import { FollowDemux } from "./follow-demux.ts";
 import { RemoteShell, RemoteShellClosedError, RemoteShellTimeoutError } from "./remote-shell.ts";
 import { shellQuote } from "./shell-quote.ts";
 import { hopName, openSshConnection, type SshConnection } from "./ssh-connection.ts";
@@ -11,6 +12,7 @@ import {
   type ExecOptions,
   type ExecResult,
   type FollowHandle,
+  type FollowManyOptions,
   type FollowOptions,
   type Transport,
   TransportConnectError,
@@ -103,6 +105,35 @@ export class SshTransport implements Transport {
       );
     }
     return attachFollow(channel, live.follows, options);
+  }
+
+  /**
+   * One `tail -v -n 0 -F` of every path on one channel; its headers (`==> path <==`) tell whose
+   * bytes follow (see FollowDemux). A channel sshd refuses (MaxSessions) fails this call only:
+   * the connection and its shell are fine.
+   */
+  async followMany(options: FollowManyOptions): Promise<FollowHandle> {
+    const live = await this.connection();
+    let channel: Ssh2Channel;
+    try {
+      channel = await openExec(
+        live.client,
+        `exec tail -v -n 0 -F -- ${options.paths.map(shellQuote).join(" ")}`,
+      );
+    } catch (error) {
+      throw new TransportConnectError(
+        `cannot follow ${options.paths.length} logs on ${this.description}: ${(error as Error).message}`,
+      );
+    }
+    const demux = new FollowDemux(options.paths);
+    return attachFollow(channel, live.follows, {
+      path: `${options.paths.length} logs`,
+      fromOffset: 0,
+      onData: (chunk) => {
+        for (const [path, bytes] of demux.push(chunk)) options.onData(path, bytes);
+      },
+      onEnd: options.onEnd,
+    });
   }
 
   async close(): Promise<void> {

@@ -32,6 +32,11 @@ export interface SshdOptions {
    * tool that behaves as it does for an unprivileged user.
    */
   setEnv?: Record<string, string>;
+  /**
+   * sshd's `MaxStartups` and `MaxSessions`. Tests get roomy ones (100, 50) so parallel
+   * connects never meet them; `bench/scale` passes OpenSSH's defaults (`10:30:100`, 10).
+   */
+  limits?: { maxStartups: string; maxSessions: number };
 }
 
 /** A running OpenSSH server on a loopback port, with its own keys; stop() removes it all. */
@@ -114,7 +119,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     const tryPort = options.port ?? (await freePort());
     try {
-      child = await launch(dir, hostKeyPath, tryPort, options.setEnv);
+      child = await launch(dir, hostKeyPath, tryPort, options.setEnv, options.limits);
       port = tryPort;
     } catch (error) {
       // Another process took the port between probe and bind; pick another one.
@@ -180,7 +185,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     kill: killCurrent,
     restart: async () => {
       await killCurrent();
-      current = await launch(dir, hostKeyPath, port, options.setEnv);
+      current = await launch(dir, hostKeyPath, port, options.setEnv, options.limits);
       harness.pid = current.pid as number;
     },
     stop: async () => {
@@ -219,6 +224,7 @@ function launch(
   hostKeyPath: string,
   port: number,
   setEnv: Record<string, string> = {},
+  limits: { maxStartups: string; maxSessions: number } = { maxStartups: "100", maxSessions: 50 },
 ): Promise<ChildProcess> {
   const configPath = join(dir, "sshd_config");
   writeFileSync(
@@ -235,8 +241,8 @@ function launch(
       "PasswordAuthentication no",
       "KbdInteractiveAuthentication no",
       "PrintMotd no",
-      "MaxStartups 100",
-      "MaxSessions 50",
+      `MaxStartups ${limits.maxStartups}`,
+      `MaxSessions ${limits.maxSessions}`,
       "LogLevel INFO",
       ...Object.entries(setEnv).map(([name, value]) => `SetEnv ${name}="${value}"`),
       "",
