@@ -7,6 +7,7 @@ import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
 import type { FollowHandle, Transport } from "../transport/transport.ts";
+import { FollowWakeFilter } from "./follow-wake-filter.ts";
 import { newKernelLines } from "./kernel-lines.ts";
 import {
   cgroupCounterFiles,
@@ -78,10 +79,12 @@ export class RunMonitor {
   private cgroupPid: number | null = null;
   private cgroupFiles: string[] = [];
   private readonly oomCounters = new OomCounterWatch();
+  private readonly wakeFilter: FollowWakeFilter;
   /** The kernel log the last poll could read; null before the first poll. */
   kernelSource: KernelSource | null = null;
 
   constructor(private readonly options: RunMonitorOptions) {
+    this.wakeFilter = new FollowWakeFilter(options.clock);
     this.ingestor = new LogIngestor({
       run: options.run.name,
       store: options.store,
@@ -432,8 +435,11 @@ export class RunMonitor {
       this.follow = await transport.follow({
         path: this.logPath,
         fromOffset: stored.offset,
-        onData: () => {
-          if (this.followWanted) this.wake();
+        onData: (chunk) => {
+          // `followWakes: errors`: progress lines wait for the poll (see FollowWakeFilter).
+          if (this.followWanted && (run.followWakes === "all" || this.wakeFilter.wants(chunk))) {
+            this.wake();
+          }
         },
         onEnd: (error) => {
           this.follow = null;

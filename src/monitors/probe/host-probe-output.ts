@@ -59,9 +59,9 @@ export function parseHostProbeOutput(
         meminfo: host.get("meminfo") ?? "",
         self: own.get("self") ?? "",
         scope: own.get("scope") ?? "",
-        wd: own.get("wd") ?? "",
+        wd: own.get("wd") ?? inWorkdir(host.get("cwds") ?? "", own.get("wdr") ?? ""),
         ps: own.get("ps") ?? host.get("ps") ?? "",
-        args: own.get("args") ?? "",
+        args: own.get("args") ?? host.get("args") ?? "",
         kernel: host.get("kernel") ?? "",
         cgroup: own.get("cgroup") ?? "",
         oom: own.get("oom") ?? "",
@@ -75,6 +75,22 @@ export function parseHostProbeOutput(
       return { ok: false, error: new ProbeOutputError((error as Error).message) };
     }
   });
+}
+
+/**
+ * Pids (space-separated) of the `/proc/PID <cwd>` lines whose cwd is the workdir or below it,
+ * as a probe of the run alone lists them in its `wd` section.
+ */
+function inWorkdir(cwds: string, workdir: string): string {
+  if (workdir === "") return "";
+  const pids: string[] = [];
+  for (const line of cwds.split("\n")) {
+    const at = line.indexOf(" ");
+    if (at < 0) continue;
+    const cwd = line.slice(at + 1);
+    if (cwd === workdir || cwd.startsWith(`${workdir}/`)) pids.push(line.slice(6, at));
+  }
+  return pids.join(" ");
 }
 
 /**

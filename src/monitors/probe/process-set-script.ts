@@ -17,9 +17,9 @@ export interface ProcessSetSpec {
   /** The SSH user's uid when known from an earlier poll (saves asking `id` each time). */
   uid?: number | null | undefined;
   /**
-   * Part of a host probe (see hostProcessesScript): `$u` and the user's processes (`$own`) were
-   * listed once for every run of the host, and their stat lines printed as the host's `ps`
-   * section, so this run prints a `ps` section only when a systemd unit bounds it.
+   * Part of a host probe (see hostProcessesScript): `$u` is set and the user's processes were
+   * listed once for every run of the host (cwd, stat, command line), so a run not bounded by a
+   * systemd unit prints only its anchors and its canonical workdir (`wdr`).
    */
   shared?: boolean | undefined;
 }
@@ -29,9 +29,10 @@ const OWN_PROCESSES =
   "$(find /proc/[0-9]*/cwd -maxdepth 0 -user \"$u\" -printf '%h %l\\n' 2>/dev/null)";
 
 /**
- * POSIX sh that a host probe runs once before its runs' sections: sets `$u` and `$own` (the
- * user's processes) and prints their stat lines as a `ps` section after the marker `$M`. Every
- * run of the host then picks its own set from these (see {@link processSetScript}).
+ * POSIX sh that a host probe runs once before its runs' sections: sets `$u` and prints the
+ * user's processes after the marker `$M` as sections `cwds` (`/proc/PID <cwd>` lines), `ps`
+ * (their stat lines) and `args` (their command lines). Every run of the host then picks its own
+ * set from these (see {@link processSetScript}), so the cost is one pass, not one per run.
  */
 export function hostProcessesScript(uid: number | null | undefined): string {
   return [
@@ -39,13 +40,16 @@ export function hostProcessesScript(uid: number | null | undefined): string {
       ? `u=${uid}`
       : UID_SNIPPET,
     `own=${OWN_PROCESSES}`,
-    'sf=""',
+    'printf \'%s cwds\\n%s\\n\' "$M" "$own"',
+    'sf=""; cf=""',
     "set -f; o=$IFS; IFS='",
     "'",
-    'for l in $own; do sf="$sf ${l%% *}/stat"; done',
+    'for l in $own; do d=${l%% *}; sf="$sf $d/stat"; cf="$cf $d/cmdline"; done',
     "IFS=$o; set +f",
     "printf '%s ps\\n' \"$M\"",
     '[ -n "$sf" ] && cat $sf 2>/dev/null',
+    "printf '%s args\\n' \"$M\"",
+    '[ -n "$cf" ] && grep -asH "" $cf 2>/dev/null',
     "printf '\\n'",
   ].join("\n");
 }
@@ -120,15 +124,21 @@ export function processSetScript(spec: ProcessSetSpec): string {
       "fi",
     );
   }
+  lines.push('printf \'%s self %s %s\\n%s scope %s %s\\n\' "$M" "$$" "$u" "$M" "$scope" "$pids"');
+  if (shared && !spec.systemdUnit) {
+    // The host printed every process's cwd, stat and command line once; the run's processes
+    // are picked from them by its canonical workdir.
+    lines.push('printf \'%s wdr %s\\n\' "$M" "$wdr"');
+    return lines.join("\n");
+  }
   lines.push(
-    'printf \'%s self %s %s\\n%s scope %s %s\\n\' "$M" "$$" "$u" "$M" "$scope" "$pids"',
     'sf=""; cf=""; w=""',
     'if [ "$scope" = systemd ]; then',
     // The script's own line stands for a listing that worked when the unit has no process.
     '  sf="/proc/$$/stat"',
     '  for p in $pids; do sf="$sf /proc/$p/stat"; cf="$cf /proc/$p/cmdline"; done',
     "else",
-    shared ? "  : own from the host" : `  own=${OWN_PROCESSES}`,
+    `  own=${OWN_PROCESSES}`,
     "  set -f; o=$IFS; IFS='",
     "'",
     "  for l in $own; do",
@@ -139,10 +149,8 @@ export function processSetScript(spec: ProcessSetSpec): string {
     "  IFS=$o; set +f",
     "fi",
     'printf \'%s wd%s\\n\' "$M" "$w"',
-    // In a host probe the user's stat lines were printed once, as the host's ps section.
-    ...(shared && !spec.systemdUnit
-      ? []
-      : ["printf '%s ps\\n' \"$M\"", '[ -n "$sf" ] && cat $sf 2>/dev/null']),
+    "printf '%s ps\\n' \"$M\"",
+    '[ -n "$sf" ] && cat $sf 2>/dev/null',
     "printf '%s args\\n' \"$M\"",
     '[ -n "$cf" ] && grep -asH "" $cf 2>/dev/null',
     "printf '\\n'",
