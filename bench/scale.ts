@@ -224,7 +224,13 @@ try {
     rounds.set(key, round);
   }
   const roundMs = [...rounds.values()].map((r) => r.end - r.start).sort((a, b) => a - b);
-  const expected = RUNS * rounds.size;
+  const probeMs = polls
+    .flatMap((p) => (p.ms === null ? [] : [p.ms]))
+    .sort((a, b) => a - b);
+  // Every round started (a cron tick, and the first poll at start) is expected to poll every
+  // run: skip records count the rounds that found a run's previous poll still going.
+  const started = new Set(polls.map((p) => Math.floor(p.at / (POLL_S * 1000))));
+  const expected = RUNS * started.size;
   const ok = polls.filter((p) => p.outcome === "ok").length;
   const failed = polls.filter((p) => p.outcome !== "ok").length;
   // A round that gave a run no good poll (skipped, failed or never started) missed it.
@@ -243,7 +249,7 @@ try {
     `| ${RUNS} | ${HOSTS} | ${allSampledMs === null ? "never" : `${(allSampledMs / 1000).toFixed(1)} s`} | ${pct(roundMs, 50).toFixed(0)} ms | ${pct(roundMs, 99).toFixed(0)} ms | ${((100 * (cpu.user + cpu.system)) / 1e6 / elapsedS).toFixed(1)} % of a core | ${(peakRss / 2 ** 20).toFixed(0)} MB | ${((100 * vmCpu) / elapsedS / RUNS).toFixed(2)} % of a core | ${peakConnections} | ${ok} / ${missed} / ${expected} | ${runHours > 0 ? `${((storeEnd - storeAtAll) / runHours / 1e6).toFixed(3)} MB` : "n/a"} |`,
   );
   console.log(
-    `poll outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(", ")} (${failed} not ok); a round spreads its polls over half the interval, so its time includes that spread`,
+    `poll (probe) time p50 ${pct(probeMs, 50).toFixed(0)} ms, p99 ${pct(probeMs, 99).toFixed(0)} ms; poll outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(", ")} (${failed} not ok); a round spreads its polls over half the interval, so its time includes that spread`,
   );
   // What the daemon warned about, by message, with one example line each.
   const warnings = new Map<string, { n: number; example: string }>();
