@@ -52,6 +52,8 @@ export interface PollSchedulerStats {
   skipped: number;
   /** Milliseconds from the start of the last finished round to its last poll's end. */
   lastRoundMs: number | null;
+  /** Rounds never started: their tick came so late that the next one was already due. */
+  missedTicks: number;
 }
 
 /** Raised for an invalid cron expression, naming the config key. */
@@ -86,6 +88,7 @@ export class PollScheduler {
     overruns: 0,
     skipped: 0,
     lastRoundMs: null,
+    missedTicks: 0,
   };
 
   constructor(private readonly options: PollSchedulerOptions) {
@@ -109,6 +112,13 @@ export class PollScheduler {
     }
     this.task = cron.createTask(this.options.expression, () => this.tick(), {
       name: "trainops-poll",
+      // node-cron drops a tick whose timer fires more than 1 s late (a busy CPU, a long store
+      // transaction): that is a whole round missed. A late round still runs, unless the next
+      // one is already due; only then is the tick lost, and counted.
+      missedExecutionTolerance: 24 * 3600 * 1000,
+    });
+    this.task.on("execution:missed", () => {
+      this.counters.missedTicks += 1;
     });
     void this.task.start();
   }

@@ -1,6 +1,8 @@
 import type { RunConfig } from "../config/schema.ts";
+import { createConnectGate } from "./connect-gate.ts";
 import { createTransport } from "./create-transport.ts";
 import { HostFollows, type MultiFollowTransport } from "./host-follows.ts";
+import type { SshTransportOptions } from "./ssh-transport.ts";
 import type {
   ExecOptions,
   ExecResult,
@@ -25,16 +27,24 @@ export class HostTransportPool {
     { transport: Transport; users: number; follows: HostFollows | null }
   >();
 
-  constructor(private readonly create: (run: RunConfig) => Transport = createTransport) {}
+  /** At most 4 handshakes at once, whatever the number of hosts (see createConnectGate). */
+  private readonly gate = createConnectGate(4);
+
+  constructor(
+    private readonly create: (
+      run: RunConfig,
+      options: SshTransportOptions,
+    ) => Transport = createTransport,
+  ) {}
 
   /** A handle on the transport of the run's host, opening it for the first run of the host. */
   get(run: RunConfig): Transport {
     // `ssh: local` runs share nothing worth pooling: each gets its own local transport.
-    if (run.ssh === "local") return this.create(run);
+    if (run.ssh === "local") return this.create(run, {});
     const key = hostKey(run);
     let host = this.hosts.get(key);
     if (!host) {
-      const transport = this.create(run);
+      const transport = this.create(run, { connectGate: this.gate });
       host = {
         transport,
         users: 0,

@@ -1,5 +1,6 @@
 import type { SshTarget } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
+import type { ConnectGate } from "./connect-gate.ts";
 import { execScript } from "./exec-script.ts";
 import { attachFollow, type FollowChannel } from "./follow-channel.ts";
 import { FollowDemux } from "./follow-demux.ts";
@@ -38,6 +39,8 @@ export interface SshTransportOptions {
    * which runs the login shell and its rc file every time.
    */
   persistentShell?: boolean;
+  /** Limits handshakes in flight across transports (see createConnectGate); none by default. */
+  connectGate?: ConnectGate;
 }
 
 interface Live extends SshConnection {
@@ -287,7 +290,9 @@ export class SshTransport implements Transport {
     try {
       // Re-read ~/.ssh/config and known_hosts on every (re)connect: the user may fix them.
       this.resolved = resolveTarget(this.target, { home: this.options.home });
-      const connection = await openSshConnection(this.resolved, { noDelay: this.noDelay });
+      const resolved = this.resolved;
+      const open = () => openSshConnection(resolved, { noDelay: this.noDelay });
+      const connection = await (this.options.connectGate ? this.options.connectGate(open) : open());
       const live: Live = { ...connection, closed: false, follows: new Set() };
       const onGone = (error?: Error) =>
         this.drop(live, error ?? new Error("the server closed the connection"));
