@@ -135,7 +135,8 @@ try {
     logs.push(logPath);
     return {
       name: `run${String(i).padStart(4, "0")}`,
-      ssh: sshd.runConfigSsh(),
+      // The product's own timeouts (10 s to connect, 30 s a probe), not the tests' short ones.
+      ssh: { ...sshd.runConfigSsh(), connectTimeout: "10s", execTimeout: "30s" },
       workdir,
       log: "train.log",
       nvidiaSmi: smis[i % HOSTS] as string,
