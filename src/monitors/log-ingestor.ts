@@ -318,12 +318,14 @@ export class LogIngestor {
 const STEP_EVERY_MS = 60_000;
 
 /**
- * Whether a section's bytes are not what the probe looked at: fewer than it announced (the file
- * was truncated before the read), or, from the stored offset, not starting with the bytes
- * consumed there (truncated and written again in between).
+ * Whether a section's bytes are not what the probe looked at: the file's start or size was
+ * different after the read, fewer bytes came than announced (truncated before the read), or,
+ * from the stored offset, they do not start with the bytes consumed there (truncated and
+ * written again in between).
  */
 function torn(log: (ProbeLog & { present: true }) | null, stored: LogOffset | null): boolean {
   if (!log) return false;
+  if (log.changed) return true;
   if (log.announced !== undefined && log.bytes.length < log.announced) return true;
   if (log.reset !== "none" || !stored || stored.anchor === "") return false;
   const anchor = Buffer.from(stored.anchor, "hex");

@@ -225,6 +225,28 @@ describe("log reads racing a rotation", () => {
     await r.close();
   });
 
+  it("a copytruncate and new lines past the offset during the read, with a repetitive anchor: no line twice", async () => {
+    const r = race({ maxReadBytes: 4096, backfillBytes: 1_000_000 });
+    // The read stops inside a long run of one byte: the bytes before the offset tell nothing.
+    writeFileSync(r.logPath, `${markerLine(1)}\n${"x".repeat(20_000)}\n${markerLine(2)}\n`);
+    await r.monitor.pollOnce();
+    expect(r.store.offsets.get(r.monitor.name)?.offset).toBe(4096);
+    // During the next read the log is copied, emptied and written again, past the offset,
+    // with the same run of bytes where the old one ended.
+    const fresh = join(r.logPath, "..", "fresh.log");
+    const lines = Array.from({ length: 60 }, (_, i) => `${stepLine(10 + i)}\n`).join("");
+    writeFileSync(
+      fresh,
+      `${markerLine(3)}\n${"x".repeat(4100)}\n${markerLine(4)}\n${lines}${markerLine(5)}\n`,
+    );
+    r.arm(`${COPYTRUNCATE(r.logPath)}; cat -- ${shellQuote(fresh)} >> ${shellQuote(r.logPath)}`);
+    await r.monitor.pollOnce();
+    expect(r.fired()).toBe(true);
+    await r.catchUp();
+    expect(Object.fromEntries(r.stored())).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
+    await r.close();
+  });
+
   it("the rest of a copied log, read over several polls, then copied over again: the new copy is read", async () => {
     const r = race({ maxReadBytes: 4096 });
     const rotated = `${r.logPath}.1`;

@@ -81,6 +81,7 @@ exec 7<&- 8<&-
 prefix_ok() { [ "$plen" -ge 0 ] && { [ "$plen" -eq 0 ] || [ "$(head -c "$plen" -- "$1" 2>/dev/null | cksum)" = "$psum $plen" ]; }; }
 # The bytes just before the offset are the ones consumed there (not a rewrite or a regrowth).
 anchor_ok() { [ "$k" -eq 0 ] || [ "$(od -An -v -tx1 -j $((off - k)) -N "$k" -- "$1" 2>/dev/null | tr -d ' \n')" = "$anchor" ]; }
+restok=1; logok=1
 reset=missing
 if st=$(stat -L -c '%i %s' -- /dev/fd/7 2>/dev/null); then
   inode=\${st% *}; size=\${st#* }
@@ -120,6 +121,11 @@ if [ -n "$rfrom" ]; then
   printf 'present %s %s %s %s %s %s\\n' "$rinode" "$rsize" "$rfrom" "$rn" "$rreset" "$rpre"
   tail -c +$((rfrom + 1)) -- /dev/fd/8 2>/dev/null | head -c "$rn"
   rest=1; [ $((rfrom + rn)) -lt "$rsize" ] && rest=2
+  # Still the file looked at? (Overwritten by another copy, or truncated and written again,
+  # while it was read, its bytes are not what the header says.)
+  if [ "$rreset" = none ]; then prefix_ok /dev/fd/8 && anchor_ok /dev/fd/8 || restok=0
+  else [ "$(head -c "\${rpre#* }" -- /dev/fd/8 2>/dev/null | cksum)" = "$rpre" ] || restok=0; fi
+  [ "$(stat -L -c %s -- /dev/fd/8 2>/dev/null || echo 0)" -ge $((rfrom + rn)) ] || restok=0
 else
   printf 'none\\n'
 fi
@@ -133,9 +139,11 @@ else
   else pre=$(head -c ${PREFIX_BYTES} -- /dev/fd/7 2>/dev/null | cksum); fi
   printf 'present %s %s %s %s %s %s %s\\n' "$inode" "$size" "$start" "$n" "$reset" "$pre" "$rstamp"
   if [ "$n" -gt 0 ]; then tail -c +$((start + 1)) -- /dev/fd/7 2>/dev/null | head -c "$n"; fi
+  [ "$(head -c "\${pre#* }" -- /dev/fd/7 2>/dev/null | cksum)" = "$pre" ] || logok=0
+  [ "$(stat -L -c %s -- /dev/fd/7 2>/dev/null || echo 0)" -ge $((start + n)) ] || logok=0
 fi
 exec 7<&- 8<&-
-printf '\\n'`;
+printf '\\n%s check %s %s\\n' "$M" "$restok" "$logok"`;
 }
 
 /** Raised when the log sections are not what {@link buildLogSection} prints. */
@@ -164,7 +172,20 @@ export function parseLogSections(
   if (logHeader[0] === "present") log = present(logHeader, logPart.bytes);
   else if (logHeader[0] === "later") log = { present: false, deferred: true };
   else log = { present: false };
-  return { rest, log, end: logPart.end };
+  // The files as they were after the read: a 0 says one changed under it.
+  const check = Buffer.from(`\n${mark} check `);
+  if (!stdout.subarray(logPart.end, logPart.end + check.length).equals(check)) {
+    throw new LogSectionError("probe output has no check after the log section");
+  }
+  const checkEnd = stdout.indexOf(0x0a, logPart.end + check.length);
+  if (checkEnd < 0) throw new LogSectionError("probe output was cut short in the check section");
+  const [restOk, logOk] = stdout
+    .subarray(logPart.end + check.length, checkEnd)
+    .toString("utf8")
+    .split(" ");
+  if (rest && restOk === "0") rest.changed = true;
+  if (log.present && logOk === "0") log.changed = true;
+  return { rest, log, end: checkEnd };
 }
 
 function section(
