@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.ts";
+import type { LinePattern } from "../model/line-pattern.ts";
 import { mayHoldError } from "./parsers/error-rules.ts";
 
 /** Bytes of the previous chunk looked at again, so a word cut at a chunk edge is still seen. */
@@ -6,7 +7,8 @@ const CARRY = 256;
 
 /**
  * Decides which follow-stream bytes are worth reading the log for at once (`followWakes:
- * errors`): text that may be an error (see mayHoldError), and everything for `stickyMs` after
+ * errors`): text that may be an error (see mayHoldError) or matches one of the user's line
+ * patterns (`alerts.rules.pattern`), and everything for `stickyMs` after
  * such text, so the rest of a traceback arrives with it. Ordinary progress lines wait for the
  * next poll, which reads them anyway: with a thousand runs each printing a line a second, a
  * read per line would cost the VMs thousands of processes a second.
@@ -17,6 +19,7 @@ export class FollowWakeFilter {
 
   constructor(
     private readonly clock: Clock,
+    private readonly patterns: readonly LinePattern[] = [],
     private readonly stickyMs = 10_000,
   ) {}
 
@@ -26,7 +29,11 @@ export class FollowWakeFilter {
     this.carry = text.slice(-CARRY);
     const now = this.clock.now();
     if (now < this.wakeUntil) return true;
-    if (!mayHoldError(text)) return false;
+    const matches = (pattern: LinePattern) => {
+      pattern.regex.lastIndex = 0;
+      return pattern.regex.test(text);
+    };
+    if (!mayHoldError(text) && !this.patterns.some(matches)) return false;
     this.wakeUntil = now + this.stickyMs;
     return true;
   }

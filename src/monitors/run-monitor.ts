@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
+import { Backoff, type BackoffOptions } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import type { LinePattern } from "../model/line-pattern.ts";
 import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
@@ -52,6 +54,10 @@ export interface RunMonitorOptions {
   onFollowEvents?: (run: string, events: ClassifiedEvent[]) => void;
   /** Reports follow-stream trouble; the stream reopens by itself. */
   onFollowError?: (run: string, error: Error) => void;
+  /** Waits before reopening a follow stream that ended or failed to open (default 1 s to 60 s). */
+  followBackoff?: BackoffOptions;
+  /** The user's log-line patterns for this run (`alerts.rules.pattern`). */
+  patterns?: readonly LinePattern[];
 }
 
 /**
@@ -64,6 +70,8 @@ export class RunMonitor {
   private follow: FollowHandle | null = null;
   private followWanted = false;
   private followOpening = false;
+  /** Real time, as the reopen timers are: a stream that ends at once is not reopened in a loop. */
+  private readonly followBackoff: Backoff;
   private logBusy: Promise<void> | null = null;
   private reading = false;
   private wokenAgain = false;
@@ -84,7 +92,8 @@ export class RunMonitor {
   kernelSource: KernelSource | null = null;
 
   constructor(private readonly options: RunMonitorOptions) {
-    this.wakeFilter = new FollowWakeFilter(options.clock);
+    this.wakeFilter = new FollowWakeFilter(options.clock, options.patterns ?? []);
+    this.followBackoff = new Backoff(options.followBackoff);
     this.ingestor = new LogIngestor({
       run: options.run.name,
       store: options.store,
@@ -92,6 +101,7 @@ export class RunMonitor {
       steps: options.run.steps,
       // A Slurm job's log mixes its ranks' lines under `srun --label` or node prefixes.
       ...(options.run.slurm ? { ranks: new RankedLogReader(true) } : {}),
+      ...(options.patterns?.length ? { patterns: options.patterns } : {}),
     });
   }
 
@@ -262,7 +272,7 @@ export class RunMonitor {
     const read = this.ingestor.applyRead({ rest: output.logRest, log: output.log });
     let events = read.events;
     if (read.rewritten) {
-      message = "log was truncated and rewritten; re-reading it from the start next poll";
+      message = "log was rewritten past the read position; read again from its start";
     }
     if (read.identityChanged) this.reopenFollow();
     this.uid ??= probeUid(output.self);
@@ -301,9 +311,10 @@ export class RunMonitor {
 
   /**
    * Reads the log now, outside a poll (what a follow stream's wake-up does). Returns the events
-   * stored; throws for VM trouble (the next poll records it).
+   * stored and how many lines matched the user's patterns; throws for VM trouble (the next poll
+   * records it).
    */
-  async readLog(): Promise<ClassifiedEvent[]> {
+  async readLog(): Promise<{ events: ClassifiedEvent[]; matched: number }> {
     return this.withLogLock(async () => {
       const nonce = randomBytes(12).toString("hex");
       const script = buildLogReadScript(this.logReadRequest(), nonce);
@@ -311,7 +322,7 @@ export class RunMonitor {
       const sections = parseLogSections(result.stdout, `@@${nonce}`);
       const read = this.ingestor.applyRead({ rest: sections.rest, log: sections.log });
       if (read.identityChanged) this.reopenFollow();
-      return read.events;
+      return { events: read.events, matched: read.matched };
     });
   }
 
@@ -444,16 +455,22 @@ export class RunMonitor {
         onEnd: (error) => {
           this.follow = null;
           if (error) onFollowError?.(run.name, error);
-          if (this.followWanted) {
-            setTimeout(() => void this.openFollow(), 1000).unref();
-          }
+          this.scheduleFollow();
         },
       });
+      this.followBackoff.connected();
     } catch (error) {
       onFollowError?.(run.name, error as Error);
+      this.scheduleFollow();
     } finally {
       this.followOpening = false;
     }
+  }
+
+  /** Reopens the follow stream after the back-off's wait (growing while it keeps failing). */
+  private scheduleFollow(): void {
+    if (!this.followWanted) return;
+    setTimeout(() => void this.openFollow(), this.followBackoff.nextDelayMs()).unref();
   }
 
   /** One read per burst of follow bytes: bytes that arrive during a read ask for one more. */
@@ -468,8 +485,10 @@ export class RunMonitor {
       do {
         this.wokenAgain = false;
         try {
-          const events = await this.readLog();
-          if (events.length > 0 && this.followWanted) onFollowEvents?.(run.name, events);
+          const { events, matched } = await this.readLog();
+          // A pattern match alerts as fast as a classified error.
+          if ((events.length > 0 || matched > 0) && this.followWanted)
+            onFollowEvents?.(run.name, events);
         } catch (error) {
           if (this.followWanted) onFollowError?.(run.name, error as Error);
           break;
