@@ -225,9 +225,7 @@ try {
     rounds.set(key, round);
   }
   const roundMs = [...rounds.values()].map((r) => r.end - r.start).sort((a, b) => a - b);
-  const probeMs = polls
-    .flatMap((p) => (p.ms === null ? [] : [p.ms]))
-    .sort((a, b) => a - b);
+  const probeMs = polls.flatMap((p) => (p.ms === null ? [] : [p.ms])).sort((a, b) => a - b);
   // Every round started (a cron tick, and the first poll at start) is expected to poll every
   // run: skip records count the rounds that found a run's previous poll still going.
   const started = new Set(polls.map((p) => Math.floor(p.at / (POLL_S * 1000))));
