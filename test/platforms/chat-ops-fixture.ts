@@ -1,0 +1,141 @@
+import { type Alerting, createAlerting } from "../../src/alerts/create-alerting.ts";
+import type { AlertSink } from "../../src/alerts/sinks/alert-sink.ts";
+import { alertingPort } from "../../src/bot/core/alerting-adapter.ts";
+import { type BotCoreService, createBotCore } from "../../src/bot/core/bot-core.ts";
+import { transportLogTail } from "../../src/bot/core/transport-log-tail.ts";
+import { renderRunChart } from "../../src/charts/run-chart.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import type { Actor } from "../../src/ops/run-operations.ts";
+import { AuditRepo } from "../../src/store/audit-repo.ts";
+import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
+import { PhasesRepo } from "../../src/store/phases-repo.ts";
+import { LocalTransport } from "../../src/transport/local-transport.ts";
+import { remotesOver } from "../../src/transport/run-remote.ts";
+import { createOpsFixture, feed, type OpsFixture } from "../ops/ops-fixture.ts";
+
+/** Who applies the plan's first phase from the terminal before chat takes over. */
+const TERMINAL: Actor = { platform: "cli", userId: "ops", name: "ops", channelId: "" };
+
+/** A step counter and time the fed samples continue from. */
+export type Cursor = { step: number; at: number };
+
+/**
+ * The product's parts a chat front end sits on, wired as the daemon wires them: a real SQLite
+ * store, the run operations and phase engine over a real trainer process, the alerting engine
+ * with its outbox, and the command layer. The test adds its front end's sink to `sinks`.
+ */
+export interface ChatOpsFixture {
+  ops: OpsFixture;
+  alerting: Alerting;
+  core: BotCoreService;
+  audit: AuditRepo;
+  /** Where alerts and notices are delivered; read at each delivery. */
+  sinks: AlertSink[];
+  /** Runs the alert rules and delivers everything queued (alerts, verdicts) to `sinks`. */
+  deliver(): Promise<void>;
+  /**
+   * Measures the baseline, starts the trainer and applies phase 1 (workers 2) from the terminal;
+   * what that announced is delivered.
+   */
+  startPhase1(): Promise<Cursor>;
+  /** Phase 1 runs out of GPU memory; with autoRollback off it stays failed until a person acts. */
+  failPhase1(from: Cursor): Promise<Cursor>;
+  /** Phase 1 steps at 9.4 s (was 18.1 s) and passes. */
+  passPhase1(from: Cursor): Promise<Cursor>;
+  /** Training steps again: an error alert of before ends. */
+  stepAgain(from: Cursor): Cursor;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the fixture for the run `exp`, with `chat` as the `discord:` / `slack:` blocks of the
+ * config. autoRollback is off, so a failed phase waits for a person's Roll back.
+ */
+export function createChatOpsFixture(chat: Record<string, unknown>): ChatOpsFixture {
+  const ops = createOpsFixture({ autoRollback: false }, { ...chat, alerts: { groupWindow: "0s" } });
+  const { db, config } = ops;
+  const sinks: AlertSink[] = [];
+  const alerting = createAlerting({
+    db,
+    config,
+    clock: systemClock,
+    sinks,
+    retry: { baseMs: 10, maxMs: 50 },
+  });
+  const audit = new AuditRepo(db);
+  const transport = new LocalTransport();
+  const core = createBotCore({
+    config,
+    db: {
+      samples: ops.samples,
+      events: ops.events,
+      confirmations: new ConfirmationsRepo(db),
+      phases: new PhasesRepo(db),
+      audit,
+    },
+    operations: ops.ops,
+    alerts: alertingPort(alerting),
+    logs: transportLogTail(
+      config.runs,
+      remotesOver(() => transport, systemClock),
+    ),
+    clock: systemClock,
+    charts: { render: renderRunChart },
+  });
+  const tick = async (at: number) => (await ops.ops.engine.tick("exp", at)).action;
+  const deliver = async () => {
+    alerting.evaluate("exp");
+    await alerting.deliverDue();
+  };
+  return {
+    ops,
+    alerting,
+    core,
+    audit,
+    sinks,
+    deliver,
+    async startPhase1() {
+      const measured = feed(ops, { step: 500, at: Date.now() - 5000 }, 25);
+      await expectAction(tick(measured.at + 1), "baseline-started");
+      await expectAction(tick(measured.at + 1), "passed");
+      await ops.ops.apply(await ops.ops.preview("restart", "exp"), TERMINAL);
+      const applied = await ops.ops.apply(await ops.ops.preview("next-phase", "exp"), TERMINAL);
+      if (!applied.ok) throw new Error(`phase 1 did not start: ${applied.summary}`);
+      // What these steps announced (baseline measured, phase 1 started) goes out now, as the
+      // daemon's sender sends it long before phase 1 is judged.
+      await deliver();
+      return { step: 0, at: Date.now() };
+    },
+    async failPhase1(from) {
+      const at = feed(ops, from, 5, { stepTime: 9, vramGiB: 79.5 });
+      ops.events.insert("exp", at.at, {
+        kind: "cuda_oom",
+        line: "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
+        lineNumber: 12,
+        source: "log",
+      });
+      await expectAction(tick(at.at + 1), "failed");
+      return at;
+    },
+    async passPhase1(from) {
+      let at = feed(ops, from, 10, { stepTime: 30 });
+      await tick(at.at + 1);
+      at = feed(ops, at, 101, { stepTime: 9.4, vramGiB: 77.6, ramGiB: 14 });
+      await expectAction(tick(at.at + 1), "passed");
+      return at;
+    },
+    stepAgain(from) {
+      return feed(ops, { step: from.step, at: Math.max(from.at, Date.now()) }, 3);
+    },
+    async close() {
+      await core.idle();
+      await alerting.senderLoop.stop();
+      await ops.cleanup();
+    },
+  };
+}
+
+async function expectAction(action: Promise<string>, expected: string): Promise<void> {
+  const got = await action;
+  if (got !== expected) throw new Error(`the phase engine did '${got}', not '${expected}'`);
+}
