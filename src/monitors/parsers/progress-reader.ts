@@ -1,5 +1,6 @@
 import type { StepPoint } from "../../model/monitoring.ts";
-import { type Counter, type CounterKind, type LineReading, readLine } from "./progress-counters.ts";
+import { readLine } from "./line-reader.ts";
+import type { Counter, CounterKind, LineReading } from "./line-reading.ts";
 import type { StepParser } from "./step-parser.ts";
 import { stripAnsi } from "./strip-ansi.ts";
 
