@@ -1,16 +1,12 @@
 import { type Alerting, createAlerting } from "../../src/alerts/create-alerting.ts";
 import type { AlertSink } from "../../src/alerts/sinks/alert-sink.ts";
-import { alertingPort } from "../../src/bot/core/alerting-adapter.ts";
-import { type BotCoreService, createBotCore } from "../../src/bot/core/bot-core.ts";
-import { transportLogTail } from "../../src/bot/core/transport-log-tail.ts";
-import { renderRunChart } from "../../src/charts/run-chart.ts";
+import type { BotCoreService } from "../../src/bot/core/bot-core.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { Actor } from "../../src/ops/run-operations.ts";
-import { AuditRepo } from "../../src/store/audit-repo.ts";
-import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
-import { PhasesRepo } from "../../src/store/phases-repo.ts";
+import type { AuditRepo } from "../../src/store/audit-repo.ts";
+import type { SilenceRecord } from "../../src/store/silences-repo.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
-import { remotesOver } from "../../src/transport/run-remote.ts";
+import { commandLayerOver } from "../harness/command-layer.ts";
 import { createOpsFixture, feed, type OpsFixture } from "../ops/ops-fixture.ts";
 
 /** Who applies the plan's first phase from the terminal before chat takes over. */
@@ -42,8 +38,15 @@ export interface ChatOpsFixture {
   failPhase1(from: Cursor): Promise<Cursor>;
   /** Phase 1 steps at 9.4 s (was 18.1 s) and passes. */
   passPhase1(from: Cursor): Promise<Cursor>;
-  /** Training steps again: an error alert of before ends. */
-  stepAgain(from: Cursor): Cursor;
+  /**
+   * Lifts every mute of the run and lets training step again, so an error alert of before
+   * ends; resolves with the rules still firing.
+   */
+  recover(from: Cursor): string[];
+  /** Who applied `command` (platform, user id, user name), as the audit trail says. */
+  appliedBy(command: string): Array<[string, string, string]>;
+  /** The run's mutes still in force. */
+  activeMutes(): SilenceRecord[];
   close(): Promise<void>;
 }
 
@@ -62,25 +65,12 @@ export function createChatOpsFixture(chat: Record<string, unknown>): ChatOpsFixt
     sinks,
     retry: { baseMs: 10, maxMs: 50 },
   });
-  const audit = new AuditRepo(db);
-  const transport = new LocalTransport();
-  const core = createBotCore({
+  const { core, audit } = commandLayerOver({
     config,
-    db: {
-      samples: ops.samples,
-      events: ops.events,
-      confirmations: new ConfirmationsRepo(db),
-      phases: new PhasesRepo(db),
-      audit,
-    },
+    db,
     operations: ops.ops,
-    alerts: alertingPort(alerting),
-    logs: transportLogTail(
-      config.runs,
-      remotesOver(() => transport, systemClock),
-    ),
-    clock: systemClock,
-    charts: { render: renderRunChart },
+    alerting,
+    transport: new LocalTransport(),
   });
   const tick = async (at: number) => (await ops.ops.engine.tick("exp", at)).action;
   const deliver = async () => {
@@ -124,8 +114,21 @@ export function createChatOpsFixture(chat: Record<string, unknown>): ChatOpsFixt
       await expectAction(tick(at.at + 1), "passed");
       return at;
     },
-    stepAgain(from) {
-      return feed(ops, { step: from.step, at: Math.max(from.at, Date.now()) }, 3);
+    recover(from) {
+      for (const s of alerting.listSilences("exp"))
+        if (s.endedAt === null) alerting.unsilence(s.id);
+      const stepped = feed(ops, { step: from.step, at: Math.max(from.at, Date.now()) }, 3);
+      alerting.evaluate("exp", stepped.at + 1);
+      return alerting.listFiring("exp").map((a) => a.rule);
+    },
+    appliedBy(command) {
+      return audit
+        .list({ outcomes: ["applied"] })
+        .filter((e) => e.command === command)
+        .map((e) => [e.platform, e.userId, e.userName]);
+    },
+    activeMutes() {
+      return alerting.listSilences("exp").filter((s) => s.endedAt === null);
     },
     async close() {
       await core.idle();

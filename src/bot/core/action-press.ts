@@ -29,9 +29,9 @@ export async function pressAction(
       return { ...(await run(action.action, {})), ephemeral: true };
     case "mute": {
       const label = RULES.find((r) => r.name === action.rule)?.label ?? action.rule;
+      // A muted alert still fires: Mute again sets a longer (or shorter) mute on it.
       if (options.alerts) {
-        const firing = await options.alerts.listFiring(action.run);
-        if (!firing.some((a) => a.rule === action.rule))
+        if (!(await options.alerts.isFiring(action.run, action.rule)))
           return privateNotice(
             "Alert already resolved",
             `The ${label} alert of ${action.run} is no longer firing; nothing was muted. \`/train mute\` silences it ahead of time.`,

@@ -109,10 +109,7 @@ describe("buttons on a failed phase's verdict, pressed through discord.js", () =
     expect([6, 7]).toContain(confirmed.callback.body?.type);
     await expect.poll(yaml, { timeout: 20_000 }).toBe(TRAINING_YAML);
     await f.core.idle();
-    const applied = f.audit.list({ outcomes: ["applied"] }).filter((e) => e.command === "rollback");
-    expect(applied.map((e) => [e.platform, e.userId, e.userName])).toEqual([
-      ["discord", operator.id, operator.username],
-    ]);
+    expect(f.appliedBy("rollback")).toEqual([["discord", operator.id, operator.username]]);
     // The confirmation loses its buttons: at once (type 7) or by the edit after a deferral.
     const final =
       confirmed.callback.body?.type === 7
@@ -146,12 +143,9 @@ describe("buttons on a passed phase's verdict, pressed through discord.js", () =
     await press(confirmation, "Confirm");
     await expect.poll(yaml, { timeout: 20_000 }).toContain("train_batch_size: 2 ");
     await f.core.idle();
-    expect(
-      f.audit
-        .list({ outcomes: ["applied"] })
-        .filter((e) => e.command === "next-phase" && e.platform === "discord")
-        .map((e) => e.userId),
-    ).toEqual([operator.id]);
+    expect(f.appliedBy("next-phase").filter(([platform]) => platform === "discord")).toEqual([
+      ["discord", operator.id, operator.username],
+    ]);
 
     const stale = await press(verdict, "Next phase");
     expect(stale.data.flags).toBe(64);
@@ -161,7 +155,7 @@ describe("buttons on a passed phase's verdict, pressed through discord.js", () =
 });
 
 describe("buttons on an alert, pressed through discord.js", () => {
-  it("Mute 1 h says until when; Logs and Status answer privately; once resolved, Mute 8 h says so", async () => {
+  it("Mute 1 h says until when, Mute 8 h then mutes for longer; Logs and Status answer privately; once resolved, Mute says so", async () => {
     const start = await f.startPhase1();
     const at = await f.failPhase1(start);
     await f.deliver();
@@ -178,10 +172,14 @@ describe("buttons on an alert, pressed through discord.js", () => {
     const muted = await press(alert, "Mute 1 h");
     expect(muted.data.flags).toBe(64);
     expect(muted.data.embeds[0]?.title).toBe("Muted CUDA OOM alerts of exp for 1 h");
-    const silences = f.alerting.listSilences("exp").filter((s) => s.endedAt === null);
+    const silences = f.activeMutes();
     expect(silences.map((s) => [s.rule, s.createdBy])).toEqual([["cuda_oom", "alice"]]);
     expect(silences[0]!.endsAt - silences[0]!.createdAt).toBe(3_600_000);
     expect(textOf(muted.data)).toContain(`Until ${formatDateTime(silences[0]!.endsAt)}.`);
+    // Still firing under that mute: Mute 8 h mutes it for longer, it is not "resolved".
+    const longer = await press(alert, "Mute 8 h");
+    expect(longer.data.embeds[0]?.title).toBe("Muted CUDA OOM alerts of exp for 8 h");
+    expect(Math.max(...f.activeMutes().map((s) => s.endsAt - s.createdAt))).toBe(8 * 3_600_000);
 
     const logs = await press(alert, "Logs", viewer);
     expect(logs.data.flags).toBe(64);
@@ -190,13 +188,10 @@ describe("buttons on an alert, pressed through discord.js", () => {
     expect(status.data.flags).toBe(64);
     expect(status.data.embeds[0]?.title).toMatch(/^exp: step \d/);
 
-    f.alerting.unsilence(silences[0]!.id);
-    const again = f.stepAgain(at);
-    f.alerting.evaluate("exp", again.at + 1);
-    expect(f.alerting.listFiring("exp").map((a) => a.rule)).not.toContain("cuda_oom");
+    expect(f.recover(at)).not.toContain("cuda_oom");
     const stale = await press(alert, "Mute 8 h");
     expect(stale.data.flags).toBe(64);
     expect(stale.data.embeds[0]?.title).toBe("Alert already resolved");
-    expect(f.alerting.listSilences("exp").filter((s) => s.endedAt === null)).toEqual([]);
+    expect(f.activeMutes()).toEqual([]);
   }, 60_000);
 });

@@ -145,10 +145,7 @@ describe.each(["socket", "http"] as const)("Slack buttons in %s mode", (mode) =>
     });
     await expect.poll(yaml, { timeout: 20_000 }).toBe(TRAINING_YAML);
     await f.core.idle();
-    const applied = f.audit.list({ outcomes: ["applied"] }).filter((e) => e.command === "rollback");
-    expect(applied.map((e) => [e.platform, e.userId, e.userName])).toEqual([
-      ["slack", OPERATOR, "alice"],
-    ]);
+    expect(f.appliedBy("rollback")).toEqual([["slack", OPERATOR, "alice"]]);
     // The private confirmation loses its buttons through its response_url; the outcome is told
     // in the channel, not in a thread of a message nobody else can see.
     const replaced = await fake.waitFor(
@@ -195,12 +192,9 @@ describe.each(["socket", "http"] as const)("Slack buttons in %s mode", (mode) =>
     );
     await expect.poll(yaml, { timeout: 20_000 }).toContain("train_batch_size: 2 ");
     await f.core.idle();
-    expect(
-      f.audit
-        .list({ outcomes: ["applied"] })
-        .filter((e) => e.command === "next-phase" && e.platform === "slack")
-        .map((e) => e.userId),
-    ).toEqual([OPERATOR]);
+    expect(f.appliedBy("next-phase").filter(([platform]) => platform === "slack")).toEqual([
+      ["slack", OPERATOR, "alice"],
+    ]);
 
     const stale = await press(verdict, "Next phase");
     expect(stale.answer?.response_type).toBe("ephemeral");
@@ -208,7 +202,7 @@ describe.each(["socket", "http"] as const)("Slack buttons in %s mode", (mode) =>
     expect(text(stale.answer?.blocks)).toContain("Now: Phase 2");
   }, 60_000);
 
-  it("an alert's Mute 1 h says until when; Logs and Status answer privately; once resolved, Mute 8 h says so", async () => {
+  it("an alert's Mute 1 h says until when, Mute 8 h then mutes for longer; Logs and Status answer privately; once resolved, Mute says so", async () => {
     const start = await f.startPhase1();
     const at = await f.failPhase1(start);
     await f.deliver();
@@ -216,12 +210,16 @@ describe.each(["socket", "http"] as const)("Slack buttons in %s mode", (mode) =>
 
     const muted = await press(alert, "Mute 1 h");
     expect(muted.answer?.response_type).toBe("ephemeral");
-    const silences = f.alerting.listSilences("exp").filter((s) => s.endedAt === null);
+    const silences = f.activeMutes();
     expect(silences.map((s) => [s.rule, s.createdBy, s.endsAt - s.createdAt])).toEqual([
       ["cuda_oom", "alice", 3_600_000],
     ]);
     expect(text(muted.answer?.blocks)).toContain("Muted CUDA OOM alerts of exp for 1 h");
     expect(text(muted.answer?.blocks)).toContain(`Until ${formatDateTime(silences[0]!.endsAt)}.`);
+    // Still firing under that mute: Mute 8 h mutes it for longer, it is not "resolved".
+    const longer = await press(alert, "Mute 8 h");
+    expect(text(longer.answer?.blocks)).toContain("Muted CUDA OOM alerts of exp for 8 h");
+    expect(Math.max(...f.activeMutes().map((s) => s.endsAt - s.createdAt))).toBe(8 * 3_600_000);
 
     const logs = await press(alert, "Logs", VISITOR);
     expect(logs.answer?.response_type).toBe("ephemeral");
@@ -230,13 +228,10 @@ describe.each(["socket", "http"] as const)("Slack buttons in %s mode", (mode) =>
     expect(status.answer?.response_type).toBe("ephemeral");
     expect(text(status.answer?.blocks)).toMatch(/exp: step \d/);
 
-    f.alerting.unsilence(silences[0]!.id);
-    const again = f.stepAgain(at);
-    f.alerting.evaluate("exp", again.at + 1);
-    expect(f.alerting.listFiring("exp").map((a) => a.rule)).not.toContain("cuda_oom");
+    expect(f.recover(at)).not.toContain("cuda_oom");
     const stale = await press(alert, "Mute 8 h");
     expect(text(stale.answer?.blocks)).toContain("Alert already resolved");
-    expect(f.alerting.listSilences("exp").filter((s) => s.endedAt === null)).toEqual([]);
+    expect(f.activeMutes()).toEqual([]);
     // The alert keeps its buttons for the next person.
     expect(buttonsOf(posted(/CUDA out of memory/))).toHaveLength(6);
   }, 60_000);
