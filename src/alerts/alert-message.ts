@@ -176,6 +176,8 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     ...(users.size + roles.size ? { mentions: { users: [...users], roles: [...roles] } } : {}),
     ...(run !== null ? { run } : {}),
     ...(alerts.length ? { alerts } : {}),
-    footer: [...new Set(sorted.map((m) => m.footer?.split(" · ")[0]).filter(Boolean))].join(", "),
+    // One run's group names the run once (its members' footers say it as `exp001` or `run exp001`).
+    footer:
+      run ?? [...new Set(sorted.map((m) => m.footer?.split(" · ")[0]).filter(Boolean))].join(", "),
   };
 }

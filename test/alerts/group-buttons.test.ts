@@ -10,6 +10,7 @@ import type { Message } from "../../src/message/message.ts";
 const baselinePassed: Message = {
   title: "exp: baseline measured",
   severity: "info",
+  footer: "run exp · attempt 1",
   buttons: verdictButtons("exp", 0, "passed", { hasNext: true, rolledBack: false }),
 };
 const phaseFailed: Message = {
@@ -21,6 +22,7 @@ const oom: Message = {
   title: "exp: CUDA out of memory",
   severity: "critical",
   buttons: alertButtons("exp", "cuda_oom"),
+  footer: "exp · CUDA OOM alert · since 12:00 UTC",
 };
 
 describe("buttons of notifications sent as one message", () => {
@@ -42,6 +44,7 @@ describe("buttons of notifications sent as one message", () => {
       verdict: "failed",
     });
     expect(new Set(group.buttons?.map((b) => b.id)).size).toBe(group.buttons?.length);
+    expect(group.footer).toBe("exp");
   });
 
   it("stay within 25 buttons however many alerts share the message, Logs and Status kept", () => {
