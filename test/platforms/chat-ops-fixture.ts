@@ -12,6 +12,19 @@ import { createOpsFixture, feed, type OpsFixture } from "../ops/ops-fixture.ts";
 /** Who applies the plan's first phase from the terminal before chat takes over. */
 const TERMINAL: Actor = { platform: "cli", userId: "ops", name: "ops", channelId: "" };
 
+/**
+ * The buttons of the one message a failed phase 1 and its CUDA OOM alert go out as: the
+ * verdict's Roll back and Retry, the alert's Mute, then Logs and Status.
+ */
+export const FAILED_WITH_OOM_BUTTONS = [
+  "Roll back",
+  "Retry",
+  "Mute 1 h",
+  "Mute 8 h",
+  "Logs",
+  "Status",
+] as const;
+
 /** A step counter and time the fed samples continue from. */
 export type Cursor = { step: number; at: number };
 

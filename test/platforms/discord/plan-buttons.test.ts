@@ -4,7 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatDateTime } from "../../../src/message/format.ts";
 import type { ReceivedRequest, StoredMessage } from "../../harness/fake-discord/fake-discord.ts";
 import { TRAINING_YAML } from "../../ops/ops-fixture.ts";
-import { type ChatOpsFixture, createChatOpsFixture } from "../chat-ops-fixture.ts";
+import {
+  type ChatOpsFixture,
+  createChatOpsFixture,
+  FAILED_WITH_OOM_BUTTONS,
+} from "../chat-ops-fixture.ts";
 import { type Harness, startHarness } from "./discord-setup.ts";
 
 // Buttons on what the product posts (alerts, verdicts), pressed through discord.js against the
@@ -78,14 +82,7 @@ describe("buttons on a failed phase's verdict, pressed through discord.js", () =
     // The verdict and the OOM alert were queued together, so they go as one message with the
     // buttons of both.
     const verdict = posted(/Phase 1 failed/);
-    expect(buttonsOf(verdict).map((b) => b.label)).toEqual([
-      "Roll back",
-      "Retry",
-      "Mute 1 h",
-      "Mute 8 h",
-      "Logs",
-      "Status",
-    ]);
+    expect(buttonsOf(verdict).map((b) => b.label)).toEqual([...FAILED_WITH_OOM_BUTTONS]);
 
     const refused = await press(verdict, "Roll back", viewer);
     expect(refused.data.flags).toBe(64);
@@ -160,14 +157,7 @@ describe("buttons on an alert, pressed through discord.js", () => {
     const at = await f.failPhase1(start);
     await f.deliver();
     const alert = posted(/CUDA out of memory/);
-    expect(buttonsOf(alert).map((b) => b.label)).toEqual([
-      "Roll back",
-      "Retry",
-      "Mute 1 h",
-      "Mute 8 h",
-      "Logs",
-      "Status",
-    ]);
+    expect(buttonsOf(alert).map((b) => b.label)).toEqual([...FAILED_WITH_OOM_BUTTONS]);
 
     const muted = await press(alert, "Mute 1 h");
     expect(muted.data.flags).toBe(64);

@@ -5,7 +5,11 @@ import { formatDateTime } from "../../../src/message/format.ts";
 import type { SlackFrontEnd } from "../../../src/platforms/slack/slack-front-end.ts";
 import { FakeSlack, type HttpTarget } from "../../harness/fake-slack/fake-slack.ts";
 import { TRAINING_YAML } from "../../ops/ops-fixture.ts";
-import { type ChatOpsFixture, createChatOpsFixture } from "../chat-ops-fixture.ts";
+import {
+  type ChatOpsFixture,
+  createChatOpsFixture,
+  FAILED_WITH_OOM_BUTTONS,
+} from "../chat-ops-fixture.ts";
 import { ALERT_CHANNEL, frontEnd, OPERATOR, VISITOR } from "./helpers.ts";
 
 // Buttons on what the product posts (alerts, verdicts), pressed through Bolt against the fake:
@@ -111,14 +115,7 @@ describe.each(["socket", "http"] as const)("Slack buttons in %s mode", (mode) =>
     await f.failPhase1(start);
     await f.deliver();
     const verdict = posted(/Phase 1 failed/);
-    expect(buttonsOf(verdict).map((e) => e.text.text)).toEqual([
-      "Roll back",
-      "Retry",
-      "Mute 1 h",
-      "Mute 8 h",
-      "Logs",
-      "Status",
-    ]);
+    expect(buttonsOf(verdict).map((e) => e.text.text)).toEqual([...FAILED_WITH_OOM_BUTTONS]);
 
     const refused = await press(verdict, "Roll back", VISITOR);
     expect(refused.answer?.response_type).toBe("ephemeral");
