@@ -56,7 +56,26 @@ describe("buttons of notifications sent as one message", () => {
     const buttons = groupMessage(many, "exp").buttons ?? [];
     expect(buttons).toHaveLength(25);
     expect(buttons.slice(-2).map((b) => b.label)).toEqual(["Logs", "Status"]);
-    expect(buttons[0]?.label).toBe("Mute rule_0 1 h");
+    expect(buttons[0]?.label).toBe("Mute rule 0 1 h");
+  });
+
+  it("offer Stop training once, however many of its alerts ask for it", () => {
+    const nan: Message = {
+      title: "exp: loss is NaN",
+      severity: "critical",
+      buttons: alertButtons("exp", "nan_loss", { stop: true }),
+    };
+    const diverging: Message = {
+      title: "exp: loss diverging",
+      severity: "warning",
+      buttons: alertButtons("exp", "loss_diverging", { stop: true }),
+    };
+    const labels = groupMessage([diverging, nan], "exp").buttons?.map((b) => b.label);
+    expect(labels?.filter((l) => l === "Stop training")).toHaveLength(1);
+    expect(labels?.[0]).toBe("Stop training");
+    expect(parseActionButton(groupMessage([diverging, nan], "exp").buttons?.[0]?.id ?? "")).toEqual(
+      { action: "stop", run: "exp", rule: "nan_loss" },
+    );
   });
 
   it("a message on its own keeps its buttons as they are", () => {

@@ -38,6 +38,8 @@ function normalise(word: string): string {
  */
 export function resolveRuleName(word: string): string {
   const key = normalise(word);
+  // A user pattern's alerts (`pattern:<name>`): the config names them, the engine checks them.
+  if (/^pattern:[a-z][a-z0-9_]*$/.test(key)) return key;
   const byName = RULES.find((r) => r.name === key || normalise(r.label) === key);
   if (byName) return byName.name;
   const alias = ALIASES[key];
