@@ -1,8 +1,8 @@
+import { ruleLabel } from "../../alerts/rule-label.ts";
 import { formatDateTime, formatDuration } from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
 import { parseArguments } from "./command-arguments.ts";
 import { auditWho, type CommandContext, privateNotice } from "./command-context.ts";
-import { ruleLabel } from "./rule-names.ts";
 
 /** `/train mute`: silences the run's alerts (or one rule) for a while, with a reason. */
 export async function muteCommand(ctx: CommandContext): Promise<Message> {
