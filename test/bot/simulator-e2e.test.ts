@@ -111,7 +111,7 @@ describe("/train over the simulator and sshd", () => {
     expect(mute.title).toBe("Muted idle GPU alerts of exp001 for 1 h");
     await pollUntilSteps();
     const after = textOf(await core.execute(req("status"), responder));
-    expect(after).toMatch(/🔇 gpu_idle muted for (59 min|1 h) by ops: testing/);
+    expect(after).toMatch(/🔇 idle GPU muted for (59 min|1 h) by ops: testing/);
     expect((await core.execute(req("unmute", { rule: "gpu_idle" }), responder)).lines).toEqual([
       "1 silence ended; alerts flow again.",
     ]);

@@ -58,3 +58,12 @@ export function isRuleName(word: string): boolean {
     return false;
   }
 }
+
+/**
+ * The shortest word a person can type for `rule` in a command (`oom` for `cuda_oom`): an alias
+ * where one exists, else the rule's name.
+ */
+export function ruleWord(rule: string): string {
+  const aliases = Object.keys(ALIASES).filter((alias) => ALIASES[alias] === rule);
+  return aliases.sort((a, b) => a.length - b.length)[0] ?? rule;
+}
