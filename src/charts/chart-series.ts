@@ -43,12 +43,12 @@ export const METRIC_STYLES: Record<ChartMetricName, MetricStyle> = {
   step_time: {
     title: "Step time",
     column: "step_time_s",
-    unit: "s",
+    unit: "s/step",
     scale: (v) => v,
     colour: "#1f77b4",
   },
   vram: {
-    title: "VRAM (busiest GPU)",
+    title: "VRAM, busiest GPU",
     column: "gpu_mem_used_mib",
     unit: "GiB",
     scale: (v) => v / 1024,
