@@ -103,8 +103,9 @@ export interface TimeTick {
 /**
  * Ticks for a time axis: per segment the finest whole step (1 s … 1 year) whose labels fit
  * side by side, aligned to the zone's clock and calendar and labelled in it (`14:02:30`,
- * `14:02`, `12-07 14:02` when the axis crosses a date, `12-07`, `2026-12-07`), so no two
- * labels on an axis read the same. Labels at the axis ends are shifted inwards.
+ * `14:02`, `12-07 14:02` when the axis spans over a day, `12-07`, `2026-12-07`), so no two
+ * labels on an axis read the same; midnight reads as its date. Labels at the axis ends are
+ * shifted inwards.
  */
 export function timeTicks(
   scale: TimeScale,
@@ -144,7 +145,7 @@ function segmentTicks(
     if (span / step > pixels / 24) continue;
     const moments = stepMoments(segment.from, segment.to, step, timeZone);
     if (moments.length === 0) continue;
-    const ticks = label(moments, step, timeZone).map(({ at, text }) => {
+    const ticks = label(moments, step, timeZone, segment).map(({ at, text }) => {
       const x = scale.x(at);
       const width = measure(text);
       return {
@@ -184,24 +185,26 @@ function label(
   moments: number[],
   step: number,
   timeZone: TimeZone,
+  segment: TimeSegment,
 ): Array<{ at: number; text: string }> {
   const first = moments[0] as number;
   const last = moments.at(-1) as number;
+  const year = (at: number) => formatAxisTime(at, "year", timeZone).slice(0, 4);
   let unit: AxisTimeUnit = step < MINUTE ? "second" : step < DAY ? "minute" : "day";
-  if (
-    unit === "day" &&
-    formatAxisTime(first, "year", timeZone).slice(0, 4) !==
-      formatAxisTime(last, "year", timeZone).slice(0, 4)
-  )
-    unit = "year";
-  const withDate =
-    unit !== "day" &&
-    unit !== "year" &&
-    formatAxisTime(first, "day", timeZone) !== formatAxisTime(last, "day", timeZone);
+  // Dates carry their year when the window reaches into another year.
+  if (unit === "day" && year(segment.from) !== year(segment.to - 1)) unit = "year";
+  // A clock time repeats after a day: past that, every label carries its date.
+  const withDate = unit !== "day" && unit !== "year" && last - first >= DAY;
   const seen = new Set<string>();
   const out: Array<{ at: number; text: string }> = [];
   for (const at of moments) {
-    const text = formatAxisTime(at, unit, timeZone, withDate);
+    // Midnight reads as the date it starts.
+    const midnight =
+      (unit === "second" || unit === "minute") &&
+      formatAxisTime(at, "second", timeZone) === "00:00:00";
+    const text = midnight
+      ? formatAxisTime(at, "day", timeZone)
+      : formatAxisTime(at, unit, timeZone, withDate);
     if (seen.has(text)) continue;
     seen.add(text);
     out.push({ at, text });

@@ -88,7 +88,7 @@ describe("renderRunChart", () => {
     expect(await pixelsNear(image.png, OVERLAY_COLOURS.limit)).toBeGreaterThan(50);
     expect(await pixelsNear(image.png, OVERLAY_COLOURS.oom)).toBeGreaterThan(20);
     expect(await pixelsNear(image.png, OVERLAY_COLOURS.phase)).toBeGreaterThan(20);
-    expect(image.alt).toContain("Step time: 9.5 s");
+    expect(image.alt).toContain("Step time: 9.5 s/step");
     expect(image.alt).toContain("(limit 80 GiB)");
     expect(image.alt).toContain("1 OOM event");
   });
@@ -122,7 +122,7 @@ describe("renderRunChart", () => {
     // Titles and "no data in this window" are dark-grey text on white.
     expect(await pixelsNear(image.png, "#222222")).toBeGreaterThan(30);
     expect(await pixelsNear(image.png, "#888888")).toBeGreaterThan(10);
-    expect(image.alt).toContain("VRAM (busiest GPU): no data");
+    expect(image.alt).toContain("VRAM, busiest GPU: no data");
   });
 
   it("takes a verdict's heading instead of the window's", async () => {
@@ -131,7 +131,7 @@ describe("renderRunChart", () => {
     const options = { run: "exp001", from: to - 3_600_000, to, metrics: ["step_time"] as const };
     const plain = await renderRunChart(f, options);
     const titled = await renderRunChart(f, { ...options, title: "exp001: Phase 1 passed" });
-    expect(plain.alt).toMatch(/^exp001, last 1 h: Step time: /);
+    expect(plain.alt).toMatch(/^exp001, last 1.0 h: Step time: /);
     expect(titled.alt).toMatch(/^exp001: Phase 1 passed: Step time: /);
     // The heading is drawn: the two images differ.
     expect(titled.png.equals(plain.png)).toBe(false);
