@@ -142,7 +142,8 @@ function segmentTicks(
   if (span <= 0 || pixels <= 0) return [];
   let fallback: TimeTick[] = [];
   for (const step of STEPS) {
-    if (span / step > pixels / 24) continue;
+    // Even the narrowest label ("00:00", ~30 px) needs about 40 px with its gap.
+    if (span / step > pixels / 40) continue;
     const moments = stepMoments(segment.from, segment.to, step, timeZone);
     if (moments.length === 0) continue;
     const ticks = label(moments, step, timeZone, segment).map(({ at, text }) => {
@@ -198,13 +199,12 @@ function label(
   const seen = new Set<string>();
   const out: Array<{ at: number; text: string }> = [];
   for (const at of moments) {
+    const clock = formatAxisTime(at, unit, timeZone, withDate);
     // Midnight reads as the date it starts.
     const midnight =
-      (unit === "second" || unit === "minute") &&
-      formatAxisTime(at, "second", timeZone) === "00:00:00";
-    const text = midnight
-      ? formatAxisTime(at, "day", timeZone)
-      : formatAxisTime(at, unit, timeZone, withDate);
+      (unit === "second" && clock.endsWith("00:00:00")) ||
+      (unit === "minute" && clock.endsWith("00:00"));
+    const text = midnight ? formatAxisTime(at, "day", timeZone) : clock;
     if (seen.has(text)) continue;
     seen.add(text);
     out.push({ at, text });

@@ -187,6 +187,7 @@ export function formatAxisTime(
 
 /** The zone's offset from UTC at `ms` in milliseconds (`Europe/Berlin` in winter: 3,600,000). */
 export function zoneOffsetMs(ms: number, timeZone?: TimeZone): number {
+  if (timeZone === undefined || timeZone === "UTC") return 0;
   const p = zoned(ms, timeZone);
   const [year, month, day] = p.date.split("-").map(Number) as [number, number, number];
   const [hour, minute] = p.time.split(":").map(Number) as [number, number];
