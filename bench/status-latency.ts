@@ -164,21 +164,26 @@ console.log(
 
 // A month-long chart: 23 days of it come from the roll-ups.
 const monthTimes: number[] = [];
+const monthCpu: number[] = [];
 for (let i = 0; i < Math.max(20, Math.floor(iterations / 4)); i++) {
   const run = runNames[i % RUNS] as string;
   const at = performance.now();
+  const cpu = process.cpuUsage();
   const message = await core.execute(
     { subcommand: "chart", args: { run, window: "30d" }, invoker },
     responder,
   );
   monthTimes.push(performance.now() - at);
+  const used = process.cpuUsage(cpu);
+  monthCpu.push((used.user + used.system) / 1000);
   if (!message.images?.[0])
     throw new Error(`chart of ${run} came without an image: ${message.title}`);
   pngBytes = message.images[0].png.length;
 }
 monthTimes.sort((a, b) => a - b);
+monthCpu.sort((a, b) => a - b);
 console.log(
-  `/train chart over 30 days (${pngBytes.toLocaleString("en-US")} B PNG), ${monthTimes.length} runs: median ${pick(0.5, monthTimes).toFixed(1)} ms, p99 ${pick(0.99, monthTimes).toFixed(1)} ms`,
+  `/train chart over 30 days (${pngBytes.toLocaleString("en-US")} B PNG), ${monthTimes.length} runs: median ${pick(0.5, monthTimes).toFixed(1)} ms, p99 ${pick(0.99, monthTimes).toFixed(1)} ms; CPU median ${pick(0.5, monthCpu).toFixed(1)} ms, p99 ${pick(0.99, monthCpu).toFixed(1)} ms`,
 );
 // CPU time is what the reply costs this process; wall time also counts waiting for a busy CPU.
 console.log(

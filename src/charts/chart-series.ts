@@ -32,6 +32,8 @@ export interface MetricStyle {
   unit: string;
   scale: (raw: number) => number;
   colour: string;
+  /** The axis' unit in the panel's heading when it differs from `unit` ("unitless" for loss). */
+  axisUnit?: string;
   /** Fixed y range (GPU utilisation is 0-100 %). */
   fixedMax?: number;
   limitKey?: "gpuMemoryGiB" | "hostMemoryGiB";
@@ -70,6 +72,21 @@ export const METRIC_STYLES: Record<ChartMetricName, MetricStyle> = {
     scale: (v) => v,
     colour: "#9467bd",
     fixedMax: 100,
+  },
+  throughput: {
+    title: "Throughput",
+    column: "steps_per_hour",
+    unit: "steps/h",
+    scale: (v) => v,
+    colour: "#17becf",
+  },
+  loss: {
+    title: "Loss",
+    column: "loss",
+    unit: "",
+    axisUnit: "unitless",
+    scale: (v) => v,
+    colour: "#8c564b",
   },
 };
 

@@ -3,7 +3,7 @@ import { formatDateTime, formatSpan, type TimeZone, zoneName } from "../message/
 import type { MessageImage } from "../message/message.ts";
 import { chartFontFamily } from "./chart-font.ts";
 import { type Box, type ChartLayout, ChartText, textHeight } from "./chart-layout.ts";
-import { CHART_METRICS, type ChartMetricName } from "./chart-metrics.ts";
+import { type ChartMetricName, OVERVIEW_METRICS } from "./chart-metrics.ts";
 import {
   type ChartSource,
   METRIC_STYLES,
@@ -31,7 +31,7 @@ export interface RunChartOptions {
   /** Window, milliseconds since the epoch, `from <= at < to`. */
   from: number;
   to: number;
-  /** Panels to draw, in order; all four by default. */
+  /** Panels to draw, in order; the overview's four by default. */
   metrics?: readonly ChartMetricName[];
   /** Limits drawn as dashed red lines. */
   limits?: { gpuMemoryGiB?: number | null; hostMemoryGiB?: number | null };
@@ -93,7 +93,7 @@ export function drawRunChart(
 ): { image: MessageImage; layout: ChartLayout } {
   const width = options.width ?? 800;
   const height = options.height ?? 400;
-  const metrics = options.metrics?.length ? options.metrics : CHART_METRICS;
+  const metrics = options.metrics?.length ? options.metrics : OVERVIEW_METRICS;
   const buckets = options.buckets ?? Math.min(400, Math.floor(width / 2));
   const styles = metrics.map((metric) => METRIC_STYLES[metric]);
   const columns = styles.map((style) => style.column);
@@ -154,7 +154,7 @@ export function drawRunChart(
   const png = canvas.encodeSync("png");
   const name =
     options.name ??
-    `${options.run}-${metrics.length === CHART_METRICS.length ? "overview" : metrics.join("-")}.png`;
+    `${options.run}-${metrics.join() === OVERVIEW_METRICS.join() ? "overview" : metrics.join("-")}.png`;
   return { image: { name, png, alt: altText(options, panels, ooms.length) }, layout };
 }
 
@@ -198,7 +198,7 @@ function drawPanel(
     valueBox = text.draw(
       "panel-value",
       index,
-      `${formatValue(last.value)} ${style.unit}${limit ? ` / ${formatValue(limit)}` : ""}`,
+      `${withUnit(last.value, style.unit)}${limit ? ` / ${formatValue(limit)}` : ""}`,
       cell.x + cell.w - 10,
       cell.y + 10,
       { size: 12, align: "right" },
@@ -206,7 +206,7 @@ function drawPanel(
   }
   const headStyle = { size: 12, bold: true };
   const head = text.fit(
-    `${style.title} (${style.unit})`,
+    `${style.title} (${style.axisUnit ?? style.unit})`,
     (valueBox ? valueBox.x - 10 : cell.x + cell.w - 10) - (cell.x + 8),
     headStyle,
   );
@@ -368,10 +368,14 @@ function formatValue(v: number): string {
   return v.toFixed(2).replace(/0$/, "").replace(/\.0$/, "");
 }
 
+function withUnit(v: number, unit: string): string {
+  return unit ? `${formatValue(v)} ${unit}` : formatValue(v);
+}
+
 function altText(options: RunChartOptions, panels: PanelData[], oomCount: number): string {
   const parts = panels.map((p) => {
     const last = p.points.at(-1);
-    return `${p.style.title}: ${last ? `${formatValue(last.value)} ${p.style.unit}` : "no data"}${p.limit ? ` (limit ${formatValue(p.limit)} ${p.style.unit})` : ""}`;
+    return `${p.style.title}: ${last ? withUnit(last.value, p.style.unit) : "no data"}${p.limit ? ` (limit ${withUnit(p.limit, p.style.unit)})` : ""}`;
   });
   const oom = oomCount ? `; ${oomCount} OOM event${oomCount > 1 ? "s" : ""}` : "";
   const head =

@@ -247,11 +247,14 @@ describe("read commands", () => {
 
   it("/train chart validates metric and window and returns a PNG", async () => {
     f.samples.insert(planSample("exp001", f.clock.now() - 60_000));
-    const bad = await f.core.execute(req("chart", { run: "exp001", metric: "loss" }), responder);
+    const bad = await f.core.execute(
+      req("chart", { run: "exp001", metric: "temperature" }),
+      responder,
+    );
     const chartUsage =
-      "usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util>] [window:<window>]";
+      "usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util|throughput|loss>] [window:<window>]";
     expect(bad.lines).toEqual([
-      `metric must be one of step_time, vram, host_ram, gpu_util; ${chartUsage}`,
+      `metric must be one of step_time, vram, host_ram, gpu_util, throughput, loss; ${chartUsage}`,
     ]);
     const badWindow = await f.core.execute(
       req("chart", { run: "exp001", window: "soon" }),
@@ -283,7 +286,7 @@ describe("read commands", () => {
     );
     expect(m.severity).toBe("warning");
     expect(m.lines).toEqual([
-      "'foo' is neither a run nor a chart metric. Metrics: step_time, vram, host_ram, gpu_util; runs: exp001, exp002. usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util>] [window:<window>].",
+      "'foo' is neither a run nor a chart metric. Metrics: step_time, vram, host_ram, gpu_util, throughput, loss; runs: exp001, exp002. usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util|throughput|loss>] [window:<window>].",
     ]);
   });
 

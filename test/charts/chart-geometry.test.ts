@@ -135,6 +135,35 @@ describe("chart geometry", () => {
       "Host RAM (GiB)",
       "GPU utilisation (%)",
     ]);
+    const { layout: more, image } = drawRunChart(store, {
+      run: "exp001",
+      from: NOW - HOUR,
+      to: NOW,
+      metrics: ["throughput", "loss"],
+    });
+    expectReadable(more, "throughput and loss");
+    expect(more.texts.filter((t) => t.role === "panel-title").map((t) => t.text)).toEqual([
+      "Throughput (steps/h)",
+      "Loss (unitless)",
+    ]);
+    expect(image.alt).toContain("Throughput: 200 steps/h; Loss: 0.41");
+  });
+
+  it("loss reaches past the raw window through the roll-ups", () => {
+    const rolled = chartStore();
+    try {
+      rolled.fill(NOW - 30 * DAY, NOW, 10 * MIN);
+      while (rolled.samples.rollUp("exp001", NOW - 2 * DAY, 24 * 40) > 0);
+      const { image } = drawRunChart(rolled, {
+        run: "exp001",
+        from: NOW - 30 * DAY,
+        to: NOW - 3 * DAY,
+        metrics: ["loss"],
+      });
+      expect(image.alt).toMatch(/Loss: 0\.41$/);
+    } finally {
+      rolled.close();
+    }
   });
 
   it("crowded markers: labels stagger into rows, the rest are counted in one '…+N'", () => {

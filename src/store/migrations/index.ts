@@ -11,6 +11,7 @@ import { sampleRollupsMigration } from "./010-sample-rollups.ts";
 import { logIdentityMigration } from "./011-log-identity.ts";
 import { maybeDeliveredMigration } from "./012-maybe-delivered.ts";
 import { operationJournalMigration } from "./013-operation-journal.ts";
+import { chartLossRollupsMigration } from "./014-chart-loss-rollups.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   logIdentityMigration,
   maybeDeliveredMigration,
   operationJournalMigration,
+  chartLossRollupsMigration,
 ];
