@@ -24,6 +24,7 @@ export interface PhaseBar {
   state: PhaseBarState;
 }
 
+/** What `/train plan`'s chart shows: the plan's phases, measured or not, and how to name it. */
 export interface PhaseComparisonOptions {
   run: string;
   /** Heading, e.g. "exp001: safe-optimization, step time and throughput per phase". */

@@ -26,6 +26,7 @@ export interface ChartMarker {
   kind?: ChartMarkerKind;
 }
 
+/** What a run chart shows: which run, which window and metrics, and what to mark on it. */
 export interface RunChartOptions {
   run: string;
   /** Window, milliseconds since the epoch, `from <= at < to`. */
