@@ -71,7 +71,8 @@ export function recordVerdict(
     to: now + 1,
     name: `${run.name}-${chartLabel(attempt)}-${verdict}.png`,
     title: `${run.name}: ${phaseLabel(attempt)} ${verdict}`,
-    focusFrom: attempt.startedAt,
+    // What was judged: from the end of the warm-up, where the phase's marker stands.
+    focusFrom: attempt.measureFrom ?? attempt.startedAt,
   };
   ctx.notify(
     run.name,
