@@ -126,6 +126,12 @@ export function timeTicks(
       all.push(tick);
     }
   }
+  if (!all.length && scale.to > scale.from) {
+    // A window shorter than any step still says when it starts.
+    const text = formatAxisTime(scale.from, "second", timeZone);
+    const width = measure(text);
+    all.push({ at: scale.from, x: left, label: text, width, left });
+  }
   return all.sort((a, b) => a.at - b.at);
 }
 

@@ -101,6 +101,17 @@ describe("chart geometry", () => {
     }
   });
 
+  it("a window shorter than a second still has its start labelled", () => {
+    const { layout } = drawRunChart(store, {
+      run: "exp001",
+      from: NOW - 400,
+      to: NOW,
+      metrics: ["step_time"],
+    });
+    expectReadable(layout, "400 ms");
+    expect(ticks(layout)).toEqual(["14:01:59"]);
+  });
+
   it("ticks fall on the zone's whole hours, half-hour zones included", () => {
     for (const timeZone of [undefined, "Asia/Kolkata"]) {
       const { layout } = drawRunChart(store, {
