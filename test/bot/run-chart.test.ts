@@ -1,5 +1,6 @@
 import { createCanvas, loadImage } from "@napi-rs/canvas";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OVERVIEW_METRICS } from "../../src/charts/chart-metrics.ts";
 import { METRIC_STYLES, OVERLAY_COLOURS } from "../../src/charts/chart-series.ts";
 import { renderRunChart } from "../../src/charts/run-chart.ts";
 import { type BotFixture, createBotFixture, planSample } from "./bot-fixture.ts";
@@ -83,7 +84,7 @@ describe("renderRunChart", () => {
     });
     expect(pngSize(image.png)).toEqual({ width: 800, height: 400 });
     expect(image.name).toBe("exp001-overview.png");
-    for (const style of Object.values(METRIC_STYLES))
+    for (const style of OVERVIEW_METRICS.map((m) => METRIC_STYLES[m]))
       expect(await pixelsNear(image.png, style.colour), style.title).toBeGreaterThan(50);
     expect(await pixelsNear(image.png, OVERLAY_COLOURS.limit)).toBeGreaterThan(50);
     expect(await pixelsNear(image.png, OVERLAY_COLOURS.oom)).toBeGreaterThan(20);
