@@ -37,10 +37,13 @@ export function chartStore(): ChartStoreFixture {
       const rows = [];
       for (let at = from, i = 0; at < to; at += every, i++) {
         const fast = at >= fasterFrom;
+        const stepTimeSeconds = (fast ? 9.4 : 18.1) + 0.4 * Math.sin(i / 7);
         rows.push(
           runSample({
             at,
-            stepTimeSeconds: (fast ? 9.4 : 18.1) + 0.4 * Math.sin(i / 7),
+            stepTimeSeconds,
+            stepsPerHour: 3600 / stepTimeSeconds,
+            loss: 0.3 + 0.6 * Math.exp(-i / 150) + 0.01 * Math.sin(i / 2),
             gpus: [
               gpuSample({
                 memoryUsedMiB: (fast ? 74_000 : 61_000) + 900 * Math.sin(i / 5),

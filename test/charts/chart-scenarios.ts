@@ -114,6 +114,23 @@ export const CHART_SCENARIOS: ChartScenario[] = [
       }),
   },
   {
+    name: "throughput-and-loss-25h",
+    draw: () =>
+      withStore((s) => {
+        s.fill(NOW - 25 * HOUR, NOW, 5 * MIN, NOW - 7 * HOUR);
+        return drawRunChart(s, {
+          run: "exp001",
+          from: NOW - 25 * HOUR,
+          to: NOW,
+          metrics: ["throughput", "loss"],
+          markers: [
+            { at: NOW - 7 * HOUR, label: "P1" },
+            { at: NOW - 3 * HOUR, label: "restart", kind: "restart" },
+          ],
+        });
+      }),
+  },
+  {
     name: "plan-phase-comparison",
     draw: () =>
       drawPhaseComparison({
