@@ -3,6 +3,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Message, Severity } from "../message/message.ts";
 import type { AlertOutboxRepo, OutboxKind } from "../store/alert-outbox-repo.ts";
 import type { AlertRecord, AlertsRepo } from "../store/alerts-repo.ts";
+import type { LogMatchesRepo } from "../store/log-matches-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";
 import type { SamplesRepo } from "../store/samples-repo.ts";
 import type { SilenceRecord, SilencesRepo } from "../store/silences-repo.ts";
@@ -69,6 +70,8 @@ export interface AlertEngineOptions {
   phaseOf: (run: string) => string | null;
   /** Slurm jobs of runs that name one (the scheduler's rules read them). */
   slurmJobs?: SlurmJobsRepo;
+  /** Log lines that matched the user's patterns (the pattern rules read them). */
+  logMatches?: LogMatchesRepo;
   log: AlertLogger;
   /** Called after notifications were queued, so the sender can go at once. */
   onQueued?: () => void;

@@ -73,7 +73,7 @@ export function firingMessage(facts: AlertFacts, finding: Finding, at = facts.si
     ...(finding.fields ? { fields: finding.fields } : {}),
     ...(finding.quote ? { code: finding.quote } : {}),
     ...(hasMentions(facts.mentions) ? { mentions: facts.mentions } : {}),
-    buttons: alertButtons(facts.run, facts.rule),
+    buttons: alertButtons(facts.run, facts.rule, { stop: finding.offerStop === true }),
     footer: footer(facts),
     run: facts.run,
     alerts: [notice(facts, "firing", finding.headline, at)],

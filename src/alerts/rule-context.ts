@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import type { RunSample } from "../model/monitoring.ts";
 import type { AlertsRepo } from "../store/alerts-repo.ts";
+import type { LogMatchesRepo } from "../store/log-matches-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";
 import type { SamplesRepo } from "../store/samples-repo.ts";
 import type { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
@@ -16,6 +17,8 @@ export interface RuleContextSources {
   phaseOf: (run: string) => string | null;
   /** Slurm jobs of runs that name one. */
   slurmJobs?: SlurmJobsRepo;
+  /** Log lines that matched the user's patterns. */
+  logMatches?: LogMatchesRepo;
 }
 
 /**
@@ -62,5 +65,7 @@ export function createRuleContext(
         .map((p) => ({ outcome: p.outcome, message: p.message, at: p.startedAt })),
     expectedStop: () => o.alerts.expectedStop(run),
     slurmJob: () => o.slurmJobs?.current(run) ?? null,
+    lineMatches: (pattern, from) =>
+      o.logMatches?.since(run, pattern, from) ?? { count: 0, newest: null, oldestAt: null },
   };
 }

@@ -25,7 +25,7 @@ export function bindRules(
   for (const rule of rules) {
     const result = rule.bind(raw[rule.name] ?? {});
     if (result.ok) {
-      bound.push(result.rule);
+      bound.push(...result.rules);
       continue;
     }
     for (const issue of result.issues) {

@@ -3,6 +3,7 @@ import type { Message } from "../message/message.ts";
 import type { AlertOutboxRepo } from "../store/alert-outbox-repo.ts";
 import type { AlertLogger } from "./alert-engine.ts";
 import { groupMessage } from "./alert-message.ts";
+import type { QuietHoursGate } from "./quiet-hours-gate.ts";
 import type { AlertSink, DeliveryResult } from "./sinks/alert-sink.ts";
 
 /** Back-off between attempts of one delivery: base × 2^(attempts-1), capped. */
@@ -26,6 +27,8 @@ export interface SenderOptions {
    * pass, so every sink gets the same message; a failure sends the message as it is.
    */
   prepare?: (message: Message) => Promise<Message>;
+  /** Channels' quiet hours: what waits, and the summary sealed when a window ends. */
+  quietHours?: QuietHoursGate;
 }
 
 /**
@@ -116,6 +119,7 @@ export class Sender {
     // With no sink (a process that only reads alert state) leave the outbox to one that has.
     if (this.o.sinks.length === 0) return 0;
     this.seal(this.o.clock.now());
+    this.o.quietHours?.release(this.o.sinks, this.o.clock.now());
     try {
       const counts = await Promise.all(this.o.sinks.map((sink) => this.drain(sink)));
       return counts.reduce((a, b) => a + b, 0);
@@ -178,7 +182,13 @@ export class Sender {
       if (due.nextAttemptAt > this.o.clock.now()) break;
       let result: DeliveryResult;
       try {
-        result = await sink.deliver(await this.prepare(due), due.idempotencyKey);
+        const prepared = await this.prepare(due);
+        const message = this.o.quietHours
+          ? this.o.quietHours.apply(sink, due.batchId, prepared, this.o.clock.now())
+          : prepared;
+        // Held whole for the channel's quiet hours: the delivery is settled, the rest waits.
+        if (message === null) continue;
+        result = await sink.deliver(message, due.idempotencyKey);
       } catch (error) {
         result = { ok: false, retryable: true, error: (error as Error).message };
       }

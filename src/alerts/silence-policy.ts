@@ -30,7 +30,7 @@ export function silenceRecordFor(
   const rule = request.rule ?? null;
   if (run === null && rule === null)
     throw new SilenceError("name a run, a rule, or both to silence");
-  if (rule !== null && !known.rules.some((r) => r.name === rule)) {
+  if (rule !== null && !known.rules.some((r) => ruleCovers(rule, r.name))) {
     throw new SilenceError(
       `no rule named '${rule}'; rules: ${known.rules.map((r) => r.name).join(", ")}`,
     );
@@ -66,8 +66,15 @@ export function isSilenced(
 ): boolean {
   return silences.some(
     (s) =>
-      s.endsAt > now && (s.run === null || s.run === run) && (s.rule === null || s.rule === rule),
+      s.endsAt > now &&
+      (s.run === null || s.run === run) &&
+      (s.rule === null || ruleCovers(s.rule, rule)),
   );
+}
+
+/** A silence of `pattern` covers every user pattern's rule (`pattern:<name>`). */
+function ruleCovers(silenced: string, rule: string): boolean {
+  return silenced === rule || (silenced === "pattern" && rule.startsWith("pattern:"));
 }
 
 /** `exp001/gpu_idle`, `exp001` (every rule) or `gpu_idle` (every run). */

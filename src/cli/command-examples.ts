@@ -7,6 +7,7 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   demo: ["trainops demo", "trainops demo --script configs/demo/script.txt"],
   poll: ["trainops poll --once", "trainops poll --once --run exp001 --json"],
   status: ["trainops status", "trainops status --run exp001 --json | jq .runs[0].etaSeconds"],
+  digest: ["trainops digest", "trainops digest --run exp001 --since 7d --json"],
   check: ["trainops check", "trainops check --config prod.yaml --json"],
   init: ["trainops init --host 10.0.0.5 --workdir /data/repo --log runs/exp001/train.log"],
   parse: ["trainops parse train.log", "trainops parse train.log --format tqdm --json"],
@@ -17,6 +18,7 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   set: ["trainops set workers=4 batch=2", "trainops set workers=6 --run exp001 --dry-run"],
   rollback: ["trainops rollback --run exp001", "trainops rollback --yes"],
   restart: ["trainops restart --run exp001", "trainops restart --run exp001 --yes"],
+  stop: ["trainops stop --run exp001", "trainops stop --run exp001 --yes"],
   unlock: ["trainops unlock --run exp001"],
   discord: ["trainops discord register"],
   completion: [

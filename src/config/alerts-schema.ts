@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { channelSchedule } from "./channel-schedule-schema.js";
 import { duration, secret, severity } from "./schema-primitives.js";
 
 /** The `alerts:` block: alert channels (webhooks, e-mail, console) and per-rule settings. */
@@ -12,6 +13,7 @@ const channelFilter = {
       "Only alerts of these severities (a resolution counts with the severity it resolves); default: all",
     ),
   runs: z.array(z.string()).optional().describe("Only alerts of these runs; default: all runs"),
+  ...channelSchedule,
 };
 
 const webhookSchema = z.discriminatedUnion("kind", [

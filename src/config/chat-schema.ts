@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { channelSchedule } from "./channel-schedule-schema.js";
 
 /** The `discord:` and `slack:` blocks: the chat bots, their channels and operators. */
 
@@ -44,6 +45,7 @@ export const discordSchema = z
       .record(z.string(), z.array(z.string()))
       .optional()
       .describe("User/role ids to mention per alert severity, e.g. critical: ['123…']"),
+    ...channelSchedule,
   })
   .strict();
 
@@ -86,6 +88,7 @@ export const slackSchema = z
       .record(z.string(), z.array(z.string()))
       .optional()
       .describe("User/group ids to mention per alert severity"),
+    ...channelSchedule,
   })
   .strict();
 

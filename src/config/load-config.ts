@@ -5,6 +5,7 @@ import { parseDocument } from "yaml";
 import { ConfigError } from "./config-error.ts";
 import { formatIssues, formatPath } from "./config-issues.ts";
 import { configNotices } from "./config-notices.ts";
+import { unknownDigestRuns } from "./digest-run-names.ts";
 import { hasEnvReference, substituteEnv } from "./env-substitution.ts";
 import { type Config, configSchema } from "./schema.ts";
 import { presence, schemaAt, unwrap } from "./schema-introspection.ts";
@@ -84,6 +85,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Con
   const problems: string[] = [];
   const substituted = substituteTree(raw, [], env, problems);
   problems.push(...duplicateRunNames(substituted));
+  problems.push(...unknownDigestRuns(substituted));
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) {
     // A key whose variable is unset already has its problem; "must not be empty" adds nothing.

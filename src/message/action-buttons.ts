@@ -8,6 +8,8 @@ import type { MessageButton } from "./message.ts";
 export type ActionButton =
   | { action: "mute"; run: string; rule: string; duration: "1h" | "8h" }
   | { action: "logs" | "status"; run: string }
+  /** Stop training, offered by an alert (its rule) whose config asks for it. */
+  | { action: "stop"; run: string; rule: string }
   | {
       action: "rollback" | "retry" | "next";
       run: string;
@@ -26,6 +28,8 @@ export function actionButtonId(button: ActionButton): string {
     case "logs":
     case "status":
       return ["act", button.action, button.run].join(SEP);
+    case "stop":
+      return ["act", "stop", button.run, button.rule].join(SEP);
     case "rollback":
     case "retry":
     case "next":
@@ -40,6 +44,7 @@ export function parseActionButton(id: string): ActionButton | null {
   if (action === "mute" && a && (b === "1h" || b === "8h"))
     return { action, run, rule: a, duration: b };
   if ((action === "logs" || action === "status") && a === undefined) return { action, run };
+  if (action === "stop" && a && b === undefined) return { action, run, rule: a };
   if (
     (action === "rollback" || action === "retry" || action === "next") &&
     a !== undefined &&
@@ -52,9 +57,22 @@ export function parseActionButton(id: string): ActionButton | null {
 
 const keep = (id: string) => id.length <= 100;
 
-/** Mute 1 h / 8 h, Logs, Status: what a firing alert offers. */
-export function alertButtons(run: string, rule: string): MessageButton[] {
+/** Mute 1 h / 8 h, Logs, Status: what a firing alert offers; Stop training first when asked. */
+export function alertButtons(
+  run: string,
+  rule: string,
+  options: { stop?: boolean } = {},
+): MessageButton[] {
   return [
+    ...(options.stop
+      ? [
+          {
+            id: actionButtonId({ action: "stop", run, rule }),
+            label: "Stop training",
+            style: "danger" as const,
+          },
+        ]
+      : []),
     {
       id: actionButtonId({ action: "mute", run, rule, duration: "1h" }),
       label: "Mute 1 h",

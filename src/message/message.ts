@@ -120,4 +120,9 @@ export interface Message {
   run?: string;
   /** The alerts this message notifies of, for incident-tracking sinks. */
   alerts?: AlertNotice[];
+  /**
+   * A report a channel asked for on a schedule (a digest, the summary at the end of quiet
+   * hours): it goes to that channel whole, past its severity filter and its quiet hours.
+   */
+  scheduled?: boolean;
 }

@@ -1,9 +1,11 @@
 import type { Clock } from "../core/clock.ts";
+import type { LineMatch, LinePattern } from "../model/line-pattern.ts";
 import type { ClassifiedEvent, StepPoint } from "../model/monitoring.ts";
 import type { LogOffset } from "../store/log-offsets-repo.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { TimedStep } from "../store/steps-repo.ts";
 import { ErrorClassifier, type EventUpdate } from "./parsers/error-classifier.ts";
+import { LinePatternMatcher } from "./parsers/line-pattern-matcher.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import type { RankedLine, RankedLogReader } from "./parsers/rank-prefix.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
@@ -47,6 +49,8 @@ export interface IngestResult {
   /** Ids of the events stored, in order. */
   eventIds: number[];
   events: ClassifiedEvent[];
+  /** Lines stored as matching the user's patterns. */
+  matched: number;
 }
 
 export interface LogIngestorOptions {
@@ -56,6 +60,8 @@ export interface LogIngestorOptions {
   steps: { format: string; regex?: string };
   /** Lines carry rank or node prefixes (a multi-node job): read progress once, tag errors. */
   ranks?: RankedLogReader;
+  /** The user's line patterns (`alerts.rules.pattern`): each line is tested once, as it is read. */
+  patterns?: readonly LinePattern[];
 }
 
 /**
@@ -76,9 +82,11 @@ export class LogIngestor {
   private stepStoredAt = Number.NEGATIVE_INFINITY;
   /** Ids of events stored at their decisive line, until their finished version replaces them. */
   private announcedIds = new Map<ClassifiedEvent, number>();
+  private readonly matcher: LinePatternMatcher;
 
   constructor(private readonly options: LogIngestorOptions) {
     this.parser = createStepParser(options.steps);
+    this.matcher = new LinePatternMatcher(options.patterns ?? []);
   }
 
   /**
@@ -179,6 +187,7 @@ export class LogIngestor {
         lastStep: results.reduce<StepPoint | null>((last, r) => r.lastStep ?? last, null),
         eventIds: results.flatMap((r) => r.eventIds),
         events: results.flatMap((r) => r.events),
+        matched: results.reduce((n, r) => n + r.matched, 0),
         identityChanged,
         rewritten,
       };
@@ -231,11 +240,14 @@ export class LogIngestor {
       const lines = splitter.push(bytes);
       const now = clock.now();
       let lastStep: StepPoint | null = null;
+      const matches: LineMatch[] = [];
+      this.matcher.startRead();
       for (const line of lines) {
         lineCount += 1;
         const ranks = this.options.ranks;
         if (ranks) {
           const ranked = ranks.route(line);
+          if (!this.matcher.empty) matches.push(...this.matcher.match(ranked.text));
           const point = this.parser.parseLine(ranked.text);
           if (point && ranks.acceptStep(ranked)) lastStep = point;
           const found = this.rankClassifier(ranks, ranked).push(ranked.text, lineCount);
@@ -244,8 +256,10 @@ export class LogIngestor {
         }
         const point = this.parser.parseLine(line);
         if (point) lastStep = point;
+        if (!this.matcher.empty) matches.push(...this.matcher.match(line));
         events.push(...this.classifier.push(line, lineCount));
       }
+      for (const match of matches) store.logMatches?.insert(run, now, match);
       const eventIds = events.map((event) => store.events.insert(run, now, event));
       // A decisive line (CUDA OOM, NCCL timeout…) is stored and reported now; the rest of its
       // traceback updates the same event when it arrives, so it alerts once, without waiting.
@@ -276,7 +290,14 @@ export class LogIngestor {
         },
         now,
       );
-      return { newBytes: bytes.length, lines: lines.length, lastStep, eventIds, events };
+      return {
+        newBytes: bytes.length,
+        lines: lines.length,
+        lastStep,
+        eventIds,
+        events,
+        matched: matches.length,
+      };
     });
   }
 
@@ -319,7 +340,7 @@ export class LogIngestor {
       this.storeUpdates(updates);
       return events.map((e) => store.events.insert(run, now, e));
     });
-    return { newBytes: 0, lines: 0, lastStep: null, eventIds, events };
+    return { newBytes: 0, lines: 0, lastStep: null, eventIds, events, matched: 0 };
   }
 
   /** Replaces announced events by their finished versions (line, kind and detail). */
@@ -355,5 +376,5 @@ function nextAnchor(consumed: Buffer): string {
 }
 
 function empty(): IngestResult {
-  return { newBytes: 0, lines: 0, lastStep: null, eventIds: [], events: [] };
+  return { newBytes: 0, lines: 0, lastStep: null, eventIds: [], events: [], matched: 0 };
 }

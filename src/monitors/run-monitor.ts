@@ -3,6 +3,7 @@ import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
+import type { LinePattern } from "../model/line-pattern.ts";
 import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
@@ -50,6 +51,8 @@ export interface RunMonitorOptions {
   onFollowEvents?: (run: string, events: ClassifiedEvent[]) => void;
   /** Reports follow-stream trouble; the stream reopens by itself. */
   onFollowError?: (run: string, error: Error) => void;
+  /** The user's log-line patterns for this run (`alerts.rules.pattern`). */
+  patterns?: readonly LinePattern[];
 }
 
 /**
@@ -88,6 +91,7 @@ export class RunMonitor {
       steps: options.run.steps,
       // A Slurm job's log mixes its ranks' lines under `srun --label` or node prefixes.
       ...(options.run.slurm ? { ranks: new RankedLogReader(true) } : {}),
+      ...(options.patterns?.length ? { patterns: options.patterns } : {}),
     });
   }
 
@@ -231,9 +235,10 @@ export class RunMonitor {
 
   /**
    * Reads the log now, outside a poll (what a follow stream's wake-up does). Returns the events
-   * stored; throws for VM trouble (the next poll records it).
+   * stored and how many lines matched the user's patterns; throws for VM trouble (the next poll
+   * records it).
    */
-  async readLog(): Promise<ClassifiedEvent[]> {
+  async readLog(): Promise<{ events: ClassifiedEvent[]; matched: number }> {
     return this.withLogLock(async () => {
       const nonce = randomBytes(12).toString("hex");
       const script = buildLogReadScript(this.logReadRequest(), nonce);
@@ -241,7 +246,7 @@ export class RunMonitor {
       const sections = parseLogSections(result.stdout, `@@${nonce}`);
       const read = this.ingestor.applyRead({ rest: sections.rest, log: sections.log });
       if (read.identityChanged) this.reopenFollow();
-      return read.events;
+      return { events: read.events, matched: read.matched };
     });
   }
 
@@ -394,8 +399,10 @@ export class RunMonitor {
       do {
         this.wokenAgain = false;
         try {
-          const events = await this.readLog();
-          if (events.length > 0 && this.followWanted) onFollowEvents?.(run.name, events);
+          const { events, matched } = await this.readLog();
+          // A pattern match alerts as fast as a classified error.
+          if ((events.length > 0 || matched > 0) && this.followWanted)
+            onFollowEvents?.(run.name, events);
         } catch (error) {
           if (this.followWanted) onFollowError?.(run.name, error as Error);
           break;

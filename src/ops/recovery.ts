@@ -40,6 +40,8 @@ export interface Recovery {
  *   been sent; a half-stopped job must not be left to exit on its own).
  * - started, confirmed: the new process runs with the new config; if it does, the change is
  *   finished (rolled forward); if not, the old config is restored and training started.
+ * - a stop, at any step after locked: finished as asked (training is never started again by a
+ *   recovery); the notice says whether it still runs.
  */
 export async function recoverInterrupted(
   ctx: OpsContext,
@@ -140,6 +142,18 @@ async function settle(
       direction: "none",
       running: await isRunning(ctx, run),
       summary: `${intro} Nothing had changed yet; the lock is free again.`,
+    };
+  }
+  if (entry.kind === "stop") {
+    // A stop is never undone by starting training: it is finished, or asked for again.
+    const running = await isRunning(ctx, run);
+    return {
+      ...base,
+      direction: "forward",
+      running,
+      summary: running
+        ? `${intro} Training still runs; stop it again with /train stop.`
+        : `${intro} Training is stopped, as asked.`,
     };
   }
   const forwardable = entry.step === "started" || entry.step === "confirmed";

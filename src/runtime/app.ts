@@ -146,6 +146,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       operations,
       alerts: alertingPort(alerting),
       logs: transportLogTail(config.runs, product.remoteFor),
+      digest: { digest: (request) => alerting.digest(request) },
       clock,
       charts: chartRenderer(),
     });

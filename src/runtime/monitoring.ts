@@ -1,3 +1,4 @@
+import { linePatternsFor } from "../alerts/rules/pattern.ts";
 import type { Config, RunConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ClassifiedEvent } from "../model/monitoring.ts";
@@ -48,6 +49,7 @@ export function createMonitoring(options: MonitoringOptions): Monitoring {
         clock: options.clock,
         onFollowEvents: options.onFollowEvents,
         onFollowError: options.onFollowError,
+        patterns: linePatternsFor(options.config, run.name),
       }),
     );
   }

@@ -34,6 +34,8 @@ export interface SimulatedVmOptions {
   failAfterSteps?: number;
   workerMemoryMiB?: number;
   seed?: number;
+  /** The loss is NaN from this step on (the NaN alert and its stop). */
+  nanAtStep?: number;
 }
 
 /** A laid-out VM: paths for a trainops run config, and control of the simulated job. */
@@ -109,6 +111,7 @@ export async function createSimulatedVm(options: SimulatedVmOptions): Promise<Si
     ["--fail-after-steps", options.failAfterSteps],
     ["--worker-memory-mib", options.workerMemoryMiB],
     ["--seed", options.seed],
+    ["--nan-at-step", options.nanAtStep],
   ].flatMap(([flag, value]) => (value === undefined ? [] : [`${flag} ${value}`]));
   const q = shellSingleQuoted;
   const startScript = [

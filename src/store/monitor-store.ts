@@ -1,5 +1,6 @@
 import type { Db } from "./database.ts";
 import { EventsRepo } from "./events-repo.ts";
+import { LogMatchesRepo } from "./log-matches-repo.ts";
 import { LogOffsetsRepo } from "./log-offsets-repo.ts";
 import { PollsRepo } from "./polls-repo.ts";
 import { SamplesRepo } from "./samples-repo.ts";
@@ -15,6 +16,8 @@ export interface MonitorStore {
   polls: PollsRepo;
   /** Slurm jobs of runs that name one (absent in stores built without it). */
   slurmJobs?: SlurmJobsRepo;
+  /** Log lines that matched the user's patterns (absent in stores built without it). */
+  logMatches?: LogMatchesRepo;
   /** Runs `fn` in one SQLite transaction: all its writes land, or none. */
   transaction<T>(fn: () => T): T;
 }
@@ -28,6 +31,7 @@ export function createMonitorStore(db: Db): MonitorStore {
     offsets: new LogOffsetsRepo(db),
     polls: new PollsRepo(db),
     slurmJobs: new SlurmJobsRepo(db),
+    logMatches: new LogMatchesRepo(db),
     transaction: (fn) => db.transaction(fn)(),
   };
 }

@@ -31,6 +31,23 @@ export class MemorySink implements AlertSink {
   }
 }
 
+/** A sink that fails its first `failures` deliveries (the platform down, 503), then keeps them. */
+export class FlakySink extends MemorySink {
+  constructor(
+    name: string,
+    private failures: number,
+  ) {
+    super(name);
+  }
+  override async deliver(message: Message, key: string): Promise<DeliveryResult> {
+    if (this.failures > 0) {
+      this.failures--;
+      return { ok: false, retryable: true, error: "503" };
+    }
+    return super.deliver(message, key);
+  }
+}
+
 /** The user's run as the plan describes it. */
 export function testConfig(
   alerts: Record<string, unknown> = {},

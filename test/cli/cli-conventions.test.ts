@@ -97,7 +97,7 @@ describe("CLI conventions", () => {
       );
       return stdout.trim().split("\n");
     };
-    expect(await complete("trainops", "st")).toEqual(["start", "status"]);
+    expect(await complete("trainops", "st")).toEqual(["start", "status", "stop"]);
     expect(await complete("trainops", "status", "--")).toEqual(
       expect.arrayContaining(["--run", "--config", "--json", "--help"]),
     );

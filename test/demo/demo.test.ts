@@ -52,6 +52,11 @@ describe("trainops demo --script", () => {
     expect(text).toMatch(/failed/);
     expect(text).toMatch(/Rolled back exp001 to Phase 1/);
     expect(text).toMatch(/Config: workers 2, batch 1/);
+    // The digest: progress since the start, phase 1 passed, the OOM among the alerts, the cost.
+    const digest = text.slice(text.lastIndexOf("Digest: last "));
+    expect(digest).toMatch(/exp001: Steps: [\d,]+ → [\d,]+ of 128,000/);
+    expect(digest).toMatch(/Phases: .*Phase 1 \([^)]+\) passed/);
+    expect(digest).toMatch(/Alerts: \d+ fired, \d+ resolved \([^)]*CUDA OOM/);
     // The training YAML on the "VM" is back to phase 1's values, comments intact.
     const yaml = readFileSync(
       join(dir, "vm", "vesuvius_challenge", "configs", "experiments", "exp001_full.yaml"),

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { formatClock } from "../../message/format.ts";
 import type { Severity } from "../../message/message.ts";
 import { gpuMemoryLimitGiB } from "../../model/gpu-memory-limit.ts";
@@ -26,10 +27,23 @@ export function eventRule(options: {
   kinds: readonly ErrorKind[];
   severity: Severity;
   describe(event: StoredEvent, ctx: RuleContext): EventDescription;
+  /** The rule takes `stop: true`: its alert then offers to stop training (after confirmation). */
+  offersStop?: boolean;
 }): Rule {
   const settings = baseSettings({ severity: options.severity, repeatInterval: "0s" }).extend({
     /** Events older than this are history, not news. */
     window: durationSetting.prefault("6h").describe("Errors older than this no longer count"),
+    ...(options.offersStop
+      ? {
+          /** Opt-in: the alert carries a Stop training button (confirmed, authorised, audited). */
+          stop: z
+            .boolean()
+            .default(false)
+            .describe(
+              "Offer to stop training from the alert (a Stop training button that asks to confirm); default false",
+            ),
+        }
+      : {}),
   });
   return defineRule({
     name: options.name,
@@ -42,9 +56,19 @@ export function eventRule(options: {
       if (fromStoppingProcess(ctx, event.at)) return null;
       if (progressedSince(ctx, event.at)) return null;
       const text = options.describe(event, ctx);
+      const offerStop = (s as { stop?: boolean }).stop === true;
       return {
         headline: text.headline,
-        lines: [...text.facts, text.fix],
+        lines: [
+          ...text.facts,
+          text.fix,
+          ...(offerStop
+            ? [
+                "Stop training now so it wastes no more GPU time: press Stop training (it asks to confirm) or `/train stop`.",
+              ]
+            : []),
+        ],
+        ...(offerStop ? { offerStop } : {}),
         quote: event.line,
         since: event.at,
         fields: [

@@ -6,6 +6,7 @@ export const nanLossRule = eventRule({
   label: "NaN loss",
   kinds: ["nan_loss"],
   severity: "critical",
+  offersStop: true,
   describe: (_event, ctx) => {
     const step = ctx.latestReachable()?.step;
     return {

@@ -6,6 +6,7 @@ import type { ErrorKind, RunSample } from "../../model/monitoring.ts";
 import type { SlurmJobRecord } from "../../model/slurm-job.ts";
 import type { ExpectedStop } from "../../store/alerts-repo.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
+import type { StoredLineMatch } from "../../store/log-matches-repo.ts";
 
 /** A duration setting (`10m`), parsed to milliseconds; `0s` means "off" where it applies. */
 export const durationSetting = z
@@ -65,6 +66,8 @@ export interface Finding {
   since?: number;
   /** GPU index the finding is about, when it is about one GPU (a label for incident tools). */
   gpu?: string;
+  /** The alert offers a "Stop training" button (an opt-in, confirmed stop: see nan_loss). */
+  offerStop?: boolean;
 }
 
 /** A rule's verdict: a finding, null (all clear), or unknown (no fresh data: keep the state). */
@@ -100,6 +103,11 @@ export interface RuleContext {
   expectedStop(): ExpectedStop | null;
   /** The run's newest Slurm job, for runs that name one (absent where no store keeps jobs). */
   slurmJob?(): SlurmJobRecord | null;
+  /** Lines of the run that matched a user's pattern since `from`: how many, and the newest. */
+  lineMatches?(
+    pattern: string,
+    from: number,
+  ): { count: number; newest: StoredLineMatch | null; oldestAt: number | null };
 }
 
 /** A rule as written in its module. */
@@ -132,7 +140,8 @@ export interface Rule {
   label: string;
   /** The settings `alerts.rules.<name>` takes (for the config's JSON Schema). */
   settingsSchema: z.ZodType;
-  bind(raw: unknown): { ok: true; rule: BoundRule } | { ok: false; issues: z.core.$ZodIssue[] };
+  /** One bound rule, or several for a rule whose settings list many (user patterns). */
+  bind(raw: unknown): { ok: true; rules: BoundRule[] } | { ok: false; issues: z.core.$ZodIssue[] };
 }
 
 /** Erases the settings type so rules of every shape fit in one list. */
@@ -147,14 +156,16 @@ export function defineRule<S extends BaseSettings>(def: RuleDefinition<S>): Rule
       const settings = parsed.data;
       return {
         ok: true,
-        rule: {
-          name: def.name,
-          label: def.label,
-          settings,
-          quietResolve: def.quietResolve ?? false,
-          evaluate: (ctx, open) => def.evaluate(ctx, settings, open),
-          resolved: (ctx) => def.resolved?.(ctx, settings) ?? [],
-        },
+        rules: [
+          {
+            name: def.name,
+            label: def.label,
+            settings,
+            quietResolve: def.quietResolve ?? false,
+            evaluate: (ctx, open) => def.evaluate(ctx, settings, open),
+            resolved: (ctx) => def.resolved?.(ctx, settings) ?? [],
+          },
+        ],
       };
     },
   };

@@ -26,5 +26,10 @@ export interface AlertSink {
    * once, then recorded as "maybe delivered".
    */
   readonly idempotent?: boolean;
+  /**
+   * The part of `message` this sink would deliver, or null for none; absent = all of it. Quiet
+   * hours hold only what the channel would have shown.
+   */
+  pass?(message: Message): Message | null;
   deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult>;
 }

@@ -15,6 +15,8 @@ export interface SinkFilter {
  * silence ending) passes on its own severity and run.
  */
 export function filterMessage(message: Message, filter: SinkFilter): Message | null {
+  // A digest or quiet-hours summary was made for this channel, from what it lets through.
+  if (message.scheduled) return message;
   const severityOk = (s: Severity) => !filter.severities || filter.severities.includes(s);
   const runOk = (run: string | undefined) =>
     !filter.runs || run === undefined || filter.runs.includes(run);
@@ -37,6 +39,11 @@ export class FilteredSink implements AlertSink {
     private readonly filter: SinkFilter,
   ) {
     this.name = inner.name;
+  }
+
+  /** The part of `message` this sink delivers, or null (see {@link filterMessage}). */
+  pass(message: Message): Message | null {
+    return filterMessage(message, this.filter);
   }
 
   deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult> {

@@ -1,9 +1,9 @@
-import { RULES } from "../../alerts/rules/index.ts";
 import type { ActionButton } from "../../message/action-buttons.ts";
 import type { Message } from "../../message/message.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
 import { privateNotice } from "./command-context.ts";
 import type { ButtonPress, CommandRequest, Responder } from "./command-request.ts";
+import { ruleLabel } from "./rule-names.ts";
 
 /** Runs a `/train` request as the command layer does: authorisation, validation, audit. */
 export type Execute = (request: CommandRequest, responder: Responder) => Promise<Message>;
@@ -28,7 +28,7 @@ export async function pressAction(
     case "status":
       return { ...(await run(action.action, {})), ephemeral: true };
     case "mute": {
-      const label = RULES.find((r) => r.name === action.rule)?.label ?? action.rule;
+      const label = ruleLabel(action.rule);
       if (options.alerts) {
         const firing = await options.alerts.listFiring(action.run);
         if (!firing.some((a) => a.rule === action.rule))
@@ -41,6 +41,21 @@ export async function pressAction(
       const reason = `muted from the alert by ${press.invoker.userName}`;
       const answer = await run("mute", { rule: action.rule, duration: action.duration, reason });
       return { ...answer, ephemeral: true };
+    }
+    case "stop": {
+      // Offered by an alert: once it resolved (training recovered), a stop is no longer asked.
+      const label = ruleLabel(action.rule);
+      if (options.alerts) {
+        const firing = await options.alerts.listFiring(action.run);
+        if (!firing.some((a) => a.rule === action.rule))
+          return privateNotice(
+            "Alert already resolved",
+            `The ${label} alert of ${action.run} is no longer firing; nothing was stopped. \`/train stop\` stops training anyway.`,
+            "info",
+          );
+      }
+      // The preview with Confirm / Cancel goes to the presser alone.
+      return { ...(await run("stop", {})), ephemeral: true };
     }
     case "next":
     case "retry":

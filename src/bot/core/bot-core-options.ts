@@ -8,7 +8,7 @@ import type { EventsRepo } from "../../store/events-repo.ts";
 import type { PhasesRepo } from "../../store/phases-repo.ts";
 import type { SamplesRepo } from "../../store/samples-repo.ts";
 import type { SlurmJobsRepo } from "../../store/slurm-jobs-repo.ts";
-import type { AlertingPort, LogTailPort } from "./ports.ts";
+import type { AlertingPort, DigestPort, LogTailPort } from "./ports.ts";
 
 /** The repositories the command layer reads and writes. */
 export interface BotStore {
@@ -30,6 +30,8 @@ export interface BotCoreOptions {
   operations: RunOperations;
   alerts?: AlertingPort;
   logs?: LogTailPort;
+  /** `/train digest`; without it the command says the digest is unavailable. */
+  digest?: DigestPort;
   clock?: Clock;
   /** Charts on `/train status` and `/train chart`; omit to send text only. */
   charts?: ChartPort;

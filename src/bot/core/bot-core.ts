@@ -24,6 +24,7 @@ import type {
   SubcommandSpec,
 } from "./command-request.ts";
 import { handlePress, requestConfirmation } from "./confirm-flow.ts";
+import { digestCommand } from "./digest-command.ts";
 import { muteCommand, unmuteCommand } from "./mute-commands.ts";
 import {
   chartCommand,
@@ -102,6 +103,8 @@ export function createBotCore(options: BotCoreOptions): BotCoreService {
       return privateNotice("Not allowed", verdict.reason);
     }
     if (spec.name === "help") return helpMessage(runNames());
+    // Every run unless one is named: no "which run?" for a report about all of them.
+    if (spec.name === "digest") return digestCommand(options, request.args.run, now());
     let run: ReturnType<typeof resolveRun>;
     try {
       run = resolveRun(options, spec, request.args.run);

@@ -20,6 +20,7 @@ export const SUBCOMMANDS = [
   "next-phase",
   "set",
   "restart",
+  "stop",
   "rollback",
   "plan",
   "logs",
@@ -27,6 +28,7 @@ export const SUBCOMMANDS = [
   "mute",
   "unmute",
   "chart",
+  "digest",
   "help",
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];

@@ -1,8 +1,8 @@
-import { RULES } from "../../alerts/rules/index.ts";
 import { formatDateTime, formatDuration } from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
 import { parseArguments } from "./command-arguments.ts";
 import { auditWho, type CommandContext, privateNotice } from "./command-context.ts";
+import { ruleLabel } from "./rule-names.ts";
 
 /** `/train mute`: silences the run's alerts (or one rule) for a while, with a reason. */
 export async function muteCommand(ctx: CommandContext): Promise<Message> {
@@ -62,7 +62,7 @@ export async function unmuteCommand(ctx: CommandContext): Promise<Message> {
 /** "CUDA OOM alerts", or "all alerts". */
 function ruleWords(rule: string | undefined): string {
   if (rule === undefined) return "all alerts";
-  return `${RULES.find((r) => r.name === rule)?.label ?? rule} alerts`;
+  return `${ruleLabel(rule)} alerts`;
 }
 
 function record(ctx: CommandContext, detail: string): void {

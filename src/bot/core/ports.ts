@@ -1,3 +1,5 @@
+import type { DigestReport } from "../../alerts/digest/digest-report.ts";
+
 /**
  * What the command layer needs from other areas besides RunOperations. Small interfaces, so the
  * lead wires real implementations (the alerting engine, the run's transport) and tests pass
@@ -43,4 +45,9 @@ export interface AlertingPort {
 /** Reads the end of a run's training log over its connection (wired to the transport). */
 export interface LogTailPort {
   tail(run: string, lines: number): Promise<string>;
+}
+
+/** The digest as of now (implemented by `createAlerting`'s `digest`). */
+export interface DigestPort {
+  digest(options: { runs?: readonly string[]; to?: number }): DigestReport;
 }

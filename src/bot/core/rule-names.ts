@@ -38,6 +38,8 @@ function normalise(word: string): string {
  */
 export function resolveRuleName(word: string): string {
   const key = normalise(word);
+  // A user pattern's alerts (`pattern:<name>`): the config names them, the engine checks them.
+  if (/^pattern:[a-z][a-z0-9_]*$/.test(key)) return key;
   const byName = RULES.find((r) => r.name === key || normalise(r.label) === key);
   if (byName) return byName.name;
   const alias = ALIASES[key];
@@ -55,4 +57,15 @@ export function isRuleName(word: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * What people call a rule: its label ("CUDA OOM"), or for a user pattern (`pattern:disk_full`)
+ * its name in words ("disk full pattern"); never the id itself.
+ */
+export function ruleLabel(rule: string): string {
+  const found = RULES.find((r) => r.name === rule);
+  if (found) return found.label;
+  const pattern = /^pattern:(.+)$/.exec(rule);
+  return pattern ? `${(pattern[1] as string).replace(/_/g, " ")} pattern` : rule.replace(/_/g, " ");
 }

@@ -72,6 +72,13 @@ export const SUBCOMMAND_SPECS: readonly SubcommandSpec[] = [
     mutating: true,
   },
   {
+    name: "stop",
+    operation: "stop",
+    description: "Stop training and leave it stopped (SIGINT first)",
+    options: [run],
+    mutating: true,
+  },
+  {
     name: "rollback",
     operation: "rollback",
     description: "Go back to the last passed config",
@@ -161,6 +168,12 @@ export const SUBCOMMAND_SPECS: readonly SubcommandSpec[] = [
         required: false,
       },
     ],
+    mutating: false,
+  },
+  {
+    name: "digest",
+    description: "Every run's progress, alerts and cost since the last digest",
+    options: [run],
     mutating: false,
   },
   { name: "help", description: "What each command does", options: [], mutating: false },

@@ -4,6 +4,7 @@ import type { RegisterCommand } from "./command.ts";
 import { registerCompletion } from "./completion.ts";
 import { registerConsole } from "./console.ts";
 import { registerDemo } from "./demo.ts";
+import { registerDigest } from "./digest.ts";
 import { registerDiscord } from "./discord.ts";
 import { registerInit } from "./init.ts";
 import { registerNextPhase } from "./next-phase.ts";
@@ -15,6 +16,7 @@ import { registerRollback } from "./rollback.ts";
 import { registerSet } from "./set.ts";
 import { registerStart } from "./start.ts";
 import { registerStatus } from "./status.ts";
+import { registerStop } from "./stop.ts";
 import { registerUnlock } from "./unlock.ts";
 
 /** Every `trainops` subcommand, in the order `--help` lists them. */
@@ -23,6 +25,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDemo,
   registerPoll,
   registerStatus,
+  registerDigest,
   registerCheck,
   registerInit,
   registerParse,
@@ -33,6 +36,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSet,
   registerRollback,
   registerRestart,
+  registerStop,
   registerUnlock,
   registerDiscord,
   registerCompletion,

@@ -5,6 +5,7 @@ import { nextPhaseOperation } from "./next-phase.ts";
 import { restartOperation } from "./restart.ts";
 import { rollbackOperation } from "./rollback.ts";
 import { setOperation } from "./set.ts";
+import { stopOperation } from "./stop.ts";
 
 /**
  * Every operation, one file each. Adding one: write its file (kind, preview schema, preview,
@@ -15,6 +16,7 @@ export const OPERATIONS = [
   setOperation,
   rollbackOperation,
   restartOperation,
+  stopOperation,
 ] as const;
 
 /**
@@ -28,6 +30,7 @@ export const changePreviewSchema = z.discriminatedUnion("kind", [
   setOperation.schema,
   rollbackOperation.schema,
   restartOperation.schema,
+  stopOperation.schema,
 ]);
 
 /** A preview of any kind (see {@link changePreviewSchema}). */

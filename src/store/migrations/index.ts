@@ -11,7 +11,9 @@ import { sampleRollupsMigration } from "./010-sample-rollups.ts";
 import { logIdentityMigration } from "./011-log-identity.ts";
 import { maybeDeliveredMigration } from "./012-maybe-delivered.ts";
 import { operationJournalMigration } from "./013-operation-journal.ts";
-import { chartLossRollupsMigration } from "./014-chart-loss-rollups.ts";
+import { logMatchesMigration } from "./014-log-matches-health.ts";
+import { digestQuietHoursMigration } from "./015-digest-quiet-hours.ts";
+import { chartLossRollupsMigration } from "./016-chart-loss-rollups.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -29,5 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   logIdentityMigration,
   maybeDeliveredMigration,
   operationJournalMigration,
+  logMatchesMigration,
+  digestQuietHoursMigration,
   chartLossRollupsMigration,
 ];

@@ -5,7 +5,7 @@ import type { Migration } from "./migration.ts";
  * reaches past the raw window like the other metrics do.
  */
 export const chartLossRollupsMigration: Migration = {
-  id: 14,
+  id: 16,
   name: "chart-loss-rollups",
   up: `
 ALTER TABLE samples_1m ADD COLUMN loss REAL;

@@ -1,0 +1,29 @@
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { type BotFixture, createBotFixture, RecordingResponder, req } from "./bot-fixture.ts";
+
+let f: BotFixture;
+let responder: RecordingResponder;
+beforeEach(() => {
+  f = createBotFixture({}, ["exp001"]);
+  responder = new RecordingResponder();
+});
+afterEach(() => f.close());
+
+it("/train mute takes every pattern or one, and words them for people", async () => {
+  const all = await f.core.execute(
+    req("mute", { run: "exp001", rule: "pattern", duration: "2h", reason: "disk swap" }),
+    responder,
+  );
+  expect(all.title).toBe("Muted log pattern alerts of exp001 for 2 h");
+  const one = await f.core.execute(
+    req("mute", {
+      run: "exp001",
+      rule: "pattern:checkpoint_failed",
+      duration: "1h",
+      reason: "disk swap",
+    }),
+    responder,
+  );
+  expect(one.title).toBe("Muted checkpoint failed pattern alerts of exp001 for 1 h");
+  expect(f.alerts.silences.map((s) => s.rule)).toEqual(["pattern", "pattern:checkpoint_failed"]);
+});
