@@ -14,7 +14,7 @@ const MANTISSAS = [1, 2, 2.5, 5, 10];
  */
 export function valueAxis(highest: number, fixedMax?: number): ValueAxis {
   const top = fixedMax ?? (highest > 0 && Number.isFinite(highest) ? highest : 1);
-  const raw = top / 4;
+  const raw = top / 5;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = (MANTISSAS.find((m) => m * magnitude >= raw * 0.999) ?? 10) * magnitude;
   const max = fixedMax ?? Math.ceil(top / step - 1e-9) * step;
