@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
+import { Backoff, type BackoffOptions } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { LinePattern } from "../model/line-pattern.ts";
@@ -51,6 +52,8 @@ export interface RunMonitorOptions {
   onFollowEvents?: (run: string, events: ClassifiedEvent[]) => void;
   /** Reports follow-stream trouble; the stream reopens by itself. */
   onFollowError?: (run: string, error: Error) => void;
+  /** Waits before reopening a follow stream that ended or failed to open (default 1 s to 60 s). */
+  followBackoff?: BackoffOptions;
   /** The user's log-line patterns for this run (`alerts.rules.pattern`). */
   patterns?: readonly LinePattern[];
 }
@@ -65,6 +68,8 @@ export class RunMonitor {
   private follow: FollowHandle | null = null;
   private followWanted = false;
   private followOpening = false;
+  /** Real time, as the reopen timers are: a stream that ends at once is not reopened in a loop. */
+  private readonly followBackoff: Backoff;
   private logBusy: Promise<void> | null = null;
   private reading = false;
   private wokenAgain = false;
@@ -84,6 +89,7 @@ export class RunMonitor {
   kernelSource: KernelSource | null = null;
 
   constructor(private readonly options: RunMonitorOptions) {
+    this.followBackoff = new Backoff(options.followBackoff);
     this.ingestor = new LogIngestor({
       run: options.run.name,
       store: options.store,
@@ -375,16 +381,22 @@ export class RunMonitor {
         onEnd: (error) => {
           this.follow = null;
           if (error) onFollowError?.(run.name, error);
-          if (this.followWanted) {
-            setTimeout(() => void this.openFollow(), 1000).unref();
-          }
+          this.scheduleFollow();
         },
       });
+      this.followBackoff.connected();
     } catch (error) {
       onFollowError?.(run.name, error as Error);
+      this.scheduleFollow();
     } finally {
       this.followOpening = false;
     }
+  }
+
+  /** Reopens the follow stream after the back-off's wait (growing while it keeps failing). */
+  private scheduleFollow(): void {
+    if (!this.followWanted) return;
+    setTimeout(() => void this.openFollow(), this.followBackoff.nextDelayMs()).unref();
   }
 
   /** One read per burst of follow bytes: bytes that arrive during a read ask for one more. */

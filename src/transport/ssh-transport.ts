@@ -1,4 +1,5 @@
 import type { SshTarget } from "../config/schema.ts";
+import { Backoff, type BackoffSettings } from "../core/backoff.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { execScript } from "./exec-script.ts";
 import { attachFollow, type FollowChannel } from "./follow-channel.ts";
@@ -27,8 +28,11 @@ export interface SshTransportOptions {
   clock?: Clock;
   /** Home directory for `~` and ~/.ssh defaults (tests point it elsewhere). */
   home?: string;
-  /** Reconnect backoff after a failed attempt: first wait and cap. */
-  backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Waits after failed connection attempts: the ceiling doubles from `initialMs` (1 s) to
+   * `maxMs` (60 s), each wait drawn from the upper half of its ceiling.
+   */
+  backoff?: Partial<Pick<BackoffSettings, "initialMs" | "maxMs">> & { random?: () => number };
   /** TCP_NODELAY on the socket; on by default (turning it off exists to measure Nagle's cost). */
   noDelay?: boolean;
   /**
@@ -47,18 +51,22 @@ interface Live extends SshConnection {
 /**
  * Runs probe scripts over ONE persistent SSH connection per VM: our own TCP socket with
  * TCP_NODELAY, keepalive, the host key always verified, a timeout on every script, and
- * on-demand reconnect with capped exponential backoff after a drop.
+ * on-demand reconnect after a drop.
+ *
+ * Connecting is on demand (the next script or follow), so a dropped connection is reopened at
+ * most once per poll of the host; an attempt that fails makes every call until the back-off's
+ * jittered, capped wait has passed fail at once without touching the network, so an unreachable
+ * VM gets fewer attempts, never more, however many runs and polls share it.
  */
 export class SshTransport implements Transport {
   readonly description: string;
   private readonly clock: Clock;
-  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly backoff: Backoff;
   private readonly noDelay: boolean;
   private readonly persistentShell: boolean;
   private resolved: ResolvedTarget | undefined;
   private live: Live | undefined;
   private connecting: Promise<Live> | undefined;
-  private failures = 0;
   private retryAt = 0;
   private lastError: Error | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -70,7 +78,7 @@ export class SshTransport implements Transport {
     private readonly options: SshTransportOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    this.backoff = options.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+    this.backoff = new Backoff({ ...options.backoff, clock: this.clock });
     this.noDelay = options.noDelay ?? true;
     this.persistentShell = options.persistentShell ?? true;
     const port = target.port ? `:${target.port}` : "";
@@ -108,7 +116,7 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     const live = this.live;
     this.live = undefined;
-    this.failures = 0;
+    this.backoff.reset();
     this.retryAt = 0;
     if (!live) return;
     live.closed = true;
@@ -264,7 +272,8 @@ export class SshTransport implements Transport {
       live.client.on("close", () => onGone());
       live.client.on("end", () => onGone());
       this.live = live;
-      this.failures = 0;
+      // A connection that authenticated is a success: the next drop is retried at the next call.
+      this.backoff.reset();
       this.retryAt = 0;
       this.lastError = undefined;
       this.connectCount++;
@@ -276,9 +285,7 @@ export class SshTransport implements Transport {
           : new TransportConnectError(
               `cannot connect to ${this.description}: ${(error as Error).message}`,
             );
-      this.failures++;
-      const wait = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (this.failures - 1));
-      this.retryAt = this.clock.now() + wait;
+      this.retryAt = this.clock.now() + this.backoff.nextDelayMs();
       this.lastError = wrapped;
       throw wrapped;
     }

@@ -28,3 +28,33 @@ export function tokenRejected(apiUrl: string): DiscordSetupError {
     "token_rejected",
   );
 }
+
+/**
+ * Errors @discordjs/ws raises when the gateway closes with a code no reconnect fixes (4004,
+ * 4010–4014): retrying them would only spend the identify budget.
+ */
+const GATEWAY_REFUSALS = new Set([
+  "Authentication failed",
+  "Invalid shard",
+  "Sharding is required",
+  "Used an invalid API version",
+  "Used invalid intents",
+  "Used disallowed intents",
+]);
+
+/** True when the gateway refused the bot for good (bad token, intents, shard settings). */
+export function isGatewayRefusal(error: unknown): boolean {
+  return error instanceof Error && GATEWAY_REFUSALS.has(error.message);
+}
+
+/**
+ * How long until Discord's session starts are available again, when a login failed for want of
+ * them (@discordjs/ws checks `session_start_limit.remaining` before connecting and names the
+ * reset time); 0 for any other error.
+ */
+export function sessionsResetInMs(error: unknown, now: number): number {
+  const message = error instanceof Error ? error.message : "";
+  if (!message.startsWith("Not enough sessions remaining")) return 0;
+  const at = Date.parse(/resets at (\S+)$/.exec(message)?.[1] ?? "");
+  return Number.isFinite(at) ? Math.max(0, at - now) : 0;
+}

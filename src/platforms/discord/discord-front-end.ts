@@ -9,16 +9,26 @@ import {
 import type { AlertSink } from "../../alerts/sinks/alert-sink.ts";
 import type { BotCore } from "../../bot/core/command-request.ts";
 import type { DiscordConfig } from "../../config/schema.ts";
+import { Backoff, type BackoffSettings, pause } from "../../core/backoff.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { hasCode } from "../../core/errors.ts";
 import type { Message } from "../../message/message.ts";
 import { type RegistrationResult, registerTrainCommand } from "./command-registration.ts";
 import { DiscordAlertSink } from "./discord-alert-sink.ts";
-import { DiscordSetupError, isTokenRejection, TOKEN_FIX, tokenRejected } from "./discord-errors.ts";
+import {
+  DiscordSetupError,
+  isGatewayRefusal,
+  isTokenRejection,
+  sessionsResetInMs,
+  TOKEN_FIX,
+  tokenRejected,
+} from "./discord-errors.ts";
 import { type DiscordLog, errorDetails, silentLog } from "./discord-log.ts";
 import { channelMessageBody } from "./discord-payload.ts";
 import { GatewayGuard } from "./gateway-guard.ts";
+import { IdentifyBudget } from "./identify-budget.ts";
 import { InteractionRouter } from "./interaction-router.ts";
+import { PacedShardingStrategy } from "./paced-sharding-strategy.ts";
 import { renderMessage } from "./render-message.ts";
 
 export interface DiscordFrontEndOptions {
@@ -32,8 +42,13 @@ export interface DiscordFrontEndOptions {
   deferAfterMs?: number;
   /** Register `/train` when starting. Default true. */
   registerOnStart?: boolean;
-  /** How long to wait for the gateway's READY and guilds. Default 30 s. */
+  /**
+   * After this long without the gateway's READY and guilds, say so in the log (connecting goes
+   * on, with back-off). Default 30 s.
+   */
   readyTimeoutMs?: number;
+  /** Waits between connection attempts (login and gateway reconnects); default 1 s to 60 s. */
+  backoff?: Partial<BackoffSettings> & { random?: () => number };
   /**
    * Rate-limit waits longer than this are not slept through: the request fails and the alert
    * outbox retries later. Default 10 s.
@@ -42,7 +57,11 @@ export interface DiscordFrontEndOptions {
 }
 
 export interface DiscordFrontEnd {
-  /** Connects, waits until ready, registers `/train`; fails with the setting to fix. */
+  /**
+   * Connects, waits until ready, registers `/train`. While Discord is unreachable it keeps trying
+   * with back-off and does not settle; it rejects, naming the setting to fix, only when Discord
+   * refuses the token or the bot's settings. After `stop()` it never settles.
+   */
   start(): Promise<void>;
   /** Disconnects; safe to call more than once. */
   stop(): Promise<void>;
@@ -65,11 +84,27 @@ export function createDiscordFrontEnd(options: DiscordFrontEndOptions): DiscordF
   // discord.js adds the "Bot " prefix itself; a token pasted with it would be sent twice.
   const token = (config.token ?? "").trim().replace(/^(Bot|Bearer)\s+/i, "");
   const maxWait = options.maxRateLimitWaitMs ?? 10_000;
+  // One back-off for every way of (re)connecting: login attempts and gateway reconnects.
+  const backoff = new Backoff({ ...options.backoff, clock });
+  const budget = new IdentifyBudget({ log, clock });
+  let strategy: PacedShardingStrategy | undefined;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     // Nothing the bot sends may ping anyone unless a message names them.
     allowedMentions: { parse: [] },
     ...options.clientOptions,
+    ws: {
+      ...options.clientOptions?.ws,
+      buildStrategy: (manager) => {
+        strategy = new PacedShardingStrategy(manager, { backoff, log });
+        return strategy;
+      },
+      buildIdentifyThrottler: (manager) =>
+        budget.throttler(async (fresh) => {
+          const info = await manager.fetchGatewayInformation(fresh);
+          return info.session_start_limit;
+        }),
+    },
     rest: {
       api: config.apiUrl,
       // 5xx are retried twice at once; longer outages are the alert outbox's to retry.
@@ -125,7 +160,6 @@ export function createDiscordFrontEnd(options: DiscordFrontEndOptions): DiscordF
       { applicationId: config.applicationId, guildId: config.guildId, apiUrl: config.apiUrl },
       core.subcommands,
     );
-  let stopped = false;
 
   async function checkAlertChannel(): Promise<void> {
     if (!config.alertChannel) {
@@ -145,41 +179,72 @@ export function createDiscordFrontEnd(options: DiscordFrontEndOptions): DiscordF
     }
   }
 
-  async function start(): Promise<void> {
-    if (!token) {
-      throw new DiscordSetupError(`discord.token is empty: ${TOKEN_FIX}`);
-    }
-    const abort = new AbortController();
+  const stopping = new AbortController();
+  const never = new Promise<never>(() => {});
+
+  /** Waits for the gateway's first READY and guilds, logging (not failing) when it is slow. */
+  function whenReady(): Promise<void> {
     const timeoutMs = options.readyTimeoutMs ?? 30_000;
-    const ready = new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(
         () =>
-          reject(
-            new DiscordSetupError(
-              `Discord did not finish connecting within ${timeoutMs / 1000} s (gateway from ${config.apiUrl}/v10/gateway/bot); check discord.apiUrl and the network`,
-            ),
+          log.warn(
+            { timeoutMs },
+            `discord: not connected after ${timeoutMs / 1000} s (gateway from ${config.apiUrl}/v10/gateway/bot); still trying, check discord.apiUrl and the network`,
           ),
         timeoutMs,
       );
-      abort.signal.addEventListener("abort", () => clearTimeout(timer));
+      timer.unref?.();
       client.once(Events.ClientReady, () => {
         clearTimeout(timer);
         resolve();
       });
     });
-    try {
-      await client.login(token);
-      await ready;
-    } catch (error) {
-      abort.abort();
-      await client.destroy().catch(() => {});
-      if (isTokenRejection(error)) throw tokenRejected(config.apiUrl);
-      if (error instanceof DiscordSetupError) throw error;
-      throw new DiscordSetupError(
-        `Could not connect to Discord at ${config.apiUrl}: ${(error as Error).message}; check discord.apiUrl and the network`,
-      );
+  }
+
+  /**
+   * Logs in, retrying with back-off while Discord is unreachable or answers 5xx; throws only
+   * what no retry fixes. discord.js resolves a login at the gateway's READY; its gateway
+   * reconnects in between are paced by the same back-off (see PacedShardingStrategy).
+   */
+  async function logIn(): Promise<void> {
+    for (;;) {
+      try {
+        await client.login(token);
+        return;
+      } catch (error) {
+        if (stopping.signal.aborted) return never;
+        if (isTokenRejection(error) || isGatewayRefusal(error)) {
+          throw isTokenRejection(error) || (error as Error).message === "Authentication failed"
+            ? tokenRejected(config.apiUrl)
+            : new DiscordSetupError(
+                `Discord refused the bot's gateway connection (${(error as Error).message}); check the bot's settings in the Developer Portal (intents) and start again`,
+              );
+        }
+        // A failed login destroys the client and clears its token: REST (alerts) needs it back,
+        // and shards of the failed attempt must not go on reconnecting on their own.
+        client.rest.setToken(token);
+        await strategy?.destroy();
+        const delayMs = Math.max(backoff.nextDelayMs(), sessionsResetInMs(error, clock.now()));
+        const attempt = backoff.attempts;
+        if (attempt === 1 || attempt % 10 === 0) {
+          log.warn(
+            { ...errorDetails(error), attempt, delayMs },
+            `discord: cannot connect to ${config.apiUrl} (${(error as Error).message}); trying again in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`,
+          );
+        }
+        if (!(await pause(delayMs, stopping.signal))) return never;
+      }
     }
-    abort.abort();
+  }
+
+  async function start(): Promise<void> {
+    if (!token) {
+      throw new DiscordSetupError(`discord.token is empty: ${TOKEN_FIX}`);
+    }
+    const ready = whenReady();
+    await logIn();
+    await ready;
     log.info({ user: client.user?.tag }, "discord: connected");
     if (options.registerOnStart ?? true) {
       try {
@@ -198,9 +263,12 @@ export function createDiscordFrontEnd(options: DiscordFrontEndOptions): DiscordF
   }
 
   async function stop(): Promise<void> {
-    if (stopped) return;
-    stopped = true;
+    if (stopping.signal.aborted) return;
+    stopping.abort();
     await client.destroy();
+    // discord.js skips destroying its gateway after a failed login: cancel any reconnect here.
+    // Not at the same time as the client's own destroy: two closes of one shard wait for ever.
+    await strategy?.destroy();
   }
 
   return { start, stop, sink, register, client };

@@ -1,12 +1,4 @@
-/** Back-off between connection attempts. */
-export interface BackoffOptions {
-  /** First wait after a failure (default 1 s). */
-  initialMs: number;
-  /** Longest wait (default 60 s). */
-  maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000 };
+import { Backoff, type BackoffOptions } from "../../core/backoff.ts";
 
 export interface ConnectionKeeperOptions {
   /** One attempt: resolves when connected, rejects when not. */
@@ -14,6 +6,7 @@ export interface ConnectionKeeperOptions {
   /** Errors that no retry fixes (a rejected token): start() rejects with them and retrying stops. */
   isPermanent: (error: unknown) => boolean;
   describe: (error: unknown) => string;
+  /** Waits between attempts (default 1 s doubling to 60 s, jittered; stable after 60 s up). */
   backoff?: BackoffOptions;
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }
@@ -24,18 +17,21 @@ type State = "idle" | "connecting" | "waiting" | "connected" | "stopped" | "fail
  * Keeps a connection up in the background. Slack being unreachable must never take the process
  * down (monitoring goes on and alerts wait in the outbox), so every attempt is caught here and
  * retried with a growing, jittered delay; `start()` resolves at the first success and only
- * rejects for permanent errors. `lost()` is called when a live connection drops.
+ * rejects for permanent errors. `lost()` is called when a live connection drops: after a stable
+ * connection the first wait is short, after one that dropped soon the waits keep growing, so a
+ * link Slack opens and closes at once is not reopened in a tight loop.
  */
 export class ConnectionKeeper {
   private state: State = "idle";
+  /** Failed attempts since the last success (for the log). */
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private attempt: Promise<void> | undefined;
   private firstConnect: { resolve: () => void; reject: (error: unknown) => void } | undefined;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: Backoff;
 
   constructor(private readonly options: ConnectionKeeperOptions) {
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.backoff = new Backoff(options.backoff);
   }
 
   /** Whether the last attempt succeeded and nothing has dropped since. */
@@ -54,11 +50,12 @@ export class ConnectionKeeper {
     return done;
   }
 
-  /** A live connection dropped: reconnect right away, then with back-off. */
+  /** A live connection dropped: reconnect after the back-off's wait. */
   lost(reason: string): void {
     if (this.state !== "connected") return;
-    this.options.log.warn(`Slack connection lost (${reason}); reconnecting`);
-    this.run();
+    const delay = this.backoff.nextDelayMs();
+    this.options.log.warn(`Slack connection lost (${reason}); reconnecting in ${delay} ms`);
+    this.wait(delay);
   }
 
   /** Stops retrying and waits for an attempt in flight to finish. */
@@ -90,6 +87,7 @@ export class ConnectionKeeper {
     if (this.failures > 0)
       this.options.log.info(`Connected to Slack after ${this.failures} failed attempts`);
     this.failures = 0;
+    this.backoff.connected();
     this.state = "connected";
     this.firstConnect?.resolve();
     this.firstConnect = undefined;
@@ -108,14 +106,16 @@ export class ConnectionKeeper {
       return;
     }
     this.failures += 1;
-    const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (this.failures - 1));
-    // Jitter keeps many bots from reconnecting in lock-step after a Slack outage.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = this.backoff.nextDelayMs();
     if (this.failures === 1 || this.failures % 10 === 0) {
       this.options.log.warn(
         `Slack is unreachable (${why}); attempt ${this.failures} failed, retrying in ${delay} ms`,
       );
     }
+    this.wait(delay);
+  }
+
+  private wait(delay: number): void {
     this.state = "waiting";
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -4,10 +4,11 @@ import { App, HTTPReceiver, SocketModeReceiver, webApi } from "@slack/bolt";
 import type { AlertSink } from "../../alerts/sinks/alert-sink.ts";
 import type { BotCore } from "../../bot/core/command-request.ts";
 import type { SlackConfig } from "../../config/schema.ts";
+import type { BackoffSettings } from "../../core/backoff.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { ACTION_PREFIX, type Block } from "./block-kit.ts";
 import { boltLogger, type SlackLog, silentLog } from "./bolt-logger.ts";
-import { type BackoffOptions, ConnectionKeeper } from "./connection-keeper.ts";
+import { ConnectionKeeper } from "./connection-keeper.ts";
 import { SlackAlertSink } from "./slack-alert-sink.ts";
 import { SlackInteractions, type SlashCommand } from "./slack-interactions.ts";
 import { SlackReplies } from "./slack-replies.ts";
@@ -25,8 +26,8 @@ export interface SlackFrontEndOptions {
   /** Merged into the Web API client that sends replies (tests shorten `retryConfig`). */
   webClientOptions?: Partial<webApi.WebClientOptions>;
   clock?: Clock;
-  /** Waits between connection attempts while Slack is unreachable. */
-  backoff?: BackoffOptions;
+  /** Waits between connection attempts (default 1 s doubling to 60 s, jittered). */
+  backoff?: Partial<BackoffSettings> & { random?: () => number };
   /** HTTP mode: listen here instead of `slack.port` (0 picks a free port). */
   listenPort?: number;
   /** Socket Mode: how long to wait for a pong before the link counts as dead (default 5 s). */
@@ -228,7 +229,7 @@ export function createSlackFrontEnd(options: SlackFrontEndOptions): SlackFrontEn
     },
     isPermanent,
     describe,
-    backoff: options.backoff,
+    backoff: { ...options.backoff, clock },
     log,
   });
   socketReceiver?.client.on("disconnected", () => keeper.lost("Socket Mode link closed"));

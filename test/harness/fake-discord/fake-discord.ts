@@ -21,6 +21,7 @@ import {
 import { type Failure, failureReply, type Reply, unknown } from "./replies.ts";
 import { type ParsedBody, parseBody, type ReceivedFile } from "./request-body.ts";
 import { createChannelMessage, overwriteCommands } from "./rest-routes.ts";
+import { SessionLimit, type SessionLimitOptions } from "./session-limit.ts";
 
 export type { FakeUser, StoredMessage } from "./payloads.ts";
 export type { Failure, Reply } from "./replies.ts";
@@ -50,6 +51,8 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** Discord's 3-second window for the first interaction response. */
   ackDeadlineMs?: number;
+  /** The session start budget (default 1000 a day, 999 left, 1 identify per 5 s). */
+  sessionLimit?: SessionLimitOptions;
 }
 
 /**
@@ -73,6 +76,12 @@ export class FakeDiscord {
   private readonly server: Server;
   private readonly gateway: FakeGateway;
   private port = 0;
+  /** While true, Discord is unreachable: every connection is cut as it arrives. */
+  private unreachable = false;
+  /** Requests cut while unreachable: "METHOD /path" and when (ms since the epoch). */
+  readonly refused: { target: string; at: number }[] = [];
+  /** The session start budget GET /gateway/bot reports and IDENTIFY spends. */
+  readonly sessionLimit: SessionLimit;
 
   private constructor(options: FakeDiscordOptions) {
     this.token = options.token ?? "fake-bot-token.abc.def";
@@ -82,7 +91,24 @@ export class FakeDiscord {
     this.bot = { id: this.applicationId, username: "trainops", bot: true };
     this.ackDeadlineMs = options.ackDeadlineMs ?? 3000;
     this.events.setMaxListeners(100);
+    this.sessionLimit = new SessionLimit(
+      options.sessionLimit ?? {
+        total: 1000,
+        remaining: 999,
+        resetAfterMs: 24 * 3600_000,
+        maxConcurrency: 1,
+      },
+    );
     this.server = createServer((req, res) => {
+      if (this.unreachable) {
+        const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+        this.refused.push({
+          target: `${req.method} ${path.replace(/^\/api(\/v\d+)?/, "")}`,
+          at: Date.now(),
+        });
+        req.socket.destroy();
+        return;
+      }
       this.onRequest(req, res).catch((error: Error) => {
         if (!res.headersSent) this.send(res, { status: 500, json: { message: error.message } });
       });
@@ -96,8 +122,12 @@ export class FakeDiscord {
       bot: this.bot,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
       url: () => `ws://127.0.0.1:${this.port}/gateway`,
+      sessionLimit: this.sessionLimit,
     });
-    this.server.on("upgrade", (req, socket, head) => this.gateway.handleUpgrade(req, socket, head));
+    this.server.on("upgrade", (req, socket, head) => {
+      if (this.unreachable) this.gateway.refuse(socket);
+      else this.gateway.handleUpgrade(req, socket, head);
+    });
   }
 
   readonly ackDeadlineMs: number;
@@ -168,6 +198,16 @@ export class FakeDiscord {
    */
   dropGateway(options: { forgetSession?: boolean } = {}): void {
     this.gateway.drop(options.forgetSession ?? false);
+  }
+
+  /**
+   * Discord becomes unreachable (`true`: live gateway connections are cut, and every REST request
+   * and gateway connection after is cut as it arrives, recorded in `refused` and
+   * `gatewayStats.attempts`) or reachable again (`false`).
+   */
+  setUnreachable(unreachable: boolean): void {
+    this.unreachable = unreachable;
+    if (unreachable) this.gateway.drop();
   }
 
   /** The next `count` requests (matching `match` against "METHOD /path") fail as `failure` says. */
@@ -289,12 +329,7 @@ export class FakeDiscord {
           json: {
             url: `ws://127.0.0.1:${this.port}/gateway`,
             shards: 1,
-            session_start_limit: {
-              total: 1000,
-              remaining: 999,
-              reset_after: 0,
-              max_concurrency: 1,
-            },
+            session_start_limit: this.sessionLimit.report(),
           },
         };
       case "GET /users/@me":

@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type FakeUser, guildObject, userObject } from "./payloads.ts";
+import type { SessionLimit } from "./session-limit.ts";
 
 /** Gateway opcodes (v10). */
 const OP = {
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   heartbeatIntervalMs: number;
   /** Where clients connect and resume, e.g. ws://127.0.0.1:1234/gateway. */
   url: () => string;
+  /** The session start budget IDENTIFY spends. */
+  sessionLimit: SessionLimit;
 }
 
 interface Session {
@@ -37,6 +40,8 @@ interface Session {
 
 /** Counters tests assert on. */
 export interface GatewayStats {
+  /** When each connection attempt came (ms since the epoch), refused ones included. */
+  attempts: number[];
   connections: number;
   identifies: number;
   resumes: number;
@@ -51,6 +56,7 @@ export interface GatewayStats {
  */
 export class FakeGateway {
   readonly stats: GatewayStats = {
+    attempts: [],
     connections: 0,
     identifies: 0,
     resumes: 0,
@@ -65,6 +71,7 @@ export class FakeGateway {
   constructor(private readonly options: GatewayOptions) {}
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.stats.attempts.push(Date.now());
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws));
   }
 
@@ -94,6 +101,12 @@ export class FakeGateway {
     for (const ws of this.sockets) ws.terminate();
     if (this.session) this.session.socket = null;
     if (forgetSession) this.session = null;
+  }
+
+  /** A connection attempt while the gateway is unreachable: counted, then cut. */
+  refuse(socket: Duplex): void {
+    this.stats.attempts.push(Date.now());
+    socket.destroy();
   }
 
   close(): void {
@@ -143,6 +156,11 @@ export class FakeGateway {
   private identify(ws: WebSocket, d: Record<string, unknown>): void {
     if (d.token !== this.options.token) {
       ws.close(4004, "Authentication failed.");
+      return;
+    }
+    if (!this.options.sessionLimit.spend()) {
+      // Discord resets the token of a bot that keeps identifying past its budget.
+      ws.close(4008, "Rate limited.");
       return;
     }
     this.stats.identifies += 1;

@@ -15,6 +15,13 @@ export class SocketLink {
   silentOnce = false;
   /** Connections opened so far (reconnects count). */
   opened = 0;
+  /** When each connection opened (ms since the epoch). */
+  readonly openedAt: number[] = [];
+  /**
+   * Every connection is cut shortly after its `hello`, as a Slack edge that accepts links and
+   * drops them does.
+   */
+  flapping = false;
   /** Acks Slack would not accept: unknown or already acked envelope ids, or later than 3 s. */
   readonly badAcks: string[] = [];
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -100,6 +107,7 @@ export class SocketLink {
   private onSocket(socket: WebSocket): void {
     this.sockets.add(socket);
     this.opened += 1;
+    this.openedAt.push(Date.now());
     socket.on("close", (code) => {
       this.sockets.delete(socket);
       this.closeCodes.push(code);
@@ -134,5 +142,6 @@ export class SocketLink {
         connection_info: { app_id: FAKE_APP_ID },
       }),
     );
+    if (this.flapping) setTimeout(() => socket.terminate(), 20);
   }
 }
