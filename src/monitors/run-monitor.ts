@@ -202,7 +202,7 @@ export class RunMonitor {
     const read = this.ingestor.applyRead({ rest: output.logRest, log: output.log });
     let events = read.events;
     if (read.rewritten) {
-      message = "log was truncated and rewritten; re-reading it from the start next poll";
+      message = "log was rewritten past the read position; read again from its start";
     }
     if (read.identityChanged) this.reopenFollow();
     this.uid ??= probeUid(output.self);

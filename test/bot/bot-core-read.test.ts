@@ -77,8 +77,8 @@ describe("/train status", () => {
     expect(text).toContain(
       "Last error: CUDA out of memory 2 h ago: torch.OutOfMemoryError: CUDA out of memory. token=[redacted]",
     );
-    expect(text).toContain("🟠 gpu_idle: GPU 0% for 45 min (firing 45 min)");
-    expect(text).toContain("🔇 memory_high muted for 1 h by alice: known");
+    expect(text).toContain("🟠 idle GPU: GPU 0% for 45 min (firing 45 min)");
+    expect(text).toContain("🔇 high memory muted for 1 h by alice: known");
     expect(m.severity).toBe("warning");
     expect(m.images?.[0]?.name).toBe("exp001-status.png");
     expect(m.images?.[0]?.png.subarray(1, 4).toString()).toBe("PNG");

@@ -9,9 +9,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.ts";
+import { childPids, signalPid } from "./process-stop.ts";
 
 const SSHD = "/usr/sbin/sshd";
 
@@ -140,8 +141,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
     // Kill the listener and its per-connection children so connections drop at once.
-    for (const pid of childPids(proc.pid as number)) safeKill(pid);
-    safeKill(proc.pid as number);
+    for (const pid of childPids(proc.pid as number)) signalPid(pid, "SIGKILL");
+    signalPid(proc.pid as number, "SIGKILL");
     await exited;
   };
 
@@ -199,18 +200,6 @@ function keygen(path: string): void {
 function ensurePrivsepDir(): void {
   if (process.getuid?.() !== 0) return;
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts sshd in the foreground and resolves once it listens. */
@@ -287,25 +276,6 @@ function createSlowLoginUser(dir: string, delayMs: number): string {
   writeFileSync(join(home, ".bashrc"), `echo run >> ~/.rc-runs\n${sleep}`);
   execFileSync("chown", ["-R", `${name}:`, home]);
   return name;
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
-      .split("\n")
-      .map((line) => Number(line.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-}
-
-function safeKill(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
 }
 
 function cleanup(dir: string, user: string | undefined): void {

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { firingMessage } from "../../../src/alerts/alert-message.ts";
-import { type BotFixture, createBotFixture, planSample } from "../../bot/bot-fixture.ts";
+import { type BotFixture, createBotFixture, oomAlert, planSample } from "../../bot/bot-fixture.ts";
 import type { ReceivedRequest } from "../../harness/fake-discord/fake-discord.ts";
 import { type Harness, startHarness } from "./discord-setup.ts";
 
@@ -101,21 +100,7 @@ test("an alert's buttons pressed through discord.js: Mute by an operator, privat
   f.alerts.firing = [
     { rule: "cuda_oom", severity: "critical", summary: "CUDA OOM", since: f.clock.now() },
   ];
-  const alert = firingMessage(
-    {
-      run: "exp001",
-      rule: "cuda_oom",
-      label: "CUDA OOM",
-      phase: null,
-      severity: "critical",
-      since: f.clock.now(),
-      mentions: { users: [], roles: [] },
-      dedupeKey: "exp001/cuda_oom/1",
-      node: "localhost",
-      repeatIntervalMs: 0,
-    },
-    { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
-  );
+  const alert = oomAlert("exp001", f.clock.now());
   expect(await h.bot.sink.deliver(alert, `buttons-${Date.now()}`)).toEqual({ ok: true });
   const posted = h.fake.channelMessages.find(
     (m) => (m.embeds as { title?: string }[])[0]?.title === alert.title,
