@@ -5,7 +5,7 @@ import type { AlertSink } from "../alerts/sinks/alert-sink.ts";
 import { alertingPort } from "../bot/core/alerting-adapter.ts";
 import { type BotCoreService, createBotCore } from "../bot/core/bot-core.ts";
 import { transportLogTail } from "../bot/core/transport-log-tail.ts";
-import { renderRunChart } from "../charts/run-chart.ts";
+import { chartRenderer } from "../charts/chart-renderer.ts";
 import type { Config, RunConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -149,7 +149,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       logs: transportLogTail(config.runs, product.remoteFor),
       digest: { digest: (request) => alerting.digest(request) },
       clock,
-      charts: { render: (source, chartOptions) => renderRunChart(source, chartOptions) },
+      charts: chartRenderer(),
     });
 
     drawChart = (request) => core.drawChart(request);

@@ -39,7 +39,8 @@ export type SampleMetric =
   | "gpu_mem_used_mib"
   | "gpu_util_pct"
   | "host_used_bytes"
-  | "workers_rss_bytes";
+  | "workers_rss_bytes"
+  | "loss";
 
 const METRIC_COLUMNS: ReadonlySet<string> = new Set<SampleMetric>([
   "step",
@@ -49,6 +50,7 @@ const METRIC_COLUMNS: ReadonlySet<string> = new Set<SampleMetric>([
   "gpu_util_pct",
   "host_used_bytes",
   "workers_rss_bytes",
+  "loss",
 ]);
 
 const MINUTE_MS = 60_000;
@@ -62,6 +64,7 @@ const ROLLUP_COLUMNS = [
   "gpu_util_pct",
   "host_used_bytes",
   "workers_rss_bytes",
+  "loss",
 ] as const;
 
 /**

@@ -7,7 +7,7 @@ import { createBotCore } from "../../src/bot/core/bot-core.ts";
 import type { BotCoreOptions } from "../../src/bot/core/bot-core-options.ts";
 import type { Invoker, Responder } from "../../src/bot/core/command-request.ts";
 import type { AlertingPort, FiringAlertView, SilenceView } from "../../src/bot/core/ports.ts";
-import { renderRunChart } from "../../src/charts/run-chart.ts";
+import { chartRenderer } from "../../src/charts/chart-renderer.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
@@ -372,7 +372,7 @@ export function createBotFixture(
     alerts,
     logs: { tail: async (_run, lines) => logText.value.split("\n").slice(-lines).join("\n") },
     clock,
-    charts: { render: renderRunChart },
+    charts: chartRenderer(),
     newId: () => `c${++ids}`,
     ...overrides,
   });

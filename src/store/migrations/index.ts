@@ -13,6 +13,7 @@ import { maybeDeliveredMigration } from "./012-maybe-delivered.ts";
 import { operationJournalMigration } from "./013-operation-journal.ts";
 import { logMatchesMigration } from "./014-log-matches-health.ts";
 import { digestQuietHoursMigration } from "./015-digest-quiet-hours.ts";
+import { chartLossRollupsMigration } from "./016-chart-loss-rollups.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   operationJournalMigration,
   logMatchesMigration,
   digestQuietHoursMigration,
+  chartLossRollupsMigration,
 ];

@@ -142,3 +142,16 @@ test("an alert's buttons pressed through discord.js: Mute by an operator, privat
   expect(statusAnswer.flags).toBe(64);
   expect(statusAnswer.embeds[0]?.title).toContain("exp001: step");
 });
+
+test("/train plan through discord.js: the results table and the phase comparison chart attached", async () => {
+  const plan = h.fake.slashCommand({
+    user: viewer,
+    subcommand: "plan",
+    options: { run: "exp001" },
+  });
+  const reply = await h.fake.waitFor(isCallback(plan.id));
+  expect(dataOf(reply).embeds[0]?.title).toBe("exp001: safe-optimization");
+  expect(reply.files.map((file) => file.filename)).toEqual(["exp001-plan.png"]);
+  expect(reply.files[0]?.data.subarray(1, 4).toString()).toBe("PNG");
+  expect(dataOf(reply).embeds[0]?.image?.url).toBe("attachment://exp001-plan.png");
+});

@@ -50,6 +50,20 @@ describe("Slack with the real command layer", () => {
     expect(chart.channel).toBe(CHANNEL);
   });
 
+  it("/train plan answers with the results table and uploads the phase comparison chart", async () => {
+    await (await fake.sendSlashCommand({ text: "plan exp001", userId: VIEWER })).acked;
+    const posted = await fake.waitFor(() => fake.messages[0], 10_000, "the plan reply");
+    expect(checkMessageLimits(posted.text, posted.blocks)).toBeUndefined();
+    expect(blockText(posted.blocks)).toContain("safe-optimization");
+    const chart = await fake.waitFor(
+      () => [...fake.files.values()].find((f) => f.completed),
+      10_000,
+      "the plan chart",
+    );
+    expect(chart.filename).toBe("exp001-plan.png");
+    expect(chart.bytes?.subarray(1, 4).toString()).toBe("PNG");
+  });
+
   it("set by a user-group operator: someone else's press is refused, the requester's applies once", async () => {
     await (await fake.sendSlashCommand({ text: "set exp001 workers=4", userId: GROUP_MEMBER }))
       .acked;
