@@ -3,12 +3,25 @@
  * poll schedule, follow streams, alert rules, store) polling every run, and a writer process
  * appending a step line to every log each second. Prints time to sample every run, poll round
  * time p50/p99, daemon CPU and RSS, VM-side CPU per run (every sshd and what runs under it),
- * missed polls and store growth per run-hour.
+ * missed polls, SSH connections per host and store growth per run-hour, with the load average
+ * of the machine before and after (the bench shares its cores with whatever else runs).
+ *
+ * Every sshd runs with OpenSSH's own limits (`MaxStartups 10:30:100`, `MaxSessions 10`), and
+ * each host has one nvidia-smi (as a VM has) shared by its runs. The bench acts only on the
+ * processes it started (its sshds by pid, its writer) and removes its temp folder, also when
+ * interrupted.
  * Run: `npx tsx bench/scale.ts [--runs 10] [--hosts 1] [--minutes 2] [--poll-s 5]`.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import {
+  createWriteStream,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSchema } from "../src/config/schema.ts";
 import { createLogger } from "../src/daemon/logger.ts";
@@ -53,15 +66,68 @@ function pct(sorted: number[], p: number): number {
   );
 }
 
+/** SSH connections an sshd holds: its children (one per connection), read from /proc. */
+function connectionsOf(pid: number): number {
+  try {
+    let n = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const children = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+      n += children ? children.split(" ").length : 0;
+    }
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
 const root = mkdtempSync(join(tmpdir(), "trainops-scale-"));
 const sshds: SshdHarness[] = [];
 let writer: ReturnType<typeof spawn> | null = null;
+let cleaned = false;
+const cleanup = async () => {
+  if (cleaned) return;
+  cleaned = true;
+  writer?.kill();
+  await Promise.allSettled(sshds.map((sshd) => sshd.stop()));
+  rmSync(root, { recursive: true, force: true });
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+const loadBefore = load();
 try {
-  for (let h = 0; h < HOSTS; h++) sshds.push(await startSshd());
+  // Started a few at a time: the machine is small, and sshd start-up is not what is measured.
+  for (let h = 0; h < HOSTS; h += 10) {
+    const batch = Math.min(10, HOSTS - h);
+    sshds.push(
+      ...(await Promise.all(
+        Array.from({ length: batch }, () =>
+          startSshd({ limits: { maxStartups: "10:30:100", maxSessions: 10 } }),
+        ),
+      )),
+    );
+  }
+  // One nvidia-smi per host, as on a VM: the runs of a host share it.
+  const smis = sshds.map((sshd) => {
+    const path = join(sshd.dir, "nvidia-smi");
+    writeFileSync(
+      path,
+      '#!/bin/sh\ncase "$*" in *query-gpu*) echo "0, NVIDIA A100-SXM4-80GB, 78822, 81920, 7, 36, 83.10";; *) ;; esac\n',
+      { mode: 0o755 },
+    );
+    return path;
+  });
   const logs: string[] = [];
   const runs = Array.from({ length: RUNS }, (_, i) => {
     const sshd = sshds[i % HOSTS] as SshdHarness;
-    const { workdir, logPath, nvidiaSmi } = createFakeRunDir(
+    const { workdir, logPath } = createFakeRunDir(
       join(root, `run${i}`),
       "train.log",
       `${stepLine(1, 128_000)}\n`,
@@ -69,10 +135,11 @@ try {
     logs.push(logPath);
     return {
       name: `run${String(i).padStart(4, "0")}`,
-      ssh: sshd.runConfigSsh(),
+      // The product's own timeouts (10 s to connect, 30 s a probe), not the tests' short ones.
+      ssh: { ...sshd.runConfigSsh(), connectTimeout: "10s", execTimeout: "30s" },
       workdir,
       log: "train.log",
-      nvidiaSmi,
+      nvidiaSmi: smis[i % HOSTS] as string,
     };
   });
   // The writer: one line a second to every log, in its own process (not the daemon's CPU).
@@ -101,7 +168,11 @@ try {
   const app = await startApp({
     config,
     configDir: root,
-    log: createLogger({ level: "error", pretty: false }),
+    log: createLogger({
+      level: "warn",
+      pretty: false,
+      destination: createWriteStream(join(root, "daemon.log")),
+    }),
     http: false,
     frontEnds: () => [],
   });
@@ -122,15 +193,18 @@ try {
     );
   };
   let storeAtAll = 0;
+  let peakConnections = 0;
   while (Date.now() - t0 < MINUTES * 60_000) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, allSampledMs === null ? 250 : 1000));
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (allSampledMs === null && sampled() === RUNS) {
       allSampledMs = Date.now() - t0;
       storeAtAll = pages();
     }
+    peakConnections = Math.max(peakConnections, ...sshds.map((d) => connectionsOf(d.pid)));
   }
   const elapsedS = (Date.now() - t0) / 1000;
+  const loadAfter = load();
   const cpu = process.cpuUsage(cpu0);
   const vmCpu = sshds.reduce((s, d) => s + treeCpuSeconds(d.pid), 0) - vmCpu0;
   const polls = app.db
@@ -151,27 +225,43 @@ try {
     rounds.set(key, round);
   }
   const roundMs = [...rounds.values()].map((r) => r.end - r.start).sort((a, b) => a - b);
-  const expected = RUNS * Math.floor(elapsedS / POLL_S);
+  const probeMs = polls.flatMap((p) => (p.ms === null ? [] : [p.ms])).sort((a, b) => a - b);
+  // Every round started (a cron tick, and the first poll at start) is expected to poll every
+  // run: skip records count the rounds that found a run's previous poll still going.
+  const started = new Set(polls.map((p) => Math.floor(p.at / (POLL_S * 1000))));
+  const expected = RUNS * started.size;
   const ok = polls.filter((p) => p.outcome === "ok").length;
   const failed = polls.filter((p) => p.outcome !== "ok").length;
+  // A round that gave a run no good poll (skipped, failed or never started) missed it.
+  const missed = Math.max(0, expected - ok);
   const outcomes = new Map<string, number>();
   for (const p of polls) outcomes.set(p.outcome, (outcomes.get(p.outcome) ?? 0) + 1);
   const runHours = (RUNS * (elapsedS - (allSampledMs ?? 0) / 1000)) / 3600;
   console.log(
-    `scale: ${RUNS} runs on ${HOSTS} loopback sshd host(s), poll every ${POLL_S} s, a log line per run per second, ${elapsedS.toFixed(0)} s`,
+    `scale: ${RUNS} runs on ${HOSTS} loopback sshd host(s), poll every ${POLL_S} s, a log line per run per second, ${elapsedS.toFixed(0)} s, load average ${loadBefore} before, ${loadAfter} after`,
   );
   console.log(
-    "| runs | hosts | all sampled after | round p50 | round p99 | daemon CPU | daemon RSS peak | VM CPU per run | polls ok / failed or skipped / expected | store per run-hour |",
+    "| runs | hosts | all sampled after | round p50 | round p99 | daemon CPU | daemon RSS peak | VM CPU per run | SSH connections per host (peak) | polls ok / missed / expected | store per run-hour |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   console.log(
-    `| ${RUNS} | ${HOSTS} | ${allSampledMs === null ? "never" : `${(allSampledMs / 1000).toFixed(1)} s`} | ${pct(roundMs, 50).toFixed(0)} ms | ${pct(roundMs, 99).toFixed(0)} ms | ${((100 * (cpu.user + cpu.system)) / 1e6 / elapsedS).toFixed(1)} % of a core | ${(peakRss / 2 ** 20).toFixed(0)} MB | ${((100 * vmCpu) / elapsedS / RUNS).toFixed(2)} % of a core | ${ok} / ${failed} / ~${expected} | ${runHours > 0 ? `${((storeEnd - storeAtAll) / runHours / 1e6).toFixed(3)} MB` : "n/a"} |`,
+    `| ${RUNS} | ${HOSTS} | ${allSampledMs === null ? "never" : `${(allSampledMs / 1000).toFixed(1)} s`} | ${pct(roundMs, 50).toFixed(0)} ms | ${pct(roundMs, 99).toFixed(0)} ms | ${((100 * (cpu.user + cpu.system)) / 1e6 / elapsedS).toFixed(1)} % of a core | ${(peakRss / 2 ** 20).toFixed(0)} MB | ${((100 * vmCpu) / elapsedS / RUNS).toFixed(2)} % of a core | ${peakConnections} | ${ok} / ${missed} / ${expected} | ${runHours > 0 ? `${((storeEnd - storeAtAll) / runHours / 1e6).toFixed(3)} MB` : "n/a"} |`,
   );
   console.log(
-    `poll outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(", ")}; a round spreads its polls over half the interval, so its time includes that spread`,
+    `poll (probe) time p50 ${pct(probeMs, 50).toFixed(0)} ms, p99 ${pct(probeMs, 99).toFixed(0)} ms; poll outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(", ")} (${failed} not ok); a round spreads its polls over half the interval, so its time includes that spread`,
   );
+  // What the daemon warned about, by message, with one example line each.
+  const warnings = new Map<string, { n: number; example: string }>();
+  for (const line of readFileSync(join(root, "daemon.log"), "utf8").split("\n")) {
+    if (line.trim() === "") continue;
+    const key = (JSON.parse(line) as { msg?: string }).msg ?? "?";
+    const seen = warnings.get(key) ?? { n: 0, example: line.slice(0, 400) };
+    seen.n += 1;
+    warnings.set(key, seen);
+  }
+  for (const [msg, { n, example }] of [...warnings].sort((a, b) => b[1].n - a[1].n).slice(0, 6)) {
+    console.log(`daemon log: ${n}x ${msg}, e.g. ${example}`);
+  }
 } finally {
-  writer?.kill();
-  for (const sshd of sshds) await sshd.stop();
-  rmSync(root, { recursive: true, force: true });
+  await cleanup();
 }

@@ -2,6 +2,7 @@ import { formatDuration } from "../core/duration.ts";
 import { alertButtons } from "../message/action-buttons.ts";
 import { formatClock } from "../message/format.ts";
 import type { AlertNotice, Message, MessageMentions, Severity } from "../message/message.ts";
+import { groupButtons } from "./group-buttons.ts";
 import type { Finding } from "./rules/rule.ts";
 
 const SEVERITY_RANK: Record<Severity, number> = { success: 0, info: 1, warning: 2, critical: 3 };
@@ -163,8 +164,7 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     .filter((l) => l.startsWith("Next:") || l.startsWith("Usual fix:"));
   const codes = sorted.filter((m) => m.code).map((m) => m.code as string);
   const charts = sorted.flatMap((m) => m.charts ?? []);
-  // The most severe alert's buttons act for the group (muting it, reading logs and status).
-  const buttons = top.buttons ?? sorted.find((m) => m.buttons?.length)?.buttons;
+  const buttons = groupButtons(messages, sorted);
   const alerts = sorted.flatMap((m) => m.alerts ?? []);
   return {
     title: `${prefix}${messages.length} alerts (${bare(top.title)} and more)`,
@@ -172,10 +172,12 @@ export function groupMessage(messages: Message[], run: string | null): Message {
     lines: [...lines, ...new Set(nexts)],
     ...(codes.length ? { code: codes.join("\n\n") } : {}),
     ...(charts.length ? { charts } : {}),
-    ...(buttons?.length ? { buttons } : {}),
+    ...(buttons.length ? { buttons } : {}),
     ...(users.size + roles.size ? { mentions: { users: [...users], roles: [...roles] } } : {}),
     ...(run !== null ? { run } : {}),
     ...(alerts.length ? { alerts } : {}),
-    footer: [...new Set(sorted.map((m) => m.footer?.split(" · ")[0]).filter(Boolean))].join(", "),
+    // One run's group names the run once (its members' footers say it as `exp001` or `run exp001`).
+    footer:
+      run ?? [...new Set(sorted.map((m) => m.footer?.split(" · ")[0]).filter(Boolean))].join(", "),
   };
 }

@@ -1,21 +1,29 @@
 import type { RunConfig } from "../config/schema.ts";
+import type { TimeZone } from "../message/format.ts";
 import type { MessageImage } from "../message/message.ts";
 import { gpuMemoryLimitGiB } from "../model/gpu-memory-limit.ts";
 import type { ChartPort, ChartStore } from "./chart-port.ts";
 import type { ChartMarker, RunChartOptions } from "./run-chart.ts";
 
 /**
- * A chart of a run over `from <= at < to` with its phase boundaries, or null when charts are
- * off or rendering failed: the text of a reply or a verdict goes out either way.
+ * A chart of a run over `from <= at < to` with its phase boundaries, rollbacks and restarts,
+ * or null when charts are off or rendering failed: the text of a reply or a verdict goes out
+ * either way. Times read in the config's `timezone`; `more.focusFrom` gives a judged span most
+ * of the width.
  */
 export async function chartFor(
-  options: { charts?: ChartPort | undefined; db: ChartStore },
+  options: {
+    charts?: ChartPort | undefined;
+    db: ChartStore;
+    config?: { timezone?: TimeZone };
+  },
   run: Pick<RunConfig, "name" | "limits">,
   from: number,
   to: number,
   metrics?: RunChartOptions["metrics"],
   name?: string,
   title?: string,
+  more: Pick<RunChartOptions, "focusFrom"> = {},
 ): Promise<MessageImage | null> {
   const charts = options.charts;
   if (!charts) return null;
@@ -23,6 +31,7 @@ export async function chartFor(
   // A young run's chart spans its own life, not a day of empty axis.
   const first = db.samples.firstAt(run.name);
   if (first !== null && first > from) from = Math.max(from, first - (to - first) * 0.05);
+  const timeZone = options.config?.timezone;
   try {
     return await charts.render(
       { samples: db.samples, events: db.events },
@@ -38,9 +47,11 @@ export async function chartFor(
             db.samples.latestReachable(run.name)?.gpus ?? [],
           ),
         },
-        markers: phaseMarkers(options.db, run.name, from, to),
+        markers: chartMarkers(options.db, run.name, from, to),
         ...(name ? { name } : {}),
         ...(title ? { title } : {}),
+        ...(timeZone ? { timeZone } : {}),
+        ...(more.focusFrom !== undefined ? { focusFrom: more.focusFrom } : {}),
       },
     );
   } catch {
@@ -49,24 +60,35 @@ export async function chartFor(
 }
 
 /**
- * Phase boundaries: each phase attempt's start (and rollback) from the phase engine's table when
- * the store has it, else the changes applied through chat from the audit trail.
+ * Phase boundaries and rollbacks from the phase engine's table when the store has it, else the
+ * changes applied through chat from the audit trail; restarts from the audit trail either way.
  */
-function phaseMarkers(db: ChartStore, run: string, from: number, to: number): ChartMarker[] {
+function chartMarkers(db: ChartStore, run: string, from: number, to: number): ChartMarker[] {
   const inWindow = (m: ChartMarker) => m.at >= from && m.at < to;
+  const applied = db.audit.list({ run, outcomes: ["applied"], limit: 50 });
+  const markers: ChartMarker[] = [];
   if (db.phases) {
-    const markers: ChartMarker[] = [];
     for (const a of db.phases.list(run)) {
       markers.push({
         at: a.measureFrom ?? a.startedAt,
         label: a.kind === "manual" ? "set" : `P${a.phaseIndex}`,
+        kind: "phase",
       });
-      if (a.rolledBackAt !== null) markers.push({ at: a.rolledBackAt, label: "rollback" });
+      if (a.rolledBackAt !== null)
+        markers.push({ at: a.rolledBackAt, label: "rollback", kind: "rollback" });
     }
-    return markers.filter(inWindow);
+    for (const e of applied)
+      if (e.command === "restart") markers.push({ at: e.at, label: "restart", kind: "restart" });
+  } else {
+    for (const e of applied) {
+      const kind =
+        e.command === "restart" ? "restart" : e.command === "rollback" ? "rollback" : "phase";
+      markers.push({
+        at: e.at,
+        label: kind === "phase" && e.args.phase ? `P${e.args.phase}` : e.command,
+        kind,
+      });
+    }
   }
-  return db.audit
-    .list({ run, outcomes: ["applied"], limit: 50 })
-    .map((e) => ({ at: e.at, label: e.args.phase ? `P${e.args.phase}` : e.command }))
-    .filter(inWindow);
+  return markers.filter(inWindow).sort((a, b) => a.at - b.at);
 }

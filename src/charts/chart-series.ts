@@ -32,6 +32,8 @@ export interface MetricStyle {
   unit: string;
   scale: (raw: number) => number;
   colour: string;
+  /** The axis' unit in the panel's heading when it differs from `unit` ("unitless" for loss). */
+  axisUnit?: string;
   /** Fixed y range (GPU utilisation is 0-100 %). */
   fixedMax?: number;
   limitKey?: "gpuMemoryGiB" | "hostMemoryGiB";
@@ -43,12 +45,12 @@ export const METRIC_STYLES: Record<ChartMetricName, MetricStyle> = {
   step_time: {
     title: "Step time",
     column: "step_time_s",
-    unit: "s",
+    unit: "s/step",
     scale: (v) => v,
     colour: "#1f77b4",
   },
   vram: {
-    title: "VRAM (busiest GPU)",
+    title: "VRAM, busiest GPU",
     column: "gpu_mem_used_mib",
     unit: "GiB",
     scale: (v) => v / 1024,
@@ -70,6 +72,21 @@ export const METRIC_STYLES: Record<ChartMetricName, MetricStyle> = {
     scale: (v) => v,
     colour: "#9467bd",
     fixedMax: 100,
+  },
+  throughput: {
+    title: "Throughput",
+    column: "steps_per_hour",
+    unit: "steps/h",
+    scale: (v) => v,
+    colour: "#17becf",
+  },
+  loss: {
+    title: "Loss",
+    column: "loss",
+    unit: "",
+    axisUnit: "unitless",
+    scale: (v) => v,
+    colour: "#8c564b",
   },
 };
 

@@ -1,7 +1,9 @@
 import { createCanvas, type SKRSContext2D } from "@napi-rs/canvas";
+import { formatDateTime, formatSpan, type TimeZone, zoneName } from "../message/format.ts";
 import type { MessageImage } from "../message/message.ts";
 import { chartFontFamily } from "./chart-font.ts";
-import { CHART_METRICS, type ChartMetricName } from "./chart-metrics.ts";
+import { type Box, type ChartLayout, ChartText, textHeight } from "./chart-layout.ts";
+import { type ChartMetricName, OVERVIEW_METRICS } from "./chart-metrics.ts";
 import {
   type ChartSource,
   METRIC_STYLES,
@@ -9,24 +11,40 @@ import {
   OOM_KINDS,
   OVERLAY_COLOURS,
 } from "./chart-series.ts";
+import { type LabelWish, placeLabels } from "./label-placement.ts";
+import { TimeScale, timeTicks } from "./time-axis.ts";
+import { valueAxis } from "./value-axis.ts";
 
-/** A vertical line on every panel: a phase boundary ("Phase 2") or any other moment. */
+/** What a marker stands for; it picks the colour and where its label goes. */
+export type ChartMarkerKind = "phase" | "rollback" | "restart" | "oom";
+
+/** A vertical line on every panel: a phase boundary ("P2"), a rollback, a restart, an OOM. */
 export interface ChartMarker {
   at: number;
   label: string;
+  /** "phase" when left out. */
+  kind?: ChartMarkerKind;
 }
 
+/** What a run chart shows: which run, which window and metrics, and what to mark on it. */
 export interface RunChartOptions {
   run: string;
   /** Window, milliseconds since the epoch, `from <= at < to`. */
   from: number;
   to: number;
-  /** Panels to draw, in order; all four by default. */
+  /** Panels to draw, in order; the overview's four by default. */
   metrics?: readonly ChartMetricName[];
   /** Limits drawn as dashed red lines. */
   limits?: { gpuMemoryGiB?: number | null; hostMemoryGiB?: number | null };
-  /** Phase boundaries. */
+  /** Phase boundaries, rollbacks and restarts (OOMs are read from the events). */
   markers?: readonly ChartMarker[];
+  /**
+   * Start of the span the chart is about (a judged phase): it gets most of the width and the
+   * context before it is compressed.
+   */
+  focusFrom?: number;
+  /** Zone of the time axis and the clock in the heading (the config's `timezone`); UTC by default. */
+  timeZone?: TimeZone;
   /** Pixels; 800×400 reads well in Discord and Slack at their default size. */
   width?: number;
   height?: number;
@@ -38,12 +56,8 @@ export interface RunChartOptions {
   title?: string;
 }
 
-interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+/** Share of the width the context before a judged span keeps. */
+export const CONTEXT_SHARE = 0.25;
 
 interface PanelData {
   style: MetricStyle;
@@ -51,19 +65,36 @@ interface PanelData {
   limit: number | null;
 }
 
+const MARKER_COLOURS: Record<ChartMarkerKind, string> = {
+  phase: OVERLAY_COLOURS.phase,
+  rollback: "#b35900",
+  restart: "#1f5fa8",
+  oom: OVERLAY_COLOURS.oom,
+};
+
+const TICK = { size: 10, colour: "#555555" } as const;
+
 /**
  * Renders a PNG chart of a run: step time, VRAM against its limit, host RAM against its limit
- * and GPU utilisation over a window, with phase boundaries and OOM events marked. Reads bucketed
- * series so a 30-day window costs the same as an hour. Used by `/train status`, `/train chart`
- * and phase verdicts.
+ * and GPU utilisation over a window, with phase boundaries, rollbacks, restarts and OOM events
+ * marked. Reads bucketed series so a 30-day window costs the same as an hour. Used by
+ * `/train status`, `/train chart` and phase verdicts.
  */
 export async function renderRunChart(
   source: ChartSource,
   options: RunChartOptions,
 ): Promise<MessageImage> {
+  return drawRunChart(source, options).image;
+}
+
+/** {@link renderRunChart}, with the layout of everything it placed. */
+export function drawRunChart(
+  source: ChartSource,
+  options: RunChartOptions,
+): { image: MessageImage; layout: ChartLayout } {
   const width = options.width ?? 800;
   const height = options.height ?? 400;
-  const metrics = options.metrics?.length ? options.metrics : CHART_METRICS;
+  const metrics = options.metrics?.length ? options.metrics : OVERVIEW_METRICS;
   const buckets = options.buckets ?? Math.min(400, Math.floor(width / 2));
   const styles = metrics.map((metric) => METRIC_STYLES[metric]);
   const columns = styles.map((style) => style.column);
@@ -76,34 +107,39 @@ export async function renderRunChart(
     const limit = style.limitKey ? (options.limits?.[style.limitKey] ?? null) : null;
     return { style, points, limit };
   });
-  const ooms = source.events
+  const ooms: ChartMarker[] = source.events
     .range(options.run, options.from, options.to)
     .filter((e) => OOM_KINDS.has(e.kind))
-    .map((e) => e.at);
+    .map((e) => ({ at: e.at, label: "OOM", kind: "oom" }));
+  const markers = [...(options.markers ?? []), ...ooms].filter(
+    (m) => m.at >= options.from && m.at < options.to,
+  );
 
   const canvas = createCanvas(width, height);
   const ctx = canvas.getContext("2d");
-  const font = chartFontFamily();
+  const layout: ChartLayout = { width, height, texts: [], panels: [], droppedMarkerLabels: 0 };
+  const text = new ChartText(ctx, chartFontFamily(), layout);
   ctx.fillStyle = "#ffffff";
   ctx.fillRect(0, 0, width, height);
-  ctx.fillStyle = "#222222";
-  ctx.font = `bold 14px ${font}`;
-  ctx.textBaseline = "middle";
-  ctx.fillText(
-    options.title ?? `${options.run} - last ${spanLabel(options.to - options.from)}`,
-    10,
-    13,
+
+  // Heading: the title on the left, the clock of the window's end on the right.
+  const stampStyle = { size: 11, align: "right" as const };
+  const stampText = formatDateTime(options.to, options.timeZone);
+  const stampBox = text.draw("stamp", null, stampText, width - 10, 13, stampStyle);
+  const titleStyle = { size: 14, bold: true };
+  const title = text.fit(
+    options.title ?? `${options.run} - last ${formatSpan((options.to - options.from) / 1000)}`,
+    stampBox.x - 10 - 12,
+    titleStyle,
   );
-  ctx.font = `11px ${font}`;
-  ctx.textAlign = "right";
-  ctx.fillText(`${stamp(options.to)} UTC`, width - 10, 13);
-  ctx.textAlign = "left";
+  text.draw("title", null, title, 10, 13, titleStyle);
 
   const cols = panels.length > 1 ? 2 : 1;
   const rows = Math.ceil(panels.length / cols);
   const top = 26;
   const cellW = width / cols;
   const cellH = (height - top) / rows;
+  let dropped = 0;
   panels.forEach((panel, i) => {
     const cell = {
       x: (i % cols) * cellW,
@@ -111,83 +147,114 @@ export async function renderRunChart(
       w: cellW,
       h: cellH,
     };
-    drawPanel(ctx, font, cell, panel, options, ooms);
+    dropped += drawPanel(ctx, text, i, cell, panel, options, markers);
   });
+  layout.droppedMarkerLabels = dropped;
   // Synchronous encoding: ~15 ms on the calling thread beats queueing behind the libuv pool
   // (SQLite, fs) when several replies are due at once.
   const png = canvas.encodeSync("png");
   const name =
     options.name ??
-    `${options.run}-${metrics.length === CHART_METRICS.length ? "overview" : metrics.join("-")}.png`;
-  return { name, png, alt: altText(options, panels, ooms.length) };
+    `${options.run}-${metrics.join() === OVERVIEW_METRICS.join() ? "overview" : metrics.join("-")}.png`;
+  return { image: { name, png, alt: altText(options, panels, ooms.length) }, layout };
 }
 
+/** Draws one metric's panel; returns how many marker labels it had to leave out. */
 function drawPanel(
   ctx: SKRSContext2D,
-  font: string,
+  text: ChartText,
+  index: number,
   cell: Box,
   panel: PanelData,
   options: RunChartOptions,
-  ooms: number[],
-): void {
-  const plot: Box = { x: cell.x + 46, y: cell.y + 22, w: cell.w - 58, h: cell.h - 44 };
+  markers: readonly ChartMarker[],
+): number {
   const { style, points, limit } = panel;
+  const maxValue = Math.max(...points.map((p) => p.value), limit ?? 0, 0);
+  const axis = valueAxis(maxValue * 1.05, style.fixedMax);
+  const zone = zoneName(options.to, options.timeZone);
+  // The left margin fits the widest value label and the time axis' zone under it.
+  const labelWidth = Math.max(
+    ...axis.ticks.map((t) => text.measure(t.label, TICK)),
+    text.measure(zone, TICK),
+  );
+  const plotX = cell.x + 8 + labelWidth + 5;
+  const plot: Box = { x: plotX, y: cell.y + 26, w: cell.x + cell.w - 14 - plotX, h: cell.h - 48 };
+  const scale = new TimeScale(
+    options.from,
+    options.to,
+    plot.x,
+    plot.x + plot.w,
+    options.focusFrom,
+    CONTEXT_SHARE,
+  );
+  const x = (at: number) => scale.x(at);
+  const y = (v: number) => plot.y + plot.h - (Math.min(v, axis.max) / axis.max) * plot.h;
+  text.layout.panels.push({ title: style.title, cell, plot, focusX: scale.focusX });
+
+  // Heading of the panel: the metric and its unit (the y axis' label), the latest value.
   const last = points.at(-1);
-  ctx.fillStyle = "#222222";
-  ctx.font = `bold 12px ${font}`;
-  ctx.fillText(style.title, cell.x + 8, cell.y + 10);
+  let valueBox: Box | null = null;
   if (last) {
-    ctx.font = `12px ${font}`;
-    ctx.textAlign = "right";
-    ctx.fillText(
-      `${formatValue(last.value)} ${style.unit}${limit ? ` / ${formatValue(limit)}` : ""}`,
+    valueBox = text.draw(
+      "panel-value",
+      index,
+      `${withUnit(last.value, style.unit)}${limit ? ` / ${formatValue(limit)}` : ""}`,
       cell.x + cell.w - 10,
       cell.y + 10,
+      { size: 12, align: "right" },
     );
-    ctx.textAlign = "left";
   }
-  const maxValue = Math.max(...points.map((p) => p.value), limit ?? 0, 0);
-  const yMax = style.fixedMax ?? niceCeil(maxValue * 1.08 || 1);
-  const x = (at: number) => plot.x + ((at - options.from) / (options.to - options.from)) * plot.w;
-  const y = (v: number) => plot.y + plot.h - (Math.min(v, yMax) / yMax) * plot.h;
+  const headStyle = { size: 12, bold: true };
+  const head = text.fit(
+    `${style.title} (${style.axisUnit ?? style.unit})`,
+    (valueBox ? valueBox.x - 10 : cell.x + cell.w - 10) - (cell.x + 8),
+    headStyle,
+  );
+  text.draw("panel-title", index, head, cell.x + 8, cell.y + 10, headStyle);
 
-  // Axes and grid.
+  // The context before a judged span, shaded so its compressed time reads as such.
+  if (scale.focusX !== null) {
+    ctx.fillStyle = "#f3f3f3";
+    ctx.fillRect(plot.x, plot.y, scale.focusX - plot.x, plot.h);
+  }
+
+  // Value grid and labels.
   ctx.strokeStyle = "#e3e3e3";
   ctx.lineWidth = 1;
-  ctx.font = `10px ${font}`;
-  ctx.fillStyle = "#555555";
-  ctx.textAlign = "right";
-  for (let t = 0; t <= 4; t++) {
-    const v = (yMax * t) / 4;
-    const py = Math.round(y(v)) + 0.5;
+  for (const tick of axis.ticks) {
+    const py = Math.round(y(tick.value)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(plot.x, py);
     ctx.lineTo(plot.x + plot.w, py);
     ctx.stroke();
-    ctx.fillText(formatValue(v), plot.x - 4, py);
+    text.draw("y-tick", index, tick.label, plot.x - 5, py, { ...TICK, align: "right" });
   }
-  for (let t = 0; t <= 2; t++) {
-    const at = options.from + ((options.to - options.from) * t) / 2;
-    // Edge labels align inwards so they are not cut off at the panel's border.
-    ctx.textAlign = t === 0 ? "left" : t === 2 ? "right" : "center";
-    ctx.fillText(timeLabel(at, options.to - options.from), x(at), plot.y + plot.h + 10);
+  // Time grid and labels, and the zone they are in.
+  const tickY = plot.y + plot.h + 13;
+  for (const tick of timeTicks(scale, (label) => text.measure(label, TICK), options.timeZone)) {
+    const px = Math.round(tick.x) + 0.5;
+    ctx.strokeStyle = "#ececec";
+    ctx.beginPath();
+    ctx.moveTo(px, plot.y);
+    ctx.lineTo(px, plot.y + plot.h + 3);
+    ctx.stroke();
+    text.draw("x-tick", index, tick.label, tick.left, tickY, TICK);
   }
-  ctx.textAlign = "left";
+  text.draw("x-unit", index, zone, plot.x - 5, tickY, { ...TICK, align: "right" });
+  ctx.strokeStyle = "#bbbbbb";
+  ctx.beginPath();
+  ctx.moveTo(plot.x, plot.y + plot.h + 0.5);
+  ctx.lineTo(plot.x + plot.w, plot.y + plot.h + 0.5);
+  ctx.stroke();
 
-  // Phase boundaries, then OOM events, under the series.
-  ctx.setLineDash([3, 3]);
-  for (const marker of options.markers ?? []) {
-    if (marker.at < options.from || marker.at >= options.to) continue;
-    vertical(ctx, x(marker.at), plot, OVERLAY_COLOURS.phase, 1);
-    ctx.fillStyle = OVERLAY_COLOURS.phase;
-    ctx.fillText(marker.label, x(marker.at) + 3, plot.y + 6);
+  // Markers under the series: phase boundaries dashed, OOMs solid.
+  for (const marker of markers) {
+    const kind = marker.kind ?? "phase";
+    ctx.setLineDash(kind === "oom" ? [] : [3, 3]);
+    vertical(ctx, x(marker.at), plot, MARKER_COLOURS[kind], kind === "oom" ? 2 : 1);
   }
   ctx.setLineDash([]);
-  for (const at of ooms) {
-    vertical(ctx, x(at), plot, OVERLAY_COLOURS.oom, 2);
-    ctx.fillStyle = OVERLAY_COLOURS.oom;
-    ctx.fillText("OOM", x(at) + 3, plot.y + plot.h - 6);
-  }
   if (limit) {
     ctx.setLineDash([6, 4]);
     ctx.strokeStyle = OVERLAY_COLOURS.limit;
@@ -199,17 +266,72 @@ function drawPanel(
     ctx.setLineDash([]);
   }
 
+  const obstacles: Box[] = [];
   if (points.length === 0) {
-    ctx.fillStyle = "#888888";
-    ctx.font = `12px ${font}`;
-    ctx.textAlign = "center";
-    ctx.fillText("no data in this window", plot.x + plot.w / 2, plot.y + plot.h / 2);
-    ctx.textAlign = "left";
-    return;
+    obstacles.push(
+      text.draw("note", index, "no data in this window", plot.x + plot.w / 2, plot.y + plot.h / 2, {
+        size: 12,
+        align: "center",
+        colour: "#888888",
+      }),
+    );
+  } else drawSeries(ctx, points, style.colour, x, y, (options.to - options.from) / points.length);
+
+  // Marker labels: phases, rollbacks and restarts along the top, OOMs along the bottom.
+  const row = textHeight(TICK.size);
+  const groups: Array<{ wishes: LabelWish[]; rows: number[]; colours: Map<string, string> }> = [
+    { wishes: [], rows: [plot.y + 2, plot.y + 3 + row], colours: new Map() },
+    {
+      wishes: [],
+      rows: [plot.y + plot.h - 2 - row, plot.y + plot.h - 3 - 2 * row],
+      colours: new Map(),
+    },
+  ];
+  for (const marker of markers) {
+    const kind = marker.kind ?? "phase";
+    const group = groups[kind === "oom" ? 1 : 0] as (typeof groups)[number];
+    group.wishes.push({ x: x(marker.at), text: marker.label });
+    group.colours.set(marker.label, MARKER_COLOURS[kind]);
   }
-  // The series; a gap of more than three buckets (VM unreachable, bot down) breaks the line.
-  const gap = (3 * (options.to - options.from)) / Math.max(points.length, 1);
-  ctx.strokeStyle = style.colour;
+  let dropped = 0;
+  for (const group of groups) {
+    if (!group.wishes.length) continue;
+    const result = placeLabels(
+      group.wishes,
+      { left: plot.x + 1, right: plot.x + plot.w - 1, rows: group.rows, rowHeight: row },
+      (label) => text.measure(label, TICK),
+      obstacles,
+    );
+    dropped += result.dropped;
+    for (const placed of result.placed) {
+      // A white backing keeps the label readable over the grid and the series.
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fillRect(placed.box.x - 1, placed.box.y, placed.box.w + 2, placed.box.h);
+      const box = text.draw(
+        "marker",
+        index,
+        placed.text,
+        placed.box.x,
+        placed.box.y + placed.box.h / 2,
+        { ...TICK, colour: group.colours.get(placed.text) ?? OVERLAY_COLOURS.phase },
+      );
+      obstacles.push(box);
+    }
+  }
+  return dropped;
+}
+
+function drawSeries(
+  ctx: SKRSContext2D,
+  points: ReadonlyArray<{ at: number; value: number }>,
+  colour: string,
+  x: (at: number) => number,
+  y: (v: number) => number,
+  bucketMs: number,
+): void {
+  // A gap of more than three buckets (VM unreachable, bot down) breaks the line.
+  const gap = 3 * bucketMs;
+  ctx.strokeStyle = colour;
   ctx.lineWidth = 2;
   ctx.beginPath();
   let previous: number | null = null;
@@ -220,8 +342,8 @@ function drawPanel(
     else ctx.lineTo(px, py);
     previous = point.at;
   }
-  if (points.length === 1)
-    ctx.lineTo(x((points[0] as { at: number }).at) + 2, y((points[0] as { value: number }).value));
+  const only = points.length === 1 ? points[0] : undefined;
+  if (only) ctx.lineTo(x(only.at) + 2, y(only.value));
   ctx.stroke();
 }
 
@@ -240,13 +362,6 @@ function vertical(
   ctx.stroke();
 }
 
-function niceCeil(value: number): number {
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10])
-    if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
-}
-
 function formatValue(v: number): string {
   if (v === 0) return "0";
   if (Math.abs(v) >= 100) return v.toFixed(0);
@@ -254,29 +369,17 @@ function formatValue(v: number): string {
   return v.toFixed(2).replace(/0$/, "").replace(/\.0$/, "");
 }
 
-function spanLabel(ms: number): string {
-  const hours = ms / 3_600_000;
-  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
-  if (hours < 1) return `${Math.round(ms / 60_000)} min`;
-  if (hours <= 48) return `${Number(hours.toFixed(1))} h`;
-  return `${Number((hours / 24).toFixed(1))} days`;
-}
-
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
-}
-
-function timeLabel(ms: number, span: number): string {
-  const iso = new Date(ms).toISOString();
-  return span > 2 * 86_400_000 ? iso.slice(5, 10) : iso.slice(11, 16);
+function withUnit(v: number, unit: string): string {
+  return unit ? `${formatValue(v)} ${unit}` : formatValue(v);
 }
 
 function altText(options: RunChartOptions, panels: PanelData[], oomCount: number): string {
   const parts = panels.map((p) => {
     const last = p.points.at(-1);
-    return `${p.style.title}: ${last ? `${formatValue(last.value)} ${p.style.unit}` : "no data"}${p.limit ? ` (limit ${formatValue(p.limit)} ${p.style.unit})` : ""}`;
+    return `${p.style.title}: ${last ? withUnit(last.value, p.style.unit) : "no data"}${p.limit ? ` (limit ${withUnit(p.limit, p.style.unit)})` : ""}`;
   });
   const oom = oomCount ? `; ${oomCount} OOM event${oomCount > 1 ? "s" : ""}` : "";
-  const head = options.title ?? `${options.run}, last ${spanLabel(options.to - options.from)}`;
+  const head =
+    options.title ?? `${options.run}, last ${formatSpan((options.to - options.from) / 1000)}`;
   return `${head}: ${parts.join("; ")}${oom}`;
 }

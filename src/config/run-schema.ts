@@ -176,6 +176,12 @@ export const runSchema = z
       })
       .describe("How a restart stops, starts and confirms the training"),
     follow: z.boolean().default(true).describe("Stream new log lines between polls"),
+    followWakes: z
+      .enum(["errors", "all"])
+      .default("errors")
+      .describe(
+        "Which streamed bytes make the log be read at once: 'errors' (text that may be an error; progress waits for the next poll) or 'all'",
+      ),
     backfillBytes: z
       .number()
       .int()

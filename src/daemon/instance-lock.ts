@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { isNotWritable, storeNotWritable } from "../store/database.ts";
 
 /** Raised when another trainops process already uses the store. */
 export class InstanceLockedError extends Error {
@@ -35,6 +36,16 @@ export interface InstanceLock {
  * on the machine, a PID file is the fallback.
  */
 export async function acquireInstanceLock(storePath: string): Promise<InstanceLock> {
+  try {
+    return await takeInstanceLock(storePath);
+  } catch (error) {
+    // A store folder this user cannot write is a set-up mistake to name, not an errno.
+    if (isNotWritable(error)) throw storeNotWritable(storePath);
+    throw error;
+  }
+}
+
+async function takeInstanceLock(storePath: string): Promise<InstanceLock> {
   const path = `${storePath}.lock`;
   mkdirSync(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt += 1) {

@@ -38,6 +38,11 @@ export function registerPollMetrics(registry: Registry, stats: () => PollSchedul
     "Polls skipped because the run's previous poll was still going",
     (s) => s.skipped,
   );
+  counter(
+    "trainops_poll_ticks_missed_total",
+    "Poll rounds never started: the schedule's tick came after the next one was due",
+    (s) => s.missedTicks,
+  );
   gauge(
     "trainops_poll_round_seconds",
     "Time from the start of the last finished poll round to the end of its last poll",

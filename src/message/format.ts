@@ -98,19 +98,27 @@ interface ZonedParts {
   zone: string;
 }
 
+/** One formatter per zone: building an Intl.DateTimeFormat costs far more than using one. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 function zoned(ms: number, timeZone: TimeZone): ZonedParts {
   const zone = timeZone ?? "UTC";
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone: zone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "short",
-  }).formatToParts(new Date(ms));
+  let formatter = formatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "short",
+    });
+    formatters.set(zone, formatter);
+  }
+  const parts = formatter.formatToParts(new Date(ms));
   const get = (type: Intl.DateTimeFormatPartTypes) =>
     parts.find((p) => p.type === type)?.value ?? "";
   const name = get("timeZoneName");
@@ -149,4 +157,40 @@ export function formatShortDateTime(ms: number, timeZone?: TimeZone): string {
 /** The zone's short name for column heads: `UTC`, `CET`. */
 export function zoneName(ms: number, timeZone?: TimeZone): string {
   return zoned(ms, timeZone).zone;
+}
+
+/**
+ * How finely a time-axis tick is labelled: `second` `14:02:30`, `minute` `14:02` (or
+ * `12-07 14:02` when the axis crosses a date), `day` `12-07`, `year` `2026-12-07`.
+ */
+export type AxisTimeUnit = "second" | "minute" | "day" | "year";
+
+/** A chart's time-axis tick in the zone, the zone itself left to the axis caption. */
+export function formatAxisTime(
+  ms: number,
+  unit: AxisTimeUnit,
+  timeZone?: TimeZone,
+  withDate = false,
+): string {
+  const p = zoned(ms, timeZone);
+  switch (unit) {
+    case "second":
+      return `${withDate ? `${p.date.slice(5)} ` : ""}${p.time}:${p.seconds}`;
+    case "minute":
+      return `${withDate ? `${p.date.slice(5)} ` : ""}${p.time}`;
+    case "day":
+      return p.date.slice(5);
+    case "year":
+      return p.date;
+  }
+}
+
+/** The zone's offset from UTC at `ms` in milliseconds (`Europe/Berlin` in winter: 3,600,000). */
+export function zoneOffsetMs(ms: number, timeZone?: TimeZone): number {
+  if (timeZone === undefined || timeZone === "UTC") return 0;
+  const p = zoned(ms, timeZone);
+  const [year, month, day] = p.date.split("-").map(Number) as [number, number, number];
+  const [hour, minute] = p.time.split(":").map(Number) as [number, number];
+  const wall = Date.UTC(year, month - 1, day, hour, minute, Number(p.seconds));
+  return wall - Math.floor(ms / 1000) * 1000;
 }

@@ -49,6 +49,8 @@ export interface ChartRequest {
   name: string;
   /** Heading drawn on the chart, e.g. "exp001: Phase 1 passed". */
   title?: string;
+  /** Start of the judged span: it gets most of the width, the context before it compressed. */
+  focusFrom?: number;
 }
 
 export interface MessageButton {

@@ -9,7 +9,6 @@ import { LinePatternMatcher } from "./parsers/line-pattern-matcher.ts";
 import { LineSplitter } from "./parsers/line-splitter.ts";
 import type { RankedLine, RankedLogReader } from "./parsers/rank-prefix.ts";
 import { createStepParser, type StepParser } from "./parsers/step-parser.ts";
-import { PREFIX_MISMATCH } from "./probe/log-section.ts";
 import type { LogReset, ProbeLog } from "./probe/probe-output.ts";
 
 /** Bytes of the log starting at a known offset of a known file. */
@@ -36,8 +35,10 @@ export interface LogRead {
 export interface ReadResult extends IngestResult {
   /** Reading moved to another file (rotation, truncation, rewrite): a follow stream must reopen. */
   identityChanged: boolean;
-  /** The file was rewritten in place past the offset; it is read again from its start next time. */
+  /** The file was rewritten in place past the offset; this read took it from its start. */
   rewritten: boolean;
+  /** The file changed during the read (fewer bytes than announced, or not ours before the offset): nothing was applied. */
+  torn: boolean;
 }
 
 /** What one chunk added. */
@@ -100,9 +101,13 @@ export class LogIngestor {
     const { store, run } = this.options;
     return store.transaction(() => {
       const stored = store.offsets.get(run);
+      if (torn(read.rest, stored) || (read.log.present && torn(read.log, stored))) {
+        // The file changed between the probe's look and its read (a copytruncate or a rewrite
+        // landed in between): nothing of this read is applied; the next one looks again.
+        return { ...empty(), identityChanged: false, rewritten: false, torn: true };
+      }
       const results: IngestResult[] = [];
       let identityChanged = false;
-      let rewritten = false;
       if (read.rest && read.rest.reset !== "none") {
         // Our file was truncated or rewritten before it was renamed: all of it is new.
         identityChanged = true;
@@ -115,11 +120,6 @@ export class LogIngestor {
             ...(read.rest.prefix ? { prefix: read.rest.prefix } : {}),
           }),
         );
-      } else if (read.rest && stored?.inode && !anchorHolds(read.rest, stored)) {
-        // Starts like ours but is not ours past the offset (a short prefix matched by chance, or
-        // ours rewritten and renamed): nothing moves; the next read takes it all as new.
-        store.offsets.set(run, { ...stored, prefixSum: PREFIX_MISMATCH }, this.options.clock.now());
-        return { ...empty(), identityChanged: false, rewritten: false };
       } else if (read.rest && stored?.inode) {
         results.push(
           this.ingest({
@@ -131,54 +131,34 @@ export class LogIngestor {
         );
       }
       const log = read.log;
+      // Same file, not shorter than the offset, yet not ours before it: rewritten in place.
+      const rewritten =
+        log.present &&
+        log.reset === "truncated" &&
+        read.rest === null &&
+        stored !== null &&
+        log.inode === stored.inode &&
+        log.size >= stored.offset;
       if (log.present) {
-        const current = store.offsets.get(run);
-        if (log.reset === "none" && current && !anchorHolds(log, current)) {
-          // Rewritten in place past our offset with the same first bytes: start over from its
-          // beginning on the next read (only the bytes before the offset tell, not the prefix).
-          store.offsets.set(
-            run,
-            {
-              ...current,
-              offset: 0,
-              partial: Buffer.alloc(0),
-              anchor: "",
-              lineCount: 0,
-              prefixLength: 0,
-              prefixSum: "",
-            },
-            this.options.clock.now(),
-          );
-          this.classifier = new ErrorClassifier();
-          rewritten = true;
-          identityChanged = true;
-        } else {
-          if (log.reset !== "none" && log.reset !== "attach") identityChanged = true;
-          results.push(
-            this.ingest({
-              inode: log.inode,
-              start: log.start,
-              bytes: log.bytes,
-              reset: log.reset,
-              ...(log.prefix ? { prefix: log.prefix } : {}),
-              rotatedStamp: log.rotatedStamp ?? "",
-            }),
-          );
-        }
+        if (log.reset !== "none" && log.reset !== "attach") identityChanged = true;
+        results.push(
+          this.ingest({
+            inode: log.inode,
+            start: log.start,
+            bytes: log.bytes,
+            reset: log.reset,
+            ...(log.prefix ? { prefix: log.prefix } : {}),
+            rotatedStamp: log.rotatedStamp ?? "",
+          }),
+        );
       }
       const latest = store.offsets.get(run);
-      if (
-        log.present &&
-        latest &&
-        log.rotatedStamp !== undefined &&
-        latest.rotatedStamp !== log.rotatedStamp
-      ) {
-        // Seen even when nothing new was read: only a later change of it means a rotation.
-        store.offsets.set(
-          run,
-          { ...latest, rotatedStamp: log.rotatedStamp },
-          this.options.clock.now(),
-        );
+      // Seen even when nothing new was read: only a later change of it means a rotation. While
+      // the rest of a rotated file is still being read, none is recorded, so the next read
+      // looks at whatever file then has the rotated name.
+      const rotatedStamp = log.present ? log.rotatedStamp : log.deferred ? "" : undefined;
+      if (latest && rotatedStamp !== undefined && latest.rotatedStamp !== rotatedStamp) {
+        store.offsets.set(run, { ...latest, rotatedStamp }, this.options.clock.now());
       }
       // Held lines end with the read that brought them (a kill must not lose them), except a
       // decisive failure already stored: its traceback's tail may still come to enrich it.
@@ -193,6 +173,7 @@ export class LogIngestor {
         matched: results.reduce((n, r) => n + r.matched, 0),
         identityChanged,
         rewritten,
+        torn: false,
       };
     });
   }
@@ -371,12 +352,20 @@ export class LogIngestor {
 /** A follow stream stores a step point at most this often; polls store theirs in any case. */
 const STEP_EVERY_MS = 60_000;
 
-/** Whether the bytes a read re-read before the offset are the ones consumed there. */
-function anchorHolds(log: ProbeLog & { present: true }, stored: LogOffset): boolean {
-  if (stored.anchor === "") return true;
+/**
+ * Whether a section's bytes are not what the probe looked at: the file's start or size was
+ * different after the read, fewer bytes came than announced (truncated before the read), or,
+ * from the stored offset, they do not start with the bytes consumed there (truncated and
+ * written again in between).
+ */
+function torn(log: (ProbeLog & { present: true }) | null, stored: LogOffset | null): boolean {
+  if (!log) return false;
+  if (log.changed) return true;
+  if (log.announced !== undefined && log.bytes.length < log.announced) return true;
+  if (log.reset !== "none" || !stored || stored.anchor === "") return false;
   const anchor = Buffer.from(stored.anchor, "hex");
-  if (log.start !== stored.offset - anchor.length) return true;
-  return log.bytes.subarray(0, anchor.length).equals(anchor);
+  if (log.start !== stored.offset - anchor.length) return false;
+  return !log.bytes.subarray(0, anchor.length).equals(anchor);
 }
 
 /**

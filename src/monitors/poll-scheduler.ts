@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from "node-cron";
 import { parseDuration } from "../core/duration.ts";
+import { groupByHost } from "./host-poll.ts";
 import type { PollReport, RunMonitor } from "./run-monitor.ts";
 
 /** `30s`, `1m`, `500ms`: a poll interval rather than a cron expression. */
@@ -20,10 +21,18 @@ export interface PollSchedulerOptions {
    * offset. Default: half the time to the next round (0 when rounds are started by hand).
    */
   spreadMs?: number;
-  /** Polls running at once, at most (default 32); the others wait for a free slot. */
+  /** Probes running at once, at most (default 32; a host's probe is one); the others wait. */
   maxConcurrent?: number;
   /** A round started while polls of the previous one were still waiting or running. */
   onOverrun?: (overrun: RoundOverrun) => void;
+  /**
+   * Runs of one host polled by one probe: monitors whose `of` is the same non-null value are
+   * polled together by `poll` (see pollHost), at the host's offset, taking one slot.
+   */
+  hosts?: {
+    of: (monitor: RunMonitor) => unknown;
+    poll: (monitors: RunMonitor[]) => Promise<PollReport[]>;
+  };
 }
 
 /** A round that did not finish before the next one began. */
@@ -43,6 +52,8 @@ export interface PollSchedulerStats {
   skipped: number;
   /** Milliseconds from the start of the last finished round to its last poll's end. */
   lastRoundMs: number | null;
+  /** Rounds never started: their tick came so late that the next one was already due. */
+  missedTicks: number;
 }
 
 /** Raised for an invalid cron expression, naming the config key. */
@@ -62,6 +73,8 @@ export class PollScheduler {
   private task: ScheduledTask | null = null;
   private interval: NodeJS.Timeout | null = null;
   private readonly everyMs: number | null;
+  /** Monitors polled together (one host's), each group under its first run's name. */
+  private readonly groups: RunMonitor[][];
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Polls waiting for a free slot, in order. */
@@ -75,10 +88,14 @@ export class PollScheduler {
     overruns: 0,
     skipped: 0,
     lastRoundMs: null,
+    missedTicks: 0,
   };
 
   constructor(private readonly options: PollSchedulerOptions) {
     this.everyMs = isDuration(options.expression) ? parseDuration(options.expression) : null;
+    this.groups = options.hosts
+      ? groupByHost(options.monitors, options.hosts.of)
+      : options.monitors.map((monitor) => [monitor]);
     if (this.everyMs === null && !cron.validate(options.expression)) {
       throw new ScheduleError(
         `poll: '${options.expression}' is neither a duration nor a cron expression — fix: use e.g. 30s or "*/30 * * * * *"`,
@@ -95,6 +112,13 @@ export class PollScheduler {
     }
     this.task = cron.createTask(this.options.expression, () => this.tick(), {
       name: "trainops-poll",
+      // node-cron drops a tick whose timer fires more than 1 s late (a busy CPU, a long store
+      // transaction): that is a whole round missed. A late round still runs, unless the next
+      // one is already due; only then is the tick lost, and counted.
+      missedExecutionTolerance: 24 * 3600 * 1000,
+    });
+    this.task.on("execution:missed", () => {
+      this.counters.missedTicks += 1;
     });
     void this.task.start();
   }
@@ -115,23 +139,28 @@ export class PollScheduler {
     const spread = round.spreadMs ?? this.options.spreadMs ?? Math.max(0, (toNext ?? 0) / 2);
     const skipped: string[] = [];
     const jobs: Promise<void>[] = [];
+    let polled = 0;
     this.counters.rounds += 1;
-    for (const monitor of this.options.monitors) {
-      if (this.inFlight.has(monitor.name)) {
-        monitor.recordSkip();
-        skipped.push(monitor.name);
+    for (const group of this.groups) {
+      const key = (group[0] as RunMonitor).name;
+      if (this.inFlight.has(key)) {
+        for (const monitor of group) {
+          monitor.recordSkip();
+          skipped.push(monitor.name);
+        }
         continue;
       }
-      const job = this.schedule(monitor, spread * offsetOf(monitor.name)).finally(() =>
-        this.inFlight.delete(monitor.name),
+      const job = this.schedule(group, spread * offsetOf(key)).finally(() =>
+        this.inFlight.delete(key),
       );
-      this.inFlight.set(monitor.name, job);
+      this.inFlight.set(key, job);
       jobs.push(job);
+      polled += group.length;
     }
     if (skipped.length > 0) {
       this.counters.overruns += 1;
       this.counters.skipped += skipped.length;
-      this.options.onOverrun?.({ skipped, runs: jobs.length });
+      this.options.onOverrun?.({ skipped, runs: polled });
     }
     void Promise.allSettled(jobs).then(() => {
       this.counters.lastRoundMs = Date.now() - started;
@@ -153,8 +182,8 @@ export class PollScheduler {
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  /** Waits for the run's offset and a free slot, then polls it (unless stopped meanwhile). */
-  private async schedule(monitor: RunMonitor, delayMs: number): Promise<void> {
+  /** Waits for the group's offset and a free slot, then polls it (unless stopped meanwhile). */
+  private async schedule(group: RunMonitor[], delayMs: number): Promise<void> {
     if (delayMs >= 1) {
       await new Promise<void>((resolve) => {
         const wake = () => {
@@ -178,19 +207,31 @@ export class PollScheduler {
     }
     this.running += 1;
     try {
-      await this.pollOne(monitor);
+      await this.pollGroup(group);
     } finally {
       this.running -= 1;
       this.waiting.shift()?.();
     }
   }
 
-  private async pollOne(monitor: RunMonitor): Promise<void> {
+  private async pollGroup(group: RunMonitor[]): Promise<void> {
+    const { hosts } = this.options;
+    let reports: PollReport[];
     try {
-      const report = await monitor.pollOnce();
-      await this.options.onPolled(report);
+      reports =
+        hosts && group.length > 1
+          ? await hosts.poll(group)
+          : [await (group[0] as RunMonitor).pollOnce()];
     } catch (error) {
-      this.options.onError?.(monitor.name, error as Error);
+      for (const monitor of group) this.options.onError?.(monitor.name, error as Error);
+      return;
+    }
+    for (const report of reports) {
+      try {
+        await this.options.onPolled(report);
+      } catch (error) {
+        this.options.onError?.(report.run, error as Error);
+      }
     }
   }
 }

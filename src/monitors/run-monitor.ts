@@ -9,6 +9,7 @@ import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
 import type { FollowHandle, Transport } from "../transport/transport.ts";
+import { FollowWakeFilter } from "./follow-wake-filter.ts";
 import { newKernelLines } from "./kernel-lines.ts";
 import {
   cgroupCounterFiles,
@@ -20,6 +21,7 @@ import {
 import { LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { RankedLogReader } from "./parsers/rank-prefix.ts";
+import type { HostProbeRun } from "./probe/host-probe-script.ts";
 import { buildLogReadScript, type LogReadRequest, parseLogSections } from "./probe/log-section.ts";
 import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
@@ -90,10 +92,12 @@ export class RunMonitor {
   private cgroupPid: number | null = null;
   private cgroupFiles: string[] = [];
   private readonly oomCounters = new OomCounterWatch();
+  private readonly wakeFilter: FollowWakeFilter;
   /** The kernel log the last poll could read; null before the first poll. */
   kernelSource: KernelSource | null = null;
 
   constructor(private readonly options: RunMonitorOptions) {
+    this.wakeFilter = new FollowWakeFilter(options.clock, options.patterns ?? []);
     this.followBackoff = new Backoff(options.followBackoff);
     this.ingestor = new LogIngestor({
       run: options.run.name,
@@ -130,10 +134,32 @@ export class RunMonitor {
     const nonce = randomBytes(12).toString("hex");
     const slurm = slurmProbeParts(run, store.slurmJobs, `@@${nonce}`);
     const script = buildProbeScript({
-      ...this.logReadRequest(),
-      workdir: run.workdir,
+      ...this.hostProbeRun(),
       nvidiaSmi: slurm?.nvidiaSmi ?? run.nvidiaSmi,
       ...(slurm ? { prelude: slurm.prelude } : {}),
+      nonce,
+    });
+    let stdout: Buffer | null = null;
+    let failure = "";
+    try {
+      stdout = (await transport.run(script, { timeoutMs: this.execTimeoutMs() })).stdout;
+    } catch (error) {
+      failure = (error as Error).message;
+    }
+    const probed = stdout;
+    return this.recordPoll(
+      startedAt,
+      probed === null ? { failure } : { absorb: () => this.absorb(probed, nonce) },
+    );
+  }
+
+  /** This run's part of a probe: where its log was read up to, what bounds its processes. */
+  hostProbeRun(): HostProbeRun {
+    const { run, store } = this.options;
+    return {
+      ...this.logReadRequest(),
+      workdir: run.workdir,
+      nvidiaSmi: run.nvidiaSmi,
       process: run.process,
       run: run.name,
       tmuxSession: run.restart.tmuxSession,
@@ -144,26 +170,64 @@ export class RunMonitor {
       cgroupPid: this.cgroupPid,
       cgroupFiles: this.cgroupFiles,
       wantUnits: this.units === "",
-      nonce,
       ...(run.trainConfig ? { trainConfig: this.trainConfigPath(run.trainConfig) } : {}),
+    };
+  }
+
+  /**
+   * Stores a poll whose probe ran as part of its host's probe (see pollHost): `probe` is this
+   * run's output, or why the host's probe (or this run's part of it) could not be read. The
+   * caller holds the log lock ({@link lockLog}) from before {@link hostProbeRun}.
+   */
+  recordHostPoll(
+    startedAt: number,
+    probe: { output: ProbeOutput } | { failure: string },
+  ): PollReport {
+    return this.recordPoll(
+      startedAt,
+      "output" in probe ? { absorb: () => this.absorbOutput(probe.output, null) } : probe,
+    );
+  }
+
+  /** True for a run whose probe cannot join its host's (a Slurm job: its GPUs are its nodes'). */
+  get probesAlone(): boolean {
+    return this.options.run.slurm !== undefined;
+  }
+
+  /** The run's transport (runs of one host share its connection). */
+  get transport(): Transport {
+    return this.options.transport;
+  }
+
+  /**
+   * Takes the log lock (see withLogLock) until the returned function is called: a host probe
+   * holds the locks of all its runs while it runs and stores.
+   */
+  lockLog(): Promise<() => void> {
+    return new Promise((locked) => {
+      void this.withLogLock(() => new Promise<void>((release) => locked(release)));
     });
+  }
+
+  private recordPoll(
+    startedAt: number,
+    probe: { absorb: () => ReturnType<RunMonitor["absorbOutput"]> } | { failure: string },
+  ): PollReport {
+    const { run, store, clock } = this.options;
     let outcome: PollOutcome = "ok";
     let message: string | null = null;
     let events: ClassifiedEvent[] = [];
     let sample: RunSample;
-    let stdout: Buffer | null = null;
-    try {
-      stdout = (await transport.run(script, { timeoutMs: this.execTimeoutMs() })).stdout;
-    } catch (error) {
+    if ("failure" in probe) {
       outcome = "unreachable";
-      message = (error as Error).message;
+      message = probe.failure;
     }
     // Everything one poll stores (log offset, steps, events, kernel mark, sample, poll record)
     // is one transaction: one commit per poll, however many lines it read.
     return store.transaction(() => {
-      if (stdout !== null) {
+      if ("absorb" in probe) {
         try {
-          const absorbed = this.absorb(stdout, nonce);
+          const absorbed = probe.absorb();
           ({ sample, events, message } = absorbed);
           if (absorbed.findings.length > 0) {
             // The VM answered, but what it lacks would go unseen in an "ok": say what, and fail.
@@ -183,10 +247,18 @@ export class RunMonitor {
     });
   }
 
+  /** Parses a probe of the run alone, then absorbs it. */
+  private absorb(stdout: Buffer, nonce: string): ReturnType<RunMonitor["absorbOutput"]> {
+    const { run, clock } = this.options;
+    const output = parseProbeOutput(stdout, nonce);
+    const job = run.slurm !== undefined ? readSlurmJob(stdout, `@@${nonce}`, clock.now()) : null;
+    return this.absorbOutput(output, job);
+  }
+
   /** Turns a probe's output into stored log progress and events, and this poll's sample. */
-  private absorb(
-    stdout: Buffer,
-    nonce: string,
+  private absorbOutput(
+    output: ProbeOutput,
+    job: ReturnType<typeof readSlurmJob>,
   ): {
     sample: RunSample;
     events: ClassifiedEvent[];
@@ -195,9 +267,7 @@ export class RunMonitor {
   } {
     const { run, store, clock } = this.options;
     let message: string | null = null;
-    const output = parseProbeOutput(stdout, nonce);
     const slurm = run.slurm !== undefined;
-    const job = slurm ? readSlurmJob(stdout, `@@${nonce}`, clock.now()) : null;
     if (job) {
       store.slurmJobs?.observe(run.name, job, clock.now());
       if (job.stdOut && configuredLogPath(run) === null) this.jobLog = job.stdOut;
@@ -207,7 +277,7 @@ export class RunMonitor {
     const read = this.ingestor.applyRead({ rest: output.logRest, log: output.log });
     let events = read.events;
     if (read.rewritten) {
-      message = "log was truncated and rewritten; re-reading it from the start next poll";
+      message = "log was rewritten past the read position; read again from its start";
     }
     if (read.identityChanged) this.reopenFollow();
     this.uid ??= probeUid(output.self);
@@ -309,7 +379,8 @@ export class RunMonitor {
     };
   }
 
-  private execTimeoutMs(): number {
+  /** How long one probe script of the run may take (`ssh.execTimeout`), in ms. */
+  execTimeoutMs(): number {
     const { run } = this.options;
     return run.ssh === "local" ? 30_000 : parseDuration(run.ssh.execTimeout);
   }
@@ -382,8 +453,11 @@ export class RunMonitor {
       this.follow = await transport.follow({
         path: this.logPath,
         fromOffset: stored.offset,
-        onData: () => {
-          if (this.followWanted) this.wake();
+        onData: (chunk) => {
+          // `followWakes: errors`: progress lines wait for the poll (see FollowWakeFilter).
+          if (this.followWanted && (run.followWakes === "all" || this.wakeFilter.wants(chunk))) {
+            this.wake();
+          }
         },
         onEnd: (error) => {
           this.follow = null;

@@ -13,7 +13,9 @@ export interface Operations extends RunOperations {
   readonly engine: PhaseEngine;
   /**
    * Rolls forward or back a change of `run` whose holder died (see recoverAbandoned); returns
-   * how many were recovered. The daemon calls it at start.
+   * how many were recovered. The daemon's phase engine does this at its first tick for every
+   * run, and a change taking a dead holder's lock does it first; this entry is for callers
+   * outside both.
    */
   recover(run: string): Promise<number>;
   /** Removes the run's change lock whoever holds it (audited); returns what was removed. */

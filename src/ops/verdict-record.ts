@@ -22,7 +22,8 @@ export interface VerdictFacts {
 
 /**
  * Ends an attempt with its verdict and queues the notice that announces it, with a chart of
- * the phase and as long again before it (the change shows against what it replaced). Run it
+ * the phase and as long again before it (the change shows against what it replaced; the
+ * judged phase gets most of the width). Run it
  * inside the store's transaction, so the two land together; returns the updated attempt.
  */
 export function recordVerdict(
@@ -70,6 +71,8 @@ export function recordVerdict(
     to: now + 1,
     name: `${run.name}-${chartLabel(attempt)}-${verdict}.png`,
     title: `${run.name}: ${phaseLabel(attempt)} ${verdict}`,
+    // What was judged: from the end of the warm-up, where the phase's marker stands.
+    focusFrom: attempt.measureFrom ?? attempt.startedAt,
   };
   ctx.notify(
     run.name,

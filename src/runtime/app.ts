@@ -5,7 +5,7 @@ import type { AlertSink } from "../alerts/sinks/alert-sink.ts";
 import { alertingPort } from "../bot/core/alerting-adapter.ts";
 import { type BotCoreService, createBotCore } from "../bot/core/bot-core.ts";
 import { transportLogTail } from "../bot/core/transport-log-tail.ts";
-import { renderRunChart } from "../charts/run-chart.ts";
+import { chartRenderer } from "../charts/chart-renderer.ts";
 import type { Config, RunConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -26,6 +26,7 @@ import type { Transport } from "../transport/transport.ts";
 import { chartDrawer } from "./chart-drawer.ts";
 import { createConfiguredSinks } from "./create-sinks.ts";
 import { createEngineTicker } from "./engine-ticker.ts";
+import { hostPolling } from "./host-polling.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import type { Monitoring } from "./monitoring.ts";
 import { openProduct } from "./product.ts";
@@ -148,7 +149,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       logs: transportLogTail(config.runs, product.remoteFor),
       digest: { digest: (request) => alerting.digest(request) },
       clock,
-      charts: { render: (source, chartOptions) => renderRunChart(source, chartOptions) },
+      charts: chartRenderer(),
     });
 
     drawChart = (request) => core.drawChart(request);
@@ -179,9 +180,11 @@ export async function startApp(options: AppOptions): Promise<App> {
         await monitoring.monitors.get(report.run)?.startFollow();
       }
     };
+    const hosts = hostPolling(monitoring.store, clock);
     const scheduler = new PollScheduler({
       expression: config.poll,
       monitors: [...monitoring.monitors.values()],
+      hosts,
       onPolled,
       onError: (run, error) => log.error({ run, err: error }, "poll handling failed"),
       onOverrun: ({ skipped, runs }) =>
@@ -249,11 +252,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       core,
       http,
       pollNow: async () => {
-        await Promise.all(
-          [...monitoring.monitors.values()].map(async (monitor) =>
-            onPolled(await monitor.pollOnce()),
-          ),
-        );
+        const reports = await hosts.pollAll([...monitoring.monitors.values()]);
+        await Promise.all(reports.map((report) => onPolled(report)));
       },
       stop: () => {
         stopping ??= (async () => {

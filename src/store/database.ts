@@ -55,9 +55,7 @@ function storeError(path: string, error: Error & { code?: string }): StoreError 
     code === "SQLITE_READONLY" ||
     code.startsWith("SQLITE_READONLY")
   ) {
-    return new StoreError(
-      `cannot write the store ${path}: ${dirname(path)} is not writable by this user; fix its permissions, or point store: at a writable path`,
-    );
+    return storeNotWritable(path);
   }
   if (code === "ENOTDIR" || code === "EEXIST") {
     return new StoreError(
@@ -65,6 +63,22 @@ function storeError(path: string, error: Error & { code?: string }): StoreError 
     );
   }
   return new StoreError(`cannot open the store at ${path}: ${error.message}`);
+}
+
+/**
+ * The error for a store whose folder this user cannot write (its files, the WAL or the
+ * instance lock beside it): names the path and the fix, never a raw EACCES.
+ */
+export function storeNotWritable(path: string): StoreError {
+  return new StoreError(
+    `cannot write the store ${path}: ${dirname(path)} is not writable by this user; fix its permissions, or point store: at a writable path`,
+  );
+}
+
+/** Whether a file-system error means "not allowed to write here". */
+export function isNotWritable(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === "EACCES" || code === "EPERM" || code === "EROFS";
 }
 
 function migrate(db: Db): void {

@@ -41,7 +41,8 @@ export type SampleMetric =
   | "gpu_mem_used_mib"
   | "gpu_util_pct"
   | "host_used_bytes"
-  | "workers_rss_bytes";
+  | "workers_rss_bytes"
+  | "loss";
 
 const METRIC_COLUMNS: ReadonlySet<string> = new Set<SampleMetric>([
   "step",
@@ -51,6 +52,7 @@ const METRIC_COLUMNS: ReadonlySet<string> = new Set<SampleMetric>([
   "gpu_util_pct",
   "host_used_bytes",
   "workers_rss_bytes",
+  "loss",
 ]);
 
 const MINUTE_MS = 60_000;
@@ -64,6 +66,7 @@ const ROLLUP_COLUMNS = [
   "gpu_util_pct",
   "host_used_bytes",
   "workers_rss_bytes",
+  "loss",
 ] as const;
 
 /** The newest sample of a run as `samples_latest` holds it. */
@@ -478,6 +481,7 @@ function metricValues(sample: RunSample): Record<SampleMetric, number | null> {
     gpu_util_pct: util.length ? util.reduce((a, b) => a + b, 0) / util.length : null,
     host_used_bytes: sample.hostMemory?.usedBytes ?? null,
     workers_rss_bytes: sample.workers?.rssBytes ?? null,
+    loss: sample.loss,
   };
 }
 

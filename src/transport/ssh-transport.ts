@@ -1,8 +1,10 @@
 import type { SshTarget } from "../config/schema.ts";
 import { Backoff, type BackoffSettings } from "../core/backoff.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
+import type { ConnectGate } from "./connect-gate.ts";
 import { execScript } from "./exec-script.ts";
 import { attachFollow, type FollowChannel } from "./follow-channel.ts";
+import { FollowDemux } from "./follow-demux.ts";
 import { RemoteShell, RemoteShellClosedError, RemoteShellTimeoutError } from "./remote-shell.ts";
 import { shellQuote } from "./shell-quote.ts";
 import { hopName, openSshConnection, type SshConnection } from "./ssh-connection.ts";
@@ -12,6 +14,7 @@ import {
   type ExecOptions,
   type ExecResult,
   type FollowHandle,
+  type FollowManyOptions,
   type FollowOptions,
   type Transport,
   TransportConnectError,
@@ -40,6 +43,8 @@ export interface SshTransportOptions {
    * which runs the login shell and its rc file every time.
    */
   persistentShell?: boolean;
+  /** Limits handshakes in flight across transports (see createConnectGate); none by default. */
+  connectGate?: ConnectGate;
 }
 
 interface Live extends SshConnection {
@@ -111,6 +116,35 @@ export class SshTransport implements Transport {
       );
     }
     return attachFollow(channel, live.follows, options);
+  }
+
+  /**
+   * One `tail -v -n 0 -F` of every path on one channel; its headers (`==> path <==`) tell whose
+   * bytes follow (see FollowDemux). A channel sshd refuses (MaxSessions) fails this call only:
+   * the connection and its shell are fine.
+   */
+  async followMany(options: FollowManyOptions): Promise<FollowHandle> {
+    const live = await this.connection();
+    let channel: Ssh2Channel;
+    try {
+      channel = await openExec(
+        live.client,
+        `exec tail -v -n 0 -F -- ${options.paths.map(shellQuote).join(" ")}`,
+      );
+    } catch (error) {
+      throw new TransportConnectError(
+        `cannot follow ${options.paths.length} logs on ${this.description}: ${(error as Error).message}`,
+      );
+    }
+    const demux = new FollowDemux(options.paths);
+    return attachFollow(channel, live.follows, {
+      path: `${options.paths.length} logs`,
+      fromOffset: 0,
+      onData: (chunk) => {
+        for (const [path, bytes] of demux.push(chunk)) options.onData(path, bytes);
+      },
+      onEnd: options.onEnd,
+    });
   }
 
   async close(): Promise<void> {
@@ -264,7 +298,9 @@ export class SshTransport implements Transport {
     try {
       // Re-read ~/.ssh/config and known_hosts on every (re)connect: the user may fix them.
       this.resolved = resolveTarget(this.target, { home: this.options.home });
-      const connection = await openSshConnection(this.resolved, { noDelay: this.noDelay });
+      const resolved = this.resolved;
+      const open = () => openSshConnection(resolved, { noDelay: this.noDelay });
+      const connection = await (this.options.connectGate ? this.options.connectGate(open) : open());
       const live: Live = { ...connection, closed: false, follows: new Set() };
       const onGone = (error?: Error) =>
         this.drop(live, error ?? new Error("the server closed the connection"));

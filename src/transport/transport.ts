@@ -42,6 +42,16 @@ export class TransportConnectError extends Error {
   override readonly name = "TransportConnectError";
 }
 
+/** Several files followed on one stream (see Transport.followMany). */
+export interface FollowManyOptions {
+  /** Absolute paths on the VM. */
+  paths: readonly string[];
+  /** Called with bytes appended to one of the files, as they arrive. */
+  onData: (path: string, chunk: Buffer) => void;
+  /** Called once when the stream ends for any reason other than stop(). */
+  onEnd: (error?: Error) => void;
+}
+
 export interface Transport {
   /** A short description for messages: `dylant@10.0.0.5:22` or `local`. */
   readonly description: string;
@@ -49,6 +59,12 @@ export interface Transport {
   run(script: string, options?: ExecOptions): Promise<ExecResult>;
   /** Streams appended bytes of a file (`tail -f` on the file as opened: a rotation ends nothing, the poll notices it and reopens) on the same connection. */
   follow(options: FollowOptions): Promise<FollowHandle>;
+  /**
+   * Streams bytes appended to any of several files (by name: a rotated file is followed anew)
+   * on ONE channel, from their ends at the start. The bytes are meant as wake-ups, not as the
+   * files' content: a stream started late misses what came before. Optional.
+   */
+  followMany?(options: FollowManyOptions): Promise<FollowHandle>;
   /** Closes the connection; further calls reconnect. */
   close(): Promise<void>;
 }

@@ -131,6 +131,15 @@ describe("grouping", () => {
     ]);
     expect(m.code).toContain("Out of memory: Killed process 77");
     expect(m.code).toContain("DataLoader worker (pid 77)");
+    // Each alert of the group can be muted from it, and each Mute names its alert.
+    expect(m.buttons?.map((b) => b.label)).toEqual([
+      "Mute host OOM kill 1 h",
+      "Mute host OOM kill 8 h",
+      "Mute killed worker 1 h",
+      "Mute killed worker 8 h",
+      "Logs",
+      "Status",
+    ]);
   });
 
   it("the first alert goes at once; a burst right after it waits for the window and goes as one", async () => {

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { firingMessage } from "../../src/alerts/alert-message.ts";
 import { ConsoleSession } from "../../src/bot/console/console-session.ts";
 import type { Message } from "../../src/message/message.ts";
 import type { PlanView } from "../../src/ops/run-operations.ts";
@@ -12,6 +11,7 @@ import {
   createBotFixture,
   DISCORD_OPERATOR,
   DISCORD_VIEWER,
+  oomAlert as oomAlertOf,
   planSample,
   RecordingResponder,
 } from "./bot-fixture.ts";
@@ -25,23 +25,7 @@ beforeEach(() => {
 afterEach(() => f.close());
 
 /** A CUDA OOM alert as the alerting engine words it. */
-function oomAlert(): Message {
-  return firingMessage(
-    {
-      run: "exp001",
-      rule: "cuda_oom",
-      label: "CUDA OOM",
-      phase: null,
-      severity: "critical",
-      since: f.clock.now(),
-      mentions: { users: [], roles: [] },
-      dedupeKey: "exp001/cuda_oom/1",
-      node: "localhost",
-      repeatIntervalMs: 0,
-    },
-    { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
-  );
-}
+const oomAlert = () => oomAlertOf("exp001", f.clock.now());
 
 function press(message: Message, label: string, invoker = DISCORD_OPERATOR) {
   const button = message.buttons?.find((b) => b.label === label);

@@ -77,8 +77,8 @@ describe("/train status", () => {
     expect(text).toContain(
       "Last error: CUDA out of memory 2 h ago: torch.OutOfMemoryError: CUDA out of memory. token=[redacted]",
     );
-    expect(text).toContain("🟠 gpu_idle: GPU 0% for 45 min (firing 45 min)");
-    expect(text).toContain("🔇 memory_high muted for 1 h by alice: known");
+    expect(text).toContain("🟠 idle GPU: GPU 0% for 45 min (firing 45 min)");
+    expect(text).toContain("🔇 high memory muted for 1 h by alice: known");
     expect(m.severity).toBe("warning");
     expect(m.images?.[0]?.name).toBe("exp001-status.png");
     expect(m.images?.[0]?.png.subarray(1, 4).toString()).toBe("PNG");
@@ -140,6 +140,28 @@ describe("read commands", () => {
     ]);
     expect(m.table?.rows[1]?.[7]).toBe("1.9x");
     expect(m.lines?.[0]).toBe("Now: Phase 1: Test 2 workers (evaluating).");
+    // Step time and throughput per phase as bars, against the baseline.
+    const chart = m.images?.[0];
+    expect(chart?.name).toBe("exp001-plan.png");
+    expect(chart?.png.subarray(1, 4).toString()).toBe("PNG");
+    expect(chart?.alt).toContain("Base 18.1 s/step, 0.06 samples/s");
+    expect(chart?.alt).toContain("P1 9.6 s/step, 0.1 samples/s");
+  });
+
+  it("/train plan has no chart until a phase is measured, or when charts are off", async () => {
+    const unmeasured = f.ops.plan.bind(f.ops);
+    f.ops.plan = async (run) => {
+      const view = await unmeasured(run);
+      return { ...view, phases: view.phases.map((p) => ({ ...p, stepTimeSeconds: null })) };
+    };
+    const m = await f.core.execute(req("plan", { run: "exp001" }), responder);
+    expect(m.table?.rows.length).toBeGreaterThan(0);
+    expect(m.images).toBeUndefined();
+    f.close();
+    f = createBotFixture({ charts: undefined });
+    const off = await f.core.execute(req("plan", { run: "exp001" }), responder);
+    expect(off.table?.rows.length).toBeGreaterThan(0);
+    expect(off.images).toBeUndefined();
   });
 
   it("with a price, status shows the cost so far and to finish, and the plan a cost to finish per phase", async () => {
@@ -225,11 +247,14 @@ describe("read commands", () => {
 
   it("/train chart validates metric and window and returns a PNG", async () => {
     f.samples.insert(planSample("exp001", f.clock.now() - 60_000));
-    const bad = await f.core.execute(req("chart", { run: "exp001", metric: "loss" }), responder);
+    const bad = await f.core.execute(
+      req("chart", { run: "exp001", metric: "temperature" }),
+      responder,
+    );
     const chartUsage =
-      "usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util>] [window:<window>]";
+      "usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util|throughput|loss>] [window:<window>]";
     expect(bad.lines).toEqual([
-      `metric must be one of step_time, vram, host_ram, gpu_util; ${chartUsage}`,
+      `metric must be one of step_time, vram, host_ram, gpu_util, throughput, loss; ${chartUsage}`,
     ]);
     const badWindow = await f.core.execute(
       req("chart", { run: "exp001", window: "soon" }),
@@ -261,7 +286,7 @@ describe("read commands", () => {
     );
     expect(m.severity).toBe("warning");
     expect(m.lines).toEqual([
-      "'foo' is neither a run nor a chart metric. Metrics: step_time, vram, host_ram, gpu_util; runs: exp001, exp002. usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util>] [window:<window>].",
+      "'foo' is neither a run nor a chart metric. Metrics: step_time, vram, host_ram, gpu_util, throughput, loss; runs: exp001, exp002. usage: /train chart [run] [metric:<step_time|vram|host_ram|gpu_util|throughput|loss>] [window:<window>].",
     ]);
   });
 

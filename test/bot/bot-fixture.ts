@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
+import { firingMessage } from "../../src/alerts/alert-message.ts";
 import { createBotCore } from "../../src/bot/core/bot-core.ts";
 import type { BotCoreOptions } from "../../src/bot/core/bot-core-options.ts";
 import type { Invoker, Responder } from "../../src/bot/core/command-request.ts";
 import type { AlertingPort, FiringAlertView, SilenceView } from "../../src/bot/core/ports.ts";
-import { renderRunChart } from "../../src/charts/run-chart.ts";
+import { chartRenderer } from "../../src/charts/chart-renderer.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
@@ -236,6 +237,9 @@ export class MemoryAlerting implements AlertingPort {
   listFiring(run: string): FiringAlertView[] {
     return run ? this.firing : [];
   }
+  isFiring(run: string, rule: string): boolean {
+    return this.listFiring(run).some((a) => a.rule === rule);
+  }
   listSilences(run: string): SilenceView[] {
     return this.silences.filter((s) => s.run === run && s.until > this.clock.now());
   }
@@ -368,7 +372,7 @@ export function createBotFixture(
     alerts,
     logs: { tail: async (_run, lines) => logText.value.split("\n").slice(-lines).join("\n") },
     clock,
-    charts: { render: renderRunChart },
+    charts: chartRenderer(),
     newId: () => `c${++ids}`,
     ...overrides,
   });
@@ -437,4 +441,23 @@ export function textOf(message: Message): string {
     message.code ?? "",
     message.footer ?? "",
   ].join("\n");
+}
+
+/** A CUDA OOM alert on `run` as the alerting engine words it, firing since `since`. */
+export function oomAlert(run: string, since: number): Message {
+  return firingMessage(
+    {
+      run,
+      rule: "cuda_oom",
+      label: "CUDA OOM",
+      phase: null,
+      severity: "critical",
+      since,
+      mentions: { users: [], roles: [] },
+      dedupeKey: `${run}/cuda_oom/1`,
+      node: "localhost",
+      repeatIntervalMs: 0,
+    },
+    { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
+  );
 }

@@ -1,5 +1,6 @@
 import { createCanvas, loadImage } from "@napi-rs/canvas";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OVERVIEW_METRICS } from "../../src/charts/chart-metrics.ts";
 import { METRIC_STYLES, OVERLAY_COLOURS } from "../../src/charts/chart-series.ts";
 import { renderRunChart } from "../../src/charts/run-chart.ts";
 import { type BotFixture, createBotFixture, planSample } from "./bot-fixture.ts";
@@ -83,12 +84,12 @@ describe("renderRunChart", () => {
     });
     expect(pngSize(image.png)).toEqual({ width: 800, height: 400 });
     expect(image.name).toBe("exp001-overview.png");
-    for (const style of Object.values(METRIC_STYLES))
+    for (const style of OVERVIEW_METRICS.map((m) => METRIC_STYLES[m]))
       expect(await pixelsNear(image.png, style.colour), style.title).toBeGreaterThan(50);
     expect(await pixelsNear(image.png, OVERLAY_COLOURS.limit)).toBeGreaterThan(50);
     expect(await pixelsNear(image.png, OVERLAY_COLOURS.oom)).toBeGreaterThan(20);
     expect(await pixelsNear(image.png, OVERLAY_COLOURS.phase)).toBeGreaterThan(20);
-    expect(image.alt).toContain("Step time: 9.5 s");
+    expect(image.alt).toContain("Step time: 9.5 s/step");
     expect(image.alt).toContain("(limit 80 GiB)");
     expect(image.alt).toContain("1 OOM event");
   });
@@ -122,7 +123,7 @@ describe("renderRunChart", () => {
     // Titles and "no data in this window" are dark-grey text on white.
     expect(await pixelsNear(image.png, "#222222")).toBeGreaterThan(30);
     expect(await pixelsNear(image.png, "#888888")).toBeGreaterThan(10);
-    expect(image.alt).toContain("VRAM (busiest GPU): no data");
+    expect(image.alt).toContain("VRAM, busiest GPU: no data");
   });
 
   it("takes a verdict's heading instead of the window's", async () => {
@@ -131,7 +132,7 @@ describe("renderRunChart", () => {
     const options = { run: "exp001", from: to - 3_600_000, to, metrics: ["step_time"] as const };
     const plain = await renderRunChart(f, options);
     const titled = await renderRunChart(f, { ...options, title: "exp001: Phase 1 passed" });
-    expect(plain.alt).toMatch(/^exp001, last 1 h: Step time: /);
+    expect(plain.alt).toMatch(/^exp001, last 1.0 h: Step time: /);
     expect(titled.alt).toMatch(/^exp001: Phase 1 passed: Step time: /);
     // The heading is drawn: the two images differ.
     expect(titled.png.equals(plain.png)).toBe(false);

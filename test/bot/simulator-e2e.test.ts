@@ -2,23 +2,17 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
-import { alertingPort } from "../../src/bot/core/alerting-adapter.ts";
-import { type BotCoreService, createBotCore } from "../../src/bot/core/bot-core.ts";
-import { transportLogTail } from "../../src/bot/core/transport-log-tail.ts";
-import { renderRunChart } from "../../src/charts/run-chart.ts";
+import type { BotCoreService } from "../../src/bot/core/bot-core.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { createRunOperations } from "../../src/ops/create-operations.ts";
 import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
-import { AuditRepo } from "../../src/store/audit-repo.ts";
-import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
+import type { AuditRepo } from "../../src/store/audit-repo.ts";
 import type { Db } from "../../src/store/database.ts";
-import { EventsRepo } from "../../src/store/events-repo.ts";
 import { createOpsStore } from "../../src/store/ops-store.ts";
-import { PhasesRepo } from "../../src/store/phases-repo.ts";
-import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { remotesOver } from "../../src/transport/run-remote.ts";
+import { commandLayerOver } from "../harness/command-layer.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-fixture.ts";
@@ -33,6 +27,7 @@ let vm: SimulatedVm;
 let db: Db;
 let monitor: RunMonitor;
 let core: BotCoreService;
+let audit: AuditRepo;
 
 beforeAll(async () => {
   sim = await startSimulatedRun({
@@ -49,15 +44,9 @@ beforeAll(async () => {
   monitor = attached.monitor;
   const { transport } = attached;
   const alerting = createAlerting({ db, config, clock: systemClock, sinks: [] });
-  core = createBotCore({
+  ({ core, audit } = commandLayerOver({
     config,
-    db: {
-      samples: new SamplesRepo(db),
-      events: new EventsRepo(db),
-      confirmations: new ConfirmationsRepo(db),
-      audit: new AuditRepo(db),
-      phases: new PhasesRepo(db),
-    },
+    db,
     operations: createRunOperations({
       store: createOpsStore(db),
       config,
@@ -65,14 +54,9 @@ beforeAll(async () => {
       clock: systemClock,
       checkEveryMs: 200,
     }),
-    alerts: alertingPort(alerting),
-    logs: transportLogTail(
-      config.runs,
-      remotesOver(() => transport, systemClock),
-    ),
-    clock: systemClock,
-    charts: { render: renderRunChart },
-  });
+    alerting,
+    transport,
+  }));
   await vm.start();
 }, 60_000);
 
@@ -127,14 +111,12 @@ describe("/train over the simulator and sshd", () => {
     expect(mute.title).toBe("Muted idle GPU alerts of exp001 for 1 h");
     await pollUntilSteps();
     const after = textOf(await core.execute(req("status"), responder));
-    expect(after).toMatch(/🔇 gpu_idle muted for (59 min|1 h) by ops: testing/);
+    expect(after).toMatch(/🔇 idle GPU muted for (59 min|1 h) by ops: testing/);
     expect((await core.execute(req("unmute", { rule: "gpu_idle" }), responder)).lines).toEqual([
       "1 silence ended; alerts flow again.",
     ]);
 
-    const outcomes = new AuditRepo(db)
-      .list({ run: "exp001" })
-      .map((e) => `${e.command}:${e.outcome}`);
+    const outcomes = audit.list({ run: "exp001" }).map((e) => `${e.command}:${e.outcome}`);
     expect(outcomes.reverse()).toEqual([
       "set:requested",
       "set:confirmed",

@@ -1,12 +1,12 @@
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditRepo } from "../../src/store/audit-repo.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
-import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
+import { startDaemonFixture } from "../harness/daemon-fixture.ts";
+import type { SimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
-import { WebhookServer } from "../harness/webhook-server.ts";
+import type { WebhookServer } from "../harness/webhook-server.ts";
 
 let sim: SimulatedRun;
 let webhook: WebhookServer;
@@ -16,29 +16,16 @@ let daemon: TrainopsProcess | null = null;
 let db: Db;
 
 beforeAll(async () => {
-  webhook = await WebhookServer.start();
-  sim = await startSimulatedRun({
+  ({ sim, webhook, configPath, storePath } = await startDaemonFixture({
     prefix: "trainops-cli-daemon-",
     vm: { timeScale: 100, startupSeconds: 1 },
-  });
-  storePath = join(sim.root, "trainops.db");
-  configPath = sim.writeConfig({
-    store: storePath,
-    poll: "*/1 * * * * *",
-    runs: [
-      sim.restartableRunEntry({
+    run: (run) =>
+      run.restartableRunEntry({
         restart: { interruptTimeout: "8s", terminateTimeout: "4s", confirmTimeout: "40s" },
       }),
-    ],
-    alerts: {
-      console: false,
-      groupWindow: "1s",
-      webhooks: [{ kind: "slack", url: `${webhook.url}/hook` }],
-    },
-    http: { port: 0 },
-  });
-  await sim.vm.start();
-  await sim.waitForSteps();
+    groupWindow: "1s",
+    waitForSteps: true,
+  }));
 }, 90_000);
 
 afterAll(async () => {

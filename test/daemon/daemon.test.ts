@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireInstanceLock } from "../../src/daemon/instance-lock.ts";
 import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
+import { startDaemonFixture } from "../harness/daemon-fixture.ts";
 import { FakeDiscord } from "../harness/fake-discord/fake-discord.ts";
-import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
+import type { SimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
-import { WebhookServer } from "../harness/webhook-server.ts";
+import type { WebhookServer } from "../harness/webhook-server.ts";
 
 const startDaemon = (configPath: string) => spawnTrainops(["start", "--config", configPath]);
 
@@ -23,25 +24,14 @@ let webhook: WebhookServer;
 let configPath: string;
 
 beforeAll(async () => {
-  webhook = await WebhookServer.start();
-  sim = await startSimulatedRun({
+  ({ sim, webhook, configPath } = await startDaemonFixture({
     prefix: "trainops-daemon-",
     ssh: "local",
     vm: { timeScale: 200, startupSeconds: 0.5 },
-  });
+    run: (run) => run.runEntry(),
+    groupWindow: "1s",
+  }));
   vm = sim.vm;
-  configPath = sim.writeConfig({
-    store: join(sim.root, "trainops.db"),
-    poll: "*/1 * * * * *",
-    runs: [sim.runEntry()],
-    alerts: {
-      console: false,
-      groupWindow: "1s",
-      webhooks: [{ kind: "slack", url: `${webhook.url}/hook` }],
-    },
-    http: { port: 0 },
-  });
-  await vm.start();
 });
 
 afterAll(async () => {

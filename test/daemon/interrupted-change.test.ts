@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditRepo } from "../../src/store/audit-repo.ts";
 import { ChangeLocksRepo } from "../../src/store/change-locks-repo.ts";
@@ -8,9 +7,10 @@ import { NoticesRepo } from "../../src/store/notices-repo.ts";
 import { OperationJournalRepo } from "../../src/store/operation-journal-repo.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
-import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
+import { startDaemonFixture } from "../harness/daemon-fixture.ts";
+import type { SimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
-import { WebhookServer } from "../harness/webhook-server.ts";
+import type { WebhookServer } from "../harness/webhook-server.ts";
 
 const RUN = "exp001";
 /** The order a change journals its steps in. */
@@ -26,30 +26,18 @@ let journal: OperationJournalRepo;
 let notices: NoticesRepo;
 
 beforeAll(async () => {
-  webhook = await WebhookServer.start();
-  sim = await startSimulatedRun({
+  let storePath: string;
+  ({ sim, webhook, configPath, storePath } = await startDaemonFixture({
     prefix: "trainops-interrupted-",
     ssh: "local",
     vm: { timeScale: 100, startupSeconds: 1 },
-  });
-  const storePath = join(sim.root, "trainops.db");
-  configPath = sim.writeConfig({
-    store: storePath,
-    poll: "*/1 * * * * *",
-    runs: [
-      sim.restartableRunEntry({
+    run: (run) =>
+      run.restartableRunEntry({
         restart: { interruptTimeout: "8s", terminateTimeout: "4s", confirmTimeout: "40s" },
       }),
-    ],
-    alerts: {
-      console: false,
-      groupWindow: "1s",
-      webhooks: [{ kind: "slack", url: `${webhook.url}/hook` }],
-    },
-    http: { port: 0 },
-  });
-  await sim.vm.start();
-  await sim.waitForSteps();
+    groupWindow: "1s",
+    waitForSteps: true,
+  }));
   db = openDatabase(storePath);
   journal = new OperationJournalRepo(db);
   notices = new NoticesRepo(db);

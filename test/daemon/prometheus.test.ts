@@ -1,15 +1,16 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
+import { startDaemonFixture } from "../harness/daemon-fixture.ts";
 import type { OpsProcess } from "../harness/ops-process.ts";
 import { instantQuery, PROMTOOL_BINARY, startPrometheus } from "../harness/prometheus.ts";
-import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
+import type { SimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
-import { WebhookServer } from "../harness/webhook-server.ts";
+import type { WebhookServer } from "../harness/webhook-server.ts";
 
 const RULES = resolve("configs/prometheus/trainops-rules.yaml");
 const DASHBOARD = resolve("configs/grafana-dashboard.json");
@@ -37,19 +38,17 @@ let daemon: TrainopsProcess;
 let prometheus: OpsProcess;
 
 beforeAll(async () => {
-  receiver = await WebhookServer.start();
-  sim = await startSimulatedRun({
+  let configPath: string;
+  ({
+    sim,
+    webhook: receiver,
+    configPath,
+  } = await startDaemonFixture({
     prefix: "trainops-prometheus-",
     vm: { timeScale: 200, startupSeconds: 0.5 },
-  });
-  const configPath = sim.writeConfig({
-    store: join(sim.root, "trainops.db"),
-    poll: "*/1 * * * * *",
-    runs: [sim.runEntry({ plan: resolve("configs/plans/safe-optimization.yaml") })],
-    alerts: { console: false, webhooks: [{ kind: "json", url: `${receiver.url}/hook` }] },
-    http: { port: 0 },
-  });
-  await sim.vm.start();
+    run: (run) => run.runEntry({ plan: resolve("configs/plans/safe-optimization.yaml") }),
+    webhookKind: "json",
+  }));
   daemon = spawnTrainops(["start", "--config", configPath]);
   await waitUntil(() => metricPort(daemon) !== null, { what: "the metrics endpoint" });
   prometheus = await startPrometheus(`127.0.0.1:${metricPort(daemon)}`, [RULES]);

@@ -70,6 +70,8 @@ describe("trainops demo --script", () => {
     expect(charts.some((f) => f.endsWith("-exp001-baseline-passed.png"))).toBe(true);
     expect(charts.some((f) => f.endsWith("-exp001-phase1-passed.png"))).toBe(true);
     expect(charts.some((f) => f.endsWith("-exp001-change-failed.png"))).toBe(true);
+    // `/train plan` after the rollback: step time and throughput per phase.
+    expect(charts.some((f) => f.endsWith("-exp001-plan.png"))).toBe(true);
     const png = readFileSync(join(dir, "charts", charts[0] as string));
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     // Nothing of the simulated job is left running.

@@ -11,7 +11,8 @@ import { createMonitorStore } from "../../src/store/monitor-store.ts";
 import { SshTransport } from "../../src/transport/ssh-transport.ts";
 
 const [dbPath, runJson] = process.argv.slice(2) as [string, string];
-const run = runSchema.parse(JSON.parse(runJson));
+// Every streamed byte wakes a read: the chaos tests exercise follow reads racing polls.
+const run = runSchema.parse({ followWakes: "all", ...JSON.parse(runJson) });
 if (run.ssh === "local") throw new Error("the monitor child reads over SSH");
 const store = createMonitorStore(openDatabase(dbPath));
 const monitor = new RunMonitor({

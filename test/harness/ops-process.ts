@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.ts";
+import { stopChild } from "./process-stop.ts";
 
 /** A Prometheus-family server (prometheus, alertmanager) this test started. */
 export interface OpsProcess {
@@ -28,18 +29,6 @@ export interface OpsProcessSpec {
   port?: number;
   /** Give up waiting for `/-/ready` after this long (default 30 s). */
   readyTimeoutMs?: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -98,13 +87,4 @@ async function waitReady(
     await new Promise((done) => setTimeout(done, 100));
   }
   throw new Error(`not ready after ${timeoutMs} ms:\n${output()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -13,6 +13,7 @@ import { createMonitorStore } from "../../src/store/monitor-store.ts";
 import { createTransport } from "../../src/transport/create-transport.ts";
 import { RunRemote } from "../../src/transport/run-remote.ts";
 import type { Transport } from "../../src/transport/transport.ts";
+import { signalPid } from "./process-stop.ts";
 import { type SshdHarness, type SshdOptions, startSshd } from "./sshd.ts";
 import { waitUntil } from "./wait.ts";
 
@@ -174,13 +175,7 @@ export async function startPytorchRun(options: PytorchRunOptions): Promise<Pytor
         const transport = createTransport(runConfig);
         try {
           const { tree } = await listRunProcesses(transport, runConfig);
-          for (const p of tree) {
-            try {
-              process.kill(p.pid, "SIGKILL");
-            } catch {
-              // Already gone.
-            }
-          }
+          for (const p of tree) signalPid(p.pid, "SIGKILL");
         } catch {
           // sshd may be gone already; nothing of ours can be listed then.
         } finally {

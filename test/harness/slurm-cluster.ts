@@ -1,17 +1,10 @@
 import { execFile, execFileSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./free-port.ts";
+import { readPidFile, signalPid, stopByPidFiles } from "./process-stop.ts";
 import { waitUntil } from "./wait.ts";
 
 const run = promisify(execFile);
@@ -101,22 +94,10 @@ export async function startSlurmCluster(options: SlurmClusterOptions = {}): Prom
   ];
   const killed = new Set<number>();
   const stop = async () => {
-    for (const file of pidFiles) {
-      const pid = readPid(file);
-      if (pid !== null && !killed.has(pid)) terminate(pid);
-    }
-    await waitUntil(() => pidFiles.every((f) => !alive(readPid(f))), {
-      timeoutMs: 10_000,
-      what: "the Slurm daemons to exit",
-    }).catch(() => {
-      for (const f of pidFiles) {
-        const pid = readPid(f);
-        if (pid !== null && alive(pid)) process.kill(pid, "SIGKILL");
-      }
-    });
+    await stopByPidFiles(pidFiles, { skip: killed, what: "the Slurm daemons to exit" });
     // Job steps and their tasks carry this cluster's SLURM_CONF; any a killed slurmd left
     // behind are ours too.
-    for (const pid of clusterProcesses(conf)) terminate(pid);
+    for (const pid of clusterProcesses(conf)) signalPid(pid, "SIGTERM");
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -154,7 +135,7 @@ export async function startSlurmCluster(options: SlurmClusterOptions = {}): Prom
       return /\bJobState=(\S+)/.exec(out)?.[1] ?? null;
     },
     killSlurmd(node) {
-      const pid = readPid(join(dir, `slurmd-${node}.pid`));
+      const pid = readPidFile(join(dir, `slurmd-${node}.pid`));
       if (pid === null) throw new Error(`slurmd ${node} has no pid file`);
       process.kill(pid, "SIGKILL");
       killed.add(pid);
@@ -187,40 +168,4 @@ function clusterProcesses(conf: string): number[] {
         return false;
       }
     });
-}
-
-function readPid(file: string): number | null {
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, "utf8").trim());
-  return Number.isInteger(pid) && pid > 1 ? pid : null;
-}
-
-function alive(pid: number | null): boolean {
-  if (pid === null) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function terminate(pid: number): void {
-  try {
-    process.kill(pid, "SIGTERM");
-  } catch {
-    // Already gone.
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

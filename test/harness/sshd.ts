@@ -9,9 +9,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.ts";
+import { childPids, signalPid } from "./process-stop.ts";
 
 const SSHD = "/usr/sbin/sshd";
 
@@ -32,6 +33,11 @@ export interface SshdOptions {
    * tool that behaves as it does for an unprivileged user.
    */
   setEnv?: Record<string, string>;
+  /**
+   * sshd's `MaxStartups` and `MaxSessions`. Tests get roomy ones (100, 50) so parallel
+   * connects never meet them; `bench/scale` passes OpenSSH's defaults (`10:30:100`, 10).
+   */
+  limits?: { maxStartups: string; maxSessions: number };
 }
 
 /** A running OpenSSH server on a loopback port, with its own keys; stop() removes it all. */
@@ -114,7 +120,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     const tryPort = options.port ?? (await freePort());
     try {
-      child = await launch(dir, hostKeyPath, tryPort, options.setEnv);
+      child = await launch(dir, hostKeyPath, tryPort, options.setEnv, options.limits);
       port = tryPort;
     } catch (error) {
       // Another process took the port between probe and bind; pick another one.
@@ -140,8 +146,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
     // Kill the listener and its per-connection children so connections drop at once.
-    for (const pid of childPids(proc.pid as number)) safeKill(pid);
-    safeKill(proc.pid as number);
+    for (const pid of childPids(proc.pid as number)) signalPid(pid, "SIGKILL");
+    signalPid(proc.pid as number, "SIGKILL");
     await exited;
   };
 
@@ -180,7 +186,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     kill: killCurrent,
     restart: async () => {
       await killCurrent();
-      current = await launch(dir, hostKeyPath, port, options.setEnv);
+      current = await launch(dir, hostKeyPath, port, options.setEnv, options.limits);
       harness.pid = current.pid as number;
     },
     stop: async () => {
@@ -201,24 +207,13 @@ function ensurePrivsepDir(): void {
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts sshd in the foreground and resolves once it listens. */
 function launch(
   dir: string,
   hostKeyPath: string,
   port: number,
   setEnv: Record<string, string> = {},
+  limits: { maxStartups: string; maxSessions: number } = { maxStartups: "100", maxSessions: 50 },
 ): Promise<ChildProcess> {
   const configPath = join(dir, "sshd_config");
   writeFileSync(
@@ -235,8 +230,8 @@ function launch(
       "PasswordAuthentication no",
       "KbdInteractiveAuthentication no",
       "PrintMotd no",
-      "MaxStartups 100",
-      "MaxSessions 50",
+      `MaxStartups ${limits.maxStartups}`,
+      `MaxSessions ${limits.maxSessions}`,
       "LogLevel INFO",
       ...Object.entries(setEnv).map(([name, value]) => `SetEnv ${name}="${value}"`),
       "",
@@ -287,25 +282,6 @@ function createSlowLoginUser(dir: string, delayMs: number): string {
   writeFileSync(join(home, ".bashrc"), `echo run >> ~/.rc-runs\n${sleep}`);
   execFileSync("chown", ["-R", `${name}:`, home]);
   return name;
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
-      .split("\n")
-      .map((line) => Number(line.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-}
-
-function safeKill(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
 }
 
 function cleanup(dir: string, user: string | undefined): void {

@@ -18,16 +18,19 @@ afterAll(async () => {
 });
 
 describe("log reading through rotations, truncations, rewrites and kills", () => {
-  // With follow on, a wake-up read racing a copytruncate that a rename rotation follows at once
-  // can still store a line twice (seen about once in a few hundred faults): that case is measured
-  // by `npm run bench -- faults`, which reports it, until the race is closed.
-  it.each([{ seed: 2, follow: false }])(
+  // With follow on, wake-up reads land at any moment of a rotation (between a copytruncate's
+  // copy and its truncate, between a rename and the new file): the draw of seed 26 has a
+  // copytruncate followed at once by a rename rotation. Smaller, so the suite stays quick.
+  it.each([
+    { seed: 2, follow: false, operations: 120, kills: 5 },
+    { seed: 26, follow: true, operations: 50, kills: 2 },
+  ])(
     "stores every marker line exactly once (seed $seed, follow $follow)",
-    async ({ seed, follow }) => {
+    async ({ seed, follow, operations, kills }) => {
       const dir = mkdtempSync(join(tmpdir(), "trainops-chaos-"));
       dirs.push(dir);
-      const result = await runLogChaos({ seed, operations: 120, kills: 5, sshd, dir, follow });
-      expect(result.killed).toBe(5);
+      const result = await runLogChaos({ seed, operations, kills, sshd, dir, follow });
+      expect(result.killed).toBe(kills);
       // The draw did exercise every kind of fault.
       expect(Object.keys(result.operations).sort()).toEqual([
         "append",

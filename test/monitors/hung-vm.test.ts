@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { createMonitorStore } from "../../src/store/monitor-store.ts";
 import { SshTransport } from "../../src/transport/ssh-transport.ts";
 import { createFakeRunDir, stepLine } from "../harness/fake-run-dir.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { sessionProcesses } from "../harness/sshd-freeze.ts";
 
 let sshd: SshdHarness;
 let root: string;
@@ -24,33 +25,6 @@ afterAll(async () => {
   await sshd?.stop();
   rmSync(root, { recursive: true, force: true });
 });
-
-/** The per-connection sshd processes our sshd forked (its children and theirs named sshd*). */
-function sessionProcesses(listener: number): number[] {
-  const parents = new Map<number, { ppid: number; comm: string }>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parents.set(Number(entry), { ppid, comm });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    for (const [child, info] of parents) {
-      if (info.ppid === pid && info.comm.startsWith("sshd")) {
-        found.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(listener);
-  return found;
-}
 
 describe("a VM whose SSH session hangs", () => {
   it("fails the poll at its deadline, reports the run unreachable, and replaces the connection", async () => {

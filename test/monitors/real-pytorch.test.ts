@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
-import type { AlertSink } from "../../src/alerts/sinks/alert-sink.ts";
 import type { Config, RunConfig } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
-import type { Message } from "../../src/message/message.ts";
 import { FAILURE_KINDS, type StepPoint } from "../../src/model/monitoring.ts";
 import { createStepParser } from "../../src/monitors/parsers/step-parser.ts";
 import { checkRun } from "../../src/monitors/run-check.ts";
 import { listRunProcesses } from "../../src/monitors/run-process-list.ts";
 import type { Db } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
+import { MemorySink } from "../alerts/alert-fixture.ts";
 import { type PytorchRun, startPytorchRun } from "../harness/pytorch-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 
@@ -25,17 +24,24 @@ afterEach(async () => {
   current = null;
 });
 
-/** Alerts as a chat would receive them. */
-function collectingSink(): AlertSink & { sent: Message[] } {
-  const sent: Message[] = [];
-  return {
-    name: "test",
-    sent,
-    deliver: async (message) => {
-      sent.push(message);
-      return { ok: true };
-    },
-  };
+/**
+ * A real PyTorch run attached to a monitor over a store, with the alerting engine delivering to
+ * a sink the test reads, as a chat would receive the alerts. The job is started by the test.
+ */
+async function watchedTorch(options: Parameters<typeof startPytorchRun>[0]) {
+  const torch = await startPytorchRun(options);
+  current = torch;
+  const { config }: { config: Config } = torch.config();
+  const attached = torch.attach(config);
+  const sink = new MemorySink();
+  const alerting = createAlerting({
+    db: attached.db,
+    config,
+    clock: systemClock,
+    sinks: [sink],
+    tickMs: 50,
+  });
+  return { torch, config, ...attached, sink, alerting };
 }
 
 /**
@@ -56,16 +62,13 @@ function eventKinds(db: Db, run: string): string[] {
 
 describe("a real PyTorch job over sshd", () => {
   it("reads every step, the forked workers and their RSS; check says how they were found and what a restart would signal", async () => {
-    const torch = await startPytorchRun({
+    const { torch, config, run, transport, monitor } = await watchedTorch({
       prefix: "trainops-torch-read-",
       style: "logging",
       epochs: 2,
       stepsPerEpoch: 20,
       stepSleep: 0.15,
     });
-    current = torch;
-    const { config } = torch.config();
-    const { run, transport, monitor } = torch.attach(config);
     await torch.start(config);
     await torch.waitForLines(/step \d+\/40 \| loss=/, 3);
 
@@ -117,16 +120,13 @@ describe("a real PyTorch job over sshd", () => {
   }, 120_000);
 
   it("reads every step of the tutorial print `Epoch [e/E] Step [i/N] loss: x` with format auto", async () => {
-    const torch = await startPytorchRun({
+    const { torch, config, run, monitor } = await watchedTorch({
       prefix: "trainops-torch-tutorial-",
       style: "tutorial",
       epochs: 2,
       stepsPerEpoch: 15,
       stepSleep: 0.05,
     });
-    current = torch;
-    const { config } = torch.config();
-    const { run, monitor } = torch.attach(config);
     await torch.start(config);
     await torch.waitForLines(/^training finished$/, 1);
     const report = await monitor.pollOnce();
@@ -153,18 +153,13 @@ describe("a real PyTorch job over sshd", () => {
   }, 120_000);
 
   it("a worker killed with SIGKILL is a worker_killed alert quoting PyTorch's own message", async () => {
-    const torch = await startPytorchRun({
+    const { torch, config, run, db, transport, monitor, sink, alerting } = await watchedTorch({
       prefix: "trainops-torch-kill-",
       style: "logging",
       epochs: 1,
       stepsPerEpoch: 400,
       stepSleep: 0.1,
     });
-    current = torch;
-    const { config } = torch.config();
-    const { run, db, transport, monitor } = torch.attach(config);
-    const sink = collectingSink();
-    const alerting = createAlerting({ db, config, clock: systemClock, sinks: [sink], tickMs: 50 });
     await torch.start(config);
     await torch.waitForLines(/step \d+\/400 \| loss=/, 3);
     await monitor.pollOnce();
@@ -187,24 +182,19 @@ describe("a real PyTorch job over sshd", () => {
     );
     alerting.evaluate(run.name);
     await alerting.deliverDue();
-    const alert = sink.sent.find((m) => m.title.includes("data-loader worker was killed"));
+    const alert = sink.messages.find((m) => m.title.includes("data-loader worker was killed"));
     expect(alert).toBeDefined();
     expect(JSON.stringify(alert)).toContain(message);
   }, 120_000);
 
   it("Ctrl-C is a KeyboardInterrupt: `interrupted`, and no crash alert", async () => {
-    const torch = await startPytorchRun({
+    const { torch, config, run, db, transport, monitor, sink, alerting } = await watchedTorch({
       prefix: "trainops-torch-int-",
       style: "logging",
       epochs: 1,
       stepsPerEpoch: 400,
       stepSleep: 0.1,
     });
-    current = torch;
-    const { config } = torch.config();
-    const { run, db, transport, monitor } = torch.attach(config);
-    const sink = collectingSink();
-    const alerting = createAlerting({ db, config, clock: systemClock, sinks: [sink], tickMs: 50 });
     await torch.start(config);
     await torch.waitForLines(/step \d+\/400 \| loss=/, 25);
     await monitor.pollOnce();
@@ -222,13 +212,13 @@ describe("a real PyTorch job over sshd", () => {
     expect(kinds.filter((k) => (FAILURE_KINDS as readonly string[]).includes(k))).toEqual([]);
     alerting.evaluate(run.name);
     await alerting.deliverDue();
-    expect(sink.sent.map((m) => m.title).filter((t) => /crash|failed to start/.test(t))).toEqual(
-      [],
-    );
+    expect(
+      sink.messages.map((m) => m.title).filter((t) => /crash|failed to start/.test(t)),
+    ).toEqual([]);
   }, 120_000);
 
   it("a NaN loss is a nan_loss alert", async () => {
-    const torch = await startPytorchRun({
+    const { torch, config, run, db, monitor, sink, alerting } = await watchedTorch({
       prefix: "trainops-torch-nan-",
       style: "logging",
       epochs: 1,
@@ -236,17 +226,12 @@ describe("a real PyTorch job over sshd", () => {
       stepSleep: 0.05,
       nanAtStep: 10,
     });
-    current = torch;
-    const { config }: { config: Config } = torch.config();
-    const { run, db, monitor } = torch.attach(config);
-    const sink = collectingSink();
-    const alerting = createAlerting({ db, config, clock: systemClock, sinks: [sink], tickMs: 50 });
     await torch.start(config);
     await torch.waitForLines(/\| loss=nan$/, 1);
     await monitor.pollOnce();
     expect(eventKinds(db, run.name)).toContain("nan_loss");
     alerting.evaluate(run.name);
     await alerting.deliverDue();
-    expect(JSON.stringify(sink.sent)).toContain("loss=nan");
+    expect(JSON.stringify(sink.messages)).toContain("loss=nan");
   }, 120_000);
 });

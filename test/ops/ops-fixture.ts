@@ -76,7 +76,10 @@ export interface SampleSpec {
  * like a broken environment would, or for batch 8 (or once a `broken-gpu` file exists), where it
  * logs one step and then CUDA OOM.
  */
-export function createOpsFixture(runOverrides: Record<string, unknown> = {}): OpsFixture {
+export function createOpsFixture(
+  runOverrides: Record<string, unknown> = {},
+  configOverrides: Record<string, unknown> = {},
+): OpsFixture {
   const dir = mkdtempSync(join(tmpdir(), "trainops-ops-"));
   writeFileSync(join(dir, "exp.yaml"), TRAINING_YAML);
   writeFileSync(join(dir, "train.log"), "");
@@ -110,6 +113,7 @@ export function createOpsFixture(runOverrides: Record<string, unknown> = {}): Op
         ...runOverrides,
       },
     ],
+    ...configOverrides,
   });
   const db = openDatabase(dbPath);
   const transport = new LocalTransport();

@@ -104,6 +104,9 @@ describe("phase engine and run operations on a real store and a real process", (
     expect(chart?.from).toBe(
       (attempt?.startedAt as number) - Math.max(at.at + 1 - (attempt?.startedAt as number), 60_000),
     );
+    // The judged phase gets most of the width; the context before it is compressed.
+    expect(chart?.focusFrom).toBe(attempt?.measureFrom ?? attempt?.startedAt);
+    expect(chart?.focusFrom).toBeGreaterThan(chart?.from as number);
 
     // Phase 2 runs out of GPU memory.
     await fx.ops.apply(await fx.ops.preview("next-phase", "exp"), BOB);

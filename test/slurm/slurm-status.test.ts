@@ -97,7 +97,8 @@ describe("a Slurm run watched from the login node over SSH", () => {
     await waitUntil(
       async () => {
         const report = await cycle();
-        return report.sample.step !== null && report.sample.gpus.length === 2;
+        // The job's first line may be step 0: wait for progress, not only for a first line.
+        return (report.sample.step ?? 0) > 0 && report.sample.gpus.length === 2;
       },
       { timeoutMs: 60_000, intervalMs: 500, what: "steps and GPUs of the running job" },
     );

@@ -1,9 +1,9 @@
+import { ruleLabel } from "../../alerts/rule-label.ts";
 import type { ActionButton } from "../../message/action-buttons.ts";
 import type { Message } from "../../message/message.ts";
 import type { BotCoreOptions } from "./bot-core-options.ts";
 import { privateNotice } from "./command-context.ts";
 import type { ButtonPress, CommandRequest, Responder } from "./command-request.ts";
-import { ruleLabel } from "./rule-names.ts";
 
 /** Runs a `/train` request as the command layer does: authorisation, validation, audit. */
 export type Execute = (request: CommandRequest, responder: Responder) => Promise<Message>;
@@ -29,9 +29,9 @@ export async function pressAction(
       return { ...(await run(action.action, {})), ephemeral: true };
     case "mute": {
       const label = ruleLabel(action.rule);
+      // A muted alert still fires: Mute again sets a longer (or shorter) mute on it.
       if (options.alerts) {
-        const firing = await options.alerts.listFiring(action.run);
-        if (!firing.some((a) => a.rule === action.rule))
+        if (!(await options.alerts.isFiring(action.run, action.rule)))
           return privateNotice(
             "Alert already resolved",
             `The ${label} alert of ${action.run} is no longer firing; nothing was muted. \`/train mute\` silences it ahead of time.`,
@@ -46,8 +46,7 @@ export async function pressAction(
       // Offered by an alert: once it resolved (training recovered), a stop is no longer asked.
       const label = ruleLabel(action.rule);
       if (options.alerts) {
-        const firing = await options.alerts.listFiring(action.run);
-        if (!firing.some((a) => a.rule === action.rule))
+        if (!(await options.alerts.isFiring(action.run, action.rule)))
           return privateNotice(
             "Alert already resolved",
             `The ${label} alert of ${action.run} is no longer firing; nothing was stopped. \`/train stop\` stops training anyway.`,

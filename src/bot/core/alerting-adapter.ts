@@ -33,6 +33,7 @@ export function alertingPort(alerting: AlertingForChat): AlertingPort {
           since: a.since,
         }));
     },
+    isFiring: (run, rule) => alerting.listFiring(run).some((a) => a.rule === rule),
     listSilences: (run) => active(run).map(view),
     silence(input) {
       return view(

@@ -155,8 +155,17 @@ export function createBotCore(options: BotCoreOptions): BotCoreService {
     async drawChart(request: ChartRequest): Promise<MessageImage | null> {
       const run = options.config.runs.find((r) => r.name === request.run);
       if (!run) return null;
-      const { from, to, name, title } = request;
-      return chartFor(options, run, from, to, undefined, name, title);
+      const { from, to, name, title, focusFrom } = request;
+      return chartFor(
+        options,
+        run,
+        from,
+        to,
+        undefined,
+        name,
+        title,
+        focusFrom !== undefined ? { focusFrom } : {},
+      );
     },
     async idle(): Promise<void> {
       while (inFlight.size) await Promise.all([...inFlight]);

@@ -1,8 +1,9 @@
+import { ruleLabel } from "../../alerts/rule-label.ts";
 import { formatDateTime, formatDuration } from "../../message/format.ts";
 import type { Message } from "../../message/message.ts";
 import { parseArguments } from "./command-arguments.ts";
 import { auditWho, type CommandContext, privateNotice } from "./command-context.ts";
-import { ruleLabel } from "./rule-names.ts";
+import { ruleWord } from "./rule-names.ts";
 
 /** `/train mute`: silences the run's alerts (or one rule) for a while, with a reason. */
 export async function muteCommand(ctx: CommandContext): Promise<Message> {
@@ -26,7 +27,7 @@ export async function muteCommand(ctx: CommandContext): Promise<Message> {
     severity: "info",
     lines: [
       `Until ${formatDateTime(silence.until, ctx.options.config.timezone)}. Reason: ${args.reason}.`,
-      `It ends by itself; \`/train unmute${args.rule ? ` rule:${args.rule}` : ""}\` ends it now.`,
+      `It ends by itself; \`/train unmute${args.rule ? ` rule:${ruleWord(args.rule)}` : ""}\` ends it now.`,
     ],
   };
 }

@@ -29,7 +29,10 @@ export interface SilenceView {
 
 /** The alerting engine's face towards chat (implemented by `createAlerting` in src/alerts). */
 export interface AlertingPort {
+  /** The run's firing alerts that are not muted (what `/train status` lists as firing). */
   listFiring(run: string): FiringAlertView[] | Promise<FiringAlertView[]>;
+  /** Whether the run's `rule` alert is firing now, muted or not. */
+  isFiring(run: string, rule: string): boolean | Promise<boolean>;
   listSilences(run: string): SilenceView[] | Promise<SilenceView[]>;
   silence(input: {
     run: string;

@@ -13,6 +13,7 @@ import { readSlurmStatus } from "../../monitors/slurm/slurm-status.ts";
 import type { PlanView } from "../../ops/run-operations.ts";
 import { parseArguments, usage } from "./command-arguments.ts";
 import type { CommandContext } from "./command-context.ts";
+import { planChart } from "./plan-chart.ts";
 import { keepTail, redactSecrets } from "./redact-secrets.ts";
 import { buildStatusMessage } from "./status-message.ts";
 import { SUBCOMMAND_SPECS } from "./subcommand-specs.ts";
@@ -101,10 +102,12 @@ export async function planCommand(ctx: CommandContext): Promise<Message> {
   const current = view.current
     ? `Now: ${view.current.name} (${view.current.state}).`
     : "Now: baseline (phase 0). `/train next-phase` starts Phase 1.";
+  const chart = await planChart(ctx, view);
   return {
     title: `${view.run}: ${view.planName}`,
     severity: "info",
     lines: [current, ...view.criteria],
+    ...(chart ? { images: [chart] } : {}),
     table: {
       columns: [
         "Phase",

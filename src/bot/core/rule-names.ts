@@ -60,12 +60,10 @@ export function isRuleName(word: string): boolean {
 }
 
 /**
- * What people call a rule: its label ("CUDA OOM"), or for a user pattern (`pattern:disk_full`)
- * its name in words ("disk full pattern"); never the id itself.
+ * The shortest word a person can type for `rule` in a command (`oom` for `cuda_oom`): an alias
+ * where one exists, else the rule's name.
  */
-export function ruleLabel(rule: string): string {
-  const found = RULES.find((r) => r.name === rule);
-  if (found) return found.label;
-  const pattern = /^pattern:(.+)$/.exec(rule);
-  return pattern ? `${(pattern[1] as string).replace(/_/g, " ")} pattern` : rule.replace(/_/g, " ");
+export function ruleWord(rule: string): string {
+  const aliases = Object.keys(ALIASES).filter((alias) => ALIASES[alias] === rule);
+  return aliases.sort((a, b) => a.length - b.length)[0] ?? rule;
 }

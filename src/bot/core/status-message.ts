@@ -1,3 +1,4 @@
+import { ruleLabel } from "../../alerts/rule-label.ts";
 import type { RunConfig } from "../../config/schema.ts";
 import { formatDuration } from "../../core/duration.ts";
 import {
@@ -280,11 +281,11 @@ function alertsField(
     return { field: { name: "Alerts", value: "alerting not connected" }, worst: null };
   const lines = firing.map(
     (a) =>
-      `${a.severity === "critical" ? "🔴" : a.severity === "warning" ? "🟠" : "🔵"} ${a.rule}: ${a.summary} (firing ${formatDuration(now - a.since)})`,
+      `${a.severity === "critical" ? "🔴" : a.severity === "warning" ? "🟠" : "🔵"} ${ruleLabel(a.rule)}: ${a.summary} (firing ${formatDuration(now - a.since)})`,
   );
   for (const s of silences ?? []) {
     lines.push(
-      `🔇 ${s.rule ?? "all rules"} muted for ${formatDuration(s.until - now)} by ${s.createdBy}: ${s.reason}`,
+      `🔇 ${s.rule ? ruleLabel(s.rule) : "all alerts"} muted for ${formatDuration(s.until - now)} by ${s.createdBy}: ${s.reason}`,
     );
   }
   const worst = firing.some((a) => a.severity === "critical")

@@ -22,11 +22,21 @@ export const registerPoll: RegisterCommand = (program, setExitCode) => {
       await withCliRuntime(
         options.config,
         async (runtime) => {
-          const reports: PollReport[] = [];
-          for (const name of selectRuns(runtime, options.run)) {
+          const { hostPolling } = await import("../../runtime/host-polling.ts");
+          const monitors = selectRuns(runtime, options.run).flatMap((name) => {
             const monitor = runtime.monitoring.monitors.get(name);
-            if (monitor) reports.push(await monitor.pollOnce());
-          }
+            return monitor ? [monitor] : [];
+          });
+          // One probe per host: runs sharing a connection are polled together.
+          const byName = new Map(
+            (await hostPolling(runtime.monitoring.store, runtime.clock).pollAll(monitors)).map(
+              (report) => [report.run, report],
+            ),
+          );
+          const reports: PollReport[] = monitors.flatMap((m) => {
+            const report = byName.get(m.name);
+            return report ? [report] : [];
+          });
           if (reports.some((r) => r.outcome !== "ok")) setExitCode(1);
 
           process.stdout.write(

@@ -197,6 +197,17 @@ const TRIGGER = new RegExp(
 
 const WARNING_LINE = /^(?:[^:]*:\d+: )?\w*Warning: /;
 
+/** Words of a Python traceback or an error message that no rule names on its own. */
+const ERRORISH = /Traceback|Error|Exception|error|Abort|abort|Segmentation fault|core dumped/;
+
+/**
+ * Whether some text (any number of lines) may hold an error event: what makes a follow stream
+ * read the log at once. False for ordinary progress, true for every line a rule matches.
+ */
+export function mayHoldError(text: string): boolean {
+  return TRIGGER.test(text) || ERRORISH.test(text);
+}
+
 /** The first rule (most specific kind) that a line matches, as an event; null for normal lines. */
 export function classifyText(text: string): { kind: ErrorKind; detail: Detail } | null {
   if (!TRIGGER.test(text)) return null;

@@ -1,9 +1,10 @@
 import type { ClassifiedEvent, StepPoint } from "../../model/monitoring.ts";
+import type { CounterReport } from "./counter-ledger.ts";
 import { ErrorClassifier } from "./error-classifier.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { parseLineTimestamp } from "./log-timestamp.ts";
 import { estimateProgress, type ProgressPoint } from "./progress-estimator.ts";
-import { type CounterReport, ProgressReader } from "./progress-reader.ts";
+import { ProgressReader } from "./progress-reader.ts";
 import { createStepParser, type StepParser } from "./step-parser.ts";
 
 /** What `trainops parse` reports about a log. Field names are a contract (`--json`). */

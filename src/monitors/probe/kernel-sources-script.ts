@@ -30,6 +30,19 @@ export interface KernelSourcesRequest {
  * printed with builtins only, so they cost no process.
  */
 export function kernelSourcesScript(request: KernelSourcesRequest): string {
+  return [
+    kernelLogScript(request),
+    cgroupCountersScript(request.cgroupPid, request.cgroupFiles),
+  ].join("\n");
+}
+
+/**
+ * POSIX sh printing the `kernel` section alone (see {@link kernelSourcesScript}): what a host
+ * probe reads once for every run of the host, each run keeping its own mark.
+ */
+export function kernelLogScript(
+  request: Pick<KernelSourcesRequest, "kernelMark" | "journalCursor">,
+): string {
   const mark = request.kernelMark === null ? "-1" : String(request.kernelMark);
   const cursor = request.journalCursor ?? "";
   return [
@@ -57,7 +70,6 @@ export function kernelSourcesScript(request: KernelSourcesRequest): string {
     "    printf 'journal-error %s\\n' \"$je\"",
     "  fi",
     "fi",
-    cgroupCountersScript(request.cgroupPid, request.cgroupFiles),
   ].join("\n");
 }
 

@@ -5,8 +5,8 @@ import type { LogReset, ProbeLog } from "./probe-output.ts";
 export const PREFIX_BYTES = 4096;
 
 /**
- * Stored as the prefix checksum when the bytes before the offset showed the file is not ours:
- * no file matches it, so the next read takes the file as new.
+ * A prefix checksum that no file matches (stored by earlier versions when the bytes before the
+ * offset showed the file was not ours): the next read takes the file as new.
  */
 export const PREFIX_MISMATCH = "mismatch";
 
@@ -40,10 +40,12 @@ export interface LogReadRequest {
 /**
  * The sh that reads the log from the stored offset (after `M` holds the marker), as two sections (`@@<nonce> rest` and
  * `@@<nonce> log`). The file is the same one only when its inode matches, it is not shorter than
- * the offset and its first bytes have the stored checksum; otherwise it was rotated, truncated
- * or rewritten, and the unread end of the old file is looked for in the rotated file (same
- * prefix, longer than the offset) and sent first, so lines written just before a rotation or a
- * copytruncate are not lost. The current file is read only once that rest is complete.
+ * the offset, its first bytes have the stored checksum and the bytes before the offset are the
+ * anchor; otherwise it was rotated, truncated or rewritten, and the unread end of the old file
+ * is looked for in the rotated file (same prefix and anchor, longer than the offset) and sent
+ * first, so lines written just before a rotation or a copytruncate are not lost. The current
+ * file is read only once that rest is complete. Each file is opened once, so what is looked at
+ * is what is read; a truncation during the read shows as fewer bytes than the header announces.
  */
 export function buildLogSection(request: LogReadRequest): string {
   const anchor = /^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "";
@@ -70,45 +72,60 @@ psum=${shellQuote(sum)}
 pstamp=${shellQuote(stamp)}
 backfill=${Math.max(0, Math.floor(request.backfillBytes))}
 cap=${Math.max(1, Math.floor(request.maxReadBytes))}
+# Each file is opened once and then read through /dev/fd (a fresh open of the same file on
+# Linux): a rename between looking at a file and reading it cannot pass one file's bytes off
+# as another's. (\`command\` keeps a failed open from ending the script; fd 3 is its source.)
+exec 7<&- 8<&-
+{ command exec 7<"$log"; } 2>/dev/null
+{ command exec 8<"$rot"; } 2>/dev/null
 prefix_ok() { [ "$plen" -ge 0 ] && { [ "$plen" -eq 0 ] || [ "$(head -c "$plen" -- "$1" 2>/dev/null | cksum)" = "$psum $plen" ]; }; }
+# The bytes just before the offset are the ones consumed there (not a rewrite or a regrowth).
+anchor_ok() { [ "$k" -eq 0 ] || [ "$(od -An -v -tx1 -j $((off - k)) -N "$k" -- "$1" 2>/dev/null | tr -d ' \n')" = "$anchor" ]; }
+restok=1; logok=1
 reset=missing
-if st=$(stat -L -c '%i %s' -- "$log" 2>/dev/null); then
+if st=$(stat -L -c '%i %s' -- /dev/fd/7 2>/dev/null); then
   inode=\${st% *}; size=\${st#* }
   if [ -z "$prev_inode" ]; then reset=attach
-  elif [ "$inode" = "$prev_inode" ] && [ "$size" -ge "$off" ] && prefix_ok "$log"; then reset=none
+  elif [ "$inode" = "$prev_inode" ] && [ "$size" -ge "$off" ] && prefix_ok /dev/fd/7 && anchor_ok /dev/fd/7; then reset=none
   elif [ "$inode" != "$prev_inode" ]; then reset=rotated
   else reset=truncated
   fi
 fi
-rstamp=$(stat -L -c '%i %s %Y' -- "$rot" 2>/dev/null)
+rstamp=$(stat -L -c '%i %s %Y' -- /dev/fd/8 2>/dev/null)
 printf '%s rest\\n' "$M"
 rfrom=
 if [ -n "$prev_inode" ] && [ -n "$rstamp" ] && [ "$rstamp" != "$pstamp" ]; then
-  # The rotated file changed since the last read: a rotation happened since.
+  # The rotated file changed since the last read (or the rest of one is still being read): a
+  # rotation happened since.
   rinode=\${rstamp%% *}; rsize=\${rstamp#* }; rsize=\${rsize% *}
   pinode=\${pstamp%% *}; psize=\${pstamp#* }; psize=\${psize% *}; [ -n "$psize" ] || psize=0
-  if [ "$rsize" -ge "$off" ] && prefix_ok "$rot"; then
-    # It starts like ours: ours renamed, or a copy of ours (copytruncate). Unless the current
-    # file still holds all of it (logrotate's copy), its end past the offset is unread.
-    if [ "$rinode" = "$prev_inode" ] || [ "$reset" != none ] || ! head -c "$rsize" -- "$log" 2>/dev/null | cmp -s - "$rot"; then
+  if [ "$rsize" -ge "$off" ] && prefix_ok /dev/fd/8 && anchor_ok /dev/fd/8; then
+    # It is ours up to the offset: ours renamed, or a copy of ours (copytruncate). Unless the
+    # current file still holds all of it (logrotate's copy), its end past the offset is unread.
+    if [ "$rinode" = "$prev_inode" ] || [ "$reset" != none ] || ! head -c "$rsize" -- /dev/fd/7 2>/dev/null | cmp -s - /dev/fd/8; then
       [ "$reset" = none ] && reset=truncated
       [ "$rsize" -gt "$off" ] && rfrom=$((off - k)) && rreset=none && rpre=
     fi
   elif [ "$rinode" = "$prev_inode" ] && [ "$rsize" -gt 0 ]; then
     # Ours, truncated or rewritten and then renamed: all of it is unread.
-    rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- "$rot" 2>/dev/null | cksum)
+    rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- /dev/fd/8 2>/dev/null | cksum)
   elif [ "$reset" != none ] && [ "$rsize" -gt 0 ] && { [ "$rinode" != "$pinode" ] || [ "$rsize" -lt "$psize" ]; }; then
     # Ours is gone and another file took the rotated name since the last read (not the old
     # one grown by a writer that kept it open): it came after ours, all of it is unread.
-    rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- "$rot" 2>/dev/null | cksum)
+    rfrom=0; rreset=truncated; rpre=$(head -c ${PREFIX_BYTES} -- /dev/fd/8 2>/dev/null | cksum)
   fi
 fi
 rest=0
 if [ -n "$rfrom" ]; then
   rn=$((rsize - rfrom)); [ "$rn" -gt "$cap" ] && rn=$cap
   printf 'present %s %s %s %s %s %s\\n' "$rinode" "$rsize" "$rfrom" "$rn" "$rreset" "$rpre"
-  tail -c +$((rfrom + 1)) -- "$rot" 2>/dev/null | head -c "$rn"
+  tail -c +$((rfrom + 1)) -- /dev/fd/8 2>/dev/null | head -c "$rn"
   rest=1; [ $((rfrom + rn)) -lt "$rsize" ] && rest=2
+  # Still the file looked at? (Overwritten by another copy, or truncated and written again,
+  # while it was read, its bytes are not what the header says.)
+  if [ "$rreset" = none ]; then prefix_ok /dev/fd/8 && anchor_ok /dev/fd/8 || restok=0
+  else [ "$(head -c "\${rpre#* }" -- /dev/fd/8 2>/dev/null | cksum)" = "$rpre" ] || restok=0; fi
+  [ "$(stat -L -c %s -- /dev/fd/8 2>/dev/null || echo 0)" -ge $((rfrom + rn)) ] || restok=0
 else
   printf 'none\\n'
 fi
@@ -119,11 +136,14 @@ else
   case $reset in attach) start=$((size > backfill ? size - backfill : 0));; none) start=$((off - k));; *) start=0;; esac
   n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
   if [ "$reset" = none ] && [ "$plen" -eq ${PREFIX_BYTES} ]; then pre="$psum $plen"
-  else pre=$(head -c ${PREFIX_BYTES} -- "$log" 2>/dev/null | cksum); fi
+  else pre=$(head -c ${PREFIX_BYTES} -- /dev/fd/7 2>/dev/null | cksum); fi
   printf 'present %s %s %s %s %s %s %s\\n' "$inode" "$size" "$start" "$n" "$reset" "$pre" "$rstamp"
-  if [ "$n" -gt 0 ]; then tail -c +$((start + 1)) -- "$log" 2>/dev/null | head -c "$n"; fi
+  if [ "$n" -gt 0 ]; then tail -c +$((start + 1)) -- /dev/fd/7 2>/dev/null | head -c "$n"; fi
+  [ "$(head -c "\${pre#* }" -- /dev/fd/7 2>/dev/null | cksum)" = "$pre" ] || logok=0
+  [ "$(stat -L -c %s -- /dev/fd/7 2>/dev/null || echo 0)" -ge $((start + n)) ] || logok=0
 fi
-printf '\\n'`;
+exec 7<&- 8<&-
+printf '\\n%s check %s %s\\n' "$M" "$restok" "$logok"`;
 }
 
 /** Raised when the log sections are not what {@link buildLogSection} prints. */
@@ -152,7 +172,20 @@ export function parseLogSections(
   if (logHeader[0] === "present") log = present(logHeader, logPart.bytes);
   else if (logHeader[0] === "later") log = { present: false, deferred: true };
   else log = { present: false };
-  return { rest, log, end: logPart.end };
+  // The files as they were after the read: a 0 says one changed under it.
+  const check = Buffer.from(`\n${mark} check `);
+  if (!stdout.subarray(logPart.end, logPart.end + check.length).equals(check)) {
+    throw new LogSectionError("probe output has no check after the log section");
+  }
+  const checkEnd = stdout.indexOf(0x0a, logPart.end + check.length);
+  if (checkEnd < 0) throw new LogSectionError("probe output was cut short in the check section");
+  const [restOk, logOk] = stdout
+    .subarray(logPart.end + check.length, checkEnd)
+    .toString("utf8")
+    .split(" ");
+  if (rest && restOk === "0") rest.changed = true;
+  if (log.present && logOk === "0") log.changed = true;
+  return { rest, log, end: checkEnd };
 }
 
 function section(
@@ -179,7 +212,7 @@ function section(
 }
 
 function present(header: string[], bytes: Buffer): ProbeLog {
-  const [, inode, size, start, , reset, crc, length, ...stamp] = header;
+  const [, inode, size, start, count, reset, crc, length, ...stamp] = header;
   const prefix =
     crc !== undefined && /^\d+$/.test(crc) && length !== undefined && /^\d+$/.test(length)
       ? { length: Number(length), sum: crc }
@@ -190,6 +223,7 @@ function present(header: string[], bytes: Buffer): ProbeLog {
     size: Number(size),
     start: Number(start),
     bytes,
+    ...(count !== undefined && /^\d+$/.test(count) ? { announced: Number(count) } : {}),
     reset: (reset as LogReset) ?? "none",
     ...(prefix ? { prefix } : {}),
     rotatedStamp: stamp.join(" "),

@@ -17,6 +17,13 @@ export type ProbeLog =
       /** Offset of the first byte in `bytes`. */
       start: number;
       bytes: Buffer;
+      /**
+       * Bytes the probe meant to send (its look at the file's size); fewer arrive when the file
+       * was truncated between that look and the read.
+       */
+      announced?: number;
+      /** The file's start or size was not the same after the read: its bytes may mix two files. */
+      changed?: boolean;
       reset: LogReset;
       /** Length and `cksum` CRC of the file's first bytes (up to 4 KiB), when measured. */
       prefix?: { length: number; sum: string };

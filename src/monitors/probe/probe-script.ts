@@ -41,6 +41,8 @@ export interface ProbeRequest extends LogReadRequest {
 
 const APPS_QUERY = "--query-compute-apps=pid,used_memory";
 const CSV = "--format=csv,noheader,nounits";
+/** nvidia-smi's arguments that list the GPUs' processes and their memory. */
+export const APPS_QUERY_ARGS = `${APPS_QUERY} ${CSV}`;
 
 /**
  * Builds the single POSIX sh script a poll runs. It prints delimited sections (`@@<nonce> name`)

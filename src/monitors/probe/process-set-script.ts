@@ -16,6 +16,42 @@ export interface ProcessSetSpec {
   systemdUnit?: string | undefined;
   /** The SSH user's uid when known from an earlier poll (saves asking `id` each time). */
   uid?: number | null | undefined;
+  /**
+   * Part of a host probe (see hostProcessesScript): `$u` is set and the user's processes were
+   * listed once for every run of the host (cwd, stat, command line), so a run not bounded by a
+   * systemd unit prints only its anchors and its canonical workdir (`wdr`).
+   */
+  shared?: boolean | undefined;
+}
+
+/** The SSH user's processes as `/proc/PID <cwd>` lines, by one `find` over the cwd links. */
+const OWN_PROCESSES =
+  "$(find /proc/[0-9]*/cwd -maxdepth 0 -user \"$u\" -printf '%h %l\\n' 2>/dev/null)";
+
+/**
+ * POSIX sh that a host probe runs once before its runs' sections: sets `$u` and prints the
+ * user's processes after the marker `$M` as sections `cwds` (`/proc/PID <cwd>` lines), `ps`
+ * (their stat lines) and `args` (their command lines). Every run of the host then picks its own
+ * set from these (see {@link processSetScript}), so the cost is one pass, not one per run.
+ */
+export function hostProcessesScript(uid: number | null | undefined): string {
+  return [
+    uid !== undefined && uid !== null && Number.isInteger(uid) && uid >= 0
+      ? `u=${uid}`
+      : UID_SNIPPET,
+    `own=${OWN_PROCESSES}`,
+    'printf \'%s cwds\\n%s\\n\' "$M" "$own"',
+    'sf=""; cf=""',
+    "set -f; o=$IFS; IFS='",
+    "'",
+    'for l in $own; do d=${l%% *}; sf="$sf $d/stat"; cf="$cf $d/cmdline"; done',
+    "IFS=$o; set +f",
+    "printf '%s ps\\n' \"$M\"",
+    '[ -n "$sf" ] && cat $sf 2>/dev/null',
+    "printf '%s args\\n' \"$M\"",
+    '[ -n "$cf" ] && grep -asH "" $cf 2>/dev/null',
+    "printf '\\n'",
+  ].join("\n");
 }
 
 /**
@@ -48,10 +84,13 @@ export const UID_SNIPPET = 'u=${EUID:-}; [ -n "$u" ] || u=$(id -u)';
 export function processSetScript(spec: ProcessSetSpec): string {
   const pidFile = startPidFile(spec.run, spec.workdir);
   const uid = spec.uid;
+  const shared = spec.shared === true;
   const lines = [
-    uid !== undefined && uid !== null && Number.isInteger(uid) && uid >= 0
-      ? `u=${uid}`
-      : UID_SNIPPET,
+    shared
+      ? ":"
+      : uid !== undefined && uid !== null && Number.isInteger(uid) && uid >= 0
+        ? `u=${uid}`
+        : UID_SNIPPET,
     `wd=${shellQuote(spec.workdir)}; wdr=$wd; here=$PWD`,
     // The canonical path, as /proc/PID/cwd shows it (symlinks resolved); cd is a builtin.
     'if cd -P -- "$wd" 2>/dev/null; then wdr=$PWD; fi; cd -- "$here" 2>/dev/null',
@@ -85,15 +124,21 @@ export function processSetScript(spec: ProcessSetSpec): string {
       "fi",
     );
   }
+  lines.push('printf \'%s self %s %s\\n%s scope %s %s\\n\' "$M" "$$" "$u" "$M" "$scope" "$pids"');
+  if (shared && !spec.systemdUnit) {
+    // The host printed every process's cwd, stat and command line once; the run's processes
+    // are picked from them by its canonical workdir.
+    lines.push('printf \'%s wdr %s\\n\' "$M" "$wdr"');
+    return lines.join("\n");
+  }
   lines.push(
-    'printf \'%s self %s %s\\n%s scope %s %s\\n\' "$M" "$$" "$u" "$M" "$scope" "$pids"',
     'sf=""; cf=""; w=""',
     'if [ "$scope" = systemd ]; then',
     // The script's own line stands for a listing that worked when the unit has no process.
     '  sf="/proc/$$/stat"',
     '  for p in $pids; do sf="$sf /proc/$p/stat"; cf="$cf /proc/$p/cmdline"; done',
     "else",
-    "  own=$(find /proc/[0-9]*/cwd -maxdepth 0 -user \"$u\" -printf '%h %l\\n' 2>/dev/null)",
+    `  own=${OWN_PROCESSES}`,
     "  set -f; o=$IFS; IFS='",
     "'",
     "  for l in $own; do",

@@ -173,7 +173,7 @@ export function createSlackFrontEnd(options: SlackFrontEndOptions): SlackFrontEn
     const press = body as unknown as {
       user: { id: string; username?: string; name?: string };
       channel?: { id: string };
-      container?: { channel_id?: string; message_ts?: string };
+      container?: { channel_id?: string; message_ts?: string; is_ephemeral?: boolean };
       message?: { ts: string; text?: string; blocks?: Block[] };
       response_url?: string;
     };
@@ -188,6 +188,7 @@ export function createSlackFrontEnd(options: SlackFrontEndOptions): SlackFrontEn
       messageText: press.message?.text,
       messageBlocks: press.message?.blocks,
       responseUrl: press.response_url,
+      ephemeral: press.container?.is_ephemeral === true,
     });
   });
   app.error(async (error) => {

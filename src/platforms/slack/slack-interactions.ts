@@ -28,6 +28,8 @@ export interface ButtonAction {
   messageText?: string;
   messageBlocks?: Block[];
   responseUrl?: string;
+  /** The button sat on a reply only the presser sees (a confirmation asked from a verdict). */
+  ephemeral?: boolean;
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -91,13 +93,18 @@ export class SlackInteractions {
     }
   }
 
-  /** A Confirm / Cancel press: the core decides; the buttons come off once it acted. */
+  /**
+   * A button press (Confirm / Cancel, or an alert's or verdict's button): the core decides; the
+   * buttons come off once it acted. An answer for everyone goes into the pressed message's
+   * thread, or, when that message was private to the presser, into the channel itself: a
+   * private reply has no thread the channel could see.
+   */
   async press(action: ButtonAction): Promise<void> {
     const target: ReplyTarget = {
       channelId: action.channelId,
       userId: action.userId,
       responseUrl: action.responseUrl,
-      threadTs: action.messageTs,
+      ...(action.ephemeral ? {} : { threadTs: action.messageTs }),
     };
     const first = deferred<string | undefined>();
     try {
@@ -121,14 +128,27 @@ export class SlackInteractions {
 
   /** Replaces the pressed message's buttons with who pressed what, so nobody presses again. */
   private async retireButtons(action: ButtonAction): Promise<void> {
-    if (!action.messageTs || !action.messageBlocks) return;
-    const blocks = action.messageBlocks.filter((block) => block.type !== "actions");
-    blocks.push({
+    const pressed: Block = {
       type: "context",
       elements: [
         { type: "mrkdwn", text: `*${escapeMrkdwn(action.label)}* pressed by <@${action.userId}>` },
       ],
-    });
+    };
+    // A private reply is not a channel message chat.update can reach; its response_url can
+    // replace it (Slack sends no copy of it to keep, so the note stands alone).
+    if (action.ephemeral) {
+      if (!action.responseUrl) return;
+      const replaced = await this.replies.replaceOriginal(
+        action.responseUrl,
+        `${action.label} pressed`,
+        [pressed],
+      );
+      if (!replaced) this.log.warn("could not remove the buttons of a private confirmation");
+      return;
+    }
+    if (!action.messageTs || !action.messageBlocks) return;
+    const blocks = action.messageBlocks.filter((block) => block.type !== "actions");
+    blocks.push(pressed);
     try {
       await this.replies.update(
         action.channelId,

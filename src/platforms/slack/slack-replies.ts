@@ -135,6 +135,14 @@ export class SlackReplies {
   }
 
   /**
+   * Replaces the message an interaction came from through its response_url (the only way to
+   * change a private reply); false when Slack refused.
+   */
+  replaceOriginal(responseUrl: string, text: string, blocks: Block[]): Promise<boolean> {
+    return this.respond(responseUrl, { replace_original: true, text, blocks });
+  }
+
+  /**
    * A Responder whose follow-ups go into the thread of the first reply (or privately). It never
    * rejects: progress of a restart that Slack failed to show is logged, and must not become an
    * unhandled rejection in whatever background task reported it.

@@ -13,7 +13,8 @@ import { maybeDeliveredMigration } from "./012-maybe-delivered.ts";
 import { operationJournalMigration } from "./013-operation-journal.ts";
 import { logMatchesMigration } from "./014-log-matches-health.ts";
 import { digestQuietHoursMigration } from "./015-digest-quiet-hours.ts";
-import { compactStoreMigration } from "./016-compact-store.ts";
+import { chartLossRollupsMigration } from "./016-chart-loss-rollups.ts";
+import { compactStoreMigration } from "./017-compact-store.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -33,5 +34,6 @@ export const MIGRATIONS: readonly Migration[] = [
   operationJournalMigration,
   logMatchesMigration,
   digestQuietHoursMigration,
+  chartLossRollupsMigration,
   compactStoreMigration,
 ];

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { freePort, parseArgs, readBody, send } from "./http-bodies.ts";
+import { freePort } from "../free-port.ts";
+import { parseArgs, readBody, send } from "./http-bodies.ts";
 import {
   type ButtonPressInput,
   blockActionsPayload,

@@ -26,6 +26,11 @@ export interface ButtonPressInput {
   /** The blocks of the message the button sits in (Slack sends them back). */
   messageBlocks?: unknown[];
   buttonText?: string;
+  /**
+   * The button sits on a message only the presser sees (an ephemeral reply): Slack then marks
+   * the container ephemeral and sends no `message` (the app never had it as a channel message).
+   */
+  ephemeral?: boolean;
 }
 
 /** The `slash_commands` payload, as Socket Mode wraps it and HTTP mode form-encodes it. */
@@ -65,21 +70,25 @@ export function blockActionsPayload(
       type: "message",
       message_ts: input.messageTs,
       channel_id: input.channelId,
-      is_ephemeral: false,
+      is_ephemeral: input.ephemeral === true,
     },
     trigger_id: `trigger.${Date.now()}`,
     team: { id: FAKE_TEAM.id, domain: FAKE_TEAM.domain },
     enterprise: null,
     is_enterprise_install: false,
     channel: { id: input.channelId, name: "training" },
-    message: {
-      type: "message",
-      user: FAKE_BOT.userId,
-      bot_id: FAKE_BOT.botId,
-      ts: input.messageTs,
-      text: "",
-      blocks: input.messageBlocks ?? [],
-    },
+    ...(input.ephemeral
+      ? {}
+      : {
+          message: {
+            type: "message",
+            user: FAKE_BOT.userId,
+            bot_id: FAKE_BOT.botId,
+            ts: input.messageTs,
+            text: "",
+            blocks: input.messageBlocks ?? [],
+          },
+        }),
     state: { values: {} },
     response_url: responseUrl,
     actions: [

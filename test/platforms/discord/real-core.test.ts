@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { firingMessage } from "../../../src/alerts/alert-message.ts";
-import { type BotFixture, createBotFixture, planSample } from "../../bot/bot-fixture.ts";
+import { type BotFixture, createBotFixture, oomAlert, planSample } from "../../bot/bot-fixture.ts";
 import type { ReceivedRequest } from "../../harness/fake-discord/fake-discord.ts";
 import { type Harness, startHarness } from "./discord-setup.ts";
 
@@ -101,21 +100,7 @@ test("an alert's buttons pressed through discord.js: Mute by an operator, privat
   f.alerts.firing = [
     { rule: "cuda_oom", severity: "critical", summary: "CUDA OOM", since: f.clock.now() },
   ];
-  const alert = firingMessage(
-    {
-      run: "exp001",
-      rule: "cuda_oom",
-      label: "CUDA OOM",
-      phase: null,
-      severity: "critical",
-      since: f.clock.now(),
-      mentions: { users: [], roles: [] },
-      dedupeKey: "exp001/cuda_oom/1",
-      node: "localhost",
-      repeatIntervalMs: 0,
-    },
-    { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
-  );
+  const alert = oomAlert("exp001", f.clock.now());
   expect(await h.bot.sink.deliver(alert, `buttons-${Date.now()}`)).toEqual({ ok: true });
   const posted = h.fake.channelMessages.find(
     (m) => (m.embeds as { title?: string }[])[0]?.title === alert.title,
@@ -156,4 +141,17 @@ test("an alert's buttons pressed through discord.js: Mute by an operator, privat
   const statusAnswer = dataOf(await h.fake.waitFor(isCallback(status.id)));
   expect(statusAnswer.flags).toBe(64);
   expect(statusAnswer.embeds[0]?.title).toContain("exp001: step");
+});
+
+test("/train plan through discord.js: the results table and the phase comparison chart attached", async () => {
+  const plan = h.fake.slashCommand({
+    user: viewer,
+    subcommand: "plan",
+    options: { run: "exp001" },
+  });
+  const reply = await h.fake.waitFor(isCallback(plan.id));
+  expect(dataOf(reply).embeds[0]?.title).toBe("exp001: safe-optimization");
+  expect(reply.files.map((file) => file.filename)).toEqual(["exp001-plan.png"]);
+  expect(reply.files[0]?.data.subarray(1, 4).toString()).toBe("PNG");
+  expect(dataOf(reply).embeds[0]?.image?.url).toBe("attachment://exp001-plan.png");
 });

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { firingMessage } from "../../../src/alerts/alert-message.ts";
 import type { SlackFrontEnd } from "../../../src/platforms/slack/slack-front-end.ts";
-import { type BotFixture, createBotFixture, planSample } from "../../bot/bot-fixture.ts";
+import { type BotFixture, createBotFixture, oomAlert, planSample } from "../../bot/bot-fixture.ts";
 import { checkMessageLimits } from "../../harness/fake-slack/block-limits.ts";
 import { FakeSlack } from "../../harness/fake-slack/fake-slack.ts";
 import { blockText, frontEnd } from "./helpers.ts";
@@ -49,6 +48,20 @@ describe("Slack with the real command layer", () => {
     );
     expect(chart.bytes?.subarray(1, 4).toString()).toBe("PNG");
     expect(chart.channel).toBe(CHANNEL);
+  });
+
+  it("/train plan answers with the results table and uploads the phase comparison chart", async () => {
+    await (await fake.sendSlashCommand({ text: "plan exp001", userId: VIEWER })).acked;
+    const posted = await fake.waitFor(() => fake.messages[0], 10_000, "the plan reply");
+    expect(checkMessageLimits(posted.text, posted.blocks)).toBeUndefined();
+    expect(blockText(posted.blocks)).toContain("safe-optimization");
+    const chart = await fake.waitFor(
+      () => [...fake.files.values()].find((f) => f.completed),
+      10_000,
+      "the plan chart",
+    );
+    expect(chart.filename).toBe("exp001-plan.png");
+    expect(chart.bytes?.subarray(1, 4).toString()).toBe("PNG");
   });
 
   it("set by a user-group operator: someone else's press is refused, the requester's applies once", async () => {
@@ -108,21 +121,7 @@ describe("Slack alert buttons with the real command layer", () => {
     fixture.alerts.firing = [
       { rule: "cuda_oom", severity: "critical", summary: "CUDA OOM", since: fixture.clock.now() },
     ];
-    const alert = firingMessage(
-      {
-        run: "exp001",
-        rule: "cuda_oom",
-        label: "CUDA OOM",
-        phase: null,
-        severity: "critical",
-        since: fixture.clock.now(),
-        mentions: { users: [], roles: [] },
-        dedupeKey: "exp001/cuda_oom/1",
-        node: "localhost",
-        repeatIntervalMs: 0,
-      },
-      { headline: "CUDA out of memory", lines: ["Lower the batch size."] },
-    );
+    const alert = oomAlert("exp001", fixture.clock.now());
     expect(await slack.sink.deliver(alert, "slack-buttons")).toEqual({ ok: true });
     const posted = await fake.waitFor(() => fake.messages[0], 10_000, "the alert");
     const actions = JSON.parse(blockText(posted.blocks)).find(

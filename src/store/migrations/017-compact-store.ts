@@ -9,7 +9,7 @@ import type { Migration } from "./migration.ts";
  * `samples (run, at)` goes: the charted index starts with the same columns.
  */
 export const compactStoreMigration: Migration = {
-  id: 16,
+  id: 17,
   name: "compact-store",
   up: `
 CREATE TABLE samples_latest (

@@ -1,0 +1,139 @@
+import { isDigit, isLetter, isWordChar } from "./char-class.ts";
+import { type LineScan, letters } from "./line-reading.ts";
+
+// tqdm: `45%|███ | 450/1000 [01:02<01:10, 2.31it/s, loss=0.3]`, `250000step [00:00, ?step/s]`.
+// The bracket must open on an elapsed time and close: a bar cut off mid-write is no progress.
+const TQDM =
+  /(?<n>\d+)(?:\/(?<m>\d+)|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)\]/y;
+// Where a tqdm bracket opens on its elapsed time; the count is found by walking back from it.
+const TQDM_OPEN = /\[\s*\d+:\d\d/g;
+const TQDM_RATE = /(?<v>\d+(?:\.\d+)?)\s*(?<u>[A-Za-z]+\/s|s\/[A-Za-z]+)/;
+// tqdm with a custom bar_format and no brackets: `100%|██████████| 1849/1849 13:15`.
+// The elapsed time must follow: a bar cut off mid-write is no progress.
+const BARE_BAR = /\d{1,3}%\|[^|\n]*\|\s*(?<n>\d+)\/(?<m>\d+)\s+\d+:\d\d(?![\d:]*\s*[<\]])/g;
+
+// Keras progbar `371/4899 [=====>....] - ETA: 1:23` and Keras 3 / rich `1664/1702 ━━━━━━━`;
+// rich also prints the bar first: `━━━━━━━━ 1664/1702 0:07:51`.
+const PROGBAR = /(?<![\w./])(?<n>\d+)\/(?<m>\d+)\s+(?:\[[=>.]*\]|[━─╸╺╾╼]+)/g;
+const RICH = /[━─╸╺╾╼]+\s*(?<n>\d+)\/(?<m>\d+)(?![\d/])/g;
+/** Cheap tests that spare most lines the full patterns. */
+const RICH_HINT = /[━─╸╺╾╼]/;
+const PROGBAR_HINT = /\[[=>.]|[━─╸╺╾╼]/;
+
+function hasTqdmBracket(line: string): boolean {
+  return line.includes("[") && (line.includes("/s") || line.includes("s/"));
+}
+
+/** tqdm bars on a line: each `[mm:ss` found first, then the bar matched anchored at its count. */
+function* tqdmMatches(line: string): Generator<RegExpExecArray> {
+  TQDM_OPEN.lastIndex = 0;
+  for (let hit = TQDM_OPEN.exec(line); hit; hit = TQDM_OPEN.exec(line)) {
+    let j = hit.index - 1;
+    while (j >= 0 && line.charCodeAt(j) === 32) j -= 1;
+    // `150it [` / `250000step [`: a unit after the count.
+    while (j >= 0 && isLetter(line.charCodeAt(j))) j -= 1;
+    // `450/1000 [` or `150it [`: the count, perhaps with its total.
+    while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
+    if (j >= 0 && line.charCodeAt(j) === 47) {
+      j -= 1;
+      while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
+    }
+    const start = j + 1;
+    if (start >= hit.index || !isDigit(line.charCodeAt(start))) continue;
+    const before = start > 0 ? line.charCodeAt(start - 1) : 32;
+    if (isWordChar(before) || before === 46 || before === 47) continue;
+    TQDM.lastIndex = start;
+    const m = TQDM.exec(line);
+    if (!m) continue;
+    TQDM_OPEN.lastIndex = start + m[0].length;
+    yield m;
+  }
+}
+
+/**
+ * tqdm bars, of any unit, with their rate as the step time: `450/1000 [01:02<01:10, 2.31it/s]`,
+ * `150it [00:10, 14.2it/s]`. Read first: a bar's numbers are nobody else's.
+ */
+export function readTqdmBars(scan: LineScan): void {
+  const { line, reading } = scan;
+  if (!hasTqdmBracket(line)) return;
+  for (const m of tqdmMatches(line)) {
+    const g = m.groups ?? {};
+    const at = m.index ?? 0;
+    // The bar's description: what precedes it, without its percentage and bar.
+    const before = line.slice(0, at).replace(/\d{1,3}%\s*\|?[^|]*\|?\s*$/, "");
+    const rate = TQDM_RATE.exec(g.inside ?? "");
+    let stepTime: number | null = null;
+    if (rate) {
+      const v = Number(rate.groups?.v);
+      stepTime = rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null;
+    }
+    const total = g.m !== undefined ? Number(g.m) : null;
+    const description = letters(before);
+    reading.counters.push({
+      key: `bar|${description}|${total ?? g.unit ?? "it"}`,
+      kind: "bar",
+      label: `tqdm bar${description ? ` '${description}'` : ""}${total !== null ? ` N/${total}` : ` N${g.unit ?? "it"}`}`,
+      value: Number(g.n),
+      total,
+      eval: scan.isEval(before),
+      chore: scan.isChore(before),
+      epoch: null,
+      at,
+      stepTime,
+    });
+    scan.claim(at, at + m[0].length);
+  }
+}
+
+/** tqdm with a custom bar_format and no brackets: `100%|██████████| 1849/1849 13:15`. */
+export function readBareBars(scan: LineScan): void {
+  const { line, reading } = scan;
+  if (!line.includes("%|")) return;
+  for (const m of line.matchAll(BARE_BAR)) {
+    const at = m.index ?? 0;
+    if (scan.taken(at, at + m[0].length)) continue;
+    scan.claim(at, at + m[0].length);
+    const before = line.slice(0, at);
+    const description = letters(before);
+    const total = Number(m.groups?.m);
+    reading.counters.push({
+      key: `bar|${description}|${total}`,
+      kind: "bar",
+      label: `bar${description ? ` '${description}'` : ""} N/${total}`,
+      value: Number(m.groups?.n),
+      total,
+      eval: scan.isEval(before),
+      chore: scan.isChore(before),
+      epoch: null,
+      at,
+      stepTime: null,
+    });
+  }
+}
+
+/** Keras progbars (`371/4899 [=====>....]`) and rich bars (`━━━━ 1664/1702`, either side). */
+export function readProgressBars(scan: LineScan): void {
+  const { line, reading } = scan;
+  for (const re of [PROGBAR, RICH]) {
+    if (!(re === RICH ? RICH_HINT.test(line) : PROGBAR_HINT.test(line))) continue;
+    for (const m of line.matchAll(re)) {
+      const at = m.index ?? 0;
+      if (scan.taken(at, at + m[0].length)) continue;
+      scan.claim(at, at + m[0].length);
+      const before = line.slice(0, at);
+      reading.counters.push({
+        key: re === PROGBAR ? "progbar" : `progbar|${letters(before)}`,
+        kind: "progbar",
+        label: re === PROGBAR ? "progress bar N/M [===>..]" : "rich bar ━━━ N/M",
+        value: Number(m.groups?.n),
+        total: Number(m.groups?.m),
+        eval: scan.isEval(before),
+        chore: scan.isChore(before),
+        epoch: null,
+        at,
+        stepTime: null,
+      });
+    }
+  }
+}

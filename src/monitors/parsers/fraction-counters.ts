@@ -1,0 +1,38 @@
+import { type LineScan, letters } from "./line-reading.ts";
+
+// An unlabelled `[i/n]`, perhaps behind its epoch: timm `Train: 3 [ 100/1251 (  8%)]`.
+const BRACKET = /(?:(?<![\w.])(?<e>\d+)\s+)?\[\s*(?<i>\d+)\s*\/\s*(?<k>\d+)[^\][\n]{0,24}\]/g;
+
+/**
+ * Unlabelled positions in brackets, `[i/n]` or `e [i/n]` (timm's `Train: 3 [ 100/1251 (8%)]`),
+ * named after the word before them. Read after the labelled counters and bars, which take
+ * their own brackets first.
+ */
+export function readBracketFractions(scan: LineScan): void {
+  const { line, reading } = scan;
+  if (!(line.includes("[") && line.includes("/"))) return;
+  for (const m of line.matchAll(BRACKET)) {
+    const at = m.index ?? 0;
+    if (scan.taken(at, at + m[0].length)) continue;
+    scan.claim(at, at + m[0].length);
+    const i = Number(m.groups?.i);
+    const k = Number(m.groups?.k);
+    // `[0/0]` (a compiler's frame id) or `[7/3]` is no position in a loop.
+    if (k === 0 || i > k) continue;
+    const before = line.slice(0, at);
+    const word = letters(before).split(" ").pop() ?? "";
+    const outer = m.groups?.e !== undefined ? Number(m.groups.e) : null;
+    reading.counters.push({
+      key: `fraction|${word}|${outer !== null ? "e" : ""}`,
+      kind: "fraction",
+      label: `${word ? `${word} ` : ""}${outer !== null ? "E " : ""}[i/n]`,
+      value: i,
+      total: k,
+      eval: scan.isEval(before),
+      chore: false,
+      epoch: outer,
+      at,
+      stepTime: null,
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import { readBareBars, readProgressBars, readTqdmBars } from "./bar-counters.ts";
+import { readBracketFractions } from "./fraction-counters.ts";
+import { readLabelledCounters, readSuffixedCounters } from "./labelled-counters.ts";
+import { readLineMetrics } from "./line-metrics.ts";
+import { type LineReading, LineScan } from "./line-reading.ts";
+import { readLeadingColumn, readTableHeader } from "./table-columns.ts";
+
+/**
+ * Reads the counters, epoch, loss and step time printed on one log line (ANSI already removed).
+ * Pure: the choice of which counter is the training step is the reader's, over many lines.
+ * The tokenisers run in a fixed order, each skipping what an earlier one took: tqdm bars, bare
+ * bars, labelled counters, suffixed counters, Keras and rich bars, bracketed fractions, then a
+ * table's leading column under `header` (the first column of the last table header seen).
+ */
+export function readLine(line: string, header: string | null): LineReading {
+  const scan = new LineScan(line);
+  if (!/\d/.test(line)) {
+    scan.reading.header = readTableHeader(line);
+    return scan.reading;
+  }
+  readTqdmBars(scan);
+  readBareBars(scan);
+  readLabelledCounters(scan);
+  readSuffixedCounters(scan);
+  readProgressBars(scan);
+  readBracketFractions(scan);
+  if (header !== null) readLeadingColumn(scan, header);
+  readLineMetrics(scan);
+  return scan.reading;
+}

@@ -1,0 +1,275 @@
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSchema } from "../../src/config/schema.ts";
+import { ManualClock } from "../../src/core/clock.ts";
+import { RunMonitor } from "../../src/monitors/run-monitor.ts";
+import { openDatabase } from "../../src/store/database.ts";
+import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
+import { shellQuote } from "../../src/transport/shell-quote.ts";
+import { SshTransport } from "../../src/transport/ssh-transport.ts";
+import type {
+  ExecOptions,
+  ExecResult,
+  FollowHandle,
+  FollowOptions,
+  Transport,
+} from "../../src/transport/transport.ts";
+import { createFakeRunDir, stepLine } from "../harness/fake-run-dir.ts";
+import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+
+// A writer racing the monitor's read is a matter of microseconds on a real VM. To land it
+// exactly between the probe's look at the log and its read, the scripts run with a `tail` on
+// PATH that first does what the test armed (a copytruncate, a rename rotation), then runs the
+// real tail: the same interleaving, every time.
+
+let sshd: SshdHarness;
+let root: string;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  root = mkdtempSync(join(tmpdir(), "trainops-races-"));
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Runs every script with `dir` first on PATH; the rest is the real SSH transport. */
+class ShimmedTransport implements Transport {
+  constructor(
+    private readonly inner: Transport,
+    private readonly dir: string,
+  ) {}
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  run(script: string, options?: ExecOptions): Promise<ExecResult> {
+    return this.inner.run(`PATH=${shellQuote(this.dir)}:$PATH; export PATH\n${script}`, options);
+  }
+
+  follow(options: FollowOptions): Promise<FollowHandle> {
+    return this.inner.follow(options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+function markerLine(id: number): string {
+  return `2026-11-28 10:00:00,000 - __main__ - ERROR - Out of memory: Killed process ${id} (python3) marker-${id}`;
+}
+
+interface Race {
+  monitor: RunMonitor;
+  store: MonitorStore;
+  logPath: string;
+  /** Makes the next `tail` of the log run `action` (sh) first, once. */
+  arm(action: string): void;
+  /** True once the armed action ran. */
+  fired(): boolean;
+  /** How often each marker is stored. */
+  stored(): Map<number, number>;
+  /** Polls until the stored offset is at the end of the current log. */
+  catchUp(): Promise<void>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+function race(overrides: Record<string, unknown> = {}): Race {
+  counter += 1;
+  const dir = join(root, `run${counter}`);
+  const { workdir, logPath } = createFakeRunDir(join(dir, "work"), "logs/train.log");
+  const shim = join(dir, "shim");
+  mkdirSync(shim);
+  const trigger = join(dir, "armed.sh");
+  const done = join(dir, "fired");
+  // The last argument is the file read (the log by name, or an open /dev/fd of it).
+  writeFileSync(
+    join(shim, "tail"),
+    `#!/bin/sh
+for last; do :; done
+if [ -e ${shellQuote(trigger)} ] && [ "$(stat -L -c %i -- "$last" 2>/dev/null)" = "$(stat -L -c %i -- ${shellQuote(logPath)})" ]; then
+  mv -- ${shellQuote(trigger)} ${shellQuote(`${trigger}.run`)}
+  . ${shellQuote(`${trigger}.run`)}
+  : > ${shellQuote(done)}
+fi
+PATH=/usr/bin:/bin exec tail "$@"
+`,
+  );
+  chmodSync(join(shim, "tail"), 0o755);
+  const run = runSchema.parse({
+    name: `race${counter}`,
+    ssh: sshd.runConfigSsh(),
+    workdir,
+    log: "logs/train.log",
+    nvidiaSmi: "true",
+    steps: { perEpoch: 4000, epochs: 32 },
+    ...overrides,
+  });
+  if (run.ssh === "local") throw new Error("unexpected");
+  const transport = new ShimmedTransport(new SshTransport(run.ssh), shim);
+  const store = createMonitorStore(openDatabase(join(dir, "trainops.db")));
+  const monitor = new RunMonitor({ run, transport, store, clock: new ManualClock() });
+  return {
+    monitor,
+    store,
+    logPath,
+    arm: (action) => writeFileSync(trigger, `${action}\n`),
+    fired: () => existsSync(done),
+    stored: () => {
+      const counts = new Map<number, number>();
+      for (const event of store.events.recent(run.name, 1000)) {
+        const id = Number(/marker-(\d+)/.exec(event.line)?.[1] ?? Number.NaN);
+        if (Number.isFinite(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      return counts;
+    },
+    catchUp: async () => {
+      for (let i = 0; i < 20; i++) {
+        const stat = statSync(logPath);
+        const offset = store.offsets.get(run.name);
+        if (offset?.inode === String(stat.ino) && offset.offset === stat.size) return;
+        await monitor.pollOnce();
+      }
+      throw new Error("the monitor did not catch up with the log in 20 polls");
+    },
+    close: () => transport.close(),
+  };
+}
+
+const COPYTRUNCATE = (log: string) =>
+  `cp -- ${shellQuote(log)} ${shellQuote(`${log}.1`)}; : > ${shellQuote(log)}`;
+
+describe("log reads racing a rotation", () => {
+  it("a copytruncate between the look at the log and its read stores no line twice", async () => {
+    const r = race();
+    writeFileSync(
+      r.logPath,
+      `${stepLine(1)}\n${markerLine(1)}\n${stepLine(2)}\n${markerLine(2)}\n`,
+    );
+    await r.monitor.pollOnce();
+    appendFileSync(r.logPath, `${stepLine(3)}\n${markerLine(3)}\n`);
+    r.arm(COPYTRUNCATE(r.logPath));
+    // The probe sees the grown log, then reads it after the copytruncate emptied it.
+    await r.monitor.pollOnce();
+    expect(r.fired()).toBe(true);
+    appendFileSync(r.logPath, `${stepLine(4)}\n${markerLine(4)}\n`);
+    await r.catchUp();
+    expect(Object.fromEntries(r.stored())).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
+    await r.close();
+  });
+
+  it("a follow read racing a copytruncate, then a rename rotation: no line twice", async () => {
+    const r = race();
+    writeFileSync(r.logPath, `${markerLine(1)}\n${stepLine(1)}\n`);
+    await r.monitor.pollOnce();
+    appendFileSync(r.logPath, `${markerLine(2)}\n${stepLine(2)}\n`);
+    // The copytruncate lands inside the read, and the training writes on at once.
+    r.arm(
+      `${COPYTRUNCATE(r.logPath)}; printf '%s\\n' ${shellQuote(markerLine(3))} >> ${shellQuote(r.logPath)}`,
+    );
+    // What a follow stream's wake-up runs: the same read as a poll's, outside a poll.
+    await r.monitor.readLog();
+    expect(r.fired()).toBe(true);
+    await r.monitor.pollOnce();
+    // The rename rotation right after: the truncated file becomes the rotated one.
+    appendFileSync(r.logPath, `${markerLine(4)}\n`);
+    renameSync(r.logPath, `${r.logPath}.1`);
+    writeFileSync(r.logPath, `${markerLine(5)}\n`);
+    await r.catchUp();
+    expect(Object.fromEntries(r.stored())).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
+    await r.close();
+  });
+
+  it("a rename rotation between the look at the log and its read reads each file as itself", async () => {
+    const r = race();
+    writeFileSync(r.logPath, `${markerLine(1)}\n${stepLine(1)}\n`);
+    await r.monitor.pollOnce();
+    appendFileSync(r.logPath, `${markerLine(2)}\n`);
+    // The new file is longer than the old one, so its bytes past the offset could pass for ours.
+    const newFile = Array.from({ length: 6 }, (_, i) => `${markerLine(3 + i)}\n`).join("");
+    r.arm(
+      `mv -- ${shellQuote(r.logPath)} ${shellQuote(`${r.logPath}.1`)}; printf '%s' ${shellQuote(newFile)} > ${shellQuote(r.logPath)}`,
+    );
+    await r.monitor.pollOnce();
+    expect(r.fired()).toBe(true);
+    await r.catchUp();
+    expect(Object.fromEntries(r.stored())).toEqual({
+      1: 1,
+      2: 1,
+      3: 1,
+      4: 1,
+      5: 1,
+      6: 1,
+      7: 1,
+      8: 1,
+    });
+    await r.close();
+  });
+
+  it("a copytruncate and new lines past the offset during the read, with a repetitive anchor: no line twice", async () => {
+    const r = race({ maxReadBytes: 4096, backfillBytes: 1_000_000 });
+    // The read stops inside a long run of one byte: the bytes before the offset tell nothing.
+    writeFileSync(r.logPath, `${markerLine(1)}\n${"x".repeat(20_000)}\n${markerLine(2)}\n`);
+    await r.monitor.pollOnce();
+    expect(r.store.offsets.get(r.monitor.name)?.offset).toBe(4096);
+    // During the next read the log is copied, emptied and written again, past the offset,
+    // with the same run of bytes where the old one ended.
+    const fresh = join(r.logPath, "..", "fresh.log");
+    const lines = Array.from({ length: 60 }, (_, i) => `${stepLine(10 + i)}\n`).join("");
+    writeFileSync(
+      fresh,
+      `${markerLine(3)}\n${"x".repeat(4100)}\n${markerLine(4)}\n${lines}${markerLine(5)}\n`,
+    );
+    r.arm(`${COPYTRUNCATE(r.logPath)}; cat -- ${shellQuote(fresh)} >> ${shellQuote(r.logPath)}`);
+    await r.monitor.pollOnce();
+    expect(r.fired()).toBe(true);
+    await r.catchUp();
+    expect(Object.fromEntries(r.stored())).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
+    await r.close();
+  });
+
+  it("the rest of a copied log, read over several polls, then copied over again: the new copy is read", async () => {
+    const r = race({ maxReadBytes: 4096 });
+    const rotated = `${r.logPath}.1`;
+    // An older rotation is there from the start (copytruncate writes into it, same inode).
+    writeFileSync(rotated, "older rotation\n");
+    writeFileSync(r.logPath, `${stepLine(1)}\n`);
+    await r.monitor.pollOnce();
+    const filler = Array.from({ length: 200 }, (_, i) => `${stepLine(2 + i)}\n`).join("");
+    appendFileSync(r.logPath, `${filler}${markerLine(1)}\n`);
+    writeFileSync(rotated, readFileSync(r.logPath));
+    truncateSync(r.logPath, 0);
+    // The copy is longer than one read: its rest is read over several polls.
+    await r.monitor.pollOnce();
+    expect(r.store.offsets.get(r.monitor.name)?.offset).toBeLessThan(statSync(rotated).size);
+    // Before the rest is complete, the log is copied over it again (its first copy is lost).
+    appendFileSync(r.logPath, `${stepLine(300)}\n${markerLine(2)}\n`);
+    writeFileSync(rotated, readFileSync(r.logPath));
+    truncateSync(r.logPath, 0);
+    appendFileSync(r.logPath, `${markerLine(3)}\n`);
+    await r.catchUp();
+    const stored = r.stored();
+    expect({ 2: stored.get(2), 3: stored.get(3) }).toEqual({ 2: 1, 3: 1 });
+    expect(stored.get(1) ?? 0).toBeLessThanOrEqual(1);
+    await r.close();
+  });
+});
