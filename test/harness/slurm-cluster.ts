@@ -96,8 +96,8 @@ export async function startSlurmCluster(options: SlurmClusterOptions = {}): Prom
   const stop = async () => {
     await stopByPidFiles(pidFiles, { skip: killed, what: "the Slurm daemons to exit" });
     // Job steps and their tasks carry this cluster's SLURM_CONF; any a killed slurmd left
-    // behind are ours too.
-    for (const pid of clusterProcesses(conf)) signalPid(pid, "SIGTERM");
+    // behind are ours too. slurmstepd blocks SIGTERM, so only SIGKILL ends it.
+    for (const pid of clusterProcesses(conf)) signalPid(pid, "SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   };
   try {
