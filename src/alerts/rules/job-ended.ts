@@ -5,6 +5,9 @@ import { isSlurmEnded, type SlurmJob } from "../../model/slurm-job.ts";
 import { baseSettings, defineRule, type Finding } from "./rule.ts";
 import { currentSlurmJob, rankPrefix } from "./slurm-job-facts.ts";
 
+/** How long after a failed job's end its alert waits for the log's last error line. */
+const LAST_LINES_GRACE_MS = 10_000;
+
 /**
  * The Slurm job ended: COMPLETED, FAILED, TIMEOUT, CANCELLED, OUT_OF_MEMORY, NODE_FAIL,
  * PREEMPTED… each told apart and worded for a person. A job trainops cancelled itself (a
@@ -23,6 +26,13 @@ export const jobEndedRule = defineRule({
     const since = job.startedAt ?? record.seenAt;
     const event = ctx.latestEvent(FAILURE_KINDS);
     const lastError = event && event.at >= since ? event : null;
+    // A failed job's last lines (the failing rank's traceback) can land in the log just after
+    // Slurm marks it ended, or arrive in a read that was torn and is redone next poll: wait a
+    // few seconds for them before telling it without its cause.
+    const sinceEnd = job.endedAt !== null ? ctx.now - job.endedAt : null;
+    if (!lastError && job.state === "FAILED" && sinceEnd !== null && sinceEnd >= 0) {
+      if (sinceEnd < LAST_LINES_GRACE_MS) return null;
+    }
     const described = describe(job);
     const ran = job.nodes.length
       ? `after ${formatDuration(job.elapsedSeconds * 1000)} on ${job.nodes.join(", ")}`
