@@ -157,11 +157,13 @@ describe("a real PyTorch job over sshd", () => {
       prefix: "trainops-torch-kill-",
       style: "logging",
       epochs: 1,
-      stepsPerEpoch: 400,
+      // Far from the epoch's end: a loader that has already fetched its last batches from the
+      // killed worker finishes without noticing, and PyTorch never prints its message.
+      stepsPerEpoch: 4000,
       stepSleep: 0.1,
     });
     await torch.start(config);
-    await torch.waitForLines(/step \d+\/400 \| loss=/, 3);
+    await torch.waitForLines(/step \d+\/4000 \| loss=/, 3);
     await monitor.pollOnce();
 
     // The pid the probe reported, a child of our trainer.
