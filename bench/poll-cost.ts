@@ -16,8 +16,6 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
-  readFileSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -32,6 +30,7 @@ import { openDatabase } from "../src/store/database.ts";
 import { createMonitorStore } from "../src/store/monitor-store.ts";
 import { shellQuote } from "../src/transport/shell-quote.ts";
 import { SshTransport } from "../src/transport/ssh-transport.ts";
+import { treeCpuSeconds } from "../test/harness/process-cpu.ts";
 import { startSshd } from "../test/harness/sshd.ts";
 
 const run = promisify(execFile);
@@ -43,7 +42,6 @@ const argOf = (name: string, fallback: string) => {
 const sizesMb = argOf("--sizes", "10,100,1000").split(",").map(Number);
 const polls = Number(argOf("--polls", "10"));
 const cold = args.includes("--cold");
-const CLK_TCK = 100;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -89,26 +87,6 @@ const sshArgs = [
   "BatchMode=yes",
   `${target.user}@${target.host}`,
 ];
-
-/** CPU milliseconds (user + system, reaped children included) of a process tree. */
-function treeCpuMs(pid: number): number {
-  let ticks = 0;
-  const visit = (p: number) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        const children = readFileSync(`/proc/${p}/task/${task}/children`, "utf8").trim();
-        for (const child of children ? children.split(" ") : []) visit(Number(child));
-      }
-    } catch {
-      // Ended while we looked: its time is in its parent's reaped-children counts.
-    }
-  };
-  visit(pid);
-  return (ticks * 1000) / CLK_TCK;
-}
 
 /** Appends 5 s of a trainer's output: five step lines. */
 let nextStep = 1;
@@ -179,11 +157,11 @@ for (const mb of sizesMb) {
   for (let i = 0; i < polls; i += 1) {
     appendLines(logPath);
     dropCaches();
-    const cpu0 = treeCpuMs(sshd.pid);
+    const cpu0 = treeCpuSeconds(sshd.pid) * 1000;
     const t0 = performance.now();
     const report = await monitor.pollOnce();
     trainopsWall.push(performance.now() - t0);
-    trainopsCpu += treeCpuMs(sshd.pid) - cpu0;
+    trainopsCpu += treeCpuSeconds(sshd.pid) * 1000 - cpu0;
     if (report.outcome !== "ok") throw new Error(report.message ?? "poll failed");
   }
   trainopsCpu /= polls;
@@ -194,9 +172,9 @@ for (const mb of sizesMb) {
   for (let i = 0; i < planPolls; i += 1) {
     appendLines(logPath);
     dropCaches();
-    const cpu0 = treeCpuMs(sshd.pid);
+    const cpu0 = treeCpuSeconds(sshd.pid) * 1000;
     planWall.push(await planPoll(workdir, logRel));
-    planCpu.push(treeCpuMs(sshd.pid) - cpu0);
+    planCpu.push(treeCpuSeconds(sshd.pid) * 1000 - cpu0);
   }
   const tw = median(trainopsWall);
   const pw = median(planWall);

@@ -12,6 +12,7 @@
  * interrupted.
  * Run: `npx tsx bench/scale.ts [--runs 10] [--hosts 1] [--minutes 2] [--poll-s 5]`.
  */
+
 import { spawn } from "node:child_process";
 import {
   createWriteStream,
@@ -27,6 +28,7 @@ import { configSchema } from "../src/config/schema.ts";
 import { createLogger } from "../src/daemon/logger.ts";
 import { startApp } from "../src/runtime/app.ts";
 import { createFakeRunDir, stepLine } from "../test/harness/fake-run-dir.ts";
+import { treeCpuSeconds } from "../test/harness/process-cpu.ts";
 import { type SshdHarness, startSshd } from "../test/harness/sshd.ts";
 
 const args = process.argv.slice(2);
@@ -38,27 +40,6 @@ const RUNS = Number(argOf("--runs", "10"));
 const HOSTS = Number(argOf("--hosts", "1"));
 const MINUTES = Number(argOf("--minutes", "2"));
 const POLL_S = Number(argOf("--poll-s", "5"));
-const CLK_TCK = 100;
-
-/** CPU seconds (user + system, children reaped included) of a process and its descendants. */
-function treeCpuSeconds(pid: number): number {
-  let ticks = 0;
-  const visit = (p: number) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        const children = readFileSync(`/proc/${p}/task/${task}/children`, "utf8").trim();
-        for (const child of children ? children.split(" ") : []) visit(Number(child));
-      }
-    } catch {
-      // The process ended while we looked: its time is in its parent's reaped-children counts.
-    }
-  };
-  visit(pid);
-  return ticks / CLK_TCK;
-}
 
 function pct(sorted: number[], p: number): number {
   return (
