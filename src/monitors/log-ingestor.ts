@@ -86,6 +86,16 @@ export class LogIngestor {
   /** Ids of events stored at their decisive line, until their finished version replaces them. */
   private announcedIds = new Map<ClassifiedEvent, number>();
   private readonly matcher: LinePatternMatcher;
+  private verify = true;
+
+  /**
+   * Whether the next read must check the file in full on the VM (see LogReadRequest.verify):
+   * the first read of this process, and any read after one found torn (its file changed in a
+   * way only the full check tells apart: rewritten, truncated and grown again).
+   */
+  get verifyNext(): boolean {
+    return this.verify;
+  }
 
   constructor(private readonly options: LogIngestorOptions) {
     this.parser = createStepParser(options.steps);
@@ -98,6 +108,12 @@ export class LogIngestor {
    * next read that a kill could lose).
    */
   applyRead(read: LogRead): ReadResult {
+    const result = this.applyReadOnce(read);
+    this.verify = result.torn;
+    return result;
+  }
+
+  private applyReadOnce(read: LogRead): ReadResult {
     const { store, run } = this.options;
     return store.transaction(() => {
       const stored = store.offsets.get(run);

@@ -1,7 +1,7 @@
 import { shellQuote } from "../../transport/shell-quote.ts";
 import { GPU_QUERY_ARGS } from "../parsers/nvidia-smi-parser.ts";
 import { cgroupCountersScript, kernelLogScript } from "./kernel-sources-script.ts";
-import { buildLogSection } from "./log-section.ts";
+import { buildHostLogCheck, buildLogSection, LOG_READ_FUNCTIONS } from "./log-section.ts";
 import { APPS_QUERY_ARGS, type ProbeRequest } from "./probe-script.ts";
 import { hostProcessesScript, processSetScript } from "./process-set-script.ts";
 
@@ -94,11 +94,14 @@ export function buildHostProbeScript(request: HostProbeRequest): string {
     "printf '%s uptime\\n' \"$M\"",
     "printf '%s\\n' \"$up\"",
     hostProcessesScript(uid),
+    // The log reads' functions, once; `hc` collects the runs whose read the host check covers.
+    LOG_READ_FUNCTIONS,
+    "hc=",
   ];
   const parts = runs.map((run, i) =>
     [
       `printf '%s run ${i}\\n' "$M"`,
-      buildLogSection(run),
+      buildLogSection(run, { functions: false, hostIndex: i }),
       processSetScript({
         run: run.run,
         workdir: run.workdir,
@@ -114,5 +117,5 @@ export function buildHostProbeScript(request: HostProbeRequest): string {
         : ":",
     ].join("\n"),
   );
-  return `${[...host, ...parts, "printf '%s end\\n' \"$M\""].join("\n")}\n`;
+  return `${[...host, ...parts, buildHostLogCheck(runs), "printf '%s end\\n' \"$M\""].join("\n")}\n`;
 }

@@ -1,4 +1,5 @@
 import { shellQuote } from "../../transport/shell-quote.ts";
+import { concatenatedCksum } from "./prefix-sum.ts";
 import type { LogReset, ProbeLog } from "./probe-output.ts";
 
 /** Bytes of the log's start whose `cksum` identifies the file beyond its inode. */
@@ -35,53 +36,102 @@ export interface LogReadRequest {
   backfillBytes: number;
   /** Read at most this many new bytes per section; the rest comes next read. */
   maxReadBytes: number;
+  /**
+   * Check the file in full on the VM before reading it (prefix, anchor, rotated file), as a
+   * first read and one after a torn read must. False lets a read the file's stat shows to be
+   * the same file, only grown, take the fast path (see {@link LOG_READ_FUNCTIONS}). Absent:
+   * true.
+   */
+  verify?: boolean;
 }
 
 /**
- * The sh that reads the log from the stored offset (after `M` holds the marker), as two sections (`@@<nonce> rest` and
- * `@@<nonce> log`). The file is the same one only when its inode matches, it is not shorter than
+ * Whether a read may take the fast path (see {@link buildLogSection}): the file was read before
+ * without trouble (the daemon does not ask to verify it) and its stored prefix is a full
+ * {@link PREFIX_BYTES}, so the prefix of any later read is the same number of bytes.
+ */
+export function fastReadable(request: LogReadRequest): boolean {
+  return (
+    request.verify === false &&
+    request.inode !== null &&
+    request.inode !== "" &&
+    /^[0-9]+$/.test(request.prefixSum) &&
+    Math.floor(request.prefixLength) === PREFIX_BYTES
+  );
+}
+
+/** Where a log section's check after the read is done. */
+export interface LogSectionOptions {
+  /**
+   * Leave out the shell functions the section calls: a host probe defines them once
+   * ({@link LOG_READ_FUNCTIONS}) for all its runs.
+   */
+  functions?: boolean;
+  /**
+   * The run's index in a host probe: a fast read's prefix is then checked once for all the
+   * host's runs after every read (see {@link buildHostLogCheck}), not by the run itself.
+   */
+  hostIndex?: number;
+}
+
+/**
+ * The shell functions every log section calls (`log_read`, after the section set its
+ * variables): defined once per script.
+ *
+ * `log_read` opens each file once and then reads it through /dev/fd (a fresh open of the same
+ * file on Linux): a rename between looking at a file and reading it cannot pass one file's bytes
+ * off as another's. (`command` keeps a failed open from ending the script; fd 3 is its source.)
+ *
+ * The fast path (`log_fast`), taken when the daemon trusts the stored state (see
+ * {@link fastReadable}), costs one `stat` of both files and, when the log grew, one `tail`:
+ * when nothing was renamed (same inode, same rotated file) and the log is not shorter than the
+ * offset, it reads from `offset - k`, so the bytes before the offset (the anchor) come with the
+ * new ones and the daemon compares them; the prefix is checked after the read (by the run, or
+ * once for the whole host). Anything else, or a read the daemon found torn, takes the slow path
+ * (`log_slow`): the file is the same one only when its inode matches, it is not shorter than
  * the offset, its first bytes have the stored checksum and the bytes before the offset are the
  * anchor; otherwise it was rotated, truncated or rewritten, and the unread end of the old file
  * is looked for in the rotated file (same prefix and anchor, longer than the offset) and sent
  * first, so lines written just before a rotation or a copytruncate are not lost. The current
- * file is read only once that rest is complete. Each file is opened once, so what is looked at
- * is what is read; a truncation during the read shows as fewer bytes than the header announces.
+ * file is read only once that rest is complete. A truncation during the read shows as fewer
+ * bytes than the header announces.
  */
-export function buildLogSection(request: LogReadRequest): string {
-  const anchor = /^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "";
-  const sum = /^[0-9]+$/.test(request.prefixSum) ? request.prefixSum : "";
-  const prefixLength =
-    request.prefixSum === PREFIX_MISMATCH
-      ? -1
-      : sum === ""
-        ? 0
-        : Math.max(0, Math.floor(request.prefixLength));
-  const stamp = /^[0-9 ]*$/.test(request.rotatedStamp) ? request.rotatedStamp : "";
-  // An empty path: the log is the Slurm job's StdOut, set in \`log\` by the probe's prelude.
-  const logLines =
-    request.logPath === ""
-      ? 'log=${log:-}\nrot="$log.1"'
-      : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
-  return `${logLines}
-prev_inode=${shellQuote(request.inode ?? "")}
-off=${Math.max(0, Math.floor(request.offset))}
-anchor=${shellQuote(anchor)}
-k=$((\${#anchor} / 2))
-plen=${prefixLength}
-psum=${shellQuote(sum)}
-pstamp=${shellQuote(stamp)}
-backfill=${Math.max(0, Math.floor(request.backfillBytes))}
-cap=${Math.max(1, Math.floor(request.maxReadBytes))}
-# Each file is opened once and then read through /dev/fd (a fresh open of the same file on
-# Linux): a rename between looking at a file and reading it cannot pass one file's bytes off
-# as another's. (\`command\` keeps a failed open from ending the script; fd 3 is its source.)
-exec 7<&- 8<&-
-{ command exec 7<"$log"; } 2>/dev/null
-{ command exec 8<"$rot"; } 2>/dev/null
+export const LOG_READ_FUNCTIONS = `lf='
+'
 prefix_ok() { [ "$plen" -ge 0 ] && { [ "$plen" -eq 0 ] || [ "$(head -c "$plen" -- "$1" 2>/dev/null | cksum)" = "$psum $plen" ]; }; }
 # The bytes just before the offset are the ones consumed there (not a rewrite or a regrowth).
-anchor_ok() { [ "$k" -eq 0 ] || [ "$(od -An -v -tx1 -j $((off - k)) -N "$k" -- "$1" 2>/dev/null | tr -d ' \n')" = "$anchor" ]; }
-restok=1; logok=1
+anchor_ok() { [ "$k" -eq 0 ] || [ "$(od -An -v -tx1 -j $((off - k)) -N "$k" -- "$1" 2>/dev/null | tr -d ' \\n')" = "$anchor" ]; }
+log_read() {
+  exec 7<&- 8<&-
+  { command exec 7<"$log"; } 2>/dev/null
+  { command exec 8<"$rot"; } 2>/dev/null
+  restok=1; logok=1
+  if [ "$fast" != 1 ] || ! log_fast; then log_slow; fi
+  exec 7<&- 8<&-
+  printf '\\n%s check %s %s\\n' "$M" "$restok" "$logok"
+}
+log_fast() {
+  st=$(stat -L -c '%n %i %s %Y' -- /dev/fd/7 /dev/fd/8 2>/dev/null)
+  case $st in /dev/fd/7\\ *) ;; *) return 1;; esac
+  l=\${st%%"$lf"*}; l=\${l#/dev/fd/7 }
+  inode=\${l%% *}; size=\${l#* }; size=\${size%% *}
+  rstamp=; case $st in *"$lf"/dev/fd/8\\ *) rstamp=\${st##*"$lf"/dev/fd/8 };; esac
+  [ "$inode" = "$prev_inode" ] && [ "$size" -ge "$off" ] && [ "$rstamp" = "$pstamp" ] || return 1
+  printf '%s rest\\nnone\\n\\n%s log\\n' "$M" "$M"
+  if [ "$size" -gt "$off" ]; then start=$((off - k)); else start=$off; fi
+  n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
+  printf 'present %s %s %s %s none %s %s %s\\n' "$inode" "$size" "$start" "$n" "$psum" "$plen" "$rstamp"
+  [ "$n" -gt 0 ] || return 0
+  # Up to the end unless capped: bytes written since the stat are dropped by the daemon.
+  if [ "$n" -lt $((size - start)) ]; then tail -c +$((start + 1)) -- /dev/fd/7 2>/dev/null | head -c "$n"
+  else tail -c +$((start + 1)) -- /dev/fd/7 2>/dev/null; fi
+  # Still the file looked at? Its prefix after the read says it was not rewritten meanwhile.
+  if [ -z "$hi" ]; then [ "$(head -c "$plen" -- /dev/fd/7 2>/dev/null | cksum)" = "$psum $plen" ] || logok=0
+  elif [ /dev/fd/7 -ef "$log" ]; then logok=h; hc="$hc $hi"
+  else logok=0; fi
+  return 0
+}
+log_slow() {
 reset=missing
 if st=$(stat -L -c '%i %s' -- /dev/fd/7 2>/dev/null); then
   inode=\${st% *}; size=\${st#* }
@@ -142,8 +192,76 @@ else
   [ "$(head -c "\${pre#* }" -- /dev/fd/7 2>/dev/null | cksum)" = "$pre" ] || logok=0
   [ "$(stat -L -c %s -- /dev/fd/7 2>/dev/null || echo 0)" -ge $((start + n)) ] || logok=0
 fi
-exec 7<&- 8<&-
-printf '\\n%s check %s %s\\n' "$M" "$restok" "$logok"`;
+}`;
+
+/**
+ * The sh that reads the log from the stored offset (after `M` holds the marker), as two sections (`@@<nonce> rest` and
+ * `@@<nonce> log`) and a check line: it sets the read's variables and calls `log_read` (see
+ * {@link LOG_READ_FUNCTIONS}, included unless `options.functions` is false).
+ */
+export function buildLogSection(request: LogReadRequest, options: LogSectionOptions = {}): string {
+  const anchor = /^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "";
+  const sum = /^[0-9]+$/.test(request.prefixSum) ? request.prefixSum : "";
+  const prefixLength =
+    request.prefixSum === PREFIX_MISMATCH
+      ? -1
+      : sum === ""
+        ? 0
+        : Math.max(0, Math.floor(request.prefixLength));
+  const stamp = /^[0-9 ]*$/.test(request.rotatedStamp) ? request.rotatedStamp : "";
+  // An empty path: the log is the Slurm job's StdOut, set in \`log\` by the probe's prelude.
+  const logLines =
+    request.logPath === ""
+      ? 'log=${log:-}\nrot="$log.1"'
+      : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
+  const index = options.hostIndex;
+  return `${options.functions === false ? "" : `${LOG_READ_FUNCTIONS}\n`}${logLines}
+prev_inode=${shellQuote(request.inode ?? "")}
+off=${Math.max(0, Math.floor(request.offset))}
+anchor=${shellQuote(anchor)}
+k=$((\${#anchor} / 2))
+plen=${prefixLength}
+psum=${shellQuote(sum)}
+pstamp=${shellQuote(stamp)}
+backfill=${Math.max(0, Math.floor(request.backfillBytes))}
+cap=${Math.max(1, Math.floor(request.maxReadBytes))}
+fast=${fastReadable(request) ? 1 : 0}; hi=${index !== undefined && Number.isInteger(index) && index >= 0 ? index : ""}
+log_read`;
+}
+
+/**
+ * The sh a host probe runs after every run's log section: one `head | cksum` over the prefixes
+ * of all the logs read on the fast path (`$hc` lists the runs that read), compared with the sum
+ * their stored prefixes make together (see {@link concatenatedCksum}). Only when that differs
+ * is each run's prefix checked alone. Prints `@@<nonce> hostcheck` and the indexes of the runs
+ * whose file changed under the read.
+ */
+export function buildHostLogCheck(runs: readonly LogReadRequest[]): string {
+  const group = runs
+    .map((run, index) => ({ run, index }))
+    .filter(({ run }) => fastReadable(run) && run.logPath !== "");
+  const lines = ["printf '%s hostcheck' \"$M\""];
+  if (group.length > 0) {
+    const expected = concatenatedCksum(
+      group.map(({ run }) => ({ sum: run.prefixSum, length: PREFIX_BYTES })),
+    );
+    lines.push(
+      `if [ -n "$hc" ] && [ "$(head -q -c ${PREFIX_BYTES} -- ${group.map(({ run }) => shellQuote(run.logPath)).join(" ")} 2>/dev/null | cksum)" != ${shellQuote(expected)} ]; then`,
+      "  for i in $hc; do",
+      "    case $i in",
+      ...group.map(
+        ({ run, index }) =>
+          `      ${index}) f=${shellQuote(run.logPath)}; s=${shellQuote(`${run.prefixSum} ${PREFIX_BYTES}`)};;`,
+      ),
+      "      *) f=; s=x;;",
+      "    esac",
+      `    [ "$(head -c ${PREFIX_BYTES} -- "$f" 2>/dev/null | cksum)" = "$s" ] || printf ' %s' "$i"`,
+      "  done",
+      "fi",
+    );
+  }
+  lines.push("printf '\\n'");
+  return lines.join("\n");
 }
 
 /** Raised when the log sections are not what {@link buildLogSection} prints. */
@@ -154,12 +272,19 @@ export class LogSectionError extends Error {
 /**
  * Splits the two log sections out of `stdout`, from `${mark} rest`. Bytes run up to the next
  * marker, which carries the read's random nonce, so no log content can end a section early.
- * Returns the sections and the index of the newline that opens the marker after them.
+ * Returns the sections and the index of the newline that opens the marker after them;
+ * `hostChecked` when the log's check is the host's (see {@link buildHostLogCheck}): the log
+ * counts as changed until the caller applies that check.
  */
 export function parseLogSections(
   stdout: Buffer,
   mark: string,
-): { rest: (ProbeLog & { present: true }) | null; log: ProbeLog; end: number } {
+): {
+  rest: (ProbeLog & { present: true }) | null;
+  log: ProbeLog;
+  end: number;
+  hostChecked: boolean;
+} {
   const restPart = section(stdout, mark, "rest", 0);
   const logPart = section(stdout, mark, "log", restPart.end);
   const restHeader = restPart.header.split(" ");
@@ -184,8 +309,8 @@ export function parseLogSections(
     .toString("utf8")
     .split(" ");
   if (rest && restOk === "0") rest.changed = true;
-  if (log.present && logOk === "0") log.changed = true;
-  return { rest, log, end: checkEnd };
+  if (log.present && (logOk === "0" || logOk === "h")) log.changed = true;
+  return { rest, log, end: checkEnd, hostChecked: log.present && logOk === "h" };
 }
 
 function section(
@@ -217,13 +342,16 @@ function present(header: string[], bytes: Buffer): ProbeLog {
     crc !== undefined && /^\d+$/.test(crc) && length !== undefined && /^\d+$/.test(length)
       ? { length: Number(length), sum: crc }
       : undefined;
+  const announced = count !== undefined && /^\d+$/.test(count) ? Number(count) : undefined;
   return {
     present: true,
     inode: inode ?? "",
     size: Number(size),
     start: Number(start),
-    bytes,
-    ...(count !== undefined && /^\d+$/.test(count) ? { announced: Number(count) } : {}),
+    // A read to the end may bring bytes written after the look at the file: they come next read.
+    bytes:
+      announced !== undefined && bytes.length > announced ? bytes.subarray(0, announced) : bytes,
+    ...(announced !== undefined ? { announced } : {}),
     reset: (reset as LogReset) ?? "none",
     ...(prefix ? { prefix } : {}),
     rotatedStamp: stamp.join(" "),
