@@ -72,6 +72,11 @@ export interface LogSectionOptions {
    * host's runs after every read (see {@link buildHostLogCheck}), not by the run itself.
    */
   hostIndex?: number;
+  /**
+   * The fd on which a host probe opened this log with others, looked at by one `stat` (see
+   * {@link buildLogBatch}): the fast path reads it there instead of looking at it alone.
+   */
+  batchFd?: number;
 }
 
 /**
@@ -110,12 +115,19 @@ log_read() {
   exec 7<&- 8<&-
   printf '\\n%s check %s %s\\n' "$M" "$restok" "$logok"
 }
+# The \`inode size mtime\` of the name $2 in $1, lines of \`stat -c '%i %s %Y %n'\`, into sv.
+stat_of() {
+  sv=; case "$1$lf" in *" $2$lf"*) ;; *) return 0;; esac
+  sv="$1$lf"; sv=\${sv%%" $2$lf"*}; sv=\${sv##*"$lf"}
+}
 log_fast() {
-  st=$(stat -L -c '%n %i %s %Y' -- /dev/fd/7 /dev/fd/8 2>/dev/null)
-  case $st in /dev/fd/7\\ *) ;; *) return 1;; esac
-  l=\${st%%"$lf"*}; l=\${l#/dev/fd/7 }
+  # A host probe looked at this log with others at once (open on fd $bfd, stat in $bst).
+  if [ -n "$bfd" ]; then src=/dev/fd/$bfd; ost=$bst; rname=$rot
+  else src=/dev/fd/7; rname=/dev/fd/8; ost=$(stat -L -c '%i %s %Y %n' -- /dev/fd/7 /dev/fd/8 2>/dev/null); fi
+  stat_of "$ost" "$src"; l=$sv
+  stat_of "$ost" "$rname"; rstamp=$sv
+  [ -n "$l" ] || return 1
   inode=\${l%% *}; size=\${l#* }; size=\${size%% *}
-  rstamp=; case $st in *"$lf"/dev/fd/8\\ *) rstamp=\${st##*"$lf"/dev/fd/8 };; esac
   [ "$inode" = "$prev_inode" ] && [ "$size" -ge "$off" ] && [ "$rstamp" = "$pstamp" ] || return 1
   printf '%s rest\\nnone\\n\\n%s log\\n' "$M" "$M"
   if [ "$size" -gt "$off" ]; then start=$((off - k)); else start=$off; fi
@@ -123,11 +135,11 @@ log_fast() {
   printf 'present %s %s %s %s none %s %s %s\\n' "$inode" "$size" "$start" "$n" "$psum" "$plen" "$rstamp"
   [ "$n" -gt 0 ] || return 0
   # Up to the end unless capped: bytes written since the stat are dropped by the daemon.
-  if [ "$n" -lt $((size - start)) ]; then tail -c +$((start + 1)) -- /dev/fd/7 2>/dev/null | head -c "$n"
-  else tail -c +$((start + 1)) -- /dev/fd/7 2>/dev/null; fi
+  if [ "$n" -lt $((size - start)) ]; then tail -c +$((start + 1)) -- "$src" 2>/dev/null | head -c "$n"
+  else tail -c +$((start + 1)) -- "$src" 2>/dev/null; fi
   # Still the file looked at? Its prefix after the read says it was not rewritten meanwhile.
-  if [ -z "$hi" ]; then [ "$(head -c "$plen" -- /dev/fd/7 2>/dev/null | cksum)" = "$psum $plen" ] || logok=0
-  elif [ /dev/fd/7 -ef "$log" ]; then logok=h; hc="$hc $hi"
+  if [ -z "$hi" ]; then [ "$(head -c "$plen" -- "$src" 2>/dev/null | cksum)" = "$psum $plen" ] || logok=0
+  elif [ "$src" -ef "$log" ]; then logok=h; hc="$hc $hi"
   else logok=0; fi
   return 0
 }
@@ -225,8 +237,56 @@ psum=${shellQuote(sum)}
 pstamp=${shellQuote(stamp)}
 backfill=${Math.max(0, Math.floor(request.backfillBytes))}
 cap=${Math.max(1, Math.floor(request.maxReadBytes))}
-fast=${fastReadable(request) ? 1 : 0}; hi=${index !== undefined && Number.isInteger(index) && index >= 0 ? index : ""}
+fast=${fastReadable(request) ? 1 : 0}; hi=${index !== undefined && Number.isInteger(index) && index >= 0 ? index : ""}; bfd=${options.batchFd !== undefined && BATCH_FDS.includes(options.batchFd) ? options.batchFd : ""}
 log_read`;
+}
+
+/**
+ * The fds a host probe opens logs on, a batch at a time (POSIX sh has fds 0 to 9: 0 to 2 are
+ * the standard ones, 3 holds the script, 7 and 8 are each read's own).
+ */
+export const BATCH_FDS: readonly number[] = [4, 5, 6, 9];
+
+/**
+ * Which runs of a host probe are looked at together: those that may take the fast path, in
+ * batches of {@link BATCH_FDS}, each run with its fd. The first run of each batch opens it
+ * (see {@link buildLogBatch}).
+ */
+export function planLogBatches(runs: readonly LogReadRequest[]): {
+  batchOf: Map<number, { fd: number; opens: number[] | null }>;
+} {
+  const eligible = runs
+    .map((run, index) => ({ run, index }))
+    .filter(({ run }) => fastReadable(run) && batchable(run))
+    .map(({ index }) => index);
+  const batchOf = new Map<number, { fd: number; opens: number[] | null }>();
+  for (let at = 0; at < eligible.length; at += BATCH_FDS.length) {
+    const batch = eligible.slice(at, at + BATCH_FDS.length);
+    batch.forEach((index, slot) => {
+      batchOf.set(index, { fd: BATCH_FDS[slot] as number, opens: slot === 0 ? batch : null });
+    });
+  }
+  return { batchOf };
+}
+
+/** A log whose paths a stat line can name unambiguously (no newline) and that has a path. */
+function batchable(run: LogReadRequest): boolean {
+  return run.logPath !== "" && !/\n/.test(run.logPath) && !/\n/.test(run.rotatedPath);
+}
+
+/**
+ * The sh that opens a batch of logs on {@link BATCH_FDS} and looks at them and their rotated
+ * files with one `stat` (into `bst`): each run of the batch then reads its log on its fd.
+ */
+export function buildLogBatch(runs: readonly LogReadRequest[]): string {
+  const fds = runs.map((_, slot) => BATCH_FDS[slot] as number);
+  return [
+    `exec ${BATCH_FDS.map((fd) => `${fd}<&-`).join(" ")}`,
+    ...runs.map(
+      (run, slot) => `{ command exec ${fds[slot]}<${shellQuote(run.logPath)}; } 2>/dev/null`,
+    ),
+    `bst=$(stat -L -c '%i %s %Y %n' -- ${fds.map((fd) => `/dev/fd/${fd}`).join(" ")} ${runs.map((run) => shellQuote(run.rotatedPath)).join(" ")} 2>/dev/null)`,
+  ].join("\n");
 }
 
 /**
