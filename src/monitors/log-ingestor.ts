@@ -90,8 +90,9 @@ export class LogIngestor {
 
   /**
    * Whether the next read must check the file in full on the VM (see LogReadRequest.verify):
-   * the first read of this process, and any read after one found torn (its file changed in a
-   * way only the full check tells apart: rewritten, truncated and grown again).
+   * the first read of this process, any read after one found torn (its file changed in a way
+   * only the full check tells apart: rewritten, truncated and grown again), and the first read
+   * of a log that was missing.
    */
   get verifyNext(): boolean {
     return this.verify;
@@ -109,7 +110,8 @@ export class LogIngestor {
    */
   applyRead(read: LogRead): ReadResult {
     const result = this.applyReadOnce(read);
-    this.verify = result.torn;
+    // A log missing (or waiting for its rotated file's rest) is looked at in full when it is back.
+    this.verify = result.torn || !read.log.present;
     return result;
   }
 

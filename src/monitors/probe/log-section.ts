@@ -133,12 +133,12 @@ log_fast() {
   if [ "$size" -gt "$off" ]; then start=$((off - k)); else start=$off; fi
   n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
   printf 'present %s %s %s %s none %s %s %s\\n' "$inode" "$size" "$start" "$n" "$psum" "$plen" "$rstamp"
-  [ "$n" -gt 0 ] || return 0
   # Up to the end unless capped: bytes written since the stat are dropped by the daemon.
-  if [ "$n" -lt $((size - start)) ]; then tail -c +$((start + 1)) -- "$src" 2>/dev/null | head -c "$n"
-  else tail -c +$((start + 1)) -- "$src" 2>/dev/null; fi
-  # Still the file looked at? Its prefix after the read says it was not rewritten meanwhile.
-  if [ -z "$hi" ]; then [ "$(head -c "$plen" -- "$src" 2>/dev/null | cksum)" = "$psum $plen" ] || logok=0
+  if [ "$n" -ge $((size - start)) ]; then [ "$n" -eq 0 ] || tail -c +$((start + 1)) -- "$src" 2>/dev/null
+  else tail -c +$((start + 1)) -- "$src" 2>/dev/null | head -c "$n"; fi
+  # Still the file looked at? Its prefix after the read says it was not rewritten meanwhile (a
+  # host checks every log it looked at, grown or not, at once).
+  if [ -z "$hi" ]; then [ "$n" -eq 0 ] || [ "$(head -c "$plen" -- "$src" 2>/dev/null | cksum)" = "$psum $plen" ] || logok=0
   elif [ "$src" -ef "$log" ]; then logok=h; hc="$hc $hi"
   else logok=0; fi
   return 0
@@ -291,7 +291,7 @@ export function buildLogBatch(runs: readonly LogReadRequest[]): string {
 
 /**
  * The sh a host probe runs after every run's log section: one `head | cksum` over the prefixes
- * of all the logs read on the fast path (`$hc` lists the runs that read), compared with the sum
+ * of all the logs looked at on the fast path (`$hc` lists those runs), compared with the sum
  * their stored prefixes make together (see {@link concatenatedCksum}). Only when that differs
  * is each run's prefix checked alone. Prints `@@<nonce> hostcheck` and the indexes of the runs
  * whose file changed under the read.
