@@ -226,7 +226,8 @@ export function buildLogSection(request: LogReadRequest, options: LogSectionOpti
     request.logPath === ""
       ? 'log=${log:-}\nrot="$log.1"'
       : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
-  const index = options.hostIndex;
+  // A log named by the prelude (a Slurm job's) is not in the host's check: it checks itself.
+  const index = request.logPath === "" ? undefined : options.hostIndex;
   return `${options.functions === false ? "" : `${LOG_READ_FUNCTIONS}\n`}${logLines}
 prev_inode=${shellQuote(request.inode ?? "")}
 off=${Math.max(0, Math.floor(request.offset))}
