@@ -13,6 +13,7 @@ export default defineConfig({
     // (cores - 1) ran CI's 2 cores one file at a time.
     maxWorkers: Math.min(8, Math.max(2, 2 * availableParallelism())),
     sequence: { sequencer: SlowFirstSequencer },
+    globalSetup: ["test/build-cli.global-setup.ts"],
     reporters: ["default"],
   },
 });
