@@ -3,16 +3,13 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunConfig, runSchema } from "../../src/config/schema.ts";
+import { describe, expect, it } from "vitest";
+import type { RunConfig } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { pollHost } from "../../src/monitors/host-poll.ts";
 import { RunMonitor } from "../../src/monitors/run-monitor.ts";
@@ -28,8 +25,8 @@ import type {
   FollowOptions,
   Transport,
 } from "../../src/transport/transport.ts";
-import { createFakeRunDir, stepLine } from "../harness/fake-run-dir.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { stepLine } from "../harness/fake-run-dir.ts";
+import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
 
 // One probe reads the logs of every run of a host. A run whose log only grew is read with one
 // stat and one tail, and the prefixes of all such logs are checked once after every read. These
@@ -37,18 +34,7 @@ import { type SshdHarness, startSshd } from "../harness/sshd.ts";
 // and `tail` can run an armed action first (a copytruncate of one run's log), so the race lands
 // exactly between that run's look at its log and its read, every time.
 
-let sshd: SshdHarness;
-let root: string;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  root = mkdtempSync(join(tmpdir(), "trainops-host-races-"));
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const vm = useSshdRunDirs("trainops-host-races-");
 
 /** Runs every script with `dir` first on PATH; the rest is the real SSH transport. */
 class ShimmedTransport implements Transport {
@@ -102,7 +88,7 @@ interface Host {
 let counter = 0;
 function host(n: number, overrides: Record<string, unknown> = {}): Host {
   counter += 1;
-  const dir = join(root, `host${counter}`);
+  const dir = join(vm.root, `host${counter}`);
   const shim = join(dir, "shim");
   mkdirSync(shim, { recursive: true });
   const callsFile = join(dir, "calls");
@@ -129,17 +115,16 @@ fi
   }
   const logs: string[] = [];
   const runs = Array.from({ length: n }, (_, i) => {
-    const { workdir, logPath } = createFakeRunDir(join(dir, `run${i}`), "train.log", HEADER);
-    logs.push(logPath);
-    return runSchema.parse({
+    const { run, logPath } = vm.runDir(`host${counter}/run${i}`, {
       name: `h${counter}-run${i}`,
-      ssh: sshd.runConfigSsh(),
-      workdir,
       log: "train.log",
+      content: HEADER,
       nvidiaSmi: "",
       steps: { perEpoch: 4000, epochs: 32 },
       ...overrides,
     });
+    logs.push(logPath);
+    return run;
   });
   const store = createMonitorStore(openDatabase(join(dir, "trainops.db")));
   const clock = new ManualClock();
@@ -236,7 +221,7 @@ describe("a host probe's log reads", () => {
       }
       // During run 1's read its log is copied, emptied and written again past the offset, with
       // the same bytes where the old one stopped; the other logs are read on.
-      const fresh = join(root, `fresh${counter}.log`);
+      const fresh = join(vm.root, `fresh${counter}.log`);
       writeFileSync(fresh, `${markerLine(102)}\n${"x".repeat(20_000)}\n${markerLine(103)}\n`);
       const log1 = h.logs[1] as string;
       h.arm(
