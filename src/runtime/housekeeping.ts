@@ -25,26 +25,31 @@ export interface HousekeepingOptions {
 }
 
 /**
- * Once a minute: rolls up raw samples past the raw window (a day's worth per run at most, so a
- * store that is far behind catches up over several minutes instead of stalling the daemon),
- * folds successful polls older than an hour into one record per streak, drops what is past
- * retention and marks overdue confirmations expired (and audited). Returns a
- * function that stops it.
+ * Once a minute, {@link housekeep}. Returns a function that stops it.
  */
 export function startHousekeeping(options: HousekeepingOptions): () => void {
-  const run = () => {
-    const now = options.clock.now();
-    const before = now - options.retentionMs;
-    const rawBefore = Math.max(before, now - (options.rawMs ?? options.retentionMs));
-    for (const name of options.runs?.() ?? []) options.store.samples.rollUp(name, rawBefore);
-    options.store.samples.prune(before);
-    options.store.steps.prune(rawBefore);
-    options.store.polls.prune(rawBefore);
-    options.store.polls.compact(now - POLLS_KEPT_EACH_MS);
-    options.alerting.prune(before);
-    options.core.expireConfirmations();
-  };
-  const timer = setInterval(run, options.everyMs ?? 60_000);
+  const timer = setInterval(() => housekeep(options), options.everyMs ?? 60_000);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * One round of housekeeping: rolls up raw samples past the raw window (a day's worth per run at
+ * most, so a store that is far behind catches up over several minutes instead of stalling the
+ * daemon), folds successful polls older than an hour into one record per streak, drops what is
+ * past retention (samples, roll-ups, step points, polls, alert history) and marks overdue
+ * confirmations expired (and audited).
+ */
+export function housekeep(options: HousekeepingOptions): void {
+  const now = options.clock.now();
+  const before = now - options.retentionMs;
+  const rawBefore = Math.max(before, now - (options.rawMs ?? options.retentionMs));
+  for (const name of options.runs?.() ?? []) options.store.sampleRollups.rollUp(name, rawBefore);
+  options.store.samples.prune(before);
+  options.store.sampleRollups.prune(before);
+  options.store.steps.prune(rawBefore);
+  options.store.polls.prune(rawBefore);
+  options.store.polls.compact(now - POLLS_KEPT_EACH_MS);
+  options.alerting.prune(before);
+  options.core.expireConfirmations();
 }

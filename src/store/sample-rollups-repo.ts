@@ -1,0 +1,87 @@
+import type { Db } from "./database.ts";
+import { SAMPLE_METRICS, type SampleMetric } from "./sample-metrics.ts";
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+/** A roll-up row as charts read it: `[at, samples it stands for, ...the metrics asked]`. */
+export type RollupRow = [at: number, n: number, ...values: Array<number | null>];
+
+/**
+ * Raw samples past the raw window, rolled up per minute (`samples_1m`) and per hour
+ * (`samples_1h`): each row keeps the highest step, the other metrics' averages and how many
+ * samples it stands for, so averages over longer buckets stay exact.
+ */
+export class SampleRollupsRepo {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Rolls a run's raw samples older than `cutoff` up into per-minute and per-hour rows and
+   * deletes them, whole hours at a time and at most `maxHours` per call, so a call is short
+   * however far behind it is (the next call goes on). Returns how many raw samples it rolled up.
+   */
+  rollUp(run: string, cutoff: number, maxHours = 24): number {
+    const oldest = (
+      this.db.prepare("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
+        at: number | null;
+      }
+    ).at;
+    const end = Math.floor(cutoff / HOUR_MS) * HOUR_MS;
+    if (oldest === null || oldest >= end) return 0;
+    const start = Math.floor(oldest / HOUR_MS) * HOUR_MS;
+    const until = Math.min(end, start + maxHours * HOUR_MS);
+    const summary = (table: string, bucketMs: number) =>
+      `INSERT OR REPLACE INTO ${table} (run, at, n, ${SAMPLE_METRICS.join(", ")})
+       SELECT run, (at / ${bucketMs}) * ${bucketMs} AS bucket, COUNT(*), MAX(step),
+         ${SAMPLE_METRICS.slice(1)
+           .map((c) => `AVG(${c})`)
+           .join(", ")}
+       FROM samples WHERE run = ? AND at >= ? AND at < ? GROUP BY bucket`;
+    return this.db.transaction(() => {
+      this.db.prepare(summary("samples_1m", MINUTE_MS)).run(run, start, until);
+      this.db.prepare(summary("samples_1h", HOUR_MS)).run(run, start, until);
+      return this.db
+        .prepare("DELETE FROM samples WHERE run = ? AND at >= ? AND at < ?")
+        .run(run, start, until).changes;
+    })();
+  }
+
+  /**
+   * A run's roll-up rows with `from <= at < to`, oldest first, at the resolution buckets of
+   * `bucketMs` want: the hourly rows for buckets of an hour or more, else the per-minute ones.
+   * `metrics` must be checked names (they are columns).
+   */
+  rows(
+    run: string,
+    metrics: readonly SampleMetric[],
+    from: number,
+    to: number,
+    bucketMs: number,
+  ): IterableIterator<RollupRow> {
+    const table = bucketMs >= HOUR_MS ? "samples_1h" : "samples_1m";
+    return this.db
+      .prepare(
+        `SELECT at, n, ${metrics.join(", ")} FROM ${table} WHERE run = ? AND at >= ? AND at < ? ORDER BY at`,
+      )
+      .raw(true)
+      .iterate(run, from, to) as IterableIterator<RollupRow>;
+  }
+
+  /** Time of a run's oldest roll-up row, or null when it has none. */
+  firstAt(run: string): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT MIN(at) AS at FROM (
+           SELECT MIN(at) AS at FROM samples_1h WHERE run = ?
+           UNION ALL SELECT MIN(at) FROM samples_1m WHERE run = ?)`,
+      )
+      .get(run, run) as { at: number | null };
+    return row.at;
+  }
+
+  /** Deletes roll-up rows older than `before` (retention). */
+  prune(before: number): void {
+    this.db.prepare("DELETE FROM samples_1m WHERE at < ?").run(before);
+    this.db.prepare("DELETE FROM samples_1h WHERE at < ?").run(before);
+  }
+}
