@@ -1,11 +1,10 @@
 import type { Db } from "./database.ts";
 import { SAMPLE_METRICS, type SampleMetric } from "./sample-metrics.ts";
+import { type BucketSums, bucketSumsSql, toBucketSums } from "./series-buckets.ts";
+import { StatementCache } from "./statement-cache.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
-
-/** A roll-up row as charts read it: `[at, samples it stands for, ...the metrics asked]`. */
-export type RollupRow = [at: number, n: number, ...values: Array<number | null>];
 
 /**
  * Raw samples past the raw window, rolled up per minute (`samples_1m`) and per hour
@@ -13,7 +12,11 @@ export type RollupRow = [at: number, n: number, ...values: Array<number | null>]
  * samples it stands for, so averages over longer buckets stay exact.
  */
 export class SampleRollupsRepo {
-  constructor(private readonly db: Db) {}
+  private readonly statements: StatementCache;
+
+  constructor(private readonly db: Db) {
+    this.statements = new StatementCache(db);
+  }
 
   /**
    * Rolls a run's raw samples older than `cutoff` up into per-minute and per-hour rows and
@@ -47,30 +50,30 @@ export class SampleRollupsRepo {
   }
 
   /**
-   * A run's roll-up rows with `from <= at < to`, oldest first, at the resolution buckets of
-   * `bucketMs` want: the hourly rows for buckets of an hour or more, else the per-minute ones.
-   * `metrics` must be checked names (they are columns).
+   * A run's roll-ups with `from <= at < to` summed per bucket of `width` ms from `from` (see
+   * {@link bucketSumsSql}), at the resolution such buckets want: the hourly rows for buckets of
+   * an hour or more, else the per-minute ones. `metrics` must be checked names (they are
+   * columns).
    */
-  rows(
+  bucketSums(
     run: string,
     metrics: readonly SampleMetric[],
     from: number,
     to: number,
-    bucketMs: number,
-  ): IterableIterator<RollupRow> {
-    const table = bucketMs >= HOUR_MS ? "samples_1h" : "samples_1m";
-    return this.db
-      .prepare(
-        `SELECT at, n, ${metrics.join(", ")} FROM ${table} WHERE run = ? AND at >= ? AND at < ? ORDER BY at`,
-      )
+    width: number,
+  ): BucketSums[] {
+    const table = width >= HOUR_MS ? "samples_1h" : "samples_1m";
+    const rows = this.statements
+      .get(bucketSumsSql(table, metrics, "n"))
       .raw(true)
-      .iterate(run, from, to) as IterableIterator<RollupRow>;
+      .all(from, width, run, from, to) as Array<Array<number | null>>;
+    return toBucketSums(rows, metrics.length);
   }
 
   /** Time of a run's oldest roll-up row, or null when it has none. */
   firstAt(run: string): number | null {
-    const row = this.db
-      .prepare(
+    const row = this.statements
+      .get(
         `SELECT MIN(at) AS at FROM (
            SELECT MIN(at) AS at FROM samples_1h WHERE run = ?
            UNION ALL SELECT MIN(at) FROM samples_1m WHERE run = ?)`,

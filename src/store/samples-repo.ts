@@ -13,6 +13,8 @@ import {
 } from "./sample-metrics.ts";
 import { SampleRollupsRepo } from "./sample-rollups-repo.ts";
 import { INSERT_SAMPLE_SQL, rowToSample, type SampleRow, sampleParameters } from "./sample-rows.ts";
+import { bucketSumsSql, seriesFromBuckets, toBucketSums } from "./series-buckets.ts";
+import { StatementCache } from "./statement-cache.ts";
 
 /**
  * Time series of run samples: the newest of each run (always, in {@link LatestSamplesRepo}), a
@@ -24,8 +26,10 @@ export class SamplesRepo {
   private readonly newest: LatestSamplesRepo;
   private readonly gpus: GpuIdentitiesRepo;
   private readonly rollups: SampleRollupsRepo;
+  private readonly statements: StatementCache;
 
   constructor(private readonly db: Db) {
+    this.statements = new StatementCache(db);
     this.newest = new LatestSamplesRepo(db);
     this.gpus = new GpuIdentitiesRepo(db);
     this.rollups = new SampleRollupsRepo(db);
@@ -90,7 +94,7 @@ export class SamplesRepo {
 
   private lastKeptAt(run: string): number | null {
     return (
-      this.db.prepare("SELECT MAX(at) AS at FROM samples WHERE run = ?").get(run) as {
+      this.statements.get("SELECT MAX(at) AS at FROM samples WHERE run = ?").get(run) as {
         at: number | null;
       }
     ).at;
@@ -104,8 +108,8 @@ export class SamplesRepo {
   /** The newest sample of a run, or null. */
   latest(run: string): RunSample | null {
     const slot = this.newest.get(run);
-    const row = this.db
-      .prepare("SELECT * FROM samples WHERE run = ? ORDER BY at DESC, id DESC LIMIT 1")
+    const row = this.statements
+      .get("SELECT * FROM samples WHERE run = ? ORDER BY at DESC, id DESC LIMIT 1")
       .get(run) as SampleRow | undefined;
     if (slot && (!row || slot.at >= row.at)) return slot.sample;
     return row ? rowToSample(row, this.gpus.forRun(run)) : null;
@@ -114,8 +118,8 @@ export class SamplesRepo {
   /** The newest reachable sample of a run, or null. */
   latestReachable(run: string): RunSample | null {
     const slot = this.newest.get(run);
-    const row = this.db
-      .prepare(
+    const row = this.statements
+      .get(
         "SELECT * FROM samples WHERE run = ? AND reachable = 1 ORDER BY at DESC, id DESC LIMIT 1",
       )
       .get(run) as SampleRow | undefined;
@@ -216,67 +220,39 @@ export class SamplesRepo {
     for (const metric of metrics) {
       if (!isSampleMetric(metric)) throw new Error(`unknown metric ${metric}`);
     }
-    const out: Record<string, SeriesPoint[]> = {};
-    for (const metric of metrics) out[metric] = [];
-    if (!metrics.length) return out;
+    if (!metrics.length) return {};
     const width = Math.max(1, Math.ceil((to - from) / buckets));
-    // Rows come in time order from the (run, at) keys, so buckets are summed in one pass here
-    // instead of in a GROUP BY, which would sort every row of the window first. Rolled-up rows
-    // are all older than the raw samples left (rolling up deletes what it summarised), so they
-    // come first; each weighs as many samples as it stands for.
-    const statement = this.db
-      .prepare(
-        `SELECT at, 1, ${metrics.join(", ")} FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at`,
-      )
-      .raw(true);
-    const sums = new Float64Array(metrics.length);
-    const counts = new Uint32Array(metrics.length);
-    let bucket = -1;
-    let bucketStart = 0;
-    const flush = () => {
-      metrics.forEach((metric, m) => {
-        if (counts[m]) {
-          (out[metric] as SeriesPoint[]).push({
-            at: bucketStart,
-            value: (sums[m] as number) / (counts[m] as number),
-          });
-        }
-      });
-      sums.fill(0);
-      counts.fill(0);
-    };
-    const add = (row: Array<number | null>) => {
-      const at = row[0] as number;
-      const weight = row[1] as number;
-      const b = Math.floor((at - from) / width);
-      if (b !== bucket) {
-        if (bucket >= 0) flush();
-        bucket = b;
-        bucketStart = at;
-      }
-      for (let m = 0; m < metrics.length; m++) {
-        const value = row[m + 2];
-        if (value !== null && value !== undefined) {
-          sums[m] = (sums[m] as number) + value * weight;
-          counts[m] = (counts[m] as number) + weight;
-        }
-      }
-    };
-    for (const row of this.rollups.rows(run, metrics, from, to, width)) add(row);
-    for (const row of statement.iterate(run, from, to)) add(row as Array<number | null>);
+    // Rolled-up rows are all older than the raw samples left (rolling up deletes what it
+    // summarised); a bucket that straddles both adds their sums, each roll-up row weighing as
+    // many samples as it stands for.
+    const rolled = this.rollups.bucketSums(run, metrics, from, to, width);
+    const raw = toBucketSums(
+      this.statements
+        .get(bucketSumsSql("samples", metrics, null))
+        .raw(true)
+        .all(from, width, run, from, to) as Array<Array<number | null>>,
+      metrics.length,
+    );
+    const sources = [rolled, raw];
     const newest = this.unkept(run, from, to);
     if (newest) {
       const values = metricValues(newest);
-      add([newest.at, 1, ...metrics.map((metric) => values[metric])]);
+      sources.push([
+        {
+          bucket: Math.floor((newest.at - from) / width),
+          start: newest.at,
+          sums: metrics.map((metric) => values[metric] ?? 0),
+          counts: metrics.map((metric) => (values[metric] === null ? 0 : 1)),
+        },
+      ]);
     }
-    if (bucket >= 0) flush();
-    return out;
+    return seriesFromBuckets(sources, metrics);
   }
 
   /** Time of a run's oldest sample (raw or rolled up), or null when it has none. */
   firstAt(run: string): number | null {
     const raw = (
-      this.db.prepare("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
+      this.statements.get("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
         at: number | null;
       }
     ).at;
