@@ -15,7 +15,7 @@ export interface HousekeepingOptions {
    * records older than this go (config `rawSamples`). Omitted: kept until `retentionMs`.
    */
   rawMs?: number;
-  /** The runs whose samples are rolled up. */
+  /** Runs whose samples are rolled up, besides every run the store holds raw samples of. */
   runs?: () => readonly string[];
   store: MonitorStore;
   alerting: Pick<Alerting, "prune">;
@@ -44,7 +44,10 @@ export function housekeep(options: HousekeepingOptions): void {
   const now = options.clock.now();
   const before = now - options.retentionMs;
   const rawBefore = Math.max(before, now - (options.rawMs ?? options.retentionMs));
-  for (const name of options.runs?.() ?? []) options.store.sampleRollups.rollUp(name, rawBefore);
+  // Every run with raw samples, configured or not: a run taken out of the config would
+  // otherwise keep its raw samples until retention.
+  const runs = new Set([...(options.runs?.() ?? []), ...options.store.samples.runs()]);
+  for (const name of runs) options.store.sampleRollups.rollUp(name, rawBefore);
   options.store.samples.prune(before);
   options.store.sampleRollups.prune(before);
   options.store.steps.prune(rawBefore);

@@ -1,4 +1,5 @@
 import type { Db } from "./database.ts";
+import { PRUNE_ROWS_PER_CALL, RunTimePruner } from "./prune-by-run.ts";
 import { SAMPLE_METRICS, type SampleMetric } from "./sample-metrics.ts";
 import { type BucketSums, bucketSumsSql, toBucketSums } from "./series-buckets.ts";
 import { StatementCache } from "./statement-cache.ts";
@@ -13,9 +14,13 @@ const HOUR_MS = 3_600_000;
  */
 export class SampleRollupsRepo {
   private readonly statements: StatementCache;
+  private readonly minutes: RunTimePruner;
+  private readonly hours: RunTimePruner;
 
   constructor(private readonly db: Db) {
     this.statements = new StatementCache(db);
+    this.minutes = new RunTimePruner(db, "samples_1m");
+    this.hours = new RunTimePruner(db, "samples_1h");
   }
 
   /**
@@ -82,9 +87,11 @@ export class SampleRollupsRepo {
     return row.at;
   }
 
-  /** Deletes roll-up rows older than `before` (retention). */
-  prune(before: number): void {
-    this.db.prepare("DELETE FROM samples_1m WHERE at < ?").run(before);
-    this.db.prepare("DELETE FROM samples_1h WHERE at < ?").run(before);
+  /**
+   * Deletes roll-up rows older than `before` (retention), the oldest first, at most `limit` of
+   * each table a call (the next call goes on); returns how many went.
+   */
+  prune(before: number, limit = PRUNE_ROWS_PER_CALL): number {
+    return this.minutes.prune(before, limit) + this.hours.prune(before, limit);
   }
 }

@@ -3,6 +3,7 @@ import type { RunSample } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
 import { GpuIdentitiesRepo } from "./gpu-identities-repo.ts";
 import { LatestSamplesRepo } from "./latest-samples-repo.ts";
+import { PRUNE_ROWS_PER_CALL, RunTimePruner } from "./prune-by-run.ts";
 import type { GpuIdentity } from "./sample-gpus.ts";
 import { changesState, keepsSample } from "./sample-keeping.ts";
 import {
@@ -27,9 +28,11 @@ export class SamplesRepo {
   private readonly gpus: GpuIdentitiesRepo;
   private readonly rollups: SampleRollupsRepo;
   private readonly statements: StatementCache;
+  private readonly history: RunTimePruner;
 
   constructor(private readonly db: Db) {
     this.statements = new StatementCache(db);
+    this.history = new RunTimePruner(db, "samples");
     this.newest = new LatestSamplesRepo(db);
     this.gpus = new GpuIdentitiesRepo(db);
     this.rollups = new SampleRollupsRepo(db);
@@ -262,12 +265,18 @@ export class SamplesRepo {
   }
 
   /**
-   * Deletes raw samples older than `before` and the newest sample of runs last sampled before
-   * it; returns how many raw samples went. The roll-ups go by {@link SampleRollupsRepo.prune}.
+   * Deletes raw samples older than `before` (the oldest first, at most `limit` a call: the next
+   * call goes on) and the newest sample of runs last sampled before it; returns how many raw
+   * samples went. The roll-ups go by {@link SampleRollupsRepo.prune}.
    */
-  prune(before: number): number {
+  prune(before: number, limit = PRUNE_ROWS_PER_CALL): number {
     this.newest.prune(before);
-    return this.db.prepare("DELETE FROM samples WHERE at < ?").run(before).changes;
+    return this.history.prune(before, limit);
+  }
+
+  /** The runs the history holds samples of. */
+  runs(): string[] {
+    return this.history.runs();
   }
 
   /** The INSERT parameters of a sample, in column order (its GPUs' identities saved apart). */
