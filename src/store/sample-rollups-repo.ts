@@ -26,13 +26,14 @@ export class SampleRollupsRepo {
   /**
    * Rolls a run's raw samples older than `cutoff` up into per-minute and per-hour rows and
    * deletes them, whole hours at a time and at most `maxHours` per call, so a call is short
-   * however far behind it is (the next call goes on). Returns how many raw samples it rolled up.
+   * however far behind it is (the next call goes on). Samples older than `since` are left to
+   * retention, which deletes them anyway. Returns how many raw samples it rolled up.
    */
-  rollUp(run: string, cutoff: number, maxHours = 24): number {
+  rollUp(run: string, cutoff: number, maxHours = 24, since = 0): number {
     const oldest = (
-      this.db.prepare("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
-        at: number | null;
-      }
+      this.statements
+        .get("SELECT MIN(at) AS at FROM samples WHERE run = ? AND at >= ?")
+        .get(run, since) as { at: number | null }
     ).at;
     const end = Math.floor(cutoff / HOUR_MS) * HOUR_MS;
     if (oldest === null || oldest >= end) return 0;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
-import { housekeep } from "../../src/runtime/housekeeping.ts";
+import { housekeep, ROLLED_UP_PER_ROUND } from "../../src/runtime/housekeeping.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
 import { runSample } from "../harness/sample-factory.ts";
@@ -25,11 +25,12 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** One sample a minute for `minutes` minutes from T0, for each run. */
-function fill(runs: readonly string[], minutes: number): void {
+/** One sample every `every` ms (a minute) for `minutes` minutes from T0, for each run. */
+function fill(runs: readonly string[], minutes: number, every = MIN): void {
+  const n = (minutes * MIN) / every;
   store.samples.insertMany(
     runs.flatMap((run) =>
-      Array.from({ length: minutes }, (_, i) => runSample({ run, at: T0 + i * MIN, step: i })),
+      Array.from({ length: n }, (_, i) => runSample({ run, at: T0 + i * every, step: i })),
     ),
   );
 }
@@ -100,5 +101,34 @@ describe("retention", () => {
     expect(count("samples", "exp001")).toBe(60);
     expect(count("samples", "gone")).toBe(60);
     expect(count("samples_1h", "gone")).toBe(2);
+  });
+
+  it("a round rolls up a bounded number of samples over all runs; the next rounds go on", () => {
+    // Four runs of 25 hours of a sample every 10 s, the first 24 hours past the raw window: a
+    // run's call rolls up 8,640, so two runs' worth pass the round's budget and the others wait.
+    expect(ROLLED_UP_PER_ROUND).toBeGreaterThan(8640);
+    expect(ROLLED_UP_PER_ROUND).toBeLessThan(2 * 8640);
+    const runs = ["exp001", "exp002", "exp003", "exp004"];
+    fill(runs, 25 * 60, 10_000);
+    const now = T0 + 25 * HOUR;
+    const options = { retentionMs: 90 * 24 * HOUR, rawMs: HOUR, runs };
+    round(now, options);
+    expect(runs.map((run) => count("samples", run))).toEqual([360, 360, 9000, 9000]);
+    round(now, options);
+    expect(runs.map((run) => count("samples", run))).toEqual([360, 360, 360, 360]);
+    expect(count("samples_1h")).toBe(4 * 24);
+  });
+
+  it("samples already past retention are deleted, not rolled up", () => {
+    fill(["exp001"], 6 * 60);
+    // Retention 2 hours, raw window 1 hour, at 6 h: hours 0-3 go, hour 4 is rolled up.
+    round(T0 + 6 * HOUR, { retentionMs: 2 * HOUR, rawMs: HOUR, runs: ["exp001"] });
+    expect(count("samples", "exp001")).toBe(60);
+    expect(
+      (db.prepare("SELECT at FROM samples_1h").all() as Array<{ at: number }>).map(
+        (r) => (r.at - T0) / HOUR,
+      ),
+    ).toEqual([4]);
+    expect(count("samples_1m")).toBe(60);
   });
 });
