@@ -1,5 +1,5 @@
 import type { Db } from "./database.ts";
-import { PRUNE_ROWS_PER_CALL, RunTimePruner } from "./prune-by-run.ts";
+import { PRUNE_ROWS_PER_CALL, RunTimePruner } from "./run-time-pruner.ts";
 import { SAMPLE_METRICS, type SampleMetric } from "./sample-metrics.ts";
 import { type BucketSums, bucketSumsSql, toBucketSums } from "./series-buckets.ts";
 import { StatementCache } from "./statement-cache.ts";

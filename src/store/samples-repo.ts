@@ -3,7 +3,7 @@ import type { RunSample } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
 import { GpuIdentitiesRepo } from "./gpu-identities-repo.ts";
 import { LatestSamplesRepo } from "./latest-samples-repo.ts";
-import { PRUNE_ROWS_PER_CALL, RunTimePruner } from "./prune-by-run.ts";
+import { PRUNE_ROWS_PER_CALL, RunTimePruner } from "./run-time-pruner.ts";
 import type { GpuIdentity } from "./sample-gpus.ts";
 import { changesState, keepsSample } from "./sample-keeping.ts";
 import {
