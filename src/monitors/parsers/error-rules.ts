@@ -139,6 +139,12 @@ const RULES: readonly Rule[] = [
         "Loss became infinite or NaN",
         String.raw`\bloss (?:is|became|went|was) (?:nan|inf|infinite)\b`,
         String.raw`\bnon-finite loss\b`,
+        // A loss named for what it measures: cross-entropy or its exponential, the perplexity.
+        String.raw`\b(?:xent|cross[_ -]?entropy|ppl|perplexity)['"]?\s*[:=]?\s*['"]?[-+]?(?:nan|inf)\b`,
+        // Autograd's anomaly mode names the backward function that made the NaN.
+        String.raw`\breturned nan values in its \w+ output`,
+        // Keras' TerminateOnNaN callback.
+        String.raw`\bInvalid loss, terminating training\b`,
         String.raw`\bNaN loss\b`,
         // A Hugging Face metrics dict with a loss of exactly 0.0: an overflow or an
         // all-ignored batch hides behind it, as NaN does.
@@ -189,7 +195,7 @@ const TRIGGER = new RegExp(
     "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
     "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
-    "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0",
+    "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0|Invalid loss",
     "KeyboardInterrupt|SIGKILL|SIGTERM|exitcode",
     KILLED_WORDS,
   ].join("|"),

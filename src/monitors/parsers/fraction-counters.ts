@@ -36,3 +36,35 @@ export function readBracketFractions(scan: LineScan): void {
     });
   }
 }
+
+// A bare `i/n` that ends right where an epoch label starts: char-rnn's `290/446 (epoch 0)`.
+const BEFORE_EPOCH = /(?<![\w./:-])(?<i>\d+)\s*\/\s*(?<k>\d+)\s*[(,;|]?\s*$/;
+
+/**
+ * An unlabelled `i/n` printed just before the line's epoch label (`290/446 (epoch 0)`): the
+ * position that epoch label qualifies. Read after the labelled counters, which note the epoch.
+ */
+export function readFractionBeforeEpoch(scan: LineScan): void {
+  const { line, reading } = scan;
+  if (reading.epoch === null || reading.epochAt <= 0) return;
+  const m = BEFORE_EPOCH.exec(line.slice(0, reading.epochAt));
+  if (!m) return;
+  const at = m.index;
+  if (scan.taken(at, at + m[0].length)) return;
+  const i = Number(m.groups?.i);
+  const k = Number(m.groups?.k);
+  if (k === 0 || i > k) return;
+  scan.claim(at, at + m[0].length);
+  reading.counters.push({
+    key: "fraction|before-epoch",
+    kind: "fraction",
+    label: "i/n (epoch E)",
+    value: i,
+    total: k,
+    eval: reading.epochEval,
+    chore: false,
+    epoch: null,
+    at,
+    stepTime: null,
+  });
+}

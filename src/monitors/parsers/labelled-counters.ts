@@ -10,19 +10,28 @@ const COUNT_WORDS =
   /(?:total|num|number|max|min|warmup|accumulation|skipped|nan|optimization|eval|save|log|logging|every|per|of|train|training|the)\W*$/i;
 
 // A label, an optional mode `(train)`/`(val)`, separators, `N`, `N/M`, `[N/M]`, `N of M`, and an
-// inner `[i/n]` or `: i / n` that the label's value is the outer index of.
+// inner `[i/n]` or `: i / n` that the label's value is the outer index of. After an epoch, a bare
+// `, i/n` or `  i / n` is the position in it too (OpenNMT's `Epoch  1, 13400/37527;`, fairseq's
+// `| epoch 010  8000 / 8223 loss=`); after any other label only a bracket or colon nests.
 // Where a label may start: a plain alternation V8 scans fast. The full pattern then runs anchored
 // (sticky) at each hit instead of being tried at every position of every line.
 const LABEL_START =
   /global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|update|it/gi;
 const LABELLED = new RegExp(
-  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
+  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?<sep>\s*\[\s*|:\s+|,\s*|\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?![\d.]*[A-Za-z%/])(?:[^\][\n]{0,24}\])?)?`,
   "iy",
 );
 
 // A number with its label glued after it: ESPnet2 `5epoch:train:5251-5625batch`, `91300 iter`.
 const SUFFIXED =
   /(?<![\w./-])(?:(?<a>\d+)-)?(?<n>\d+) ?(?<label>epoch|iteration|iter|step|batch)(?![A-Za-z])(?:\s*\/\s*(?<m>\d+))?/gi;
+/** What follows a namespaced key's label: its own `:` or `=`. */
+const KEYED = /^['"]?\s*[:=]/;
+/** A quantity counted per step, batch or iteration: what makes `<unit>/step` a rate, not a key. */
+const UNIT_BEFORE =
+  /(?:^|[^A-Za-z])(?:ms|s|sec|secs|seconds|words|tokens|toks|tok|samples|images|imgs|img|sents|sentences|examples|seqs|sequences|frames)\/$/i;
+/** Separators that nest an inner `i/n` after any label; the others nest only after an epoch. */
+const NESTING_SEPARATOR = /[[:]/;
 /** A cheap test that spares most lines the suffixed pattern. */
 const SUFFIX_HINT = /\d ?(?:epoch|iter|step|batch)/i;
 
@@ -39,6 +48,12 @@ function* labelledMatches(line: string): Generator<RegExpExecArray> {
     LABELLED.lastIndex = at;
     const m = LABELLED.exec(line);
     if (!m) continue;
+    // After a slash a label is a unit (`words/batch    906`, `tokens/step: 4096`) unless it is a
+    // namespaced key with its own `:` or `=` (`time/batch: 16`, `train/global_step=1200`).
+    if (before === 47) {
+      const unit = UNIT_BEFORE.test(line.slice(Math.max(0, at - 12), at));
+      if (unit || !KEYED.test(line.slice(at + (m.groups?.label?.length ?? 0)))) continue;
+    }
     LABEL_START.lastIndex = at + m[0].length;
     yield m;
   }
@@ -87,18 +102,22 @@ export function readLabelledCounters(scan: LineScan): void {
     if (value === null) continue;
     const total = parseLogNumber(g.m);
     const evalMode = g.mode !== undefined && scan.isEval(g.mode);
-    const end = at + m[0].length;
+    // A bare `i/n` after a step or an iteration is not nested in it: leave it to the others.
+    const inner =
+      g.i !== undefined && (kind === "epoch" || NESTING_SEPARATOR.test(g.sep ?? "")) ? g.i : null;
+    const end =
+      at + (inner !== null || g.i === undefined ? m[0].length : m[0].lastIndexOf(`${g.sep}${g.i}`));
     // Eval words before the counter, or right after it (`Epoch 11 Val - Loss`), not later on.
     const counterEval =
       evalMode ||
       scan.isEval(line.slice(Math.max(0, at - 40), at)) ||
       scan.isEval(line.slice(end, end + 8));
-    scan.claim(at, at + m[0].length);
+    scan.claim(at, end);
     const shown = label.replace(/\s+/g, " ");
     if (kind === "epoch") {
       scan.noteEpoch(value, total, at, counterEval);
-      if (g.i !== undefined && Number.isInteger(value)) {
-        reading.counters.push(innerCounter(shown, g.i, g.k, value, counterEval, at));
+      if (inner !== null && Number.isInteger(value)) {
+        reading.counters.push(innerCounter(shown, inner, g.k, value, counterEval, at));
       }
       continue;
     }
@@ -115,9 +134,9 @@ export function readLabelledCounters(scan: LineScan): void {
       at,
       stepTime: null,
     });
-    if (g.i !== undefined) {
+    if (inner !== null) {
       // `Iter [e][i/n]` is rare; the inner pair is then the in-epoch position.
-      reading.counters.push(innerCounter(shown, g.i, g.k, value, counterEval, at));
+      reading.counters.push(innerCounter(shown, inner, g.k, value, counterEval, at));
     }
   }
 }

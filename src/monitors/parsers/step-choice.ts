@@ -8,6 +8,7 @@ const RANK: Record<CounterKind, number> = {
   bar: 4,
   progbar: 4,
   column: 3,
+  leading: 3,
   batch: 2,
   fraction: 2,
   epoch: 0,
@@ -57,8 +58,10 @@ export class StepChoice {
       const held = this.ledger.get(current);
       if (held && !this.mayLeave(held, best)) return null;
     }
-    // A bar's first draw (0 done, no rate yet) tells nothing; wait for it to move.
-    if (isRedraw(best)) return null;
+    // A bar's first draw (0 done, no rate yet) does not choose the step: wait for it to move. Until
+    // something is chosen it is still the best word on progress (a run stuck before its first
+    // step shows `0/313`).
+    if (isRedraw(best)) return current === null ? best : null;
     this.chosen = best.key;
     return best;
   }
