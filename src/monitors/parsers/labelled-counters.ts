@@ -10,15 +10,13 @@ const COUNT_WORDS =
   /(?:total|num|number|max|min|warmup|accumulation|skipped|nan|optimization|eval|save|log|logging|every|per|of|train|training|the)\W*$/i;
 
 // A label, an optional mode `(train)`/`(val)`, separators, `N`, `N/M`, `[N/M]`, `N of M`, and an
-// inner `[i/n]` or `: i / n` that the label's value is the outer index of. After an epoch, a bare
-// `, i/n` or `  i / n` is the position in it too (OpenNMT's `Epoch  1, 13400/37527;`, fairseq's
-// `| epoch 010  8000 / 8223 loss=`); after any other label only a bracket or colon nests.
+// inner `[i/n]` or `: i / n` that the label's value is the outer index of.
 // Where a label may start: a plain alternation V8 scans fast. The full pattern then runs anchored
 // (sticky) at each hit instead of being tried at every position of every line.
 const LABEL_START =
   /global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|update|it/gi;
 const LABELLED = new RegExp(
-  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?<sep>\s*\[\s*|:\s+|,\s*|\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?![\d.]*[A-Za-z%/])(?:[^\][\n]{0,24}\])?)?`,
+  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
   "iy",
 );
 
@@ -30,8 +28,12 @@ const KEYED = /^['"]?\s*[:=]/;
 /** A quantity counted per step, batch or iteration: what makes `<unit>/step` a rate, not a key. */
 const UNIT_BEFORE =
   /(?:^|[^A-Za-z])(?:ms|s|sec|secs|seconds|words|tokens|toks|tok|samples|images|imgs|img|sents|sentences|examples|seqs|sequences|frames)\/$/i;
-/** Separators that nest an inner `i/n` after any label; the others nest only after an epoch. */
-const NESTING_SEPARATOR = /[[:]/;
+// After an epoch, a bare `, i/n` or `  i / n` is the position in it too (OpenNMT's `Epoch  1,
+// 13400/37527;`, fairseq's `| epoch 010  8000 / 8223 loss=`); not a date (`12/08/2021`).
+const EPOCH_POSITION = new RegExp(
+  String.raw`(?:,\s*|\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?![\d.]*[A-Za-z%/])`,
+  "y",
+);
 /** A cheap test that spares most lines the suffixed pattern. */
 const SUFFIX_HINT = /\d ?(?:epoch|iter|step|batch)/i;
 
@@ -102,11 +104,18 @@ export function readLabelledCounters(scan: LineScan): void {
     if (value === null) continue;
     const total = parseLogNumber(g.m);
     const evalMode = g.mode !== undefined && scan.isEval(g.mode);
-    // A bare `i/n` after a step or an iteration is not nested in it: leave it to the others.
-    const inner =
-      g.i !== undefined && (kind === "epoch" || NESTING_SEPARATOR.test(g.sep ?? "")) ? g.i : null;
-    const end =
-      at + (inner !== null || g.i === undefined ? m[0].length : m[0].lastIndexOf(`${g.sep}${g.i}`));
+    let end = at + m[0].length;
+    let inner = g.i ?? null;
+    let innerTotal = g.k;
+    if (kind === "epoch" && inner === null) {
+      EPOCH_POSITION.lastIndex = end;
+      const bare = EPOCH_POSITION.exec(line);
+      if (bare) {
+        inner = bare.groups?.i ?? null;
+        innerTotal = bare.groups?.k;
+        end += bare[0].length;
+      }
+    }
     // Eval words before the counter, or right after it (`Epoch 11 Val - Loss`), not later on.
     const counterEval =
       evalMode ||
@@ -117,7 +126,7 @@ export function readLabelledCounters(scan: LineScan): void {
     if (kind === "epoch") {
       scan.noteEpoch(value, total, at, counterEval);
       if (inner !== null && Number.isInteger(value)) {
-        reading.counters.push(innerCounter(shown, inner, g.k, value, counterEval, at));
+        reading.counters.push(innerCounter(shown, inner, innerTotal, value, counterEval, at));
       }
       continue;
     }
