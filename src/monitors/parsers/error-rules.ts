@@ -181,6 +181,15 @@ const RULES: readonly Rule[] = [
         rank: /local_rank: (\d+)/,
       }),
   },
+  {
+    kind: "traceback",
+    // A native crash has no Python traceback: the shell's or Python's own word for it is the
+    // crash (`Segmentation fault (core dumped)`, bash's `run.sh: line 5:  4242 Aborted  (core
+    // dumped) python train.py`, `Fatal Python error: Aborted`).
+    pattern:
+      /^(?:Segmentation fault|Aborted)(?: \(core dumped\))?\s*$|: line \d+:\s+\d+\s+(?:Segmentation fault|Aborted)\b|^Fatal Python error: /,
+    detail: (t) => pick(t, { signal: /(Segmentation fault|Aborted|Fatal Python error: \w+)/ }),
+  },
 ];
 
 /**
@@ -196,7 +205,7 @@ const TRIGGER = new RegExp(
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
     "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
     "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0|Invalid loss",
-    "KeyboardInterrupt|SIGKILL|SIGTERM|exitcode",
+    "KeyboardInterrupt|SIGKILL|SIGTERM|exitcode|Segmentation fault|Aborted|Fatal Python error",
     KILLED_WORDS,
   ].join("|"),
 );

@@ -28,10 +28,11 @@ const KEYED = /^['"]?\s*[:=]/;
 /** A quantity counted per step, batch or iteration: what makes `<unit>/step` a rate, not a key. */
 const UNIT_BEFORE =
   /(?:^|[^A-Za-z])(?:ms|s|sec|secs|seconds|words|tokens|toks|tok|samples|images|imgs|img|sents|sentences|examples|seqs|sequences|frames)\/$/i;
-// After an epoch, a bare `, i/n` or `  i / n` is the position in it too (OpenNMT's `Epoch  1,
-// 13400/37527;`, fairseq's `| epoch 010  8000 / 8223 loss=`); not a date (`12/08/2021`).
+// After an epoch, a bare `, i/n`, `| i/n` or `  i / n` is the position in it too (OpenNMT's
+// `Epoch  1, 13400/37527;`, fairseq's `| epoch 010  8000 / 8223 loss=`, PyTorch's language-model
+// example `| epoch  27 |   400/ 1106 batches |`); not a date (`12/08/2021`).
 const EPOCH_POSITION = new RegExp(
-  String.raw`(?:,\s*|\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?![\d.]*[A-Za-z%/])`,
+  String.raw`(?:\s*[,|]\s*|\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?![\d.]*[A-Za-z%/])`,
   "y",
 );
 /** A cheap test that spares most lines the suffixed pattern. */

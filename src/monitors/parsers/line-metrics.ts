@@ -12,13 +12,14 @@ const LOSS = new RegExp(
 // Without a `loss` label, the first loss term in the `l_pix: 1.9e-03` convention (BasicSR, ESRGAN).
 const LOSS_TERM = new RegExp(String.raw`(?<![A-Za-z0-9_])l_[a-z][a-z_]*:\s*(?<v>${LOG_NUMBER})`);
 
-// Without a plain `loss`, one loss named by a prefix (`step_loss : 0.48`, `Mask_Loss 1.67`) is the
-// loss; several (`box_loss`, `cls_loss`…) are terms of one, and none of them is the loss.
+// Without a plain `loss`, one loss named by a prefix (`step_loss : 0.48`, `Mask_Loss 1.67`,
+// `reduced_train_loss: 1.34`) is the loss; several (`box_loss`, `cls_loss`…) are terms of one, and
+// none of them is the loss.
 const PREFIXED_LOSS = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])(?<name>[A-Za-z][A-Za-z0-9]*)_loss(?![A-Za-z0-9_])['"]?\s*[:=]?\s*['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
+  String.raw`(?<![A-Za-z0-9_])(?<name>[A-Za-z][A-Za-z0-9_]*?)_loss(?![A-Za-z0-9_])['"]?\s*[:=]?\s*['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
   "gi",
 );
-const NOT_TRAINING = /^(?:val|valid|validation|eval|test|dev)$/i;
+const NOT_TRAINING = /^(?:val|valid|validation|eval|test|dev)(?:_|$)/i;
 
 // Without any loss label, the cross-entropy is the loss (OpenNMT's `xent: 3.94`).
 const CROSS_ENTROPY = new RegExp(

@@ -201,3 +201,104 @@ describe("a bar that has not moved", () => {
     ).toMatchObject({ step: 5, total: 10 });
   });
 });
+
+describe("the language-model example's pipe table", () => {
+  it("reads `| epoch N |  i/ n batches |` with any padding and grouped thousands", () => {
+    expect(
+      progress([
+        "| epoch   3 |   120/ 2983 batches | lr 20.00 | ms/batch 50.10 | loss  5.10 | ppl   164.02",
+      ]),
+    ).toEqual({ step: 120, total: 2983, epoch: 3, loss: 5.1 });
+    expect(progress(["| epoch 12 | 1,200/2,983 batches | loss 4.2 |"])).toMatchObject({
+      step: 1200,
+      total: 2983,
+      epoch: 12,
+    });
+  });
+});
+
+describe("a counter the training and the test lines share", () => {
+  it("is the step on the training lines and ignored on the test ones", () => {
+    const lines = [
+      "Epoch 1 Batch 10/20 - Loss: 1.0",
+      "Epoch 1 Batch 10/20 - Val Loss: 0.9",
+      "Epoch 1 Batch 20/20 - Loss: 0.8",
+      "Epoch 1 Batch 20/20 - Test Loss: 0.7",
+    ];
+    expect(progress(lines)).toEqual({ step: 20, total: 20, epoch: 1, loss: 0.8 });
+  });
+
+  it("stays out when only evaluation lines print it", () => {
+    expect(progress(["Validation Batch 5/10 - Loss: 0.3", "Validation Batch 6/10"])).toBeNull();
+  });
+});
+
+describe("a log of epochs only", () => {
+  it("counts a 0-based `Epoch 0/59` as 60 epochs and a 1-based `Epoch 1/60` as 60", () => {
+    expect(progress(["Epoch 0/59", "train Loss: 2.7 Acc: 0.4", "Epoch 1/59"])).toMatchObject({
+      step: 1,
+      total: 60,
+    });
+    expect(progress(["Epoch 1/60", "train Loss: 2.7 Acc: 0.4", "Epoch 2/60"])).toMatchObject({
+      step: 2,
+      total: 60,
+    });
+  });
+});
+
+describe("two counters that agree on the step", () => {
+  it("take the total from the one that prints it, on one line", () => {
+    expect(
+      progress(["epoch 0, iteration 7/100 | global_step: 7 | reduced_train_loss: 0.5"]),
+    ).toEqual({ step: 7, total: 100, epoch: 0, loss: 0.5 });
+  });
+
+  it("take the loss and total from a later line of the same step", () => {
+    const lines = [
+      "[timer.py:215:stop] epoch=0/micro_step=7/global_step=7, CurrSamplesPerSec=8.0",
+      " samples/sec: 7.8 | iteration        7/   10000 | lm_loss: 2.5E+00 |",
+      "[Rank 0] step=8, skipped=0, lr=[1e-06]",
+    ];
+    expect(progress(lines)).toEqual({ step: 7, total: 10000, epoch: 0, loss: 2.5 });
+  });
+
+  it("leave a line at another value alone", () => {
+    const lines = ["global_step=7 loss=1.0", "iteration 9/100 | lm_loss: 3.0"];
+    expect(progress(lines)).toMatchObject({ step: 7, total: null, loss: 1 });
+  });
+});
+
+describe("a loss named with several prefixes", () => {
+  it("takes `reduced_train_loss` and leaves `valid_seg_loss` out", () => {
+    expect(progress(["iter 3 | reduced_train_loss: 1.34 | val_loss: 4.1"])).toMatchObject({
+      loss: 1.34,
+    });
+    expect(progress(["iter 3 | valid_seg_loss: 0.3"])).toMatchObject({ loss: null });
+  });
+});
+
+describe("a native crash", () => {
+  it("is a crash in the shell's, bash's and Python's words", () => {
+    expect(errorKinds(["Segmentation fault (core dumped)"])).toEqual(["traceback"]);
+    expect(errorKinds(["Aborted"])).toEqual(["traceback"]);
+    expect(
+      errorKinds(["./run.sh: line 5:  4242 Segmentation fault      (core dumped) python train.py"]),
+    ).toEqual(["traceback"]);
+    expect(errorKinds(["Fatal Python error: Aborted"])).toEqual(["traceback"]);
+  });
+
+  it("is the end of a failure just reported, not a second one", () => {
+    const lines = [
+      "F0903 14:31:26.1 1 syncedmem.cpp:56] Check failed: error == cudaSuccess (2 vs. 0)  out of memory",
+      "*** Check failure stack trace: ***",
+      "    @     0x7fd08b3a6eca  caffe::Solver<>::Solve()",
+      "Aborted (core dumped)",
+    ];
+    expect(errorKinds(lines)).toEqual(["cuda_oom"]);
+  });
+
+  it("leaves words that only look like it alone", () => {
+    expect(errorKinds(["Aborted!"])).toEqual([]);
+    expect(errorKinds(["Training aborted by the user at step 5"])).toEqual([]);
+  });
+});
