@@ -35,6 +35,13 @@ const EPOCH_POSITION = new RegExp(
   String.raw`(?:\s*[,|]\s*|\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?![\d.]*[A-Za-z%/])`,
   "y",
 );
+/** Whether a bare `i/n` may start at `at`: a space, comma or pipe first, a slash soon after. */
+function mayFollowEpoch(line: string, at: number): boolean {
+  const c = line.charCodeAt(at);
+  if (c !== 32 && c !== 9 && c !== 44 && c !== 124) return false;
+  const slash = line.indexOf("/", at);
+  return slash > 0 && slash - at <= 24;
+}
 /** A cheap test that spares most lines the suffixed pattern. */
 const SUFFIX_HINT = /\d ?(?:epoch|iter|step|batch)/i;
 
@@ -108,7 +115,7 @@ export function readLabelledCounters(scan: LineScan): void {
     let end = at + m[0].length;
     let inner = g.i ?? null;
     let innerTotal = g.k;
-    if (kind === "epoch" && inner === null) {
+    if (kind === "epoch" && inner === null && mayFollowEpoch(line, end)) {
       EPOCH_POSITION.lastIndex = end;
       const bare = EPOCH_POSITION.exec(line);
       if (bare) {
