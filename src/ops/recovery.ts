@@ -6,6 +6,7 @@ import { restartForOperation } from "./operation-restart.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { findTrainingPids, RestartError } from "./restart.ts";
 import type { Actor } from "./run-operations.ts";
+import { settleInterruptedStop } from "./stop-recovery.ts";
 import { noticeMessage } from "./verdict-message.ts";
 
 /** Who recovers an interrupted change, in the audit trail and the journal. */
@@ -146,14 +147,12 @@ async function settle(
   }
   if (entry.kind === "stop") {
     // A stop is never undone by starting training: it is finished, or asked for again.
-    const running = await isRunning(ctx, run);
+    const settled = await settleInterruptedStop(ctx, run, entry);
     return {
       ...base,
       direction: "forward",
-      running,
-      summary: running
-        ? `${intro} Training still runs; stop it again with /train stop.`
-        : `${intro} Training is stopped, as asked.`,
+      running: settled.running,
+      summary: `${intro} ${settled.summary}`,
     };
   }
   const forwardable = entry.step === "started" || entry.step === "confirmed";
