@@ -90,6 +90,9 @@ async function recoverOne(ctx: OpsContext, run: RunConfig, entry: JournalEntry):
   } finally {
     ctx.journalAs(run.name, null);
   }
+  // A stop that ended with training stopped did what was asked: no emergency.
+  const stoppedAsAsked =
+    entry.kind === "stop" && recovery.direction === "forward" && !recovery.running;
   ctx.transaction(() => {
     if (entry.attemptId !== null) markAttempt(ctx, entry, recovery);
     ctx.journal.close(
@@ -114,13 +117,15 @@ async function recoverOne(ctx: OpsContext, run: RunConfig, entry: JournalEntry):
       run.name,
       noticeMessage(
         run.name,
-        recovery.running ? "warning" : "critical",
+        recovery.running || stoppedAsAsked ? "warning" : "critical",
         "interrupted change recovered",
         [
           recovery.summary,
-          recovery.running
-            ? `Next: /train status ${run.name}; /train plan shows where the plan stands.`
-            : `Next: check the VM, then /train restart ${run.name}.`,
+          stoppedAsAsked
+            ? `Next: fix the cause, then /train restart ${run.name} resumes training.`
+            : recovery.running
+              ? `Next: /train status ${run.name}; /train plan shows where the plan stands.`
+              : `Next: check the VM, then /train restart ${run.name}.`,
         ],
       ),
       `recovered:${run.name}:${entry.id}`,
