@@ -6,6 +6,7 @@ import { restartForOperation } from "./operation-restart.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { findTrainingPids, RestartError } from "./restart.ts";
 import type { Actor } from "./run-operations.ts";
+import { pausePhaseForStop } from "./stop-pauses-phase.ts";
 import { settleInterruptedStop } from "./stop-recovery.ts";
 import { noticeMessage } from "./verdict-message.ts";
 
@@ -153,6 +154,7 @@ async function settle(
   if (entry.kind === "stop") {
     // A stop is never undone by starting training: it is finished, or asked for again.
     const settled = await settleInterruptedStop(ctx, run, entry);
+    if (!settled.running) pausePhaseForStop(ctx, run.name, actorName(entry.actor));
     return {
       ...base,
       direction: "forward",

@@ -10,6 +10,7 @@ import {
   type OperationResult,
   type ProgressCallback,
 } from "../run-operations.ts";
+import { pausePhaseForStop } from "../stop-pauses-phase.ts";
 import { stopSlurmRun, stopSlurmRunPreview } from "../stop-slurm-run.ts";
 import { stopSystemdRun, stopSystemdRunPreview } from "../stop-systemd-run.ts";
 import { launchKind, STOPPED_ON_PURPOSE_MS } from "../stop-target.ts";
@@ -44,18 +45,29 @@ export const stopOperation: Operation<typeof schema> = {
         return processPreview(ctx, run);
     }
   },
-  apply(ctx, { run, preview, onProgress }) {
-    const launch = launchKind(run);
-    switch (launch.kind) {
-      case "slurm":
-        return stopSlurmRun(ctx, launch.run, preview.slurmJob, onProgress);
-      case "systemd":
-        return stopSystemdRun(ctx, run, launch.unit, onProgress);
-      case "process":
-        return stopOnly(ctx, run, onProgress);
-    }
+  async apply(ctx, { run, preview, actor, onProgress }) {
+    const result = await stopAsLaunched(ctx, run, preview, onProgress);
+    if (result.ok) pausePhaseForStop(ctx, run.name, actor.name);
+    return result;
   },
 };
+
+function stopAsLaunched(
+  ctx: OpsContext,
+  run: RunConfig,
+  preview: StopPreview,
+  onProgress: ProgressCallback,
+): Promise<OperationResult> {
+  const launch = launchKind(run);
+  switch (launch.kind) {
+    case "slurm":
+      return stopSlurmRun(ctx, launch.run, preview.slurmJob, onProgress);
+    case "systemd":
+      return stopSystemdRun(ctx, run, launch.unit, onProgress);
+    case "process":
+      return stopOnly(ctx, run, onProgress);
+  }
+}
 
 async function processPreview(ctx: OpsContext, run: RunConfig): Promise<StopPreview> {
   const pids = await pidsOrRefuse(ctx, run);
