@@ -103,7 +103,10 @@ describe("trainops demo --script", () => {
     expect(nan).toContain("train> press Stop training");
     expect(nan).toContain("Confirm: Stop training of exp001");
     expect(nan).toMatch(/Training of exp001 stopped \(SIG(INT|TERM|KILL)\)/);
-    // Stopped on purpose: no crash alert, and the simulated job is gone.
+    // Stopped on purpose: status says by whom, no crash alert, and the simulated job is gone.
+    expect(text.slice(text.lastIndexOf("train> /train status"))).toMatch(
+      /Stopped by \S+ at \d\d:\d\d UTC \(\/train stop\); \/train restart resumes it\./,
+    );
     expect(text).not.toMatch(/crashed|failed to start/);
     const vm = await createSimulatedVm({ root: join(dir, "vm") });
     expect(vm.trainerPid()).toBeNull();

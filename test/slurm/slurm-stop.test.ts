@@ -8,6 +8,7 @@ import { parseConfig } from "../../src/config/load-config.ts";
 import type { Config, RunConfig } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
+import { isSlurmEnded } from "../../src/model/slurm-job.ts";
 import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
 import { createRunOperations } from "../../src/ops/create-operations.ts";
@@ -87,6 +88,7 @@ function daemon(opsTransport?: Transport): Daemon {
       confirmations: new ConfirmationsRepo(db),
       audit: new AuditRepo(db),
       phases: new PhasesRepo(db),
+      slurmJobs: new SlurmJobsRepo(db),
     },
     operations: createRunOperations({
       store: createOpsStore(db),
@@ -137,7 +139,7 @@ async function untilEnded(d: Daemon, what: string): Promise<void> {
     async () => {
       await d.round();
       const state = d.slurmState();
-      return state !== undefined && state !== "RUNNING" && state !== "PENDING";
+      return state !== undefined && isSlurmEnded(state);
     },
     { timeoutMs: 60_000, intervalMs: 500, what },
   );
@@ -201,6 +203,15 @@ describe("/train stop of a Slurm job", () => {
     expect(journal(d.db)).toEqual([
       expect.objectContaining({ step: "confirmed", outcome: "applied" }),
     ]);
+
+    // Status says who stopped it, not that it failed.
+    const status = await d.core.execute(req("status"), responder);
+    expect(textOf(status)).toContain(`Slurm job ${jobId}: CANCELLED`);
+    expect(textOf(status)).toMatch(
+      new RegExp(
+        `Stopped by ${CONSOLE.userName} at \\d\\d:\\d\\d UTC \\(\`/train stop\`\\); \`/train restart\` resumes it\\.`,
+      ),
+    );
 
     // Nothing is left to stop, and `/train stop` says so.
     const again = await d.core.execute(req("stop"), responder);
