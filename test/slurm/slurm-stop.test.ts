@@ -30,7 +30,7 @@ import { remotesOver } from "../../src/transport/run-remote.ts";
 import type { Transport } from "../../src/transport/transport.ts";
 import { MemorySink } from "../alerts/alert-fixture.ts";
 import { CONSOLE, RecordingResponder, req, textOf } from "../bot/bot-fixture.ts";
-import { spawnTrainops } from "../harness/cli.ts";
+import { runTrainops, spawnTrainops } from "../harness/cli.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { text } from "./slurm-alert-run.ts";
@@ -218,6 +218,22 @@ describe("/train stop of a Slurm job", () => {
     expect(textOf(again)).toContain(
       `Slurm job ${jobId} of ${RUN} already ended (CANCELLED); nothing to stop`,
     );
+  }, 240_000);
+
+  it("from the terminal: `trainops stop --yes` cancels it and tells chat once", async () => {
+    const d = daemon();
+    const jobId = await runningJob(d);
+    const out = await runTrainops(["stop", "--yes", "--config", d.configPath], {
+      timeoutMs: 120_000,
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain(`Cancels Slurm job ${jobId} (RUNNING on n1, n2) with scancel`);
+    expect(out.stdout).toContain(
+      `Training of ${RUN} stopped: Slurm job ${jobId} cancelled (CANCELLED)`,
+    );
+    await untilEnded(d, "the monitor to store the cancelled job");
+    // The one message in chat: the outcome of a change asked where chat did not see it.
+    expect(d.sink.messages.map((m) => m.title)).toEqual([`${RUN}: Stop training of ${RUN}: done`]);
   }, 240_000);
 
   it("refuses a job that ended since the preview: nothing recorded as done, its end still alerts", async () => {
