@@ -4,7 +4,7 @@ import { shellQuote } from "../transport/shell-quote.ts";
 import { type LoginNode, runOnLoginNode, showSlurmJob } from "./slurm-login-node.ts";
 
 /**
- * Seconds Slurm may take from scancel to the job's end beyond the run's stop budget: it sends
+ * Time Slurm may take from scancel to the job's end beyond the run's stop budget: it sends
  * SIGTERM, then SIGKILL after the cluster's KillWait (30 s by default), then cleans up.
  */
 const SLURM_END_MARGIN_MS = 60_000;
@@ -16,7 +16,10 @@ export interface SlurmStopOptions extends LoginNode {
   onProgress?: (line: string) => void;
 }
 
-/** How a cancel ended: the job's state once it ran no more, or still ending when we stopped looking. */
+/**
+ * How a cancel ended: the job's final state, or the state it was still ending in when the wait
+ * gave up (Slurm ends it later).
+ */
 export type SlurmStopOutcome =
   | { kind: "cancelled"; jobId: string; state: string }
   | { kind: "ending"; jobId: string; state: string };
@@ -36,7 +39,7 @@ export async function liveSlurmJob(
 /**
  * Cancels the job with `scancel` (Slurm sends its steps SIGTERM, then SIGKILL after KillWait)
  * and waits until Slurm reports it ended. Throws a RestartError with Slurm's words when scancel
- * fails (a RestartError). The caller has recorded beforehand that trainops cancels it, so its end raises no alert.
+ * fails. The caller records beforehand that trainops cancels it, so its end raises no alert.
  */
 export async function cancelSlurmJob(
   options: SlurmStopOptions,
