@@ -3,18 +3,14 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   renameSync,
-  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runSchema } from "../../src/config/schema.ts";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
 import { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { openDatabase } from "../../src/store/database.ts";
@@ -28,26 +24,15 @@ import type {
   FollowOptions,
   Transport,
 } from "../../src/transport/transport.ts";
-import { createFakeRunDir, stepLine } from "../harness/fake-run-dir.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { stepLine } from "../harness/fake-run-dir.ts";
+import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
 
 // A writer racing the monitor's read is a matter of microseconds on a real VM. To land it
 // exactly between the probe's look at the log and its read, the scripts run with a `tail` on
 // PATH that first does what the test armed (a copytruncate, a rename rotation), then runs the
 // real tail: the same interleaving, every time.
 
-let sshd: SshdHarness;
-let root: string;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  root = mkdtempSync(join(tmpdir(), "trainops-races-"));
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const vm = useSshdRunDirs("trainops-races-");
 
 /** Runs every script with `dir` first on PATH; the rest is the real SSH transport. */
 class ShimmedTransport implements Transport {
@@ -95,8 +80,14 @@ interface Race {
 let counter = 0;
 function race(overrides: Record<string, unknown> = {}): Race {
   counter += 1;
-  const dir = join(root, `run${counter}`);
-  const { workdir, logPath } = createFakeRunDir(join(dir, "work"), "logs/train.log");
+  const { run, logPath } = vm.runDir(`run${counter}/work`, {
+    name: `race${counter}`,
+    log: "logs/train.log",
+    nvidiaSmi: "true",
+    steps: { perEpoch: 4000, epochs: 32 },
+    ...overrides,
+  });
+  const dir = join(vm.root, `run${counter}`);
   const shim = join(dir, "shim");
   mkdirSync(shim);
   const trigger = join(dir, "armed.sh");
@@ -115,16 +106,6 @@ PATH=/usr/bin:/bin exec tail "$@"
 `,
   );
   chmodSync(join(shim, "tail"), 0o755);
-  const run = runSchema.parse({
-    name: `race${counter}`,
-    ssh: sshd.runConfigSsh(),
-    workdir,
-    log: "logs/train.log",
-    nvidiaSmi: "true",
-    steps: { perEpoch: 4000, epochs: 32 },
-    ...overrides,
-  });
-  if (run.ssh === "local") throw new Error("unexpected");
   const transport = new ShimmedTransport(new SshTransport(run.ssh), shim);
   const store = createMonitorStore(openDatabase(join(dir, "trainops.db")));
   const monitor = new RunMonitor({ run, transport, store, clock: new ManualClock() });
