@@ -81,9 +81,11 @@ function processCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
-/** Peak resident memory of a process so far (VmHWM), in bytes. */
-function peakRssOf(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+/** Resident memory of a process: now (VmRSS) or its peak so far (VmHWM), in bytes. */
+function rssOf(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+    readFileSync(`/proc/${pid}/status`, "utf8"),
+  );
   return match ? Number(match[1]) * 1024 : Number.NaN;
 }
 
@@ -218,6 +220,8 @@ try {
   let storeAtAll = 0;
   let peakConnections = 0;
   let lastConnectionsCheck = 0;
+  /** The daemon's resident memory every 5 s: [seconds since start, MB]. */
+  const rssTimeline: Array<[number, number]> = [];
   while (Date.now() - t0 < MINUTES * 60_000) {
     await new Promise((resolve) => setTimeout(resolve, allSampledMs === null ? 250 : 1000));
     if (allSampledMs === null && (sampledStatement.get() as { n: number }).n === RUNS) {
@@ -227,13 +231,17 @@ try {
     if (Date.now() - lastConnectionsCheck >= 5000) {
       lastConnectionsCheck = Date.now();
       peakConnections = Math.max(peakConnections, ...sshds.map((d) => connectionsOf(d.pid)));
+      rssTimeline.push([
+        Math.round((Date.now() - t0) / 1000),
+        Math.round(rssOf(daemonPid, "VmRSS") / 2 ** 20),
+      ]);
     }
   }
   const tEnd = Date.now();
   const elapsedS = (tEnd - t0) / 1000;
   const loadAtEnd = load();
   const daemonCpu = processCpuSeconds(daemonPid) - daemonCpu0;
-  const peakRss = peakRssOf(daemonPid);
+  const peakRss = rssOf(daemonPid, "VmHWM");
   const vmCpu = sshds.reduce((s, d) => s + treeCpuSeconds(d.pid), 0) - vmCpu0;
   const harnessCpu = process.cpuUsage(harnessCpu0);
   const writerCpu = processCpuSeconds(writer.pid as number) - writerCpu0;
@@ -292,6 +300,9 @@ try {
   );
   console.log(
     `daemon /metrics: rounds ${metric("trainops_poll_rounds_total")}, overruns ${metric("trainops_poll_round_overruns_total")}, skipped ${metric("trainops_poll_skipped_total")}, ticks missed ${metric("trainops_poll_ticks_missed_total")}, last round ${metric("trainops_poll_round_seconds")} s`,
+  );
+  console.log(
+    `daemon RSS (MB) every 5 s: ${rssTimeline.map(([at, mb]) => `${at}s ${mb}`).join(", ")}`,
   );
   console.log(
     `harness (not in the figures above): this process ${pctOfCore((harnessCpu.user + harnessCpu.system) / 1e6)} of a core, the log writer ${pctOfCore(writerCpu)}`,
