@@ -190,6 +190,7 @@ try {
   });
   closeSync(logFd);
   const daemonPid = daemon.pid as number;
+  const spawnedAt = Date.now();
   const exited = new Promise<void>((resolve) => daemon?.once("exit", () => resolve()));
   // Ready when /metrics answers: the store is open and the schedule starts next. Module
   // loading (and transpiling from source) is before the window, as the sshds' start-up is.
@@ -203,6 +204,8 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const loadAtStart = load();
+  const readyAfterS = (Date.now() - spawnedAt) / 1000;
+  const rssAtReady = rssOf(daemonPid, "VmRSS");
   const vmCpu0 = sshds.reduce((s, d) => s + treeCpuSeconds(d.pid), 0);
   const daemonCpu0 = processCpuSeconds(daemonPid);
   const harnessCpu0 = process.cpuUsage();
@@ -247,6 +250,7 @@ try {
   const writerCpu = processCpuSeconds(writer.pid as number) - writerCpu0;
   const scraped = (await metrics().catch(() => null)) ?? "";
   const metric = (name: string) => new RegExp(`^${name} (\\S+)$`, "m").exec(scraped)?.[1] ?? "n/a";
+  const mb = (name: string) => `${(Number(metric(name)) / 2 ** 20).toFixed(0)} MB`;
   // The daemon finishes the polls in flight and drops those not started: all are in the store.
   daemon.kill("SIGTERM");
   await exited;
@@ -300,6 +304,9 @@ try {
   );
   console.log(
     `daemon /metrics: rounds ${metric("trainops_poll_rounds_total")}, overruns ${metric("trainops_poll_round_overruns_total")}, skipped ${metric("trainops_poll_skipped_total")}, ticks missed ${metric("trainops_poll_ticks_missed_total")}, last round ${metric("trainops_poll_round_seconds")} s`,
+  );
+  console.log(
+    `daemon: ready ${readyAfterS.toFixed(1)} s after spawn with ${(rssAtReady / 2 ** 20).toFixed(0)} MB resident; at end heap used ${mb("nodejs_heap_size_used_bytes")} of ${mb("nodejs_heap_size_total_bytes")}, external ${mb("nodejs_external_memory_bytes")}, event loop lag p99 ${metric("nodejs_eventloop_lag_p99_seconds")} s`,
   );
   console.log(
     `daemon RSS (MB) every 5 s: ${rssTimeline.map(([at, mb]) => `${at}s ${mb}`).join(", ")}`,
