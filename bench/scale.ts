@@ -18,7 +18,7 @@
  * each host has one nvidia-smi (as a VM has) shared by its runs. The sshds start before the
  * measured window. The bench acts only on the processes it started (its sshds, the daemon and
  * the writer, by pid) and removes its temp folder, also when interrupted.
- * Run: `npx tsx bench/scale.ts [--runs 10] [--hosts 1] [--minutes 2] [--poll-s 5]`.
+ * Run: `npx tsx bench/scale.ts [--runs 10] [--hosts 1] [--minutes 2] [--poll-s 5] [--profile DIR]`.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -49,6 +49,8 @@ const RUNS = Number(argOf("--runs", "10"));
 const HOSTS = Number(argOf("--hosts", "1"));
 const MINUTES = Number(argOf("--minutes", "2"));
 const POLL_S = Number(argOf("--poll-s", "5"));
+/** A folder for a CPU profile of the daemon (node --cpu-prof), to see where its time goes. */
+const PROFILE = argOf("--profile", "");
 if (!Number.isInteger(POLL_S) || POLL_S < 1 || 60 % POLL_S !== 0) {
   throw new Error(`--poll-s ${POLL_S}: use a divisor of 60 (the rounds are cron's */N seconds)`);
 }
@@ -184,7 +186,8 @@ try {
   const daemonLog = join(root, "daemon.log");
   const logFd = openSync(daemonLog, "w");
   const writerCpu0 = processCpuSeconds(writer.pid as number);
-  daemon = spawn(process.execPath, [TRAINOPS_BIN, "start", "--config", configPath], {
+  const profile = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [];
+  daemon = spawn(process.execPath, [...profile, TRAINOPS_BIN, "start", "--config", configPath], {
     env: { ...process.env, TRAINOPS_FROM_SOURCE: "1" },
     stdio: ["ignore", "ignore", logFd],
   });
