@@ -42,9 +42,9 @@ export interface PollSchedulerOptions {
   random?: () => number;
 }
 
-/** A round that could not poll every run: their previous poll was still going at their slot. */
+/** A round that could not poll every run: their poll of an earlier round had not started. */
 export interface RoundOverrun {
-  /** Runs whose previous poll was still waiting or running, so this round skipped them. */
+  /** Runs whose poll of an earlier round was still waiting, so this round skipped them. */
   skipped: string[];
   /** Runs polled by the round. */
   runs: number;
@@ -73,15 +73,14 @@ interface GroupState {
   monitors: RunMonitor[];
   /** Its place in a round, in [0, 1): evenly spaced by rank, jittered within the slot. */
   offset: number;
-  /** A poll is scheduled and has not started yet (waiting for its slot or a free probe). */
+  /** A poll is scheduled and has not started yet (its slot, its previous poll, a free probe). */
   pending: boolean;
-  /** The poll running now, and whether it belongs to the first round (an extra one). */
-  running: { first: boolean } | null;
+  /** The poll running now; `ended` settles when it ends. */
+  running: { ended: Promise<void> } | null;
 }
 
 /** One round's skips, reported once every host of the round has had its slot. */
 interface Round {
-  first: boolean;
   skipped: string[];
   polled: number;
   undecided: number;
@@ -92,11 +91,11 @@ interface Round {
  * (each host at a fixed, jittered slot, so its polls stay evenly spaced and a hundred hosts
  * never hit their VMs and the daemon in the same instant) and at most `maxConcurrent` at a time.
  *
- * Whether a host is polled is decided at its slot, not when the round begins: a host whose
- * previous poll is still running then is skipped (and the skip recorded), never overlapped, so
- * a slow VM cannot pile up probes on itself and a round that cannot finish in time is reported
- * (`onOverrun`, stats) instead of piling up. A poll that is merely still running when the next
- * round begins, and ends before its slot in that round, costs nothing.
+ * A host's poll waits for its slot, and then for its previous poll if that is still running:
+ * polls of one host never overlap, and one that is merely late still counts for its round.
+ * Only when a round begins while the host's poll of an earlier round has not even started is
+ * the host skipped (and the skip recorded), so a slow VM cannot pile up probes on itself, and a
+ * round that cannot finish in time is reported (`onOverrun`, stats) instead of piling up.
  *
  * `start` also begins a first round at once when the next tick would come too late for every
  * run to be sampled within one interval of start (see {@link PollScheduler.start}).
@@ -145,8 +144,7 @@ export class PollScheduler {
    * tick is more than half an interval away (its round would end later than that), or far
    * enough for the first round's pace, a first round begins now, spread over the lesser of half
    * the time to that tick and `firstRoundMsPerHost` per host. Otherwise the next tick's round
-   * is the first one. A first-round poll still running at the host's slot in the next round
-   * lets that slot pass without a poll or a skip: the first round is an extra one.
+   * is the first one.
    */
   start(): void {
     if (this.task || this.interval) return;
@@ -170,7 +168,7 @@ export class PollScheduler {
     const everyMs = this.intervalMs() ?? toNext;
     const paceMs = this.groups.length * (this.options.firstRoundMsPerHost ?? 100);
     if (toNext >= everyMs / 2 || toNext / 2 >= paceMs) {
-      this.runRound({ spreadMs: Math.min(toNext / 2, paceMs), first: true });
+      this.runRound(Math.min(toNext / 2, paceMs));
     }
   }
 
@@ -184,7 +182,7 @@ export class PollScheduler {
    * for this round (0: every host at once).
    */
   tick(round: { spreadMs?: number } = {}): void {
-    this.runRound({ spreadMs: round.spreadMs, first: false });
+    this.runRound(round.spreadMs);
   }
 
   /** Stops scheduling, drops polls not started yet, and waits for those in flight. */
@@ -202,12 +200,11 @@ export class PollScheduler {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private runRound(options: { spreadMs: number | undefined; first: boolean }): void {
+  private runRound(spreadMs: number | undefined): void {
     this.stopped = false;
     const started = Date.now();
-    const spread = options.spreadMs ?? this.options.spreadMs ?? Math.max(0, this.msToNext() / 2);
+    const spread = spreadMs ?? this.options.spreadMs ?? Math.max(0, this.msToNext() / 2);
     const round: Round = {
-      first: options.first,
       skipped: [],
       polled: 0,
       undecided: this.groups.length,
@@ -216,7 +213,7 @@ export class PollScheduler {
     this.counters.rounds += 1;
     for (const group of this.groups) {
       if (group.pending) {
-        // Its poll of an earlier round has not even started: this round's would only queue.
+        // Its poll of an earlier round has not even started: this round's would pile up.
         this.skip(round, group);
         continue;
       }
@@ -252,14 +249,15 @@ export class PollScheduler {
   /** Waits for the host's slot and a free probe, then polls it (unless stopped meanwhile). */
   private async schedule(group: GroupState, delayMs: number, round: Round): Promise<void> {
     let polling = false;
+    let ended = () => {};
     try {
       if (delayMs >= 1) await this.delay(delayMs);
       if (this.stopped) return;
-      if (group.running) {
-        // Still polling from an earlier round. After the first round that is no overrun.
-        if (group.running.first) this.decided(round);
-        else this.skip(round, group);
-        return;
+      // Still polling from an earlier round: this round's poll follows when that one ends,
+      // late but not lost, unless the next round begins first (which then skips the host).
+      while (group.running) {
+        await group.running.ended;
+        if (this.stopped) return;
       }
       const max = this.options.maxConcurrent ?? 32;
       while (this.running >= max) {
@@ -269,7 +267,7 @@ export class PollScheduler {
       this.running += 1;
       polling = true;
       group.pending = false;
-      group.running = { first: round.first };
+      group.running = { ended: new Promise<void>((resolve) => (ended = resolve)) };
       round.polled += group.monitors.length;
       this.decided(round);
       await this.pollGroup(group.monitors);
@@ -278,6 +276,7 @@ export class PollScheduler {
       // A poll dropped by stop() before its slot leaves its round unreported, as it should.
       if (polling) {
         group.running = null;
+        ended();
         this.running -= 1;
         this.waiting.shift()?.();
       }
