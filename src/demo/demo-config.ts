@@ -24,6 +24,9 @@ export function demoConfigYaml(input: DemoConfigInput): string {
   const config = {
     store: join(dir, "trainops.db"),
     poll: options.poll,
+    // Phases are judged from stored samples: the demo's polls come every few seconds, and keeping
+    // one sample per 30 s (the default) would hold each verdict back by up to half a minute.
+    sampleEvery: "0s",
     runs: [
       {
         name: "exp001",
