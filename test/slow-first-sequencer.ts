@@ -7,8 +7,9 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  */
 const SLOWEST_FIRST = [
   "test/slurm/slurm-time-limit.test.ts", // 95
+  "test/demo/demo.test.ts", // 50
   "test/slurm/slurm-job-ended.test.ts", // 35
-  "test/demo/demo.test.ts", // 32
+  "test/slurm/slurm-stop.test.ts", // 30
   "test/daemon/chat-outage.test.ts", // 31
   "test/daemon/daemon.test.ts", // 26
   "test/monitors/real-pytorch.test.ts", // 22

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { duration } from "./schema-primitives.js";
 
 /** The `runs:` entries of `trainops.yaml`: one training job, where it runs and how it is read. */

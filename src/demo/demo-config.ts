@@ -46,7 +46,26 @@ export function demoConfigYaml(input: DemoConfigInput): string {
         backfillBytes: 65536,
       },
     ],
-    alerts: { console: true, groupWindow: "1s" },
+    alerts: {
+      console: true,
+      groupWindow: "1s",
+      rules: {
+        // The NaN alert offers Stop training (confirmed, operators only).
+        nan_loss: { stop: true },
+        // A line of the job's own that no built-in rule knows, turned into an alert.
+        pattern: {
+          patterns: [
+            {
+              name: "checkpoint_failed",
+              regex: "failed to save checkpoint (?<file>\\S+): (.+)$",
+              label: "checkpoint failure",
+              severity: "critical",
+              message: "checkpoint {file} not saved: {2}",
+            },
+          ],
+        },
+      },
+    },
     http: { port: options.httpPort },
     confirmTimeout: "10m",
     discord: process.env.DISCORD_TOKEN ? discordFromEnv() : undefined,

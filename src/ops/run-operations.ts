@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { TrainopsError } from "../core/errors.ts";
 import type { ChangePreview, OperationKind } from "./operations/index.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Operation } from "../operation.ts";
 import { OperationRefusedError } from "../run-operations.ts";
 import { nextPhaseOperation } from "./next-phase.ts";

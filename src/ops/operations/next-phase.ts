@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { applyConfigEdit, currentConfigAsPreviewed } from "../config-change.ts";
 import type { Operation } from "../operation.ts";
 import { phaseRefSchema, previewCommon } from "../preview-schema.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Operation } from "../operation.ts";
 import { restartOnly } from "../operation-restart.ts";
 import { previewCommon } from "../preview-schema.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { RunConfig } from "../../config/schema.ts";
 import { applyConfigEdit, currentConfigAsPreviewed } from "../config-change.ts";
 import type { Operation } from "../operation.ts";
