@@ -1,0 +1,18 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { startSshd } from "../test/harness/sshd.ts";
+const sshd = await startSshd();
+const root = mkdtempSync(join(tmpdir(), "trainops-prof-"));
+const workdir = join(root, "vm");
+mkdirSync(join(workdir, "logs"), { recursive: true });
+const lines: string[] = [];
+for (let i = 1; i <= 5000; i += 1) lines.push(`2026-11-28 10:00:00,000 - __main__ - INFO - Train step ${i}/128000 loss=0.4213 time=18.1s`);
+writeFileSync(join(workdir, "logs/train.log"), `${lines.join("\n")}\n`);
+const smi = join(root, "nvidia-smi");
+writeFileSync(smi, '#!/bin/sh\ncase "$*" in *query-gpu*) echo "0, NVIDIA A100-SXM4-80GB, 78822, 81920, 7, 36, 83.10";; *query-compute*) echo "4242, 78000";; *) echo "GPU 0";; esac\n', { mode: 0o755 });
+writeFileSync(join(root, "trainops.yaml"), stringify({ store: join(root, "trainops.db"), runs: [{ name: "exp001", ssh: sshd.runConfigSsh(), workdir, log: "logs/train.log", nvidiaSmi: smi, steps: { perEpoch: 4000, epochs: 32 } }], alerts: { console: true } }));
+console.log(join(root, "trainops.yaml"));
+await new Promise((r) => setTimeout(r, 600_000));
+await sshd.stop();
