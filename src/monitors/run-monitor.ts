@@ -26,6 +26,7 @@ import { buildLogReadScript, type LogReadRequest, parseLogSections } from "./pro
 import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
+import { applyReadSince, type ReadBasis, readBasisOf } from "./read-basis.ts";
 import { configuredLogPath } from "./run-log-path.ts";
 import { probeUid } from "./run-processes.ts";
 import { buildSample, runProcessesOf } from "./sample-builder.ts";
@@ -74,6 +75,10 @@ export class RunMonitor {
   readonly ingestor: LogIngestor;
   private readonly followStream: LogFollowStream;
   private logBusy: Promise<void> | null = null;
+  /** Follow reads, one at a time (they do not wait for a poll: see readLog). */
+  private readBusy: Promise<unknown> = Promise.resolve();
+  /** The stored position the poll in progress built its probe from. */
+  private pollBasis: ReadBasis = readBasisOf(null);
   /** `getconf CLK_TCK` / `PAGESIZE` of the VM, asked once per monitor. */
   private units = "";
   /** The Slurm job's StdOut as the last poll found it (runs that leave `log` to Slurm). */
@@ -162,6 +167,7 @@ export class RunMonitor {
   /** This run's part of a probe: where its log was read up to, what bounds its processes. */
   hostProbeRun(): HostProbeRun {
     const { run, store } = this.options;
+    this.pollBasis = readBasisOf(store.offsets.get(run.name));
     return {
       ...this.logReadRequest(),
       workdir: run.workdir,
@@ -280,7 +286,13 @@ export class RunMonitor {
     }
     if (output.units.trim() !== "") this.units = output.units;
     else output.units = this.units;
-    const read = this.ingestor.applyRead({ rest: output.logRest, log: output.log });
+    // A follow read may have been stored while the probe was out: what it took is not taken twice.
+    const read = applyReadSince(
+      this.ingestor,
+      { rest: output.logRest, log: output.log },
+      this.pollBasis,
+      store.offsets.get(run.name),
+    );
     let events = read.events;
     if (read.rewritten) {
       message = "log was rewritten past the read position; read again from its start";
@@ -325,18 +337,34 @@ export class RunMonitor {
    * stored, and those stored earlier whose kind it changed (both are news to the alert rules),
    * and how many lines matched the user's patterns; throws for VM trouble (the next poll
    * records it).
+   *
+   * It does not wait for a poll whose probe is out (under load a probe takes most of a
+   * second): it runs on the connection's urgent shell beside it, and whichever of the two is
+   * stored second keeps only what the first did not take (see applicableRead).
    */
   async readLog(): Promise<{ events: ClassifiedEvent[]; matched: number }> {
-    return this.withLogLock(async () => {
+    const next = this.readBusy.then(async () => {
+      const { run, store, transport } = this.options;
       const nonce = randomBytes(12).toString("hex");
+      const basis = readBasisOf(store.offsets.get(run.name));
       const script = buildLogReadScript(this.logReadRequest(), nonce);
-      const result = await this.options.transport.run(script, { timeoutMs: this.execTimeoutMs() });
+      const result = await transport.run(script, {
+        timeoutMs: this.execTimeoutMs(),
+        urgent: true,
+      });
       const sections = parseLogSections(result.stdout, `@@${nonce}`);
-      const read = this.ingestor.applyRead({ rest: sections.rest, log: sections.log });
+      const read = applyReadSince(
+        this.ingestor,
+        { rest: sections.rest, log: sections.log },
+        basis,
+        store.offsets.get(run.name),
+      );
       if (read.identityChanged) this.followStream.reopen();
       const events = read.changed.length > 0 ? read.events.concat(read.changed) : read.events;
       return { events, matched: read.matched };
     });
+    this.readBusy = next.catch(() => undefined);
+    return next;
   }
 
   /** Every piece the monitor needs that the probe did not find. */
@@ -392,8 +420,9 @@ export class RunMonitor {
   }
 
   /**
-   * Runs `fn` after every read started before it: the stored offset a script is built from is
-   * the one its output is applied to, so a poll and a follow's read never interleave.
+   * Runs `fn` after every poll started before it: the stored offset a probe is built from is
+   * the one its output is applied to, unless a follow's read was stored in between (see
+   * readLog and applicableRead).
    */
   private withLogLock<T>(fn: () => Promise<T>): Promise<T> {
     // Idle: start at once (a poll's script goes out in the caller's tick, not a microtask later).
