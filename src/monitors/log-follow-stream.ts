@@ -109,6 +109,10 @@ export class LogFollowStream {
         },
       });
       this.backoff.connected();
+      // The reads this stream wakes run on the connection's urgent shell (see readLog); opening
+      // it costs the VM a session and a login shell, which under load takes several times a
+      // read's time: open it now rather than when an error line is waiting.
+      void transport.run(":", { urgent: true }).catch(() => undefined);
     } catch (error) {
       onError?.(run.name, error as Error);
       this.schedule();
