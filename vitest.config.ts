@@ -1,4 +1,6 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import { SlowFirstSequencer } from "./test/slow-first-sequencer.ts";
 
 export default defineConfig({
   test: {
@@ -6,6 +8,12 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most files wait on real processes and sockets (sshd, Slurm, daemons, fake chat servers)
+    // far more than they compute: two files per core keep the cores busy. vitest's default
+    // (cores - 1) ran CI's 2 cores one file at a time.
+    maxWorkers: Math.min(8, Math.max(2, 2 * availableParallelism())),
+    sequence: { sequencer: SlowFirstSequencer },
+    globalSetup: ["test/build-cli.global-setup.ts"],
     reporters: ["default"],
   },
 });

@@ -20,6 +20,7 @@ import { AuditRepo } from "../src/store/audit-repo.ts";
 import { ConfirmationsRepo } from "../src/store/confirmations-repo.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { EventsRepo } from "../src/store/events-repo.ts";
+import { SampleRollupsRepo } from "../src/store/sample-rollups-repo.ts";
 import { SamplesRepo } from "../src/store/samples-repo.ts";
 
 const RUNS = 10;
@@ -34,6 +35,7 @@ const now = Date.UTC(2026, 2, 31, 12, 0, 0);
 const clock = new ManualClock(now);
 const runNames = Array.from({ length: RUNS }, (_, i) => `exp${String(i + 1).padStart(3, "0")}`);
 const samples = new SamplesRepo(db);
+const rollups = new SampleRollupsRepo(db);
 const events = new EventsRepo(db);
 
 function* generate(): Generator<RunSample> {
@@ -93,7 +95,7 @@ console.log(
 started = performance.now();
 let rolled = 0;
 for (const run of runNames) {
-  for (let n = 1; n > 0; rolled += n) n = samples.rollUp(run, now - RAW_DAYS * 86_400_000, 24 * 40);
+  for (let n = 1; n > 0; rolled += n) n = rollups.rollUp(run, now - RAW_DAYS * 86_400_000, 24 * 40);
 }
 console.log(
   `roll-ups: ${rolled.toLocaleString("en-US")} samples older than ${RAW_DAYS} days rolled up in ${((performance.now() - started) / 1000).toFixed(1)} s`,

@@ -113,7 +113,7 @@ try {
   const foldedCounts = `${rows("samples")} samples, ${rows("polls")} poll row`;
   // Past the raw window: what housekeeping leaves of this hour.
   const end = clock.now() + 3_600_000;
-  store.samples.rollUp(run.name, end);
+  store.sampleRollups.rollUp(run.name, end);
   store.steps.prune(end);
   store.polls.prune(end);
   // What this hour leaves for good: the roll-up rows and the events (none here).

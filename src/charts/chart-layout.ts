@@ -85,20 +85,41 @@ export interface TextStyle {
  * checks are the same thing. Text is vertically centred on `y`.
  */
 export class ChartText {
+  /**
+   * Widths measured so far, by font and text: a chart measures the same tick labels for each
+   * panel and each candidate step, and every native measurement sets the font again.
+   */
+  private readonly widths = new Map<string, number>();
+  /** The font last set on the context, so an unchanged one is not parsed again. */
+  private current = "";
+
   constructor(
     private readonly ctx: SKRSContext2D,
     private readonly family: string,
     readonly layout: ChartLayout,
   ) {}
 
+  private fontOf(style: TextStyle): string {
+    return `${style.bold ? "bold " : ""}${style.size}px ${this.family}`;
+  }
+
   private font(style: TextStyle): void {
-    this.ctx.font = `${style.bold ? "bold " : ""}${style.size}px ${this.family}`;
+    const font = this.fontOf(style);
+    if (font === this.current) return;
+    this.ctx.font = font;
+    this.current = font;
   }
 
   /** Width of `text` in pixels in `style`. */
   measure(text: string, style: TextStyle): number {
-    this.font(style);
-    return Math.ceil(this.ctx.measureText(text).width);
+    const key = `${this.fontOf(style)}\u0000${text}`;
+    let width = this.widths.get(key);
+    if (width === undefined) {
+      this.font(style);
+      width = Math.ceil(this.ctx.measureText(text).width);
+      this.widths.set(key, width);
+    }
+    return width;
   }
 
   /** The box `text` would cover drawn at (x, y) in `style`. */

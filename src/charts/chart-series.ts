@@ -1,5 +1,5 @@
 import type { StoredEvent } from "../store/events-repo.ts";
-import type { SampleMetric, SeriesPoint } from "../store/samples-repo.ts";
+import type { SampleMetric, SeriesPoint } from "../store/sample-metrics.ts";
 import type { ChartMetricName } from "./chart-metrics.ts";
 
 /** Where a chart reads its data: the store's repositories (or anything shaped like them). */

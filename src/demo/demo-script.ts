@@ -3,6 +3,10 @@ export type DemoStep =
   | { kind: "command"; line: string; lineNumber: number }
   /** `confirm` / `cancel` alone: press that button on the newest confirmation shown. */
   | { kind: "press"; button: "confirm" | "cancel"; lineNumber: number }
+  /** `press <label>`: press the newest button of that label shown (an alert's Stop training). */
+  | { kind: "press-label"; label: string; lineNumber: number }
+  /** `simulate …`: make the simulated job misbehave, as a real one might. */
+  | { kind: "simulate"; fault: SimulatedFault; lineNumber: number }
   | { kind: "sleep"; ms: number; lineNumber: number }
   /** `wait phase 2 passed [timeout 300s]`, `wait rollback`, `wait step 40`. */
   | { kind: "wait"; condition: WaitCondition; timeoutMs: number; lineNumber: number };
@@ -10,7 +14,17 @@ export type DemoStep =
 export type WaitCondition =
   | { type: "phase"; index: number; state: "passed" | "failed" | "inconclusive" }
   | { type: "rollback" }
-  | { type: "step"; atLeast: number };
+  | { type: "step"; atLeast: number }
+  /** `wait alert nan_loss`, `wait alert pattern:checkpoint_failed`: the rule's alert fires. */
+  | { type: "alert"; rule: string }
+  /** `wait stopped`: a stop went through and a poll since saw training gone. */
+  | { type: "stopped" };
+
+/**
+ * What `simulate` does to the simulated job: `log-line <text>` appends a line to its log as the
+ * job would print it; `nan-loss` makes its loss NaN from its next start on.
+ */
+export type SimulatedFault = { type: "log-line"; text: string } | { type: "nan-loss" };
 
 /** Raised for a script line that means nothing; names the line and the forms that work. */
 export class DemoScriptError extends Error {
@@ -18,11 +32,12 @@ export class DemoScriptError extends Error {
 }
 
 const FORMS =
-  "use /train …, confirm, cancel, wait <N>s, wait phase <N> passed|failed|inconclusive, wait rollback, or wait step <N> (each wait may end with 'timeout <N>s')";
+  "use /train …, confirm, cancel, press <button label>, simulate log-line <text>, simulate nan-loss, wait <N>s, wait phase <N> passed|failed|inconclusive, wait rollback, wait step <N>, wait alert <rule>, or wait stopped (each wait may end with 'timeout <N>s')";
 
 /**
  * Parses a demo script: `/train …` commands as typed in the console, bare `confirm` / `cancel`,
- * and `wait` lines that hold the script until the run gets somewhere. `#` starts a comment.
+ * `press <label>` (an alert's button), `simulate …` (the simulated job misbehaves), and `wait`
+ * lines that hold the script until the run gets somewhere. `#` starts a comment.
  */
 export function parseDemoScript(text: string, defaultTimeoutMs = 300_000): DemoStep[] {
   const steps: DemoStep[] = [];
@@ -36,6 +51,19 @@ export function parseDemoScript(text: string, defaultTimeoutMs = 300_000): DemoS
     }
     if (/^(confirm|cancel)$/i.test(line)) {
       steps.push({ kind: "press", button: line.toLowerCase() as "confirm" | "cancel", lineNumber });
+      return;
+    }
+    const press = /^press\s+(.+)$/i.exec(line);
+    if (press) {
+      steps.push({ kind: "press-label", label: (press[1] as string).trim(), lineNumber });
+      return;
+    }
+    const simulate = /^simulate\s+(log-line\s+(.+)|nan-loss)$/i.exec(line);
+    if (simulate) {
+      const fault: SimulatedFault = simulate[2]
+        ? { type: "log-line", text: simulate[2] }
+        : { type: "nan-loss" };
+      steps.push({ kind: "simulate", fault, lineNumber });
       return;
     }
     const wait = /^wait\s+(.+?)(?:\s+timeout\s+(\d+)s)?$/i.exec(line);
@@ -63,6 +91,20 @@ export function parseDemoScript(text: string, defaultTimeoutMs = 300_000): DemoS
       }
       if (what === "rollback") {
         steps.push({ kind: "wait", condition: { type: "rollback" }, timeoutMs, lineNumber });
+        return;
+      }
+      const alert = /^alert\s+([a-z][a-z0-9_]*(?::[a-z][a-z0-9_]*)?)$/.exec(what);
+      if (alert) {
+        steps.push({
+          kind: "wait",
+          condition: { type: "alert", rule: alert[1] as string },
+          timeoutMs,
+          lineNumber,
+        });
+        return;
+      }
+      if (what === "stopped") {
+        steps.push({ kind: "wait", condition: { type: "stopped" }, timeoutMs, lineNumber });
         return;
       }
       const step = /^step\s+(\d+)$/.exec(what);

@@ -103,6 +103,12 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function zoned(ms: number, timeZone: TimeZone): ZonedParts {
   const zone = timeZone ?? "UTC";
+  // UTC needs no zone data: the ISO form has the same fields (a chart formats hundreds of
+  // candidate ticks, and Intl's formatToParts costs microseconds each).
+  if (zone === "UTC") {
+    const iso = new Date(ms).toISOString();
+    return { date: iso.slice(0, 10), time: iso.slice(11, 16), seconds: iso.slice(17, 19), zone };
+  }
   let formatter = formatters.get(zone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat("en-GB", {

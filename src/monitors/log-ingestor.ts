@@ -86,6 +86,17 @@ export class LogIngestor {
   /** Ids of events stored at their decisive line, until their finished version replaces them. */
   private announcedIds = new Map<ClassifiedEvent, number>();
   private readonly matcher: LinePatternMatcher;
+  private verify = true;
+
+  /**
+   * Whether the next read must check the file in full on the VM (see LogReadRequest.verify):
+   * the first read of this process, any read after one found torn (its file changed in a way
+   * only the full check tells apart: rewritten, truncated and grown again), and the first read
+   * of a log that was missing.
+   */
+  get verifyNext(): boolean {
+    return this.verify;
+  }
 
   constructor(private readonly options: LogIngestorOptions) {
     this.parser = createStepParser(options.steps);
@@ -98,6 +109,13 @@ export class LogIngestor {
    * next read that a kill could lose).
    */
   applyRead(read: LogRead): ReadResult {
+    const result = this.applyReadOnce(read);
+    // A log missing (or waiting for its rotated file's rest) is looked at in full when it is back.
+    this.verify = result.torn || !read.log.present;
+    return result;
+  }
+
+  private applyReadOnce(read: LogRead): ReadResult {
     const { store, run } = this.options;
     return store.transaction(() => {
       const stored = store.offsets.get(run);

@@ -410,6 +410,7 @@ export class RunMonitor {
       rotatedStamp: stored?.rotatedStamp ?? "",
       backfillBytes: run.backfillBytes,
       maxReadBytes: run.maxReadBytes,
+      verify: this.ingestor.verifyNext,
     };
   }
 

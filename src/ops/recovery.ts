@@ -6,6 +6,8 @@ import { restartForOperation } from "./operation-restart.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { findTrainingPids, RestartError } from "./restart.ts";
 import type { Actor } from "./run-operations.ts";
+import { pausePhaseForStop } from "./stop-pauses-phase.ts";
+import { settleInterruptedStop } from "./stop-recovery.ts";
 import { noticeMessage } from "./verdict-message.ts";
 
 /** Who recovers an interrupted change, in the audit trail and the journal. */
@@ -89,6 +91,9 @@ async function recoverOne(ctx: OpsContext, run: RunConfig, entry: JournalEntry):
   } finally {
     ctx.journalAs(run.name, null);
   }
+  // A stop that ended with training stopped did what was asked: no emergency.
+  const stoppedAsAsked =
+    entry.kind === "stop" && recovery.direction === "forward" && !recovery.running;
   ctx.transaction(() => {
     if (entry.attemptId !== null) markAttempt(ctx, entry, recovery);
     ctx.journal.close(
@@ -113,13 +118,15 @@ async function recoverOne(ctx: OpsContext, run: RunConfig, entry: JournalEntry):
       run.name,
       noticeMessage(
         run.name,
-        recovery.running ? "warning" : "critical",
+        recovery.running || stoppedAsAsked ? "warning" : "critical",
         "interrupted change recovered",
         [
           recovery.summary,
-          recovery.running
-            ? `Next: /train status ${run.name}; /train plan shows where the plan stands.`
-            : `Next: check the VM, then /train restart ${run.name}.`,
+          stoppedAsAsked
+            ? `Next: fix the cause, then /train restart ${run.name} resumes training.`
+            : recovery.running
+              ? `Next: /train status ${run.name}; /train plan shows where the plan stands.`
+              : `Next: check the VM, then /train restart ${run.name}.`,
         ],
       ),
       `recovered:${run.name}:${entry.id}`,
@@ -146,14 +153,13 @@ async function settle(
   }
   if (entry.kind === "stop") {
     // A stop is never undone by starting training: it is finished, or asked for again.
-    const running = await isRunning(ctx, run);
+    const settled = await settleInterruptedStop(ctx, run, entry);
+    if (!settled.running) pausePhaseForStop(ctx, run.name, actorName(entry.actor));
     return {
       ...base,
       direction: "forward",
-      running,
-      summary: running
-        ? `${intro} Training still runs; stop it again with /train stop.`
-        : `${intro} Training is stopped, as asked.`,
+      running: settled.running,
+      summary: `${intro} ${settled.summary}`,
     };
   }
   const forwardable = entry.step === "started" || entry.step === "confirmed";

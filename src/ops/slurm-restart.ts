@@ -8,11 +8,11 @@ import { ErrorClassifier } from "../monitors/parsers/error-classifier.ts";
 import { RankedLogReader } from "../monitors/parsers/rank-prefix.ts";
 import { createStepParser } from "../monitors/parsers/step-parser.ts";
 import { resolveLogPattern } from "../monitors/slurm/log-pattern.ts";
-import { parseScontrolJob } from "../monitors/slurm/scontrol-job-parser.ts";
 import type { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import type { Transport } from "../transport/transport.ts";
 import { RestartError, type RestartOutcome } from "./restart.ts";
+import { runOnLoginNode, showSlurmJob } from "./slurm-login-node.ts";
 
 /** Resources a phase may ask of Slurm (plan key `slurm:`), passed to sbatch on resubmit. */
 export interface SlurmResources {
@@ -257,15 +257,9 @@ async function confirmSteps(
   );
 }
 
-/** `scontrol show job -d -o` of one job, parsed; null when Slurm no longer knows it. */
-async function showJob(options: SlurmRestartOptions, jobId: string): Promise<SlurmJob | null> {
-  const out = await slurm(
-    options,
-    `scontrol show job -d -o ${shellQuote(jobId)} 2>/dev/null; printf '\\n@@now %s\\n' "$(date +%Y-%m-%dT%H:%M:%S)"`,
-    "scontrol",
-  );
-  const remoteNow = /@@now (\S+)/.exec(out)?.[1] ?? "";
-  return parseScontrolJob(out, { remoteNow, localNow: options.clock.now() });
+/** `scontrol show job` of one job on the login node; null when Slurm no longer knows it. */
+function showJob(options: SlurmRestartOptions, jobId: string): Promise<SlurmJob | null> {
+  return showSlurmJob(options, jobId);
 }
 
 async function fileSize(options: SlurmRestartOptions, path: string): Promise<number> {
@@ -273,17 +267,9 @@ async function fileSize(options: SlurmRestartOptions, path: string): Promise<num
   return Number(out.trim()) || 0;
 }
 
-/** Runs a Slurm command on the login node (SLURM_CONF set when configured); stdout or error. */
-async function slurm(options: SlurmRestartOptions, script: string, what: string): Promise<string> {
-  const conf = options.run.slurm.conf;
-  const env = conf ? `SLURM_CONF=${shellQuote(conf)}; export SLURM_CONF\n` : "";
-  const result = await options.transport.run(`${env}${script}`);
-  if (result.code !== 0) {
-    throw new RestartError(
-      `${what} failed on the login node: ${result.stderr.trim() || result.stdout.toString("utf8").trim() || `exit ${result.code}`}`,
-    );
-  }
-  return result.stdout.toString("utf8");
+/** Runs a Slurm command on the login node; stdout, or a RestartError. */
+function slurm(options: SlurmRestartOptions, script: string, what: string): Promise<string> {
+  return runOnLoginNode(options, script, what);
 }
 
 function firstFailure(lines: string[]): ClassifiedEvent | null {

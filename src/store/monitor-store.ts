@@ -3,6 +3,7 @@ import { EventsRepo } from "./events-repo.ts";
 import { LogMatchesRepo } from "./log-matches-repo.ts";
 import { LogOffsetsRepo } from "./log-offsets-repo.ts";
 import { PollsRepo } from "./polls-repo.ts";
+import { SampleRollupsRepo } from "./sample-rollups-repo.ts";
 import { SamplesRepo } from "./samples-repo.ts";
 import { SlurmJobsRepo } from "./slurm-jobs-repo.ts";
 import { StepsRepo } from "./steps-repo.ts";
@@ -10,6 +11,8 @@ import { StepsRepo } from "./steps-repo.ts";
 /** The repositories the monitor writes, and a way to group writes into one transaction. */
 export interface MonitorStore {
   samples: SamplesRepo;
+  /** Per-minute and per-hour roll-ups of the samples past the raw window. */
+  sampleRollups: SampleRollupsRepo;
   events: EventsRepo;
   steps: StepsRepo;
   offsets: LogOffsetsRepo;
@@ -26,6 +29,7 @@ export interface MonitorStore {
 export function createMonitorStore(db: Db): MonitorStore {
   return {
     samples: new SamplesRepo(db),
+    sampleRollups: new SampleRollupsRepo(db),
     events: new EventsRepo(db),
     steps: new StepsRepo(db),
     offsets: new LogOffsetsRepo(db),

@@ -1,89 +1,42 @@
 import type { Statement } from "better-sqlite3";
-import type { GpuSample, RunSample } from "../model/monitoring.ts";
+import type { RunSample } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
-import { type GpuIdentity, gpuIdentities, packGpuFigures, unpackGpus } from "./sample-gpus.ts";
+import { GpuIdentitiesRepo } from "./gpu-identities-repo.ts";
+import { LatestSamplesRepo } from "./latest-samples-repo.ts";
+import { PRUNE_ROWS_PER_CALL, RunTimePruner } from "./run-time-pruner.ts";
+import type { GpuIdentity } from "./sample-gpus.ts";
 import { changesState, keepsSample } from "./sample-keeping.ts";
-
-interface SampleRow {
-  run: string;
-  at: number;
-  reachable: number;
-  alive: number | null;
-  step: number | null;
-  total_steps: number | null;
-  epoch: number | null;
-  loss: number | null;
-  step_time_s: number | null;
-  steps_per_hour: number | null;
-  step_time_observed: number | null;
-  eta_s: number | null;
-  epoch_eta_s: number | null;
-  host_used_bytes: number | null;
-  host_total_bytes: number | null;
-  workers_count: number | null;
-  workers_rss_bytes: number | null;
-  trainer_rss_bytes: number | null;
-  disk_free_bytes: number | null;
-  gpus_json: string;
-}
-
-/** One point of a metric series, for charts and criteria. */
-export interface SeriesPoint {
-  at: number;
-  value: number;
-}
-
-/** Metrics a series can be read for. */
-export type SampleMetric =
-  | "step"
-  | "step_time_s"
-  | "steps_per_hour"
-  | "gpu_mem_used_mib"
-  | "gpu_util_pct"
-  | "host_used_bytes"
-  | "workers_rss_bytes"
-  | "loss";
-
-const METRIC_COLUMNS: ReadonlySet<string> = new Set<SampleMetric>([
-  "step",
-  "step_time_s",
-  "steps_per_hour",
-  "gpu_mem_used_mib",
-  "gpu_util_pct",
-  "host_used_bytes",
-  "workers_rss_bytes",
-  "loss",
-]);
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
-/** What a roll-up row keeps of its samples: the highest step, the other metrics' averages. */
-const ROLLUP_COLUMNS = [
-  "step",
-  "step_time_s",
-  "steps_per_hour",
-  "gpu_mem_used_mib",
-  "gpu_util_pct",
-  "host_used_bytes",
-  "workers_rss_bytes",
-  "loss",
-] as const;
-
-/** The newest sample of a run as `samples_latest` holds it. */
-interface LatestSlot {
-  at: number;
-  /** Also stored in `samples` (the history). */
-  kept: boolean;
-  sample: RunSample;
-}
+import {
+  isSampleMetric,
+  metricValues,
+  type SampleMetric,
+  type SeriesPoint,
+} from "./sample-metrics.ts";
+import { SampleRollupsRepo } from "./sample-rollups-repo.ts";
+import { INSERT_SAMPLE_SQL, rowToSample, type SampleRow, sampleParameters } from "./sample-rows.ts";
+import { bucketSumsSql, seriesFromBuckets, toBucketSums } from "./series-buckets.ts";
+import { StatementCache } from "./statement-cache.ts";
 
 /**
- * Time series of run samples: the newest of each run (always), a history of at most one per
- * `sampleEvery` plus every change of state for the raw window (see `record`), then per-minute
- * and per-hour roll-ups (see `rollUp`). Every read sees the newest sample, kept or not.
+ * Time series of run samples: the newest of each run (always, in {@link LatestSamplesRepo}), a
+ * history of at most one per `sampleEvery` plus every change of state for the raw window (see
+ * `record`), then the per-minute and per-hour roll-ups charts read past it
+ * ({@link SampleRollupsRepo}). Every read sees the newest sample, kept or not.
  */
 export class SamplesRepo {
-  constructor(private readonly db: Db) {}
+  private readonly newest: LatestSamplesRepo;
+  private readonly gpus: GpuIdentitiesRepo;
+  private readonly rollups: SampleRollupsRepo;
+  private readonly statements: StatementCache;
+  private readonly history: RunTimePruner;
+
+  constructor(private readonly db: Db) {
+    this.statements = new StatementCache(db);
+    this.history = new RunTimePruner(db, "samples");
+    this.newest = new LatestSamplesRepo(db);
+    this.gpus = new GpuIdentitiesRepo(db);
+    this.rollups = new SampleRollupsRepo(db);
+  }
 
   private insertStatement: Statement<unknown[]> | null = null;
   /** The last window `slidingRange` read per run, with the newest row id it had. */
@@ -91,8 +44,6 @@ export class SamplesRepo {
     string,
     { from: number; to: number; lastId: number; rows: RunSample[]; identities: GpuIdentity[] }
   >();
-  /** The GPU identities last written per run, so an unchanged set is not written again. */
-  private readonly identitiesWritten = new Map<string, string>();
 
   /**
    * Stores one sample in the history. GPU aggregates: the busiest GPU's memory and the mean
@@ -111,7 +62,7 @@ export class SamplesRepo {
    */
   record(sample: RunSample, keepEveryMs: number): boolean {
     return this.db.transaction(() => {
-      const slot = this.slot(sample.run);
+      const slot = this.newest.get(sample.run);
       const keep = keepsSample({
         previous: slot?.sample ?? null,
         next: sample,
@@ -120,13 +71,7 @@ export class SamplesRepo {
       });
       if (keep && slot && !slot.kept && changesState(slot.sample, sample)) this.insert(slot.sample);
       if (keep) this.insert(sample);
-      this.db
-        .prepare(
-          `INSERT INTO samples_latest (run, at, kept, sample_json) VALUES (?, ?, ?, ?)
-           ON CONFLICT (run) DO UPDATE SET at = excluded.at, kept = excluded.kept,
-             sample_json = excluded.sample_json`,
-        )
-        .run(sample.run, sample.at, keep ? 1 : 0, JSON.stringify(sample));
+      this.newest.put(sample, keep);
       return keep;
     })();
   }
@@ -144,84 +89,45 @@ export class SamplesRepo {
     })();
   }
 
-  /** The newest sample `record` saw for a run, kept in the history or not. */
-  private slot(run: string): LatestSlot | null {
-    const row = this.db
-      .prepare("SELECT at, kept, sample_json FROM samples_latest WHERE run = ?")
-      .get(run) as { at: number; kept: number; sample_json: string } | undefined;
-    if (!row) return null;
-    return { at: row.at, kept: row.kept === 1, sample: JSON.parse(row.sample_json) as RunSample };
-  }
-
   /** The newest sample of a run only `samples_latest` holds, if it falls in `from <= at < to`. */
   private unkept(run: string, from: number, to: number): RunSample | null {
-    const slot = this.slot(run);
+    const slot = this.newest.get(run);
     return slot && !slot.kept && slot.at >= from && slot.at < to ? slot.sample : null;
   }
 
   private lastKeptAt(run: string): number | null {
     return (
-      this.db.prepare("SELECT MAX(at) AS at FROM samples WHERE run = ?").get(run) as {
+      this.statements.get("SELECT MAX(at) AS at FROM samples WHERE run = ?").get(run) as {
         at: number | null;
       }
     ).at;
   }
 
-  /** The GPU identities of a run's history rows, by position. */
-  private identities(run: string): GpuIdentity[] {
-    return (
-      this.db
-        .prepare("SELECT identity_json FROM sample_gpus WHERE run = ? ORDER BY ordinal")
-        .all(run) as Array<{ identity_json: string }>
-    ).map((r) => JSON.parse(r.identity_json) as GpuIdentity);
-  }
-
-  /** Writes what names each GPU of a run when it differs from what was written last. */
-  private saveIdentities(run: string, gpus: RunSample["gpus"]): void {
-    if (gpus.length === 0) return;
-    const identities = gpuIdentities(gpus);
-    const key = identities.join("\n");
-    if (this.identitiesWritten.get(run) === key) return;
-    const upsert = this.db.prepare(
-      `INSERT INTO sample_gpus (run, ordinal, identity_json) VALUES (?, ?, ?)
-       ON CONFLICT (run, ordinal) DO UPDATE SET identity_json = excluded.identity_json
-       WHERE identity_json != excluded.identity_json`,
-    );
-    for (const [ordinal, identity] of identities.entries()) upsert.run(run, ordinal, identity);
-    this.identitiesWritten.set(run, key);
-  }
-
   private statement(): Statement<unknown[]> {
-    this.insertStatement ??= this.db.prepare<unknown[]>(
-      `INSERT INTO samples (run, at, reachable, alive, step, total_steps, epoch, loss, step_time_s,
-        steps_per_hour, eta_s, epoch_eta_s, gpu_mem_used_mib, gpu_mem_total_mib, gpu_util_pct,
-        host_used_bytes, host_total_bytes, workers_count, workers_rss_bytes, trainer_rss_bytes,
-        disk_free_bytes, gpus_json, step_time_observed)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insertStatement ??= this.db.prepare<unknown[]>(INSERT_SAMPLE_SQL);
     return this.insertStatement;
   }
 
   /** The newest sample of a run, or null. */
   latest(run: string): RunSample | null {
-    const slot = this.slot(run);
-    const row = this.db
-      .prepare("SELECT * FROM samples WHERE run = ? ORDER BY at DESC, id DESC LIMIT 1")
+    const slot = this.newest.get(run);
+    const row = this.statements
+      .get("SELECT * FROM samples WHERE run = ? ORDER BY at DESC, id DESC LIMIT 1")
       .get(run) as SampleRow | undefined;
     if (slot && (!row || slot.at >= row.at)) return slot.sample;
-    return row ? toSample(row, this.identities(run)) : null;
+    return row ? rowToSample(row, this.gpus.forRun(run)) : null;
   }
 
   /** The newest reachable sample of a run, or null. */
   latestReachable(run: string): RunSample | null {
-    const slot = this.slot(run);
-    const row = this.db
-      .prepare(
+    const slot = this.newest.get(run);
+    const row = this.statements
+      .get(
         "SELECT * FROM samples WHERE run = ? AND reachable = 1 ORDER BY at DESC, id DESC LIMIT 1",
       )
       .get(run) as SampleRow | undefined;
     if (slot?.sample.reachable && (!row || slot.at >= row.at)) return slot.sample;
-    return row ? toSample(row, this.identities(run)) : null;
+    return row ? rowToSample(row, this.gpus.forRun(run)) : null;
   }
 
   /** Samples of a run with `from <= at < to`, oldest first (the newest one, kept or not). */
@@ -229,8 +135,8 @@ export class SamplesRepo {
     const rows = this.db
       .prepare("SELECT * FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at, id")
       .all(run, from, to) as SampleRow[];
-    const identities = rows.length > 0 ? this.identities(run) : [];
-    const samples = rows.map((row) => toSample(row, identities));
+    const identities = rows.length > 0 ? this.gpus.forRun(run) : [];
+    const samples = rows.map((row) => rowToSample(row, identities));
     const newest = this.unkept(run, from, to);
     if (newest) {
       samples.push(newest);
@@ -265,18 +171,18 @@ export class SamplesRepo {
             "SELECT * FROM samples WHERE id > ? AND run = ? AND at >= ? AND at < ? ORDER BY at, id",
           )
           .all(cached.lastId, run, from, to) as SampleRow[]
-      ).map((row) => toSample(row, cached.identities));
+      ).map((row) => rowToSample(row, cached.identities));
       const kept = cached.rows.slice(start);
       const inOrder = kept.length === 0 || fresh.length === 0 || fresh[0]!.at >= kept.at(-1)!.at;
       if (inOrder && kept.length + fresh.length === stats.n) rows = kept.concat(fresh);
     }
     if (rows === null) {
-      const identities = this.identities(run);
+      const identities = this.gpus.forRun(run);
       rows = (
         this.db
           .prepare("SELECT * FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at, id")
           .all(run, from, to) as SampleRow[]
-      ).map((row) => toSample(row, identities));
+      ).map((row) => rowToSample(row, identities));
       this.windows.set(run, { from, to, lastId: stats.last ?? 0, rows, identities });
     } else {
       const identities = cached?.identities ?? [];
@@ -315,217 +221,67 @@ export class SamplesRepo {
     buckets = 300,
   ): Record<string, SeriesPoint[]> {
     for (const metric of metrics) {
-      if (!METRIC_COLUMNS.has(metric)) throw new Error(`unknown metric ${metric}`);
+      if (!isSampleMetric(metric)) throw new Error(`unknown metric ${metric}`);
     }
-    const out: Record<string, SeriesPoint[]> = {};
-    for (const metric of metrics) out[metric] = [];
-    if (!metrics.length) return out;
+    if (!metrics.length) return {};
     const width = Math.max(1, Math.ceil((to - from) / buckets));
-    // Rows come in time order from the (run, at) keys, so buckets are summed in one pass here
-    // instead of in a GROUP BY, which would sort every row of the window first. Rolled-up rows
-    // are all older than the raw samples left (rolling up deletes what it summarised), so they
-    // come first; each weighs as many samples as it stands for. Buckets of an hour or more read
-    // the hourly rows.
-    const rollup = width >= HOUR_MS ? "samples_1h" : "samples_1m";
-    const columns = metrics.join(", ");
-    const rolled = this.db
-      .prepare(
-        `SELECT at, n, ${columns} FROM ${rollup} WHERE run = ? AND at >= ? AND at < ? ORDER BY at`,
-      )
-      .raw(true);
-    const statement = this.db
-      .prepare(
-        `SELECT at, 1, ${columns} FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at`,
-      )
-      .raw(true);
-    const sums = new Float64Array(metrics.length);
-    const counts = new Uint32Array(metrics.length);
-    let bucket = -1;
-    let bucketStart = 0;
-    const flush = () => {
-      metrics.forEach((metric, m) => {
-        if (counts[m]) {
-          (out[metric] as SeriesPoint[]).push({
-            at: bucketStart,
-            value: (sums[m] as number) / (counts[m] as number),
-          });
-        }
-      });
-      sums.fill(0);
-      counts.fill(0);
-    };
-    const add = (row: Array<number | null>) => {
-      const at = row[0] as number;
-      const weight = row[1] as number;
-      const b = Math.floor((at - from) / width);
-      if (b !== bucket) {
-        if (bucket >= 0) flush();
-        bucket = b;
-        bucketStart = at;
-      }
-      for (let m = 0; m < metrics.length; m++) {
-        const value = row[m + 2];
-        if (value !== null && value !== undefined) {
-          sums[m] = (sums[m] as number) + value * weight;
-          counts[m] = (counts[m] as number) + weight;
-        }
-      }
-    };
-    for (const row of rolled.iterate(run, from, to)) add(row as Array<number | null>);
-    for (const row of statement.iterate(run, from, to)) add(row as Array<number | null>);
+    // Rolled-up rows are all older than the raw samples left (rolling up deletes what it
+    // summarised); a bucket that straddles both adds their sums, each roll-up row weighing as
+    // many samples as it stands for.
+    const rolled = this.rollups.bucketSums(run, metrics, from, to, width);
+    const raw = toBucketSums(
+      this.statements
+        .get(bucketSumsSql("samples", metrics, null))
+        .raw(true)
+        .all(from, width, run, from, to) as Array<Array<number | null>>,
+      metrics.length,
+    );
+    const sources = [rolled, raw];
     const newest = this.unkept(run, from, to);
     if (newest) {
       const values = metricValues(newest);
-      add([newest.at, 1, ...metrics.map((metric) => values[metric])]);
+      sources.push([
+        {
+          bucket: Math.floor((newest.at - from) / width),
+          start: newest.at,
+          sums: metrics.map((metric) => values[metric] ?? 0),
+          counts: metrics.map((metric) => (values[metric] === null ? 0 : 1)),
+        },
+      ]);
     }
-    if (bucket >= 0) flush();
-    return out;
+    return seriesFromBuckets(sources, metrics);
   }
 
   /** Time of a run's oldest sample (raw or rolled up), or null when it has none. */
   firstAt(run: string): number | null {
-    const row = this.db
-      .prepare(
-        `SELECT MIN(at) AS at FROM (
-           SELECT MIN(at) AS at FROM samples_1h WHERE run = ?
-           UNION ALL SELECT MIN(at) FROM samples_1m WHERE run = ?
-           UNION ALL SELECT MIN(at) FROM samples WHERE run = ?)`,
-      )
-      .get(run, run, run) as { at: number | null };
-    return row.at;
-  }
-
-  /** Deletes samples and roll-ups older than `before`; returns how many raw samples went. */
-  prune(before: number): number {
-    this.db.prepare("DELETE FROM samples_latest WHERE at < ?").run(before);
-    this.db.prepare("DELETE FROM samples_1m WHERE at < ?").run(before);
-    this.db.prepare("DELETE FROM samples_1h WHERE at < ?").run(before);
-    return this.db.prepare("DELETE FROM samples WHERE at < ?").run(before).changes;
-  }
-
-  /**
-   * Rolls a run's raw samples older than `cutoff` up into per-minute and per-hour rows and
-   * deletes them, whole hours at a time and at most `maxHours` per call, so a call is short
-   * however far behind it is (the next call goes on). Returns how many raw samples it rolled up.
-   * Charts (`series`) read the roll-ups for what is no longer raw; `range` and `latest` see raw
-   * samples only.
-   */
-  rollUp(run: string, cutoff: number, maxHours = 24): number {
-    const oldest = (
-      this.db.prepare("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
+    const raw = (
+      this.statements.get("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
         at: number | null;
       }
     ).at;
-    const end = Math.floor(cutoff / HOUR_MS) * HOUR_MS;
-    if (oldest === null || oldest >= end) return 0;
-    const start = Math.floor(oldest / HOUR_MS) * HOUR_MS;
-    const until = Math.min(end, start + maxHours * HOUR_MS);
-    const summary = (table: string, bucketMs: number) =>
-      `INSERT OR REPLACE INTO ${table} (run, at, n, ${ROLLUP_COLUMNS.join(", ")})
-       SELECT run, (at / ${bucketMs}) * ${bucketMs} AS bucket, COUNT(*), MAX(step),
-         ${ROLLUP_COLUMNS.slice(1)
-           .map((c) => `AVG(${c})`)
-           .join(", ")}
-       FROM samples WHERE run = ? AND at >= ? AND at < ? GROUP BY bucket`;
-    return this.db.transaction(() => {
-      this.db.prepare(summary("samples_1m", MINUTE_MS)).run(run, start, until);
-      this.db.prepare(summary("samples_1h", HOUR_MS)).run(run, start, until);
-      return this.db
-        .prepare("DELETE FROM samples WHERE run = ? AND at >= ? AND at < ?")
-        .run(run, start, until).changes;
-    })();
+    const rolled = this.rollups.firstAt(run);
+    if (raw === null) return rolled;
+    return rolled === null ? raw : Math.min(raw, rolled);
+  }
+
+  /**
+   * Deletes raw samples older than `before` (the oldest first, at most `limit` a call: the next
+   * call goes on) and the newest sample of runs last sampled before it; returns how many raw
+   * samples went. The roll-ups go by {@link SampleRollupsRepo.prune}.
+   */
+  prune(before: number, limit = PRUNE_ROWS_PER_CALL): number {
+    this.newest.prune(before);
+    return this.history.prune(before, limit);
+  }
+
+  /** The runs the history holds samples of. */
+  runs(): string[] {
+    return this.history.runs();
   }
 
   /** The INSERT parameters of a sample, in column order (its GPUs' identities saved apart). */
   private toRow(sample: RunSample): unknown[] {
-    this.saveIdentities(sample.run, sample.gpus);
-    const values = metricValues(sample);
-    const total = sample.gpus.map((g) => g.memoryTotalMiB).filter((v): v is number => v !== null);
-    return [
-      sample.run,
-      sample.at,
-      sample.reachable ? 1 : 0,
-      sample.alive === null ? null : sample.alive ? 1 : 0,
-      sample.step,
-      sample.totalSteps,
-      sample.epoch,
-      sample.loss,
-      sample.stepTimeSeconds,
-      sample.stepsPerHour,
-      sample.etaSeconds,
-      sample.epochEtaSeconds,
-      values.gpu_mem_used_mib,
-      total.length ? Math.max(...total) : null,
-      values.gpu_util_pct,
-      sample.hostMemory?.usedBytes ?? null,
-      sample.hostMemory?.totalBytes ?? null,
-      sample.workers?.count ?? null,
-      sample.workers?.rssBytes ?? null,
-      sample.trainerRssBytes,
-      sample.diskFreeBytes,
-      packGpuFigures(sample.gpus),
-      sample.stepTimeObserved === undefined ? null : sample.stepTimeObserved ? 1 : 0,
-    ];
+    this.gpus.save(sample.run, sample.gpus);
+    return sampleParameters(sample);
   }
-}
-
-/** The chartable metrics of a sample, as their columns hold them. */
-function metricValues(sample: RunSample): Record<SampleMetric, number | null> {
-  const used = sample.gpus.map((g) => g.memoryUsedMiB).filter((v): v is number => v !== null);
-  const util = sample.gpus.map((g) => g.utilizationPercent).filter((v): v is number => v !== null);
-  return {
-    step: sample.step,
-    step_time_s: sample.stepTimeSeconds,
-    steps_per_hour: sample.stepsPerHour,
-    gpu_mem_used_mib: used.length ? Math.max(...used) : null,
-    gpu_util_pct: util.length ? util.reduce((a, b) => a + b, 0) / util.length : null,
-    host_used_bytes: sample.hostMemory?.usedBytes ?? null,
-    workers_rss_bytes: sample.workers?.rssBytes ?? null,
-    loss: sample.loss,
-  };
-}
-
-/**
- * A row back as a sample. Its GPUs are decoded when first read: the rules read a day of
- * samples at every evaluation and most of them never look at the GPUs.
- */
-function toSample(row: SampleRow, identities: readonly GpuIdentity[]): RunSample {
-  const sample = {
-    run: row.run,
-    at: row.at,
-    reachable: row.reachable === 1,
-    alive: row.alive === null ? null : row.alive === 1,
-    step: row.step,
-    totalSteps: row.total_steps,
-    epoch: row.epoch,
-    loss: row.loss,
-    stepTimeSeconds: row.step_time_s,
-    stepsPerHour: row.steps_per_hour,
-    ...(row.step_time_observed !== null ? { stepTimeObserved: row.step_time_observed === 1 } : {}),
-    etaSeconds: row.eta_s,
-    epochEtaSeconds: row.epoch_eta_s,
-    hostMemory:
-      row.host_used_bytes === null || row.host_total_bytes === null
-        ? null
-        : { usedBytes: row.host_used_bytes, totalBytes: row.host_total_bytes },
-    workers:
-      row.workers_count === null
-        ? null
-        : { count: row.workers_count, rssBytes: row.workers_rss_bytes ?? 0 },
-    trainerRssBytes: row.trainer_rss_bytes,
-    diskFreeBytes: row.disk_free_bytes,
-  } as RunSample;
-  let gpus: GpuSample[] | null = null;
-  Object.defineProperty(sample, "gpus", {
-    enumerable: true,
-    configurable: true,
-    get: () => {
-      gpus ??= unpackGpus(row.gpus_json, identities);
-      return gpus;
-    },
-    set: (value: GpuSample[]) => {
-      gpus = value;
-    },
-  });
-  return sample;
 }

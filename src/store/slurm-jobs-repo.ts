@@ -59,6 +59,13 @@ export class SlurmJobsRepo {
       .run(run, jobId);
   }
 
+  /** Takes back {@link noteCancelled}: trainops' cancel did not happen, so the job's end is news. */
+  clearCancelled(run: string, jobId: string): void {
+    this.db
+      .prepare("UPDATE slurm_jobs SET cancelled_by_trainops = 0 WHERE run = ? AND job_id = ?")
+      .run(run, jobId);
+  }
+
   /** The run's newest job, or null before any was seen. */
   current(run: string): SlurmJobRecord | null {
     const row = this.db

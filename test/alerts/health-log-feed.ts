@@ -1,24 +1,10 @@
 import { runSchema } from "../../src/config/schema.ts";
 import type { RunSample } from "../../src/model/monitoring.ts";
 import { LogIngestor } from "../../src/monitors/log-ingestor.ts";
-import type { ProbeOutput } from "../../src/monitors/probe/probe-output.ts";
-import { buildSample } from "../../src/monitors/sample-builder.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
+import { logOnlySample } from "../harness/quiet-probe.ts";
 import type { AlertHarness } from "./alert-fixture.ts";
-
-// A probe that saw no GPU, processes or memory: the log is what these rules read.
-const quietProbe = {
-  gpu: { text: "", status: null },
-  apps: { text: "", status: null },
-  meminfo: "",
-  ps: "",
-  args: "",
-  kernel: "",
-  disk: "",
-  uptime: "",
-  units: "",
-} as unknown as ProbeOutput;
 
 /** The run the feed writes: exp001 with the plan's 4000 steps × 32 epochs. */
 const RUN = runSchema.parse({
@@ -69,13 +55,7 @@ export class HealthLogFeed {
     });
     this.offset += bytes.length;
     this.ingestor.storePendingStep();
-    const built = buildSample({
-      run: RUN,
-      at: this.h.clock.now(),
-      output: quietProbe,
-      recentSteps: this.store.steps.recent("exp001"),
-    });
-    const sample = { ...built, alive };
+    const sample = { ...logOnlySample(RUN, this.h.clock.now(), this.store), alive };
     this.store.samples.insert(sample);
     return sample;
   }

@@ -34,6 +34,25 @@ function minutes(n: number, util: number): void {
   }
 }
 
+/**
+ * `ms` after the clock's time, a poll that finds `freeGiB` of disk free; evaluates and delivers
+ * what is due, and returns how many messages went out.
+ */
+async function diskPollAfter(ms: number, freeGiB: number): Promise<number> {
+  h.clock.advance(ms);
+  h.samples.insert(sample(h.clock.now(), { diskFreeBytes: freeGiB * GIB }));
+  h.alerting.evaluate("exp001");
+  return h.alerting.deliverDue();
+}
+
+/** A fresh harness whose first alert (disk almost full) goes out at once. */
+async function firstAlertSent(): Promise<void> {
+  h = alertHarness();
+  h.samples.insert(sample(T0 - MIN, { diskFreeBytes: 2 * GIB }));
+  h.alerting.evaluate("exp001");
+  expect(await h.alerting.deliverDue()).toBe(1);
+}
+
 describe("lifecycle", () => {
   it("pending holds for `for:`, fires, repeats as 'still …', resolves with its duration", async () => {
     h = alertHarness({
@@ -143,19 +162,10 @@ describe("grouping", () => {
   });
 
   it("the first alert goes at once; a burst right after it waits for the window and goes as one", async () => {
-    h = alertHarness();
-    h.samples.insert(sample(T0 - MIN, { diskFreeBytes: 2 * GIB }));
-    h.alerting.evaluate("exp001");
-    expect(await h.alerting.deliverDue()).toBe(1);
+    await firstAlertSent();
     // Two warnings right after it: each waits for the run's group window.
-    h.clock.advance(1000);
-    h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 500 * GIB }));
-    h.alerting.evaluate("exp001");
-    expect(await h.alerting.deliverDue()).toBe(0);
-    h.clock.advance(1000);
-    h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 1 * GIB }));
-    h.alerting.evaluate("exp001");
-    expect(await h.alerting.deliverDue()).toBe(0);
+    expect(await diskPollAfter(1000, 500)).toBe(0);
+    expect(await diskPollAfter(1000, 1)).toBe(0);
     h.clock.advance(3000);
     expect(await h.alerting.deliverDue()).toBe(1);
     expect(h.sink.messages).toHaveLength(2);
@@ -163,14 +173,8 @@ describe("grouping", () => {
   });
 
   it("a critical alert skips the group window and takes what waits along", async () => {
-    h = alertHarness();
-    h.samples.insert(sample(T0 - MIN, { diskFreeBytes: 2 * GIB }));
-    h.alerting.evaluate("exp001");
-    expect(await h.alerting.deliverDue()).toBe(1);
-    h.clock.advance(1000);
-    h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 500 * GIB }));
-    h.alerting.evaluate("exp001");
-    expect(await h.alerting.deliverDue()).toBe(0);
+    await firstAlertSent();
+    expect(await diskPollAfter(1000, 500)).toBe(0);
     h.clock.advance(500);
     h.addEvent(h.clock.now(), { kind: "cuda_oom", line: "CUDA out of memory" });
     h.alerting.evaluate("exp001");

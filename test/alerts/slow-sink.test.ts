@@ -7,17 +7,6 @@ import { openDatabase } from "../../src/store/database.ts";
 import { WebhookServer } from "../harness/webhook-server.ts";
 import { type AlertHarness, alertHarness, MIN, sample } from "./alert-fixture.ts";
 
-let server: WebhookServer;
-let h: AlertHarness | undefined;
-beforeEach(async () => {
-  server = await WebhookServer.start();
-});
-afterEach(async () => {
-  h?.close();
-  h = undefined;
-  await server.close();
-});
-
 function oom(harness: AlertHarness, line: string): void {
   harness.samples.insert(sample(harness.clock.now() - MIN));
   harness.addEvent(harness.clock.now(), { kind: "cuda_oom", line });
@@ -33,29 +22,49 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe("slow and silent sinks", () => {
-  it.each([
+describe("slow webhooks", () => {
+  // Each case waits on its webhook's answer; side by side, the file waits for the slowest once.
+  it.concurrent.each([
     { platform: "discord", delayMs: 5_000 },
     { platform: "slack", delayMs: 15_000 },
   ])(
     "a $platform webhook answering after $delayMs ms posts the alert once",
     async ({ platform, delayMs }) => {
+      const slow = await WebhookServer.start();
       const sink =
         platform === "discord"
-          ? new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/tok`)
-          : new SlackWebhookSink("slack-webhook:0", `${server.url}/services/T/B/x`);
-      h = alertHarness({ sinks: [sink] });
-      server.script({ status: 200, delayMs });
-      oom(h, "torch.OutOfMemoryError: CUDA out of memory.");
-      expect(await h.alerting.deliverDue()).toBe(1);
-      // Later passes find nothing owed: nothing goes out again.
-      h.clock.advance(10 * MIN);
-      expect(await h.alerting.deliverDue()).toBe(0);
-      expect([...server.postedPerKey().values()]).toEqual([1]);
-      expect(h.alerting.backlog()).toBe(0);
+          ? new DiscordWebhookSink("discord-webhook:0", `${slow.url}/api/webhooks/1/tok`)
+          : new SlackWebhookSink("slack-webhook:0", `${slow.url}/services/T/B/x`);
+      const harness = alertHarness({ sinks: [sink] });
+      try {
+        slow.script({ status: 200, delayMs });
+        oom(harness, "torch.OutOfMemoryError: CUDA out of memory.");
+        expect(await harness.alerting.deliverDue()).toBe(1);
+        // Later passes find nothing owed: nothing goes out again.
+        harness.clock.advance(10 * MIN);
+        expect(await harness.alerting.deliverDue()).toBe(0);
+        expect([...slow.postedPerKey().values()]).toEqual([1]);
+        expect(harness.alerting.backlog()).toBe(0);
+      } finally {
+        harness.close();
+        await slow.close();
+      }
     },
     60_000,
   );
+});
+
+describe("silent and refusing sinks", () => {
+  let server: WebhookServer;
+  let h: AlertHarness | undefined;
+  beforeEach(async () => {
+    server = await WebhookServer.start();
+  });
+  afterEach(async () => {
+    h?.close();
+    h = undefined;
+    await server.close();
+  });
 
   it("sends once more after no answer, then records 'maybe delivered' instead of a third copy", async () => {
     const sink = new DiscordWebhookSink(

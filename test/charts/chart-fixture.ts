@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { ChartSource } from "../../src/charts/chart-series.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
+import { SampleRollupsRepo } from "../../src/store/sample-rollups-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { gpuSample, runSample } from "../harness/sample-factory.ts";
 
@@ -17,6 +18,8 @@ export const DAY = 24 * HOUR;
 export interface ChartStoreFixture extends ChartSource {
   db: Db;
   samples: SamplesRepo;
+  /** Rolls samples past the raw window up, as housekeeping does. */
+  sampleRollups: SampleRollupsRepo;
   events: EventsRepo;
   /** Samples every `every` ms over [from, to): step time drops at `fasterFrom`, memory wobbles. */
   fill(from: number, to: number, every: number, fasterFrom?: number): void;
@@ -32,6 +35,7 @@ export function chartStore(): ChartStoreFixture {
   return {
     db,
     samples,
+    sampleRollups: new SampleRollupsRepo(db),
     events,
     fill(from, to, every, fasterFrom = Number.POSITIVE_INFINITY) {
       const rows = [];

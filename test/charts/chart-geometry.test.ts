@@ -164,7 +164,7 @@ describe("chart geometry", () => {
     const rolled = chartStore();
     try {
       rolled.fill(NOW - 30 * DAY, NOW, 10 * MIN);
-      while (rolled.samples.rollUp("exp001", NOW - 2 * DAY, 24 * 40) > 0);
+      while (rolled.sampleRollups.rollUp("exp001", NOW - 2 * DAY, 24 * 40) > 0);
       const { image } = drawRunChart(rolled, {
         run: "exp001",
         from: NOW - 30 * DAY,

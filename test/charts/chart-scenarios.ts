@@ -102,7 +102,7 @@ export const CHART_SCENARIOS: ChartScenario[] = [
       withStore((s) => {
         s.fill(NOW - 30 * DAY, NOW, 10 * MIN, NOW - 9 * DAY);
         // Older samples live in the roll-ups, as in a long-running store.
-        while (s.samples.rollUp("exp001", NOW - 2 * DAY, 24 * 40) > 0);
+        while (s.sampleRollups.rollUp("exp001", NOW - 2 * DAY, 24 * 40) > 0);
         return drawRunChart(s, {
           run: "exp001",
           from: NOW - 30 * DAY,

@@ -37,7 +37,7 @@ function trainopsAsUser(args: string[]): Promise<CliResult> {
   const [command, ...rest] = [...(prefix ?? []), process.execPath, TRAINOPS_BIN, ...args];
   const child = spawn(command as string, rest, {
     cwd: root,
-    env: { ...process.env, TRAINOPS_FROM_SOURCE: "1", HOME: root },
+    env: { ...process.env, TRAINOPS_FROM_SOURCE: "0", HOME: root },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireInstanceLock } from "../../src/daemon/instance-lock.ts";
 import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
+import { AlertOutboxRepo } from "../../src/store/alert-outbox-repo.ts";
+import { openDatabase } from "../../src/store/database.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
 import { startDaemonFixture } from "../harness/daemon-fixture.ts";
 import { FakeDiscord } from "../harness/fake-discord/fake-discord.ts";
@@ -22,9 +24,10 @@ let sim: SimulatedRun<null>;
 let vm: SimulatedVm;
 let webhook: WebhookServer;
 let configPath: string;
+let storePath: string;
 
 beforeAll(async () => {
-  ({ sim, webhook, configPath } = await startDaemonFixture({
+  ({ sim, webhook, configPath, storePath } = await startDaemonFixture({
     prefix: "trainops-daemon-",
     ssh: "local",
     vm: { timeScale: 200, startupSeconds: 0.5 },
@@ -124,7 +127,19 @@ describe("trainops start", () => {
     const second = startDaemon(configPath);
     try {
       await webhook.waitFor(() => webhook.acceptedTotal() >= 1, 60_000);
-      await new Promise((done) => setTimeout(done, 3000));
+      // The barrier: the store owes nothing more, and the daemon stops (finishing any send in
+      // flight), so no later copy can come.
+      const db = openDatabase(storePath);
+      try {
+        await waitUntil(() => new AlertOutboxRepo(db).backlog() === 0, {
+          timeoutMs: 60_000,
+          what: "the outbox to be caught up",
+        });
+      } finally {
+        db.close();
+      }
+      second.child.kill("SIGTERM");
+      expect(await second.exited).toBe(0);
       expect([...webhook.accepted.values()].every((n) => n === 1)).toBe(true);
       const texts = webhook.received
         .filter((r) => r.outcome === 200)

@@ -78,6 +78,40 @@ describe("trainops demo --script", () => {
     expect(existsSync(join(dir, "trainops.db"))).toBe(true);
   }, 600_000);
 
+  it("shows a pattern rule's alert and a NaN loss stopped from its Stop training button", async () => {
+    const dir = join(root, "health");
+    const out = await demo([
+      "--script",
+      resolve("test/fixtures/demo/health-alerts.txt"),
+      "--dir",
+      dir,
+      "--time-scale",
+      "300",
+      "--poll",
+      "*/1 * * * * *",
+    ]);
+    expect(out.stderr).not.toMatch(/trainops demo:/);
+    expect(out.code).toBe(0);
+    const text = out.stdout;
+    // The pattern rule of the demo's config, on the line the job logged.
+    expect(text).toContain(
+      "checkpoint runs/exp001_full/checkpoints/last.json not saved: No space left on device",
+    );
+    // The NaN alert offers Stop training; pressed, it previews the stop, confirmed, it stops.
+    const nan = text.slice(text.indexOf("loss became NaN"));
+    expect(nan).toMatch(/\[1\] Stop training/);
+    expect(nan).toContain("train> press Stop training");
+    expect(nan).toContain("Confirm: Stop training of exp001");
+    expect(nan).toMatch(/Training of exp001 stopped \(SIG(INT|TERM|KILL)\)/);
+    // Stopped on purpose: status says by whom, no crash alert, and the simulated job is gone.
+    expect(text.slice(text.lastIndexOf("train> /train status"))).toMatch(
+      /Stopped by \S+ at \d\d:\d\d UTC \(\/train stop\); \/train restart resumes it\./,
+    );
+    expect(text).not.toMatch(/crashed|failed to start/);
+    const vm = await createSimulatedVm({ root: join(dir, "vm") });
+    expect(vm.trainerPid()).toBeNull();
+  }, 600_000);
+
   it("a wait ends as soon as its phase ends another way, and says what happened", async () => {
     const out = await demo([
       "--script",
@@ -116,6 +150,17 @@ describe("trainops demo --script", () => {
     const vm = await createSimulatedVm({ root: join(dir, "vm") });
     expect(vm.trainerPid()).toBeNull();
   }, 300_000);
+
+  it("a press before any alert offered that button stops the script, naming the line", async () => {
+    const script = join(root, "early-press.txt");
+    writeFileSync(script, "press Stop training\n/train status\n");
+    const out = await demo(["--script", script, "--dir", join(root, "early-press")]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(
+      "line 1: no 'Stop training' button shown yet; wait for the alert that offers it",
+    );
+    expect(out.stdout).not.toContain("train> /train status");
+  }, 120_000);
 
   it("rejects a script line it does not understand, naming the line", async () => {
     const script = join(root, "bad.txt");

@@ -37,13 +37,14 @@ export interface TrainopsProcess {
 
 /**
  * Starts `node bin/trainops.js ...args`, as a user would from a shell, capturing its output. It
- * runs the TypeScript sources (TRAINOPS_FROM_SOURCE=1), so a test never meets a stale dist/;
- * test/packaging/compiled-cli.test.ts covers the compiled CLI.
+ * runs the bundle in dist/, which vitest's global set-up (test/build-cli.global-setup.ts) builds
+ * from the sources before the first test file: as edited, and much quicker to start than the
+ * sources through tsx. `env: { TRAINOPS_FROM_SOURCE: "1" }` runs the sources instead.
  */
 export function spawnTrainops(args: string[], options: CliOptions = {}): TrainopsProcess {
   const child = spawn(process.execPath, [TRAINOPS_BIN, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, TRAINOPS_FROM_SOURCE: "1", ...options.env },
+    env: { ...process.env, TRAINOPS_FROM_SOURCE: "0", ...options.env },
     stdio: "pipe",
   });
   if (!options.keepStdinOpen) child.stdin.end();

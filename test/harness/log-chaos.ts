@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   renameSync,
+  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -12,10 +13,33 @@ import {
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { build } from "esbuild";
 import { stepLine } from "./fake-run-dir.ts";
 import type { SshdHarness } from "./sshd.ts";
 
 const CHILD = fileURLToPath(new URL("./monitor-child.ts", import.meta.url));
+/** Inside the checkout (and ignored by git), so the bundle's packages resolve to its node_modules. */
+const BUNDLES = fileURLToPath(new URL("../../.tmp/", import.meta.url));
+
+/**
+ * Bundles the monitor child into one file: a scenario starts it after every kill, and loading
+ * one file costs a fraction of transpiling its hundreds of sources at each start.
+ */
+async function bundleMonitorChild(): Promise<string> {
+  mkdirSync(BUNDLES, { recursive: true });
+  const outfile = join(BUNDLES, `monitor-child-${process.pid}-${Date.now()}.mjs`);
+  await build({
+    entryPoints: [CHILD],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+  return outfile;
+}
 
 /** How a {@link runLogChaos} scenario is drawn. */
 export interface LogChaosOptions {
@@ -115,6 +139,15 @@ const MARKER = /marker-(\d+)/;
  * doubled.
  */
 export async function runLogChaos(options: LogChaosOptions): Promise<LogChaosResult> {
+  const bundle = await bundleMonitorChild();
+  try {
+    return await scenario(options, bundle);
+  } finally {
+    rmSync(bundle, { force: true });
+  }
+}
+
+async function scenario(options: LogChaosOptions, bundle: string): Promise<LogChaosResult> {
   const random = prng(options.seed);
   const pick = (n: number) => Math.floor(random() * n);
   const workdir = join(options.dir, "run");
@@ -136,7 +169,7 @@ export async function runLogChaos(options: LogChaosOptions): Promise<LogChaosRes
 
   let child: ChildProcess | null = null;
   const startChild = () => {
-    child = spawn(process.execPath, ["--import", "tsx", CHILD, dbPath, JSON.stringify(run)], {
+    child = spawn(process.execPath, [bundle, dbPath, JSON.stringify(run)], {
       stdio: ["ignore", "ignore", "inherit"],
     });
   };

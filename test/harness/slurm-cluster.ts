@@ -145,13 +145,21 @@ export async function startSlurmCluster(options: SlurmClusterOptions = {}): Prom
   };
 }
 
-/** Starts the shared munged when none is running; never stops one. */
+/**
+ * Starts the shared munged when none is running; never stops one. Test files run in parallel, so
+ * another may start it between the look and the start: its munged then refuses to start, and the
+ * one that runs is as good.
+ */
 function ensureMunged(): void {
-  const running = execFileSync("sh", ["-c", "pgrep -x munged || true"]).toString().trim();
-  if (running !== "") return;
+  const running = () => execFileSync("sh", ["-c", "pgrep -x munged || true"]).toString().trim();
+  if (running() !== "") return;
   mkdirSync("/run/munge", { recursive: true });
   execFileSync("chown", ["munge:munge", "/run/munge"]);
-  execFileSync("runuser", ["-u", "munge", "--", "/usr/sbin/munged"], { stdio: "ignore" });
+  try {
+    execFileSync("runuser", ["-u", "munge", "--", "/usr/sbin/munged"], { stdio: "ignore" });
+  } catch (error) {
+    if (running() === "") throw error;
+  }
 }
 
 /** Processes (slurmstepd, job tasks) whose environment names this cluster's slurm.conf. */

@@ -1,86 +1,31 @@
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runSchema } from "../../src/config/schema.ts";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { ClassifiedEvent } from "../../src/model/monitoring.ts";
 import { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
 import { SshTransport } from "../../src/transport/ssh-transport.ts";
-import type {
-  ExecOptions,
-  FollowHandle,
-  FollowOptions,
-  Transport,
-} from "../../src/transport/transport.ts";
-import { createFakeRunDir, OOM_TRACEBACK, stepLine } from "../harness/fake-run-dir.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { CountingTransport } from "../harness/counting-transport.ts";
+import { OOM_TRACEBACK, stepLine } from "../harness/fake-run-dir.ts";
+import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
+import { waitUntil } from "../harness/wait.ts";
 
-let sshd: SshdHarness;
-let root: string;
+const vm = useSshdRunDirs("trainops-wakes-");
 
-beforeAll(async () => {
-  sshd = await startSshd();
-  root = mkdtempSync(join(tmpdir(), "trainops-wakes-"));
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
-
-/** A real SSH transport that counts its scripts and the follow chunks the monitor has handled. */
-class CountingTransport implements Transport {
-  scripts = 0;
-  chunks = 0;
-  constructor(private readonly inner: Transport) {}
-  get description(): string {
-    return this.inner.description;
-  }
-  run(script: string, options?: ExecOptions) {
-    this.scripts += 1;
-    return this.inner.run(script, options);
-  }
-  follow(options: FollowOptions): Promise<FollowHandle> {
-    return this.inner.follow({
-      ...options,
-      onData: (chunk) => {
-        options.onData(chunk);
-        // After the monitor's handler: a read it decided on has been asked for by now.
-        this.chunks += 1;
-      },
-    });
-  }
-  close() {
-    return this.inner.close();
-  }
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Waits for what the follow stream has done; it streams within milliseconds. */
+function until(condition: () => boolean, what: string): Promise<boolean> {
+  return waitUntil(condition, { timeoutMs: 10_000, intervalMs: 20, what });
 }
 
 function setup(followWakes: "errors" | "all") {
-  const { workdir, logPath, nvidiaSmi } = createFakeRunDir(
-    join(root, followWakes),
-    "train.log",
-    `${stepLine(1)}\n`,
-  );
-  const run = runSchema.parse({
+  const { run, workdir, logPath } = vm.runDir(followWakes, {
     name: `wakes-${followWakes}`,
-    ssh: sshd.runConfigSsh(),
-    workdir,
     log: "train.log",
-    nvidiaSmi,
+    content: `${stepLine(1)}\n`,
     followWakes,
   });
-  if (run.ssh === "local") throw new Error("unexpected");
   const transport = new CountingTransport(new SshTransport(run.ssh));
   const followed: ClassifiedEvent[] = [];
   const monitor = new RunMonitor({

@@ -1,15 +1,7 @@
 import { spawn } from "node:child_process";
-import {
-  appendFileSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type RunConfig, runSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { pollHost } from "../../src/monitors/host-poll.ts";
@@ -20,22 +12,12 @@ import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
 import { createTransport } from "../../src/transport/create-transport.ts";
 import { HostTransportPool } from "../../src/transport/host-transport-pool.ts";
-import type { ExecOptions, Transport } from "../../src/transport/transport.ts";
+import type { Transport } from "../../src/transport/transport.ts";
+import { CountingTransport } from "../harness/counting-transport.ts";
 import { createFakeRunDir, stepLine } from "../harness/fake-run-dir.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
 
-let sshd: SshdHarness;
-let root: string;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  root = mkdtempSync(join(tmpdir(), "trainops-host-probe-"));
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const vm = useSshdRunDirs("trainops-host-probe-");
 
 /**
  * An nvidia-smi that writes one line per call (its query) to a count file on the VM, then
@@ -59,25 +41,6 @@ function countingNvidiaSmi(dir: string): { path: string; calls: () => string[] }
   };
 }
 
-/** Counts the scripts a real transport runs (each is one exec on the VM's shell). */
-class CountingTransport implements Transport {
-  scripts = 0;
-  constructor(private readonly inner: Transport) {}
-  get description(): string {
-    return this.inner.description;
-  }
-  run(script: string, options?: ExecOptions) {
-    this.scripts += 1;
-    return this.inner.run(script, options);
-  }
-  follow(options: Parameters<Transport["follow"]>[0]) {
-    return this.inner.follow(options);
-  }
-  close() {
-    return this.inner.close();
-  }
-}
-
 interface Host {
   runs: RunConfig[];
   logs: string[];
@@ -89,23 +52,18 @@ interface Host {
 }
 
 function hostOf(name: string, n: number): Host {
-  const dir = join(root, name);
-  const smi = countingNvidiaSmi(mkdtempSync(join(root, `${name}-smi-`)));
+  const dir = join(vm.root, name);
+  const smi = countingNvidiaSmi(mkdtempSync(join(vm.root, `${name}-smi-`)));
   const logs: string[] = [];
-  const runs = Array.from({ length: n }, (_, i) => {
-    const { workdir, logPath } = createFakeRunDir(
-      join(dir, `run${i}`),
-      "train.log",
-      `${stepLine(10 + i)}\n`,
-    );
-    logs.push(logPath);
-    return runSchema.parse({
+  const runs: RunConfig[] = Array.from({ length: n }, (_, i) => {
+    const { run, logPath } = vm.runDir(join(name, `run${i}`), {
       name: `${name}-run${i}`,
-      ssh: sshd.runConfigSsh(),
-      workdir,
       log: "train.log",
+      content: `${stepLine(10 + i)}\n`,
       nvidiaSmi: smi.path,
     });
+    logs.push(logPath);
+    return run;
   });
   const store = createMonitorStore(openDatabase(join(dir, "trainops.db")));
   const counting: CountingTransport[] = [];
@@ -148,7 +106,7 @@ describe("one probe per host per round, over a real sshd", () => {
       );
       expect(host.counting).toHaveLength(1);
       expect(host.counting[0]?.scripts).toBe(1);
-      expect(sshd.connectionCount()).toBe(1);
+      expect(vm.sshd.connectionCount()).toBe(1);
       // One GPU query and one GPU-process query for the whole host, not one per run.
       expect(host.smi.calls()).toEqual(["gpu", "apps"]);
       host.runs.forEach((run, i) => {
@@ -214,7 +172,7 @@ describe("one probe per host per round, over a real sshd", () => {
 
   it("the scheduler gives a host's runs one probe per round, and runs elsewhere their own", async () => {
     const host = hostOf("sched", 4);
-    const dir = mkdtempSync(join(root, "local-"));
+    const dir = mkdtempSync(join(vm.root, "local-"));
     const { workdir } = createFakeRunDir(dir, "train.log", `${stepLine(3)}\n`);
     const localRun = runSchema.parse({
       name: "local-run",

@@ -3,18 +3,14 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   renameSync,
-  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runSchema } from "../../src/config/schema.ts";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
 import { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { openDatabase } from "../../src/store/database.ts";
@@ -28,26 +24,15 @@ import type {
   FollowOptions,
   Transport,
 } from "../../src/transport/transport.ts";
-import { createFakeRunDir, stepLine } from "../harness/fake-run-dir.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { stepLine } from "../harness/fake-run-dir.ts";
+import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
 
 // A writer racing the monitor's read is a matter of microseconds on a real VM. To land it
 // exactly between the probe's look at the log and its read, the scripts run with a `tail` on
 // PATH that first does what the test armed (a copytruncate, a rename rotation), then runs the
 // real tail: the same interleaving, every time.
 
-let sshd: SshdHarness;
-let root: string;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  root = mkdtempSync(join(tmpdir(), "trainops-races-"));
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const vm = useSshdRunDirs("trainops-races-");
 
 /** Runs every script with `dir` first on PATH; the rest is the real SSH transport. */
 class ShimmedTransport implements Transport {
@@ -78,6 +63,8 @@ function markerLine(id: number): string {
 }
 
 interface Race {
+  /** What the test writes first into every log it makes (see LOG_STARTS). */
+  header: string;
   monitor: RunMonitor;
   store: MonitorStore;
   logPath: string;
@@ -85,6 +72,8 @@ interface Race {
   arm(action: string): void;
   /** True once the armed action ran. */
   fired(): boolean;
+  /** Times the probe compared the bytes before the offset on the VM (`od`: the full check). */
+  fullChecks(): number;
   /** How often each marker is stored. */
   stored(): Map<number, number>;
   /** Polls until the stored offset is at the end of the current log. */
@@ -92,11 +81,30 @@ interface Race {
   close(): Promise<void>;
 }
 
+/**
+ * How the logs of a race start. A log shorter than the probe's 4 KiB prefix is checked in full
+ * before every read; past it, a read whose file only grew takes the fast path (one stat, one
+ * tail, the prefix checked after the read): the same races must hold on both.
+ */
+const LOG_STARTS: Array<[string, string]> = [
+  ["a log shorter than its prefix", ""],
+  [
+    "a log past its first 4 KiB",
+    Array.from({ length: 60 }, (_, i) => `config line ${i}: ${"=".repeat(80)}\n`).join(""),
+  ],
+];
+
 let counter = 0;
-function race(overrides: Record<string, unknown> = {}): Race {
+function race(overrides: Record<string, unknown> = {}, header = ""): Race {
   counter += 1;
-  const dir = join(root, `run${counter}`);
-  const { workdir, logPath } = createFakeRunDir(join(dir, "work"), "logs/train.log");
+  const { run, logPath } = vm.runDir(`run${counter}/work`, {
+    name: `race${counter}`,
+    log: "logs/train.log",
+    nvidiaSmi: "true",
+    steps: { perEpoch: 4000, epochs: 32 },
+    ...overrides,
+  });
+  const dir = join(vm.root, `run${counter}`);
   const shim = join(dir, "shim");
   mkdirSync(shim);
   const trigger = join(dir, "armed.sh");
@@ -115,25 +123,24 @@ PATH=/usr/bin:/bin exec tail "$@"
 `,
   );
   chmodSync(join(shim, "tail"), 0o755);
-  const run = runSchema.parse({
-    name: `race${counter}`,
-    ssh: sshd.runConfigSsh(),
-    workdir,
-    log: "logs/train.log",
-    nvidiaSmi: "true",
-    steps: { perEpoch: 4000, epochs: 32 },
-    ...overrides,
-  });
-  if (run.ssh === "local") throw new Error("unexpected");
+  const odCalls = join(dir, "od.calls");
+  writeFileSync(odCalls, "");
+  writeFileSync(
+    join(shim, "od"),
+    `#!/bin/sh\necho od >> ${shellQuote(odCalls)}\nPATH=/usr/bin:/bin exec od "$@"\n`,
+  );
+  chmodSync(join(shim, "od"), 0o755);
   const transport = new ShimmedTransport(new SshTransport(run.ssh), shim);
   const store = createMonitorStore(openDatabase(join(dir, "trainops.db")));
   const monitor = new RunMonitor({ run, transport, store, clock: new ManualClock() });
   return {
+    header,
     monitor,
     store,
     logPath,
     arm: (action) => writeFileSync(trigger, `${action}\n`),
     fired: () => existsSync(done),
+    fullChecks: () => readFileSync(odCalls, "utf8").split("\n").length - 1,
     stored: () => {
       const counts = new Map<number, number>();
       for (const event of store.events.recent(run.name, 1000)) {
@@ -158,19 +165,22 @@ PATH=/usr/bin:/bin exec tail "$@"
 const COPYTRUNCATE = (log: string) =>
   `cp -- ${shellQuote(log)} ${shellQuote(`${log}.1`)}; : > ${shellQuote(log)}`;
 
-describe("log reads racing a rotation", () => {
+describe.each(LOG_STARTS)("log reads racing a rotation, %s", (_name, header) => {
   it("a copytruncate between the look at the log and its read stores no line twice", async () => {
-    const r = race();
+    const r = race({}, header);
     writeFileSync(
       r.logPath,
-      `${stepLine(1)}\n${markerLine(1)}\n${stepLine(2)}\n${markerLine(2)}\n`,
+      `${r.header}${stepLine(1)}\n${markerLine(1)}\n${stepLine(2)}\n${markerLine(2)}\n`,
     );
     await r.monitor.pollOnce();
     appendFileSync(r.logPath, `${stepLine(3)}\n${markerLine(3)}\n`);
     r.arm(COPYTRUNCATE(r.logPath));
+    const checks = r.fullChecks();
     // The probe sees the grown log, then reads it after the copytruncate emptied it.
     await r.monitor.pollOnce();
     expect(r.fired()).toBe(true);
+    // Past its prefix, a log that only grew is read on the fast path, without the full check.
+    expect(r.fullChecks() > checks).toBe(header === "");
     appendFileSync(r.logPath, `${stepLine(4)}\n${markerLine(4)}\n`);
     await r.catchUp();
     expect(Object.fromEntries(r.stored())).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
@@ -178,17 +188,19 @@ describe("log reads racing a rotation", () => {
   });
 
   it("a follow read racing a copytruncate, then a rename rotation: no line twice", async () => {
-    const r = race();
-    writeFileSync(r.logPath, `${markerLine(1)}\n${stepLine(1)}\n`);
+    const r = race({}, header);
+    writeFileSync(r.logPath, `${r.header}${markerLine(1)}\n${stepLine(1)}\n`);
     await r.monitor.pollOnce();
     appendFileSync(r.logPath, `${markerLine(2)}\n${stepLine(2)}\n`);
     // The copytruncate lands inside the read, and the training writes on at once.
     r.arm(
       `${COPYTRUNCATE(r.logPath)}; printf '%s\\n' ${shellQuote(markerLine(3))} >> ${shellQuote(r.logPath)}`,
     );
+    const checks = r.fullChecks();
     // What a follow stream's wake-up runs: the same read as a poll's, outside a poll.
     await r.monitor.readLog();
     expect(r.fired()).toBe(true);
+    expect(r.fullChecks() > checks).toBe(header === "");
     await r.monitor.pollOnce();
     // The rename rotation right after: the truncated file becomes the rotated one.
     appendFileSync(r.logPath, `${markerLine(4)}\n`);
@@ -200,17 +212,20 @@ describe("log reads racing a rotation", () => {
   });
 
   it("a rename rotation between the look at the log and its read reads each file as itself", async () => {
-    const r = race();
-    writeFileSync(r.logPath, `${markerLine(1)}\n${stepLine(1)}\n`);
+    const r = race({}, header);
+    writeFileSync(r.logPath, `${r.header}${markerLine(1)}\n${stepLine(1)}\n`);
     await r.monitor.pollOnce();
     appendFileSync(r.logPath, `${markerLine(2)}\n`);
     // The new file is longer than the old one, so its bytes past the offset could pass for ours.
-    const newFile = Array.from({ length: 6 }, (_, i) => `${markerLine(3 + i)}\n`).join("");
+    // It starts as the old one did: only its inode tells it apart.
+    const newFile = `${r.header}${Array.from({ length: 6 }, (_, i) => `${markerLine(3 + i)}\n`).join("")}`;
     r.arm(
       `mv -- ${shellQuote(r.logPath)} ${shellQuote(`${r.logPath}.1`)}; printf '%s' ${shellQuote(newFile)} > ${shellQuote(r.logPath)}`,
     );
+    const checks = r.fullChecks();
     await r.monitor.pollOnce();
     expect(r.fired()).toBe(true);
+    expect(r.fullChecks() > checks).toBe(header === "");
     await r.catchUp();
     expect(Object.fromEntries(r.stored())).toEqual({
       1: 1,
@@ -224,7 +239,9 @@ describe("log reads racing a rotation", () => {
     });
     await r.close();
   });
+});
 
+describe("log reads racing a rotation, past the prefix", () => {
   it("a copytruncate and new lines past the offset during the read, with a repetitive anchor: no line twice", async () => {
     const r = race({ maxReadBytes: 4096, backfillBytes: 1_000_000 });
     // The read stops inside a long run of one byte: the bytes before the offset tell nothing.
@@ -240,8 +257,11 @@ describe("log reads racing a rotation", () => {
       `${markerLine(3)}\n${"x".repeat(4100)}\n${markerLine(4)}\n${lines}${markerLine(5)}\n`,
     );
     r.arm(`${COPYTRUNCATE(r.logPath)}; cat -- ${shellQuote(fresh)} >> ${shellQuote(r.logPath)}`);
+    const checks = r.fullChecks();
     await r.monitor.pollOnce();
     expect(r.fired()).toBe(true);
+    // Read on the fast path: only the prefix checked after the read tells the rewrite.
+    expect(r.fullChecks()).toBe(checks);
     await r.catchUp();
     expect(Object.fromEntries(r.stored())).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
     await r.close();

@@ -1,7 +1,6 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type RunConfig, runSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { ClassifiedEvent } from "../../src/model/monitoring.ts";
@@ -10,21 +9,11 @@ import { readRunStatus } from "../../src/monitors/run-status.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
 import { SshTransport } from "../../src/transport/ssh-transport.ts";
-import { createFakeRunDir, OOM_TRACEBACK, stepLine } from "../harness/fake-run-dir.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { OOM_TRACEBACK, stepLine } from "../harness/fake-run-dir.ts";
+import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
+import { waitUntil } from "../harness/wait.ts";
 
-let sshd: SshdHarness;
-let root: string;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  root = mkdtempSync(join(tmpdir(), "trainops-monitor-"));
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const vm = useSshdRunDirs("trainops-monitor-");
 
 interface Fixture {
   run: RunConfig;
@@ -34,27 +23,23 @@ interface Fixture {
   logPath: string;
   clock: ManualClock;
   followed: ClassifiedEvent[];
+  /** Writes a first step line, polls once (the attach) and opens the follow stream. */
+  startFollowing(): Promise<void>;
+  /** Waits until the follow stream has reported `n` events. */
+  untilFollowed(n: number): Promise<boolean>;
 }
 
 let counter = 0;
 function fixture(overrides: Record<string, unknown> = {}): Fixture {
   counter += 1;
-  const { workdir, logPath, nvidiaSmi } = createFakeRunDir(
-    join(root, `run${counter}`),
-    "logs/train.log",
-  );
-  const run = runSchema.parse({
+  const { run, workdir, logPath } = vm.runDir(`run${counter}`, {
     name: `exp${counter}`,
-    ssh: sshd.runConfigSsh(),
-    workdir,
     log: "logs/train.log",
-    nvidiaSmi,
     steps: { perEpoch: 4000, epochs: 32 },
     backfillBytes: 4096,
     ...overrides,
   });
   const store = createMonitorStore(openDatabase(join(workdir, "trainops.db")));
-  if (run.ssh === "local") throw new Error("unexpected");
   const transport = new SshTransport(run.ssh);
   const clock = new ManualClock();
   const followed: ClassifiedEvent[] = [];
@@ -65,7 +50,28 @@ function fixture(overrides: Record<string, unknown> = {}): Fixture {
     clock,
     onFollowEvents: (_run, events) => followed.push(...events),
   });
-  return { run, store, monitor, transport, logPath, clock, followed };
+  return {
+    run,
+    store,
+    monitor,
+    transport,
+    logPath,
+    clock,
+    followed,
+    async startFollowing() {
+      writeFileSync(logPath, `${stepLine(1)}\n`);
+      await monitor.pollOnce();
+      // The stream starts at the stored offset: lines appended from now on reach it however
+      // soon they come.
+      await monitor.startFollow();
+    },
+    untilFollowed: (n) =>
+      waitUntil(() => followed.length >= n, {
+        timeoutMs: 5000,
+        intervalMs: 20,
+        what: `${n} events from the follow stream`,
+      }),
+  };
 }
 
 describe("RunMonitor over a real sshd", () => {
@@ -189,7 +195,7 @@ describe("RunMonitor over a real sshd", () => {
     await f.monitor.pollOnce();
     const dead = runSchema.parse({
       ...f.run,
-      ssh: { ...sshd.runConfigSsh(), port: 1, connectTimeout: "2s" },
+      ssh: { ...vm.sshd.runConfigSsh(), port: 1, connectTimeout: "2s" },
     });
     if (dead.ssh === "local") throw new Error("unexpected");
     const transport = new SshTransport(dead.ssh);
@@ -207,15 +213,9 @@ describe("RunMonitor over a real sshd", () => {
 
   it("streams an OOM between polls and the next poll does not count it again", async () => {
     const f = fixture();
-    writeFileSync(f.logPath, `${stepLine(1)}\n`);
-    await f.monitor.pollOnce();
-    await f.monitor.startFollow();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await f.startFollowing();
     appendFileSync(f.logPath, `${OOM_TRACEBACK.join("\n")}\n`);
-    const deadline = Date.now() + 5000;
-    while (f.followed.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await f.untilFollowed(1);
     expect(f.followed.map((e) => e.kind)).toEqual(["cuda_oom"]);
     const report = await f.monitor.pollOnce();
     expect(report.events).toEqual([]);
@@ -226,15 +226,9 @@ describe("RunMonitor over a real sshd", () => {
 
   it("streams an OOM at its exception line; the chained traceback after it updates that event", async () => {
     const f = fixture();
-    writeFileSync(f.logPath, `${stepLine(1)}\n`);
-    await f.monitor.pollOnce();
-    await f.monitor.startFollow();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await f.startFollowing();
     appendFileSync(f.logPath, `${OOM_TRACEBACK.join("\n")}\n`);
-    const deadline = Date.now() + 5000;
-    while (f.followed.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await f.untilFollowed(1);
     expect(f.followed.map((e) => e.kind)).toEqual(["cuda_oom"]);
     const [stored] = f.store.events.recent(f.run.name);
     // The chained exception arrives after the event went out: it finishes the same failure.
@@ -268,26 +262,17 @@ describe("RunMonitor over a real sshd", () => {
 
   it("streams a CUDA OOM that follows an NCCL timeout: the stored event changes kind at once", async () => {
     const f = fixture();
-    writeFileSync(f.logPath, `${stepLine(1)}\n`);
-    await f.monitor.pollOnce();
-    await f.monitor.startFollow();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await f.startFollowing();
     appendFileSync(
       f.logPath,
       `[Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1580, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600046 milliseconds before timing out.\n${stepLine(2)}\n`,
     );
-    const waitFollowed = async (n: number) => {
-      const deadline = Date.now() + 5000;
-      while (f.followed.length < n && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
-    await waitFollowed(1);
+    await f.untilFollowed(1);
     expect(f.followed.map((e) => e.kind)).toEqual(["nccl_timeout"]);
     const [stored] = f.store.events.recent(f.run.name);
     appendFileSync(f.logPath, `${OOM_TRACEBACK.join("\n")}\n`);
     // No poll runs: the follow stream alone reports the change.
-    await waitFollowed(2);
+    await f.untilFollowed(2);
     expect(f.followed.map((e) => e.kind)).toEqual(["nccl_timeout", "cuda_oom"]);
     const events = f.store.events.recent(f.run.name);
     expect(events).toHaveLength(1);

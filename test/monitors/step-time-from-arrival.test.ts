@@ -3,24 +3,10 @@ import { runSchema } from "../../src/config/schema.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { RunSample } from "../../src/model/monitoring.ts";
 import { LogIngestor } from "../../src/monitors/log-ingestor.ts";
-import type { ProbeOutput } from "../../src/monitors/probe/probe-output.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
-import { buildSample } from "../../src/monitors/sample-builder.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
-
-// A probe that saw no GPU, processes or memory: only the log matters here.
-const quietProbe = {
-  gpu: { text: "", status: null },
-  apps: { text: "", status: null },
-  meminfo: "",
-  ps: "",
-  args: "",
-  kernel: "",
-  disk: "",
-  uptime: "",
-  units: "",
-} as unknown as ProbeOutput;
+import { logOnlySample } from "../harness/quiet-probe.ts";
 
 let db: Db;
 let store: MonitorStore;
@@ -43,12 +29,7 @@ function pollEveryMinute(chunks: string[]): RunSample {
     ingestor.ingest({ inode: "1", start: offset, bytes, reset: i === 0 ? "attach" : "none" });
     offset += bytes.length;
   }
-  const sample = buildSample({
-    run,
-    at: clock.now(),
-    output: quietProbe,
-    recentSteps: store.steps.recent("exp"),
-  });
+  const sample = logOnlySample(run, clock.now(), store);
   store.samples.insert(sample);
   return sample;
 }

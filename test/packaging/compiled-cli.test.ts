@@ -1,20 +1,17 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTrainops } from "../harness/cli.ts";
 
-const exec = promisify(execFile);
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const compiled = { env: { TRAINOPS_FROM_SOURCE: "0" }, timeoutMs: 60_000 };
 let dir: string;
 
-beforeAll(async () => {
-  // The same build `npm ci` runs through `prepare`.
-  await exec(process.execPath, [repo("scripts/build.mjs")]);
+beforeAll(() => {
+  // dist/ is the build `npm ci` runs through `prepare`, made by vitest's global set-up before
+  // any test file (rebuilding it here would pull it from under the other files' CLI processes).
   dir = mkdtempSync(join(tmpdir(), "trainops-compiled-"));
 });
 

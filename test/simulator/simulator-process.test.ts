@@ -213,8 +213,10 @@ describe("training simulator process", () => {
       expect((await sim.exited).code).toBe(0);
       return seen.size;
     };
-    expect(await workerSets(true)).toBe(1);
-    expect(await workerSets(false)).toBe(3);
+    // Each in its own workdir, whose processes alone it watches: both run at once.
+    const [persistent, recreated] = await Promise.all([workerSets(true), workerSets(false)]);
+    expect(persistent).toBe(1);
+    expect(recreated).toBe(3);
   }, 60_000);
 
   it("reports an idle GPU on request and rejects unknown flags with status 2", async () => {

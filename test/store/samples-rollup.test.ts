@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { RunSample } from "../../src/model/monitoring.ts";
-import { startHousekeeping } from "../../src/runtime/housekeeping.ts";
+import { housekeep, startHousekeeping } from "../../src/runtime/housekeeping.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
 
@@ -86,7 +86,7 @@ describe("sample roll-ups", () => {
       minutes: store.samples.seriesMany("exp001", METRICS, T0, T0 + 3 * HOUR, 180),
     };
     // Cutoff mid-hour: only the two whole hours before it go.
-    expect(store.samples.rollUp("exp001", T0 + 2.5 * HOUR)).toBe(720);
+    expect(store.sampleRollups.rollUp("exp001", T0 + 2.5 * HOUR)).toBe(720);
     expect(rawCount("exp001")).toBe(360);
     expect(rawCount("exp002")).toBe(1080);
     expect(store.samples.range("exp001", T0, T0 + 3 * HOUR)[0]?.at).toBe(T0 + 2 * HOUR);
@@ -116,15 +116,15 @@ describe("sample roll-ups", () => {
       }
     }
     // Nothing left to roll up before the cutoff.
-    expect(store.samples.rollUp("exp001", T0 + 2.5 * HOUR)).toBe(0);
+    expect(store.sampleRollups.rollUp("exp001", T0 + 2.5 * HOUR)).toBe(0);
   });
 
   it("catches up a bounded number of hours per call", () => {
     fill("exp001", 4);
-    expect(store.samples.rollUp("exp001", T0 + 4 * HOUR, 1)).toBe(360);
-    expect(store.samples.rollUp("exp001", T0 + 4 * HOUR, 2)).toBe(720);
-    expect(store.samples.rollUp("exp001", T0 + 4 * HOUR, 2)).toBe(360);
-    expect(store.samples.rollUp("exp001", T0 + 4 * HOUR, 2)).toBe(0);
+    expect(store.sampleRollups.rollUp("exp001", T0 + 4 * HOUR, 1)).toBe(360);
+    expect(store.sampleRollups.rollUp("exp001", T0 + 4 * HOUR, 2)).toBe(720);
+    expect(store.sampleRollups.rollUp("exp001", T0 + 4 * HOUR, 2)).toBe(360);
+    expect(store.sampleRollups.rollUp("exp001", T0 + 4 * HOUR, 2)).toBe(0);
     expect(rawCount("exp001")).toBe(0);
     const hours = store.samples.seriesMany("exp001", ["step"], T0, T0 + 4 * HOUR, 4).step;
     expect(hours?.map((p) => p.value)).toEqual([359, 719, 1079, 1439]);
@@ -132,11 +132,19 @@ describe("sample roll-ups", () => {
 
   it("retention prunes roll-ups too", () => {
     fill("exp001", 2);
-    store.samples.rollUp("exp001", T0 + 2 * HOUR);
+    store.sampleRollups.rollUp("exp001", T0 + 2 * HOUR);
     expect(store.samples.firstAt("exp001")).toBe(T0);
-    store.samples.prune(T0 + HOUR);
+    const round = (now: number) =>
+      housekeep({
+        clock: new ManualClock(now),
+        retentionMs: 24 * HOUR,
+        store,
+        alerting: { prune: () => ({ batches: 0, alerts: 0 }) },
+        core: { expireConfirmations: () => 0 },
+      });
+    round(T0 + 25 * HOUR);
     expect(store.samples.firstAt("exp001")).toBe(T0 + HOUR);
-    store.samples.prune(T0 + 2 * HOUR);
+    round(T0 + 26 * HOUR);
     expect(store.samples.firstAt("exp001")).toBeNull();
   });
 

@@ -68,6 +68,18 @@ export class ConsoleSession {
     this.options.output.write(`${renderText(message, { imagePaths })}\n`);
   }
 
+  /** Presses a button by its id, as typing its choice number does; shows the answer. */
+  async pressButton(buttonId: string): Promise<void> {
+    const responder: Responder = { followUp: (message) => this.show(message) };
+    try {
+      await this.show(
+        await this.options.core.press({ buttonId, invoker: this.invoker }, responder),
+      );
+    } catch (error) {
+      this.options.output.write(`error: ${(error as Error).message}\n`);
+    }
+  }
+
   /** Handles one typed line. */
   async handleLine(raw: string): Promise<void> {
     const line = raw.trim();
@@ -82,13 +94,7 @@ export class ConsoleSession {
         );
         return;
       }
-      try {
-        await this.show(
-          await this.options.core.press({ buttonId, invoker: this.invoker }, responder),
-        );
-      } catch (error) {
-        this.options.output.write(`error: ${(error as Error).message}\n`);
-      }
+      await this.pressButton(buttonId);
       return;
     }
     // `confirm` / `cancel` alone answer the newest confirmation shown in this session.

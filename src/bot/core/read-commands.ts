@@ -16,6 +16,7 @@ import type { CommandContext } from "./command-context.ts";
 import { planChart } from "./plan-chart.ts";
 import { keepTail, redactSecrets } from "./redact-secrets.ts";
 import { buildStatusMessage } from "./status-message.ts";
+import { stoppedBy } from "./stopped-by.ts";
 import { SUBCOMMAND_SPECS } from "./subcommand-specs.ts";
 
 /** Longest log tail shown; leaves room for the fence and the title in Discord's 2000 chars. */
@@ -61,6 +62,7 @@ export async function statusCommand(ctx: CommandContext): Promise<Message> {
     slurm: db.slurmJobs ? readSlurmStatus(db.slurmJobs, name) : null,
     timeZone: ctx.options.config.timezone,
     firstSampleAt: db.samples.firstAt(name),
+    stoppedBy: stoppedBy(db.audit, name),
   });
 }
 

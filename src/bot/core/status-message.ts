@@ -3,6 +3,7 @@ import type { RunConfig } from "../../config/schema.ts";
 import { formatDuration } from "../../core/duration.ts";
 import {
   formatCount as count,
+  formatClock,
   formatDateTime,
   formatMoney,
   formatGiB as gib,
@@ -28,6 +29,7 @@ import type { PlanView } from "../../ops/run-operations.ts";
 import type { StoredEvent } from "../../store/events-repo.ts";
 import type { FiringAlertView, SilenceView } from "./ports.ts";
 import { redactSecrets } from "./redact-secrets.ts";
+import type { StoppedBy } from "./stopped-by.ts";
 
 /** Everything `/train status` shows, gathered by the command layer. */
 export interface StatusInputs {
@@ -49,9 +51,17 @@ export interface StatusInputs {
   firstSampleAt?: number | null;
   /** Zone of the clock times shown (the config's `timezone`); UTC when absent. */
   timeZone?: string;
+  /** Who stopped training on purpose (`/train stop`), when it was left stopped. */
+  stoppedBy?: StoppedBy | null;
 }
 
 const GIB = 1024 ** 3;
+
+/** "Stopped by alice at 10:56 UTC (`/train stop`); …": training is down on purpose. */
+function stoppedLine(input: StatusInputs): string {
+  const stop = input.stoppedBy as StoppedBy;
+  return `Stopped by ${stop.by} at ${formatClock(stop.at, input.timeZone)} (\`/train stop\`); \`/train restart\` resumes it.`;
+}
 
 /** Builds the `/train status` message: short, exact, numbers with units, what to do next. */
 export function buildStatusMessage(input: StatusInputs): Message {
@@ -67,6 +77,10 @@ export function buildStatusMessage(input: StatusInputs): Message {
   } else if (input.slurm && input.slurm.state !== "RUNNING") {
     severity = input.slurm.state === "PENDING" ? "info" : "warning";
     lines.push(...slurmStatusLines(input.slurm));
+    if (input.stoppedBy && input.slurm.state !== "PENDING") lines.push(stoppedLine(input));
+  } else if (input.sample.alive === false && input.stoppedBy) {
+    severity = "warning";
+    lines.push(stoppedLine(input));
   } else if (input.sample.alive === false) {
     severity = "critical";
     lines.push(

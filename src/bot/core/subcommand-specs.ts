@@ -74,7 +74,7 @@ export const SUBCOMMAND_SPECS: readonly SubcommandSpec[] = [
   {
     name: "stop",
     operation: "stop",
-    description: "Stop training and leave it stopped (SIGINT first)",
+    description: "Stop training and leave it stopped (signals, scancel or systemctl stop)",
     options: [run],
     mutating: true,
   },

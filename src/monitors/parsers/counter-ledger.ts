@@ -41,6 +41,8 @@ export interface CounterStats {
   lastTotal: number | null;
   lastEpoch: number | null;
   eval: boolean;
+  /** Lines on which it was printed outside any evaluation (a train line of a shared counter). */
+  trainLines: number;
   chore: boolean;
   /** Seen nested after an epoch on its line. */
   nested: number;
@@ -99,6 +101,7 @@ export class CounterLedger {
         lastTotal: null,
         lastEpoch: null,
         eval: false,
+        trainLines: 0,
         chore,
         nested: 0,
         beyondBatch: 0,
@@ -149,6 +152,7 @@ export class CounterLedger {
   ): void {
     const s = this.statsFor(c.key, c.kind, c.label, line.trim(), c.chore, lineNumber);
     if (c.eval) s.eval = true;
+    else s.trainLines += 1;
     if (reading.loss !== null) s.withLoss += 1;
     const epoch = c.epoch ?? epochs.line ?? epochs.running;
     this.track(s, c.value, c.total, epoch, epochs.previous);

@@ -33,6 +33,8 @@ const HOLD_LINES = 5;
 const TAIL_LINES = 3;
 /** A traceback longer than this is cut: something is not a traceback after all. */
 const MAX_TRACEBACK_LINES = 5000;
+/** Lines after an event in which a native crash line (`Aborted`) is that event's end. */
+const NATIVE_CRASH_WINDOW = 40;
 /** An unfinished traceback this close after another event is its re-raise, not news. */
 const RERAISE_WINDOW = 10;
 
@@ -170,6 +172,13 @@ export class ErrorClassifier {
     if (bus) this.lastGpuBus = { bus: bus[1] as string, lineNumber };
     const found = classifyText(text);
     if (!found) return;
+    // A native crash line (`Aborted (core dumped)`) soon after another failure is how that
+    // failure ended (glog's `Check failed`, its stack dump, then the abort): no second event.
+    if (
+      found.kind === "traceback" &&
+      (this.held.length > 0 || lineNumber - this.lastEventLine <= NATIVE_CRASH_WINDOW)
+    )
+      return;
     const recentBus = this.lastGpuBus;
     if (
       found.kind === "gpu_fault" &&

@@ -139,6 +139,12 @@ const RULES: readonly Rule[] = [
         "Loss became infinite or NaN",
         String.raw`\bloss (?:is|became|went|was) (?:nan|inf|infinite)\b`,
         String.raw`\bnon-finite loss\b`,
+        // A loss named for what it measures: cross-entropy or its exponential, the perplexity.
+        String.raw`\b(?:xent|cross[_ -]?entropy|ppl|perplexity)['"]?\s*[:=]?\s*['"]?[-+]?(?:nan|inf)\b`,
+        // Autograd's anomaly mode names the backward function that made the NaN.
+        String.raw`\breturned nan values in its \w+ output`,
+        // Keras' TerminateOnNaN callback.
+        String.raw`\bInvalid loss, terminating training\b`,
         String.raw`\bNaN loss\b`,
         // A Hugging Face metrics dict with a loss of exactly 0.0: an overflow or an
         // all-ignored batch hides behind it, as NaN does.
@@ -175,6 +181,15 @@ const RULES: readonly Rule[] = [
         rank: /local_rank: (\d+)/,
       }),
   },
+  {
+    kind: "traceback",
+    // A native crash has no Python traceback: the shell's or Python's own word for it is the
+    // crash (`Segmentation fault (core dumped)`, bash's `run.sh: line 5:  4242 Aborted  (core
+    // dumped) python train.py`, `Fatal Python error: Aborted`).
+    pattern:
+      /^(?:Segmentation fault|Aborted)(?: \(core dumped\))?\s*$|: line \d+:\s+\d+\s+(?:Segmentation fault|Aborted)\b|^Fatal Python error: /,
+    detail: (t) => pick(t, { signal: /(Segmentation fault|Aborted|Fatal Python error: \w+)/ }),
+  },
 ];
 
 /**
@@ -189,8 +204,8 @@ const TRIGGER = new RegExp(
     "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
     "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
-    "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0",
-    "KeyboardInterrupt|SIGKILL|SIGTERM|exitcode",
+    "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0|Invalid loss",
+    "KeyboardInterrupt|SIGKILL|SIGTERM|exitcode|Segmentation fault|Aborted|Fatal Python error",
     KILLED_WORDS,
   ].join("|"),
 );

@@ -23,6 +23,25 @@ const LABELLED = new RegExp(
 // A number with its label glued after it: ESPnet2 `5epoch:train:5251-5625batch`, `91300 iter`.
 const SUFFIXED =
   /(?<![\w./-])(?:(?<a>\d+)-)?(?<n>\d+) ?(?<label>epoch|iteration|iter|step|batch)(?![A-Za-z])(?:\s*\/\s*(?<m>\d+))?/gi;
+/** What follows a namespaced key's label: its own `:` or `=`. */
+const KEYED = /^['"]?\s*[:=]/;
+/** A quantity counted per step, batch or iteration: what makes `<unit>/step` a rate, not a key. */
+const UNIT_BEFORE =
+  /(?:^|[^A-Za-z])(?:ms|s|sec|secs|seconds|words|tokens|toks|tok|samples|images|imgs|img|sents|sentences|examples|seqs|sequences|frames)\/$/i;
+// After an epoch, a bare `, i/n`, `| i/n` or `  i / n` is the position in it too (OpenNMT's
+// `Epoch  1, 13400/37527;`, fairseq's `| epoch 010  8000 / 8223 loss=`, PyTorch's language-model
+// example `| epoch  27 |   400/ 1106 batches |`); not a date (`12/08/2021`).
+const EPOCH_POSITION = new RegExp(
+  String.raw`(?:\s*[,|]\s*|\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?![\d.]*[A-Za-z%/])`,
+  "y",
+);
+/** Whether a bare `i/n` may start at `at`: a space, comma or pipe first, a slash soon after. */
+function mayFollowEpoch(line: string, at: number): boolean {
+  const c = line.charCodeAt(at);
+  if (c !== 32 && c !== 9 && c !== 44 && c !== 124) return false;
+  const slash = line.indexOf("/", at);
+  return slash > 0 && slash - at <= 24;
+}
 /** A cheap test that spares most lines the suffixed pattern. */
 const SUFFIX_HINT = /\d ?(?:epoch|iter|step|batch)/i;
 
@@ -39,6 +58,12 @@ function* labelledMatches(line: string): Generator<RegExpExecArray> {
     LABELLED.lastIndex = at;
     const m = LABELLED.exec(line);
     if (!m) continue;
+    // After a slash a label is a unit (`words/batch    906`, `tokens/step: 4096`) unless it is a
+    // namespaced key with its own `:` or `=` (`time/batch: 16`, `train/global_step=1200`).
+    if (before === 47) {
+      const unit = UNIT_BEFORE.test(line.slice(Math.max(0, at - 12), at));
+      if (unit || !KEYED.test(line.slice(at + (m.groups?.label?.length ?? 0)))) continue;
+    }
     LABEL_START.lastIndex = at + m[0].length;
     yield m;
   }
@@ -87,18 +112,29 @@ export function readLabelledCounters(scan: LineScan): void {
     if (value === null) continue;
     const total = parseLogNumber(g.m);
     const evalMode = g.mode !== undefined && scan.isEval(g.mode);
-    const end = at + m[0].length;
+    let end = at + m[0].length;
+    let inner = g.i ?? null;
+    let innerTotal = g.k;
+    if (kind === "epoch" && inner === null && mayFollowEpoch(line, end)) {
+      EPOCH_POSITION.lastIndex = end;
+      const bare = EPOCH_POSITION.exec(line);
+      if (bare) {
+        inner = bare.groups?.i ?? null;
+        innerTotal = bare.groups?.k;
+        end += bare[0].length;
+      }
+    }
     // Eval words before the counter, or right after it (`Epoch 11 Val - Loss`), not later on.
     const counterEval =
       evalMode ||
       scan.isEval(line.slice(Math.max(0, at - 40), at)) ||
       scan.isEval(line.slice(end, end + 8));
-    scan.claim(at, at + m[0].length);
+    scan.claim(at, end);
     const shown = label.replace(/\s+/g, " ");
     if (kind === "epoch") {
       scan.noteEpoch(value, total, at, counterEval);
-      if (g.i !== undefined && Number.isInteger(value)) {
-        reading.counters.push(innerCounter(shown, g.i, g.k, value, counterEval, at));
+      if (inner !== null && Number.isInteger(value)) {
+        reading.counters.push(innerCounter(shown, inner, innerTotal, value, counterEval, at));
       }
       continue;
     }
@@ -115,9 +151,9 @@ export function readLabelledCounters(scan: LineScan): void {
       at,
       stepTime: null,
     });
-    if (g.i !== undefined) {
+    if (inner !== null) {
       // `Iter [e][i/n]` is rare; the inner pair is then the in-epoch position.
-      reading.counters.push(innerCounter(shown, g.i, g.k, value, counterEval, at));
+      reading.counters.push(innerCounter(shown, inner, g.k, value, counterEval, at));
     }
   }
 }

@@ -12,6 +12,34 @@ const LOSS = new RegExp(
 // Without a `loss` label, the first loss term in the `l_pix: 1.9e-03` convention (BasicSR, ESRGAN).
 const LOSS_TERM = new RegExp(String.raw`(?<![A-Za-z0-9_])l_[a-z][a-z_]*:\s*(?<v>${LOG_NUMBER})`);
 
+// Without a plain `loss`, one loss named by a prefix (`step_loss : 0.48`, `Mask_Loss 1.67`,
+// `reduced_train_loss: 1.34`) is the loss; several (`box_loss`, `cls_loss`…) are terms of one, and
+// none of them is the loss.
+const PREFIXED_LOSS = new RegExp(
+  String.raw`(?<![A-Za-z0-9_])(?<name>[A-Za-z][A-Za-z0-9_]*?)_loss(?![A-Za-z0-9_])['"]?\s*[:=]?\s*['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
+  "gi",
+);
+const NOT_TRAINING = /^(?:val|valid|validation|eval|test|dev)(?:_|$)/i;
+
+// Without any loss label, the cross-entropy is the loss (OpenNMT's `xent: 3.94`).
+const CROSS_ENTROPY = new RegExp(
+  String.raw`(?<![A-Za-z0-9_])(?:xent|cross[_ -]?entropy)['"]?\s*[:=]?\s*['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
+  "i",
+);
+const CROSS_ENTROPY_HINT = /xent|entropy/i;
+
+/** The one prefixed loss of a line (`step_loss`), or null when there is none or several. */
+function prefixedLoss(line: string): number | null {
+  let found: { name: string; value: string } | null = null;
+  for (const m of line.matchAll(PREFIXED_LOSS)) {
+    const name = (m.groups?.name ?? "").toLowerCase();
+    if (NOT_TRAINING.test(name)) continue;
+    if (found && found.name !== name) return null;
+    found = { name, value: m.groups?.v ?? "" };
+  }
+  return found ? parseLogNumber(found.value) : null;
+}
+
 /** Per-step time patterns, most specific first; `inverse` marks rates (steps per second). */
 const STEP_TIMES: { re: RegExp; hint: RegExp; inverse?: boolean }[] = [
   { re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)(?<u>ms|us|µs|s)\/(?:step|it|iter|batch)\b/, hint: /\ds\// },
@@ -63,10 +91,15 @@ function seconds(value: number, unit: string | undefined): number {
  */
 export function readLineMetrics(scan: LineScan): void {
   const { line, reading } = scan;
+  const hasLoss = LOSS_HINT.test(line);
   const loss =
-    (LOSS_HINT.test(line) ? LOSS.exec(line) : null) ??
-    (line.includes("l_") ? LOSS_TERM.exec(line) : null);
+    (hasLoss ? LOSS.exec(line) : null) ?? (line.includes("l_") ? LOSS_TERM.exec(line) : null);
   if (loss) reading.loss = parseLogNumber(loss.groups?.v);
+  else if (hasLoss && line.includes("_")) reading.loss = prefixedLoss(line);
+  if (reading.loss === null && CROSS_ENTROPY_HINT.test(line)) {
+    const xent = CROSS_ENTROPY.exec(line);
+    if (xent) reading.loss = parseLogNumber(xent.groups?.v);
+  }
   reading.metricsDict =
     /\{\s*['"]/.test(line) && /['"](?:loss|epoch|train_loss)['"]\s*:/.test(line);
   const bar = reading.counters.find((c) => c.stepTime !== null);

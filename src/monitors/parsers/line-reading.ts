@@ -12,7 +12,8 @@ export type CounterKind =
   | "bar"
   | "progbar"
   | "fraction"
-  | "column";
+  | "column"
+  | "leading";
 
 /** One counter found on a line: `iter 240`, `Step [415/2500]`, a tqdm bar, a Keras progbar. */
 export interface Counter {

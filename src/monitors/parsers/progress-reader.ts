@@ -23,6 +23,24 @@ function isQuiet(r: LineReading): boolean {
   );
 }
 
+/** A training counter of the line, other than `except`, that stands at `value` (with a total). */
+function agreeing(
+  reading: LineReading,
+  value: number,
+  except?: Counter,
+  withTotal = false,
+): Counter | undefined {
+  return reading.counters.find(
+    (o) =>
+      o !== except &&
+      o.value === value &&
+      o.kind !== "epoch" &&
+      !o.eval &&
+      !o.chore &&
+      (!withTotal || o.total !== null),
+  );
+}
+
 /**
  * The general progress reader behind `steps.format: auto`.
  *
@@ -149,7 +167,7 @@ export class ProgressReader implements StepParser {
     const loss = reading.loss ?? this.pendingLoss ?? this.last?.loss ?? null;
     this.pendingLoss = null;
     let step = c.value;
-    let total = c.total;
+    let total = c.total ?? agreeing(reading, c.value, c, true)?.total ?? null;
     let perEpoch: number | null = null;
     const epochsKnown = reading.epochTotal ?? (c.epoch === null ? this.epochTotal : null);
     if (
@@ -195,7 +213,8 @@ export class ProgressReader implements StepParser {
       const epochs = reading.epochTotal ?? this.epochTotal;
       const found: StepPoint = {
         step: reading.epoch,
-        total: epochs,
+        // Counted from 0, `Epoch 0/59` prints the last index: 60 epochs (as `globalStep` reads it).
+        total: epochs === null ? null : epochs + (this.firstEpoch === 0 ? 1 : 0),
         epoch: reading.epoch,
         loss: reading.loss,
         stepTime: reading.epochTime ?? reading.stepTime,
@@ -213,6 +232,14 @@ export class ProgressReader implements StepParser {
         loss: reading.loss ?? last.loss,
         epoch: reading.epoch ?? last.epoch,
       };
+      return this.last;
+    }
+    // Another counter at the chosen one's value reports the same step (Megatron's `iteration
+    // 34/ 10000 | lm_loss: …` after DeepSpeed's `global_step=34`): its loss and total are that step's.
+    const chosenValue = this.choice.current()?.lastValue;
+    const same = last && chosenValue !== undefined ? agreeing(reading, chosenValue) : undefined;
+    if (last && same) {
+      this.last = { ...last, loss: reading.loss ?? last.loss, total: last.total ?? same.total };
       return this.last;
     }
     if (epochOnly && last && this.choice.chosen === "epoch-only" && reading.counters.length === 0) {

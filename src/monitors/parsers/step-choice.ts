@@ -8,6 +8,7 @@ const RANK: Record<CounterKind, number> = {
   bar: 4,
   progbar: 4,
   column: 3,
+  leading: 3,
   batch: 2,
   fraction: 2,
   epoch: 0,
@@ -57,8 +58,10 @@ export class StepChoice {
       const held = this.ledger.get(current);
       if (held && !this.mayLeave(held, best)) return null;
     }
-    // A bar's first draw (0 done, no rate yet) tells nothing; wait for it to move.
-    if (isRedraw(best)) return null;
+    // A bar's first draw (0 done, no rate yet) does not choose the step: wait for it to move. Until
+    // something is chosen it is still the best word on progress (a run stuck before its first
+    // step shows `0/313`).
+    if (isRedraw(best)) return current === null ? best : null;
     this.chosen = best.key;
     return best;
   }
@@ -71,7 +74,7 @@ export class StepChoice {
         s.resetsOnEpoch > 0 ? "resets each epoch" : s.nested > 0 ? "printed inside its epoch" : "";
       return `the step: ${s.kind} counter${s.increases > 0 ? ", increases" : ""}${nested ? `, ${nested}` : ""}`;
     }
-    if (s.eval) return "evaluation/validation/test counter";
+    if (s.eval && s.trainLines === 0) return "evaluation/validation/test counter";
     if (s.chore) return "not training (dataset, download or loading bar)";
     if (s.kind === "epoch-only") return "epochs only; a finer counter was found";
     const chosen = this.current();
@@ -90,7 +93,10 @@ export class StepChoice {
 
   private eligible(c: Counter): boolean {
     const s = this.ledger.get(c.key);
-    return c.kind !== "epoch" && !c.eval && !(s?.eval ?? false) && !c.chore;
+    // A counter seen only in evaluations stays out; one that training lines print too (`Epoch 3
+    // Batch 50/225 - Loss` and `… - Test Loss`) is out on its evaluation lines alone.
+    const evalOnly = (s?.eval ?? false) && (s?.trainLines ?? 0) === 0;
+    return c.kind !== "epoch" && !c.eval && !evalOnly && !c.chore;
   }
 
   /** Whether a counter of another key may take over from the one the log has used so far. */

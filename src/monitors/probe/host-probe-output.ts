@@ -31,6 +31,7 @@ export function parseHostProbeOutput(
     from = at + head.length;
   }
   const end = stdout.lastIndexOf(Buffer.from(`${mark} end\n`));
+  const checks = hostChecks(stdout, mark);
   const host = splitSections(stdout.subarray(0, starts[0]).toString("utf8"), mark);
   if (!host.has("host")) throw new ProbeOutputError("host probe output has no host section");
   const disk = diskLines(host, plan.workdirs.length);
@@ -39,11 +40,16 @@ export function parseHostProbeOutput(
     if (start === undefined) {
       return { ok: false, error: new ProbeOutputError("host probe output was cut short") };
     }
-    const next = starts[i + 1] ?? (end >= 0 ? end : stdout.length);
+    const next = starts[i + 1] ?? (checks ? checks.at : end >= 0 ? end : stdout.length);
     // The part keeps the newline before the next marker, as a probe of the run alone ends.
     const part = stdout.subarray(start, Math.min(stdout.length, next));
     try {
-      const { log, rest: logRest, end: after } = parseLogSections(part, mark);
+      const { log, rest: logRest, end: after, hostChecked } = parseLogSections(part, mark);
+      if (hostChecked && log.present) {
+        // The host's check after every read says whether this run's file changed under it.
+        if (checks && !checks.failed.has(i)) delete log.changed;
+        else log.changed = true;
+      }
       const own = splitSections(part.subarray(after + 1).toString("utf8"), mark);
       if (!own.has("trainconfig") || (i === runs - 1 && end < 0)) {
         throw new ProbeOutputError("probe output was cut short");
@@ -75,6 +81,27 @@ export function parseHostProbeOutput(
       return { ok: false, error: new ProbeOutputError((error as Error).message) };
     }
   });
+}
+
+/**
+ * The host's check of the fast reads' prefixes (see buildHostLogCheck): where it is printed and
+ * the runs whose file changed under the read; null when it was not printed.
+ */
+function hostChecks(stdout: Buffer, mark: string): { at: number; failed: Set<number> } | null {
+  const head = Buffer.from(`${mark} hostcheck`);
+  const at = stdout.lastIndexOf(head);
+  if (at < 0) return null;
+  const lineEnd = stdout.indexOf(0x0a, at);
+  if (lineEnd < 0) return null;
+  const failed = new Set(
+    stdout
+      .subarray(at + head.length, lineEnd)
+      .toString("utf8")
+      .split(" ")
+      .filter((w) => /^\d+$/.test(w))
+      .map(Number),
+  );
+  return { at, failed };
 }
 
 /**

@@ -1,7 +1,14 @@
 import { shellQuote } from "../../transport/shell-quote.ts";
 import { GPU_QUERY_ARGS } from "../parsers/nvidia-smi-parser.ts";
 import { cgroupCountersScript, kernelLogScript } from "./kernel-sources-script.ts";
-import { buildLogSection } from "./log-section.ts";
+import {
+  BATCH_FDS,
+  buildHostLogCheck,
+  buildLogBatch,
+  buildLogSection,
+  LOG_READ_FUNCTIONS,
+  planLogBatches,
+} from "./log-section.ts";
 import { APPS_QUERY_ARGS, type ProbeRequest } from "./probe-script.ts";
 import { hostProcessesScript, processSetScript } from "./process-set-script.ts";
 
@@ -94,11 +101,22 @@ export function buildHostProbeScript(request: HostProbeRequest): string {
     "printf '%s uptime\\n' \"$M\"",
     "printf '%s\\n' \"$up\"",
     hostProcessesScript(uid),
+    // The log reads' functions, once; `hc` collects the runs whose read the host check covers.
+    LOG_READ_FUNCTIONS,
+    "hc=",
   ];
-  const parts = runs.map((run, i) =>
-    [
+  const { batchOf } = planLogBatches(runs);
+  const parts = runs.map((run, i) => {
+    const batch = batchOf.get(i);
+    return [
       `printf '%s run ${i}\\n' "$M"`,
-      buildLogSection(run),
+      // The first run of a batch opens and looks at the logs of the next few at once.
+      ...(batch?.opens ? [buildLogBatch(batch.opens.map((j) => runs[j] as HostProbeRun))] : []),
+      buildLogSection(run, {
+        functions: false,
+        hostIndex: i,
+        ...(batch ? { batchFd: batch.fd } : {}),
+      }),
       processSetScript({
         run: run.run,
         workdir: run.workdir,
@@ -112,7 +130,8 @@ export function buildHostProbeScript(request: HostProbeRequest): string {
       run.trainConfig
         ? `if [ -r ${shellQuote(run.trainConfig)} ]; then echo readable; else echo unreadable; fi`
         : ":",
-    ].join("\n"),
-  );
-  return `${[...host, ...parts, "printf '%s end\\n' \"$M\""].join("\n")}\n`;
+    ].join("\n");
+  });
+  const close = `exec ${BATCH_FDS.map((fd) => `${fd}<&-`).join(" ")}`;
+  return `${[...host, ...parts, close, buildHostLogCheck(runs), "printf '%s end\\n' \"$M\""].join("\n")}\n`;
 }

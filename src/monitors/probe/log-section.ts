@@ -1,4 +1,5 @@
 import { shellQuote } from "../../transport/shell-quote.ts";
+import { concatenatedCksum } from "./prefix-sum.ts";
 import type { LogReset, ProbeLog } from "./probe-output.ts";
 
 /** Bytes of the log's start whose `cksum` identifies the file beyond its inode. */
@@ -35,53 +36,114 @@ export interface LogReadRequest {
   backfillBytes: number;
   /** Read at most this many new bytes per section; the rest comes next read. */
   maxReadBytes: number;
+  /**
+   * Check the file in full on the VM before reading it (prefix, anchor, rotated file), as a
+   * first read and one after a torn read must. False lets a read the file's stat shows to be
+   * the same file, only grown, take the fast path (see {@link LOG_READ_FUNCTIONS}). Absent:
+   * true.
+   */
+  verify?: boolean;
 }
 
 /**
- * The sh that reads the log from the stored offset (after `M` holds the marker), as two sections (`@@<nonce> rest` and
- * `@@<nonce> log`). The file is the same one only when its inode matches, it is not shorter than
+ * Whether a read may take the fast path (see {@link buildLogSection}): the file was read before
+ * without trouble (the daemon does not ask to verify it) and its stored prefix is a full
+ * {@link PREFIX_BYTES}, so the prefix of any later read is the same number of bytes.
+ */
+export function fastReadable(request: LogReadRequest): boolean {
+  return (
+    request.verify === false &&
+    request.inode !== null &&
+    request.inode !== "" &&
+    /^[0-9]+$/.test(request.prefixSum) &&
+    Math.floor(request.prefixLength) === PREFIX_BYTES
+  );
+}
+
+/** Where a log section's check after the read is done. */
+export interface LogSectionOptions {
+  /**
+   * Leave out the shell functions the section calls: a host probe defines them once
+   * ({@link LOG_READ_FUNCTIONS}) for all its runs.
+   */
+  functions?: boolean;
+  /**
+   * The run's index in a host probe: a fast read's prefix is then checked once for all the
+   * host's runs after every read (see {@link buildHostLogCheck}), not by the run itself.
+   */
+  hostIndex?: number;
+  /**
+   * The fd on which a host probe opened this log with others, looked at by one `stat` (see
+   * {@link buildLogBatch}): the fast path reads it there instead of looking at it alone.
+   */
+  batchFd?: number;
+}
+
+/**
+ * The shell functions every log section calls (`log_read`, after the section set its
+ * variables): defined once per script.
+ *
+ * `log_read` opens each file once and then reads it through /dev/fd (a fresh open of the same
+ * file on Linux): a rename between looking at a file and reading it cannot pass one file's bytes
+ * off as another's. (`command` keeps a failed open from ending the script; fd 3 is its source.)
+ *
+ * The fast path (`log_fast`), taken when the daemon trusts the stored state (see
+ * {@link fastReadable}), costs one `stat` of both files and, when the log grew, one `tail`:
+ * when nothing was renamed (same inode, same rotated file) and the log is not shorter than the
+ * offset, it reads from `offset - k`, so the bytes before the offset (the anchor) come with the
+ * new ones and the daemon compares them; the prefix is checked after the read (by the run, or
+ * once for the whole host). Anything else, or a read the daemon found torn, takes the slow path
+ * (`log_slow`): the file is the same one only when its inode matches, it is not shorter than
  * the offset, its first bytes have the stored checksum and the bytes before the offset are the
  * anchor; otherwise it was rotated, truncated or rewritten, and the unread end of the old file
  * is looked for in the rotated file (same prefix and anchor, longer than the offset) and sent
  * first, so lines written just before a rotation or a copytruncate are not lost. The current
- * file is read only once that rest is complete. Each file is opened once, so what is looked at
- * is what is read; a truncation during the read shows as fewer bytes than the header announces.
+ * file is read only once that rest is complete. A truncation during the read shows as fewer
+ * bytes than the header announces.
  */
-export function buildLogSection(request: LogReadRequest): string {
-  const anchor = /^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "";
-  const sum = /^[0-9]+$/.test(request.prefixSum) ? request.prefixSum : "";
-  const prefixLength =
-    request.prefixSum === PREFIX_MISMATCH
-      ? -1
-      : sum === ""
-        ? 0
-        : Math.max(0, Math.floor(request.prefixLength));
-  const stamp = /^[0-9 ]*$/.test(request.rotatedStamp) ? request.rotatedStamp : "";
-  // An empty path: the log is the Slurm job's StdOut, set in \`log\` by the probe's prelude.
-  const logLines =
-    request.logPath === ""
-      ? 'log=${log:-}\nrot="$log.1"'
-      : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
-  return `${logLines}
-prev_inode=${shellQuote(request.inode ?? "")}
-off=${Math.max(0, Math.floor(request.offset))}
-anchor=${shellQuote(anchor)}
-k=$((\${#anchor} / 2))
-plen=${prefixLength}
-psum=${shellQuote(sum)}
-pstamp=${shellQuote(stamp)}
-backfill=${Math.max(0, Math.floor(request.backfillBytes))}
-cap=${Math.max(1, Math.floor(request.maxReadBytes))}
-# Each file is opened once and then read through /dev/fd (a fresh open of the same file on
-# Linux): a rename between looking at a file and reading it cannot pass one file's bytes off
-# as another's. (\`command\` keeps a failed open from ending the script; fd 3 is its source.)
-exec 7<&- 8<&-
-{ command exec 7<"$log"; } 2>/dev/null
-{ command exec 8<"$rot"; } 2>/dev/null
+export const LOG_READ_FUNCTIONS = `lf='
+'
 prefix_ok() { [ "$plen" -ge 0 ] && { [ "$plen" -eq 0 ] || [ "$(head -c "$plen" -- "$1" 2>/dev/null | cksum)" = "$psum $plen" ]; }; }
 # The bytes just before the offset are the ones consumed there (not a rewrite or a regrowth).
-anchor_ok() { [ "$k" -eq 0 ] || [ "$(od -An -v -tx1 -j $((off - k)) -N "$k" -- "$1" 2>/dev/null | tr -d ' \n')" = "$anchor" ]; }
-restok=1; logok=1
+anchor_ok() { [ "$k" -eq 0 ] || [ "$(od -An -v -tx1 -j $((off - k)) -N "$k" -- "$1" 2>/dev/null | tr -d ' \\n')" = "$anchor" ]; }
+log_read() {
+  exec 7<&- 8<&-
+  { command exec 7<"$log"; } 2>/dev/null
+  { command exec 8<"$rot"; } 2>/dev/null
+  restok=1; logok=1
+  if [ "$fast" != 1 ] || ! log_fast; then log_slow; fi
+  exec 7<&- 8<&-
+  printf '\\n%s check %s %s\\n' "$M" "$restok" "$logok"
+}
+# The \`inode size mtime\` of the name $2 in $1, lines of \`stat -c '%i %s %Y %n'\`, into sv.
+stat_of() {
+  sv=; case "$1$lf" in *" $2$lf"*) ;; *) return 0;; esac
+  sv="$1$lf"; sv=\${sv%%" $2$lf"*}; sv=\${sv##*"$lf"}
+}
+log_fast() {
+  # A host probe looked at this log with others at once (open on fd $bfd, stat in $bst).
+  if [ -n "$bfd" ]; then src=/dev/fd/$bfd; ost=$bst; rname=$rot
+  else src=/dev/fd/7; rname=/dev/fd/8; ost=$(stat -L -c '%i %s %Y %n' -- /dev/fd/7 /dev/fd/8 2>/dev/null); fi
+  stat_of "$ost" "$src"; l=$sv
+  stat_of "$ost" "$rname"; rstamp=$sv
+  [ -n "$l" ] || return 1
+  inode=\${l%% *}; size=\${l#* }; size=\${size%% *}
+  [ "$inode" = "$prev_inode" ] && [ "$size" -ge "$off" ] && [ "$rstamp" = "$pstamp" ] || return 1
+  printf '%s rest\\nnone\\n\\n%s log\\n' "$M" "$M"
+  if [ "$size" -gt "$off" ]; then start=$((off - k)); else start=$off; fi
+  n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
+  printf 'present %s %s %s %s none %s %s %s\\n' "$inode" "$size" "$start" "$n" "$psum" "$plen" "$rstamp"
+  # Up to the end unless capped: bytes written since the stat are dropped by the daemon.
+  if [ "$n" -ge $((size - start)) ]; then [ "$n" -eq 0 ] || tail -c +$((start + 1)) -- "$src" 2>/dev/null
+  else tail -c +$((start + 1)) -- "$src" 2>/dev/null | head -c "$n"; fi
+  # Still the file looked at? Its prefix after the read says it was not rewritten meanwhile (a
+  # host checks every log it looked at, grown or not, at once).
+  if [ -z "$hi" ]; then [ "$n" -eq 0 ] || [ "$(head -c "$plen" -- "$src" 2>/dev/null | cksum)" = "$psum $plen" ] || logok=0
+  elif [ "$src" -ef "$log" ]; then logok=h; hc="$hc $hi"
+  else logok=0; fi
+  return 0
+}
+log_slow() {
 reset=missing
 if st=$(stat -L -c '%i %s' -- /dev/fd/7 2>/dev/null); then
   inode=\${st% *}; size=\${st#* }
@@ -142,8 +204,125 @@ else
   [ "$(head -c "\${pre#* }" -- /dev/fd/7 2>/dev/null | cksum)" = "$pre" ] || logok=0
   [ "$(stat -L -c %s -- /dev/fd/7 2>/dev/null || echo 0)" -ge $((start + n)) ] || logok=0
 fi
-exec 7<&- 8<&-
-printf '\\n%s check %s %s\\n' "$M" "$restok" "$logok"`;
+}`;
+
+/**
+ * The sh that reads the log from the stored offset (after `M` holds the marker), as two sections (`@@<nonce> rest` and
+ * `@@<nonce> log`) and a check line: it sets the read's variables and calls `log_read` (see
+ * {@link LOG_READ_FUNCTIONS}, included unless `options.functions` is false).
+ */
+export function buildLogSection(request: LogReadRequest, options: LogSectionOptions = {}): string {
+  const anchor = /^[0-9a-f]*$/.test(request.anchor) ? request.anchor : "";
+  const sum = /^[0-9]+$/.test(request.prefixSum) ? request.prefixSum : "";
+  const prefixLength =
+    request.prefixSum === PREFIX_MISMATCH
+      ? -1
+      : sum === ""
+        ? 0
+        : Math.max(0, Math.floor(request.prefixLength));
+  const stamp = /^[0-9 ]*$/.test(request.rotatedStamp) ? request.rotatedStamp : "";
+  // An empty path: the log is the Slurm job's StdOut, set in \`log\` by the probe's prelude.
+  const logLines =
+    request.logPath === ""
+      ? 'log=${log:-}\nrot="$log.1"'
+      : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
+  // A log named by the prelude (a Slurm job's) is not in the host's check: it checks itself.
+  const index = request.logPath === "" ? undefined : options.hostIndex;
+  return `${options.functions === false ? "" : `${LOG_READ_FUNCTIONS}\n`}${logLines}
+prev_inode=${shellQuote(request.inode ?? "")}
+off=${Math.max(0, Math.floor(request.offset))}
+anchor=${shellQuote(anchor)}
+k=$((\${#anchor} / 2))
+plen=${prefixLength}
+psum=${shellQuote(sum)}
+pstamp=${shellQuote(stamp)}
+backfill=${Math.max(0, Math.floor(request.backfillBytes))}
+cap=${Math.max(1, Math.floor(request.maxReadBytes))}
+fast=${fastReadable(request) ? 1 : 0}; hi=${index !== undefined && Number.isInteger(index) && index >= 0 ? index : ""}; bfd=${options.batchFd !== undefined && BATCH_FDS.includes(options.batchFd) ? options.batchFd : ""}
+log_read`;
+}
+
+/**
+ * The fds a host probe opens logs on, a batch at a time (POSIX sh has fds 0 to 9: 0 to 2 are
+ * the standard ones, 3 holds the script, 7 and 8 are each read's own).
+ */
+export const BATCH_FDS: readonly number[] = [4, 5, 6, 9];
+
+/**
+ * Which runs of a host probe are looked at together: those that may take the fast path, in
+ * batches of {@link BATCH_FDS}, each run with its fd. The first run of each batch opens it
+ * (see {@link buildLogBatch}).
+ */
+export function planLogBatches(runs: readonly LogReadRequest[]): {
+  batchOf: Map<number, { fd: number; opens: number[] | null }>;
+} {
+  const eligible = runs
+    .map((run, index) => ({ run, index }))
+    .filter(({ run }) => fastReadable(run) && batchable(run))
+    .map(({ index }) => index);
+  const batchOf = new Map<number, { fd: number; opens: number[] | null }>();
+  for (let at = 0; at < eligible.length; at += BATCH_FDS.length) {
+    const batch = eligible.slice(at, at + BATCH_FDS.length);
+    batch.forEach((index, slot) => {
+      batchOf.set(index, { fd: BATCH_FDS[slot] as number, opens: slot === 0 ? batch : null });
+    });
+  }
+  return { batchOf };
+}
+
+/** A log whose paths a stat line can name unambiguously (no newline) and that has a path. */
+function batchable(run: LogReadRequest): boolean {
+  return run.logPath !== "" && !/\n/.test(run.logPath) && !/\n/.test(run.rotatedPath);
+}
+
+/**
+ * The sh that opens a batch of logs on {@link BATCH_FDS} and looks at them and their rotated
+ * files with one `stat` (into `bst`): each run of the batch then reads its log on its fd.
+ */
+export function buildLogBatch(runs: readonly LogReadRequest[]): string {
+  const fds = runs.map((_, slot) => BATCH_FDS[slot] as number);
+  return [
+    `exec ${BATCH_FDS.map((fd) => `${fd}<&-`).join(" ")}`,
+    ...runs.map(
+      (run, slot) => `{ command exec ${fds[slot]}<${shellQuote(run.logPath)}; } 2>/dev/null`,
+    ),
+    `bst=$(stat -L -c '%i %s %Y %n' -- ${fds.map((fd) => `/dev/fd/${fd}`).join(" ")} ${runs.map((run) => shellQuote(run.rotatedPath)).join(" ")} 2>/dev/null)`,
+  ].join("\n");
+}
+
+/**
+ * The sh a host probe runs after every run's log section: one `head | cksum` over the prefixes
+ * of all the logs looked at on the fast path (`$hc` lists those runs), compared with the sum
+ * their stored prefixes make together (see {@link concatenatedCksum}). Only when that differs
+ * is each run's prefix checked alone. Prints `@@<nonce> hostcheck` and the indexes of the runs
+ * whose file changed under the read.
+ */
+export function buildHostLogCheck(runs: readonly LogReadRequest[]): string {
+  const group = runs
+    .map((run, index) => ({ run, index }))
+    .filter(({ run }) => fastReadable(run) && run.logPath !== "");
+  const lines = ["printf '%s hostcheck' \"$M\""];
+  if (group.length > 0) {
+    const expected = concatenatedCksum(
+      group.map(({ run }) => ({ sum: run.prefixSum, length: PREFIX_BYTES })),
+    );
+    lines.push(
+      `if [ -n "$hc" ] && [ "$(head -q -c ${PREFIX_BYTES} -- ${group.map(({ run }) => shellQuote(run.logPath)).join(" ")} 2>/dev/null | cksum)" != ${shellQuote(expected)} ]; then`,
+      "  for i in $hc; do",
+      "    case $i in",
+      ...group.map(
+        ({ run, index }) =>
+          `      ${index}) f=${shellQuote(run.logPath)}; s=${shellQuote(`${run.prefixSum} ${PREFIX_BYTES}`)};;`,
+      ),
+      "      *) f=; s=x;;",
+      "    esac",
+      `    [ "$(head -c ${PREFIX_BYTES} -- "$f" 2>/dev/null | cksum)" = "$s" ] || printf ' %s' "$i"`,
+      "  done",
+      "fi",
+    );
+  }
+  lines.push("printf '\\n'");
+  return lines.join("\n");
 }
 
 /** Raised when the log sections are not what {@link buildLogSection} prints. */
@@ -154,12 +333,19 @@ export class LogSectionError extends Error {
 /**
  * Splits the two log sections out of `stdout`, from `${mark} rest`. Bytes run up to the next
  * marker, which carries the read's random nonce, so no log content can end a section early.
- * Returns the sections and the index of the newline that opens the marker after them.
+ * Returns the sections and the index of the newline that opens the marker after them;
+ * `hostChecked` when the log's check is the host's (see {@link buildHostLogCheck}): the log
+ * counts as changed until the caller applies that check.
  */
 export function parseLogSections(
   stdout: Buffer,
   mark: string,
-): { rest: (ProbeLog & { present: true }) | null; log: ProbeLog; end: number } {
+): {
+  rest: (ProbeLog & { present: true }) | null;
+  log: ProbeLog;
+  end: number;
+  hostChecked: boolean;
+} {
   const restPart = section(stdout, mark, "rest", 0);
   const logPart = section(stdout, mark, "log", restPart.end);
   const restHeader = restPart.header.split(" ");
@@ -184,8 +370,8 @@ export function parseLogSections(
     .toString("utf8")
     .split(" ");
   if (rest && restOk === "0") rest.changed = true;
-  if (log.present && logOk === "0") log.changed = true;
-  return { rest, log, end: checkEnd };
+  if (log.present && (logOk === "0" || logOk === "h")) log.changed = true;
+  return { rest, log, end: checkEnd, hostChecked: log.present && logOk === "h" };
 }
 
 function section(
@@ -217,13 +403,16 @@ function present(header: string[], bytes: Buffer): ProbeLog {
     crc !== undefined && /^\d+$/.test(crc) && length !== undefined && /^\d+$/.test(length)
       ? { length: Number(length), sum: crc }
       : undefined;
+  const announced = count !== undefined && /^\d+$/.test(count) ? Number(count) : undefined;
   return {
     present: true,
     inode: inode ?? "",
     size: Number(size),
     start: Number(start),
-    bytes,
-    ...(count !== undefined && /^\d+$/.test(count) ? { announced: Number(count) } : {}),
+    // A read to the end may bring bytes written after the look at the file: they come next read.
+    bytes:
+      announced !== undefined && bytes.length > announced ? bytes.subarray(0, announced) : bytes,
+    ...(announced !== undefined ? { announced } : {}),
     reset: (reset as LogReset) ?? "none",
     ...(prefix ? { prefix } : {}),
     rotatedStamp: stamp.join(" "),

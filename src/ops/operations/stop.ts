@@ -10,50 +10,80 @@ import {
   type OperationResult,
   type ProgressCallback,
 } from "../run-operations.ts";
+import { pausePhaseForStop } from "../stop-pauses-phase.ts";
+import { stopSlurmRun, stopSlurmRunPreview } from "../stop-slurm-run.ts";
+import { stopSystemdRun, stopSystemdRunPreview } from "../stop-systemd-run.ts";
+import { launchKind, STOPPED_ON_PURPOSE_MS } from "../stop-target.ts";
 
-const schema = z.object({ kind: z.literal("stop"), ...previewCommon });
+const schema = z.object({
+  kind: z.literal("stop"),
+  ...previewCommon,
+  /** The Slurm job the person confirmed cancelling (Slurm runs only). */
+  slurmJob: z.string().optional(),
+});
+
+/** A stop's preview. */
+export type StopPreview = z.infer<typeof schema>;
 
 /**
- * How long the rules treat a stopped run as stopped on purpose: the crash and stall alerts stay
- * quiet this long (errors the process logs after the stop still alert).
- */
-const STOPPED_ON_PURPOSE_MS = 24 * 3_600_000;
-
-/**
- * Stops training and leaves it stopped (a NaN loss wastes every later step): SIGINT so the job
- * can save, then SIGTERM, then SIGKILL, like a restart's stop. Nothing is started again; the
- * config is untouched; `/train restart` resumes.
+ * Stops training and leaves it stopped (a NaN loss wastes every later step), however the run
+ * was launched: a process on a VM gets SIGINT so the job can save, then SIGTERM, then SIGKILL,
+ * like a restart's stop; a Slurm job is cancelled with `scancel`; a systemd unit is stopped with
+ * `systemctl stop`. Nothing is started again; the config is untouched; `/train restart` resumes.
  */
 export const stopOperation: Operation<typeof schema> = {
   kind: "stop",
   schema,
   async preview(ctx, run) {
-    if (run.slurm) {
-      throw new OperationRefusedError(
-        `${run.name} is a Slurm job; cancel it with scancel on the login node (stop signals processes on a VM)`,
-      );
+    const launch = launchKind(run);
+    switch (launch.kind) {
+      case "slurm":
+        return stopSlurmRunPreview(ctx, launch.run);
+      case "systemd":
+        return stopSystemdRunPreview(ctx, run, launch.unit);
+      case "process":
+        return processPreview(ctx, run);
     }
-    if (run.restart.systemdUnit) {
-      throw new OperationRefusedError(
-        `${run.name} runs as systemd unit ${run.restart.systemdUnit}; stop it with systemctl stop`,
-      );
-    }
-    const pids = await pidsOrRefuse(ctx, run);
-    if (pids.length === 0) {
-      throw new OperationRefusedError(`training of ${run.name} is not running; nothing to stop`);
-    }
-    return {
-      run: run.name,
-      kind: "stop",
-      title: `Stop training of ${run.name}`,
-      changes: [],
-      diff: [],
-      risk: `Training stays stopped until \`/train restart\`; SIGINT first so it can save (process${pids.length > 1 ? "es" : ""} ${pids.join(", ")})`,
-      restarts: false,
-    };
   },
-  apply: (ctx, { run, onProgress }) => stopOnly(ctx, run, onProgress),
+  async apply(ctx, { run, preview, actor, onProgress }) {
+    const result = await stopAsLaunched(ctx, run, preview, onProgress);
+    if (result.ok) pausePhaseForStop(ctx, run.name, actor.name);
+    return result;
+  },
 };
+
+function stopAsLaunched(
+  ctx: OpsContext,
+  run: RunConfig,
+  preview: StopPreview,
+  onProgress: ProgressCallback,
+): Promise<OperationResult> {
+  const launch = launchKind(run);
+  switch (launch.kind) {
+    case "slurm":
+      return stopSlurmRun(ctx, launch.run, preview.slurmJob, onProgress);
+    case "systemd":
+      return stopSystemdRun(ctx, run, launch.unit, onProgress);
+    case "process":
+      return stopOnly(ctx, run, onProgress);
+  }
+}
+
+async function processPreview(ctx: OpsContext, run: RunConfig): Promise<StopPreview> {
+  const pids = await pidsOrRefuse(ctx, run);
+  if (pids.length === 0) {
+    throw new OperationRefusedError(`training of ${run.name} is not running; nothing to stop`);
+  }
+  return {
+    run: run.name,
+    kind: "stop",
+    title: `Stop training of ${run.name}`,
+    changes: [],
+    diff: [],
+    risk: `Training stays stopped until \`/train restart\`; SIGINT first so it can save (process${pids.length > 1 ? "es" : ""} ${pids.join(", ")})`,
+    restarts: false,
+  };
+}
 
 async function pidsOrRefuse(ctx: OpsContext, run: RunConfig): Promise<number[]> {
   try {

@@ -52,10 +52,23 @@ export function corpusNames(): string[] {
 
 /** What a sample's header says a parse must give (`# expect-progress:` and `# expect-errors:`). */
 export interface SampleExpectation {
-  /** Null when the log shows no progress. */
-  progress: { step: number | null; total: number | null; epoch: number | null } | null;
+  /**
+   * Null when the log shows no progress. `loss` is checked only where the header states it
+   * (`loss=0.75`, `loss=nan`, `loss=inf`, `loss=none`); older samples leave it out.
+   */
+  progress: {
+    step: number | null;
+    total: number | null;
+    epoch: number | null;
+    loss?: number | null;
+  } | null;
   /** The distinct error kinds, sorted. */
   errors: string[];
+  /**
+   * Which gathering the sample came in (`# corpus-batch: N`, 1 when absent). Batch 2 was read
+   * by the parser only after its rules were written: its score is the figure for unseen logs.
+   */
+  batch: number;
 }
 
 /** The machine-readable expectation in a sample's header, or null when it has none. */
@@ -70,11 +83,26 @@ export function sampleExpectation(name: string): SampleExpectation | null {
     if (value === undefined) throw new Error(`${name}: expect-progress has no ${key}=`);
     return value === "none" ? null : Number(value);
   };
+  const loss = /\bloss=(\S+)/.exec(progress)?.[1];
   return {
     progress:
       progress === "none"
         ? null
-        : { step: field("step"), total: field("total"), epoch: field("epoch") },
+        : {
+            step: field("step"),
+            total: field("total"),
+            epoch: field("epoch"),
+            ...(loss !== undefined ? { loss: lossValue(loss) } : {}),
+          },
     errors: errors === "none" ? [] : [...new Set(errors.split(",").map((k) => k.trim()))].sort(),
+    batch: Number(/^# corpus-batch: (\d+)/m.exec(header)?.[1] ?? 1),
   };
+}
+
+/** A header's loss: a number, `nan`, `inf`/`-inf`, or `none` (no loss printed). */
+function lossValue(text: string): number | null {
+  if (text === "none") return null;
+  if (text === "inf") return Number.POSITIVE_INFINITY;
+  if (text === "-inf") return Number.NEGATIVE_INFINITY;
+  return Number(text);
 }

@@ -1,0 +1,40 @@
+import type { LineScan } from "./line-reading.ts";
+import { LOG_NUMBER, parseLogNumber } from "./log-number.ts";
+
+// An unlabelled count that opens the message, then a colon: Darknet's ` 46: 16729.1, 20120.0 avg
+// loss, …`, DPPO's `[…][INFO] - 74: train loss 0.1510 | t: 61.0`. The message opens the line or
+// follows a logging prefix's ` - `. A clock (`12:30`) has no space after its colon.
+const LEADING = new RegExp(
+  String.raw`(?:^|\s-\s)\s*(?<n>\d{1,9}):\s+(?:(?<v>${LOG_NUMBER})(?=[,;\s]))?`,
+);
+const LOSS_WORD = /\bloss\b/i;
+
+/**
+ * A counter that opens a line reporting a loss with no label of its own (`46: … avg loss`). Only
+ * on lines where no other tokeniser found a counter, and ranked below every labelled counter.
+ * When the line labels no loss value, the number right after the counter is the loss (Darknet's
+ * `46: 16729.1, 20120.0 avg loss`: this iteration's, then the running mean). Runs after the
+ * line's metrics.
+ */
+export function readLeadingCounter(scan: LineScan): void {
+  const { line, reading } = scan;
+  if (reading.counters.length > 0 || !LOSS_WORD.test(line)) return;
+  const m = LEADING.exec(line);
+  if (!m) return;
+  const at = m.index + m[0].indexOf(m.groups?.n ?? "");
+  if (scan.taken(at, at + (m.groups?.n?.length ?? 0))) return;
+  if (reading.loss === null && m.groups?.v !== undefined) reading.loss = parseLogNumber(m.groups.v);
+  scan.claim(at, at + (m.groups?.n?.length ?? 0));
+  reading.counters.push({
+    key: "leading",
+    kind: "leading",
+    label: "N: … loss",
+    value: Number(m.groups?.n),
+    total: null,
+    eval: scan.isEval(line.slice(0, at)),
+    chore: false,
+    epoch: null,
+    at,
+    stepTime: null,
+  });
+}
