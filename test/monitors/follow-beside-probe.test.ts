@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
-import { configSchema, runSchema } from "../../src/config/schema.ts";
+import { configSchema } from "../../src/config/schema.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { ClassifiedEvent } from "../../src/model/monitoring.ts";
 import { pollHost } from "../../src/monitors/host-poll.ts";
@@ -22,36 +21,28 @@ import type {
   FollowOptions,
   Transport,
 } from "../../src/transport/transport.ts";
-import { createFakeRunDir, OOM_TRACEBACK, stepLine } from "../harness/fake-run-dir.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { OOM_TRACEBACK, stepLine } from "../harness/fake-run-dir.ts";
+import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { WebhookServer } from "../harness/webhook-server.ts";
 
 // Under load a probe takes most of a second on the VM. These tests hold one in flight for as
 // long as they need: the run's nvidia-smi, when armed, says so and then blocks on a FIFO until
 // the test writes to it. What happens meanwhile is what happens while any slow probe is out.
 
-let sshd: SshdHarness;
+const dirs = useSshdRunDirs("trainops-beside-probe-");
 let server: WebhookServer;
-let root: string;
 
 beforeAll(async () => {
-  sshd = await startSshd();
   server = await WebhookServer.start();
-  root = mkdtempSync(join(tmpdir(), "trainops-beside-probe-"));
 });
 
 afterAll(async () => {
   await server?.close();
-  await sshd?.stop();
-  rmSync(root, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+function until(condition: () => boolean, what: string): Promise<boolean> {
+  return waitUntil(condition, { what, intervalMs: 10 });
 }
 
 /** An nvidia-smi that, once armed, holds the probe that runs it until released. */
@@ -125,28 +116,21 @@ function oomEvents(store: MonitorStore, run: string): number {
 
 describe("a follow stream's read beside a probe in flight", () => {
   it("an OOM appended while the host's probe is held reaches the webhook before the probe returns, and is stored once", async () => {
-    const dir = join(root, "host");
-    const held = heldProbe(join(dir, "smi"));
-    const runs = ["a", "b"].map((name) => {
-      const { workdir, logPath } = createFakeRunDir(
-        join(dir, name),
-        "train.log",
-        `${stepLine(1)}\n`,
-      );
-      return { name, workdir, logPath };
-    });
-    const config = configSchema.parse({
-      runs: runs.map((r) => ({
-        name: r.name,
-        ssh: sshd.runConfigSsh(),
-        workdir: r.workdir,
+    const held = heldProbe(join(dirs.root, "host-smi"));
+    const runs = ["a", "b"].map((name) =>
+      dirs.runDir(`host-${name}`, {
+        name,
         log: "train.log",
+        content: `${stepLine(1)}\n`,
         nvidiaSmi: held.nvidiaSmi,
         follow: true,
-      })),
+      }),
+    );
+    const config = configSchema.parse({
+      runs: runs.map((r) => r.run),
       alerts: { console: false },
     });
-    const db = openDatabase(join(dir, "trainops.db"));
+    const db = openDatabase(join(dirs.root, "host.db"));
     const store = createMonitorStore(db);
     let connection: CountingFollows | null = null;
     const pool = new HostTransportPool((run, options) => {
@@ -212,23 +196,18 @@ describe("a follow stream's read beside a probe in flight", () => {
   });
 
   it("a follow read that sees a copytruncate while the probe is held: the probe's older read is dropped, no line twice", async () => {
-    const dir = join(root, "copytruncate");
-    const held = heldProbe(dir);
-    const { workdir, logPath } = createFakeRunDir(join(dir, "work"), "train.log");
-    const marker = (id: number) =>
-      `2026-11-28 10:00:00,000 - __main__ - ERROR - Out of memory: Killed process ${id} (python3) marker-${id}`;
-    writeFileSync(logPath, `${stepLine(1)}\n${marker(1)}\n${stepLine(2)}\n`);
-    const run = runSchema.parse({
+    const held = heldProbe(join(dirs.root, "copytruncate-smi"));
+    const { logPath, run } = dirs.runDir("copytruncate", {
       name: "ct",
-      ssh: sshd.runConfigSsh(),
-      workdir,
       log: "train.log",
       nvidiaSmi: held.nvidiaSmi,
       follow: true,
     });
-    if (run.ssh === "local") throw new Error("unexpected");
+    const marker = (id: number) =>
+      `2026-11-28 10:00:00,000 - __main__ - ERROR - Out of memory: Killed process ${id} (python3) marker-${id}`;
+    writeFileSync(logPath, `${stepLine(1)}\n${marker(1)}\n${stepLine(2)}\n`);
     const transport = new SshTransport(run.ssh);
-    const store = createMonitorStore(openDatabase(join(dir, "trainops.db")));
+    const store = createMonitorStore(openDatabase(join(dirs.root, "copytruncate.db")));
     const followed: ClassifiedEvent[] = [];
     const monitor = new RunMonitor({
       run,
