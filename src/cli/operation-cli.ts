@@ -4,13 +4,8 @@ import type { Command } from "commander";
 import type { Config } from "../config/schema.ts";
 import { formatDuration } from "../core/duration.ts";
 import type { Operations } from "../ops/create-operations.ts";
-import {
-  type Actor,
-  type ChangePreview,
-  OperationRefusedError,
-  type OperationResult,
-  type PlanView,
-} from "../ops/run-operations.ts";
+import { OperationRefusedError } from "../ops/operation-refused-error.ts";
+import type { Actor, ChangePreview, OperationResult, PlanView } from "../ops/run-operations.ts";
 import type { CliRuntime } from "./cli-runtime.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "./config-path.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { channelSchedule } from "./channel-schedule-schema.js";
 import { duration, secret, severity } from "./schema-primitives.js";
 

@@ -1,5 +1,5 @@
 import cron from "node-cron";
-import { z } from "zod";
+import * as z from "zod";
 import { parseClockTime } from "../core/zoned-time.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { channelSchedule } from "./channel-schedule-schema.js";
 
 /** The `discord:` and `slack:` blocks: the chat bots, their channels and operators. */

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { didYouMean } from "./did-you-mean.ts";
 import { describeExpected, objectKeys, schemaAt } from "./schema-introspection.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { duration } from "./schema-primitives.js";
 
 /** The `runs:` entries of `trainops.yaml`: one training job, where it runs and how it is read. */
@@ -22,7 +22,11 @@ const sshTarget = z
       .optional()
       .describe("Expected host key fingerprint, instead of knownHosts"),
     sshConfig: z.string().optional().describe("Path to an OpenSSH client config (host aliases)"),
-    connectTimeout: duration.default("10s").describe("Give up connecting after this long"),
+    connectTimeout: duration
+      .default("10s")
+      .describe(
+        "Give up connecting when the VM has not answered after this long; a handshake it has begun may take twice as long again (a loaded VM)",
+      ),
     execTimeout: duration
       .default("30s")
       .describe("Give up on one remote command (a probe) after this long"),

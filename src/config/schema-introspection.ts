@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 
 // Zod 4 exposes each schema's definition; these helpers read only the parts the loader's
 // messages need (what a key expects, whether it may be left out, which keys an object has).

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** A duration written like 30s, 10m, 2h or 1d; parsed by `parseDuration`. */
 export const duration = z

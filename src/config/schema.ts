@@ -1,5 +1,5 @@
 import cron from "node-cron";
-import { z } from "zod";
+import * as z from "zod";
 import { alertsSchema } from "./alerts-schema.js";
 import { discordSchema, slackSchema } from "./chat-schema.js";
 import { runSchema } from "./run-schema.js";

@@ -17,13 +17,13 @@ export interface PollSchedulerOptions {
   /** Called when onPolled throws, so one bad consumer cannot stop the schedule. */
   onError?: (run: string, error: Error) => void;
   /**
-   * Polls of one round start spread over this many milliseconds, each run at its own fixed
-   * offset. Default: half the time to the next round (0 when rounds are started by hand).
+   * Polls of one round start spread over this many milliseconds, each host at its own fixed
+   * slot. Default: half the time to the next round (0 when rounds are started by hand).
    */
   spreadMs?: number;
   /** Probes running at once, at most (default 32; a host's probe is one); the others wait. */
   maxConcurrent?: number;
-  /** A round started while polls of the previous one were still waiting or running. */
+  /** A round in which some runs were skipped because their previous poll was still going. */
   onOverrun?: (overrun: RoundOverrun) => void;
   /**
    * Runs of one host polled by one probe: monitors whose `of` is the same non-null value are
@@ -33,11 +33,18 @@ export interface PollSchedulerOptions {
     of: (monitor: RunMonitor) => unknown;
     poll: (monitors: RunMonitor[]) => Promise<PollReport[]>;
   };
+  /**
+   * The first round's pace: at most one host every so many milliseconds (default 100), so the
+   * first connections and probes of a hundred hosts come over seconds, not in one instant.
+   */
+  firstRoundMsPerHost?: number;
+  /** Draws each host's jitter within its slot, once (default Math.random). */
+  random?: () => number;
 }
 
-/** A round that did not finish before the next one began. */
+/** A round that could not poll every run: their poll of an earlier round had not started. */
 export interface RoundOverrun {
-  /** Runs whose previous poll was still waiting or running, so this round skips them. */
+  /** Runs whose poll of an earlier round was still waiting, so this round skipped them. */
   skipped: string[];
   /** Runs polled by the round. */
   runs: number;
@@ -46,7 +53,7 @@ export interface RoundOverrun {
 /** Counters of the schedule, for /metrics. */
 export interface PollSchedulerStats {
   rounds: number;
-  /** Rounds that began before the previous one had finished. */
+  /** Rounds that skipped some runs because their previous poll was still going. */
   overruns: number;
   /** Polls skipped because the run's previous poll was still going. */
   skipped: number;
@@ -61,21 +68,44 @@ export class ScheduleError extends Error {
   override readonly name = "ScheduleError";
 }
 
+/** Where one host (a group of monitors polled together) stands. */
+interface GroupState {
+  monitors: RunMonitor[];
+  /** Its place in a round, in [0, 1): evenly spaced by rank, jittered within the slot. */
+  offset: number;
+  /** A poll is scheduled and has not started yet (its slot, its previous poll, a free probe). */
+  pending: boolean;
+  /** The poll running now; `ended` settles when it ends. */
+  running: { ended: Promise<void> } | null;
+}
+
+/** One round's skips, reported once every host of the round has had its slot. */
+interface Round {
+  skipped: string[];
+  polled: number;
+  undecided: number;
+}
+
 /**
  * Polls every run on a cron schedule. A round's polls start spread over part of the interval
- * (each run at a fixed offset from a hash of its name, so its polls stay evenly spaced) and at
- * most `maxConcurrent` at a time, so a thousand runs never hit their VMs and the daemon in the
- * same instant. A run whose previous poll is still going is skipped (and the skip recorded),
- * never overlapped: a slow VM must not pile up probes on itself, and a round that cannot finish
- * in time is reported (`onOverrun`, stats) instead of piling up.
+ * (each host at a fixed, jittered slot, so its polls stay evenly spaced and a hundred hosts
+ * never hit their VMs and the daemon in the same instant) and at most `maxConcurrent` at a time.
+ *
+ * A host's poll waits for its slot, and then for its previous poll if that is still running:
+ * polls of one host never overlap, and one that is merely late still counts for its round.
+ * Only when a round begins while the host's poll of an earlier round has not even started is
+ * the host skipped (and the skip recorded), so a slow VM cannot pile up probes on itself, and a
+ * round that cannot finish in time is reported (`onOverrun`, stats) instead of piling up.
+ *
+ * `start` also begins a first round at once when the next tick would come too late for every
+ * run to be sampled within one interval of start (see {@link PollScheduler.start}).
  */
 export class PollScheduler {
   private task: ScheduledTask | null = null;
   private interval: NodeJS.Timeout | null = null;
   private readonly everyMs: number | null;
-  /** Monitors polled together (one host's), each group under its first run's name. */
-  private readonly groups: RunMonitor[][];
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly groups: GroupState[];
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Polls waiting for a free slot, in order. */
   private readonly waiting: Array<() => void> = [];
@@ -93,34 +123,53 @@ export class PollScheduler {
 
   constructor(private readonly options: PollSchedulerOptions) {
     this.everyMs = isDuration(options.expression) ? parseDuration(options.expression) : null;
-    this.groups = options.hosts
-      ? groupByHost(options.monitors, options.hosts.of)
-      : options.monitors.map((monitor) => [monitor]);
     if (this.everyMs === null && !cron.validate(options.expression)) {
       throw new ScheduleError(
         `poll: '${options.expression}' is neither a duration nor a cron expression — fix: use e.g. 30s or "*/30 * * * * *"`,
       );
     }
+    const groups = options.hosts
+      ? groupByHost(options.monitors, options.hosts.of)
+      : options.monitors.map((monitor) => [monitor]);
+    this.groups = slotsOf(groups, options.random ?? Math.random).map(({ monitors, offset }) => ({
+      monitors,
+      offset,
+      pending: false,
+      running: null,
+    }));
   }
 
+  /**
+   * Starts the schedule. Every run must be sampled within one interval of start: when the next
+   * tick is more than half an interval away (its round would end later than that), or far
+   * enough for the first round's pace, a first round begins now, spread over the lesser of half
+   * the time to that tick and `firstRoundMsPerHost` per host. Otherwise the next tick's round
+   * is the first one.
+   */
   start(): void {
     if (this.task || this.interval) return;
     this.stopped = false;
     if (this.everyMs !== null) {
       this.interval = setInterval(() => this.tick(), this.everyMs);
-      return;
+    } else {
+      this.task = cron.createTask(this.options.expression, () => this.tick(), {
+        name: "trainops-poll",
+        // node-cron drops a tick whose timer fires more than 1 s late (a busy CPU, a long store
+        // transaction): that is a whole round missed. A late round still runs, unless the next
+        // one is already due; only then is the tick lost, and counted.
+        missedExecutionTolerance: 24 * 3600 * 1000,
+      });
+      this.task.on("execution:missed", () => {
+        this.counters.missedTicks += 1;
+      });
+      void this.task.start();
     }
-    this.task = cron.createTask(this.options.expression, () => this.tick(), {
-      name: "trainops-poll",
-      // node-cron drops a tick whose timer fires more than 1 s late (a busy CPU, a long store
-      // transaction): that is a whole round missed. A late round still runs, unless the next
-      // one is already due; only then is the tick lost, and counted.
-      missedExecutionTolerance: 24 * 3600 * 1000,
-    });
-    this.task.on("execution:missed", () => {
-      this.counters.missedTicks += 1;
-    });
-    void this.task.start();
+    const toNext = this.msToNext();
+    const everyMs = this.intervalMs() ?? toNext;
+    const paceMs = this.groups.length * (this.options.firstRoundMsPerHost ?? 100);
+    if (toNext >= everyMs / 2 || toNext / 2 >= paceMs) {
+      this.runRound(Math.min(toNext / 2, paceMs));
+    }
   }
 
   /** The schedule's counters so far. */
@@ -129,42 +178,11 @@ export class PollScheduler {
   }
 
   /**
-   * Starts a round: schedules a poll of every run that is not already being polled. `spreadMs`
-   * overrides the spread for this round (0 at start-up: every run's first sample at once).
+   * Starts a round: schedules a poll of every host at its slot. `spreadMs` overrides the spread
+   * for this round (0: every host at once).
    */
   tick(round: { spreadMs?: number } = {}): void {
-    this.stopped = false;
-    const started = Date.now();
-    const toNext = this.task ? (this.task.msToNext() ?? 0) : this.interval ? this.everyMs : 0;
-    const spread = round.spreadMs ?? this.options.spreadMs ?? Math.max(0, (toNext ?? 0) / 2);
-    const skipped: string[] = [];
-    const jobs: Promise<void>[] = [];
-    let polled = 0;
-    this.counters.rounds += 1;
-    for (const group of this.groups) {
-      const key = (group[0] as RunMonitor).name;
-      if (this.inFlight.has(key)) {
-        for (const monitor of group) {
-          monitor.recordSkip();
-          skipped.push(monitor.name);
-        }
-        continue;
-      }
-      const job = this.schedule(group, spread * offsetOf(key)).finally(() =>
-        this.inFlight.delete(key),
-      );
-      this.inFlight.set(key, job);
-      jobs.push(job);
-      polled += group.length;
-    }
-    if (skipped.length > 0) {
-      this.counters.overruns += 1;
-      this.counters.skipped += skipped.length;
-      this.options.onOverrun?.({ skipped, runs: polled });
-    }
-    void Promise.allSettled(jobs).then(() => {
-      this.counters.lastRoundMs = Date.now() - started;
-    });
+    this.runRound(round.spreadMs);
   }
 
   /** Stops scheduling, drops polls not started yet, and waits for those in flight. */
@@ -179,39 +197,119 @@ export class PollScheduler {
     for (const wake of this.waiting.splice(0)) wake();
     for (const wake of this.delayed) wake();
     this.delayed.clear();
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Waits for the group's offset and a free slot, then polls it (unless stopped meanwhile). */
-  private async schedule(group: RunMonitor[], delayMs: number): Promise<void> {
-    if (delayMs >= 1) {
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.timers.delete(timer);
-          this.delayed.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, delayMs);
-        timer.unref?.();
-        this.timers.add(timer);
-        // stop() clears the timers and wakes the polls that wait, which then do not run.
-        this.delayed.add(wake);
-      });
+  private runRound(spreadMs: number | undefined): void {
+    this.stopped = false;
+    const started = Date.now();
+    const spread = spreadMs ?? this.options.spreadMs ?? Math.max(0, this.msToNext() / 2);
+    const round: Round = {
+      skipped: [],
+      polled: 0,
+      undecided: this.groups.length,
+    };
+    const jobs: Promise<void>[] = [];
+    this.counters.rounds += 1;
+    for (const group of this.groups) {
+      if (group.pending) {
+        // Its poll of an earlier round has not even started: this round's would pile up.
+        this.skip(round, group);
+        continue;
+      }
+      group.pending = true;
+      const job = this.schedule(group, spread * group.offset, round);
+      this.inFlight.add(job);
+      void job.finally(() => this.inFlight.delete(job));
+      jobs.push(job);
     }
-    if (this.stopped) return;
-    const max = this.options.maxConcurrent ?? 32;
-    while (this.running >= max) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-      if (this.stopped) return;
+    void Promise.allSettled(jobs).then(() => {
+      this.counters.lastRoundMs = Date.now() - started;
+    });
+  }
+
+  /** Records a skip of every run of the host in this round. */
+  private skip(round: Round, group: GroupState): void {
+    for (const monitor of group.monitors) {
+      monitor.recordSkip();
+      round.skipped.push(monitor.name);
     }
-    this.running += 1;
+    this.counters.skipped += group.monitors.length;
+    this.decided(round);
+  }
+
+  /** One more host of the round had its slot; after the last, the round reports its skips. */
+  private decided(round: Round): void {
+    round.undecided -= 1;
+    if (round.undecided > 0 || round.skipped.length === 0) return;
+    this.counters.overruns += 1;
+    this.options.onOverrun?.({ skipped: round.skipped, runs: round.polled });
+  }
+
+  /** Waits for the host's slot and a free probe, then polls it (unless stopped meanwhile). */
+  private async schedule(group: GroupState, delayMs: number, round: Round): Promise<void> {
+    let polling = false;
+    let ended = () => {};
     try {
-      await this.pollGroup(group);
+      if (delayMs >= 1) await this.delay(delayMs);
+      if (this.stopped) return;
+      // Still polling from an earlier round: this round's poll follows when that one ends,
+      // late but not lost, unless the next round begins first (which then skips the host).
+      while (group.running) {
+        await group.running.ended;
+        if (this.stopped) return;
+      }
+      const max = this.options.maxConcurrent ?? 32;
+      while (this.running >= max) {
+        await new Promise<void>((resolve) => this.waiting.push(resolve));
+        if (this.stopped) return;
+      }
+      this.running += 1;
+      polling = true;
+      group.pending = false;
+      group.running = { ended: new Promise<void>((resolve) => (ended = resolve)) };
+      round.polled += group.monitors.length;
+      this.decided(round);
+      await this.pollGroup(group.monitors);
     } finally {
-      this.running -= 1;
-      this.waiting.shift()?.();
+      group.pending = false;
+      // A poll dropped by stop() before its slot leaves its round unreported, as it should.
+      if (polling) {
+        group.running = null;
+        ended();
+        this.running -= 1;
+        this.waiting.shift()?.();
+      }
     }
+  }
+
+  /** Resolves after `ms`, or at once when stop() is called. */
+  private delay(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        this.delayed.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref?.();
+      this.timers.add(timer);
+      this.delayed.add(wake);
+    });
+  }
+
+  /** Milliseconds to the next tick (0 when rounds are started by hand). */
+  private msToNext(): number {
+    if (this.task) return this.task.msToNext() ?? 0;
+    return this.interval ? (this.everyMs ?? 0) : 0;
+  }
+
+  /** Milliseconds between two ticks of the schedule, when it has ticks. */
+  private intervalMs(): number | null {
+    if (this.everyMs !== null) return this.everyMs;
+    const [next, after] = this.task?.getNextRuns(2) ?? [];
+    return next && after ? after.getTime() - next.getTime() : null;
   }
 
   private async pollGroup(group: RunMonitor[]): Promise<void> {
@@ -236,12 +334,31 @@ export class PollScheduler {
   }
 }
 
-/** A run's fixed place in the round, in [0, 1): FNV-1a of its name. */
-function offsetOf(name: string): number {
+/**
+ * Each host's place in a round: hosts ranked by a hash of their first run's name (so a host
+ * keeps its rank whatever order the config lists them in) get evenly spaced slots, each
+ * jittered within its slot once: no two hosts share an instant, and none drifts round to round.
+ */
+function slotsOf(
+  groups: RunMonitor[][],
+  random: () => number,
+): Array<{ monitors: RunMonitor[]; offset: number }> {
+  const ranked = groups
+    .map((monitors) => ({ monitors, hash: fnv1a((monitors[0] as RunMonitor).name) }))
+    .sort((a, b) => a.hash - b.hash);
+  const rank = new Map(ranked.map((entry, i) => [entry.monitors, i]));
+  return groups.map((monitors) => ({
+    monitors,
+    offset: ((rank.get(monitors) ?? 0) + Math.min(0.999, Math.max(0, random()))) / groups.length,
+  }));
+}
+
+/** FNV-1a of a string, as an unsigned 32-bit integer. */
+function fnv1a(name: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) {
     hash ^= name.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) / 2 ** 32;
+  return hash >>> 0;
 }

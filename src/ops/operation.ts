@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { RunConfig } from "../config/schema.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { Actor, OperationInput, OperationResult, ProgressCallback } from "./run-operations.ts";

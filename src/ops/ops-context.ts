@@ -15,9 +15,9 @@ import type { SamplesRepo } from "../store/samples-repo.ts";
 import type { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import type { RunRemote } from "../transport/run-remote.ts";
 import type { TrainingConfigFile } from "../transport/training-config-file.ts";
+import { OperationRefusedError } from "./operation-refused-error.ts";
 import { loadPlan } from "./plan-loader.ts";
 import type { Plan } from "./plan-schema.ts";
-import { OperationRefusedError } from "./run-operations.ts";
 
 /** Everything the operations and the phase engine need, injected. */
 export interface OpsOptions {

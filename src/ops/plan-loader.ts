@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
-import type { z } from "zod";
+import type * as z from "zod";
 import { TrainopsError } from "../core/errors.ts";
 import { type Plan, planSchema } from "./plan-schema.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The phase plan file: a list of phases, each a small change to the training YAML held for a

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** One key of the training YAML that a change touches, as a preview stores it. */
 export const configChangeSchema = z.object({

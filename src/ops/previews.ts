@@ -1,8 +1,9 @@
 import type { RunConfig } from "../config/schema.ts";
 import type { PhaseAttempt } from "../store/phases-repo.ts";
+import { OperationRefusedError } from "./operation-refused-error.ts";
 import type { OpsContext } from "./ops-context.ts";
 import type { Plan } from "./plan-schema.ts";
-import { OperationRefusedError, SETTING_LIMITS } from "./run-operations.ts";
+import { SETTING_LIMITS } from "./run-operations.ts";
 import { phaseLabel } from "./verdict-message.ts";
 import { editYaml, type ScalarValue } from "./yaml-edit.ts";
 

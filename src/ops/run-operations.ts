@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { TrainopsError } from "../core/errors.ts";
+import * as z from "zod";
 import type { ChangePreview, OperationKind } from "./operations/index.ts";
 
 /**
@@ -93,11 +92,8 @@ export function parseActor(stored: unknown): Actor {
   return actorSchema.parse(stored);
 }
 
-/** Raised when an operation is refused before it starts; the message is for people. */
-export class OperationRefusedError extends TrainopsError {
-  override readonly name = "OperationRefusedError";
-  readonly code = "operation_refused";
-}
+// In a file of its own so the CLI can name it without loading this module's schemas.
+export { OperationRefusedError } from "./operation-refused-error.ts";
 
 /** The plan, where the run stands, and each phase's results. */
 export interface PlanView {

@@ -234,10 +234,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       );
     }
 
+    // Starts the first round as well (spread out, so a hundred hosts do not connect at once).
     scheduler.start();
-    // First poll now rather than at the next cron tick, so status is there at once (not
-    // spread: runs of one host take turns on its connection, and at most 32 run at once).
-    scheduler.tick({ spreadMs: 0 });
     log.info(
       { runs: config.runs.map((r) => r.name), poll: config.poll, store: config.store },
       "trainops started",

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { RULES } from "../alerts/rules/index.ts";
 import type { Rule } from "../alerts/rules/rule.ts";
 import { configJsonSchema } from "../config/config-json-schema.ts";

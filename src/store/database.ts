@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { TrainopsError } from "../core/errors.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
 import { nativeBuildHint } from "./native-build-hint.ts";
+import { reuseStatements } from "./statement-reuse.ts";
 
 /** A better-sqlite3 handle; only code under src/store touches it. */
 export type Db = Database.Database;
@@ -30,6 +31,7 @@ export function openDatabase(path: string): Db {
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
     migrate(db);
+    reuseStatements(db);
     return db;
   } catch (error) {
     db?.close();

@@ -12,6 +12,12 @@ export interface ConnectOptions {
   noDelay: boolean;
 }
 
+/**
+ * Once the VM has answered, its handshake may take this many connect timeouts more: a loaded
+ * VM is slow to sign and fork, not down.
+ */
+export const SLOW_HANDSHAKE_FACTOR = 2;
+
 /** An authenticated connection (and the jump host's, when there is one). */
 export interface SshConnection {
   client: Ssh2Client;
@@ -106,32 +112,57 @@ async function handshake(
     );
   }
   const ssh = new NodeSSH();
-  const timeoutMs = Math.max(1, deadline - Date.now());
-  try {
-    await ssh.connect({
-      sock: sock as never,
-      host: undefined,
-      username: hop.user,
-      privateKey,
-      passphrase: resolved.passphrase,
-      agent,
-      readyTimeout: timeoutMs,
-      keepaliveInterval: resolved.keepaliveIntervalMs,
-      keepaliveCountMax: 3,
-      algorithms: { serverHostKey: verifier.preferredAlgorithms() as never },
-      hostVerifier: (key: Buffer) => {
-        const verdict = verifier.verify(key);
-        if (!verdict.ok) refusal = verdict.message;
-        return verdict.ok;
-      },
+  // The connect timeout is for the VM's first answer (TCP and its SSH banner): silence means
+  // it is down or its sshd hangs. A VM that answered is alive; its handshake (key exchange,
+  // signatures, authentication: CPU work on a busy VM) gets SLOW_HANDSHAKE_FACTOR times as
+  // long again, instead of being cut off, retried from scratch, and costing it more CPU.
+  const answerMs = Math.max(1, deadline - Date.now());
+  let answered = false;
+  const connecting = ssh.connect({
+    sock: sock as never,
+    host: undefined,
+    username: hop.user,
+    privateKey,
+    passphrase: resolved.passphrase,
+    agent,
+    readyTimeout: answerMs + SLOW_HANDSHAKE_FACTOR * resolved.connectTimeoutMs,
+    keepaliveInterval: resolved.keepaliveIntervalMs,
+    keepaliveCountMax: 3,
+    algorithms: { serverHostKey: verifier.preferredAlgorithms() as never },
+    hostVerifier: (key: Buffer) => {
+      const verdict = verifier.verify(key);
+      if (!verdict.ok) refusal = verdict.message;
+      return verdict.ok;
+    },
+  });
+  // ssh2 pauses the socket until it is ready to parse: a listener now sees every byte without
+  // starting the flow early. (Should it not be paused, the whole ready timeout applies.)
+  if ((sock as Duplex).readableFlowing === false) {
+    sock.once("data", () => {
+      answered = true;
     });
+  } else {
+    answered = true;
+  }
+  const silence = setTimeout(() => {
+    if (answered) return;
+    const error = new Error("timed out waiting for the server's first bytes") as Error & {
+      code?: string;
+    };
+    error.code = "ETIMEDOUT";
+    sock.destroy(error);
+  }, answerMs);
+  try {
+    await connecting;
   } catch (error) {
     sock.destroy();
     ssh.connection?.end();
     if (refusal) throw new TransportConnectError(refusal);
     throw new TransportConnectError(
-      explainConnectError(error as Error, hop, keyFile, resolved.connectTimeoutMs),
+      explainConnectError(error as Error, hop, keyFile, resolved.connectTimeoutMs, answered),
     );
+  } finally {
+    clearTimeout(silence);
   }
   const client = ssh.connection as unknown as Ssh2Client;
   return client;
@@ -142,6 +173,7 @@ function explainConnectError(
   hop: ResolvedHop,
   keyFile: string | undefined,
   timeoutMs: number,
+  answered: boolean,
 ): string {
   const where = `${hop.host}:${hop.port}`;
   const message = error.message ?? String(error);
@@ -153,6 +185,10 @@ function explainConnectError(
   }
   if (error.code === "EHOSTUNREACH" || error.code === "ENETUNREACH") {
     return `cannot reach ${where}: no route to host — is the VM up and the address right?`;
+  }
+  if (answered && /timed out|ETIMEDOUT/i.test(`${message} ${error.code ?? ""}`)) {
+    const limitS = Math.round(((1 + SLOW_HANDSHAKE_FACTOR) * timeoutMs) / 1000);
+    return `the SSH handshake with ${where} did not finish within ${limitS} s though the server answered (${1 + SLOW_HANDSHAKE_FACTOR}x ssh.connectTimeout) — is the VM overloaded?`;
   }
   if (/timed out|ETIMEDOUT|No response/i.test(`${message} ${error.code ?? ""}`)) {
     return `no SSH answer from ${where} within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`} (ssh.connectTimeout) — is the VM up and reachable?`;

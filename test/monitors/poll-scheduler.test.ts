@@ -58,7 +58,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe("PollScheduler", () => {
-  it("never overlaps polls of one run, records each skip, and reports the poll when it ends", async () => {
+  it("never overlaps polls of one run: a late one waits for the previous, a third is skipped and recorded", async () => {
     const { store, transport, monitor } = setup();
     const reports: PollReport[] = [];
     const scheduler = new PollScheduler({
@@ -72,13 +72,17 @@ describe("PollScheduler", () => {
     scheduler.tick();
     scheduler.tick();
     expect(transport.calls).toBe(1);
+    expect(store.polls.skippedSince("exp001", 0)).toBe(1);
+    // The second round's poll starts once the first one is over.
+    transport.release();
+    await until(() => transport.calls === 2, "the waiting poll to start");
     transport.release();
     await scheduler.stop();
-    expect(reports.map((r) => r.outcome)).toEqual(["unreachable"]);
-    expect(store.polls.skippedSince("exp001", 0)).toBe(2);
+    expect(reports.map((r) => r.outcome)).toEqual(["unreachable", "unreachable"]);
+    expect(store.polls.skippedSince("exp001", 0)).toBe(1);
     // Once the slow poll is over, the next tick polls again.
     scheduler.tick();
-    expect(transport.calls).toBe(2);
+    expect(transport.calls).toBe(3);
     transport.release();
     await scheduler.stop();
   });
@@ -155,9 +159,13 @@ describe("PollScheduler", () => {
       () => scheduler.stats().skipped === 0 && fast.store.polls.recent("fast", 1).length === 1,
       "the fast poll to end",
     );
+    // Round 2: the slow run's poll waits for round 1's; round 3 skips it.
     scheduler.tick();
+    scheduler.tick();
+    fast.transport.release();
+    await until(() => overruns.length === 1, "round 3 to report");
     expect(overruns).toEqual([{ skipped: ["slow"], runs: 1 }]);
-    expect(scheduler.stats()).toMatchObject({ rounds: 2, overruns: 1, skipped: 1 });
+    expect(scheduler.stats()).toMatchObject({ rounds: 3, overruns: 1, skipped: 1 });
     slow.transport.release();
     fast.transport.release();
     await scheduler.stop();

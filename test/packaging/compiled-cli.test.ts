@@ -40,6 +40,30 @@ describe("the compiled CLI (dist/)", () => {
     expect(chunks.some((text) => text.includes('from "discord.js"'))).toBe(true);
   });
 
+  it("loads no store, SSH, mail, scheduler or config schema for --help, by any chain of chunks", () => {
+    // The chunks main.js loads before it runs: its static imports and theirs, transitively (a
+    // dynamic import() is not followed: that code loads only for the command that asks).
+    const loaded = new Set<string>();
+    const packages = new Set<string>();
+    const queue = ["main.js"];
+    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+      if (loaded.has(file)) continue;
+      loaded.add(file);
+      const text = readFileSync(repo(`dist/cli/${file}`), "utf8");
+      for (const m of text.matchAll(/^import\s(?:[^;"]*?\sfrom\s*)?"([^"]+)";/gm)) {
+        const target = m[1] as string;
+        if (target.startsWith("./")) queue.push(target.slice(2));
+        else packages.add(target);
+      }
+    }
+    for (const name of ["better-sqlite3", "node-ssh", "nodemailer", "node-cron", "discord.js"]) {
+      expect(packages).not.toContain(name);
+    }
+    const code = [...loaded].map((f) => readFileSync(repo(`dist/cli/${f}`), "utf8")).join("\n");
+    expect(code).not.toContain("// src/config/schema.ts");
+    expect(code).not.toContain("// node_modules/zod/");
+  });
+
   it("prints help and exits 0", async () => {
     const out = await runTrainops(["--help"], compiled);
     expect(out.code).toBe(0);

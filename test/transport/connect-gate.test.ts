@@ -1,5 +1,9 @@
+import { createServer, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createConnectGate } from "../../src/transport/connect-gate.ts";
+import { SshTransport } from "../../src/transport/ssh-transport.ts";
+import { TransportConnectError } from "../../src/transport/transport.ts";
+import { startSshd } from "../harness/sshd.ts";
 
 describe("createConnectGate", () => {
   it("runs at most max attempts at once, the rest in turn as slots free up, failures included", async () => {
@@ -47,5 +51,53 @@ describe("createConnectGate", () => {
       "ok 6",
       "attempt 7 failed",
     ]);
+  });
+
+  it("does not count the wait for a slot against a connection's connect timeout", async () => {
+    // A VM that accepts TCP and never speaks SSH: its attempt holds the only slot until its
+    // own connect timeout ends it.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silentPort = (silent.address() as { port: number }).port;
+    const sshd = await startSshd();
+    const gate = createConnectGate(1);
+    const hung = new SshTransport(
+      { ...sshd.runConfigSsh(), port: silentPort, knownHosts: undefined, connectTimeout: "4s" },
+      { home: sshd.dir, connectGate: gate },
+    );
+    const waiting = new SshTransport(
+      { ...sshd.runConfigSsh(), connectTimeout: "3s" },
+      { home: sshd.dir, connectGate: gate },
+    );
+    try {
+      const order: string[] = [];
+      const first = hung.run("true").then(
+        () => order.push("hung connected"),
+        (error: Error) => {
+          expect(error).toBeInstanceOf(TransportConnectError);
+          expect(error.message).toMatch(/within 4 s \(ssh\.connectTimeout\)/);
+          order.push("hung timed out");
+        },
+      );
+      const queuedAt = Date.now();
+      const second = waiting.run("echo ok").then((result) => {
+        order.push("waiting connected");
+        return { result, waitedMs: Date.now() - queuedAt };
+      });
+      const [, { result, waitedMs }] = await Promise.all([first, second]);
+      // It waited out the other attempt's 4 s, longer than its own 3 s, and still connected.
+      expect(order).toEqual(["hung timed out", "waiting connected"]);
+      expect(waitedMs).toBeGreaterThan(3000);
+      expect(result.stdout.toString("utf8").trim()).toBe("ok");
+    } finally {
+      await Promise.all([hung.close(), waiting.close()]);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      await sshd.stop();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { formatDuration, parseDuration } from "../../core/duration.ts";
 import { median } from "../../core/statistics.ts";
 import { formatPercent, formatSpan } from "../../message/format.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { formatClock } from "../../message/format.ts";
 import type { Severity } from "../../message/message.ts";
 import { gpuMemoryLimitGiB } from "../../model/gpu-memory-limit.ts";

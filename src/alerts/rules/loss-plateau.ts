@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { formatCount } from "../../message/format.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { slopePerMs } from "../../core/statistics.ts";
 import { formatPercent } from "../../message/format.ts";
 import { gpuMemoryLimitGiB } from "../../model/gpu-memory-limit.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError } from "../../config/config-error.ts";
 import type { Config } from "../../config/schema.ts";
 import { formatDuration } from "../../core/duration.ts";

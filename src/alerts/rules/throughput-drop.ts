@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { formatDuration } from "../../core/duration.ts";
 import { median } from "../../core/statistics.ts";
 import { formatCount, formatPercent } from "../../message/format.ts";

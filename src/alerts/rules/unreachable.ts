@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { formatClock } from "../../message/format.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";

@@ -4,7 +4,7 @@ import { CHART_METRICS } from "../../charts/chart-metrics.ts";
 import { systemClock } from "../../core/clock.ts";
 import { parseActionButton } from "../../message/action-buttons.ts";
 import type { ChartRequest, Message, MessageImage } from "../../message/message.ts";
-import { OperationRefusedError } from "../../ops/run-operations.ts";
+import { OperationRefusedError } from "../../ops/operation-refused-error.ts";
 import { pressAction } from "./action-press.ts";
 import { ArgumentError } from "./argument-error.ts";
 import { authorize } from "./authorization.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { CHART_METRICS, type ChartMetricName } from "../../charts/chart-metrics.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { ArgumentError } from "./argument-error.ts";

@@ -1,7 +1,3 @@
-import type { RunConfig } from "../../config/schema.ts";
-import { listRunProcesses } from "../../monitors/run-process-list.ts";
-import { describeProcessScope, describeRunProcess } from "../../monitors/run-processes.ts";
-import { withCliRuntime } from "../cli-runtime.ts";
 import {
   addChangeOptions,
   type ChangeOptions,
@@ -26,35 +22,9 @@ export const registerRestart: RegisterCommand = (program, setExitCode) => {
       ? runOperationCommand(options.config, setExitCode, async (cli) => {
           const preview = await cli.ops.preview("restart", pickRun(cli.config, options.run));
           process.stdout.write(formatPreview(preview));
-          return withCliRuntime(options.config, async (runtime) => {
-            const run = runtime.monitoring.runConfig(preview.run);
-            const transport = runtime.monitoring.transports.get(run.name);
-            if (!transport) return 1;
-            try {
-              process.stdout.write(await signalSetText(run, transport));
-              return 0;
-            } catch (error) {
-              process.stderr.write(`trainops: ${(error as Error).message}\n`);
-              return 1;
-            }
-          });
+          const { printRestartSignalSet } = await import("../restart-signal-set.ts");
+          return printRestartSignalSet(options.config, preview.run);
         })
       : previewAndApply(options, setExitCode, (ops, run) => ops.preview("restart", run)),
   );
 };
-
-async function signalSetText(
-  run: RunConfig,
-  transport: Parameters<typeof listRunProcesses>[0],
-): Promise<string> {
-  const processes = await listRunProcesses(transport, run);
-  const scope = describeProcessScope(processes.scope);
-  if (processes.tree.length === 0) {
-    return `  would signal nothing: training is not running (looked for '${run.process}' among ${scope})\n`;
-  }
-  return [
-    `  would signal (${scope}), SIGINT then SIGTERM then SIGKILL:`,
-    ...processes.tree.map((p) => `    ${describeRunProcess(p)}`),
-    "",
-  ].join("\n");
-}

@@ -185,10 +185,17 @@ const RULES: readonly Rule[] = [
     kind: "traceback",
     // A native crash has no Python traceback: the shell's or Python's own word for it is the
     // crash (`Segmentation fault (core dumped)`, bash's `run.sh: line 5:  4242 Aborted  (core
-    // dumped) python train.py`, `Fatal Python error: Aborted`).
+    // dumped) python train.py`, `Fatal Python error: Aborted`), and torchrun/elastic reporting a
+    // worker dead of a crash signal (`exitcode  : -6`, `Signal 6 (SIGABRT) received by PID 42`).
     pattern:
-      /^(?:Segmentation fault|Aborted)(?: \(core dumped\))?\s*$|: line \d+:\s+\d+\s+(?:Segmentation fault|Aborted)\b|^Fatal Python error: /,
-    detail: (t) => pick(t, { signal: /(Segmentation fault|Aborted|Fatal Python error: \w+)/ }),
+      /^(?:Segmentation fault|Aborted)(?: \(core dumped\))?\s*$|: line \d+:\s+\d+\s+(?:Segmentation fault|Aborted)\b|^Fatal Python error: |Signal (?:4|6|8|11) \(SIG(?:ILL|ABRT|FPE|SEGV)\) received by PID \d+|\bexitcode\s*:\s*-(?:4|6|8|11)\b/,
+    detail: (t) =>
+      pick(t, {
+        signal:
+          /(Segmentation fault|Aborted|Fatal Python error: \w+|SIG(?:ILL|ABRT|FPE|SEGV))|exitcode\s*:\s*-(4|6|8|11)\b/,
+        pid: /received by PID (\d+)|\(pid: (\d+)\)/,
+        rank: /local_rank: (\d+)/,
+      }),
   },
 ];
 
@@ -205,7 +212,8 @@ const TRIGGER = new RegExp(
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
     "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
     "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0|Invalid loss",
-    "KeyboardInterrupt|SIGKILL|SIGTERM|exitcode|Segmentation fault|Aborted|Fatal Python error",
+    "KeyboardInterrupt|SIGKILL|SIGTERM|SIGABRT|SIGSEGV|SIGILL|SIGFPE|exitcode|Segmentation fault",
+    "Aborted|Fatal Python error",
     KILLED_WORDS,
   ].join("|"),
 );

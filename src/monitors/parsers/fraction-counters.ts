@@ -1,8 +1,10 @@
 import { isDigit } from "./char-class.ts";
 import { type LineScan, letters } from "./line-reading.ts";
 
-// An unlabelled `[i/n]`, perhaps behind its epoch: timm `Train: 3 [ 100/1251 (  8%)]`.
-const BRACKET = /(?:(?<![\w.])(?<e>\d+)\s+)?\[\s*(?<i>\d+)\s*\/\s*(?<k>\d+)[^\][\n]{0,24}\]/g;
+// An unlabelled `[i/n]`, perhaps behind its epoch: timm `Train: 3 [ 100/1251 (  8%)]`, or an
+// epoch with its own total and percentage in the same style (`Train:  1/3 ( 33%) [ 149/323 ( 46%)]`).
+const BRACKET =
+  /(?:(?<![\w./])(?<e>\d+)(?:\s*\/\s*\d+(?:\s*\(\s*\d+(?:\.\d+)?%\))?)?\s+)?\[\s*(?<i>\d+)\s*\/\s*(?<k>\d+)[^\][\n]{0,24}\]/g;
 
 /**
  * Unlabelled positions in brackets, `[i/n]` or `e [i/n]` (timm's `Train: 3 [ 100/1251 (8%)]`),

@@ -3,7 +3,7 @@ import type { Counter, CounterKind, LineScan } from "./line-reading.ts";
 import { parseLogNumber } from "./log-number.ts";
 
 const NUM = String.raw`\d{1,3}(?:,\d{3})+(?!\d)|\d+`;
-const LABELS = String.raw`global[ _]?steps?|train(?:ing)?[ _]steps?|num_updates|iterations?|iters?|steps?|batch(?:es)?|epochs?|updates?|it(?=\s*[:=])`;
+const LABELS = String.raw`global[ _]?steps?|train(?:ing)?[ _]steps?|num_updates|iterations?|iters?|steps?|batch(?:es)?|epochs?|updates?|it(?=\s*[:=])|ep(?=\s*[:=]?\s*\d)`;
 // A plural label counts something else when a word like these comes first ("Total steps = 1752",
 // "Num Epochs = 3", "number of skipped iterations: 0", "warmup_steps").
 const COUNT_WORDS =
@@ -14,7 +14,7 @@ const COUNT_WORDS =
 // Where a label may start: a plain alternation V8 scans fast. The full pattern then runs anchored
 // (sticky) at each hit instead of being tried at every position of every line.
 const LABEL_START =
-  /global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|update|it/gi;
+  /global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|ep|update|it/gi;
 const LABELLED = new RegExp(
   String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
   "iy",
@@ -86,7 +86,8 @@ function kindOf(label: string): CounterKind {
     .replace(/batches$/, "batch")
     .replace(/s$/, "");
   if (l === "globalstep") return "global";
-  if (l === "epoch") return "epoch";
+  // `Ep 1 | iter 120` (litgpt), `ep: 3`: the short form of an epoch.
+  if (l === "epoch" || l === "ep") return "epoch";
   if (l === "batch") return "batch";
   if (l === "iter" || l === "iteration" || l === "it") return "iter";
   return "step";

@@ -4,8 +4,10 @@ import { LOG_NUMBER, parseLogNumber } from "./log-number.ts";
 const LOSS_HINT = /loss/i;
 const EPOCH_HINT = /epoch/i;
 
+// A mode word after the label names the training loss too: litgpt's `loss train: 1.06, val: 1.05`
+// and `loss train (curr): 1.16`.
 const LOSS = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])(?<!\b(?:val|valid|validation|eval|test|dev)[ _])(?:train(?:ing)?_|total_)?loss(?![A-Za-z0-9_])['"]?\]?\s*[:=]?\s*\(?['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
+  String.raw`(?<![A-Za-z0-9_])(?<!\b(?:val|valid|validation|eval|test|dev)[ _])(?:train(?:ing)?_|total_)?loss(?![A-Za-z0-9_])(?:\s+train(?:ing)?(?:\s*\([a-z ]{1,12}\))?|\s*\(train(?:ing)?\))?['"]?\]?\s*[:=]?\s*\(?['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
   "i",
 );
 

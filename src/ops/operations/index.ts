@@ -1,6 +1,6 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Operation } from "../operation.ts";
-import { OperationRefusedError } from "../run-operations.ts";
+import { OperationRefusedError } from "../operation-refused-error.ts";
 import { nextPhaseOperation } from "./next-phase.ts";
 import { restartOperation } from "./restart.ts";
 import { rollbackOperation } from "./rollback.ts";

@@ -1,9 +1,9 @@
-import { z } from "zod";
+import * as z from "zod";
 import { applyConfigEdit, currentConfigAsPreviewed } from "../config-change.ts";
 import type { Operation } from "../operation.ts";
+import { OperationRefusedError } from "../operation-refused-error.ts";
 import { phaseRefSchema, previewCommon } from "../preview-schema.ts";
 import { editOrRefuse, nextPhaseIndex, readConfig } from "../previews.ts";
-import { OperationRefusedError } from "../run-operations.ts";
 import { sbatchResourceArgs } from "../slurm-restart.ts";
 import { diffLines } from "../yaml-edit.ts";
 

@@ -1,8 +1,8 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Operation } from "../operation.ts";
+import { OperationRefusedError } from "../operation-refused-error.ts";
 import { restartOnly } from "../operation-restart.ts";
 import { previewCommon } from "../preview-schema.ts";
-import { OperationRefusedError } from "../run-operations.ts";
 
 const schema = z.object({ kind: z.literal("restart"), ...previewCommon });
 

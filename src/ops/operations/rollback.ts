@@ -1,10 +1,10 @@
-import { z } from "zod";
+import * as z from "zod";
 import { currentConfigAsPreviewed } from "../config-change.ts";
 import type { Operation } from "../operation.ts";
+import { OperationRefusedError } from "../operation-refused-error.ts";
 import { phaseRefSchema, previewCommon } from "../preview-schema.ts";
 import { readConfig, rollbackTarget, trackedKeys } from "../previews.ts";
 import { rollbackWith } from "../rollback-to.ts";
-import { OperationRefusedError } from "../run-operations.ts";
 import { phaseLabel } from "../verdict-message.ts";
 import { diffLines, readKeys } from "../yaml-edit.ts";
 

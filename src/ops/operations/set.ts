@@ -1,11 +1,12 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { RunConfig } from "../../config/schema.ts";
 import { applyConfigEdit, currentConfigAsPreviewed } from "../config-change.ts";
 import type { Operation } from "../operation.ts";
+import { OperationRefusedError } from "../operation-refused-error.ts";
 import type { OpsContext } from "../ops-context.ts";
 import { previewCommon } from "../preview-schema.ts";
 import { describeValues, editOrRefuse, readConfig, validatedSet } from "../previews.ts";
-import { type ConfigChange, OperationRefusedError } from "../run-operations.ts";
+import type { ConfigChange } from "../run-operations.ts";
 import { diffLines, type ScalarValue } from "../yaml-edit.ts";
 
 const schema = z.object({ kind: z.literal("set"), ...previewCommon });

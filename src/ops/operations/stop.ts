@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { RunConfig } from "../../config/schema.ts";
 import { parseDuration } from "../../core/duration.ts";
 import type { Operation } from "../operation.ts";

@@ -1,4 +1,4 @@
-import { createTransport } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { AlertSink, DeliveryResult } from "../../alerts/sinks/alert-sink.ts";
 import { IDEMPOTENCY_HEADER } from "../../alerts/sinks/http-delivery.ts";
 import { plainBody } from "../../alerts/sinks/plain-body.ts";
@@ -35,28 +35,39 @@ export interface EmailSettings {
  */
 export class EmailSink implements AlertSink {
   readonly name = "email";
-  private readonly transport;
+  /**
+   * Made at the first message: nodemailer is some forty modules, and every command that opens
+   * the configured sinks (`poll --once` from a system cron among them) would load it otherwise.
+   */
+  private transport: Promise<Transporter> | null = null;
 
-  constructor(private readonly settings: EmailSettings) {
-    this.transport = createTransport({
-      host: settings.host,
-      port: settings.port,
-      secure: settings.secure,
-      requireTLS: settings.requireTls,
-      ...(settings.user ? { auth: { user: settings.user, pass: settings.password ?? "" } } : {}),
-      connectionTimeout: settings.timeoutMs,
-      greetingTimeout: settings.timeoutMs,
-      socketTimeout: settings.timeoutMs,
-      // The SMTP conversation is never logged: it carries the password (AUTH).
-      logger: false,
-      debug: false,
-    });
+  constructor(private readonly settings: EmailSettings) {}
+
+  private transporter(): Promise<Transporter> {
+    const settings = this.settings;
+    this.transport ??= import("nodemailer").then(({ createTransport }) =>
+      createTransport({
+        host: settings.host,
+        port: settings.port,
+        secure: settings.secure,
+        requireTLS: settings.requireTls,
+        ...(settings.user ? { auth: { user: settings.user, pass: settings.password ?? "" } } : {}),
+        connectionTimeout: settings.timeoutMs,
+        greetingTimeout: settings.timeoutMs,
+        socketTimeout: settings.timeoutMs,
+        // The SMTP conversation is never logged: it carries the password (AUTH).
+        logger: false,
+        debug: false,
+      }),
+    );
+    return this.transport;
   }
 
   async deliver(message: Message, idempotencyKey: string): Promise<DeliveryResult> {
     const domain = this.settings.from.replace(/^.*@/, "").replace(/>.*$/, "") || "trainops";
     try {
-      await this.transport.sendMail({
+      const transport = await this.transporter();
+      await transport.sendMail({
         from: this.settings.from,
         to: [...this.settings.to],
         subject: `${MARK[message.severity]} ${message.title}`,
@@ -77,7 +88,7 @@ export class EmailSink implements AlertSink {
 
   /** Closes pooled connections (none today; kept for shutdown symmetry). */
   close(): void {
-    this.transport.close();
+    void this.transport?.then((transport) => transport.close());
   }
 }
 

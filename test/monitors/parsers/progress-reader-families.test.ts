@@ -302,3 +302,76 @@ describe("a native crash", () => {
     expect(errorKinds(["Training aborted by the user at step 5"])).toEqual([]);
   });
 });
+
+describe("a loss label followed by its mode word", () => {
+  it("reads the training loss in litgpt's and other spellings", () => {
+    expect(progress(["iter 10 | loss train: 0.5, val: 0.9 | iter time: 20 ms"])).toMatchObject({
+      step: 10,
+      loss: 0.5,
+    });
+    expect(progress(["step 3: loss training (smoothed): 1.25 | lr 1e-4"])).toMatchObject({
+      step: 3,
+      loss: 1.25,
+    });
+    expect(progress(["step 4: loss (train) = 2.5e-1"])).toMatchObject({ step: 4, loss: 0.25 });
+  });
+
+  it("leaves a validation loss out", () => {
+    expect(progress(["step 3: loss val: 0.7"])).toMatchObject({ step: 3, loss: null });
+  });
+});
+
+describe("an epoch written `Ep`", () => {
+  it("is the epoch, with or without a separator or a total", () => {
+    expect(progress(["Ep 2 | iter 40 | loss 0.3"])).toMatchObject({ step: 40, epoch: 2 });
+    expect(progress(["ep: 7 step: 100 loss: 1.0"])).toMatchObject({ step: 100, epoch: 7 });
+    expect(progress(["EP 3 | step 12 | loss 0.9"])).toMatchObject({ step: 12, epoch: 3 });
+  });
+
+  it("is not the end of another word", () => {
+    expect(progress(["sleep 3 step 5 loss 0.1"])).toMatchObject({ step: 5, epoch: null });
+    expect(progress(["keep 3 step 6 loss 0.1"])).toMatchObject({ step: 6, epoch: null });
+  });
+});
+
+describe("a timm-style position behind an epoch with its own total", () => {
+  it("takes the epoch from `e/N ( P%)` or `e/N` before the bracket", () => {
+    expect(progress(["Train: 2/10 ( 20%) [  99/500 ( 20%)]  Loss: 1.5 (1.6)"])).toEqual({
+      step: 99,
+      total: 500,
+      epoch: 2,
+      loss: 1.5,
+    });
+    expect(progress(["INFO  Train:  3/12 [ 10/100 ]  Loss: 0.75 (0.8)"])).toMatchObject({
+      step: 10,
+      total: 100,
+      epoch: 3,
+    });
+  });
+
+  it("takes no epoch from a path or a slash-separated word before the bracket", () => {
+    expect(progress(["data/2 [5/10] loss 1"])).toMatchObject({ step: 5, total: 10, epoch: null });
+  });
+});
+
+describe("a distributed worker dead of a crash signal", () => {
+  it("is a crash whether the launcher gives the exit code or the signal", () => {
+    expect(errorKinds(["  exitcode  : -11 (pid: 77)"])).toEqual(["traceback"]);
+    expect(errorKinds(["  traceback : Signal 6 (SIGABRT) received by PID 4242"])).toEqual([
+      "traceback",
+    ]);
+    expect(
+      errorKinds([
+        "  exitcode  : -8 (pid: 5)",
+        "  traceback : Signal 8 (SIGFPE) received by PID 5",
+      ]),
+    ).toEqual(["traceback"]);
+  });
+
+  it("stays a kill for signal 9 and leaves other exit codes alone", () => {
+    expect(errorKinds(["  exitcode  : -9 (pid: 5)"])).toEqual(["killed"]);
+    expect(
+      errorKinds(["exitcode: -60 after retry", "exitcode : 6", "the exit code was 6"]),
+    ).toEqual([]);
+  });
+});
