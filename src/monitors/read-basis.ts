@@ -1,5 +1,10 @@
 import type { LogOffset } from "../store/log-offsets-repo.ts";
-import type { LogIngestor, LogRead, ReadResult } from "./log-ingestor.ts";
+import {
+  emptyIngestResult,
+  type LogIngestor,
+  type LogRead,
+  type ReadResult,
+} from "./log-ingestor.ts";
 
 /** The stored read position a log read's script was built from. */
 export interface ReadBasis {
@@ -65,16 +70,5 @@ export function applyReadSince(
 ): ReadResult {
   const fits = applicableRead(read, basis, current);
   if (fits) return ingestor.applyRead(fits);
-  return {
-    newBytes: 0,
-    lines: 0,
-    lastStep: null,
-    eventIds: [],
-    events: [],
-    changed: [],
-    matched: 0,
-    identityChanged: false,
-    rewritten: false,
-    torn: false,
-  };
+  return { ...emptyIngestResult(), identityChanged: false, rewritten: false, torn: false };
 }
