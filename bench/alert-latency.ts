@@ -3,13 +3,15 @@
  * the alert's arrival at a local Discord-style webhook server, through the real path: RunMonitor
  * (poll and follow over one SSH connection) → events in SQLite → alert engine → outbox → sender
  * → HTTP. Median and p95 over repeated trials, with `follow` on and off, and with `follow` on
- * right after another alert on the same run (inside the sender's group window).
+ * right after another alert on the same run (inside the sender's group window), and with `follow`
+ * on and the OOM appended just as a probe goes out on the run's connection.
  * `--trace` prints, for every trial over 100 ms, the path's steps in ms after the append (follow
  * bytes, log read, evaluation, sink call), which tells where a slow trial waited. The machine's
  * load average is printed beside the numbers: a loaded 2-core machine delays every step alike.
  * Each trial's store starts with `--history-h` hours of samples (default 24), as a run that has
  * been going for a day has: the rules read the last day at every evaluation.
- * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000] [--history-h 24] [--trace]`.
+ * Run: `npx tsx bench/alert-latency.ts [--trials 20] [--poll-ms 2000] [--history-h 24] [--trace]
+ * [--only <part of a case's name>]`.
  */
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -38,6 +40,8 @@ const pollMs = Number(argOf("--poll-ms", "2000"));
 const historyH = Number(argOf("--history-h", "24"));
 /** Print the timeline of every trial over 100 ms (what the path did, in ms after the append). */
 const trace = args.includes("--trace");
+/** Run only the cases whose name contains this (e.g. `--only probe`). */
+const only = argOf("--only", "");
 
 const OOM = `${OOM_TRACEBACK.join("\n")}\n`;
 const NCCL =
@@ -55,8 +59,16 @@ interface Trial {
   marks: Marks;
 }
 
-/** A transport that marks when a script went out and came back, and when follow bytes came. */
-function tracedTransport(inner: Transport, nvidiaSmi: string, marks: Marks): Transport {
+/**
+ * A transport that marks when a script went out and came back, and when follow bytes came;
+ * `onProbe` (when set) runs right after a probe was handed to the connection.
+ */
+function tracedTransport(
+  inner: Transport,
+  nvidiaSmi: string,
+  marks: Marks,
+  hooks: { onProbe: (() => void) | null },
+): Transport {
   const mark = (name: string) => marks.push({ name, at: performance.now() });
   return {
     description: inner.description,
@@ -64,7 +76,13 @@ function tracedTransport(inner: Transport, nvidiaSmi: string, marks: Marks): Tra
       const kind = script.includes(nvidiaSmi) ? "probe" : "log read";
       mark(`${kind} sent`);
       try {
-        return await inner.run(script, options);
+        const result = inner.run(script, options);
+        if (kind === "probe" && hooks.onProbe) {
+          const hook = hooks.onProbe;
+          hooks.onProbe = null;
+          hook();
+        }
+        return await result;
       } finally {
         mark(`${kind} back`);
       }
@@ -89,9 +107,13 @@ async function trial(
   i: number,
   follow: boolean,
   afterAnother = false,
+  duringProbe = false,
 ): Promise<Trial> {
   const { workdir, logPath, nvidiaSmi } = createFakeRunDir(
-    join(root, `trial-${follow ? "f" : "p"}${afterAnother ? "a" : ""}${i}`),
+    join(
+      root,
+      `trial-${follow ? "f" : "p"}${afterAnother ? "a" : ""}${duringProbe ? "d" : ""}${i}`,
+    ),
     "train.log",
     step(1) + step(2),
   );
@@ -114,7 +136,8 @@ async function trial(
   const mark = (name: string) => marks.push({ name, at: performance.now() });
   const db = openDatabase(join(workdir, "trainops.db"));
   const ssh = new SshTransport(run.ssh, { home: sshd.dir });
-  const transport = tracedTransport(ssh, nvidiaSmi, marks);
+  const hooks: { onProbe: (() => void) | null } = { onProbe: null };
+  const transport = tracedTransport(ssh, nvidiaSmi, marks, hooks);
   const webhook = new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/t`);
   const alerting = createAlerting({
     db,
@@ -189,8 +212,19 @@ async function trial(
       await sleep(100 + Math.random() * 400);
     }
     const before = server.received.length;
-    const t0 = performance.now();
-    appendFileSync(logPath, OOM);
+    let t0 = performance.now();
+    if (duringProbe) {
+      // The OOM lands as the next probe goes out: the worst case for a read that waits for it.
+      await new Promise<void>((appended) => {
+        hooks.onProbe = () => {
+          t0 = performance.now();
+          appendFileSync(logPath, OOM);
+          appended();
+        };
+      });
+    } else {
+      appendFileSync(logPath, OOM);
+    }
     let ms = Number.POSITIVE_INFINITY;
     try {
       await server.waitFor(() => server.received.length > before, 10 * pollMs + 5000);
@@ -230,11 +264,13 @@ try {
   const cases = [
     { name: "follow on ", follow: true, after: false },
     { name: "follow on, right after another alert", follow: true, after: true },
+    { name: "follow on, as a probe goes out", follow: true, after: false, during: true },
     { name: "follow off", follow: false, after: false },
   ];
-  for (const { name, follow, after } of cases) {
+  for (const { name, follow, after, during } of cases.filter((c) => c.name.includes(only))) {
     const runs: Trial[] = [];
-    for (let i = 0; i < trials; i++) runs.push(await trial(sshd, server, root, i, follow, after));
+    for (let i = 0; i < trials; i++)
+      runs.push(await trial(sshd, server, root, i, follow, after, during ?? false));
     const times = runs.map((t) => t.ms).sort((a, b) => a - b);
     const under = times.filter((t) => t < 100).length;
     const missed = times.filter((t) => !Number.isFinite(t)).length;

@@ -19,7 +19,8 @@ export interface HostPollOptions {
  * are stored in one transaction. A probe that does not come back fails every run of the host.
  *
  * The monitors' log locks are held from reading their offsets until their polls are stored, so
- * a follow stream's read never interleaves with the probe.
+ * two polls never interleave; a follow stream's read may be stored meanwhile, and the probe's
+ * read then keeps only what it did not take (see RunMonitor.readLog).
  */
 export async function pollHost(
   monitors: readonly RunMonitor[],

@@ -122,7 +122,7 @@ export class LogIngestor {
       if (torn(read.rest, stored) || (read.log.present && torn(read.log, stored))) {
         // The file changed between the probe's look and its read (a copytruncate or a rewrite
         // landed in between): nothing of this read is applied; the next one looks again.
-        return { ...empty(), identityChanged: false, rewritten: false, torn: true };
+        return { ...emptyIngestResult(), identityChanged: false, rewritten: false, torn: true };
       }
       const results: IngestResult[] = [];
       let identityChanged = false;
@@ -226,7 +226,7 @@ export class LogIngestor {
           offset += skip;
         }
       } else if (chunk.start + bytes.length <= offset) {
-        return empty();
+        return emptyIngestResult();
       } else if (chunk.start < offset) {
         bytes = bytes.subarray(offset - chunk.start);
       } else if (chunk.start > offset) {
@@ -339,7 +339,7 @@ export class LogIngestor {
       events.push(...classifier.flush().map((event) => ranks?.tag(event, line) ?? event));
     }
     const updates = this.classifier.takeUpdates();
-    if (events.length === 0 && updates.length === 0) return empty();
+    if (events.length === 0 && updates.length === 0) return emptyIngestResult();
     const now = clock.now();
     let changed: ClassifiedEvent[] = [];
     const eventIds = store.transaction(() => {
@@ -396,7 +396,8 @@ function nextAnchor(consumed: Buffer): string {
   return consumed.subarray(Math.max(0, consumed.length - ANCHOR_BYTES)).toString("hex");
 }
 
-function empty(): IngestResult {
+/** What a read that applies nothing reports: no bytes, lines, steps or events. */
+export function emptyIngestResult(): IngestResult {
   return {
     newBytes: 0,
     lines: 0,

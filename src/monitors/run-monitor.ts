@@ -1,15 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import type { RunConfig } from "../config/schema.ts";
-import { Backoff, type BackoffOptions } from "../core/backoff.ts";
+import type { BackoffOptions } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { LinePattern } from "../model/line-pattern.ts";
 import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
-import type { FollowHandle, Transport } from "../transport/transport.ts";
-import { FollowWakeFilter } from "./follow-wake-filter.ts";
+import type { Transport } from "../transport/transport.ts";
 import { newKernelLines } from "./kernel-lines.ts";
 import {
   cgroupCounterFiles,
@@ -18,6 +17,7 @@ import {
   parseKernelSection,
   parseOomCounters,
 } from "./kernel-sources.ts";
+import { LogFollowStream } from "./log-follow-stream.ts";
 import { LogIngestor } from "./log-ingestor.ts";
 import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { RankedLogReader } from "./parsers/rank-prefix.ts";
@@ -26,6 +26,7 @@ import { buildLogReadScript, type LogReadRequest, parseLogSections } from "./pro
 import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
+import { applyReadSince, type ReadBasis, readBasisOf } from "./read-basis.ts";
 import { configuredLogPath } from "./run-log-path.ts";
 import { probeUid } from "./run-processes.ts";
 import { buildSample, runProcessesOf } from "./sample-builder.ts";
@@ -72,14 +73,12 @@ export interface RunMonitorOptions {
  */
 export class RunMonitor {
   readonly ingestor: LogIngestor;
-  private follow: FollowHandle | null = null;
-  private followWanted = false;
-  private followOpening = false;
-  /** Real time, as the reopen timers are: a stream that ends at once is not reopened in a loop. */
-  private readonly followBackoff: Backoff;
+  private readonly followStream: LogFollowStream;
   private logBusy: Promise<void> | null = null;
-  private reading = false;
-  private wokenAgain = false;
+  /** Follow reads, one at a time (they do not wait for a poll: see readLog). */
+  private readBusy: Promise<unknown> = Promise.resolve();
+  /** The stored position the poll in progress built its probe from. */
+  private pollBasis: ReadBasis = readBasisOf(null);
   /** `getconf CLK_TCK` / `PAGESIZE` of the VM, asked once per monitor. */
   private units = "";
   /** The Slurm job's StdOut as the last poll found it (runs that leave `log` to Slurm). */
@@ -92,13 +91,10 @@ export class RunMonitor {
   private cgroupPid: number | null = null;
   private cgroupFiles: string[] = [];
   private readonly oomCounters = new OomCounterWatch();
-  private readonly wakeFilter: FollowWakeFilter;
   /** The kernel log the last poll could read; null before the first poll. */
   kernelSource: KernelSource | null = null;
 
   constructor(private readonly options: RunMonitorOptions) {
-    this.wakeFilter = new FollowWakeFilter(options.clock, options.patterns ?? []);
-    this.followBackoff = new Backoff(options.followBackoff);
     this.ingestor = new LogIngestor({
       run: options.run.name,
       store: options.store,
@@ -107,6 +103,21 @@ export class RunMonitor {
       // A Slurm job's log mixes its ranks' lines under `srun --label` or node prefixes.
       ...(options.run.slurm ? { ranks: new RankedLogReader(true) } : {}),
       ...(options.patterns?.length ? { patterns: options.patterns } : {}),
+    });
+    this.followStream = new LogFollowStream({
+      run: options.run,
+      transport: options.transport,
+      clock: options.clock,
+      ...(options.patterns ? { patterns: options.patterns } : {}),
+      ...(options.followBackoff ? { backoff: options.followBackoff } : {}),
+      start: () => {
+        const stored = options.store.offsets.get(options.run.name);
+        if (!stored?.inode || this.logPath === "") return null;
+        return { path: this.logPath, offset: stored.offset };
+      },
+      read: () => this.readLog(),
+      ...(options.onFollowEvents ? { onEvents: options.onFollowEvents } : {}),
+      ...(options.onFollowError ? { onError: options.onFollowError } : {}),
     });
   }
 
@@ -156,6 +167,7 @@ export class RunMonitor {
   /** This run's part of a probe: where its log was read up to, what bounds its processes. */
   hostProbeRun(): HostProbeRun {
     const { run, store } = this.options;
+    this.pollBasis = readBasisOf(store.offsets.get(run.name));
     return {
       ...this.logReadRequest(),
       workdir: run.workdir,
@@ -274,12 +286,18 @@ export class RunMonitor {
     }
     if (output.units.trim() !== "") this.units = output.units;
     else output.units = this.units;
-    const read = this.ingestor.applyRead({ rest: output.logRest, log: output.log });
+    // A follow read may have been stored while the probe was out: what it took is not taken twice.
+    const read = applyReadSince(
+      this.ingestor,
+      { rest: output.logRest, log: output.log },
+      this.pollBasis,
+      store.offsets.get(run.name),
+    );
     let events = read.events;
     if (read.rewritten) {
       message = "log was rewritten past the read position; read again from its start";
     }
-    if (read.identityChanged) this.reopenFollow();
+    if (read.identityChanged) this.followStream.reopen();
     this.uid ??= probeUid(output.self);
     const processes = runProcessesOf(output, run);
     events = events.concat(this.ingestKernel(output, processes?.summary.trainer?.pid ?? null));
@@ -319,18 +337,34 @@ export class RunMonitor {
    * stored, and those stored earlier whose kind it changed (both are news to the alert rules),
    * and how many lines matched the user's patterns; throws for VM trouble (the next poll
    * records it).
+   *
+   * It does not wait for a poll whose probe is out (under load a probe takes most of a
+   * second): it runs on the connection's urgent shell beside it, and whichever of the two is
+   * stored second keeps only what the first did not take (see applicableRead).
    */
   async readLog(): Promise<{ events: ClassifiedEvent[]; matched: number }> {
-    return this.withLogLock(async () => {
+    const next = this.readBusy.then(async () => {
+      const { run, store, transport } = this.options;
       const nonce = randomBytes(12).toString("hex");
+      const basis = readBasisOf(store.offsets.get(run.name));
       const script = buildLogReadScript(this.logReadRequest(), nonce);
-      const result = await this.options.transport.run(script, { timeoutMs: this.execTimeoutMs() });
+      const result = await transport.run(script, {
+        timeoutMs: this.execTimeoutMs(),
+        urgent: true,
+      });
       const sections = parseLogSections(result.stdout, `@@${nonce}`);
-      const read = this.ingestor.applyRead({ rest: sections.rest, log: sections.log });
-      if (read.identityChanged) this.reopenFollow();
+      const read = applyReadSince(
+        this.ingestor,
+        { rest: sections.rest, log: sections.log },
+        basis,
+        store.offsets.get(run.name),
+      );
+      if (read.identityChanged) this.followStream.reopen();
       const events = read.changed.length > 0 ? read.events.concat(read.changed) : read.events;
       return { events, matched: read.matched };
     });
+    this.readBusy = next.catch(() => undefined);
+    return next;
   }
 
   /** Every piece the monitor needs that the probe did not find. */
@@ -387,8 +421,9 @@ export class RunMonitor {
   }
 
   /**
-   * Runs `fn` after every read started before it: the stored offset a script is built from is
-   * the one its output is applied to, so a poll and a follow's read never interleave.
+   * Runs `fn` after every poll started before it: the stored offset a probe is built from is
+   * the one its output is applied to, unless a follow's read was stored in between (see
+   * readLog and applicableRead).
    */
   private withLogLock<T>(fn: () => Promise<T>): Promise<T> {
     // Idle: start at once (a poll's script goes out in the caller's tick, not a microtask later).
@@ -418,92 +453,12 @@ export class RunMonitor {
 
   /** Opens the follow stream (if `follow` is on) and keeps it open until `stopFollow`. */
   async startFollow(): Promise<void> {
-    if (!this.options.run.follow) return;
-    this.followWanted = true;
-    await this.openFollow();
+    await this.followStream.start();
   }
 
+  /** Closes the follow stream (see LogFollowStream). */
   async stopFollow(): Promise<void> {
-    this.followWanted = false;
-    const handle = this.follow;
-    this.follow = null;
-    await handle?.stop();
-  }
-
-  private reopenFollow(): void {
-    if (!this.followWanted) return;
-    const handle = this.follow;
-    this.follow = null;
-    void (handle?.stop() ?? Promise.resolve()).then(() => this.openFollow());
-  }
-
-  /**
-   * Opens a `tail -f` from the stored offset. Its bytes are only a wake-up: each burst runs one
-   * {@link readLog}, which checks the file's identity and applies the bytes under the same lock
-   * and transaction as a poll, so a truncation or rotation seen by the stream never doubles or
-   * skips a line.
-   */
-  private async openFollow(): Promise<void> {
-    if (!this.followWanted || this.follow || this.followOpening) return;
-    const { run, store, transport, onFollowError } = this.options;
-    const stored = store.offsets.get(run.name);
-    // Before the first poll there is no offset to follow from: the poll attaches first.
-    if (!stored?.inode || this.logPath === "") return;
-    this.followOpening = true;
-    try {
-      this.follow = await transport.follow({
-        path: this.logPath,
-        fromOffset: stored.offset,
-        onData: (chunk) => {
-          // `followWakes: errors`: progress lines wait for the poll (see FollowWakeFilter).
-          if (this.followWanted && (run.followWakes === "all" || this.wakeFilter.wants(chunk))) {
-            this.wake();
-          }
-        },
-        onEnd: (error) => {
-          this.follow = null;
-          if (error) onFollowError?.(run.name, error);
-          this.scheduleFollow();
-        },
-      });
-      this.followBackoff.connected();
-    } catch (error) {
-      onFollowError?.(run.name, error as Error);
-      this.scheduleFollow();
-    } finally {
-      this.followOpening = false;
-    }
-  }
-
-  /** Reopens the follow stream after the back-off's wait (growing while it keeps failing). */
-  private scheduleFollow(): void {
-    if (!this.followWanted) return;
-    setTimeout(() => void this.openFollow(), this.followBackoff.nextDelayMs()).unref();
-  }
-
-  /** One read per burst of follow bytes: bytes that arrive during a read ask for one more. */
-  private wake(): void {
-    if (this.reading) {
-      this.wokenAgain = true;
-      return;
-    }
-    this.reading = true;
-    void (async () => {
-      const { run, onFollowEvents, onFollowError } = this.options;
-      do {
-        this.wokenAgain = false;
-        try {
-          const { events, matched } = await this.readLog();
-          // A pattern match alerts as fast as a classified error.
-          if ((events.length > 0 || matched > 0) && this.followWanted)
-            onFollowEvents?.(run.name, events);
-        } catch (error) {
-          if (this.followWanted) onFollowError?.(run.name, error as Error);
-          break;
-        }
-      } while (this.wokenAgain && this.followWanted);
-      this.reading = false;
-    })();
+    await this.followStream.stop();
   }
 
   /**

@@ -18,7 +18,8 @@ import type {
  * run gets is a handle; the connection closes when the last handle of it is closed.
  *
  * Scripts of runs on one host queue on the shared shell, and their follow streams share one
- * channel (see HostFollows): a host costs two of sshd's sessions (MaxSessions, 10 by default)
+ * channel (see HostFollows), and their follow reads share one urgent shell (see
+ * ExecOptions.urgent): a host costs three of sshd's sessions (MaxSessions, 10 by default)
  * whatever its number of runs (see the README).
  */
 export class HostTransportPool {

@@ -50,6 +50,8 @@ export interface SshTransportOptions {
 interface Live extends SshConnection {
   closed: boolean;
   shell?: RemoteShell;
+  /** The shell of urgent scripts (see ExecOptions.urgent), opened at the first one. */
+  urgentShell?: RemoteShell;
   follows: Set<FollowChannel>;
 }
 
@@ -75,6 +77,7 @@ export class SshTransport implements Transport {
   private retryAt = 0;
   private lastError: Error | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private urgentQueue: Promise<unknown> = Promise.resolve();
   /** Connections opened so far (1 while the first one lives; grows on reconnects). */
   connectCount = 0;
 
@@ -91,7 +94,13 @@ export class SshTransport implements Transport {
   }
 
   run(script: string, options: ExecOptions = {}): Promise<ExecResult> {
-    // One script at a time per connection: the remote shell is a single pipe.
+    // One script at a time per shell: a remote shell is a single pipe. Urgent scripts have
+    // their own shell, so they never queue behind a probe.
+    if (options.urgent) {
+      const next = this.urgentQueue.then(() => this.runNow(script, options));
+      this.urgentQueue = next.catch(() => undefined);
+      return next;
+    }
     const next = this.queue.then(() => this.runNow(script, options));
     this.queue = next.catch(() => undefined);
     return next;
@@ -155,7 +164,7 @@ export class SshTransport implements Transport {
     if (!live) return;
     live.closed = true;
     for (const follow of [...live.follows]) follow.end();
-    await live.shell?.close();
+    await Promise.all([live.shell?.close(), live.urgentShell?.close()]);
     live.client.end();
     live.jumpClient?.end();
   }
@@ -165,15 +174,20 @@ export class SshTransport implements Transport {
     this.resolved ??= resolveTarget(this.target, { home: this.options.home });
     const timeoutMs = options.timeoutMs ?? this.resolved.execTimeoutMs;
     return this.persistentShell
-      ? this.runInShell(live, script, timeoutMs)
+      ? this.runInShell(live, script, timeoutMs, options.urgent ? "urgentShell" : "shell")
       : this.runInFreshExec(live, script, timeoutMs);
   }
 
-  private async runInShell(live: Live, script: string, timeoutMs: number): Promise<ExecResult> {
+  private async runInShell(
+    live: Live,
+    script: string,
+    timeoutMs: number,
+    slot: "shell" | "urgentShell",
+  ): Promise<ExecResult> {
     const started = this.clock.now();
-    let shell = live.shell;
+    let shell = live[slot];
     if (!shell?.usable) {
-      live.shell = undefined;
+      live[slot] = undefined;
       const opening = RemoteShell.open(live.client);
       try {
         shell = await withTimeout(opening, timeoutMs);
@@ -185,13 +199,13 @@ export class SshTransport implements Transport {
         );
         throw this.channelFailure(live, error as Error, timeoutMs);
       }
-      live.shell = shell;
+      live[slot] = shell;
     }
     const remaining = Math.max(1, timeoutMs - (this.clock.now() - started));
     try {
       return await shell.run(script, remaining);
     } catch (error) {
-      live.shell = undefined;
+      live[slot] = undefined;
       if (error instanceof RemoteShellTimeoutError) {
         // The script may still hang on the VM (a stuck nvidia-smi): kill it, start afresh.
         void shell.close({ kill: true });
@@ -276,6 +290,8 @@ export class SshTransport implements Transport {
     for (const follow of [...live.follows]) follow.end(lost);
     live.shell?.abort(lost);
     live.shell = undefined;
+    live.urgentShell?.abort(lost);
+    live.urgentShell = undefined;
     live.client.destroy();
     live.jumpClient?.destroy();
   }

@@ -14,6 +14,12 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Abort and reject with a TransportTimeoutError after this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * Run beside a script in flight rather than after it: on a connection with a long-lived
+   * shell, urgent scripts (a follow stream's read of news) have a second shell of their own,
+   * one at a time, so an error line never waits for a probe (one more of sshd's sessions).
+   */
+  urgent?: boolean;
 }
 
 /** A live stream of bytes appended to a remote file. */

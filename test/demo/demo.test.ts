@@ -16,19 +16,24 @@ function demo(args: string[]) {
   });
 }
 
+/** Runs a scripted walkthrough from test/fixtures/demo at 300× with a poll every second. */
+function fastScript(script: string, dir: string) {
+  return demo([
+    "--script",
+    resolve(`test/fixtures/demo/${script}`),
+    "--dir",
+    dir,
+    "--time-scale",
+    "300",
+    "--poll",
+    "*/1 * * * * *",
+  ]);
+}
+
 describe("trainops demo --script", () => {
   it("walks status, a passing phase, an over-sized change that OOMs, the rollback and the resume", async () => {
     const dir = join(root, "run");
-    const out = await demo([
-      "--script",
-      resolve("test/fixtures/demo/to-rollback.txt"),
-      "--dir",
-      dir,
-      "--time-scale",
-      "300",
-      "--poll",
-      "*/1 * * * * *",
-    ]);
+    const out = await fastScript("to-rollback.txt", dir);
     expect(out.stderr).not.toMatch(/trainops demo:/);
     expect(out.code).toBe(0);
     const text = out.stdout;
@@ -80,16 +85,7 @@ describe("trainops demo --script", () => {
 
   it("shows a pattern rule's alert and a NaN loss stopped from its Stop training button", async () => {
     const dir = join(root, "health");
-    const out = await demo([
-      "--script",
-      resolve("test/fixtures/demo/health-alerts.txt"),
-      "--dir",
-      dir,
-      "--time-scale",
-      "300",
-      "--poll",
-      "*/1 * * * * *",
-    ]);
+    const out = await fastScript("health-alerts.txt", dir);
     expect(out.stderr).not.toMatch(/trainops demo:/);
     expect(out.code).toBe(0);
     const text = out.stdout;

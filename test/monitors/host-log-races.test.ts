@@ -18,14 +18,9 @@ import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-s
 import { createTransport } from "../../src/transport/create-transport.ts";
 import { HostTransportPool } from "../../src/transport/host-transport-pool.ts";
 import { shellQuote } from "../../src/transport/shell-quote.ts";
-import type {
-  ExecOptions,
-  ExecResult,
-  FollowHandle,
-  FollowOptions,
-  Transport,
-} from "../../src/transport/transport.ts";
+import type { Transport } from "../../src/transport/transport.ts";
 import { stepLine } from "../harness/fake-run-dir.ts";
+import { markerLine, ShimmedTransport } from "../harness/shimmed-transport.ts";
 import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
 
 // One probe reads the logs of every run of a host. A run whose log only grew is read with one
@@ -35,30 +30,6 @@ import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
 // exactly between that run's look at its log and its read, every time.
 
 const vm = useSshdRunDirs("trainops-host-races-");
-
-/** Runs every script with `dir` first on PATH; the rest is the real SSH transport. */
-class ShimmedTransport implements Transport {
-  constructor(
-    private readonly inner: Transport,
-    private readonly dir: string,
-  ) {}
-  get description(): string {
-    return this.inner.description;
-  }
-  run(script: string, options?: ExecOptions): Promise<ExecResult> {
-    return this.inner.run(`PATH=${shellQuote(this.dir)}:$PATH; export PATH\n${script}`, options);
-  }
-  follow(options: FollowOptions): Promise<FollowHandle> {
-    return this.inner.follow(options);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
-function markerLine(id: number): string {
-  return `2026-11-28 10:00:00,000 - __main__ - ERROR - Out of memory: Killed process ${id} (python3) marker-${id}`;
-}
 
 /** Lines past the 4 KiB prefix, the same in every log: only the inode tells two logs apart. */
 const HEADER = Array.from({ length: 60 }, (_, i) => `config line ${i}: ${"=".repeat(80)}\n`).join(

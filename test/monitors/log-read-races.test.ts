@@ -17,14 +17,8 @@ import { openDatabase } from "../../src/store/database.ts";
 import { createMonitorStore, type MonitorStore } from "../../src/store/monitor-store.ts";
 import { shellQuote } from "../../src/transport/shell-quote.ts";
 import { SshTransport } from "../../src/transport/ssh-transport.ts";
-import type {
-  ExecOptions,
-  ExecResult,
-  FollowHandle,
-  FollowOptions,
-  Transport,
-} from "../../src/transport/transport.ts";
 import { stepLine } from "../harness/fake-run-dir.ts";
+import { markerLine, ShimmedTransport } from "../harness/shimmed-transport.ts";
 import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
 
 // A writer racing the monitor's read is a matter of microseconds on a real VM. To land it
@@ -33,34 +27,6 @@ import { useSshdRunDirs } from "../harness/sshd-run-dirs.ts";
 // real tail: the same interleaving, every time.
 
 const vm = useSshdRunDirs("trainops-races-");
-
-/** Runs every script with `dir` first on PATH; the rest is the real SSH transport. */
-class ShimmedTransport implements Transport {
-  constructor(
-    private readonly inner: Transport,
-    private readonly dir: string,
-  ) {}
-
-  get description(): string {
-    return this.inner.description;
-  }
-
-  run(script: string, options?: ExecOptions): Promise<ExecResult> {
-    return this.inner.run(`PATH=${shellQuote(this.dir)}:$PATH; export PATH\n${script}`, options);
-  }
-
-  follow(options: FollowOptions): Promise<FollowHandle> {
-    return this.inner.follow(options);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
-function markerLine(id: number): string {
-  return `2026-11-28 10:00:00,000 - __main__ - ERROR - Out of memory: Killed process ${id} (python3) marker-${id}`;
-}
 
 interface Race {
   /** What the test writes first into every log it makes (see LOG_STARTS). */

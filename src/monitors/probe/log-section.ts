@@ -224,7 +224,8 @@ export function buildLogSection(request: LogReadRequest, options: LogSectionOpti
   // An empty path: the log is the Slurm job's StdOut, set in \`log\` by the probe's prelude.
   const logLines =
     request.logPath === ""
-      ? 'log=${log:-}\nrot="$log.1"'
+      ? // biome-ignore lint/suspicious/noTemplateCurlyInString: sh's parameter expansion, not a template
+        'log=${log:-}\nrot="$log.1"'
       : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
   // A log named by the prelude (a Slurm job's) is not in the host's check: it checks itself.
   const index = request.logPath === "" ? undefined : options.hostIndex;
