@@ -20,6 +20,7 @@ const SLOWEST_FIRST = [
   "test/simulator/simulator-process.test.ts", // 18
   "test/packaging/init.test.ts", // 16
   "test/daemon/hung-vm-alert.test.ts", // 15
+  "test/monitors/hung-vm.test.ts", // 11
   "test/cli/monitor-cli.test.ts", // 13
   "test/alerts/simulator-e2e.test.ts", // 13
   "test/ops/run-process-set.test.ts", // 12
