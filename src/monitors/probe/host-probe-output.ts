@@ -84,7 +84,7 @@ export function parseHostProbeOutput(
 }
 
 /**
- * The host's check of the fast reads' prefixes (see buildHostLogCheck): where it is printed and
+ * The host's check of the fast reads' prefixes (see buildHostLogCheck in host-log-batch.ts): where it is printed and
  * the runs whose file changed under the read; null when it was not printed.
  */
 function hostChecks(stdout: Buffer, mark: string): { at: number; failed: Set<number> } | null {

@@ -1,14 +1,8 @@
 import { shellQuote } from "../../transport/shell-quote.ts";
 import { GPU_QUERY_ARGS } from "../parsers/nvidia-smi-parser.ts";
+import { buildHostLogCheck, buildLogBatch, planLogBatches } from "./host-log-batch.ts";
 import { cgroupCountersScript, kernelLogScript } from "./kernel-sources-script.ts";
-import {
-  BATCH_FDS,
-  buildHostLogCheck,
-  buildLogBatch,
-  buildLogSection,
-  LOG_READ_FUNCTIONS,
-  planLogBatches,
-} from "./log-section.ts";
+import { BATCH_FDS, buildLogSection, LOG_READ_FUNCTIONS } from "./log-section.ts";
 import { APPS_QUERY_ARGS, type ProbeRequest } from "./probe-script.ts";
 import { hostProcessesScript, processSetScript } from "./process-set-script.ts";
 
