@@ -4,6 +4,7 @@ import { chartFontFamily } from "./chart-font.ts";
 import { type Box, type ChartLayout, ChartText } from "./chart-layout.ts";
 import { encodeChartPng } from "./png-encoding.ts";
 import { valueAxis } from "./value-axis.ts";
+import { drawValueGrid, TICK } from "./value-grid.ts";
 
 /** Where a phase stands, as its bar's colour says. */
 export type PhaseBarState =
@@ -53,8 +54,6 @@ export const PHASE_BAR_COLOURS: Record<PhaseBarState, string> = {
 
 /** Colour of the baseline's dashed line across each panel. */
 export const BASELINE_COLOUR = "#444444";
-
-const TICK = { size: 10, colour: "#555555" } as const;
 
 /**
  * Renders `/train plan`'s comparison: per phase, step time (lower is better) and throughput
@@ -146,16 +145,7 @@ function drawBars(
     headStyle,
   );
 
-  ctx.strokeStyle = "#e3e3e3";
-  ctx.lineWidth = 1;
-  for (const tick of axis.ticks) {
-    const py = Math.round(y(tick.value)) + 0.5;
-    ctx.beginPath();
-    ctx.moveTo(plot.x, py);
-    ctx.lineTo(plot.x + plot.w, py);
-    ctx.stroke();
-    text.draw("y-tick", index, tick.label, plot.x - 5, py, { ...TICK, align: "right" });
-  }
+  drawValueGrid(ctx, text, index, axis, y, plot);
 
   const slot = plot.w / Math.max(phases.length, 1);
   const barW = Math.max(4, Math.min(44, slot * 0.6));

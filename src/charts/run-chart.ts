@@ -15,6 +15,7 @@ import { type LabelWish, placeLabels } from "./label-placement.ts";
 import { encodeChartPng } from "./png-encoding.ts";
 import { TimeScale, timeTicks } from "./time-axis.ts";
 import { valueAxis } from "./value-axis.ts";
+import { drawValueGrid, TICK } from "./value-grid.ts";
 
 /** What a marker stands for; it picks the colour and where its label goes. */
 export type ChartMarkerKind = "phase" | "rollback" | "restart" | "oom";
@@ -72,8 +73,6 @@ const MARKER_COLOURS: Record<ChartMarkerKind, string> = {
   restart: "#1f5fa8",
   oom: OVERLAY_COLOURS.oom,
 };
-
-const TICK = { size: 10, colour: "#555555" } as const;
 
 /**
  * Renders a PNG chart of a run: step time, VRAM against its limit, host RAM against its limit
@@ -221,16 +220,7 @@ function drawPanel(
   }
 
   // Value grid and labels.
-  ctx.strokeStyle = "#e3e3e3";
-  ctx.lineWidth = 1;
-  for (const tick of axis.ticks) {
-    const py = Math.round(y(tick.value)) + 0.5;
-    ctx.beginPath();
-    ctx.moveTo(plot.x, py);
-    ctx.lineTo(plot.x + plot.w, py);
-    ctx.stroke();
-    text.draw("y-tick", index, tick.label, plot.x - 5, py, { ...TICK, align: "right" });
-  }
+  drawValueGrid(ctx, text, index, axis, y, plot);
   // Time grid and labels, and the zone they are in.
   const tickY = plot.y + plot.h + 13;
   for (const tick of timeTicks(scale, (label) => text.measure(label, TICK), options.timeZone)) {
