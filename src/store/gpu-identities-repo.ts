@@ -1,18 +1,13 @@
 import type { GpuSample } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
 import { type GpuIdentity, gpuIdentities } from "./sample-gpus.ts";
-import { StatementCache } from "./statement-cache.ts";
 
 /**
  * What names each GPU of a run (index, model, uuid, node), by position (`sample_gpus`): stored
  * once per run, not in every sample row, which keeps the GPUs' figures alone.
  */
 export class GpuIdentitiesRepo {
-  private readonly statements: StatementCache;
-
-  constructor(db: Db) {
-    this.statements = new StatementCache(db);
-  }
+  constructor(private readonly db: Db) {}
 
   /** The identities last written per run, so an unchanged set is not written again. */
   private readonly written = new Map<string, string>();
@@ -20,8 +15,8 @@ export class GpuIdentitiesRepo {
   /** The GPU identities of a run's history rows, by position. */
   forRun(run: string): GpuIdentity[] {
     return (
-      this.statements
-        .get("SELECT identity_json FROM sample_gpus WHERE run = ? ORDER BY ordinal")
+      this.db
+        .prepare("SELECT identity_json FROM sample_gpus WHERE run = ? ORDER BY ordinal")
         .all(run) as Array<{ identity_json: string }>
     ).map((r) => JSON.parse(r.identity_json) as GpuIdentity);
   }
@@ -32,7 +27,7 @@ export class GpuIdentitiesRepo {
     const identities = gpuIdentities(gpus);
     const key = identities.join("\n");
     if (this.written.get(run) === key) return;
-    const upsert = this.statements.get(
+    const upsert = this.db.prepare(
       `INSERT INTO sample_gpus (run, ordinal, identity_json) VALUES (?, ?, ?)
        ON CONFLICT (run, ordinal) DO UPDATE SET identity_json = excluded.identity_json
        WHERE identity_json != excluded.identity_json`,

@@ -1,6 +1,5 @@
 import type { RunSample } from "../model/monitoring.ts";
 import type { Db } from "./database.ts";
-import { StatementCache } from "./statement-cache.ts";
 
 /** The newest sample of a run as `samples_latest` holds it. */
 export interface LatestSample {
@@ -15,16 +14,12 @@ export interface LatestSample {
  * sample joins the history: status and the alert rules read it.
  */
 export class LatestSamplesRepo {
-  private readonly statements: StatementCache;
-
-  constructor(db: Db) {
-    this.statements = new StatementCache(db);
-  }
+  constructor(private readonly db: Db) {}
 
   /** The newest sample recorded for a run, or null. */
   get(run: string): LatestSample | null {
-    const row = this.statements
-      .get("SELECT at, kept, sample_json FROM samples_latest WHERE run = ?")
+    const row = this.db
+      .prepare("SELECT at, kept, sample_json FROM samples_latest WHERE run = ?")
       .get(run) as { at: number; kept: number; sample_json: string } | undefined;
     if (!row) return null;
     return { at: row.at, kept: row.kept === 1, sample: JSON.parse(row.sample_json) as RunSample };
@@ -32,8 +27,8 @@ export class LatestSamplesRepo {
 
   /** Makes `sample` its run's newest; `kept` says whether the history holds it too. */
   put(sample: RunSample, kept: boolean): void {
-    this.statements
-      .get(
+    this.db
+      .prepare(
         `INSERT INTO samples_latest (run, at, kept, sample_json) VALUES (?, ?, ?, ?)
          ON CONFLICT (run) DO UPDATE SET at = excluded.at, kept = excluded.kept,
            sample_json = excluded.sample_json`,
@@ -43,6 +38,6 @@ export class LatestSamplesRepo {
 
   /** Forgets the newest sample of runs last sampled before `before`. */
   prune(before: number): void {
-    this.statements.get("DELETE FROM samples_latest WHERE at < ?").run(before);
+    this.db.prepare("DELETE FROM samples_latest WHERE at < ?").run(before);
   }
 }

@@ -1,5 +1,4 @@
 import type { Db } from "./database.ts";
-import { StatementCache } from "./statement-cache.ts";
 
 /**
  * Rows a retention call deletes at most per table: about 30 ms of work, so housekeeping's
@@ -18,20 +17,16 @@ export type RunTimeTable = "samples" | "samples_latest" | "samples_1m" | "sample
  * over several rounds instead of stalling the daemon in one.
  */
 export class RunTimePruner {
-  private readonly statements: StatementCache;
-
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly table: RunTimeTable,
-  ) {
-    this.statements = new StatementCache(db);
-  }
+  ) {}
 
   /** The runs the table holds rows of, read by seeking from one run to the next. */
   runs(): string[] {
     const table = this.table;
-    return this.statements
-      .get(
+    return this.db
+      .prepare(
         `WITH RECURSIVE stored(run) AS (
              SELECT MIN(run) FROM ${table}
              UNION ALL
@@ -46,13 +41,13 @@ export class RunTimePruner {
   /** Deletes rows older than `before`, oldest first, at most `limit`; returns how many went. */
   prune(before: number, limit: number): number {
     const table = this.table;
-    const remove = this.statements.get(`DELETE FROM ${table} WHERE run = ? AND at < ?`);
+    const remove = this.db.prepare(`DELETE FROM ${table} WHERE run = ? AND at < ?`);
     let left = limit;
     for (const run of this.runs()) {
       if (left <= 0) break;
       // Past `limit` rows, stop at the time of the first row that must stay for now.
-      const stop = this.statements
-        .get(`SELECT at FROM ${table} WHERE run = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?`)
+      const stop = this.db
+        .prepare(`SELECT at FROM ${table} WHERE run = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?`)
         .pluck(true)
         .get(run, before, left) as number | undefined;
       let removed = remove.run(run, stop ?? before).changes;

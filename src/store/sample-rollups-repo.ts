@@ -2,7 +2,6 @@ import type { Db } from "./database.ts";
 import { PRUNE_ROWS_PER_CALL, RunTimePruner } from "./run-time-pruner.ts";
 import { SAMPLE_METRICS, type SampleMetric } from "./sample-metrics.ts";
 import { type BucketSums, bucketSumsSql, toBucketSums } from "./series-buckets.ts";
-import { StatementCache } from "./statement-cache.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -13,12 +12,10 @@ const HOUR_MS = 3_600_000;
  * samples it stands for, so averages over longer buckets stay exact.
  */
 export class SampleRollupsRepo {
-  private readonly statements: StatementCache;
   private readonly minutes: RunTimePruner;
   private readonly hours: RunTimePruner;
 
   constructor(private readonly db: Db) {
-    this.statements = new StatementCache(db);
     this.minutes = new RunTimePruner(db, "samples_1m");
     this.hours = new RunTimePruner(db, "samples_1h");
   }
@@ -31,8 +28,8 @@ export class SampleRollupsRepo {
    */
   rollUp(run: string, cutoff: number, maxHours = 24, since = 0): number {
     const oldest = (
-      this.statements
-        .get("SELECT MIN(at) AS at FROM samples WHERE run = ? AND at >= ?")
+      this.db
+        .prepare("SELECT MIN(at) AS at FROM samples WHERE run = ? AND at >= ?")
         .get(run, since) as { at: number | null }
     ).at;
     const end = Math.floor(cutoff / HOUR_MS) * HOUR_MS;
@@ -69,8 +66,8 @@ export class SampleRollupsRepo {
     width: number,
   ): BucketSums[] {
     const table = width >= HOUR_MS ? "samples_1h" : "samples_1m";
-    const rows = this.statements
-      .get(bucketSumsSql(table, metrics, "n"))
+    const rows = this.db
+      .prepare(bucketSumsSql(table, metrics, "n"))
       .raw(true)
       .all(from, width, run, from, to) as Array<Array<number | null>>;
     return toBucketSums(rows, metrics.length);
@@ -78,8 +75,8 @@ export class SampleRollupsRepo {
 
   /** Time of a run's oldest roll-up row, or null when it has none. */
   firstAt(run: string): number | null {
-    const row = this.statements
-      .get(
+    const row = this.db
+      .prepare(
         `SELECT MIN(at) AS at FROM (
            SELECT MIN(at) AS at FROM samples_1h WHERE run = ?
            UNION ALL SELECT MIN(at) FROM samples_1m WHERE run = ?)`,

@@ -15,7 +15,6 @@ import {
 import { SampleRollupsRepo } from "./sample-rollups-repo.ts";
 import { INSERT_SAMPLE_SQL, rowToSample, type SampleRow, sampleParameters } from "./sample-rows.ts";
 import { bucketSumsSql, seriesFromBuckets, toBucketSums } from "./series-buckets.ts";
-import { StatementCache } from "./statement-cache.ts";
 
 /**
  * Time series of run samples: the newest of each run (always, in {@link LatestSamplesRepo}), a
@@ -27,11 +26,9 @@ export class SamplesRepo {
   private readonly newest: LatestSamplesRepo;
   private readonly gpus: GpuIdentitiesRepo;
   private readonly rollups: SampleRollupsRepo;
-  private readonly statements: StatementCache;
   private readonly history: RunTimePruner;
 
   constructor(private readonly db: Db) {
-    this.statements = new StatementCache(db);
     this.history = new RunTimePruner(db, "samples");
     this.newest = new LatestSamplesRepo(db);
     this.gpus = new GpuIdentitiesRepo(db);
@@ -97,7 +94,7 @@ export class SamplesRepo {
 
   private lastKeptAt(run: string): number | null {
     return (
-      this.statements.get("SELECT MAX(at) AS at FROM samples WHERE run = ?").get(run) as {
+      this.db.prepare("SELECT MAX(at) AS at FROM samples WHERE run = ?").get(run) as {
         at: number | null;
       }
     ).at;
@@ -111,8 +108,8 @@ export class SamplesRepo {
   /** The newest sample of a run, or null. */
   latest(run: string): RunSample | null {
     const slot = this.newest.get(run);
-    const row = this.statements
-      .get("SELECT * FROM samples WHERE run = ? ORDER BY at DESC, id DESC LIMIT 1")
+    const row = this.db
+      .prepare("SELECT * FROM samples WHERE run = ? ORDER BY at DESC, id DESC LIMIT 1")
       .get(run) as SampleRow | undefined;
     if (slot && (!row || slot.at >= row.at)) return slot.sample;
     return row ? rowToSample(row, this.gpus.forRun(run)) : null;
@@ -121,8 +118,8 @@ export class SamplesRepo {
   /** The newest reachable sample of a run, or null. */
   latestReachable(run: string): RunSample | null {
     const slot = this.newest.get(run);
-    const row = this.statements
-      .get(
+    const row = this.db
+      .prepare(
         "SELECT * FROM samples WHERE run = ? AND reachable = 1 ORDER BY at DESC, id DESC LIMIT 1",
       )
       .get(run) as SampleRow | undefined;
@@ -230,8 +227,8 @@ export class SamplesRepo {
     // many samples as it stands for.
     const rolled = this.rollups.bucketSums(run, metrics, from, to, width);
     const raw = toBucketSums(
-      this.statements
-        .get(bucketSumsSql("samples", metrics, null))
+      this.db
+        .prepare(bucketSumsSql("samples", metrics, null))
         .raw(true)
         .all(from, width, run, from, to) as Array<Array<number | null>>,
       metrics.length,
@@ -255,7 +252,7 @@ export class SamplesRepo {
   /** Time of a run's oldest sample (raw or rolled up), or null when it has none. */
   firstAt(run: string): number | null {
     const raw = (
-      this.statements.get("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
+      this.db.prepare("SELECT MIN(at) AS at FROM samples WHERE run = ?").get(run) as {
         at: number | null;
       }
     ).at;
