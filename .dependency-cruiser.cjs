@@ -47,7 +47,7 @@ const layerRules = LAYERS.flatMap((layer, index) => {
 const LIBRARIES = [
   { name: "discord", modules: "(discord\\.js|@discordjs/[^/]+|discord-api-types)", home: "platforms/discord" },
   { name: "slack", modules: "@slack/[^/]+", home: "platforms/slack" },
-  { name: "ssh", modules: "(node-ssh|ssh2)", home: "transport" },
+  { name: "ssh", modules: "ssh2", home: "transport" },
   { name: "sqlite", modules: "better-sqlite3", home: "store" },
   { name: "email", modules: "nodemailer", home: "platforms/email" },
 ];

@@ -3,6 +3,7 @@ import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
 import { HostKeyVerifier } from "./host-key-verifier.ts";
 import { firstExisting, type ResolvedHop, type ResolvedTarget } from "./ssh-target-resolution.ts";
+import { loadSsh2Client, startSsh2Handshake } from "./ssh2-handshake.ts";
 import type { Ssh2Client } from "./ssh2-types.ts";
 import { TransportConnectError } from "./transport.ts";
 
@@ -30,17 +31,17 @@ export async function openSshConnection(
   options: ConnectOptions,
 ): Promise<SshConnection> {
   const deadline = Date.now() + resolved.connectTimeoutMs;
-  // node-ssh (and ssh2's crypto) loads on the first connection, not with the CLI: commands
-  // that only read the store never pay for it. It loads before any socket exists: a socket
-  // must not sit without its handler (a refused connect) while a module loads.
-  const { NodeSSH } = await import("node-ssh");
+  // ssh2 loads on the first connection, not with the CLI: commands that only read the store
+  // never pay for it. It loads before any socket exists: a socket must not sit without its
+  // handler (a refused connect) while a module loads.
+  const Client = await loadSsh2Client();
   if (!resolved.jump) {
     const socket = tcpSocket(resolved.target, options);
-    const client = await handshake(NodeSSH, resolved.target, socket, resolved, deadline);
+    const client = await handshake(Client, resolved.target, socket, resolved, deadline);
     return { client };
   }
   const jumpClient = await handshake(
-    NodeSSH,
+    Client,
     resolved.jump,
     tcpSocket(resolved.jump, options),
     resolved,
@@ -52,7 +53,7 @@ export async function openSshConnection(
         e ? reject(e) : resolve(ch),
       );
     });
-    const client = await handshake(NodeSSH, resolved.target, stream, resolved, deadline);
+    const client = await handshake(Client, resolved.target, stream, resolved, deadline);
     // The target's connection lives inside the jump's: when the jump drops, so does it.
     jumpClient.on("close", () => client.destroy());
     client.on("close", () => jumpClient.end());
@@ -78,7 +79,7 @@ export function hopName(hop: ResolvedHop): string {
 }
 
 async function handshake(
-  NodeSSH: typeof import("node-ssh").NodeSSH,
+  Client: Awaited<ReturnType<typeof loadSsh2Client>>,
   hop: ResolvedHop,
   sock: Duplex,
   resolved: ResolvedTarget,
@@ -111,16 +112,14 @@ async function handshake(
       `no private key for ${hopName(hop)}: none of ${hop.identityFiles.join(", ")} exists and no ssh-agent runs — set ssh.privateKey`,
     );
   }
-  const ssh = new NodeSSH();
   // The connect timeout is for the VM's first answer (TCP and its SSH banner): silence means
   // it is down or its sshd hangs. A VM that answered is alive; its handshake (key exchange,
   // signatures, authentication: CPU work on a busy VM) gets SLOW_HANDSHAKE_FACTOR times as
   // long again, instead of being cut off, retried from scratch, and costing it more CPU.
   const answerMs = Math.max(1, deadline - Date.now());
   let answered = false;
-  const connecting = ssh.connect({
-    sock: sock as never,
-    host: undefined,
+  const { client, ready } = startSsh2Handshake(Client, {
+    sock,
     username: hop.user,
     privateKey,
     passphrase: resolved.passphrase,
@@ -128,7 +127,7 @@ async function handshake(
     readyTimeout: answerMs + SLOW_HANDSHAKE_FACTOR * resolved.connectTimeoutMs,
     keepaliveInterval: resolved.keepaliveIntervalMs,
     keepaliveCountMax: 3,
-    algorithms: { serverHostKey: verifier.preferredAlgorithms() as never },
+    algorithms: { serverHostKey: verifier.preferredAlgorithms() },
     hostVerifier: (key: Buffer) => {
       const verdict = verifier.verify(key);
       if (!verdict.ok) refusal = verdict.message;
@@ -153,10 +152,10 @@ async function handshake(
     sock.destroy(error);
   }, answerMs);
   try {
-    await connecting;
+    await ready;
   } catch (error) {
     sock.destroy();
-    ssh.connection?.end();
+    client.end();
     if (refusal) throw new TransportConnectError(refusal);
     throw new TransportConnectError(
       explainConnectError(error as Error, hop, keyFile, resolved.connectTimeoutMs, answered),
@@ -164,7 +163,6 @@ async function handshake(
   } finally {
     clearTimeout(silence);
   }
-  const client = ssh.connection as unknown as Ssh2Client;
   return client;
 }
 

@@ -30,7 +30,7 @@ describe("the compiled CLI (dist/)", () => {
   it("keeps the chat front ends and canvas out of the code every command loads", () => {
     const main = readFileSync(repo("dist/cli/main.js"), "utf8");
     const staticImports = [...main.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
-    for (const name of ["discord.js", "@slack/bolt", "@napi-rs/canvas", "node-ssh", "pino"]) {
+    for (const name of ["discord.js", "@slack/bolt", "@napi-rs/canvas", "ssh2", "pino"]) {
       expect(staticImports).not.toContain(name);
     }
     // Discord is still reachable, in a chunk of its own loaded by the commands that need it.
@@ -56,7 +56,7 @@ describe("the compiled CLI (dist/)", () => {
         else packages.add(target);
       }
     }
-    for (const name of ["better-sqlite3", "node-ssh", "nodemailer", "node-cron", "discord.js"]) {
+    for (const name of ["better-sqlite3", "ssh2", "nodemailer", "node-cron", "discord.js"]) {
       expect(packages).not.toContain(name);
     }
     const code = [...loaded].map((f) => readFileSync(repo(`dist/cli/${f}`), "utf8")).join("\n");
