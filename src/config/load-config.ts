@@ -86,7 +86,9 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Con
   const substituted = substituteTree(raw, [], env, problems);
   problems.push(...duplicateRunNames(substituted));
   problems.push(...unknownDigestRuns(substituted));
-  const parsed = configSchema.safeParse(substituted);
+  // A config is validated once per load: zod's compiled fast path (generated and compiled for
+  // each object shape at its first parse) would cost more than the one parse it speeds up.
+  const parsed = configSchema.safeParse(substituted, { jitless: true });
   if (!parsed.success) {
     // A key whose variable is unset already has its problem; "must not be empty" adds nothing.
     const reported = problems.map((problem) => problem.slice(0, problem.indexOf(": ") + 2));
