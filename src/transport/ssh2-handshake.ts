@@ -24,11 +24,13 @@ export interface Ssh2ClientClass {
 
 /**
  * ssh2's client class, loaded on the first connection rather than with the CLI: commands that
- * only read the store never pay for it.
+ * only read the store never pay for it. The client module alone: ssh2's index also loads its
+ * server, key generator and HTTP agents (and with them Node's http, https and tls), which a
+ * client never uses. ssh2 is pinned to an exact version, so this path is fixed.
  */
 export async function loadSsh2Client(): Promise<Ssh2ClientClass> {
-  const ssh2 = await import("ssh2");
-  return ssh2.default.Client as Ssh2ClientClass;
+  const client = await import("ssh2/lib/client.js");
+  return client.default as Ssh2ClientClass;
 }
 
 /**

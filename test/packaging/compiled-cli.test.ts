@@ -9,6 +9,42 @@ const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.met
 const compiled = { env: { TRAINOPS_FROM_SOURCE: "0" }, timeoutMs: 60_000 };
 let dir: string;
 
+/** The package a bare import specifier names: `ssh2/lib/client.js` → `ssh2`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] as string);
+}
+
+/**
+ * The chunks these dist/cli files load before they run: their static imports and theirs,
+ * transitively (a dynamic import() is not followed: that code loads only when it runs), with
+ * the packages they import statically and those their dynamic imports name.
+ */
+function staticClosure(start: string[]): {
+  chunks: Set<string>;
+  packages: Set<string>;
+  dynamicPackages: Set<string>;
+} {
+  const chunks = new Set<string>();
+  const packages = new Set<string>();
+  const dynamicPackages = new Set<string>();
+  const queue = [...start];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (chunks.has(file)) continue;
+    chunks.add(file);
+    const text = readFileSync(repo(`dist/cli/${file}`), "utf8");
+    for (const m of text.matchAll(/^import\s(?:[^;"]*?\sfrom\s*)?"([^"]+)";/gm)) {
+      const target = m[1] as string;
+      if (target.startsWith("./")) queue.push(target.slice(2));
+      else packages.add(packageOf(target));
+    }
+    for (const m of text.matchAll(/\bimport\("([^"./][^"]*)"\)/g)) {
+      dynamicPackages.add(packageOf(m[1] as string));
+    }
+  }
+  return { chunks, packages, dynamicPackages };
+}
+
 beforeAll(() => {
   // dist/ is the build `npm ci` runs through `prepare`, made by vitest's global set-up before
   // any test file (rebuilding it here would pull it from under the other files' CLI processes).
@@ -41,27 +77,42 @@ describe("the compiled CLI (dist/)", () => {
   });
 
   it("loads no store, SSH, mail, scheduler or config schema for --help, by any chain of chunks", () => {
-    // The chunks main.js loads before it runs: its static imports and theirs, transitively (a
-    // dynamic import() is not followed: that code loads only for the command that asks).
-    const loaded = new Set<string>();
-    const packages = new Set<string>();
-    const queue = ["main.js"];
-    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
-      if (loaded.has(file)) continue;
-      loaded.add(file);
-      const text = readFileSync(repo(`dist/cli/${file}`), "utf8");
-      for (const m of text.matchAll(/^import\s(?:[^;"]*?\sfrom\s*)?"([^"]+)";/gm)) {
-        const target = m[1] as string;
-        if (target.startsWith("./")) queue.push(target.slice(2));
-        else packages.add(target);
-      }
-    }
+    const { chunks, packages } = staticClosure(["main.js"]);
     for (const name of ["better-sqlite3", "ssh2", "nodemailer", "node-cron", "discord.js"]) {
       expect(packages).not.toContain(name);
     }
-    const code = [...loaded].map((f) => readFileSync(repo(`dist/cli/${f}`), "utf8")).join("\n");
+    const code = [...chunks].map((f) => readFileSync(repo(`dist/cli/${f}`), "utf8")).join("\n");
     expect(code).not.toContain("// src/config/schema.ts");
     expect(code).not.toContain("// node_modules/zod/");
+  });
+
+  it("loads for poll --once the store and the config, SSH only at the first connection, and no front end", () => {
+    // The chunks poll's action imports (the CLI runtime and host polling) and theirs.
+    const main = readFileSync(repo("dist/cli/main.js"), "utf8");
+    const entries = new Set(
+      [...main.matchAll(/import\("\.\/((?:cli-runtime|host-polling)-[\w-]+\.js)"\)/g)].map(
+        (m) => m[1] as string,
+      ),
+    );
+    expect([...entries].map((f) => f.split("-")[0]).sort()).toEqual(["cli", "host"]);
+    const { chunks, packages, dynamicPackages } = staticClosure(["main.js", ...entries]);
+    expect(packages).toContain("better-sqlite3");
+    const code = [...chunks].map((f) => readFileSync(repo(`dist/cli/${f}`), "utf8")).join("\n");
+    expect(code).toContain("// src/config/schema.ts");
+    for (const name of [
+      "ssh2",
+      "discord.js",
+      "@discordjs/ws",
+      "@slack/bolt",
+      "@napi-rs/canvas",
+      "nodemailer",
+      "pino",
+      "prom-client",
+    ]) {
+      expect(packages).not.toContain(name);
+    }
+    // The SSH client is there, behind the dynamic import that the first connection runs.
+    expect(dynamicPackages).toContain("ssh2");
   });
 
   it("prints help and exits 0", async () => {
