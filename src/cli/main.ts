@@ -1,7 +1,7 @@
-import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/config-error.ts";
 import { buildInfo } from "../daemon/build-info.ts";
 import { examplesHelp } from "./command-examples.ts";
+import { Command, CommanderError } from "./commander.ts";
 import { COMMANDS } from "./commands/index.ts";
 
 /**

@@ -1,13 +1,20 @@
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { TrainopsError } from "../core/errors.ts";
 import { MIGRATIONS } from "./migrations/index.ts";
 import { nativeBuildHint } from "./native-build-hint.ts";
 import { reuseStatements } from "./statement-reuse.ts";
 
+// better-sqlite3 is CommonJS, loaded through require: importing it from ESM makes Node lex it
+// for named exports and load it through its CommonJS-from-ESM machinery, CPU that every
+// command that opens the store would pay.
+const require = createRequire(import.meta.url);
+const Database = require("better-sqlite3") as typeof BetterSqlite3;
+
 /** A better-sqlite3 handle; only code under src/store touches it. */
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
 
 /** Raised when the store cannot be opened or migrated. */
 export class StoreError extends TrainopsError {

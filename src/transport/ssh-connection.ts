@@ -3,7 +3,7 @@ import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
 import { HostKeyVerifier } from "./host-key-verifier.ts";
 import { firstExisting, type ResolvedHop, type ResolvedTarget } from "./ssh-target-resolution.ts";
-import { loadSsh2Client, startSsh2Handshake } from "./ssh2-handshake.ts";
+import { loadSsh2Client, type Ssh2ClientClass, startSsh2Handshake } from "./ssh2-handshake.ts";
 import type { Ssh2Client } from "./ssh2-types.ts";
 import { TransportConnectError } from "./transport.ts";
 
@@ -34,7 +34,7 @@ export async function openSshConnection(
   // ssh2 loads on the first connection, not with the CLI: commands that only read the store
   // never pay for it. It loads before any socket exists: a socket must not sit without its
   // handler (a refused connect) while a module loads.
-  const Client = await loadSsh2Client();
+  const Client = loadSsh2Client();
   if (!resolved.jump) {
     const socket = tcpSocket(resolved.target, options);
     const client = await handshake(Client, resolved.target, socket, resolved, deadline);
@@ -79,7 +79,7 @@ export function hopName(hop: ResolvedHop): string {
 }
 
 async function handshake(
-  Client: Awaited<ReturnType<typeof loadSsh2Client>>,
+  Client: Ssh2ClientClass,
   hop: ResolvedHop,
   sock: Duplex,
   resolved: ResolvedTarget,

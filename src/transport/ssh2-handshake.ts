@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
 import type { Ssh2Client } from "./ssh2-types.ts";
 
@@ -22,15 +23,19 @@ export interface Ssh2ClientClass {
   new (): Ssh2Client & { connect(config: Ssh2ConnectConfig): void };
 }
 
+// ssh2 is CommonJS, loaded through require: an ESM import() of it costs a one-shot command
+// tens of milliseconds more CPU (Node then lexes it for named exports and loads each of its
+// files through the ESM loader), and trainops needs only its default export.
+const require = createRequire(import.meta.url);
+
 /**
  * ssh2's client class, loaded on the first connection rather than with the CLI: commands that
  * only read the store never pay for it. The client module alone: ssh2's index also loads its
  * server, key generator and HTTP agents (and with them Node's http, https and tls), which a
  * client never uses. ssh2 is pinned to an exact version, so this path is fixed.
  */
-export async function loadSsh2Client(): Promise<Ssh2ClientClass> {
-  const client = await import("ssh2/lib/client.js");
-  return client.default as Ssh2ClientClass;
+export function loadSsh2Client(): Ssh2ClientClass {
+  return require("ssh2/lib/client.js") as Ssh2ClientClass;
 }
 
 /**

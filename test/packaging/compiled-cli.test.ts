@@ -18,16 +18,18 @@ function packageOf(specifier: string): string {
 /**
  * The chunks these dist/cli files load before they run: their static imports and theirs,
  * transitively (a dynamic import() is not followed: that code loads only when it runs), with
- * the packages they import statically and those their dynamic imports name.
+ * the packages they load as they do — static imports and the top-level `require()`s of
+ * CommonJS packages — and the packages they load only when a function runs (an import() or an
+ * indented, in-function `require()`).
  */
 function staticClosure(start: string[]): {
   chunks: Set<string>;
   packages: Set<string>;
-  dynamicPackages: Set<string>;
+  lazyPackages: Set<string>;
 } {
   const chunks = new Set<string>();
   const packages = new Set<string>();
-  const dynamicPackages = new Set<string>();
+  const lazyPackages = new Set<string>();
   const queue = [...start];
   for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
     if (chunks.has(file)) continue;
@@ -38,11 +40,16 @@ function staticClosure(start: string[]): {
       if (target.startsWith("./")) queue.push(target.slice(2));
       else packages.add(packageOf(target));
     }
+    for (const m of text.matchAll(/^(\s*)\S.*?\brequire\d*\("([^"]+)"\)/gm)) {
+      const target = m[2] as string;
+      if (target.startsWith("node:")) continue;
+      (m[1] === "" ? packages : lazyPackages).add(packageOf(target));
+    }
     for (const m of text.matchAll(/\bimport\("([^"./][^"]*)"\)/g)) {
-      dynamicPackages.add(packageOf(m[1] as string));
+      lazyPackages.add(packageOf(m[1] as string));
     }
   }
-  return { chunks, packages, dynamicPackages };
+  return { chunks, packages, lazyPackages };
 }
 
 beforeAll(() => {
@@ -78,6 +85,7 @@ describe("the compiled CLI (dist/)", () => {
 
   it("loads no store, SSH, mail, scheduler or config schema for --help, by any chain of chunks", () => {
     const { chunks, packages } = staticClosure(["main.js"]);
+    expect(packages).toContain("commander");
     for (const name of ["better-sqlite3", "ssh2", "nodemailer", "node-cron", "discord.js"]) {
       expect(packages).not.toContain(name);
     }
@@ -95,7 +103,7 @@ describe("the compiled CLI (dist/)", () => {
       ),
     );
     expect([...entries].map((f) => f.split("-")[0]).sort()).toEqual(["cli", "host"]);
-    const { chunks, packages, dynamicPackages } = staticClosure(["main.js", ...entries]);
+    const { chunks, packages, lazyPackages } = staticClosure(["main.js", ...entries]);
     expect(packages).toContain("better-sqlite3");
     const code = [...chunks].map((f) => readFileSync(repo(`dist/cli/${f}`), "utf8")).join("\n");
     expect(code).toContain("// src/config/schema.ts");
@@ -111,8 +119,8 @@ describe("the compiled CLI (dist/)", () => {
     ]) {
       expect(packages).not.toContain(name);
     }
-    // The SSH client is there, behind the dynamic import that the first connection runs.
-    expect(dynamicPackages).toContain("ssh2");
+    // The SSH client is there, loaded by the function the first connection runs.
+    expect(lazyPackages).toContain("ssh2");
   });
 
   it("prints help and exits 0", async () => {
@@ -144,6 +152,31 @@ describe("the compiled CLI (dist/)", () => {
     const runs = (JSON.parse(status.stdout) as { runs: Array<{ lastPollAt: unknown }> }).runs;
     expect(runs).toHaveLength(1);
     expect(runs[0]?.lastPollAt).toBeNull();
+  });
+
+  it("loads the SSH client only for a command that connects: status reads the store without it", async () => {
+    // A preload records the CommonJS modules the process loaded, as it exits.
+    const preload = join(dir, "record-loaded.cjs");
+    writeFileSync(
+      preload,
+      'process.on("exit", () => require("node:fs").writeFileSync(process.env.LOADED_OUT, Object.keys(require.cache).join("\\n")));\n',
+    );
+    writeFileSync(
+      join(dir, "local.yaml"),
+      `store: ./local.db\nruns:\n  - name: exp\n    ssh: local\n    workdir: ${dir}\n    log: train.log\n`,
+    );
+    const loaded = async (args: string[]): Promise<string> => {
+      const out = join(dir, "loaded.txt");
+      const run = await runTrainops([...args, "--config", join(dir, "local.yaml")], {
+        ...compiled,
+        env: { ...compiled.env, NODE_OPTIONS: `--require ${preload}`, LOADED_OUT: out },
+      });
+      expect(run.stderr).toBe("");
+      return readFileSync(out, "utf8");
+    };
+    const status = await loaded(["status"]);
+    expect(status).toContain("/node_modules/better-sqlite3/");
+    expect(status).not.toContain("/node_modules/ssh2/");
   });
 
   it("reports a bad config with exit code 2, as from the sources", async () => {

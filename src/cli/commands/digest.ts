@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from "commander";
 import { parseDuration } from "../../core/duration.ts";
+import { InvalidArgumentError } from "../commander.ts";
 import { CONFIG_OPTION_HELP, defaultConfigPath } from "../config-path.ts";
 import type { RegisterCommand } from "./command.ts";
 
