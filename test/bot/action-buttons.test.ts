@@ -1,28 +1,22 @@
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConsoleSession } from "../../src/bot/console/console-session.ts";
 import type { Message } from "../../src/message/message.ts";
 import type { PlanView } from "../../src/ops/run-operations.ts";
 import { verdictMessage } from "../../src/ops/verdict-message.ts";
 import {
-  type BotFixture,
   CONSOLE,
-  createBotFixture,
   DISCORD_OPERATOR,
   DISCORD_VIEWER,
   oomAlert as oomAlertOf,
   planSample,
   RecordingResponder,
+  useBotFixture,
 } from "./bot-fixture.ts";
 
-let f: BotFixture;
-let responder: RecordingResponder;
-beforeEach(() => {
-  f = createBotFixture({}, ["exp001"]);
-  responder = new RecordingResponder();
-});
-afterEach(() => f.close());
+const f = useBotFixture({}, ["exp001"]);
+const responder = new RecordingResponder();
 
 /** A CUDA OOM alert as the alerting engine words it. */
 const oomAlert = () => oomAlertOf("exp001", f.clock.now());

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { parseDocument } from "yaml";
 import { firingMessage } from "../../src/alerts/alert-message.ts";
 import { createBotCore } from "../../src/bot/core/bot-core.ts";
@@ -394,6 +395,42 @@ export function createBotFixture(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What {@link useBotFixture} returns: the running test's fixture, read through. */
+export type PerTestBotFixture = BotFixture & {
+  /** Closes the running test's fixture and opens one with these options for the rest of it. */
+  reopen(overrides?: Partial<BotCoreOptions>, runs?: string[]): void;
+};
+
+/**
+ * A fresh {@link createBotFixture} for each test of the calling file (or describe block),
+ * closed after the test. The object returned reads through to the running test's fixture, so
+ * a file declares it once (`const f = useBotFixture()`) and each test sees its own store.
+ */
+export function useBotFixture(
+  overrides: Partial<BotCoreOptions> = {},
+  runs?: string[],
+): PerTestBotFixture {
+  let current: BotFixture | undefined;
+  const running = (): BotFixture => {
+    if (!current) throw new Error("useBotFixture: its fixture exists only while a test runs");
+    return current;
+  };
+  beforeEach(() => {
+    current = createBotFixture(overrides, runs);
+  });
+  afterEach(() => {
+    current?.close();
+    current = undefined;
+  });
+  const reopen = (again: Partial<BotCoreOptions> = {}, againRuns = runs) => {
+    running().close();
+    current = createBotFixture(again, againRuns);
+  };
+  return new Proxy({} as PerTestBotFixture, {
+    get: (_, key) => (key === "reopen" ? reopen : Reflect.get(running(), key)),
+  });
 }
 
 /** A sample like the plan's: step 549, 183 steps/h, 77 GiB of 80, GPU idle. */

@@ -8,7 +8,7 @@ import { openDatabase } from "../../src/store/database.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { spawnTrainops } from "../harness/cli.ts";
 import { waitUntil } from "../harness/wait.ts";
-import { type BotFixture, createBotFixture, planSample, TRAIN_YAML } from "./bot-fixture.ts";
+import { planSample, TRAIN_YAML, useBotFixture } from "./bot-fixture.ts";
 
 let dir: string;
 let configPath: string;
@@ -100,11 +100,7 @@ describe("trainops console", () => {
 });
 
 describe("ConsoleSession over streams", () => {
-  let f: BotFixture;
-  beforeEach(() => {
-    f = createBotFixture({}, ["exp001"]);
-  });
-  afterEach(() => f.close());
+  const f = useBotFixture({}, ["exp001"]);
 
   /** Feeds `script` to a session over streams; resolves with what it printed once it ended. */
   async function runSession(
