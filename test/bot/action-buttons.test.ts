@@ -1,12 +1,10 @@
-import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { ConsoleSession } from "../../src/bot/console/console-session.ts";
 import type { Message } from "../../src/message/message.ts";
 import type { PlanView } from "../../src/ops/run-operations.ts";
 import { verdictMessage } from "../../src/ops/verdict-message.ts";
 import {
   CONSOLE,
+  consoleOver,
   DISCORD_OPERATOR,
   DISCORD_VIEWER,
   oomAlert as oomAlertOf,
@@ -189,24 +187,11 @@ describe("numbered choices in the console", () => {
     f.alerts.firing = [
       { rule: "cuda_oom", severity: "critical", summary: "CUDA OOM", since: f.clock.now() },
     ];
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let text = "";
-    output.on("data", (c: Buffer) => {
-      text += c.toString();
-    });
-    const session = new ConsoleSession({
-      core: f.core,
-      input,
-      output,
-      runNames: ["exp001"],
-      chartDir: join(f.dir, "charts"),
-      invoker: CONSOLE,
-    });
-    const finished = session.run();
+    const { session, input, finished, text: printed } = consoleOver(f, CONSOLE);
     await session.show(oomAlert());
     input.end("7\n1\n");
     await finished;
+    const text = printed();
     expect(text).toContain(
       "Choose: [1] Mute 1 h  [2] Mute 8 h  [3] Logs  [4] Status (type the number)",
     );
