@@ -5,7 +5,12 @@ import { type Db, openDatabase } from "../../src/store/database.ts";
 import { OperationJournalRepo } from "../../src/store/operation-journal-repo.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
-import { configuredWorkers, recoveryNotices, TEST_RESTART } from "../harness/daemon-fixture.ts";
+import {
+  configuredWorkers,
+  endDaemonTest,
+  recoveryNotices,
+  TEST_RESTART,
+} from "../harness/daemon-fixture.ts";
 import { FakeSlack } from "../harness/fake-slack/fake-slack.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
@@ -61,11 +66,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  daemon?.child.kill("SIGKILL");
-  await daemon?.exited;
-  db?.close();
-  await sim?.stop();
-  await webhook?.close();
+  await endDaemonTest({ daemon, db, sim, webhook });
   await slack?.stop();
 });
 

@@ -7,6 +7,7 @@ import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
 import {
   configuredWorkers,
+  endDaemonTest,
   recoveryNotices,
   startDaemonFixture,
   TEST_RESTART,
@@ -41,13 +42,7 @@ beforeAll(async () => {
   journal = new OperationJournalRepo(db);
 }, 90_000);
 
-afterAll(async () => {
-  daemon?.child.kill("SIGKILL");
-  await daemon?.exited;
-  db?.close();
-  await sim?.stop();
-  await webhook?.close();
-});
+afterAll(() => endDaemonTest({ daemon, db, sim, webhook }));
 
 async function startDaemon(): Promise<void> {
   daemon = spawnTrainops(["start", "--config", configPath]);

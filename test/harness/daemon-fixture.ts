@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { SimulatedVmOptions } from "../../src/simulator/simulated-vm.ts";
 import type { Db } from "../../src/store/database.ts";
 import { NoticesRepo } from "../../src/store/notices-repo.ts";
+import type { TrainopsProcess } from "./cli.ts";
 import { type SimulatedRun, startSimulatedRun } from "./simulated-run.ts";
 import type { SshdHarness } from "./sshd.ts";
 import { WebhookServer } from "./webhook-server.ts";
@@ -93,4 +94,25 @@ export function recoveryNotices(db: Db, run: string): string[] {
     .list(run)
     .filter((n) => n.key.startsWith(`recovered:${run}:`))
     .map((n) => (n.message.lines ?? []).join("\n"));
+}
+
+/** What {@link endDaemonTest} ends; a part a failed set-up never made is left out. */
+export interface DaemonTestParts {
+  daemon?: TrainopsProcess | null;
+  db?: Db;
+  sim?: Pick<SimulatedRun<SshdHarness | null>, "stop">;
+  webhook?: WebhookServer;
+}
+
+/**
+ * Ends what a daemon test started, the daemon first (killed, and waited for, so nothing writes
+ * the store or polls the VM any more), then the test's store handle, the simulated run and
+ * the webhook.
+ */
+export async function endDaemonTest(parts: DaemonTestParts): Promise<void> {
+  parts.daemon?.child.kill("SIGKILL");
+  await parts.daemon?.exited;
+  parts.db?.close();
+  await parts.sim?.stop();
+  await parts.webhook?.close();
 }
