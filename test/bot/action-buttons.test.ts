@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Message } from "../../src/message/message.ts";
 import type { PlanView } from "../../src/ops/run-operations.ts";
 import { verdictMessage } from "../../src/ops/verdict-message.ts";
+import { phaseAttempt, phaseMeasure } from "../harness/phase-factory.ts";
 import {
   CONSOLE,
   consoleOver,
@@ -85,44 +86,16 @@ describe("buttons on a verdict", () => {
   const verdict = (v: "passed" | "failed" | "inconclusive", rolledBack = false) =>
     verdictMessage({
       run: "exp001",
-      attempt: {
+      attempt: phaseAttempt({
         id: 4,
-        run: "exp001",
-        plan: "safe",
         phaseIndex: 1,
-        kind: "phase",
         name: "Test 2 workers",
         state: v,
-        startedAt: 0,
-        measureFrom: 0,
-        endedAt: 1,
-        workers: 2,
         batch: 1,
-        configBefore: null,
-        configAfter: null,
-        result: null,
-        reason: null,
-        rolledBackAt: null,
-        paused: true,
-        actor: null,
-      },
+      }),
       verdict: v,
       reason: "all criteria met",
-      measure: {
-        samples: 1,
-        steps: 1,
-        evalSteps: 1,
-        stepTimeSeconds: 9.4,
-        wallMsPerStep: null,
-        vramPeakGiB: null,
-        ramPeakGiB: null,
-        ramSource: null,
-        gpuUtilMeanPercent: null,
-        unreachableTail: 0,
-        notAliveTail: 0,
-        oom: null,
-        crash: null,
-      },
+      measure: phaseMeasure({ stepTimeSeconds: 9.4 }),
       criteria: null,
       reference: null,
       checks: [],
