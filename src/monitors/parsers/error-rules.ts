@@ -69,8 +69,11 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: "host_oom_kill",
+    // The kernel's own words, and Slurm's for a job step its memory cgroup killed (`slurmstepd:
+    // error: Detected 1 oom-kill event(s) in StepId=…`, `… 2 oom_kill events …`, then srun's
+    // `error: node: task 0: Out Of Memory`).
     pattern:
-      /\bOut of memory: Kill(?:ed)? process\b|\boom-kill:|^(?:\[[^\]]*\]\s*)?Killed process \d+ \(|invoked oom-killer|Memory cgroup out of memory/,
+      /\bOut of memory: Kill(?:ed)? process\b|\boom-kill:|^(?:\[[^\]]*\]\s*)?Killed process \d+ \(|invoked oom-killer|Memory cgroup out of memory|\bDetected \d+ oom[-_]kill events?\b|\btasks? [\d,-]+: Out Of Memory\b/,
     detail: (t) =>
       pick(t, {
         pid: /Kill(?:ed)? process (\d+)|\bpid=(\d+)/,
@@ -145,6 +148,11 @@ const RULES: readonly Rule[] = [
         String.raw`\breturned nan values in its \w+ output`,
         // Keras' TerminateOnNaN callback.
         String.raw`\bInvalid loss, terminating training\b`,
+        // Megatron's own NaN check on the gradient norm, which stops the run
+        // (`Rank 3: found NaN in local grad norm in backwards pass`).
+        String.raw`\bfound (?:NaN|Inf) in local grad norm\b`,
+        // A fastprogress bar (fastai) shows the smoothed loss as its comment: `[6930/9707 3:56:27<1:34:45 nan]`.
+        String.raw`\[\s*\d+\s*\/\s*\d+\s+[\d:]+\s*<\s*[\d:]+\s+[-+]?(?:nan|inf)\]`,
         String.raw`\bNaN loss\b`,
         // A Hugging Face metrics dict with a loss of exactly 0.0: an overflow or an
         // all-ignored batch hides behind it, as NaN does.
@@ -207,7 +215,7 @@ const TRIGGER = new RegExp(
   [
     "[Oo]ut of memory|OutOfMemory|CUBLAS_STATUS|CUDNN_STATUS|cudaError|RESOURCE_EXHAUSTED",
     "ResourceExhausted|OOM when allocating|OUT_OF_MEMORY|cuda runtime error",
-    "oom-kill|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
+    "oom-kill|oom_kill|Out Of Memory|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
     "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
     "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
