@@ -25,7 +25,7 @@ const PROGBAR_UNKNOWN = /(?<![\w./])(?<n>\d+)\/Unknown\s+-\s/g;
 // Hugging Face's notebook bar `[ 22/290 02:50 < 38:04, 0.12 it/s, Epoch 0.36/5]`. Like a tqdm
 // bar it may be cut after its times (the updates of a bar that never breaks its line pile up).
 const BRACKET_BAR =
-  /\[\s*(?<n>\d+)\s*\/\s*(?<m>\d+)\s+\d+:\d\d(?::\d\d)?\s*<\s*\d+:\d\d(?::\d\d)?(?<rest>[^\]\n]*)(?:\]|$)/g;
+  /\[\s*(?<n>\d+)\s*\/\s*(?<m>\d+)\s+\d+:\d\d(?::\d\d)?\s*<\s*\d+:\d\d(?::\d\d)?(?<rest>[^\]\n]*)(?:\]|$)/y;
 const BRACKET_BAR_EPOCH = /\bEpoch\s+(?<e>\d+(?:\.\d+)?)\s*\/\s*(?<t>\d+)/i;
 const LONE_NUMBER = /^\s*(?<v>[-+]?(?:\d+(?:\.\d+)?(?:e[-+]?\d+)?|nan|inf))\s*$/i;
 const RICH = /[━─╸╺╾╼]+\s*(?<n>\d+)\/(?<m>\d+)(?![\d/])/g;
@@ -107,9 +107,17 @@ export function readTqdmBars(scan: LineScan): void {
  */
 export function readBracketBars(scan: LineScan): void {
   const { line, reading } = scan;
-  if (!(line.includes("<") && line.includes("["))) return;
-  for (const m of line.matchAll(BRACKET_BAR)) {
-    const at = m.index ?? 0;
+  if (!line.includes("<")) return;
+  // Each `[` is tried where a count follows it, the pattern anchored there: a tqdm bracket
+  // (`[13:03<00:17`) fails on its first colon.
+  for (let open = line.indexOf("["); open >= 0; open = line.indexOf("[", open + 1)) {
+    let j = open + 1;
+    while (line.charCodeAt(j) === 32) j += 1;
+    if (!isDigit(line.charCodeAt(j))) continue;
+    BRACKET_BAR.lastIndex = open;
+    const m = BRACKET_BAR.exec(line);
+    if (!m) continue;
+    const at = open;
     if (scan.taken(at, at + m[0].length)) continue;
     scan.claim(at, at + m[0].length);
     // The description runs from the previous bar's end: updates glued on one line are one bar.
