@@ -122,11 +122,14 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: "nccl_timeout",
+    // Torch 2.2+ adds a heartbeat over the watchdog itself: when collectives hang so long that
+    // the watchdog stops making progress, `Heartbeat monitor timed out! Process will be
+    // terminated…` and `ProcessGroupNCCL's watchdog got stuck for 480 seconds…` end the rank.
     pattern:
-      /Watchdog caught collective|\(either an error or timeout\) detected by watchdog|NCCL (?:communicator|watchdog|operation)[^\n]*(?:timed out|timeout)|Timed out waiting \d+ ?ms for (?:recv|send) operation/i,
+      /Watchdog caught collective|\(either an error or timeout\) detected by watchdog|NCCL (?:communicator|watchdog|operation)[^\n]*(?:timed out|timeout)|Timed out waiting \d+ ?ms for (?:recv|send) operation|\bwatchdog got stuck for \d+ seconds without making progress|Heartbeat monitor timed out! Process will be terminated/i,
     detail: (t) =>
       pick(t, {
-        rank: /\[(?:PG \d+ )?Rank (\d+)\]/,
+        rank: /\[(?:PG [^\]]*?)?Rank (\d+)\]/,
         seqNum: /SeqNum=(\d+)|at work: (\d+)/,
         op: /OpType=(\w+)/,
         timeoutMs: /Timeout\(ms\)=(\d+)/,
@@ -218,7 +221,7 @@ const TRIGGER = new RegExp(
     "oom-kill|oom_kill|Out Of Memory|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
     "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
-    "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
+    "misaligned address|[Ww]atchdog|NCCL|Timed out waiting|Heartbeat monitor",
     "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0|Invalid loss",
     "KeyboardInterrupt|SIGKILL|SIGTERM|SIGABRT|SIGSEGV|SIGILL|SIGFPE|exitcode|Segmentation fault",
     "Aborted|Fatal Python error",

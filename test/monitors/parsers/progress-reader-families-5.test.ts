@@ -83,6 +83,40 @@ describe("Megatron's NaN check and fastai's bar are NaN losses", () => {
   });
 });
 
+describe("torch's NCCL heartbeat monitor ends a rank whose collectives hang", () => {
+  it("reads the heartbeat timeout and the stuck watchdog, with the rank, in both torch formats", () => {
+    const lines = [
+      "[rank3]:[E ProcessGroupNCCL.cpp:1316] [PG 2 Rank 3] Heartbeat monitor timed out! Process will be terminated after dumping debug info. workMetaList_.size()=7",
+      "[rank0]:[F1019 01:14:03.356851194 ProcessGroupNCCL.cpp:1224] [PG ID 1 PG GUID 1(tp_group) Rank 0] ProcessGroupNCCL's watchdog got stuck for 1200 seconds without making progress in monitoring enqueued collectives.",
+    ];
+    for (const line of lines) {
+      expect({ line, kinds: errorKinds([line]) }).toEqual({ line, kinds: ["nccl_timeout"] });
+    }
+    const classifier = new ErrorClassifier();
+    const events = [...classifier.push(lines[1] as string, 1), ...classifier.flush()];
+    expect(events[0]?.detail).toMatchObject({ rank: 0 });
+  });
+
+  it("reads the phrase after a terminal wrapped the line inside a word", () => {
+    expect(
+      errorKinds([
+        "[rank2]:[E0101 00:00:00.000000000 ProcessGroupNCCL.cpp:1743] [PG ID 0 PG GUID 0(default_pg) Rank 2] ProcessGroupNCC",
+        "L's watchdog got stuck for 480 seconds without making progress in monitoring enqueued collectives. This typically",
+      ]),
+    ).toEqual(["nccl_timeout"]);
+  });
+
+  it("stays quiet on the settings that name the heartbeat and on other watchdogs", () => {
+    expect(
+      errorKinds([
+        "export TORCH_NCCL_HEARTBEAT_TIMEOUT_SEC=1200 TORCH_NCCL_ENABLE_MONITORING=1",
+        "systemd[1]: nvidia-persistenced.service: Watchdog timeout (limit 3min)!",
+        "heartbeat monitor started, timeout 600 s",
+      ]),
+    ).toEqual([]);
+  });
+});
+
 describe("a command line echoed into the log is settings, not progress", () => {
   it("does not read --epochs or -iters as counters", () => {
     expect(progress(["+ exec python main.py --epochs 400 --lr 0.1"])).toBeNull();
