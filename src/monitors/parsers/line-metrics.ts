@@ -1,4 +1,4 @@
-import type { LineScan } from "./line-reading.ts";
+import { type LineScan, namesEvaluation } from "./line-reading.ts";
 import { LOG_NUMBER, parseLogNumber } from "./log-number.ts";
 
 const LOSS_HINT = /loss/i;
@@ -21,8 +21,13 @@ function newestLoss(line: string, first: RegExpExecArray): RegExpExecArray {
   if (line.indexOf(label, (first.index ?? 0) + first[0].length) < 0) return first;
   let newest = first;
   LOSSES.lastIndex = 0;
+  const from = (first.index ?? 0) + first[0].length;
   for (const m of line.matchAll(LOSSES)) {
-    if (m[0].startsWith(label) && (m.index ?? 0) > (newest.index ?? 0)) newest = m;
+    const at = m.index ?? 0;
+    if (!m[0].startsWith(label) || at <= (newest.index ?? 0)) continue;
+    // `train: loss: 0.5 | valid: loss: 0.7` is two loops on one line, not one bar's redraws.
+    if (namesEvaluation(line.slice(from, at))) break;
+    newest = m;
   }
   return newest;
 }

@@ -2,7 +2,7 @@ import type { StepPoint } from "../../model/monitoring.ts";
 import { CounterLedger, type CounterReport, median } from "./counter-ledger.ts";
 import { countsInEpoch, globalStep } from "./epoch-steps.ts";
 import { readLine } from "./line-reader.ts";
-import type { Counter, LineReading } from "./line-reading.ts";
+import { type Counter, type LineReading, namesEvaluation } from "./line-reading.ts";
 import { StepChoice } from "./step-choice.ts";
 import type { StepParser } from "./step-parser.ts";
 import { stripAnsi } from "./strip-ansi.ts";
@@ -253,7 +253,8 @@ export class ProgressReader implements StepParser {
       !epochOnly &&
       reading.loss !== null &&
       reading.counters.length === 0 &&
-      reading.epoch === null
+      reading.epoch === null &&
+      !namesEvaluation(line)
     ) {
       this.last = { ...last, loss: reading.loss };
       this.lastOwnLoss = true;

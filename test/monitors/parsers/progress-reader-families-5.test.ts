@@ -213,6 +213,9 @@ describe("a bar's redraws piled on one line: the newest is last", () => {
     ).toMatchObject({ step: 80, loss: 0.81 });
     expect(progress(["step 5 loss: 1.25 acc 0.5 val loss: 2.5"])).toMatchObject({ loss: 1.25 });
     expect(progress(["step 5 loss: 1.25 total_loss: 3.5"])).toMatchObject({ loss: 1.25 });
+    expect(progress(["step 5 train: loss: 1.25 | valid: loss: 2.5"])).toMatchObject({
+      loss: 1.25,
+    });
   });
 
   it("reads the last draw of the same bar on the line as the step", () => {
@@ -238,6 +241,12 @@ describe("a step printed above its metrics (Composer's console logger)", () => {
 
   it("does not let a later loss line overwrite a step's own loss, nor a validation loss in", () => {
     expect(progress(["step 3/10 loss: 0.5", "loss: 9.9"])).toMatchObject({ step: 3, loss: 0.5 });
+    expect(
+      progress([
+        "Train Epoch: 1 [100/600 (17%)]",
+        "Test set: Average loss: 0.0341, Accuracy: 9890/10000 (99%)",
+      ]),
+    ).toMatchObject({ step: 100, loss: null });
     expect(progress(["[batch=2/10]:", "   Eval loss/val/total: 4.0"])).toMatchObject({
       step: 2,
       loss: null,
