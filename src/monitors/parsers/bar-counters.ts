@@ -1,5 +1,6 @@
 import { isDigit, isLetter, isWordChar } from "./char-class.ts";
 import { type LineScan, letters } from "./line-reading.ts";
+import { parseLogNumber } from "./log-number.ts";
 
 // tqdm: `45%|███ | 450/1000 [01:02<01:10, 2.31it/s, loss=0.3]`, `250000step [00:00, ?step/s]`.
 // The bracket must open on an elapsed time and close, or be cut (by the terminal's width, by
@@ -146,7 +147,7 @@ export function readBracketBars(scan: LineScan): void {
     }
     // A comment cut with its bracket may be a cut number (`0.7` of `0.75`): only a closed one counts.
     const comment = m[0].endsWith("]") ? LONE_NUMBER.exec(rest) : null;
-    if (comment) reading.loss = Number(comment.groups?.v);
+    if (comment) reading.loss = parseLogNumber(comment.groups?.v);
   }
 }
 

@@ -20,7 +20,6 @@ function newestLoss(line: string, first: RegExpExecArray): RegExpExecArray {
   const label = first[0].slice(0, first[0].lastIndexOf(first.groups?.v ?? ""));
   if (line.indexOf(label, (first.index ?? 0) + first[0].length) < 0) return first;
   let newest = first;
-  LOSSES.lastIndex = 0;
   const from = (first.index ?? 0) + first[0].length;
   for (const m of line.matchAll(LOSSES)) {
     const at = m.index ?? 0;

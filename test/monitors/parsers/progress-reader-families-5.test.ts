@@ -164,6 +164,7 @@ describe("bars counted inside their bracket (fastprogress, notebook progress tex
     });
     expect(progress(["63.00% [63/100 01:02:03<36:20 nan]"])).toMatchObject({ step: 63 });
     expect(Number.isNaN(last(["63.00% [63/100 01:02:03<36:20 nan]"])?.loss)).toBe(true);
+    expect(last(["[12/100 00:01<00:10 inf]"])?.loss).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("reads the notebook bar's fractional epoch and rate, spaces around '<' or not", () => {
