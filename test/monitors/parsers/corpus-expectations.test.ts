@@ -32,6 +32,7 @@ describe("corpus: each sample parses as its header says", () => {
       const misses = expected?.misses ?? [];
       // A field the header declares a known miss is still read wrong; the others as stated.
       for (const field of misses) {
+        if (field === "step-time") continue; // checked with the step time below
         const got = field === "loss" ? (parseSample(name).last?.loss ?? null) : progress;
         const want = field === "loss" ? loss : stated;
         expect({ field, got }).not.toEqual({ field, got: want });
