@@ -46,6 +46,10 @@ describe("a time per step in any unit", () => {
     );
   });
 
+  it("keeps the step's own time when a running mean follows it in parentheses", () => {
+    expectStepTime(["Train: 4 [ 300/900]  Loss: 2.1  Time: 410ms/step (455ms/step)"], 300, 0.41);
+  });
+
   it("reads the unit printed as a column label before its value", () => {
     expectStepTime(
       ["| epoch   4 |   250/ 2983 batches | lr 10.00 | ms/batch 45.10 | loss  5.12 | ppl   167.3"],
