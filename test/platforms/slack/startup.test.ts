@@ -67,6 +67,7 @@ describe("Slack start-up", () => {
     // Barrier: two attempts have failed, and start() is still waiting for a connection.
     await fake.waitFor(() => failedAttempts(log) >= 2, 10_000, "two failed connection attempts");
     expect(started).toBe(false);
+    expect(log.lines.join("\n")).toMatch(/Slack is unreachable/);
 
     await fake.up();
     await starting;
