@@ -188,7 +188,9 @@ try {
   const writerCpu0 = processCpuSeconds(writer.pid as number);
   const profile = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [];
   daemon = spawn(process.execPath, [...profile, TRAINOPS_BIN, "start", "--config", configPath], {
-    env: { ...process.env, TRAINOPS_FROM_SOURCE: "1" },
+    // TRAINOPS_FROM_SOURCE=0 runs the bundle in dist/ (`npm run build`), as an installed
+    // trainops does: the sources through tsx cost ~60 MB more RSS (the transpiler's thread).
+    env: { ...process.env, TRAINOPS_FROM_SOURCE: process.env.TRAINOPS_FROM_SOURCE ?? "1" },
     stdio: ["ignore", "ignore", logFd],
   });
   closeSync(logFd);
