@@ -86,7 +86,10 @@ export class AlertEngine {
   private readonly book: RuleFactsBook;
 
   constructor(private readonly o: AlertEngineOptions) {
-    this.book = new RuleFactsBook(o);
+    this.book = new RuleFactsBook({
+      ...o,
+      onError: (rule, run, err) => o.log.error({ run, rule, err }, "alert rule's facts failed"),
+    });
   }
 
   /** Evaluates every enabled rule for `run` at `now` (default: the clock). */

@@ -23,21 +23,25 @@ export class RuleFactsBook {
   private readonly runs = new Map<string, RunEntry>();
   private readonly keepers: Array<SampleFacts<unknown> | null>;
   private readonly span: number;
+  private readonly configs: Map<string, RunConfig>;
 
   constructor(
     private readonly o: {
       rules: readonly BoundRule[];
       samples: SamplesRepo;
       config: Config;
+      /** Told of a rule whose facts could not take a sample (the other rules' facts go on). */
+      onError?: (rule: string, run: string, error: unknown) => void;
     },
   ) {
     this.keepers = o.rules.map((r) => (r.settings.enabled ? r.facts : null));
     this.span = Math.max(LOOKBACK_MS, ...this.keepers.map((k) => k?.span ?? 0));
+    this.configs = new Map(o.config.runs.map((r) => [r.name, r]));
   }
 
   /** Each rule's facts of `run` at `now`, in the order of the rules (undefined: it keeps none). */
   factsAt(run: string, now: number): unknown[] {
-    const config = this.o.config.runs.find((r) => r.name === run);
+    const config = this.configs.get(run);
     let entry = this.runs.get(run);
     if (!entry) {
       entry = {
@@ -57,14 +61,13 @@ export class RuleFactsBook {
     return copies;
   }
 
-  /** Forgets a run's facts (the next evaluation rebuilds them from the store). */
-  forget(run: string): void {
-    this.runs.delete(run);
-  }
-
   private fold(facts: unknown[], sample: RunSample, config: RunConfig | undefined): void {
     for (let i = 0; i < this.keepers.length; i++) {
-      this.keepers[i]?.add(facts[i], sample, config);
+      try {
+        this.keepers[i]?.add(facts[i], sample, config);
+      } catch (error) {
+        this.o.onError?.((this.o.rules[i] as BoundRule).name, sample.run, error);
+      }
     }
   }
 }
