@@ -4,20 +4,26 @@ const TAIL = 8;
 /** Points a series keeps before it halves its resolution. */
 export const SERIES_CAPACITY = 128;
 
-/** Which of two neighbouring points a series keeps when it halves: true keeps `a` (the older). */
-export type KeepPoint = (a: readonly number[], b: readonly number[]) => boolean;
+/**
+ * Which of two neighbouring points a series keeps when it thins: the older one, or the one with
+ * the larger or smaller value in `column` (the older on a tie).
+ */
+export interface KeepPoint {
+  prefer: "older" | "larger" | "smaller";
+  column: number;
+}
 
 /** Keeps the older of two neighbours: an even spread of real readings (medians, slopes). */
-export const keepOlder: KeepPoint = () => true;
+export const keepOlder: KeepPoint = { prefer: "older", column: 0 };
 
 /** Keeps the larger value of column `column` (peaks). */
 export function keepLarger(column: number): KeepPoint {
-  return (a, b) => !((b[column] ?? Number.NaN) > (a[column] ?? Number.NaN));
+  return { prefer: "larger", column };
 }
 
 /** Keeps the smaller value of column `column` (best loss). */
 export function keepSmaller(column: number): KeepPoint {
-  return (a, b) => !((b[column] ?? Number.NaN) < (a[column] ?? Number.NaN));
+  return { prefer: "smaller", column };
 }
 
 /** One point of a series as read: its time and its values. */
@@ -142,8 +148,13 @@ export class SampleSeries {
     };
   }
 
-  private values(from: Float64Array, offset: number): number[] {
-    return Array.from(from.subarray(offset + 1, offset + this.cols));
+  /** Whether thinning keeps the point at `a` (in `at`) over the newer one at `b` (in `bt`). */
+  private keepsOlder(at: Float64Array, a: number, bt: Float64Array, b: number): boolean {
+    const { prefer, column } = this.keep;
+    if (prefer === "older") return true;
+    const older = at[a + 1 + column] as number;
+    const newer = bt[b + 1 + column] as number;
+    return prefer === "larger" ? !(newer > older) : !(newer < older);
   }
 
   /** Moves the tail's oldest point (at ring index `index`) into the body. */
@@ -151,7 +162,7 @@ export class SampleSeries {
     const o = index * this.cols;
     if (this.count > 0 && this.fill < this.stride) {
       const last = (this.first + this.count - 1) * this.cols;
-      if (!this.keep(this.values(this.body, last), this.values(this.tail, o)))
+      if (!this.keepsOlder(this.body, last, this.tail, o))
         this.body.set(this.tail.subarray(o, o + this.cols), last);
       this.fill++;
       return;
@@ -183,7 +194,7 @@ export class SampleSeries {
     for (let i = 0; i + 1 < this.count; i += 2) {
       const a = (this.first + i) * c;
       const b = a + c;
-      const keep = this.keep(this.values(this.body, a), this.values(this.body, b)) ? a : b;
+      const keep = this.keepsOlder(this.body, a, this.body, b) ? a : b;
       this.body.copyWithin(out * c, keep, keep + c);
       out++;
     }
