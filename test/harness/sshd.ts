@@ -16,6 +16,16 @@ import { childPids, signalPid } from "./process-stop.ts";
 
 const SSHD = "/usr/sbin/sshd";
 
+/**
+ * Sessions of the machine's own user run without that user's ~/.bashrc: what it does is the
+ * machine's, not the test's (root's here runs `pyenv init`, whose `pyenv rehash` takes a lock
+ * shared by every shell on the machine and waits up to 60 s for it, so under load a session's
+ * first script could wait for other processes' shells past its exec timeout). bash sources
+ * ~/.bashrc for a command sshd runs only as a top-level shell (SHLVL below 2 after its own
+ * increment). The throwaway user of `loginShellDelayMs` keeps its rc: that one is the test's.
+ */
+const WITHOUT_MACHINE_RC: Record<string, string> = { SHLVL: "1" };
+
 /** Options of {@link startSshd}. */
 export interface SshdOptions {
   /**
@@ -108,6 +118,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     throwawayUser = createSlowLoginUser(dir, options.loginShellDelayMs);
     user = throwawayUser;
   }
+  const sessionEnv = throwawayUser ? options.setEnv : { ...WITHOUT_MACHINE_RC, ...options.setEnv };
 
   const hostKeyLine = readFileSync(`${hostKeyPath}.pub`, "utf8").trim().split(/\s+/);
   const hostKeyFingerprint = `SHA256:${createHash("sha256")
@@ -120,7 +131,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
     const tryPort = options.port ?? (await freePort());
     try {
-      child = await launch(dir, hostKeyPath, tryPort, options.setEnv, options.limits);
+      child = await launch(dir, hostKeyPath, tryPort, sessionEnv, options.limits);
       port = tryPort;
     } catch (error) {
       // Another process took the port between probe and bind; pick another one.
@@ -186,7 +197,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     kill: killCurrent,
     restart: async () => {
       await killCurrent();
-      current = await launch(dir, hostKeyPath, port, options.setEnv, options.limits);
+      current = await launch(dir, hostKeyPath, port, sessionEnv, options.limits);
       harness.pid = current.pid as number;
     },
     stop: async () => {
