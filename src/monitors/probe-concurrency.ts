@@ -12,13 +12,15 @@ const WINDOW = 8;
 /**
  * How many host probes may be in flight at once, adapted to how long they take (additive
  * increase, multiplicative decrease). A probe's deadline is what it may take; when the median
- * of the last {@link WINDOW} probes took more than a quarter of theirs, the VMs (or the daemon,
- * or the network between) are saturated: more probes at once would only make each slower,
+ * of the last {@link WINDOW} probes took more than half of theirs, the VMs (or the daemon, or
+ * the network between) are saturated: more probes at once would only make each slower,
  * until they run into their deadlines and are killed, and a killed probe is a missed poll, CPU
  * spent for nothing and a full check of every log the next time (load begetting load). So the
  * limit drops by a third (once per window of finished probes), and the others wait for a free
- * slot, which does not count against their deadline. While the median stays under an eighth,
- * each finished probe raises the limit by one, back to `max`.
+ * slot, which does not count against their deadline. While the median stays under a quarter,
+ * each finished probe raises the limit by one, back to `max`. Between the two it holds: on a
+ * busy machine a probe takes seconds for want of CPU whatever the number in flight, and fewer
+ * at once would then only poll fewer hosts a round.
  *
  * A median, not each probe: one hung VM that runs every probe of its own into the deadline
  * must not throttle a fleet of healthy ones.
@@ -45,12 +47,12 @@ export class ProbeConcurrency {
     if (this.recent.length > WINDOW) this.recent.shift();
     if (this.recent.length < WINDOW) return;
     const median = [...this.recent].sort((a, b) => a - b)[WINDOW / 2] as number;
-    if (median > 1 / 4) {
+    if (median > 1 / 2) {
       this.current = Math.max(this.min, Math.floor((this.current * 2) / 3));
       // The probes that finish next were mostly in flight under the old limit: judge the new
       // one by a fresh window.
       this.recent.length = 0;
-    } else if (median < 1 / 8) {
+    } else if (median < 1 / 4) {
       this.current = Math.min(this.options.max, this.current + 1);
     }
   }
