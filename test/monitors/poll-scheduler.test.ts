@@ -128,9 +128,9 @@ describe("PollScheduler", () => {
     scheduler.tick({ spreadMs: 0 });
     expect(started()).toBe(16);
     expect(scheduler.stats().concurrencyLimit).toBe(16);
-    // The VMs are saturated: the 16 probes each took 20 s of their 30 s. The limit falls by a
+    // The VMs are saturated: the 16 probes each took 25 s of their 30 s. The limit falls by a
     // third per 8 of them: 10, then 6; polls waiting for a slot start only as far as it allows.
-    clock.advance(20_000);
+    clock.advance(25_000);
     for (const r of runs) r.transport.release();
     await until(() => scheduler.stats().concurrencyLimit === 6, "the limit to fall");
     await until(() => out() === 6, "six probes out");
