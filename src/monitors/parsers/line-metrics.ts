@@ -1,4 +1,4 @@
-import type { LineScan } from "./line-reading.ts";
+import { type LineScan, namesEvaluation } from "./line-reading.ts";
 import { LOG_NUMBER, parseLogNumber } from "./log-number.ts";
 
 const LOSS_HINT = /loss/i;
@@ -6,10 +6,30 @@ const EPOCH_HINT = /epoch/i;
 
 // A mode word after the label names the training loss too: litgpt's `loss train: 1.06, val: 1.05`
 // and `loss train (curr): 1.16`.
-const LOSS = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])(?<!\b(?:val|valid|validation|eval|test|dev)[ _])(?:train(?:ing)?_|total_)?loss(?![A-Za-z0-9_])(?:\s+train(?:ing)?(?:\s*\([a-z ]{1,12}\))?|\s*\(train(?:ing)?\))?['"]?\]?\s*[:=]?\s*\(?['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
-  "i",
-);
+// A namespaced key that puts the mode after the loss names it too: Composer's `loss/train/total: 10.97`.
+const LOSS_SOURCE = String.raw`(?<![A-Za-z0-9_])(?<!\b(?:val|valid|validation|eval|test|dev)[ _])(?:train(?:ing)?_|total_)?loss(?![A-Za-z0-9_])(?:\s+train(?:ing)?(?:\s*\([a-z ]{1,12}\))?|\s*\(train(?:ing)?\)|\/train(?:ing)?(?:\/[A-Za-z_]+)?)?['"]?\]?\s*[:=]?\s*\(?['"]?(?<v>${LOG_NUMBER})(?![\w.])`;
+const LOSS = new RegExp(LOSS_SOURCE, "i");
+/** Every loss of a line, for a line that prints the same label more than once. */
+const LOSSES = new RegExp(LOSS_SOURCE, "gi");
+
+/**
+ * The newest of a bar's redraws piled on one line (Keras on a console that shows no backspace:
+ * `346/Unknown - loss: 0.5130 - … - loss: 0.4867`): the last match of the first one's label.
+ */
+function newestLoss(line: string, first: RegExpExecArray): RegExpExecArray {
+  const label = first[0].slice(0, first[0].lastIndexOf(first.groups?.v ?? ""));
+  if (line.indexOf(label, (first.index ?? 0) + first[0].length) < 0) return first;
+  let newest = first;
+  const from = (first.index ?? 0) + first[0].length;
+  for (const m of line.matchAll(LOSSES)) {
+    const at = m.index ?? 0;
+    if (!m[0].startsWith(label) || at <= (newest.index ?? 0)) continue;
+    // `train: loss: 0.5 | valid: loss: 0.7` is two loops on one line, not one bar's redraws.
+    if (namesEvaluation(line.slice(from, at))) break;
+    newest = m;
+  }
+  return newest;
+}
 
 // Without a `loss` label, the first loss term in the `l_pix: 1.9e-03` convention (BasicSR, ESRGAN).
 const LOSS_TERM = new RegExp(String.raw`(?<![A-Za-z0-9_])l_[a-z][a-z_]*:\s*(?<v>${LOG_NUMBER})`);
@@ -94,10 +114,12 @@ function seconds(value: number, unit: string | undefined): number {
 export function readLineMetrics(scan: LineScan): void {
   const { line, reading } = scan;
   const hasLoss = LOSS_HINT.test(line);
+  const labelled = hasLoss ? LOSS.exec(line) : null;
   const loss =
-    (hasLoss ? LOSS.exec(line) : null) ?? (line.includes("l_") ? LOSS_TERM.exec(line) : null);
+    (labelled ? newestLoss(line, labelled) : null) ??
+    (line.includes("l_") ? LOSS_TERM.exec(line) : null);
   if (loss) reading.loss = parseLogNumber(loss.groups?.v);
-  else if (hasLoss && line.includes("_")) reading.loss = prefixedLoss(line);
+  else if (hasLoss && line.includes("_")) reading.loss = prefixedLoss(line) ?? reading.loss;
   if (reading.loss === null && CROSS_ENTROPY_HINT.test(line)) {
     const xent = CROSS_ENTROPY.exec(line);
     if (xent) reading.loss = parseLogNumber(xent.groups?.v);

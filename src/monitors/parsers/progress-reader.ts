@@ -2,7 +2,7 @@ import type { StepPoint } from "../../model/monitoring.ts";
 import { CounterLedger, type CounterReport, median } from "./counter-ledger.ts";
 import { countsInEpoch, globalStep } from "./epoch-steps.ts";
 import { readLine } from "./line-reader.ts";
-import type { Counter, LineReading } from "./line-reading.ts";
+import { type Counter, type LineReading, namesEvaluation } from "./line-reading.ts";
 import { StepChoice } from "./step-choice.ts";
 import type { StepParser } from "./step-parser.ts";
 import { stripAnsi } from "./strip-ansi.ts";
@@ -72,6 +72,8 @@ export class ProgressReader implements StepParser {
   private readonly quietShapes = new Set<string>();
   /** Loss seen on a line without a counter (a metrics dict), for the next point. */
   private pendingLoss: number | null = null;
+  /** The last point's own line printed its loss (it was not carried over from an earlier one). */
+  private lastOwnLoss = false;
 
   get format(): string {
     const chosen = this.choice.current();
@@ -195,6 +197,7 @@ export class ProgressReader implements StepParser {
       ...(perEpoch !== null ? { perEpoch } : {}),
     };
     this.last = found;
+    this.lastOwnLoss = reading.loss !== null;
     return found;
   }
 
@@ -240,6 +243,21 @@ export class ProgressReader implements StepParser {
     const same = last && chosenValue !== undefined ? agreeing(reading, chosenValue) : undefined;
     if (last && same) {
       this.last = { ...last, loss: reading.loss ?? last.loss, total: last.total ?? same.total };
+      return this.last;
+    }
+    // A step printed on a line of its own with its metrics on the lines below (Composer's
+    // `[batch=4/100]:` then `Train loss/train/total: 10.6459`): the first loss after it is its own.
+    if (
+      last &&
+      !this.lastOwnLoss &&
+      !epochOnly &&
+      reading.loss !== null &&
+      reading.counters.length === 0 &&
+      reading.epoch === null &&
+      !namesEvaluation(line)
+    ) {
+      this.last = { ...last, loss: reading.loss };
+      this.lastOwnLoss = true;
       return this.last;
     }
     if (epochOnly && last && this.choice.chosen === "epoch-only" && reading.counters.length === 0) {
