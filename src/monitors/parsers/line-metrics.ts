@@ -1,8 +1,8 @@
 import { type LineScan, namesEvaluation } from "./line-reading.ts";
 import { LOG_NUMBER, parseLogNumber } from "./log-number.ts";
+import { readEpochTime, readStepTime } from "./step-time.ts";
 
 const LOSS_HINT = /loss/i;
-const EPOCH_HINT = /epoch/i;
 
 // A mode word after the label names the training loss too: litgpt's `loss train: 1.06, val: 1.05`
 // and `loss train (curr): 1.16`.
@@ -62,50 +62,6 @@ function prefixedLoss(line: string): number | null {
   return found ? parseLogNumber(found.value) : null;
 }
 
-/** Per-step time patterns, most specific first; `inverse` marks rates (steps per second). */
-const STEP_TIMES: { re: RegExp; hint: RegExp; inverse?: boolean }[] = [
-  { re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)(?<u>ms|us|µs|s)\/(?:step|it|iter|batch)\b/, hint: /\ds\// },
-  {
-    hint: /time.per/i,
-    re: /\btime[ _]per[ _](?:iteration|iter|step|batch)\s*(?:\((?<pu>ms|s)\))?\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?/i,
-  },
-  {
-    hint: /(?:step|iter|batch).?time/i,
-    re: /(?<![A-Za-z])(?:per[- ]step|step|iter|batch)[ _-]?time\s*(?:\((?<pu>ms|s)\))?\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?(?![\w.])/i,
-  },
-  {
-    re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds)\s*\/\s*(?:it|iter|step|batch)\b/i,
-    hint: /s\s*\//,
-  },
-  {
-    re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)\s*(?:it|iters|steps?|batch(?:es)?|updates)\/s(?:ec)?\b/i,
-    hint: /\/s/,
-    inverse: true,
-  },
-  { re: /\bups[=:]\s*(?<v>\d+(?:\.\d+)?)/, hint: /ups/, inverse: true },
-  {
-    hint: /time/i,
-    re: /(?<!(?:elapsed|total|epoch|data|eval|val|forward|backward|load|wall)[ _-]?)(?<![A-Za-z_-])time\s*(?:[:=]\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?(?![\d:])|\s+(?<v2>\d+(?:\.\d+)?)\s*(?<u2>ms|s)\b)/i,
-  },
-];
-const EPOCH_TIME =
-  /\bepoch[ _](?:time|took)\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s|sec|seconds|min|minutes)?\b/i;
-
-function seconds(value: number, unit: string | undefined): number {
-  switch (unit?.toLowerCase()) {
-    case "ms":
-      return value / 1000;
-    case "us":
-    case "µs":
-      return value / 1e6;
-    case "min":
-    case "minutes":
-      return value * 60;
-    default:
-      return value;
-  }
-}
-
 /**
  * The training loss, whether the line is a metrics dict, and the step and epoch times a line
  * prints. A counter's own rate (a tqdm bar's `2.31it/s`) is the step time when there is one, so
@@ -131,19 +87,6 @@ export function readLineMetrics(scan: LineScan): void {
     reading.stepTime = bar.stepTime;
     return;
   }
-  if (!/time|took|\/s|s\/|ups/i.test(line)) return;
-  for (const { re, hint, inverse } of STEP_TIMES) {
-    if (!hint.test(line)) continue;
-    const m = re.exec(line);
-    if (!m) continue;
-    const g = m.groups ?? {};
-    const v = Number(g.v ?? g.v2);
-    if (!Number.isFinite(v)) continue;
-    if (inverse) {
-      if (v > 0) reading.stepTime = 1 / v;
-    } else reading.stepTime = seconds(v, g.u ?? g.u2 ?? g.pu);
-    break;
-  }
-  const epochTime = EPOCH_HINT.test(line) ? EPOCH_TIME.exec(line) : null;
-  if (epochTime) reading.epochTime = seconds(Number(epochTime.groups?.v), epochTime.groups?.u);
+  reading.stepTime = readStepTime(line);
+  reading.epochTime = readEpochTime(line);
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { LogSummarizer } from "../../../src/monitors/parsers/log-summarizer.ts";
-import { corpusNames, parseSample, sampleBytes, sampleExpectation } from "./corpus-sample.ts";
+import {
+  corpusNames,
+  parseSample,
+  sameStepTime,
+  sampleBytes,
+  sampleExpectation,
+} from "./corpus-sample.ts";
 
 // Every corpus sample whose header states its expected parse is read the way `trainops parse`
 // reads a file (format auto, the general reader), with nothing specific to any sample.
@@ -26,6 +32,7 @@ describe("corpus: each sample parses as its header says", () => {
       const misses = expected?.misses ?? [];
       // A field the header declares a known miss is still read wrong; the others as stated.
       for (const field of misses) {
+        if (field === "step-time") continue; // checked with the step time below
         const got = field === "loss" ? (parseSample(name).last?.loss ?? null) : progress;
         const want = field === "loss" ? loss : stated;
         expect({ field, got }).not.toEqual({ field, got: want });
@@ -40,6 +47,17 @@ describe("corpus: each sample parses as its header says", () => {
       // The loss as read, NaN and infinities included (the summary reports those as null).
       if (loss !== undefined && !misses.includes("loss"))
         expect(parseSample(name).last?.loss ?? null).toEqual(loss);
+      // The step time the last point carries, as the log printed it (a rate inverted, ms and µs
+      // in seconds), or none where the log prints no step time of its own.
+      const stepTime = expected?.stepTime;
+      if (stepTime !== undefined) {
+        const got = parseSample(name).last?.stepTime ?? null;
+        const right = sameStepTime(got, stepTime);
+        expect({ stepTime: got, right }).toEqual({
+          stepTime: got,
+          right: !misses.includes("step-time"),
+        });
+      }
       expect([...new Set(summary.errors.map((e) => e.kind))].sort()).toEqual(expected?.errors);
     });
   }
