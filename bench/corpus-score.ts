@@ -1,6 +1,6 @@
 /**
  * How many corpus samples the general reader reads right, field by field (step, total, epoch,
- * loss, error kinds), per corpus batch. Batch 2 was gathered after the reader's rules were
+ * loss, the step time the last point carries, error kinds), per corpus batch. Batch 2 was gathered after the reader's rules were
  * written, so its first score is the honest figure for logs the reader has never seen.
  * Run: `npx tsx bench/corpus-score.ts [--misses]`.
  */
@@ -8,12 +8,13 @@ import { LogSummarizer } from "../src/monitors/parsers/log-summarizer.ts";
 import {
   corpusNames,
   parseSample,
+  sameStepTime,
   sampleBytes,
   sampleExpectation,
 } from "../test/monitors/parsers/corpus-sample.ts";
 
-type Field = "step" | "total" | "epoch" | "loss" | "errors" | "all";
-const FIELDS: Field[] = ["step", "total", "epoch", "loss", "errors", "all"];
+type Field = "step" | "total" | "epoch" | "loss" | "step-time" | "errors" | "all";
+const FIELDS: Field[] = ["step", "total", "epoch", "loss", "step-time", "errors", "all"];
 const showMisses = process.argv.includes("--misses");
 
 const same = (a: unknown, b: unknown) =>
@@ -29,12 +30,17 @@ for (const name of corpusNames()) {
   const got =
     s.lastStep === null ? null : { step: s.lastStep, total: s.totalSteps, epoch: s.epoch };
   const want = expected.progress;
+  const last = parseSample(name).last;
   const errors = [...new Set(s.errors.map((e) => e.kind))].sort().join(",");
   const ok: Partial<Record<Field, boolean | null>> = {
     step: same(got?.step ?? null, want?.step ?? null),
     total: same(got?.total ?? null, want?.total ?? null),
     epoch: same(got?.epoch ?? null, want?.epoch ?? null),
-    loss: want?.loss === undefined ? null : same(parseSample(name).last?.loss ?? null, want.loss),
+    loss: want?.loss === undefined ? null : same(last?.loss ?? null, want.loss),
+    "step-time":
+      expected.stepTime === undefined
+        ? null
+        : sameStepTime(last?.stepTime ?? null, expected.stepTime),
     errors: errors === expected.errors.join(","),
   };
   ok.all = Object.values(ok).every((v) => v !== false);
@@ -50,13 +56,13 @@ for (const name of corpusNames()) {
   if (showMisses && !ok.all) {
     const wrong = FIELDS.filter((f) => ok[f] === false && f !== "all").join(" ");
     console.log(
-      `MISS ${name}: ${wrong} | got step=${got?.step ?? "none"} total=${got?.total ?? "none"} epoch=${got?.epoch ?? "none"} loss=${parseSample(name).last?.loss ?? "none"} errors=${errors || "none"}`,
+      `MISS ${name}: ${wrong} | got step=${got?.step ?? "none"} total=${got?.total ?? "none"} epoch=${got?.epoch ?? "none"} loss=${last?.loss ?? "none"} step-time=${last?.stepTime ?? "none"}${expected.stepTime === undefined ? "" : ` (want ${expected.stepTime ?? "none"})`} errors=${errors || "none"}`,
     );
   }
 }
-console.log(`${"batch".padEnd(8)}${FIELDS.map((f) => f.padStart(10)).join("")}`);
+console.log(`${"batch".padEnd(8)}${FIELDS.map((f) => f.padStart(11)).join("")}`);
 for (const [batch, row] of [...tally.entries()].sort((a, b) => a[0] - b[0])) {
   console.log(
-    `${String(batch).padEnd(8)}${FIELDS.map((f) => `${row[f][0]}/${row[f][1]}`.padStart(10)).join("")}`,
+    `${String(batch).padEnd(8)}${FIELDS.map((f) => `${row[f][0]}/${row[f][1]}`.padStart(11)).join("")}`,
   );
 }

@@ -10,18 +10,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createBotCore } from "../src/bot/core/bot-core.ts";
-import { chartRenderer } from "../src/charts/chart-renderer.ts";
 import { configSchema } from "../src/config/schema.ts";
 import { ManualClock } from "../src/core/clock.ts";
 import type { RunSample } from "../src/model/monitoring.ts";
-import type { PlanView, RunOperations } from "../src/ops/run-operations.ts";
-import { AuditRepo } from "../src/store/audit-repo.ts";
-import { ConfirmationsRepo } from "../src/store/confirmations-repo.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { EventsRepo } from "../src/store/events-repo.ts";
 import { SampleRollupsRepo } from "../src/store/sample-rollups-repo.ts";
 import { SamplesRepo } from "../src/store/samples-repo.ts";
+import { quantile, readOnlyBot, timeChartReplies } from "./harness/chat-replies.ts";
 
 const RUNS = 10;
 const DAYS = 35;
@@ -101,18 +97,6 @@ console.log(
   `roll-ups: ${rolled.toLocaleString("en-US")} samples older than ${RAW_DAYS} days rolled up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
 
-const plan: PlanView = {
-  run: "exp001",
-  planName: "safe-optimization",
-  current: { index: 2, name: "Test batch size 2", state: "evaluating" },
-  phases: [],
-  criteria: ["143/200 steps", "VRAM peak 77.4/80 GiB ✓", "step time 4.6 s vs 9.6 s ✓"],
-};
-const operations: RunOperations = {
-  preview: () => Promise.reject(new Error("not used")),
-  apply: () => Promise.reject(new Error("not used")),
-  plan: async (run) => ({ ...plan, run }),
-};
 const config = configSchema.parse({
   runs: runNames.map((name) => ({
     name,
@@ -124,75 +108,43 @@ const config = configSchema.parse({
     limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
   })),
 });
-const core = createBotCore({
+const core = readOnlyBot({
   config,
-  db: { samples, events, confirmations: new ConfirmationsRepo(db), audit: new AuditRepo(db) },
-  operations,
+  db,
+  samples,
+  events,
   clock,
-  charts: chartRenderer(),
+  plan: {
+    run: "exp001",
+    planName: "safe-optimization",
+    current: { index: 2, name: "Test batch size 2", state: "evaluating" },
+    phases: [],
+    criteria: ["143/200 steps", "VRAM peak 77.4/80 GiB ✓", "step time 4.6 s vs 9.6 s ✓"],
+  },
 });
-const invoker = {
-  platform: "discord" as const,
-  userId: "1",
-  userName: "bench",
-  roles: [],
-  channelId: "1",
-};
-const responder = { followUp: async () => {} };
+const ms = (v: number) => v.toFixed(1);
 
-// Warm-up: font registration, statement compilation, JIT.
-for (let i = 0; i < 5; i++)
-  await core.execute({ subcommand: "status", args: { run: runNames[0] }, invoker }, responder);
-
-const times: number[] = [];
-const cpuTimes: number[] = [];
-let pngBytes = 0;
-for (let i = 0; i < iterations; i++) {
-  const run = runNames[i % RUNS] as string;
-  started = performance.now();
-  const cpu = process.cpuUsage();
-  const message = await core.execute({ subcommand: "status", args: { run }, invoker }, responder);
-  times.push(performance.now() - started);
-  const used = process.cpuUsage(cpu);
-  cpuTimes.push((used.user + used.system) / 1000);
-  const png = message.images?.[0]?.png;
-  if (!png) throw new Error(`status of ${run} came without a chart: ${message.title}`);
-  pngBytes = png.length;
-}
-times.sort((a, b) => a - b);
-cpuTimes.sort((a, b) => a - b);
-const pick = (q: number, list = times) =>
-  list[Math.min(list.length - 1, Math.ceil(q * list.length) - 1)] as number;
+const status = await timeChartReplies(
+  core,
+  (i) => ({ subcommand: "status", args: { run: runNames[i % RUNS] as string } }),
+  { count: iterations, warmUp: 5 },
+);
 console.log(
-  `/train status with a 24 h chart (${pngBytes.toLocaleString("en-US")} B PNG), ${iterations} runs: median ${pick(0.5).toFixed(1)} ms, p99 ${pick(0.99).toFixed(1)} ms, max ${(times.at(-1) as number).toFixed(1)} ms (target p99 < 200 ms)`,
+  `/train status with a 24 h chart (${status.pngBytes.toLocaleString("en-US")} B PNG), ${iterations} runs: median ${ms(quantile(status.wallMs, 0.5))} ms, p99 ${ms(quantile(status.wallMs, 0.99))} ms, max ${ms(Math.max(...status.wallMs))} ms (target p99 < 200 ms)`,
 );
 
 // A month-long chart: 23 days of it come from the roll-ups.
-const monthTimes: number[] = [];
-const monthCpu: number[] = [];
-for (let i = 0; i < Math.max(20, Math.floor(iterations / 4)); i++) {
-  const run = runNames[i % RUNS] as string;
-  const at = performance.now();
-  const cpu = process.cpuUsage();
-  const message = await core.execute(
-    { subcommand: "chart", args: { run, window: "30d" }, invoker },
-    responder,
-  );
-  monthTimes.push(performance.now() - at);
-  const used = process.cpuUsage(cpu);
-  monthCpu.push((used.user + used.system) / 1000);
-  if (!message.images?.[0])
-    throw new Error(`chart of ${run} came without an image: ${message.title}`);
-  pngBytes = message.images[0].png.length;
-}
-monthTimes.sort((a, b) => a - b);
-monthCpu.sort((a, b) => a - b);
+const month = await timeChartReplies(
+  core,
+  (i) => ({ subcommand: "chart", args: { run: runNames[i % RUNS] as string, window: "30d" } }),
+  { count: Math.max(20, Math.floor(iterations / 4)), warmUp: 0 },
+);
 console.log(
-  `/train chart over 30 days (${pngBytes.toLocaleString("en-US")} B PNG), ${monthTimes.length} runs: median ${pick(0.5, monthTimes).toFixed(1)} ms, p99 ${pick(0.99, monthTimes).toFixed(1)} ms; CPU median ${pick(0.5, monthCpu).toFixed(1)} ms, p99 ${pick(0.99, monthCpu).toFixed(1)} ms`,
+  `/train chart over 30 days (${month.pngBytes.toLocaleString("en-US")} B PNG), ${month.wallMs.length} runs: median ${ms(quantile(month.wallMs, 0.5))} ms, p99 ${ms(quantile(month.wallMs, 0.99))} ms; CPU median ${ms(quantile(month.cpuMs, 0.5))} ms, p99 ${ms(quantile(month.cpuMs, 0.99))} ms`,
 );
 // CPU time is what the reply costs this process; wall time also counts waiting for a busy CPU.
 console.log(
-  `CPU per status: median ${pick(0.5, cpuTimes).toFixed(1)} ms, p99 ${pick(0.99, cpuTimes).toFixed(1)} ms; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.availableParallelism()} CPUs`,
+  `CPU per status: median ${ms(quantile(status.cpuMs, 0.5))} ms, p99 ${ms(quantile(status.cpuMs, 0.99))} ms; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.availableParallelism()} CPUs`,
 );
 db.close();
 if (process.env.KEEP_BENCH_STORE) console.log(`store kept at ${dir}`);

@@ -17,20 +17,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { buildDigest } from "../src/alerts/digest/digest-report.ts";
-import { createBotCore } from "../src/bot/core/bot-core.ts";
-import { chartRenderer } from "../src/charts/chart-renderer.ts";
 import { configSchema } from "../src/config/schema.ts";
 import { ManualClock } from "../src/core/clock.ts";
 import type { RunSample } from "../src/model/monitoring.ts";
 import { readRunStatus } from "../src/monitors/run-status.ts";
-import type { RunOperations } from "../src/ops/run-operations.ts";
 import { housekeep } from "../src/runtime/housekeeping.ts";
-import { AuditRepo } from "../src/store/audit-repo.ts";
-import { ConfirmationsRepo } from "../src/store/confirmations-repo.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { DigestFactsRepo } from "../src/store/digest-facts-repo.ts";
 import { createMonitorStore } from "../src/store/monitor-store.ts";
 import { PhasesRepo } from "../src/store/phases-repo.ts";
+import { cpuMsOf, quantile, readOnlyBot, timeChartReplies } from "./harness/chat-replies.ts";
 
 const args = process.argv.slice(2);
 const argOf = (name: string, fallback: number) => {
@@ -86,15 +82,6 @@ function* generate(): Generator<RunSample> {
   }
 }
 
-const cpuMs = (body: () => unknown): number => {
-  const before = process.cpuUsage();
-  body();
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000;
-};
-const sorted = (list: number[]) => [...list].sort((a, b) => a - b);
-const pick = (list: number[], q: number) =>
-  sorted(list)[Math.min(list.length - 1, Math.ceil(q * list.length) - 1)] as number;
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 const started = performance.now();
@@ -127,21 +114,21 @@ const housekeeping = (retentionMs: number) => () =>
     core: { expireConfirmations: () => 0 },
   });
 const count = () => (db.prepare("SELECT COUNT(*) AS n FROM samples").get() as { n: number }).n;
-const first = cpuMs(housekeeping(90 * DAY));
+const first = cpuMsOf(housekeeping(90 * DAY));
 const rolled = rows - count();
 const steady: number[] = [];
 for (let i = 0; i < 20; i++) {
   clock.advance(60_000);
-  steady.push(cpuMs(housekeeping(90 * DAY)));
+  steady.push(cpuMsOf(housekeeping(90 * DAY)));
 }
 console.log(
-  `housekeeping: first round ${ms(first)} (rolled up ${rolled.toLocaleString("en-US")} samples past the raw window); steady round median ${ms(pick(steady, 0.5))}, max ${ms(Math.max(...steady))}`,
+  `housekeeping: first round ${ms(first)} (rolled up ${rolled.toLocaleString("en-US")} samples past the raw window); steady round median ${ms(quantile(steady, 0.5))}, max ${ms(Math.max(...steady))}`,
 );
 const cut: number[] = [];
 let left = count();
 for (let i = 0; i < 5; i++) {
   clock.advance(60_000);
-  cut.push(cpuMs(housekeeping(3 * DAY)));
+  cut.push(cpuMsOf(housekeeping(3 * DAY)));
 }
 const deletedPerRound = (left - count()) / cut.length;
 left = (
@@ -150,7 +137,7 @@ left = (
   }
 ).n;
 console.log(
-  `retention cut to 3 days: ${deletedPerRound.toLocaleString("en-US")} samples deleted a round at ${ms(pick(cut, 0.5))} CPU median (max ${ms(Math.max(...cut))}); ${left.toLocaleString("en-US")} left, about ${Math.ceil(left / deletedPerRound)} more rounds (minutes)`,
+  `retention cut to 3 days: ${deletedPerRound.toLocaleString("en-US")} samples deleted a round at ${ms(quantile(cut, 0.5))} CPU median (max ${ms(Math.max(...cut))}); ${left.toLocaleString("en-US")} left, about ${Math.ceil(left / deletedPerRound)} more rounds (minutes)`,
 );
 // Back to a store of 7 days for the reads below: nothing more is deleted.
 
@@ -166,52 +153,23 @@ const config = configSchema.parse({
     cost: { perHour: 32.77, currency: "USD" },
   })),
 });
-const operations: RunOperations = {
-  preview: () => Promise.reject(new Error("not used")),
-  apply: () => Promise.reject(new Error("not used")),
-  plan: () => Promise.reject(new Error("not used")),
-};
-const readClock = new ManualClock(clock.now());
-const core = createBotCore({
+const core = readOnlyBot({
   config,
-  db: {
-    samples: store.samples,
-    events: store.events,
-    confirmations: new ConfirmationsRepo(db),
-    audit: new AuditRepo(db),
-  },
-  operations,
-  clock: readClock,
-  charts: chartRenderer(),
+  db,
+  samples: store.samples,
+  events: store.events,
+  clock: new ManualClock(clock.now()),
 });
-const invoker = {
-  platform: "discord" as const,
-  userId: "1",
-  userName: "bench",
-  roles: [],
-  channelId: "1",
-};
-const responder = { followUp: async () => {} };
-for (let i = 0; i < 3; i++) {
-  await core.execute({ subcommand: "status", args: { run: runNames[0] }, invoker }, responder);
-}
-const statusCpu: number[] = [];
-const statusWall: number[] = [];
-for (let i = 0; i < Math.min(100, 2 * RUNS); i++) {
-  const run = runNames[(i * 7) % RUNS] as string;
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const message = await core.execute({ subcommand: "status", args: { run }, invoker }, responder);
-  const used = process.cpuUsage(c0);
-  statusWall.push(performance.now() - t0);
-  statusCpu.push((used.user + used.system) / 1000);
-  if (!message.images?.[0]) throw new Error(`status of ${run} came without a chart`);
-}
+const status = await timeChartReplies(
+  core,
+  (i) => ({ subcommand: "status", args: { run: runNames[(i * 7) % RUNS] as string } }),
+  { count: Math.min(100, 2 * RUNS), warmUp: 3 },
+);
 console.log(
-  `/train status with a 24 h chart: CPU median ${ms(pick(statusCpu, 0.5))}, p99 ${ms(pick(statusCpu, 0.99))}; wall median ${ms(pick(statusWall, 0.5))}, p99 ${ms(pick(statusWall, 0.99))}`,
+  `/train status with a 24 h chart: CPU median ${ms(quantile(status.cpuMs, 0.5))}, p99 ${ms(quantile(status.cpuMs, 0.99))}; wall median ${ms(quantile(status.wallMs, 0.5))}, p99 ${ms(quantile(status.wallMs, 0.99))}`,
 );
 const allStatus = Array.from({ length: 5 }, () =>
-  cpuMs(() =>
+  cpuMsOf(() =>
     runNames.map((name) =>
       readRunStatus(store, name, {
         run: config.runs.find((r) => r.name === name),
@@ -226,10 +184,10 @@ const digestSources = {
   samples: store.samples,
 };
 const digest = Array.from({ length: 5 }, () =>
-  cpuMs(() => buildDigest(digestSources, config.runs, clock.now() - 7 * DAY, clock.now())),
+  cpuMsOf(() => buildDigest(digestSources, config.runs, clock.now() - 7 * DAY, clock.now())),
 );
 console.log(
-  `in process: status of all ${RUNS} runs ${ms(pick(allStatus, 0.5))} CPU; a 7-day digest of ${RUNS} runs ${ms(pick(digest, 0.5))} CPU (medians of 5)`,
+  `in process: status of all ${RUNS} runs ${ms(quantile(allStatus, 0.5))} CPU; a 7-day digest of ${RUNS} runs ${ms(quantile(digest, 0.5))} CPU (medians of 5)`,
 );
 db.close();
 
@@ -269,11 +227,11 @@ if (existsSync(fileURLToPath(new URL("../dist/cli/main.js", import.meta.url)))) 
         bytes: result.stdout.length,
       };
     });
-    const wall = pick(
+    const wall = quantile(
       costs.map((c) => c.wall),
       0.5,
     );
-    const cpu = pick(
+    const cpu = quantile(
       costs.map((c) => c.cpu),
       0.5,
     );

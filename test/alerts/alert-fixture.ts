@@ -165,3 +165,16 @@ export function fillSamples(
   let i = 0;
   for (let at = from; at <= to; at += every) h.samples.insert(make(at, i++));
 }
+
+/**
+ * A CUDA OOM on exp001 now, after a healthy sample a minute ago, evaluated: one alert is owed
+ * to every sink of `h`.
+ */
+export function raiseOom(
+  h: AlertHarness,
+  line = "torch.OutOfMemoryError: CUDA out of memory.",
+): void {
+  h.samples.insert(sample(h.clock.now() - MIN));
+  h.addEvent(h.clock.now(), { kind: "cuda_oom", line });
+  h.alerting.evaluate("exp001");
+}

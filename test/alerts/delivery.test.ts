@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createAlerting } from "../../src/alerts/create-alerting.ts";
 import { ConsoleSink } from "../../src/alerts/sinks/console-sink.ts";
 import { systemClock } from "../../src/core/clock.ts";
@@ -18,58 +18,44 @@ import { AlertOutboxRepo } from "../../src/store/alert-outbox-repo.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
-import { WebhookServer } from "../harness/webhook-server.ts";
-import { type AlertHarness, alertHarness, MIN, sample, testConfig } from "./alert-fixture.ts";
-
-let server: WebhookServer;
-let h: AlertHarness | undefined;
-beforeEach(async () => {
-  server = await WebhookServer.start();
-});
-afterEach(async () => {
-  h?.close();
-  h = undefined;
-  await server.close();
-});
-
-function oom(harness: AlertHarness, line = "torch.OutOfMemoryError: CUDA out of memory."): void {
-  harness.samples.insert(sample(harness.clock.now() - MIN));
-  harness.addEvent(harness.clock.now(), { kind: "cuda_oom", line });
-  harness.alerting.evaluate("exp001");
-}
+import { MIN, raiseOom, sample, testConfig } from "./alert-fixture.ts";
+import { webhookTest } from "./webhook-test.ts";
 
 describe("webhook delivery", () => {
-  it("retries 500s with back-off, honours 429 retry_after, then delivers once", async () => {
-    const sink = new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/tok`);
-    h = alertHarness({ sinks: [sink] });
-    server.script({ status: 500 }, { status: 503 }, { status: 429, retryAfterSeconds: 30 });
-    oom(h);
-    expect(await h.alerting.deliverDue()).toBe(0); // 500 → retry in 1 s
-    h.clock.advance(500);
-    expect(await h.alerting.deliverDue()).toBe(0); // not yet due: no request
-    expect(server.received).toHaveLength(1);
-    h.clock.advance(500);
-    expect(await h.alerting.deliverDue()).toBe(0); // 503 → retry in 2 s
-    h.clock.advance(2000);
-    expect(await h.alerting.deliverDue()).toBe(0); // 429, retry_after 30 s
-    h.clock.advance(20_000);
-    expect(await h.alerting.deliverDue()).toBe(0);
-    expect(server.received).toHaveLength(3);
-    h.clock.advance(10_000);
-    expect(await h.alerting.deliverDue()).toBe(1);
-    h.clock.advance(60_000);
-    expect(await h.alerting.deliverDue()).toBe(0);
-    expect(server.received.map((r) => r.outcome)).toEqual([500, 503, 429, 200]);
-    expect(server.acceptedTotal()).toBe(1);
-    expect(server.received[3]?.query).toBe("?wait=true");
-    expect(h.alerting.backlog()).toBe(0);
-  });
+  webhookTest(
+    "retries 500s with back-off, honours 429 retry_after, then delivers once",
+    async ({ server, alertsOver }) => {
+      const sink = new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/tok`);
+      const h = alertsOver([sink]);
+      server.script({ status: 500 }, { status: 503 }, { status: 429, retryAfterSeconds: 30 });
+      raiseOom(h);
+      expect(await h.alerting.deliverDue()).toBe(0); // 500 → retry in 1 s
+      h.clock.advance(500);
+      expect(await h.alerting.deliverDue()).toBe(0); // not yet due: no request
+      expect(server.received).toHaveLength(1);
+      h.clock.advance(500);
+      expect(await h.alerting.deliverDue()).toBe(0); // 503 → retry in 2 s
+      h.clock.advance(2000);
+      expect(await h.alerting.deliverDue()).toBe(0); // 429, retry_after 30 s
+      h.clock.advance(20_000);
+      expect(await h.alerting.deliverDue()).toBe(0);
+      expect(server.received).toHaveLength(3);
+      h.clock.advance(10_000);
+      expect(await h.alerting.deliverDue()).toBe(1);
+      h.clock.advance(60_000);
+      expect(await h.alerting.deliverDue()).toBe(0);
+      expect(server.received.map((r) => r.outcome)).toEqual([500, 503, 429, 200]);
+      expect(server.acceptedTotal()).toBe(1);
+      expect(server.received[3]?.query).toBe("?wait=true");
+      expect(h.alerting.backlog()).toBe(0);
+    },
+  );
 
-  it("Slack's Retry-After header is honoured too", async () => {
+  webhookTest("Slack's Retry-After header is honoured too", async ({ server, alertsOver }) => {
     const sink = new SlackWebhookSink("slack-webhook:0", `${server.url}/services/T/B/x`);
-    h = alertHarness({ sinks: [sink] });
+    const h = alertsOver([sink]);
     server.script({ status: 429, retryAfterSeconds: 7, style: "slack" });
-    oom(h);
+    raiseOom(h);
     await h.alerting.deliverDue();
     h.clock.advance(6000);
     await h.alerting.deliverDue();
@@ -78,101 +64,119 @@ describe("webhook delivery", () => {
     expect(await h.alerting.deliverDue()).toBe(1);
   });
 
-  it("Discord webhooks get a chart as an attachment shown in the embed; Slack's get the text", async () => {
-    const discord = new DiscordWebhookSink("discord-webhook:0", `${server.url}/api/webhooks/1/tok`);
-    const slack = new SlackWebhookSink("slack-webhook:1", `${server.url}/services/T/B/x`);
-    const png = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
-    const verdict: Message = {
-      title: "exp001: Phase 1 passed (Test 2 workers)",
-      severity: "success",
-      lines: ["Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x)"],
-      images: [
-        { name: "exp001-phase1-passed.png", png, alt: "exp001: Phase 1 passed: Step time: 9.4 s" },
-      ],
-    };
-    expect(await discord.deliver(verdict, "k-discord")).toEqual({ ok: true });
-    expect(await slack.deliver(verdict, "k-slack")).toEqual({ ok: true });
-    const [toDiscord, toSlack] = server.received;
-    expect(String(toDiscord?.headers["content-type"])).toMatch(/^multipart\/form-data; boundary=/);
-    expect(toDiscord?.headers["x-trainops-idempotency-key"]).toBe("k-discord");
-    expect(toDiscord?.files).toEqual([
-      {
-        field: "files[0]",
-        filename: "exp001-phase1-passed.png",
-        contentType: "image/png",
-        data: png,
-      },
-    ]);
-    const body = toDiscord?.body as {
-      embeds: Array<{ image?: { url: string }; description: string }>;
-      attachments: unknown;
-    };
-    expect(body.embeds[0]?.image).toEqual({ url: "attachment://exp001-phase1-passed.png" });
-    expect(body.embeds[0]?.description).toBe("Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x)");
-    expect(body.attachments).toEqual([
-      {
-        id: 0,
-        filename: "exp001-phase1-passed.png",
-        description: "exp001: Phase 1 passed: Step time: 9.4 s",
-      },
-    ]);
-    // Slack incoming webhooks take no files: the verdict's text alone, as JSON.
-    expect(toSlack?.headers["content-type"]).toBe("application/json");
-    expect(toSlack?.files).toEqual([]);
-    expect(JSON.stringify(toSlack?.body)).toContain("Phase 1 passed: 9.4 s/step");
-  });
+  webhookTest(
+    "Discord webhooks get a chart as an attachment shown in the embed; Slack's get the text",
+    async ({ server }) => {
+      const discord = new DiscordWebhookSink(
+        "discord-webhook:0",
+        `${server.url}/api/webhooks/1/tok`,
+      );
+      const slack = new SlackWebhookSink("slack-webhook:1", `${server.url}/services/T/B/x`);
+      const png = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
+      const verdict: Message = {
+        title: "exp001: Phase 1 passed (Test 2 workers)",
+        severity: "success",
+        lines: ["Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x)"],
+        images: [
+          {
+            name: "exp001-phase1-passed.png",
+            png,
+            alt: "exp001: Phase 1 passed: Step time: 9.4 s",
+          },
+        ],
+      };
+      expect(await discord.deliver(verdict, "k-discord")).toEqual({ ok: true });
+      expect(await slack.deliver(verdict, "k-slack")).toEqual({ ok: true });
+      const [toDiscord, toSlack] = server.received;
+      expect(String(toDiscord?.headers["content-type"])).toMatch(
+        /^multipart\/form-data; boundary=/,
+      );
+      expect(toDiscord?.headers["x-trainops-idempotency-key"]).toBe("k-discord");
+      expect(toDiscord?.files).toEqual([
+        {
+          field: "files[0]",
+          filename: "exp001-phase1-passed.png",
+          contentType: "image/png",
+          data: png,
+        },
+      ]);
+      const body = toDiscord?.body as {
+        embeds: Array<{ image?: { url: string }; description: string }>;
+        attachments: unknown;
+      };
+      expect(body.embeds[0]?.image).toEqual({ url: "attachment://exp001-phase1-passed.png" });
+      expect(body.embeds[0]?.description).toBe("Phase 1 passed: 9.4 s/step (was 18.1 s, 1.9x)");
+      expect(body.attachments).toEqual([
+        {
+          id: 0,
+          filename: "exp001-phase1-passed.png",
+          description: "exp001: Phase 1 passed: Step time: 9.4 s",
+        },
+      ]);
+      // Slack incoming webhooks take no files: the verdict's text alone, as JSON.
+      expect(toSlack?.headers["content-type"]).toBe("application/json");
+      expect(toSlack?.files).toEqual([]);
+      expect(JSON.stringify(toSlack?.body)).toContain("Phase 1 passed: 9.4 s/step");
+    },
+  );
 
-  it("a 404 (deleted webhook) is recorded as failed and not retried; other sinks still get it", async () => {
-    const bad = new DiscordWebhookSink("discord-webhook:0", `${server.url}/gone`);
-    const good = new SlackWebhookSink("slack-webhook:1", `${server.url}/ok`);
-    h = alertHarness({ sinks: [bad, good] });
-    server.script({ status: 404, body: '{"message": "Unknown Webhook", "code": 10015}' });
-    oom(h);
-    await h.alerting.deliverDue();
-    h.clock.advance(10 * MIN);
-    await h.alerting.deliverDue();
-    const paths = server.received.map((r) => r.path).sort();
-    expect(paths).toEqual(["/gone", "/ok"]);
-    const outbox = new AlertOutboxRepo(openDatabase(h.path));
-    expect(outbox.deliveries(1)).toEqual([
-      {
-        sink: "discord-webhook:0",
-        state: "failed",
-        attempts: 1,
-        lastError: expect.stringContaining("HTTP 404"),
-        maybeDelivered: false,
-      },
-      {
-        sink: "slack-webhook:1",
-        state: "sent",
-        attempts: 1,
-        lastError: null,
-        maybeDelivered: false,
-      },
-    ]);
-  });
+  webhookTest(
+    "a 404 (deleted webhook) is recorded as failed and not retried; other sinks still get it",
+    async ({ server, alertsOver }) => {
+      const bad = new DiscordWebhookSink("discord-webhook:0", `${server.url}/gone`);
+      const good = new SlackWebhookSink("slack-webhook:1", `${server.url}/ok`);
+      const h = alertsOver([bad, good]);
+      server.script({ status: 404, body: '{"message": "Unknown Webhook", "code": 10015}' });
+      raiseOom(h);
+      await h.alerting.deliverDue();
+      h.clock.advance(10 * MIN);
+      await h.alerting.deliverDue();
+      const paths = server.received.map((r) => r.path).sort();
+      expect(paths).toEqual(["/gone", "/ok"]);
+      const outbox = new AlertOutboxRepo(openDatabase(h.path));
+      expect(outbox.deliveries(1)).toEqual([
+        {
+          sink: "discord-webhook:0",
+          state: "failed",
+          attempts: 1,
+          lastError: expect.stringContaining("HTTP 404"),
+          maybeDelivered: false,
+        },
+        {
+          sink: "slack-webhook:1",
+          state: "sent",
+          attempts: 1,
+          lastError: null,
+          maybeDelivered: false,
+        },
+      ]);
+    },
+  );
 
-  it("a sink that is down does not hold back another sink, and catches up in order", async () => {
-    const down = new DiscordWebhookSink("discord-webhook:0", "http://127.0.0.1:1/never");
-    const up = new DiscordWebhookSink("discord-webhook:1", `${server.url}/up`);
-    h = alertHarness({ sinks: [down, up] });
-    oom(h);
-    await h.alerting.deliverDue();
-    h.clock.advance(MIN);
-    h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 1024 ** 3 }));
-    h.alerting.evaluate("exp001");
-    await h.alerting.deliverDue();
-    // The server counts an answer once it is fully written, which can be just after the client
-    // has read its status line.
-    await server.waitFor(() => server.acceptedTotal() === 2);
-    expect(server.received.map((r) => (r.body as { content: string }).content)).toEqual([
-      "**exp001: CUDA out of memory**",
-      "**exp001: disk almost full: 1.0 GiB free**",
-    ]);
-    expect(h.alerting.backlog()).toBe(2);
-  });
+  webhookTest(
+    "a sink that is down does not hold back another sink, and catches up in order",
+    async ({ server, alertsOver }) => {
+      const down = new DiscordWebhookSink("discord-webhook:0", "http://127.0.0.1:1/never");
+      const up = new DiscordWebhookSink("discord-webhook:1", `${server.url}/up`);
+      const h = alertsOver([down, up]);
+      raiseOom(h);
+      await h.alerting.deliverDue();
+      h.clock.advance(MIN);
+      h.samples.insert(sample(h.clock.now(), { diskFreeBytes: 1024 ** 3 }));
+      h.alerting.evaluate("exp001");
+      await h.alerting.deliverDue();
+      // The server counts an answer once it is fully written, which can be just after the client
+      // has read its status line.
+      await server.waitFor(() => server.acceptedTotal() === 2);
+      expect(server.received.map((r) => (r.body as { content: string }).content)).toEqual([
+        "**exp001: CUDA out of memory**",
+        "**exp001: disk almost full: 1.0 GiB free**",
+      ]);
+      expect(h.alerting.backlog()).toBe(2);
+    },
+  );
 
-  it("the sender loop delivers as soon as an alert is queued", async () => {
+  webhookTest("the sender loop delivers as soon as an alert is queued", async ({ server }) => {
     const dir = mkdtempSync(join(tmpdir(), "trainops-loop-"));
     const db = openDatabase(join(dir, "t.db"));
     const alerting = createAlerting({
@@ -306,18 +310,21 @@ describe("platform payloads", () => {
     expect(out).not.toMatch(/\u001b\[/);
   });
 
-  it("configured sinks: console plus one per webhook, named by position; URLs never in errors", async () => {
-    const config = testConfig({
-      console: true,
-      webhooks: [
-        { kind: "discord", url: "http://127.0.0.1:1/api/webhooks/9/secret-token" },
-        { kind: "slack", url: `${server.url}/services/T/B/secret` },
-      ],
-    });
-    const sinks = createConfiguredSinks(config, { stream: { write: () => true } });
-    expect(sinks.map((s) => s.name)).toEqual(["console", "discord-webhook:0", "slack-webhook:1"]);
-    const result = await sinks[1]!.deliver({ title: "t", severity: "info" }, "k");
-    expect(result.ok).toBe(false);
-    expect(JSON.stringify(result)).not.toContain("secret");
-  });
+  webhookTest(
+    "configured sinks: console plus one per webhook, named by position; URLs never in errors",
+    async ({ server }) => {
+      const config = testConfig({
+        console: true,
+        webhooks: [
+          { kind: "discord", url: "http://127.0.0.1:1/api/webhooks/9/secret-token" },
+          { kind: "slack", url: `${server.url}/services/T/B/secret` },
+        ],
+      });
+      const sinks = createConfiguredSinks(config, { stream: { write: () => true } });
+      expect(sinks.map((s) => s.name)).toEqual(["console", "discord-webhook:0", "slack-webhook:1"]);
+      const result = await sinks[1]!.deliver({ title: "t", severity: "info" }, "k");
+      expect(result.ok).toBe(false);
+      expect(JSON.stringify(result)).not.toContain("secret");
+    },
+  );
 });

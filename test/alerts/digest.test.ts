@@ -6,6 +6,7 @@ import { renderText } from "../../src/message/render-text.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { StepsRepo } from "../../src/store/steps-repo.ts";
+import { newPhaseAttempt } from "../harness/phase-factory.ts";
 import { runSample } from "../harness/sample-factory.ts";
 import { type AlertHarness, alertHarness, FlakySink, MemorySink } from "./alert-fixture.ts";
 
@@ -86,26 +87,19 @@ describe("digest content", () => {
     // One idle poll at 22:00 (under the rule's 2 min): pending, cleared, never sent, not counted.
     train(h, at(0, 20, 10), at(1, 9), [at(0, 22), at(0, 22, 5)]);
     const db = openDatabase(h.path);
-    new PhasesRepo(db).create({
-      run: "exp001",
-      plan: "speedup",
-      phaseIndex: 1,
-      kind: "phase",
-      name: "more workers",
-      state: "passed",
-      startedAt: at(0, 10),
-      measureFrom: at(0, 11),
-      endedAt: at(0, 16),
-      workers: 8,
-      batch: 2,
-      configBefore: null,
-      configAfter: null,
-      result: null,
-      reason: null,
-      rolledBackAt: null,
-      paused: false,
-      actor: "alice",
-    });
+    new PhasesRepo(db).create(
+      newPhaseAttempt({
+        plan: "speedup",
+        phaseIndex: 1,
+        name: "more workers",
+        startedAt: at(0, 10),
+        measureFrom: at(0, 11),
+        endedAt: at(0, 16),
+        workers: 8,
+        paused: false,
+        actor: "alice",
+      }),
+    );
     db.close();
 
     const report = h.alerting.digest({ from: at(0, 9), to: at(1, 9) });

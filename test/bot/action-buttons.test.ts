@@ -1,28 +1,21 @@
-import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConsoleSession } from "../../src/bot/console/console-session.ts";
+import { describe, expect, it } from "vitest";
 import type { Message } from "../../src/message/message.ts";
 import type { PlanView } from "../../src/ops/run-operations.ts";
 import { verdictMessage } from "../../src/ops/verdict-message.ts";
+import { phaseAttempt, phaseMeasure } from "../harness/phase-factory.ts";
 import {
-  type BotFixture,
   CONSOLE,
-  createBotFixture,
+  consoleOver,
   DISCORD_OPERATOR,
   DISCORD_VIEWER,
   oomAlert as oomAlertOf,
   planSample,
   RecordingResponder,
+  useBotFixture,
 } from "./bot-fixture.ts";
 
-let f: BotFixture;
-let responder: RecordingResponder;
-beforeEach(() => {
-  f = createBotFixture({}, ["exp001"]);
-  responder = new RecordingResponder();
-});
-afterEach(() => f.close());
+const f = useBotFixture({}, ["exp001"]);
+const responder = new RecordingResponder();
 
 /** A CUDA OOM alert as the alerting engine words it. */
 const oomAlert = () => oomAlertOf("exp001", f.clock.now());
@@ -93,44 +86,16 @@ describe("buttons on a verdict", () => {
   const verdict = (v: "passed" | "failed" | "inconclusive", rolledBack = false) =>
     verdictMessage({
       run: "exp001",
-      attempt: {
+      attempt: phaseAttempt({
         id: 4,
-        run: "exp001",
-        plan: "safe",
         phaseIndex: 1,
-        kind: "phase",
         name: "Test 2 workers",
         state: v,
-        startedAt: 0,
-        measureFrom: 0,
-        endedAt: 1,
-        workers: 2,
         batch: 1,
-        configBefore: null,
-        configAfter: null,
-        result: null,
-        reason: null,
-        rolledBackAt: null,
-        paused: true,
-        actor: null,
-      },
+      }),
       verdict: v,
       reason: "all criteria met",
-      measure: {
-        samples: 1,
-        steps: 1,
-        evalSteps: 1,
-        stepTimeSeconds: 9.4,
-        wallMsPerStep: null,
-        vramPeakGiB: null,
-        ramPeakGiB: null,
-        ramSource: null,
-        gpuUtilMeanPercent: null,
-        unreachableTail: 0,
-        notAliveTail: 0,
-        oom: null,
-        crash: null,
-      },
+      measure: phaseMeasure({ stepTimeSeconds: 9.4 }),
       criteria: null,
       reference: null,
       checks: [],
@@ -195,24 +160,11 @@ describe("numbered choices in the console", () => {
     f.alerts.firing = [
       { rule: "cuda_oom", severity: "critical", summary: "CUDA OOM", since: f.clock.now() },
     ];
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let text = "";
-    output.on("data", (c: Buffer) => {
-      text += c.toString();
-    });
-    const session = new ConsoleSession({
-      core: f.core,
-      input,
-      output,
-      runNames: ["exp001"],
-      chartDir: join(f.dir, "charts"),
-      invoker: CONSOLE,
-    });
-    const finished = session.run();
+    const { session, input, finished, text: printed } = consoleOver(f, CONSOLE);
     await session.show(oomAlert());
     input.end("7\n1\n");
     await finished;
+    const text = printed();
     expect(text).toContain(
       "Choose: [1] Mute 1 h  [2] Mute 8 h  [3] Logs  [4] Status (type the number)",
     );

@@ -1,11 +1,9 @@
 import { readFileSync } from "node:fs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createBotCore } from "../../src/bot/core/bot-core.ts";
 import { parseCommandText } from "../../src/bot/core/parse-command-text.ts";
 import {
-  type BotFixture,
   CONSOLE,
-  createBotFixture,
   DISCORD_OPERATOR,
   DISCORD_ROLE_OPERATOR,
   DISCORD_VIEWER,
@@ -15,15 +13,14 @@ import {
   SLACK_OPERATOR,
   TRAIN_YAML,
   textOf,
+  useBotFixture,
 } from "./bot-fixture.ts";
 
-let f: BotFixture;
+const f = useBotFixture();
 let responder: RecordingResponder;
 beforeEach(() => {
-  f = createBotFixture();
   responder = new RecordingResponder();
 });
-afterEach(() => f.close());
 
 describe("authorisation", () => {
   it("refuses mutating commands to non-operators, privately, naming what is needed, and audits it", async () => {
@@ -226,8 +223,6 @@ describe("confirmation", () => {
   });
 
   it("honours a configured confirmTimeout and sweeps expired ones", async () => {
-    f.close();
-    f = createBotFixture();
     const core = createBotCore({
       config: { ...f.config, confirmTimeout: "30s" },
       db: { samples: f.samples, events: f.events, audit: f.audit, confirmations: f.confirmations },

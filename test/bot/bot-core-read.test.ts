@@ -1,22 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseCommandText } from "../../src/bot/core/parse-command-text.ts";
 import {
-  type BotFixture,
   CONSOLE,
-  createBotFixture,
   DISCORD_VIEWER,
   planSample,
   RecordingResponder,
   req,
   textOf,
+  useBotFixture,
 } from "./bot-fixture.ts";
 
-let f: BotFixture;
+const f = useBotFixture();
 const responder = new RecordingResponder();
-beforeEach(() => {
-  f = createBotFixture();
-});
-afterEach(() => f.close());
 
 describe("/train status", () => {
   it("says what to do when the store has no samples yet", async () => {
@@ -104,8 +99,7 @@ describe("/train status", () => {
   });
 
   it("answers without the plan when the operations side hangs", async () => {
-    f.close();
-    f = createBotFixture({ planTimeoutMs: 50 });
+    f.reopen({ planTimeoutMs: 50 });
     f.ops.plan = () => new Promise(() => {});
     f.samples.insert(planSample("exp001", f.clock.now()));
     const m = await f.core.execute(req("status", { run: "exp001" }), responder);
@@ -157,8 +151,7 @@ describe("read commands", () => {
     const m = await f.core.execute(req("plan", { run: "exp001" }), responder);
     expect(m.table?.rows.length).toBeGreaterThan(0);
     expect(m.images).toBeUndefined();
-    f.close();
-    f = createBotFixture({ charts: undefined });
+    f.reopen({ charts: undefined });
     const off = await f.core.execute(req("plan", { run: "exp001" }), responder);
     expect(off.table?.rows.length).toBeGreaterThan(0);
     expect(off.images).toBeUndefined();
@@ -169,8 +162,7 @@ describe("read commands", () => {
       ...f.config,
       runs: f.config.runs.map((r) => ({ ...r, cost: { perHour: 32.77, currency: "USD" } })),
     };
-    f.close();
-    f = createBotFixture({ config });
+    f.reopen({ config });
     const now = f.clock.now();
     // Ten hours watched; step 549 of 128,000 at 19.7 s a step.
     f.samples.insert(planSample("exp001", now - 10 * 3_600_000));

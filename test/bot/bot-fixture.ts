@@ -1,8 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach } from "vitest";
 import { parseDocument } from "yaml";
 import { firingMessage } from "../../src/alerts/alert-message.ts";
+import { ConsoleSession } from "../../src/bot/console/console-session.ts";
 import { createBotCore } from "../../src/bot/core/bot-core.ts";
 import type { BotCoreOptions } from "../../src/bot/core/bot-core-options.ts";
 import type { Invoker, Responder } from "../../src/bot/core/command-request.ts";
@@ -394,6 +397,75 @@ export function createBotFixture(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What {@link useBotFixture} returns: the running test's fixture, read through. */
+export type PerTestBotFixture = BotFixture & {
+  /** Closes the running test's fixture and opens one with these options for the rest of it. */
+  reopen(overrides?: Partial<BotCoreOptions>, runs?: string[]): void;
+};
+
+/**
+ * A fresh {@link createBotFixture} for each test of the calling file (or describe block),
+ * closed after the test. The object returned reads through to the running test's fixture, so
+ * a file declares it once (`const f = useBotFixture()`) and each test sees its own store.
+ */
+export function useBotFixture(
+  overrides: Partial<BotCoreOptions> = {},
+  runs?: string[],
+): PerTestBotFixture {
+  let current: BotFixture | undefined;
+  const running = (): BotFixture => {
+    if (!current) throw new Error("useBotFixture: its fixture exists only while a test runs");
+    return current;
+  };
+  beforeEach(() => {
+    current = createBotFixture(overrides, runs);
+  });
+  afterEach(() => {
+    current?.close();
+    current = undefined;
+  });
+  const reopen = (again: Partial<BotCoreOptions> = {}, againRuns = runs) => {
+    running().close();
+    current = createBotFixture(again, againRuns);
+  };
+  return new Proxy({} as PerTestBotFixture, {
+    get: (_, key) => (key === "reopen" ? reopen : Reflect.get(running(), key)),
+  });
+}
+
+/** A console session running over in-memory streams, as {@link consoleOver} starts it. */
+export interface StreamConsole {
+  session: ConsoleSession;
+  /** What the person types; `end(lines)` types the last lines and closes it. */
+  input: PassThrough;
+  /** Settles when the session has run every line and its input ended. */
+  finished: Promise<void>;
+  /** All the session printed so far. */
+  text(): string;
+}
+
+/**
+ * The console front end of `f`'s bot, running over in-memory streams (charts saved under the
+ * fixture's folder): a test types through `input` and reads `text()`.
+ */
+export function consoleOver(f: BotFixture, invoker?: Invoker): StreamConsole {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let printed = "";
+  output.on("data", (chunk: Buffer) => {
+    printed += chunk.toString();
+  });
+  const session = new ConsoleSession({
+    core: f.core,
+    input,
+    output,
+    runNames: f.config.runs.map((r) => r.name),
+    chartDir: join(f.dir, "charts"),
+    ...(invoker ? { invoker } : {}),
+  });
+  return { session, input, finished: session.run(), text: () => printed };
 }
 
 /** A sample like the plan's: step 549, 183 steps/h, 77 GiB of 80, GPU idle. */

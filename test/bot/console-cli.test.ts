@@ -1,14 +1,18 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConsoleSession } from "../../src/bot/console/console-session.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { spawnTrainops } from "../harness/cli.ts";
 import { waitUntil } from "../harness/wait.ts";
-import { type BotFixture, createBotFixture, planSample, TRAIN_YAML } from "./bot-fixture.ts";
+import {
+  consoleOver,
+  planSample,
+  type StreamConsole,
+  TRAIN_YAML,
+  useBotFixture,
+} from "./bot-fixture.ts";
 
 let dir: string;
 let configPath: string;
@@ -100,33 +104,14 @@ describe("trainops console", () => {
 });
 
 describe("ConsoleSession over streams", () => {
-  let f: BotFixture;
-  beforeEach(() => {
-    f = createBotFixture({}, ["exp001"]);
-  });
-  afterEach(() => f.close());
+  const f = useBotFixture({}, ["exp001"]);
 
   /** Feeds `script` to a session over streams; resolves with what it printed once it ended. */
-  async function runSession(
-    script: string,
-  ): Promise<{ session: ConsoleSession; text: () => string }> {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let text = "";
-    output.on("data", (c: Buffer) => {
-      text += c.toString();
-    });
-    const session = new ConsoleSession({
-      core: f.core,
-      input,
-      output,
-      runNames: ["exp001"],
-      chartDir: join(f.dir, "charts"),
-    });
-    const finished = session.run();
-    input.end(script);
-    await finished;
-    return { session, text: () => text };
+  async function runSession(script: string): Promise<StreamConsole> {
+    const terminal = consoleOver(f);
+    terminal.input.end(script);
+    await terminal.finished;
+    return terminal;
   }
 
   it("confirms through the prompt, prints follow-ups, and ends after pending work", async () => {

@@ -1,13 +1,8 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
-import { type BotFixture, createBotFixture, RecordingResponder, req } from "./bot-fixture.ts";
+import { expect, it } from "vitest";
+import { RecordingResponder, req, useBotFixture } from "./bot-fixture.ts";
 
-let f: BotFixture;
-let responder: RecordingResponder;
-beforeEach(() => {
-  f = createBotFixture({}, ["exp001"]);
-  responder = new RecordingResponder();
-});
-afterEach(() => f.close());
+const f = useBotFixture({}, ["exp001"]);
+const responder = new RecordingResponder();
 
 it("/train mute takes every pattern or one, and words them for people", async () => {
   const all = await f.core.execute(

@@ -1,15 +1,11 @@
 import { createCanvas, loadImage } from "@napi-rs/canvas";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OVERVIEW_METRICS } from "../../src/charts/chart-metrics.ts";
 import { METRIC_STYLES, OVERLAY_COLOURS } from "../../src/charts/chart-series.ts";
 import { renderRunChart } from "../../src/charts/run-chart.ts";
-import { type BotFixture, createBotFixture, planSample } from "./bot-fixture.ts";
+import { planSample, useBotFixture } from "./bot-fixture.ts";
 
-let f: BotFixture;
-beforeEach(() => {
-  f = createBotFixture();
-});
-afterEach(() => f.close());
+const f = useBotFixture();
 
 /** Width and height from the IHDR chunk, after checking the PNG signature. */
 function pngSize(png: Buffer): { width: number; height: number } {

@@ -1,11 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type BotFixture, createBotFixture, planSample } from "./bot-fixture.ts";
+import { describe, expect, it } from "vitest";
+import { planSample, useBotFixture } from "./bot-fixture.ts";
 
-let f: BotFixture;
-beforeEach(() => {
-  f = createBotFixture();
-});
-afterEach(() => f.close());
+const f = useBotFixture();
 
 describe("SamplesRepo series", () => {
   it("averages into buckets, skips nulls per metric, keeps time order and the window", () => {

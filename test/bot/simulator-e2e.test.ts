@@ -1,18 +1,12 @@
 import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAlerting } from "../../src/alerts/create-alerting.ts";
 import type { BotCoreService } from "../../src/bot/core/bot-core.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
-import { systemClock } from "../../src/core/clock.ts";
 import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
-import { createRunOperations } from "../../src/ops/create-operations.ts";
 import type { SimulatedVm } from "../../src/simulator/simulated-vm.ts";
 import type { AuditRepo } from "../../src/store/audit-repo.ts";
-import type { Db } from "../../src/store/database.ts";
-import { createOpsStore } from "../../src/store/ops-store.ts";
-import { remotesOver } from "../../src/transport/run-remote.ts";
-import { commandLayerOver } from "../harness/command-layer.ts";
+import { daemonPiecesOver } from "../harness/command-layer.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-fixture.ts";
@@ -24,7 +18,6 @@ import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-
 
 let sim: SimulatedRun;
 let vm: SimulatedVm;
-let db: Db;
 let monitor: RunMonitor;
 let core: BotCoreService;
 let audit: AuditRepo;
@@ -40,23 +33,8 @@ beforeAll(async () => {
     runs: [sim.restartableRunEntry()],
   });
   const attached = sim.attach(config);
-  db = attached.db;
   monitor = attached.monitor;
-  const { transport } = attached;
-  const alerting = createAlerting({ db, config, clock: systemClock, sinks: [] });
-  ({ core, audit } = commandLayerOver({
-    config,
-    db,
-    operations: createRunOperations({
-      store: createOpsStore(db),
-      config,
-      remoteFor: remotesOver(() => transport, systemClock),
-      clock: systemClock,
-      checkEveryMs: 200,
-    }),
-    alerting,
-    transport,
-  }));
+  ({ core, audit } = daemonPiecesOver(config, attached, { checkEveryMs: 200 }));
   await vm.start();
 }, 60_000);
 

@@ -1,19 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  type BotFixture,
-  createBotFixture,
-  planSample,
-  RecordingResponder,
-  req,
-  textOf,
-} from "./bot-fixture.ts";
+import { describe, expect, it } from "vitest";
+import { planSample, RecordingResponder, req, textOf, useBotFixture } from "./bot-fixture.ts";
 
-let f: BotFixture;
+const f = useBotFixture();
 const responder = new RecordingResponder();
-beforeEach(() => {
-  f = createBotFixture();
-});
-afterEach(() => f.close());
 
 describe("/train status speed", () => {
   it("marks a speed the monitor timed from log arrival with ~ and says so", async () => {

@@ -1,21 +1,11 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
-import {
-  type BotFixture,
-  createBotFixture,
-  planSample,
-  RecordingResponder,
-  req,
-} from "./bot-fixture.ts";
+import { expect, it } from "vitest";
+import { planSample, RecordingResponder, req, useBotFixture } from "./bot-fixture.ts";
 
 // `/train status` of a run whose training is down: stopped on purpose by someone (the audit
 // trail's newest applied change is a stop) reads as such, not as a failure.
 
-let f: BotFixture;
+const f = useBotFixture();
 const responder = new RecordingResponder();
-beforeEach(() => {
-  f = createBotFixture();
-});
-afterEach(() => f.close());
 
 function audit(command: string, userName: string, at: number): void {
   f.audit.record({

@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { firingMessage } from "../../src/alerts/alert-message.ts";
 import type { Message } from "../../src/message/message.ts";
-import { type BotFixture, CONSOLE, createBotFixture, RecordingResponder } from "./bot-fixture.ts";
+import { CONSOLE, RecordingResponder, useBotFixture } from "./bot-fixture.ts";
 
-let f: BotFixture;
-let responder: RecordingResponder;
-beforeEach(() => {
-  f = createBotFixture({}, ["exp001"]);
-  responder = new RecordingResponder();
-});
-afterEach(() => f.close());
+const f = useBotFixture({}, ["exp001"]);
+const responder = new RecordingResponder();
 
 /** A NaN loss alert as the engine words it, with or without the opt-in stop. */
 function nanAlert(offerStop: boolean): Message {

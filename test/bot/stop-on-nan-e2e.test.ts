@@ -1,23 +1,12 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Alerting, createAlerting } from "../../src/alerts/create-alerting.ts";
-import { alertingPort } from "../../src/bot/core/alerting-adapter.ts";
-import { type BotCoreService, createBotCore } from "../../src/bot/core/bot-core.ts";
-import { transportLogTail } from "../../src/bot/core/transport-log-tail.ts";
+import type { BotCoreService } from "../../src/bot/core/bot-core.ts";
 import { type Config, configSchema } from "../../src/config/schema.ts";
-import { systemClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
-import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
-import { createRunOperations } from "../../src/ops/create-operations.ts";
 import { AuditRepo } from "../../src/store/audit-repo.ts";
-import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
 import type { Db } from "../../src/store/database.ts";
-import { EventsRepo } from "../../src/store/events-repo.ts";
-import { createOpsStore } from "../../src/store/ops-store.ts";
-import { PhasesRepo } from "../../src/store/phases-repo.ts";
-import { SamplesRepo } from "../../src/store/samples-repo.ts";
-import { remotesOver } from "../../src/transport/run-remote.ts";
-import { MemorySink } from "../alerts/alert-fixture.ts";
+import type { MemorySink } from "../alerts/alert-fixture.ts";
+import { daemonPiecesOver } from "../harness/command-layer.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-fixture.ts";
@@ -29,10 +18,10 @@ import { CONSOLE, DISCORD_VIEWER, RecordingResponder, req, textOf } from "./bot-
 
 let sim: SimulatedRun;
 let db: Db;
-let monitor: RunMonitor;
-let alerting: Alerting;
 let core: BotCoreService;
-const sink = new MemorySink();
+let sink: MemorySink;
+/** One daemon round: poll, rules, delivery. */
+let round: () => Promise<void>;
 
 beforeAll(async () => {
   sim = await startSimulatedRun({
@@ -46,40 +35,11 @@ beforeAll(async () => {
   });
   const attached = sim.attach(config);
   db = attached.db;
-  monitor = attached.monitor;
-  const remotes = remotesOver(() => attached.transport, systemClock);
-  alerting = createAlerting({ db, config, clock: systemClock, sinks: [sink] });
-  core = createBotCore({
-    config,
-    db: {
-      samples: new SamplesRepo(db),
-      events: new EventsRepo(db),
-      confirmations: new ConfirmationsRepo(db),
-      audit: new AuditRepo(db),
-      phases: new PhasesRepo(db),
-    },
-    operations: createRunOperations({
-      store: createOpsStore(db),
-      config,
-      remoteFor: remotes,
-      clock: systemClock,
-      checkEveryMs: 200,
-    }),
-    alerts: alertingPort(alerting),
-    logs: transportLogTail(config.runs, remotes),
-    clock: systemClock,
-  });
+  ({ core, sink, round } = daemonPiecesOver(config, attached, { checkEveryMs: 200 }));
   await sim.vm.start();
 }, 60_000);
 
 afterAll(() => sim?.stop());
-
-/** One daemon round: poll, rules, delivery. */
-async function round(): Promise<void> {
-  await monitor.pollOnce();
-  alerting.evaluate("exp001");
-  await alerting.deliverDue();
-}
 
 function button(message: Message, label: string): string {
   const found = message.buttons?.find((b) => b.label === label);

@@ -11,7 +11,7 @@ export interface PngDiff {
 }
 
 /** Decoded RGBA pixels of a PNG, through the same canvas the charts are drawn with. */
-async function pixels(
+export async function decodePng(
   png: Buffer,
 ): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
   const image = await loadImage(png);
@@ -31,7 +31,7 @@ async function pixels(
  * label or bar does.
  */
 export async function diffPng(expected: Buffer, actual: Buffer, threshold = 64): Promise<PngDiff> {
-  const [a, b] = await Promise.all([pixels(expected), pixels(actual)]);
+  const [a, b] = await Promise.all([decodePng(expected), decodePng(actual)]);
   if (a.width !== b.width || a.height !== b.height)
     return { sameSize: false, ratio: 1, differing: b.width * b.height, picture: () => actual };
   const marks = new Uint8Array(a.width * a.height);

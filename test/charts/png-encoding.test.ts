@@ -4,19 +4,7 @@ import { describe, expect, it } from "vitest";
 import { encodeChartPng } from "../../src/charts/png-encoding.ts";
 import { drawRunChart } from "../../src/charts/run-chart.ts";
 import { chartStore, HOUR, NOW } from "./chart-fixture.ts";
-
-/** The straight RGBA pixels a PNG decodes to, through the canvas library's own decoder. */
-async function decoded(png: Buffer): Promise<{ width: number; height: number; data: Buffer }> {
-  const image = await loadImage(png);
-  const canvas = createCanvas(image.width, image.height);
-  const ctx = canvas.getContext("2d");
-  ctx.drawImage(image, 0, 0);
-  return {
-    width: image.width,
-    height: image.height,
-    data: Buffer.from(ctx.getImageData(0, 0, image.width, image.height).data),
-  };
-}
+import { decodePng } from "./png-diff.ts";
 
 /** A PNG's chunks by type, in order. */
 function chunks(png: Buffer): Array<{ type: string; data: Buffer }> {
@@ -43,10 +31,10 @@ describe("chart PNG encoding", () => {
       const canvas = createCanvas(800, 400);
       const ctx = canvas.getContext("2d");
       ctx.drawImage(await loadImage(image.png), 0, 0);
-      const ours = await decoded(image.png);
-      const theirs = await decoded(canvas.encodeSync("png"));
+      const ours = await decodePng(image.png);
+      const theirs = await decodePng(canvas.encodeSync("png"));
       expect([ours.width, ours.height]).toEqual([800, 400]);
-      expect(ours.data.equals(theirs.data)).toBe(true);
+      expect(Buffer.from(ours.data).equals(Buffer.from(theirs.data))).toBe(true);
       const types = chunks(image.png).map((c) => c.type);
       expect(types).toEqual(["IHDR", "IDAT", "IEND"]);
       expect(image.png.length).toBeLessThan(80_000);
@@ -90,7 +78,7 @@ describe("chart PNG encoding", () => {
     ctx.fillStyle = "rgba(0, 0, 255, 0.5)";
     ctx.fillRect(0, 0, 2, 2);
     const png = encodeChartPng(canvas);
-    const pixels = await decoded(png);
+    const pixels = await decodePng(png);
     expect(pixels.data[3]).toBeGreaterThan(120);
     expect(pixels.data[3]).toBeLessThan(135);
     expect(pixels.data[2]).toBe(255);

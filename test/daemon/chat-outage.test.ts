@@ -1,24 +1,11 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { spawnTrainops } from "../harness/cli.ts";
-import { FakeDiscord, type ReceivedRequest } from "../harness/fake-discord/fake-discord.ts";
+import { FakeDiscord, interactionCallback } from "../harness/fake-discord/fake-discord.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 
 const user = { id: "456000000000000001", username: "ana", roles: [] };
-const isCallback = (id: string) => (r: ReceivedRequest) =>
-  r.method === "POST" && r.path.startsWith(`/interactions/${id}/`);
-
-/** When each login began: requests less than 100 ms after the previous one belong to it. */
-function loginStarts(requests: { at: number }[]): number[] {
-  const starts: number[] = [];
-  let last = Number.NEGATIVE_INFINITY;
-  for (const { at } of requests) {
-    if (at - last >= 100) starts.push(at);
-    last = at;
-  }
-  return starts;
-}
 
 let sim: SimulatedRun<null>;
 beforeAll(async () => {
@@ -56,8 +43,7 @@ it("rides out Discord being unreachable at start, answers once it is back, and s
   try {
     // Logins fail while Discord is unreachable (requests within 100 ms are one login and the
     // REST client's quick retries); the daemon runs on and waits longer before each.
-    const logins = () =>
-      loginStarts(discord.refused.filter((r) => r.target === "GET /gateway/bot"));
+    const logins = () => discord.refusedLogins();
     const starts = await waitUntil(() => logins().length >= 4 && logins(), {
       timeoutMs: 60_000,
       what: "four logins",
@@ -72,7 +58,7 @@ it("rides out Discord being unreachable at start, answers once it is back, and s
     discord.setUnreachable(false);
     await waitUntil(() => discord.gatewayConnected, { timeoutMs: 60_000, what: "the connection" });
     const interaction = discord.slashCommand({ user, subcommand: "status" });
-    const callback = await discord.waitFor(isCallback(interaction.id), 30_000);
+    const callback = await discord.waitFor(interactionCallback(interaction.id), 30_000);
     expect(callback.status).toBe(204);
 
     discord.setUnreachable(true);

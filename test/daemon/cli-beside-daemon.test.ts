@@ -3,7 +3,7 @@ import { AuditRepo } from "../../src/store/audit-repo.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
-import { startDaemonFixture } from "../harness/daemon-fixture.ts";
+import { endDaemonTest, startDaemonFixture, TEST_RESTART } from "../harness/daemon-fixture.ts";
 import type { SimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 import type { WebhookServer } from "../harness/webhook-server.ts";
@@ -19,22 +19,13 @@ beforeAll(async () => {
   ({ sim, webhook, configPath, storePath } = await startDaemonFixture({
     prefix: "trainops-cli-daemon-",
     vm: { timeScale: 100, startupSeconds: 1 },
-    run: (run) =>
-      run.restartableRunEntry({
-        restart: { interruptTimeout: "8s", terminateTimeout: "4s", confirmTimeout: "40s" },
-      }),
+    run: (run) => run.restartableRunEntry({ restart: TEST_RESTART }),
     groupWindow: "1s",
     waitForSteps: true,
   }));
 }, 90_000);
 
-afterAll(async () => {
-  daemon?.child.kill("SIGKILL");
-  await daemon?.exited;
-  db?.close();
-  await sim?.stop();
-  await webhook?.close();
-});
+afterAll(() => endDaemonTest({ daemon, db, sim, webhook }));
 
 /** Text of every message the webhook received (Slack payloads), one per entry. */
 function deliveredTexts(): string[] {

@@ -1,12 +1,16 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChangeLocksRepo } from "../../src/store/change-locks-repo.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
-import { NoticesRepo } from "../../src/store/notices-repo.ts";
 import { OperationJournalRepo } from "../../src/store/operation-journal-repo.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
+import {
+  configuredWorkers,
+  endDaemonTest,
+  recoveryNotices,
+  TEST_RESTART,
+} from "../harness/daemon-fixture.ts";
 import { FakeSlack } from "../harness/fake-slack/fake-slack.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
@@ -40,11 +44,7 @@ beforeAll(async () => {
   configPath = sim.writeConfig({
     store,
     poll: "*/1 * * * * *",
-    runs: [
-      sim.restartableRunEntry({
-        restart: { interruptTimeout: "8s", terminateTimeout: "4s", confirmTimeout: "40s" },
-      }),
-    ],
+    runs: [sim.restartableRunEntry({ restart: TEST_RESTART })],
     alerts: {
       console: false,
       groupWindow: "1s",
@@ -66,24 +66,9 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  daemon?.child.kill("SIGKILL");
-  await daemon?.exited;
-  db?.close();
-  await sim?.stop();
-  await webhook?.close();
+  await endDaemonTest({ daemon, db, sim, webhook });
   await slack?.stop();
 });
-
-function workersInConfig(): number {
-  const match = /^\s*workers:\s*(\d+)/m.exec(readFileSync(sim.vm.trainConfigPath, "utf8"));
-  return Number(match?.[1]);
-}
-
-const recoveredNotices = (): string[] =>
-  new NoticesRepo(db)
-    .list(RUN)
-    .filter((n) => n.key.startsWith(`recovered:${RUN}:`))
-    .map((n) => (n.message.lines ?? []).join("\n"));
 
 async function startDaemon(): Promise<TrainopsProcess> {
   const started = spawnTrainops(["start", "--config", configPath]);
@@ -106,8 +91,8 @@ describe("the daemon killed in the middle of a change it runs", () => {
     async (step, workers) => {
       const journal = new OperationJournalRepo(db);
       const before = journal.list(RUN, 1)[0]?.id ?? 0;
-      const noticesBefore = recoveredNotices().length;
-      const old = workersInConfig();
+      const noticesBefore = recoveryNotices(db, RUN).length;
+      const old = configuredWorkers(sim);
       daemon = await startDaemon();
 
       // Asked and confirmed in chat: the daemon runs the change.
@@ -161,15 +146,15 @@ describe("the daemon killed in the middle of a change it runs", () => {
       daemon = await startDaemon();
       await waitUntil(
         () =>
-          recoveredNotices().length === noticesBefore + 1 &&
+          recoveryNotices(db, RUN).length === noticesBefore + 1 &&
           journal.unfinished(RUN).length === 0 &&
           new ChangeLocksRepo(db).get(RUN) === null,
         { timeoutMs: 120_000, what: `the interrupted change (at ${reached}) to be recovered` },
       );
       await waitUntil(() => sim.vm.isRunning(), { timeoutMs: 60_000, what: "training running" });
-      const notice = recoveredNotices().at(-1) as string;
-      if (/the change is kept/.test(notice)) expect(workersInConfig()).toBe(workers);
-      else expect(workersInConfig()).toBe(old);
+      const notice = recoveryNotices(db, RUN).at(-1) as string;
+      if (/the change is kept/.test(notice)) expect(configuredWorkers(sim)).toBe(workers);
+      else expect(configuredWorkers(sim)).toBe(old);
       // One notice in chat for the recovery, through the new daemon's outbox.
       const delivered = () =>
         webhook.received.filter((r) => JSON.stringify(r.body).includes("interrupted change"));

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/store/database.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
+import { endDaemonTest } from "../harness/daemon-fixture.ts";
 import { type SimulatedRun, startSimulatedRun } from "../harness/simulated-run.ts";
 import { freezeSshd } from "../harness/sshd-freeze.ts";
 import { waitUntil } from "../harness/wait.ts";
@@ -24,10 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   thaw?.();
-  daemon?.child.kill("SIGKILL");
-  await daemon?.exited;
-  await sim?.stop();
-  await webhook?.close();
+  await endDaemonTest({ daemon, sim, webhook });
 });
 
 /** The text of every message the webhook received, in order. */

@@ -1,13 +1,17 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditRepo } from "../../src/store/audit-repo.ts";
 import { ChangeLocksRepo } from "../../src/store/change-locks-repo.ts";
 import { type Db, openDatabase } from "../../src/store/database.ts";
-import { NoticesRepo } from "../../src/store/notices-repo.ts";
 import { OperationJournalRepo } from "../../src/store/operation-journal-repo.ts";
 import { PollsRepo } from "../../src/store/polls-repo.ts";
 import { runTrainops, spawnTrainops, type TrainopsProcess } from "../harness/cli.ts";
-import { startDaemonFixture } from "../harness/daemon-fixture.ts";
+import {
+  configuredWorkers,
+  endDaemonTest,
+  recoveryNotices,
+  startDaemonFixture,
+  TEST_RESTART,
+} from "../harness/daemon-fixture.ts";
 import type { SimulatedRun } from "../harness/simulated-run.ts";
 import { waitUntil } from "../harness/wait.ts";
 import type { WebhookServer } from "../harness/webhook-server.ts";
@@ -23,7 +27,6 @@ let configPath: string;
 let daemon: TrainopsProcess | null = null;
 let db: Db;
 let journal: OperationJournalRepo;
-let notices: NoticesRepo;
 
 beforeAll(async () => {
   let storePath: string;
@@ -31,37 +34,15 @@ beforeAll(async () => {
     prefix: "trainops-interrupted-",
     ssh: "local",
     vm: { timeScale: 100, startupSeconds: 1 },
-    run: (run) =>
-      run.restartableRunEntry({
-        restart: { interruptTimeout: "8s", terminateTimeout: "4s", confirmTimeout: "40s" },
-      }),
+    run: (run) => run.restartableRunEntry({ restart: TEST_RESTART }),
     groupWindow: "1s",
     waitForSteps: true,
   }));
   db = openDatabase(storePath);
   journal = new OperationJournalRepo(db);
-  notices = new NoticesRepo(db);
 }, 90_000);
 
-afterAll(async () => {
-  daemon?.child.kill("SIGKILL");
-  await daemon?.exited;
-  db?.close();
-  await sim?.stop();
-  await webhook?.close();
-});
-
-function workersInConfig(): number {
-  const match = /^\s*workers:\s*(\d+)/m.exec(readFileSync(sim.vm.trainConfigPath, "utf8"));
-  return Number(match?.[1]);
-}
-
-function recoveredNotices(): string[] {
-  return notices
-    .list(RUN)
-    .filter((n) => n.key.startsWith(`recovered:${RUN}:`))
-    .map((n) => (n.message.lines ?? []).join("\n"));
-}
+afterAll(() => endDaemonTest({ daemon, db, sim, webhook }));
 
 async function startDaemon(): Promise<void> {
   daemon = spawnTrainops(["start", "--config", configPath]);
@@ -113,14 +94,14 @@ async function interruptSet(
 async function expectRecovered(oldWorkers: number, newWorkers: number, count: number) {
   await waitUntil(
     () =>
-      recoveredNotices().length === count &&
+      recoveryNotices(db, RUN).length === count &&
       journal.unfinished(RUN).length === 0 &&
       new ChangeLocksRepo(db).get(RUN) === null,
     { timeoutMs: 120_000, what: "the interrupted change to be recovered" },
   );
   expect(sim.vm.isRunning()).toBe(true);
-  const notice = recoveredNotices().at(-1) as string;
-  const workers = workersInConfig();
+  const notice = recoveryNotices(db, RUN).at(-1) as string;
+  const workers = configuredWorkers(sim);
   if (/the change is kept/.test(notice)) expect(workers).toBe(newWorkers);
   else expect(workers).toBe(oldWorkers);
   return notice;
@@ -138,7 +119,7 @@ describe("a change interrupted at its steps", () => {
     ];
     let count = 0;
     for (const [step, signal, workers, afterNewProcess] of cases) {
-      const old = workersInConfig();
+      const old = configuredWorkers(sim);
       const reached = await interruptSet(workers, step, signal, { afterNewProcess });
       count += 1;
       const notice = await expectRecovered(old, workers, count);
@@ -173,8 +154,8 @@ describe("a change interrupted at its steps", () => {
   }, 400_000);
 
   it("without a daemon, the next change takes the dead holder's lock over and recovers first", async () => {
-    const old = workersInConfig();
-    const before = recoveredNotices().length;
+    const old = configuredWorkers(sim);
+    const before = recoveryNotices(db, RUN).length;
     await interruptSet(old === 6 ? 7 : 6, "stop-sent", "SIGKILL");
     const held = new ChangeLocksRepo(db).get(RUN);
     expect(held?.holderName).toMatch(/\(cli\)$/);
@@ -184,9 +165,11 @@ describe("a change interrupted at its steps", () => {
     });
     expect(next.stderr).toBe("");
     expect(next.code).toBe(0);
-    expect(recoveredNotices()).toHaveLength(before + 1);
-    expect(recoveredNotices().at(-1)).toMatch(/previous config is restored and training restarted/);
-    expect(workersInConfig()).toBe(old);
+    expect(recoveryNotices(db, RUN)).toHaveLength(before + 1);
+    expect(recoveryNotices(db, RUN).at(-1)).toMatch(
+      /previous config is restored and training restarted/,
+    );
+    expect(configuredWorkers(sim)).toBe(old);
     expect(sim.vm.isRunning()).toBe(true);
     expect(new ChangeLocksRepo(db).get(RUN)).toBeNull();
     const takeover = new AuditRepo(db).list({ run: RUN, outcomes: ["taken-over"] })[0];

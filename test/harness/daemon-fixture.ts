@@ -1,8 +1,22 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SimulatedVmOptions } from "../../src/simulator/simulated-vm.ts";
+import type { Db } from "../../src/store/database.ts";
+import { NoticesRepo } from "../../src/store/notices-repo.ts";
+import type { TrainopsProcess } from "./cli.ts";
 import { type SimulatedRun, startSimulatedRun } from "./simulated-run.ts";
 import type { SshdHarness } from "./sshd.ts";
 import { WebhookServer } from "./webhook-server.ts";
+
+/**
+ * The `restart:` settings of the daemon tests' runs: the simulated trainer stops within a
+ * second of a signal, so a stop that has not worked after these is a failure, not a slow VM.
+ */
+export const TEST_RESTART = {
+  interruptTimeout: "8s",
+  terminateTimeout: "4s",
+  confirmTimeout: "40s",
+} as const;
 
 /** What a daemon test runs against: a simulated run, its config file and an alert webhook. */
 export interface DaemonFixture<S extends SshdHarness | null> {
@@ -63,4 +77,42 @@ export async function startDaemonFixture(
   await sim.vm.start();
   if (options.waitForSteps) await sim.waitForSteps();
   return { sim, webhook, configPath, storePath };
+}
+
+/** The `workers` the simulated run's training config names now: what a change wrote or restored. */
+export function configuredWorkers(sim: SimulatedRun<SshdHarness | null>): number {
+  const match = /^\s*workers:\s*(\d+)/m.exec(readFileSync(sim.vm.trainConfigPath, "utf8"));
+  return Number(match?.[1]);
+}
+
+/**
+ * The text of each notice the daemon recorded on finishing an interrupted change of `run` at
+ * its next start (kept or rolled back), oldest first.
+ */
+export function recoveryNotices(db: Db, run: string): string[] {
+  return new NoticesRepo(db)
+    .list(run)
+    .filter((n) => n.key.startsWith(`recovered:${run}:`))
+    .map((n) => (n.message.lines ?? []).join("\n"));
+}
+
+/** What {@link endDaemonTest} ends; a part a failed set-up never made is left out. */
+export interface DaemonTestParts {
+  daemon?: TrainopsProcess | null;
+  db?: Db;
+  sim?: Pick<SimulatedRun<SshdHarness | null>, "stop">;
+  webhook?: WebhookServer;
+}
+
+/**
+ * Ends what a daemon test started, the daemon first (killed, and waited for, so nothing writes
+ * the store or polls the VM any more), then the test's store handle, the simulated run and
+ * the webhook.
+ */
+export async function endDaemonTest(parts: DaemonTestParts): Promise<void> {
+  parts.daemon?.child.kill("SIGKILL");
+  await parts.daemon?.exited;
+  parts.db?.close();
+  await parts.sim?.stop();
+  await parts.webhook?.close();
 }

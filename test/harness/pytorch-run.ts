@@ -23,6 +23,22 @@ export const TRAIN_PY = fileURLToPath(new URL("../fixtures/pytorch/train.py", im
 /** The interpreter that imports Debian's torch; another python3 earlier on PATH may not. */
 export const SYSTEM_PYTHON = "/usr/bin/python3";
 
+/**
+ * A stand-in `train.py` without PyTorch: it forks two workers that end when their parent does,
+ * prints `training` once they run (a readiness line for whoever reads its output), then idles.
+ */
+export const STAND_IN_TRAIN_PY = `import os, sys, time
+parent = os.getpid()
+for _ in range(2):
+    if os.fork() == 0:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        sys.exit(0)
+print("training", flush=True)
+while True:
+    time.sleep(1)
+`;
+
 /** Options of {@link startPytorchRun}. */
 export interface PytorchRunOptions {
   /** Prefix of the temp directory (workdir, store, config). */

@@ -25,7 +25,10 @@ export interface SimulatedRunOptions {
   vm?: Omit<SimulatedVmOptions, "root">;
 }
 
-/** A monitor wired to the run's first config entry; {@link SimulatedRun.stop} closes it. */
+/**
+ * A monitor wired to the run's first config entry; {@link SimulatedRun.stop} closes those it
+ * attached, {@link detachMonitor} any other.
+ */
 export interface AttachedMonitor {
   run: RunConfig;
   db: Db;
@@ -111,17 +114,7 @@ export async function startSimulatedRun(
       return path;
     },
     attach: (config, attachOptions = {}) => {
-      const run = config.runs[0] as RunConfig;
-      const db = openDatabase(config.store);
-      const transport = createTransport(run);
-      const monitor = new RunMonitor({
-        run,
-        transport,
-        store: createMonitorStore(db),
-        clock: systemClock,
-        onFollowEvents: attachOptions.onFollowEvents,
-      });
-      const wired = { run, db, transport, monitor };
+      const wired = attachMonitor(config, attachOptions);
       attached.push(wired);
       return wired;
     },
@@ -134,13 +127,37 @@ export async function startSimulatedRun(
     },
     stop: async () => {
       await vm.stop(1000).catch(() => {});
-      for (const { monitor, transport, db } of attached.splice(0)) {
-        await monitor.stopFollow();
-        await transport.close();
-        db.close();
-      }
+      for (const wired of attached.splice(0)) await detachMonitor(wired);
       await sshd?.stop();
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The monitor of `config`'s first run as the daemon wires it, on the system clock, over the
+ * store at `config.store` (or `storePath`: a store of its own). {@link detachMonitor} ends it.
+ */
+export function attachMonitor(
+  config: Config,
+  options: Pick<RunMonitorOptions, "onFollowEvents"> & { storePath?: string } = {},
+): AttachedMonitor {
+  const run = config.runs[0] as RunConfig;
+  const db = openDatabase(options.storePath ?? config.store);
+  const transport = createTransport(run);
+  const monitor = new RunMonitor({
+    run,
+    transport,
+    store: createMonitorStore(db),
+    clock: systemClock,
+    onFollowEvents: options.onFollowEvents,
+  });
+  return { run, db, transport, monitor };
+}
+
+/** Stops the monitor's follow, closes its transport, then its store. */
+export async function detachMonitor({ monitor, transport, db }: AttachedMonitor): Promise<void> {
+  await monitor.stopFollow();
+  await transport.close();
+  db.close();
 }

@@ -244,7 +244,14 @@ function launch(
       `MaxStartups ${limits.maxStartups}`,
       `MaxSessions ${limits.maxSessions}`,
       "LogLevel INFO",
-      ...Object.entries(setEnv).map(([name, value]) => `SetEnv ${name}="${value}"`),
+      // One line for all: sshd takes the first SetEnv line only.
+      ...(Object.keys(setEnv).length > 0
+        ? [
+            `SetEnv ${Object.entries(setEnv)
+              .map(([name, value]) => `${name}="${value}"`)
+              .join(" ")}`,
+          ]
+        : []),
       "",
     ].join("\n"),
   );

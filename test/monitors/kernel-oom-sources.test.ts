@@ -12,16 +12,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Config, configSchema, type RunConfig } from "../../src/config/schema.ts";
-import { systemClock } from "../../src/core/clock.ts";
+import { type Config, configSchema } from "../../src/config/schema.ts";
 import { checkRun } from "../../src/monitors/run-check.ts";
-import { RunMonitor } from "../../src/monitors/run-monitor.ts";
-import { openDatabase } from "../../src/store/database.ts";
 import { EventsRepo } from "../../src/store/events-repo.ts";
-import { createMonitorStore } from "../../src/store/monitor-store.ts";
-import { createTransport } from "../../src/transport/create-transport.ts";
 import { runTrainops } from "../harness/cli.ts";
 import { SYSTEM_PYTHON } from "../harness/pytorch-run.ts";
+import { attachMonitor, detachMonitor } from "../harness/simulated-run.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
 import { waitUntil } from "../harness/wait.ts";
 
@@ -177,15 +173,8 @@ describe("host OOM kills without a readable kernel log", () => {
         const usage = Number(readFileSync(join(cgroup, "memory.usage_in_bytes"), "utf8"));
         writeFileSync(join(cgroup, "memory.limit_in_bytes"), String(usage + 64 * 1024 * 1024));
 
-        const run = config.runs[0] as RunConfig;
-        const db = openDatabase(config.store);
-        const transport = createTransport(run);
-        const monitor = new RunMonitor({
-          run,
-          transport,
-          store: createMonitorStore(db),
-          clock: systemClock,
-        });
+        const attached = attachMonitor(config);
+        const { run, db, transport, monitor } = attached;
         try {
           // First the trainer's pid, then its cgroup, then the counter's baseline.
           await waitUntil(async () => (await monitor.pollOnce()).sample.alive === true, {
@@ -226,8 +215,7 @@ describe("host OOM kills without a readable kernel log", () => {
           ).toContain("host_oom_kill");
           expect(report.sample.alive).toBe(true);
         } finally {
-          await transport.close();
-          db.close();
+          await detachMonitor(attached);
         }
       } finally {
         for (const child of started.splice(0)) {
@@ -247,16 +235,9 @@ describe("host OOM kills without a readable kernel log", () => {
       join(root, "journal.txt"),
       "1 [  100.000000] vm kernel: Out of memory: Killed process 1111 (python3) total-vm:1kB, anon-rss:1kB\n",
     );
-    const run = config.runs[0] as RunConfig;
     // A store of its own: the monitor attaches afresh, so the journal's past is history.
-    const db = openDatabase(join(root, "journal.db"));
-    const transport = createTransport(run);
-    const monitor = new RunMonitor({
-      run,
-      transport,
-      store: createMonitorStore(db),
-      clock: systemClock,
-    });
+    const attached = attachMonitor(config, { storePath: join(root, "journal.db") });
+    const { run, transport, monitor } = attached;
     try {
       // What was in the journal before the monitor attached is history.
       expect((await monitor.pollOnce()).events).toEqual([]);
@@ -287,8 +268,7 @@ describe("host OOM kills without a readable kernel log", () => {
       expect(oom?.ok).toBe(true);
       expect(oom?.detail).toContain("kernel journal (journalctl -k): readable");
     } finally {
-      await transport.close();
-      db.close();
+      await detachMonitor(attached);
       rmSync(join(root, "journal.txt"));
     }
   }, 90_000);

@@ -5,11 +5,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
 import { createRunOperations } from "../../src/ops/create-operations.ts";
 import { OperationRefusedError, previewPhase } from "../../src/ops/run-operations.ts";
+import { ChangeLocksRepo } from "../../src/store/change-locks-repo.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { createOpsStore } from "../../src/store/ops-store.ts";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
 import { remotesOver } from "../../src/transport/run-remote.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { createOpsFixture, feed, type OpsFixture, TRAINING_YAML } from "./ops-fixture.ts";
 
 const ALICE = { platform: "cli", userId: "alice", name: "alice", channelId: "" };
@@ -157,7 +159,12 @@ describe("phase engine and run operations on a real store and a real process", (
     await measuredBaseline();
     const preview = await fx.ops.preview("next-phase", "exp");
     const first = fx.ops.apply(preview, ALICE);
-    await new Promise((r) => setTimeout(r, 20));
+    // Barrier: alice's change holds the run's lock in the store.
+    const locks = new ChangeLocksRepo(fx.db);
+    await waitUntil(() => locks.get("exp")?.holderName === "alice", {
+      intervalMs: 5,
+      what: "alice's lock",
+    });
     await expect(fx.ops.apply(preview, BOB)).rejects.toThrow(
       /exp is being changed by alice \(next-phase since \d\d:\d\d:\d\d UTC\); one change at a time/,
     );

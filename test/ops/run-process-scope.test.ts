@@ -6,20 +6,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { configSchema, type RunConfig } from "../../src/config/schema.ts";
 import { listRunProcesses } from "../../src/monitors/run-process-list.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
-import { SYSTEM_PYTHON } from "../harness/pytorch-run.ts";
+import { STAND_IN_TRAIN_PY, SYSTEM_PYTHON } from "../harness/pytorch-run.ts";
 import { waitUntil } from "../harness/wait.ts";
-
-/** A stand-in `train.py` with two forked workers that end when their parent does. */
-const TRAIN_PY = `import os, sys, time
-parent = os.getpid()
-for _ in range(2):
-    if os.fork() == 0:
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        sys.exit(0)
-while True:
-    time.sleep(1)
-`;
 
 const session = `trainops-scope-${process.pid}`;
 const hasTmux = (() => {
@@ -37,7 +25,7 @@ const transport = new LocalTransport();
 beforeAll(() => {
   if (!hasTmux) return;
   dir = mkdtempSync(join(tmpdir(), "trainops-scope-"));
-  writeFileSync(join(dir, "train.py"), TRAIN_PY);
+  writeFileSync(join(dir, "train.py"), STAND_IN_TRAIN_PY);
   execFileSync("tmux", [
     "new-session",
     "-d",

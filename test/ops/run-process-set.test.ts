@@ -9,6 +9,7 @@ import { createTransport } from "../../src/transport/create-transport.ts";
 import { runTrainops } from "../harness/cli.ts";
 import {
   type PytorchRun,
+  STAND_IN_TRAIN_PY,
   SYSTEM_PYTHON,
   startPytorchRun,
   TRAIN_PY,
@@ -20,19 +21,6 @@ import { waitUntil } from "../harness/wait.ts";
  * run's workdir, as the SSH user), another user's (`nobody`, elsewhere), and one of ours in
  * another directory. Only the first is the run's: counted, listed and signalled.
  */
-
-/** A stand-in `train.py` with two forked workers that end when their parent does. */
-const OTHER_TRAIN_PY = `import os, sys, time
-parent = os.getpid()
-for _ in range(2):
-    if os.fork() == 0:
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        sys.exit(0)
-print("training", flush=True)
-while True:
-    time.sleep(1)
-`;
 
 let torch: PytorchRun;
 let otherDir: string;
@@ -79,7 +67,7 @@ beforeAll(async () => {
   otherDir = mkdtempSync(join(tmpdir(), "trainops-other-job-"));
   chmodSync(otherDir, 0o755);
   const script = join(otherDir, "train.py");
-  writeFileSync(script, OTHER_TRAIN_PY, { mode: 0o644 });
+  writeFileSync(script, STAND_IN_TRAIN_PY, { mode: 0o644 });
   // Another user's job with the same script name, elsewhere.
   startStranger(
     "nobody's train.py",

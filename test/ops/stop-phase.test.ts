@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { LocalTransport } from "../../src/transport/local-transport.ts";
+import { newPhaseAttempt } from "../harness/phase-factory.ts";
 import { runSample } from "../harness/sample-factory.ts";
 import { createOpsFixture, type OpsFixture } from "./ops-fixture.ts";
 
@@ -32,30 +33,28 @@ it("closes the phase under evaluation as inconclusive, and the engine does not r
     endedAt: null,
     workers: 1,
     batch: 1,
-    configBefore: null,
-    configAfter: null,
-    result: null,
-    reason: null,
-    rolledBackAt: null,
     paused: false,
-    actor: null,
   };
-  phases.create({
-    ...base,
-    phaseIndex: 0,
-    kind: "baseline",
-    name: "baseline",
-    state: "passed",
-    startedAt: Date.now() - 2000,
-  });
-  const phase = phases.create({
-    ...base,
-    phaseIndex: 1,
-    kind: "phase",
-    name: "Phase 1",
-    state: "evaluating",
-    startedAt: Date.now() - 1000,
-  });
+  phases.create(
+    newPhaseAttempt({
+      ...base,
+      phaseIndex: 0,
+      kind: "baseline",
+      name: "baseline",
+      state: "passed",
+      startedAt: Date.now() - 2000,
+    }),
+  );
+  const phase = phases.create(
+    newPhaseAttempt({
+      ...base,
+      phaseIndex: 1,
+      kind: "phase",
+      name: "Phase 1",
+      state: "evaluating",
+      startedAt: Date.now() - 1000,
+    }),
+  );
 
   const stopped = await f.ops.apply(await f.ops.preview("stop", "exp"), ACTOR);
   expect(stopped.ok, stopped.summary).toBe(true);

@@ -1,48 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { PhaseMeasure } from "../../src/ops/criteria.ts";
 import { verdictMessage } from "../../src/ops/verdict-message.ts";
-import type { PhaseAttempt } from "../../src/store/phases-repo.ts";
+import { phaseAttempt, phaseMeasure } from "../harness/phase-factory.ts";
 
-const attempt: PhaseAttempt = {
-  id: 3,
-  run: "exp001",
-  plan: "safe",
-  phaseIndex: 2,
-  kind: "phase",
-  name: "Test batch size 2",
-  state: "passed",
-  startedAt: 0,
-  measureFrom: 0,
-  endedAt: 1,
-  workers: 2,
-  batch: 2,
-  configBefore: null,
-  configAfter: null,
-  result: null,
-  reason: null,
-  rolledBackAt: null,
-  paused: true,
-  actor: null,
-};
-
-function measure(over: Partial<PhaseMeasure> = {}): PhaseMeasure {
-  return {
-    samples: 120,
-    steps: 110,
-    evalSteps: 100,
-    stepTimeSeconds: 5.4432,
-    wallMsPerStep: 5443,
-    vramPeakGiB: 77.6,
-    ramPeakGiB: 14,
-    ramSource: "processes",
-    gpuUtilMeanPercent: 48,
-    unreachableTail: 0,
-    notAliveTail: 0,
-    oom: null,
-    crash: null,
-    ...over,
-  };
-}
+const attempt = phaseAttempt();
+const measure = phaseMeasure;
 
 describe("verdict message", () => {
   it("a pass says the time to finish before and after, and what it saves at the run's price", () => {

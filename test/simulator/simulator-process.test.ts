@@ -178,11 +178,19 @@ describe("training simulator process", () => {
       "3",
     ]);
     await waitFor("2 steps", () => stepsIn(stall.logPath).length === 2);
-    await sleep(300); // 300 simulated seconds: ~16 steps if it were not stalled
+    // Barrier: the same run without the stall, started only now, logs 6 steps; the stalled one,
+    // started earlier on the same simulated clock, would have logged as many by then.
+    const pace = sandbox.start(sandbox.workdir("pace", yaml({ workers: 1 })));
+    await waitFor(
+      "6 steps of the run that does not stall",
+      () => stepsIn(pace.logPath).length >= 6,
+    );
+    pace.child.kill("SIGINT");
     expect(stepsIn(stall.logPath)).toEqual([1, 2]);
     expect(stall.child.exitCode).toBeNull();
     stall.child.kill("SIGINT");
     expect((await stall.exited).code).toBe(0);
+    expect((await pace.exited).code).toBe(0);
   });
 
   it("fails like the script on a bad training YAML, naming the key", async () => {

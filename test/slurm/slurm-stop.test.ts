@@ -1,36 +1,23 @@
 import { chmodSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Alerting, createAlerting } from "../../src/alerts/create-alerting.ts";
-import { alertingPort } from "../../src/bot/core/alerting-adapter.ts";
-import { type BotCoreService, createBotCore } from "../../src/bot/core/bot-core.ts";
-import { transportLogTail } from "../../src/bot/core/transport-log-tail.ts";
 import { parseConfig } from "../../src/config/load-config.ts";
 import type { Config, RunConfig } from "../../src/config/schema.ts";
-import { systemClock } from "../../src/core/clock.ts";
 import type { Message } from "../../src/message/message.ts";
 import { isSlurmEnded } from "../../src/model/slurm-job.ts";
-import type { RunMonitor } from "../../src/monitors/run-monitor.ts";
 import { readRunStatus } from "../../src/monitors/run-status.ts";
-import { createRunOperations } from "../../src/ops/create-operations.ts";
 import { openProduct } from "../../src/runtime/product.ts";
 import { AuditRepo } from "../../src/store/audit-repo.ts";
 import { ChangeLocksRepo } from "../../src/store/change-locks-repo.ts";
-import { ConfirmationsRepo } from "../../src/store/confirmations-repo.ts";
 import type { Db } from "../../src/store/database.ts";
-import { EventsRepo } from "../../src/store/events-repo.ts";
 import { createMonitorStore } from "../../src/store/monitor-store.ts";
 import { NoticesRepo } from "../../src/store/notices-repo.ts";
 import { OperationJournalRepo } from "../../src/store/operation-journal-repo.ts";
-import { createOpsStore } from "../../src/store/ops-store.ts";
-import { PhasesRepo } from "../../src/store/phases-repo.ts";
-import { SamplesRepo } from "../../src/store/samples-repo.ts";
 import { SlurmJobsRepo } from "../../src/store/slurm-jobs-repo.ts";
 import { createTransport } from "../../src/transport/create-transport.ts";
-import { remotesOver } from "../../src/transport/run-remote.ts";
 import type { Transport } from "../../src/transport/transport.ts";
-import { MemorySink } from "../alerts/alert-fixture.ts";
 import { CONSOLE, RecordingResponder, req, textOf } from "../bot/bot-fixture.ts";
 import { runTrainops, spawnTrainops } from "../harness/cli.ts";
+import { type DaemonPieces, daemonPiecesOver } from "../harness/command-layer.ts";
 import { type SshdHarness, startSshd } from "../harness/sshd.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { text } from "./slurm-alert-run.ts";
@@ -51,16 +38,10 @@ afterAll(async () => {
   await fx?.stop();
 });
 
-interface Daemon {
+interface Daemon extends DaemonPieces {
   configPath: string;
   config: Config;
   db: Db;
-  monitor: RunMonitor;
-  alerting: Alerting;
-  sink: MemorySink;
-  core: BotCoreService;
-  /** One daemon round: poll, rules, delivery. */
-  round(): Promise<void>;
   slurmState(): string | undefined;
 }
 
@@ -77,44 +58,16 @@ function daemon(opsTransport?: Transport): Daemon {
     alerts: { console: false, groupWindow: "0s", rules: { host_oom_kill: { enabled: false } } },
   });
   const config = parseConfig(readFileSync(path, "utf8"));
-  const { monitor, db, transport } = fx.sim.attach(config);
-  const remotes = remotesOver(() => opsTransport ?? transport, systemClock);
-  const sink = new MemorySink();
-  const alerting = createAlerting({ db, config, clock: systemClock, sinks: [sink] });
-  const core = createBotCore({
-    config,
-    db: {
-      samples: new SamplesRepo(db),
-      events: new EventsRepo(db),
-      confirmations: new ConfirmationsRepo(db),
-      audit: new AuditRepo(db),
-      phases: new PhasesRepo(db),
-      slurmJobs: new SlurmJobsRepo(db),
-    },
-    operations: createRunOperations({
-      store: createOpsStore(db),
-      config,
-      remoteFor: remotes,
-      clock: systemClock,
-      checkEveryMs: 250,
-    }),
-    alerts: alertingPort(alerting),
-    logs: transportLogTail(config.runs, remotes),
-    clock: systemClock,
-  });
+  const attached = fx.sim.attach(config);
+  const { db } = attached;
   return {
+    ...daemonPiecesOver(config, attached, {
+      checkEveryMs: 250,
+      ...(opsTransport ? { opsTransport } : {}),
+    }),
     configPath: path,
     config,
     db,
-    monitor,
-    alerting,
-    sink,
-    core,
-    async round() {
-      await monitor.pollOnce();
-      alerting.evaluate(RUN);
-      await alerting.deliverDue();
-    },
     slurmState: () => readRunStatus(createMonitorStore(db), RUN).slurm?.state,
   };
 }

@@ -1,10 +1,14 @@
 import { isDigit, isLetter, isWordChar } from "./char-class.ts";
 import { type LineScan, letters } from "./line-reading.ts";
+import { parseLogNumber } from "./log-number.ts";
 
 // tqdm: `45%|███ | 450/1000 [01:02<01:10, 2.31it/s, loss=0.3]`, `250000step [00:00, ?step/s]`.
-// The bracket must open on an elapsed time and close: a bar cut off mid-write is no progress.
+// The bracket must open on an elapsed time and close, or be cut (by the terminal's width, by
+// whoever pasted it) inside its postfix, after the rate: a bar cut off before that is no progress.
 const TQDM =
-  /(?<n>\d+)(?:\/(?<m>\d+)|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)\]/y;
+  /(?<n>\d+)(?:\/(?<m>\d+)|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)(?<close>\]|$)/y;
+/** A rate and the comma that opens the postfix: what an unclosed bracket must hold. */
+const POSTFIX_BEGUN = /(?:[A-Za-z?]\/s|s\/[A-Za-z]+)\s*,/;
 // Where a tqdm bracket opens on its elapsed time; the count is found by walking back from it.
 const TQDM_OPEN = /\[\s*\d+:\d\d/g;
 const TQDM_RATE = /(?<v>\d+(?:\.\d+)?)\s*(?<u>[A-Za-z]+\/s|s\/[A-Za-z]+)/;
@@ -15,6 +19,16 @@ const BARE_BAR = /\d{1,3}%\|[^|\n]*\|\s*(?<n>\d+)\/(?<m>\d+)\s+\d+:\d\d(?![\d:]*
 // Keras progbar `371/4899 [=====>....] - ETA: 1:23` and Keras 3 / rich `1664/1702 ━━━━━━━`;
 // rich also prints the bar first: `━━━━━━━━ 1664/1702 0:07:51`.
 const PROGBAR = /(?<![\w./])(?<n>\d+)\/(?<m>\d+)\s+(?:\[[=>.]*\]|[━─╸╺╾╼]+)/g;
+// A Keras progbar without a target (a dataset of unknown length): `    346/Unknown - 6s 34ms/step`.
+const PROGBAR_UNKNOWN = /(?<![\w./])(?<n>\d+)\/Unknown\s+-\s/g;
+// A bar with its count inside the bracket, before elapsed<remaining: fastprogress (fastai)
+// `71.39% [6930/9707 3:56:27<1:34:45 0.412]`, whose comment is the smoothed loss, and the text of
+// Hugging Face's notebook bar `[ 22/290 02:50 < 38:04, 0.12 it/s, Epoch 0.36/5]`. Like a tqdm
+// bar it may be cut after its times (the updates of a bar that never breaks its line pile up).
+const BRACKET_BAR =
+  /\[\s*(?<n>\d+)\s*\/\s*(?<m>\d+)\s+\d+:\d\d(?::\d\d)?\s*<\s*\d+:\d\d(?::\d\d)?(?<rest>[^\]\n]*)(?:\]|$)/y;
+const BRACKET_BAR_EPOCH = /\bEpoch\s+(?<e>\d+(?:\.\d+)?)\s*\/\s*(?<t>\d+)/i;
+const LONE_NUMBER = /^\s*(?<v>[-+]?(?:\d+(?:\.\d+)?(?:e[-+]?\d+)?|nan|inf))\s*$/i;
 const RICH = /[━─╸╺╾╼]+\s*(?<n>\d+)\/(?<m>\d+)(?![\d/])/g;
 /** Cheap tests that spare most lines the full patterns. */
 const RICH_HINT = /[━─╸╺╾╼]/;
@@ -45,6 +59,7 @@ function* tqdmMatches(line: string): Generator<RegExpExecArray> {
     TQDM.lastIndex = start;
     const m = TQDM.exec(line);
     if (!m) continue;
+    if (m.groups?.close === "" && !POSTFIX_BEGUN.test(m.groups?.inside ?? "")) continue;
     TQDM_OPEN.lastIndex = start + m[0].length;
     yield m;
   }
@@ -86,6 +101,56 @@ export function readTqdmBars(scan: LineScan): void {
   }
 }
 
+/**
+ * Bars counted inside their bracket (`[6930/9707 3:56:27<1:34:45 nan]`, `[ 22/290 02:50 < 38:04,
+ * 0.12 it/s, Epoch 0.36/5]`): the whole bracket is the bar's, an epoch in it is the line's epoch,
+ * and a comment that is a lone number is fastai's smoothed loss. Read with the tqdm bars.
+ */
+export function readBracketBars(scan: LineScan): void {
+  const { line, reading } = scan;
+  if (!line.includes("<")) return;
+  // Each `[` is tried where a count follows it, the pattern anchored there: a tqdm bracket
+  // (`[13:03<00:17`) fails on its first colon.
+  for (let open = line.indexOf("["); open >= 0; open = line.indexOf("[", open + 1)) {
+    let j = open + 1;
+    while (line.charCodeAt(j) === 32) j += 1;
+    if (!isDigit(line.charCodeAt(j))) continue;
+    BRACKET_BAR.lastIndex = open;
+    const m = BRACKET_BAR.exec(line);
+    if (!m) continue;
+    const at = open;
+    if (scan.taken(at, at + m[0].length)) continue;
+    scan.claim(at, at + m[0].length);
+    // The description runs from the previous bar's end: updates glued on one line are one bar.
+    const before = line.slice(line.lastIndexOf("]", at - 1) + 1, at);
+    const description = letters(before);
+    const rest = m.groups?.rest ?? "";
+    const total = Number(m.groups?.m);
+    const rate = TQDM_RATE.exec(rest);
+    const v = rate ? Number(rate.groups?.v) : 0;
+    reading.counters.push({
+      key: `bar|${description}|${total}`,
+      kind: "bar",
+      label: `bar${description ? ` '${description}'` : ""} [N/${total} elapsed<remaining]`,
+      value: Number(m.groups?.n),
+      total,
+      eval: scan.isEval(before),
+      chore: scan.isChore(before),
+      epoch: null,
+      at,
+      stepTime: rate ? (rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null) : null,
+    });
+    const epoch = BRACKET_BAR_EPOCH.exec(rest);
+    if (epoch) {
+      const e = Number(epoch.groups?.e);
+      scan.noteEpoch(e, Number(epoch.groups?.t), at + m[0].indexOf(epoch[0]), false);
+    }
+    // A comment cut with its bracket may be a cut number (`0.7` of `0.75`): only a closed one counts.
+    const comment = m[0].endsWith("]") ? LONE_NUMBER.exec(rest) : null;
+    if (comment) reading.loss = parseLogNumber(comment.groups?.v);
+  }
+}
+
 /** tqdm with a custom bar_format and no brackets: `100%|██████████| 1849/1849 13:15`. */
 export function readBareBars(scan: LineScan): void {
   const { line, reading } = scan;
@@ -115,6 +180,26 @@ export function readBareBars(scan: LineScan): void {
 /** Keras progbars (`371/4899 [=====>....]`) and rich bars (`━━━━ 1664/1702`, either side). */
 export function readProgressBars(scan: LineScan): void {
   const { line, reading } = scan;
+  if (line.includes("/Unknown")) {
+    for (const m of line.matchAll(PROGBAR_UNKNOWN)) {
+      const at = m.index ?? 0;
+      if (scan.taken(at, at + m[0].length)) continue;
+      scan.claim(at, at + m[0].length);
+      const before = line.slice(0, at);
+      reading.counters.push({
+        key: "progbar",
+        kind: "progbar",
+        label: "progress bar N/Unknown",
+        value: Number(m.groups?.n),
+        total: null,
+        eval: scan.isEval(before),
+        chore: scan.isChore(before),
+        epoch: null,
+        at,
+        stepTime: null,
+      });
+    }
+  }
   for (const re of [PROGBAR, RICH]) {
     if (!(re === RICH ? RICH_HINT.test(line) : PROGBAR_HINT.test(line))) continue;
     for (const m of line.matchAll(re)) {

@@ -69,8 +69,11 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: "host_oom_kill",
+    // The kernel's own words, and Slurm's for a job step its memory cgroup killed (`slurmstepd:
+    // error: Detected 1 oom-kill event(s) in StepId=…`, `… 2 oom_kill events …`, then srun's
+    // `error: node: task 0: Out Of Memory`).
     pattern:
-      /\bOut of memory: Kill(?:ed)? process\b|\boom-kill:|^(?:\[[^\]]*\]\s*)?Killed process \d+ \(|invoked oom-killer|Memory cgroup out of memory/,
+      /\bOut of memory: Kill(?:ed)? process\b|\boom-kill:|^(?:\[[^\]]*\]\s*)?Killed process \d+ \(|invoked oom-killer|Memory cgroup out of memory|\bDetected \d+ oom[-_]kill events?\b|\btasks? [\d,-]+: Out Of Memory\b/,
     detail: (t) =>
       pick(t, {
         pid: /Kill(?:ed)? process (\d+)|\bpid=(\d+)/,
@@ -119,11 +122,14 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: "nccl_timeout",
+    // Torch 2.2+ adds a heartbeat over the watchdog itself: when collectives hang so long that
+    // the watchdog stops making progress, `Heartbeat monitor timed out! Process will be
+    // terminated…` and `ProcessGroupNCCL's watchdog got stuck for 480 seconds…` end the rank.
     pattern:
-      /Watchdog caught collective|\(either an error or timeout\) detected by watchdog|NCCL (?:communicator|watchdog|operation)[^\n]*(?:timed out|timeout)|Timed out waiting \d+ ?ms for (?:recv|send) operation/i,
+      /Watchdog caught collective|\(either an error or timeout\) detected by watchdog|NCCL (?:communicator|watchdog|operation)[^\n]*(?:timed out|timeout)|Timed out waiting \d+ ?ms for (?:recv|send) operation|\bwatchdog got stuck for \d+ seconds without making progress|Heartbeat monitor timed out! Process will be terminated/i,
     detail: (t) =>
       pick(t, {
-        rank: /\[(?:PG \d+ )?Rank (\d+)\]/,
+        rank: /\[(?:PG [^\]]*?)?Rank (\d+)\]/,
         seqNum: /SeqNum=(\d+)|at work: (\d+)/,
         op: /OpType=(\w+)/,
         timeoutMs: /Timeout\(ms\)=(\d+)/,
@@ -145,6 +151,11 @@ const RULES: readonly Rule[] = [
         String.raw`\breturned nan values in its \w+ output`,
         // Keras' TerminateOnNaN callback.
         String.raw`\bInvalid loss, terminating training\b`,
+        // Megatron's own NaN check on the gradient norm, which stops the run
+        // (`Rank 3: found NaN in local grad norm in backwards pass`).
+        String.raw`\bfound (?:NaN|Inf) in local grad norm\b`,
+        // A fastprogress bar (fastai) shows the smoothed loss as its comment: `[6930/9707 3:56:27<1:34:45 nan]`.
+        String.raw`\[\s*\d+\s*\/\s*\d+\s+[\d:]+\s*<\s*[\d:]+\s+[-+]?(?:nan|inf)\]`,
         String.raw`\bNaN loss\b`,
         // A Hugging Face metrics dict with a loss of exactly 0.0: an overflow or an
         // all-ignored batch hides behind it, as NaN does.
@@ -207,10 +218,10 @@ const TRIGGER = new RegExp(
   [
     "[Oo]ut of memory|OutOfMemory|CUBLAS_STATUS|CUDNN_STATUS|cudaError|RESOURCE_EXHAUSTED",
     "ResourceExhausted|OOM when allocating|OUT_OF_MEMORY|cuda runtime error",
-    "oom-kill|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
+    "oom-kill|oom_kill|Out Of Memory|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
     "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
-    "misaligned address|[Ww]atchdog|NCCL|Timed out waiting",
+    "misaligned address|[Ww]atchdog|NCCL|Timed out waiting|Heartbeat monitor",
     "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0|Invalid loss",
     "KeyboardInterrupt|SIGKILL|SIGTERM|SIGABRT|SIGSEGV|SIGILL|SIGFPE|exitcode|Segmentation fault",
     "Aborted|Fatal Python error",

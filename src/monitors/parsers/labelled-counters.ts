@@ -55,6 +55,9 @@ function* labelledMatches(line: string): Generator<RegExpExecArray> {
     const wordBefore = isWordChar(before);
     if (wordBefore && !(before === 95 && (at < 2 || !isWordChar(line.charCodeAt(at - 2)))))
       continue;
+    // A command-line option (`python train.py --epochs 400`, `-iters 5000`) is a setting echoed
+    // by the shell or a launcher, not a counter.
+    if (before === 45 && (at < 2 || !isWordChar(line.charCodeAt(at - 2)))) continue;
     LABELLED.lastIndex = at;
     const m = LABELLED.exec(line);
     if (!m) continue;

@@ -1,15 +1,35 @@
-import type { LineScan } from "./line-reading.ts";
+import { type LineScan, namesEvaluation } from "./line-reading.ts";
 import { LOG_NUMBER, parseLogNumber } from "./log-number.ts";
+import { readEpochTime, readStepTime } from "./step-time.ts";
 
 const LOSS_HINT = /loss/i;
-const EPOCH_HINT = /epoch/i;
 
 // A mode word after the label names the training loss too: litgpt's `loss train: 1.06, val: 1.05`
 // and `loss train (curr): 1.16`.
-const LOSS = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])(?<!\b(?:val|valid|validation|eval|test|dev)[ _])(?:train(?:ing)?_|total_)?loss(?![A-Za-z0-9_])(?:\s+train(?:ing)?(?:\s*\([a-z ]{1,12}\))?|\s*\(train(?:ing)?\))?['"]?\]?\s*[:=]?\s*\(?['"]?(?<v>${LOG_NUMBER})(?![\w.])`,
-  "i",
-);
+// A namespaced key that puts the mode after the loss names it too: Composer's `loss/train/total: 10.97`.
+const LOSS_SOURCE = String.raw`(?<![A-Za-z0-9_])(?<!\b(?:val|valid|validation|eval|test|dev)[ _])(?:train(?:ing)?_|total_)?loss(?![A-Za-z0-9_])(?:\s+train(?:ing)?(?:\s*\([a-z ]{1,12}\))?|\s*\(train(?:ing)?\)|\/train(?:ing)?(?:\/[A-Za-z_]+)?)?['"]?\]?\s*[:=]?\s*\(?['"]?(?<v>${LOG_NUMBER})(?![\w.])`;
+const LOSS = new RegExp(LOSS_SOURCE, "i");
+/** Every loss of a line, for a line that prints the same label more than once. */
+const LOSSES = new RegExp(LOSS_SOURCE, "gi");
+
+/**
+ * The newest of a bar's redraws piled on one line (Keras on a console that shows no backspace:
+ * `346/Unknown - loss: 0.5130 - … - loss: 0.4867`): the last match of the first one's label.
+ */
+function newestLoss(line: string, first: RegExpExecArray): RegExpExecArray {
+  const label = first[0].slice(0, first[0].lastIndexOf(first.groups?.v ?? ""));
+  if (line.indexOf(label, (first.index ?? 0) + first[0].length) < 0) return first;
+  let newest = first;
+  const from = (first.index ?? 0) + first[0].length;
+  for (const m of line.matchAll(LOSSES)) {
+    const at = m.index ?? 0;
+    if (!m[0].startsWith(label) || at <= (newest.index ?? 0)) continue;
+    // `train: loss: 0.5 | valid: loss: 0.7` is two loops on one line, not one bar's redraws.
+    if (namesEvaluation(line.slice(from, at))) break;
+    newest = m;
+  }
+  return newest;
+}
 
 // Without a `loss` label, the first loss term in the `l_pix: 1.9e-03` convention (BasicSR, ESRGAN).
 const LOSS_TERM = new RegExp(String.raw`(?<![A-Za-z0-9_])l_[a-z][a-z_]*:\s*(?<v>${LOG_NUMBER})`);
@@ -42,50 +62,6 @@ function prefixedLoss(line: string): number | null {
   return found ? parseLogNumber(found.value) : null;
 }
 
-/** Per-step time patterns, most specific first; `inverse` marks rates (steps per second). */
-const STEP_TIMES: { re: RegExp; hint: RegExp; inverse?: boolean }[] = [
-  { re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)(?<u>ms|us|µs|s)\/(?:step|it|iter|batch)\b/, hint: /\ds\// },
-  {
-    hint: /time.per/i,
-    re: /\btime[ _]per[ _](?:iteration|iter|step|batch)\s*(?:\((?<pu>ms|s)\))?\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?/i,
-  },
-  {
-    hint: /(?:step|iter|batch).?time/i,
-    re: /(?<![A-Za-z])(?:per[- ]step|step|iter|batch)[ _-]?time\s*(?:\((?<pu>ms|s)\))?\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?(?![\w.])/i,
-  },
-  {
-    re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds)\s*\/\s*(?:it|iter|step|batch)\b/i,
-    hint: /s\s*\//,
-  },
-  {
-    re: /(?<![\d.])(?<v>\d+(?:\.\d+)?)\s*(?:it|iters|steps?|batch(?:es)?|updates)\/s(?:ec)?\b/i,
-    hint: /\/s/,
-    inverse: true,
-  },
-  { re: /\bups[=:]\s*(?<v>\d+(?:\.\d+)?)/, hint: /ups/, inverse: true },
-  {
-    hint: /time/i,
-    re: /(?<!(?:elapsed|total|epoch|data|eval|val|forward|backward|load|wall)[ _-]?)(?<![A-Za-z_-])time\s*(?:[:=]\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s)?(?![\d:])|\s+(?<v2>\d+(?:\.\d+)?)\s*(?<u2>ms|s)\b)/i,
-  },
-];
-const EPOCH_TIME =
-  /\bepoch[ _](?:time|took)\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s|sec|seconds|min|minutes)?\b/i;
-
-function seconds(value: number, unit: string | undefined): number {
-  switch (unit?.toLowerCase()) {
-    case "ms":
-      return value / 1000;
-    case "us":
-    case "µs":
-      return value / 1e6;
-    case "min":
-    case "minutes":
-      return value * 60;
-    default:
-      return value;
-  }
-}
-
 /**
  * The training loss, whether the line is a metrics dict, and the step and epoch times a line
  * prints. A counter's own rate (a tqdm bar's `2.31it/s`) is the step time when there is one, so
@@ -94,10 +70,12 @@ function seconds(value: number, unit: string | undefined): number {
 export function readLineMetrics(scan: LineScan): void {
   const { line, reading } = scan;
   const hasLoss = LOSS_HINT.test(line);
+  const labelled = hasLoss ? LOSS.exec(line) : null;
   const loss =
-    (hasLoss ? LOSS.exec(line) : null) ?? (line.includes("l_") ? LOSS_TERM.exec(line) : null);
+    (labelled ? newestLoss(line, labelled) : null) ??
+    (line.includes("l_") ? LOSS_TERM.exec(line) : null);
   if (loss) reading.loss = parseLogNumber(loss.groups?.v);
-  else if (hasLoss && line.includes("_")) reading.loss = prefixedLoss(line);
+  else if (hasLoss && line.includes("_")) reading.loss = prefixedLoss(line) ?? reading.loss;
   if (reading.loss === null && CROSS_ENTROPY_HINT.test(line)) {
     const xent = CROSS_ENTROPY.exec(line);
     if (xent) reading.loss = parseLogNumber(xent.groups?.v);
@@ -109,19 +87,6 @@ export function readLineMetrics(scan: LineScan): void {
     reading.stepTime = bar.stepTime;
     return;
   }
-  if (!/time|took|\/s|s\/|ups/i.test(line)) return;
-  for (const { re, hint, inverse } of STEP_TIMES) {
-    if (!hint.test(line)) continue;
-    const m = re.exec(line);
-    if (!m) continue;
-    const g = m.groups ?? {};
-    const v = Number(g.v ?? g.v2);
-    if (!Number.isFinite(v)) continue;
-    if (inverse) {
-      if (v > 0) reading.stepTime = 1 / v;
-    } else reading.stepTime = seconds(v, g.u ?? g.u2 ?? g.pu);
-    break;
-  }
-  const epochTime = EPOCH_HINT.test(line) ? EPOCH_TIME.exec(line) : null;
-  if (epochTime) reading.epochTime = seconds(Number(epochTime.groups?.v), epochTime.groups?.u);
+  reading.stepTime = readStepTime(line);
+  reading.epochTime = readEpochTime(line);
 }

@@ -1,4 +1,4 @@
-import { readBareBars, readProgressBars, readTqdmBars } from "./bar-counters.ts";
+import { readBareBars, readBracketBars, readProgressBars, readTqdmBars } from "./bar-counters.ts";
 import { readBracketFractions, readFractionBeforeEpoch } from "./fraction-counters.ts";
 import { readLabelledCounters, readSuffixedCounters } from "./labelled-counters.ts";
 import { readLeadingCounter } from "./leading-counter.ts";
@@ -9,11 +9,11 @@ import { readLeadingColumn, readTableHeader } from "./table-columns.ts";
 /**
  * Reads the counters, epoch, loss and step time printed on one log line (ANSI already removed).
  * Pure: the choice of which counter is the training step is the reader's, over many lines.
- * The tokenisers run in a fixed order, each skipping what an earlier one took: tqdm bars, bare
- * bars, labelled counters, suffixed counters, Keras and rich bars, bracketed fractions, a bare
- * fraction just before the epoch label, a table's leading column under `header` (the first
- * column of the last table header seen), the line's metrics, then a count that opens a loss line
- * (`46: … loss`), which may name the loss itself.
+ * The tokenisers run in a fixed order, each skipping what an earlier one took: tqdm bars, bars
+ * counted inside their bracket, bare bars, labelled counters, suffixed counters, Keras and rich
+ * bars, bracketed fractions, a bare fraction just before the epoch label, a table's leading
+ * column under `header` (the first column of the last table header seen), the line's metrics,
+ * then a count that opens a loss line (`46: … loss`), which may name the loss itself.
  */
 export function readLine(line: string, header: string | null): LineReading {
   const scan = new LineScan(line);
@@ -22,6 +22,7 @@ export function readLine(line: string, header: string | null): LineReading {
     return scan.reading;
   }
   readTqdmBars(scan);
+  readBracketBars(scan);
   readBareBars(scan);
   readLabelledCounters(scan);
   readSuffixedCounters(scan);

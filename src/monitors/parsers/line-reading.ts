@@ -63,6 +63,11 @@ const EVAL_WORD =
 const CHORE_WORD =
   /\b(?:map|filter|scan\w*|download\w*|load\w*|generat\w*|tokeniz\w*|preprocess\w*|extract\w*|upload\w*|sav\w*|convert\w*|fetch\w*|resolv\w*|shard\w*|build\w*|caching|cache|reading|writing|copy\w*|unpack\w*|sanity)\b/i;
 
+/** Whether `text` names an evaluation, validation or test loop (`val`, `eval`, `Test set:`…). */
+export function namesEvaluation(text: string): boolean {
+  return EVAL_WORD.test(text);
+}
+
 /**
  * One line being read by the counter tokenisers in turn: the reading they fill, and the spans
  * of the line already taken, so a later tokeniser does not read the same characters again

@@ -2,7 +2,7 @@ import type { StepPoint } from "../../model/monitoring.ts";
 import { CounterLedger, type CounterReport, median } from "./counter-ledger.ts";
 import { countsInEpoch, globalStep } from "./epoch-steps.ts";
 import { readLine } from "./line-reader.ts";
-import type { Counter, LineReading } from "./line-reading.ts";
+import { type Counter, type LineReading, namesEvaluation } from "./line-reading.ts";
 import { StepChoice } from "./step-choice.ts";
 import type { StepParser } from "./step-parser.ts";
 import { stripAnsi } from "./strip-ansi.ts";
@@ -72,6 +72,10 @@ export class ProgressReader implements StepParser {
   private readonly quietShapes = new Set<string>();
   /** Loss seen on a line without a counter (a metrics dict), for the next point. */
   private pendingLoss: number | null = null;
+  /** The last point's own line printed its loss (it was not carried over from an earlier one). */
+  private lastOwnLoss = false;
+  /** The last point has a step time printed for it (on its line or the one after). */
+  private lastOwnStepTime = false;
 
   get format(): string {
     const chosen = this.choice.current();
@@ -191,10 +195,18 @@ export class ProgressReader implements StepParser {
       total,
       epoch: epochText,
       loss,
-      stepTime: reading.stepTime,
+      // The same step printed again on a line of its own (Caffe's `Iteration 1560, lr = 0.1`
+      // after `Iteration 1560 (6.25 iter/s, …)`) keeps the time its first line gave.
+      stepTime:
+        reading.stepTime ??
+        (this.last && this.last.step === step && this.last.epoch === epochText
+          ? this.last.stepTime
+          : null),
       ...(perEpoch !== null ? { perEpoch } : {}),
     };
     this.last = found;
+    this.lastOwnLoss = reading.loss !== null;
+    this.lastOwnStepTime = reading.stepTime !== null;
     return found;
   }
 
@@ -239,7 +251,43 @@ export class ProgressReader implements StepParser {
     const chosenValue = this.choice.current()?.lastValue;
     const same = last && chosenValue !== undefined ? agreeing(reading, chosenValue) : undefined;
     if (last && same) {
-      this.last = { ...last, loss: reading.loss ?? last.loss, total: last.total ?? same.total };
+      this.last = {
+        ...last,
+        loss: reading.loss ?? last.loss,
+        total: last.total ?? same.total,
+        stepTime: reading.stepTime ?? last.stepTime,
+      };
+      return this.last;
+    }
+    // A step time on a line of its own just below a step that printed none (Time-Series-Library's
+    // `iters: 1100, epoch: 1 | loss: 0.13` then `speed: 0.0589s/iter; left time: 694s`) is that
+    // step's; an evaluation's timing is not.
+    if (
+      last &&
+      !this.lastOwnStepTime &&
+      !epochOnly &&
+      reading.stepTime !== null &&
+      reading.counters.length === 0 &&
+      reading.epoch === null &&
+      !namesEvaluation(line)
+    ) {
+      this.last = { ...last, stepTime: reading.stepTime };
+      this.lastOwnStepTime = true;
+      return this.last;
+    }
+    // A step printed on a line of its own with its metrics on the lines below (Composer's
+    // `[batch=4/100]:` then `Train loss/train/total: 10.6459`): the first loss after it is its own.
+    if (
+      last &&
+      !this.lastOwnLoss &&
+      !epochOnly &&
+      reading.loss !== null &&
+      reading.counters.length === 0 &&
+      reading.epoch === null &&
+      !namesEvaluation(line)
+    ) {
+      this.last = { ...last, loss: reading.loss };
+      this.lastOwnLoss = true;
       return this.last;
     }
     if (epochOnly && last && this.choice.chosen === "epoch-only" && reading.counters.length === 0) {

@@ -40,10 +40,14 @@ export class StepChoice {
     const candidates = reading.counters.filter((c) => this.eligible(c));
     if (candidates.length === 0) return null;
     const current = this.chosen;
-    const same = current ? candidates.find((c) => c.key === current) : undefined;
+    // A counter printed more than once on a line is a bar's updates piled up (no line break
+    // between redraws): the last is the newest.
+    let same: Counter | undefined;
+    for (const c of candidates) if (c.key === current) same = c;
     let best = candidates[0] as Counter;
     for (const c of candidates) {
       const better =
+        c.key === best.key ||
         RANK[c.kind] > RANK[best.kind] ||
         (RANK[c.kind] === RANK[best.kind] &&
           (this.ledger.get(c.key)?.increases ?? 0) > (this.ledger.get(best.key)?.increases ?? 0));

@@ -55,6 +55,12 @@ export interface FakeDiscordOptions {
   sessionLimit?: SessionLimitOptions;
 }
 
+/** Matches the request that answers interaction `id` (its callback, `POST /interactions/<id>/…`). */
+export const interactionCallback =
+  (id: string) =>
+  (r: ReceivedRequest): boolean =>
+    r.method === "POST" && r.path.startsWith(`/interactions/${id}/`);
+
 /**
  * A small, protocol-faithful Discord: REST under `apiUrl` and a WebSocket gateway on the same
  * port, with controls to send interactions, drop the gateway and fail requests.
@@ -80,6 +86,21 @@ export class FakeDiscord {
   private unreachable = false;
   /** Requests cut while unreachable: "METHOD /path" and when (ms since the epoch). */
   readonly refused: { target: string; at: number }[] = [];
+
+  /**
+   * When each login tried while unreachable began (ms since the epoch): a login starts with
+   * `GET /gateway/bot`, and one less than 100 ms after the previous belongs to the same login.
+   */
+  refusedLogins(): number[] {
+    const starts: number[] = [];
+    let last = Number.NEGATIVE_INFINITY;
+    for (const { target, at } of this.refused) {
+      if (target !== "GET /gateway/bot") continue;
+      if (at - last >= 100) starts.push(at);
+      last = at;
+    }
+    return starts;
+  }
   /** The session start budget GET /gateway/bot reports and IDENTIFY spends. */
   readonly sessionLimit: SessionLimit;
 

@@ -62,6 +62,12 @@ export interface SampleExpectation {
     epoch: number | null;
     loss?: number | null;
   } | null;
+  /**
+   * Seconds per training step the log prints with its last progress point (`# expect-speed:
+   * step-time=0.45s`, `=450ms`, `=757us`, `=2.52it/s` for a rate, `=none` where the log prints no
+   * step time: a samples/s or tokens/s alone is no step time). Undefined where not stated.
+   */
+  stepTime?: number | null;
   /** The distinct error kinds, sorted. */
   errors: string[];
   /**
@@ -69,6 +75,11 @@ export interface SampleExpectation {
    * by the parser only after its rules were written: its score is the figure for unseen logs.
    */
   batch: number;
+  /**
+   * Fields the reader is known to read wrong (`# known-miss: total — why`; `step-time` for the
+   * step time): the score counts them as misses, and the corpus test holds them to it, so a fix is noticed and the header updated.
+   */
+  misses: string[];
 }
 
 /** The machine-readable expectation in a sample's header, or null when it has none. */
@@ -84,6 +95,7 @@ export function sampleExpectation(name: string): SampleExpectation | null {
     return value === "none" ? null : Number(value);
   };
   const loss = /\bloss=(\S+)/.exec(progress)?.[1];
+  const speed = /^# expect-speed: step-time=(\S+)$/m.exec(header)?.[1];
   return {
     progress:
       progress === "none"
@@ -94,8 +106,10 @@ export function sampleExpectation(name: string): SampleExpectation | null {
             epoch: field("epoch"),
             ...(loss !== undefined ? { loss: lossValue(loss) } : {}),
           },
+    ...(speed !== undefined ? { stepTime: stepTimeValue(name, speed) } : {}),
     errors: errors === "none" ? [] : [...new Set(errors.split(",").map((k) => k.trim()))].sort(),
     batch: Number(/^# corpus-batch: (\d+)/m.exec(header)?.[1] ?? 1),
+    misses: [...header.matchAll(/^# known-miss: ([\w-]+)/gm)].map((m) => m[1] as string),
   };
 }
 
@@ -105,4 +119,28 @@ function lossValue(text: string): number | null {
   if (text === "inf") return Number.POSITIVE_INFINITY;
   if (text === "-inf") return Number.NEGATIVE_INFINITY;
   return Number(text);
+}
+
+/** A header's step time in seconds: `0.45s`, `450ms`, `757us`, a rate `2.52it/s`, or `none`. */
+function stepTimeValue(name: string, text: string): number | null {
+  if (text === "none") return null;
+  const m = /^(\d+(?:\.\d+)?)(s|ms|us|it\/s)$/.exec(text);
+  if (!m) throw new Error(`${name}: expect-speed step-time=${text} is not a time or rate`);
+  const value = Number(m[1]);
+  switch (m[2]) {
+    case "ms":
+      return value / 1000;
+    case "us":
+      return value / 1e6;
+    case "it/s":
+      return 1 / value;
+    default:
+      return value;
+  }
+}
+
+/** Whether a step time as read matches the header's, up to floating-point rounding (`1/2.52` against `1/2.52`). */
+export function sameStepTime(got: number | null, want: number | null): boolean {
+  if (got === null || want === null) return got === want;
+  return Math.abs(got - want) <= 1e-9 * Math.max(Math.abs(want), 1e-9);
 }

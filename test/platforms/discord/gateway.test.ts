@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { ReceivedRequest } from "../../harness/fake-discord/fake-discord.ts";
+import { interactionCallback } from "../../harness/fake-discord/fake-discord.ts";
 import { type Harness, startHarness } from "./discord-setup.ts";
 import { TestCore } from "./test-core.ts";
 
 const user = { id: "456000000000000001", username: "ana", roles: [] };
-const isCallback = (id: string) => (r: ReceivedRequest) =>
-  r.method === "POST" && r.path.startsWith(`/interactions/${id}/`);
 
 let h: Harness;
 beforeAll(async () => {
@@ -28,7 +26,7 @@ test("a dropped connection resumes without identifying again", async () => {
   await expect.poll(() => h.fake.gatewayStats.resumes, { timeout: 5000 }).toBe(1);
   expect(h.fake.gatewayStats.identifies).toBe(1);
   const interaction = h.fake.slashCommand({ user, subcommand: "help" });
-  expect((await h.fake.waitFor(isCallback(interaction.id))).status).toBe(204);
+  expect((await h.fake.waitFor(interactionCallback(interaction.id))).status).toBe(204);
 });
 
 test("a session Discord forgot is identified again and keeps answering", async () => {
@@ -36,6 +34,6 @@ test("a session Discord forgot is identified again and keeps answering", async (
   await expect.poll(() => h.fake.gatewayStats.identifies, { timeout: 10_000 }).toBe(2);
   await expect.poll(() => h.fake.gatewayConnected).toBe(true);
   const interaction = h.fake.slashCommand({ user, subcommand: "help" });
-  expect((await h.fake.waitFor(isCallback(interaction.id))).status).toBe(204);
+  expect((await h.fake.waitFor(interactionCallback(interaction.id))).status).toBe(204);
   expect(h.log.lines.filter((l) => l.level === "error")).toEqual([]);
 });

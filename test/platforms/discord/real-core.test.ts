@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { type BotFixture, createBotFixture, oomAlert, planSample } from "../../bot/bot-fixture.ts";
-import type { ReceivedRequest } from "../../harness/fake-discord/fake-discord.ts";
+import {
+  interactionCallback,
+  type ReceivedRequest,
+} from "../../harness/fake-discord/fake-discord.ts";
 import { type Harness, startHarness } from "./discord-setup.ts";
 
 // The fixture's config: operators are user 111111 and role 777; commands run in channel 900.
@@ -26,8 +29,6 @@ afterAll(async () => {
   f?.close();
 });
 
-const isCallback = (id: string) => (r: ReceivedRequest) =>
-  r.method === "POST" && r.path.startsWith(`/interactions/${id}/`);
 type Data = {
   flags?: number;
   embeds: { title: string; description?: string; image?: { url: string } }[];
@@ -45,7 +46,7 @@ test("the real command layer over a real store: status, refusal, confirmation by
     subcommand: "status",
     options: { run: "exp001" },
   });
-  const statusReply = await h.fake.waitFor(isCallback(status.id));
+  const statusReply = await h.fake.waitFor(interactionCallback(status.id));
   expect(statusReply.status).toBe(204);
   expect(dataOf(statusReply).embeds[0]?.title).toContain("exp001");
   expect(statusReply.files[0]?.data.subarray(1, 4).toString()).toBe("PNG");
@@ -58,7 +59,7 @@ test("the real command layer over a real store: status, refusal, confirmation by
     subcommand: "set",
     options: { run: "exp001", workers: 2 },
   });
-  const refusal = await h.fake.waitFor(isCallback(refused.id));
+  const refusal = await h.fake.waitFor(interactionCallback(refused.id));
   expect(dataOf(refusal).flags).toBe(64);
   expect(JSON.stringify(dataOf(refusal).embeds)).toContain("discord.operators");
 
@@ -67,7 +68,7 @@ test("the real command layer over a real store: status, refusal, confirmation by
     subcommand: "set",
     options: { run: "exp001", workers: 2 },
   });
-  const confirmation = await h.fake.waitFor(isCallback(set.id));
+  const confirmation = await h.fake.waitFor(interactionCallback(set.id));
   const buttons = dataOf(confirmation).components[0]?.components ?? [];
   expect(buttons.map((b) => b.label)).toEqual(["Confirm", "Cancel"]);
   const confirm = buttons[0]!.custom_id;
@@ -77,7 +78,7 @@ test("the real command layer over a real store: status, refusal, confirmation by
     customId: confirm,
     message: set.original!,
   });
-  expect(dataOf(await h.fake.waitFor(isCallback(stranger.id))).flags).toBe(64);
+  expect(dataOf(await h.fake.waitFor(interactionCallback(stranger.id))).flags).toBe(64);
   expect(readFileSync(f.ops.file, "utf8")).toContain("workers: 1");
 
   const press = h.fake.pressButton({
@@ -85,7 +86,7 @@ test("the real command layer over a real store: status, refusal, confirmation by
     customId: confirm,
     message: set.original!,
   });
-  const applied = await h.fake.waitFor(isCallback(press.id));
+  const applied = await h.fake.waitFor(interactionCallback(press.id));
   expect([6, 7]).toContain(applied.body?.type);
   await expect.poll(() => readFileSync(f.ops.file, "utf8")).toContain("workers: 2");
   expect(f.ops.applied).toHaveLength(1);
@@ -112,12 +113,12 @@ test("an alert's buttons pressed through discord.js: Mute by an operator, privat
   const mute = buttons[0]!.custom_id;
 
   const byViewer = h.fake.pressButton({ user: viewer, customId: mute, message: posted });
-  const refusal = dataOf(await h.fake.waitFor(isCallback(byViewer.id)));
+  const refusal = dataOf(await h.fake.waitFor(interactionCallback(byViewer.id)));
   expect(refusal.flags).toBe(64);
   expect(refusal.embeds[0]?.title).toBe("Not allowed");
 
   const byOperator = h.fake.pressButton({ user: operator, customId: mute, message: posted });
-  const muted = dataOf(await h.fake.waitFor(isCallback(byOperator.id)));
+  const muted = dataOf(await h.fake.waitFor(interactionCallback(byOperator.id)));
   expect(muted.flags).toBe(64);
   expect(muted.embeds[0]?.title).toBe("Muted CUDA OOM alerts of exp001 for 1 h");
   expect(f.alerts.silences.map((s) => s.rule)).toEqual(["cuda_oom"]);
@@ -128,7 +129,7 @@ test("an alert's buttons pressed through discord.js: Mute by an operator, privat
     customId: buttons[1]!.custom_id,
     message: posted,
   });
-  const answer = dataOf(await h.fake.waitFor(isCallback(stale.id)));
+  const answer = dataOf(await h.fake.waitFor(interactionCallback(stale.id)));
   expect(answer.flags).toBe(64);
   expect(answer.embeds[0]?.title).toBe("Alert already resolved");
   expect(f.alerts.silences).toHaveLength(1);
@@ -138,7 +139,7 @@ test("an alert's buttons pressed through discord.js: Mute by an operator, privat
     customId: buttons[3]!.custom_id,
     message: posted,
   });
-  const statusAnswer = dataOf(await h.fake.waitFor(isCallback(status.id)));
+  const statusAnswer = dataOf(await h.fake.waitFor(interactionCallback(status.id)));
   expect(statusAnswer.flags).toBe(64);
   expect(statusAnswer.embeds[0]?.title).toContain("exp001: step");
 });
@@ -149,7 +150,7 @@ test("/train plan through discord.js: the results table and the phase comparison
     subcommand: "plan",
     options: { run: "exp001" },
   });
-  const reply = await h.fake.waitFor(isCallback(plan.id));
+  const reply = await h.fake.waitFor(interactionCallback(plan.id));
   expect(dataOf(reply).embeds[0]?.title).toBe("exp001: safe-optimization");
   expect(reply.files.map((file) => file.filename)).toEqual(["exp001-plan.png"]);
   expect(reply.files[0]?.data.subarray(1, 4).toString()).toBe("PNG");

@@ -3,14 +3,12 @@ import {
   createDiscordFrontEnd,
   type DiscordFrontEnd,
 } from "../../../src/platforms/discord/discord-front-end.ts";
-import { FakeDiscord, type ReceivedRequest } from "../../harness/fake-discord/fake-discord.ts";
+import { FakeDiscord, interactionCallback } from "../../harness/fake-discord/fake-discord.ts";
 import { waitUntil } from "../../harness/wait.ts";
 import { configFor, MemoryLog } from "./discord-setup.ts";
 import { TestCore } from "./test-core.ts";
 
 const user = { id: "456000000000000001", username: "ana", roles: [] };
-const isCallback = (id: string) => (r: ReceivedRequest) =>
-  r.method === "POST" && r.path.startsWith(`/interactions/${id}/`);
 
 /** @discordjs/ws waits this long after a close before it reconnects, on top of the back-off. */
 const LIBRARY_PAUSE_MS = 500;
@@ -18,17 +16,6 @@ const LIBRARY_PAUSE_MS = 500;
 const BACKOFF = { initialMs: 200, maxMs: 1600 };
 /** The smallest wait the back-off may draw before attempt n (1-based) of a failing run. */
 const floorMs = (n: number) => Math.min(BACKOFF.maxMs, BACKOFF.initialMs * 2 ** (n - 1)) / 2;
-
-/** When each login began: requests less than 100 ms after the previous one belong to it. */
-function loginStarts(requests: { at: number }[]): number[] {
-  const starts: number[] = [];
-  let last = Number.NEGATIVE_INFINITY;
-  for (const { at } of requests) {
-    if (at - last >= 100) starts.push(at);
-    last = at;
-  }
-  return starts;
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -52,7 +39,7 @@ function frontEnd(fake: FakeDiscord, log = new MemoryLog()): DiscordFrontEnd {
 
 async function answered(fake: FakeDiscord): Promise<number> {
   const interaction = fake.slashCommand({ user, subcommand: "help" });
-  return (await fake.waitFor(isCallback(interaction.id))).status;
+  return (await fake.waitFor(interactionCallback(interaction.id))).status;
 }
 
 describe("reconnecting to Discord", () => {
@@ -100,7 +87,7 @@ describe("reconnecting to Discord", () => {
     );
     // Each login asks GET /gateway/bot (requests less than 100 ms apart are one login and the
     // REST client's quick retries).
-    const logins = () => loginStarts(fake.refused.filter((r) => r.target === "GET /gateway/bot"));
+    const logins = () => fake.refusedLogins();
     const starts = await waitUntil(() => logins().length >= 4 && logins(), {
       timeoutMs: 30_000,
       what: "four logins",

@@ -2,14 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ManualClock } from "../../../src/core/clock.ts";
 import { DiscordSetupError } from "../../../src/platforms/discord/discord-errors.ts";
 import { createDiscordFrontEnd } from "../../../src/platforms/discord/discord-front-end.ts";
-import { FakeDiscord, type ReceivedRequest } from "../../harness/fake-discord/fake-discord.ts";
+import { FakeDiscord, interactionCallback } from "../../harness/fake-discord/fake-discord.ts";
 import { slashCommandInteraction } from "../../harness/fake-discord/interactions.ts";
 import { configFor, type Harness, MemoryLog, startHarness } from "./discord-setup.ts";
 import { OPERATOR_ROLE, TestCore } from "./test-core.ts";
 
 const operator = { id: "456000000000000001", username: "ana", roles: [OPERATOR_ROLE] };
-const isCallback = (id: string) => (r: ReceivedRequest) =>
-  r.method === "POST" && r.path.startsWith(`/interactions/${id}/`);
 
 describe("malformed gateway events and failing commands", () => {
   let h: Harness;
@@ -33,7 +31,7 @@ describe("malformed gateway events and failing commands", () => {
     delete payload.entitlements;
     delete payload.authorizing_integration_owners;
     const interaction = h.fake.sendInteraction(payload);
-    const callback = await h.fake.waitFor(isCallback(interaction.id));
+    const callback = await h.fake.waitFor(interactionCallback(interaction.id));
     expect(callback.status).toBe(204);
     const data = callback.body?.data as { embeds: { description: string }[] } | undefined;
     const description = data?.embeds[0]?.description;
@@ -57,7 +55,7 @@ describe("malformed gateway events and failing commands", () => {
     });
     h.fake.dispatch("GUILD_CREATE", { id: null });
     const healthy = h.fake.slashCommand({ user: operator, subcommand: "status" });
-    const callback = await h.fake.waitFor(isCallback(healthy.id));
+    const callback = await h.fake.waitFor(interactionCallback(healthy.id));
     expect(callback.status).toBe(204);
     const dropped = h.log.lines.filter((l) => l.message.includes("dropped a gateway event"));
     expect(dropped.length).toBeGreaterThanOrEqual(2);
@@ -83,7 +81,7 @@ describe("malformed gateway events and failing commands", () => {
       subcommand: "status",
       options: { run: "explode" },
     });
-    const callback = await h.fake.waitFor(isCallback(interaction.id));
+    const callback = await h.fake.waitFor(interactionCallback(interaction.id));
     const data = callback.body?.data as {
       flags: number;
       embeds: { title: string; description: string }[];
@@ -99,7 +97,7 @@ describe("malformed gateway events and failing commands", () => {
       subcommand: "restart",
       options: { run: "missing" },
     });
-    expect((await h.fake.waitFor(isCallback(interaction.id))).body?.type).toBe(5);
+    expect((await h.fake.waitFor(interactionCallback(interaction.id))).body?.type).toBe(5);
     const followUp = await h.fake.waitFor(
       (r) =>
         r.method === "POST" && r.path === `/webhooks/${h.fake.applicationId}/${interaction.token}`,

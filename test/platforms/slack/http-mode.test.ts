@@ -29,6 +29,19 @@ afterEach(async () => {
   await fake.stop();
 });
 
+/** What the core gets from the correctly signed command of {@link signedCommandAnswered}. */
+const SIGNED_STATUS = expect.objectContaining({ subcommand: "status", args: { run: "exp002" } });
+
+/**
+ * Barrier for "a refused request ran nothing": a correctly signed command sent after it is
+ * answered in the channel, so whatever the refused one could have set off had its turn first.
+ */
+async function signedCommandAnswered(): Promise<void> {
+  const delivery = await fake.sendSlashCommand({ text: "status exp002", userId: VISITOR }, target);
+  expect((await delivery.acked).status).toBe(200);
+  await fake.waitFor(() => fake.messages[0], 5000, "the answer to a signed command sent after");
+}
+
 describe("Slack front end over HTTP", () => {
   it("runs a correctly signed slash command and answers in the channel", async () => {
     const delivery = await fake.sendSlashCommand(
@@ -80,9 +93,9 @@ describe("Slack front end over HTTP", () => {
       { ...target, signingSecret: "not-the-secret" },
     );
     expect((await wrongSecret.acked).status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(core.requests).toHaveLength(0);
-    expect(fake.messages).toHaveLength(0);
+    await signedCommandAnswered();
+    expect(core.requests).toEqual([SIGNED_STATUS]);
+    expect(fake.messages).toHaveLength(1);
     expect(fake.responses).toHaveLength(0);
   });
 
@@ -93,9 +106,9 @@ describe("Slack front end over HTTP", () => {
       { ...target, timestampSec: stale },
     );
     expect((await delivery.acked).status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(core.requests).toHaveLength(0);
-    expect(fake.messages).toHaveLength(0);
+    await signedCommandAnswered();
+    expect(core.requests).toEqual([SIGNED_STATUS]);
+    expect(fake.messages).toHaveLength(1);
   });
 
   it("says which port is taken", async () => {

@@ -5,7 +5,7 @@ import {
 } from "../../../src/platforms/slack/slack-front-end.ts";
 import { SlackSetupError, slackConfigured } from "../../../src/platforms/slack/slack-settings.ts";
 import { FakeSlack } from "../../harness/fake-slack/fake-slack.ts";
-import { frontEnd, OPERATOR, slackConfig, VISITOR } from "./helpers.ts";
+import { frontEnd, type MemoryLog, OPERATOR, slackConfig, VISITOR } from "./helpers.ts";
 import { TestCore } from "./test-core.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -19,6 +19,10 @@ function track(fake: FakeSlack, slack?: SlackFrontEnd): void {
 }
 
 const core = () => new TestCore({ users: [OPERATOR], groups: [] });
+
+/** How many connection attempts the front end has logged as failed because Slack is down. */
+const failedAttempts = (log: MemoryLog): number =>
+  log.lines.filter((line) => /Slack is unreachable .*attempt \d+ failed/.test(line)).length;
 
 describe("Slack start-up", () => {
   it("names what is missing for the chosen mode", async () => {
@@ -60,7 +64,8 @@ describe("Slack start-up", () => {
     // Alerts meanwhile: retryable, so the outbox keeps them.
     const result = await slack.sink.deliver({ title: "exp001: OOM", severity: "critical" }, "k1");
     expect(result).toMatchObject({ ok: false, retryable: true });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Barrier: two attempts have failed, and start() is still waiting for a connection.
+    await fake.waitFor(() => failedAttempts(log) >= 2, 10_000, "two failed connection attempts");
     expect(started).toBe(false);
     expect(log.lines.join("\n")).toMatch(/Slack is unreachable/);
 
@@ -77,12 +82,13 @@ describe("Slack start-up", () => {
 
   it("reconnects after Slack drops the link and is unreachable for a while", async () => {
     const fake = await FakeSlack.start();
-    const { slack } = frontEnd(fake, core());
+    const { slack, log } = frontEnd(fake, core());
     track(fake, slack);
     await slack.start();
     await fake.down();
     await fake.waitFor(() => !slack.connected, 5000, "the link to drop");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Unreachable for a while: until a reconnect attempt has failed.
+    await fake.waitFor(() => failedAttempts(log) >= 1, 10_000, "a failed reconnect");
     await fake.up();
     await fake.waitFor(
       () => slack.connected && fake.openConnections === 1,
