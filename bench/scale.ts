@@ -21,7 +21,7 @@
  * Run: `npx tsx bench/scale.ts [--runs 10] [--hosts 1] [--minutes 2] [--poll-s 5] [--profile DIR]`.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   closeSync,
   mkdtempSync,
@@ -187,8 +187,13 @@ try {
   const logFd = openSync(daemonLog, "w");
   const writerCpu0 = processCpuSeconds(writer.pid as number);
   const profile = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [];
+  // The daemon runs the bundle in dist/, as an installed trainops does, built here from the
+  // sources as they are; TRAINOPS_FROM_SOURCE=1 runs the sources through tsx instead, which
+  // costs ~60 MB more RSS (the transpiler's thread) and more CPU at start.
+  const fromSource = process.env.TRAINOPS_FROM_SOURCE === "1";
+  if (!fromSource) execFileSync("npm", ["run", "--silent", "build"], { stdio: "ignore" });
   daemon = spawn(process.execPath, [...profile, TRAINOPS_BIN, "start", "--config", configPath], {
-    env: { ...process.env, TRAINOPS_FROM_SOURCE: "1" },
+    env: { ...process.env, TRAINOPS_FROM_SOURCE: fromSource ? "1" : "0" },
     stdio: ["ignore", "ignore", logFd],
   });
   closeSync(logFd);
@@ -228,6 +233,12 @@ try {
   let lastConnectionsCheck = 0;
   /** The daemon's resident memory every 5 s: [seconds since start, MB]. */
   const rssTimeline: Array<[number, number]> = [];
+  /**
+   * The start-up, every 5 s for the first two minutes: where the CPU went (the daemon, the
+   * VMs' sshds and what runs under them), the load, and how many runs had been sampled.
+   */
+  const startup: string[] = [];
+  let last = { at: t0, daemon: daemonCpu0, vm: vmCpu0 };
   while (Date.now() - t0 < MINUTES * 60_000) {
     await new Promise((resolve) => setTimeout(resolve, allSampledMs === null ? 250 : 1000));
     if (allSampledMs === null && (sampledStatement.get() as { n: number }).n === RUNS) {
@@ -241,6 +252,19 @@ try {
         Math.round((Date.now() - t0) / 1000),
         Math.round(rssOf(daemonPid, "VmRSS") / 2 ** 20),
       ]);
+      if (Date.now() - t0 <= 120_000) {
+        const now = {
+          at: Date.now(),
+          daemon: processCpuSeconds(daemonPid),
+          vm: sshds.reduce((s, d) => s + treeCpuSeconds(d.pid), 0),
+        };
+        const span = (now.at - last.at) / 1000;
+        const sampled = (sampledStatement.get() as { n: number }).n;
+        startup.push(
+          `${Math.round((now.at - t0) / 1000)}s: load ${loadavg()[0]?.toFixed(1)}, daemon ${((100 * (now.daemon - last.daemon)) / span).toFixed(0)} %, VMs ${((100 * (now.vm - last.vm)) / span).toFixed(0)} %, sampled ${sampled}`,
+        );
+        last = now;
+      }
     }
   }
   const tEnd = Date.now();
@@ -311,6 +335,18 @@ try {
   console.log(
     `daemon: ready ${readyAfterS.toFixed(1)} s after spawn with ${(rssAtReady / 2 ** 20).toFixed(0)} MB resident; at end heap used ${mb("nodejs_heap_size_used_bytes")} of ${mb("nodejs_heap_size_total_bytes")}, external ${mb("nodejs_external_memory_bytes")}, event loop lag p99 ${metric("nodejs_eventloop_lag_p99_seconds")} s`,
   );
+  // Polls by when they started, 10 s at a time over the first two minutes.
+  const byStart: string[] = [];
+  for (let from = t0; from < Math.min(tEnd, t0 + 120_000); from += 10_000) {
+    const bucket = polls.filter((p) => p.at >= from && p.at < from + 10_000);
+    const ms = bucket.flatMap((p) => (p.ms === null ? [] : [p.ms])).sort((a, b) => a - b);
+    const bad = bucket.filter((p) => p.outcome !== "ok").length;
+    byStart.push(
+      `${(from - t0) / 1000}s: ${bucket.length} polls, p50 ${pct(ms, 50).toFixed(0)} ms, max ${(ms.at(-1) ?? 0).toFixed(0)} ms${bad ? `, ${bad} not ok` : ""}`,
+    );
+  }
+  console.log(`start-up every 5 s (CPU in % of a core): ${startup.join("; ")}`);
+  console.log(`polls by start, 10 s at a time: ${byStart.join("; ")}`);
   console.log(
     `daemon RSS (MB) every 5 s: ${rssTimeline.map(([at, mb]) => `${at}s ${mb}`).join(", ")}`,
   );

@@ -17,6 +17,7 @@ import {
 } from "./alert-message.ts";
 import { mentionsFor } from "./mentions.ts";
 import { createRuleContext } from "./rule-context.ts";
+import { RuleFactsBook } from "./rule-facts-book.ts";
 import type { BoundRule, Finding, RuleContext } from "./rules/rule.ts";
 import { runNode } from "./run-node.ts";
 import {
@@ -82,17 +83,25 @@ export interface AlertEngineOptions {
  * writing every notification to the outbox in the same transaction as the state change.
  */
 export class AlertEngine {
-  constructor(private readonly o: AlertEngineOptions) {}
+  private readonly book: RuleFactsBook;
+
+  constructor(private readonly o: AlertEngineOptions) {
+    this.book = new RuleFactsBook({
+      ...o,
+      onError: (rule, run, err) => o.log.error({ run, rule, err }, "alert rule's facts failed"),
+    });
+  }
 
   /** Evaluates every enabled rule for `run` at `now` (default: the clock). */
   evaluate(run: string, now = this.o.clock.now()): EvaluationReport {
     const report: EvaluationReport = { run, fired: [], resolved: [], notifications: 0 };
     report.notifications += this.expireSilences(now);
     const ctx = createRuleContext(this.o, run, now);
-    for (const rule of this.o.rules) {
+    const facts = this.book.factsAt(run, now);
+    for (const [i, rule] of this.o.rules.entries()) {
       if (!rule.settings.enabled) continue;
       try {
-        report.notifications += this.step(rule, ctx, report);
+        report.notifications += this.step(rule, ctx, facts[i], report);
       } catch (error) {
         this.o.log.error({ run, rule: rule.name, err: error }, "alert rule failed");
       }
@@ -101,7 +110,12 @@ export class AlertEngine {
     return report;
   }
 
-  private step(rule: BoundRule, ctx: RuleContext, report: EvaluationReport): number {
+  private step(
+    rule: BoundRule,
+    ctx: RuleContext,
+    facts: unknown,
+    report: EvaluationReport,
+  ): number {
     const { run, now, phase } = ctx;
     const key = `${rule.name}|${run}|${phase ?? "-"}`;
     const opens = this.o.alerts.open(run, rule.name);
@@ -117,6 +131,7 @@ export class AlertEngine {
             finding: current.finding as Finding,
           }
         : null,
+      facts,
     );
     let queued = 0;
     this.o.alerts.transaction(() => {

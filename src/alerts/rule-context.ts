@@ -6,7 +6,6 @@ import type { PollsRepo } from "../store/polls-repo.ts";
 import type { SamplesRepo } from "../store/samples-repo.ts";
 import type { SlurmJobsRepo } from "../store/slurm-jobs-repo.ts";
 import type { RuleContext } from "./rules/rule.ts";
-import { LOOKBACK_MS } from "./rules/run-facts.ts";
 
 /** The stores and settings a {@link RuleContext} reads from. */
 export interface RuleContextSources {
@@ -23,8 +22,9 @@ export interface RuleContextSources {
 
 /**
  * What the rules see of `run` at `now`. Every read is lazy and cached for this one evaluation:
- * a dozen rules ask for the same latest sample and the same window, and most evaluations need
- * only a few of the reads, so nothing is queried until a rule asks and nothing twice.
+ * a dozen rules ask for the same latest sample, and most evaluations need only a few of the
+ * reads, so nothing is queried until a rule asks and nothing twice. What rules keep of the
+ * samples' history are their facts (`RuleFactsBook`), not reads here.
  */
 export function createRuleContext(
   sources: RuleContextSources,
@@ -32,8 +32,6 @@ export function createRuleContext(
   now: number,
 ): RuleContext {
   const o = sources;
-  const cacheFrom = now - LOOKBACK_MS;
-  let window: RunSample[] | null = null;
   let latest: RunSample | null | undefined;
   let latestReachable: RunSample | null | undefined;
   return {
@@ -48,11 +46,6 @@ export function createRuleContext(
     latestReachable: () => {
       if (latestReachable === undefined) latestReachable = o.samples.latestReachable(run);
       return latestReachable;
-    },
-    samplesSince: (from) => {
-      if (from < cacheFrom) return o.samples.range(run, from, now + 1);
-      window ??= o.samples.slidingRange(run, cacheFrom, now + 1);
-      return window.filter((s) => s.at >= from);
     },
     latestEvent: (kinds) => o.alerts.latestEvent(run, kinds),
     lastPollError: () => {

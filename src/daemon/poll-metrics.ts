@@ -44,6 +44,11 @@ export function registerPollMetrics(registry: Registry, stats: () => PollSchedul
     (s) => s.missedTicks,
   );
   gauge(
+    "trainops_poll_concurrency_limit",
+    "Host probes allowed in flight now: fewer while probes take a large share of their deadline",
+    (s) => s.concurrencyLimit,
+  );
+  gauge(
     "trainops_poll_round_seconds",
     "Time from the start of the last finished poll round to the end of its last poll",
     (s) => (s.lastRoundMs === null ? null : s.lastRoundMs / 1000),

@@ -10,7 +10,7 @@ import type { BotCore } from "../bot/core/command-request.ts";
 import { loadConfig } from "../config/load-config.ts";
 import type { Message } from "../message/message.ts";
 import { type App, type FrontEnd, startApp } from "../runtime/app.ts";
-import { chatFrontEnds } from "../runtime/chat-front-ends.ts";
+import { chatFrontEnds, chatPlatforms } from "../runtime/chat-front-ends.ts";
 import { createSimulatedVm, type SimulatedVm } from "../simulator/simulated-vm.ts";
 import { ChangeLocksRepo } from "../store/change-locks-repo.ts";
 import { PhasesRepo } from "../store/phases-repo.ts";
@@ -85,6 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     let session: ConsoleSession | null = null;
     let consoleEnded: Promise<void> = Promise.resolve();
     const tracked = trackButtons();
+    const platforms = await chatPlatforms(config);
     app = await startApp({
       config,
       configDir: REPO_ROOT,
@@ -101,7 +102,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         });
         const consoleFront = new ConsoleFrontEnd(session);
         consoleEnded = consoleFront.finished;
-        const fronts: FrontEnd[] = chatFrontEnds({ config, core, log: options.log });
+        const fronts: FrontEnd[] = chatFrontEnds({
+          config,
+          core,
+          log: options.log,
+          platforms,
+        });
         // The scripted demo drives the session itself; only the interactive one reads stdin.
         if (options.steps === null) fronts.unshift(consoleFront);
         else

@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from "node-cron";
 import { parseDuration } from "../core/duration.ts";
 import { groupByHost } from "./host-poll.ts";
+import { ProbeConcurrency } from "./probe-concurrency.ts";
 import type { PollReport, RunMonitor } from "./run-monitor.ts";
 
 /** `30s`, `1m`, `500ms`: a poll interval rather than a cron expression. */
@@ -21,7 +22,10 @@ export interface PollSchedulerOptions {
    * slot. Default: half the time to the next round (0 when rounds are started by hand).
    */
   spreadMs?: number;
-  /** Probes running at once, at most (default 32; a host's probe is one); the others wait. */
+  /**
+   * Probes running at once, at most (default 32; a host's probe is one); the others wait. Fewer
+   * while probes take a large share of their deadline (see ProbeConcurrency).
+   */
   maxConcurrent?: number;
   /** A round in which some runs were skipped because their previous poll was still going. */
   onOverrun?: (overrun: RoundOverrun) => void;
@@ -34,8 +38,10 @@ export interface PollSchedulerOptions {
     poll: (monitors: RunMonitor[]) => Promise<PollReport[]>;
   };
   /**
-   * The first round's pace: at most one host every so many milliseconds (default 100), so the
-   * first connections and probes of a hundred hosts come over seconds, not in one instant.
+   * The pace of the first polls (each host's first connection and probe, the dearest of all):
+   * one host every so many milliseconds (default 250), or evenly over {@link FIRST_POLLS_SHARE}
+   * of the interval when that is sooner, so a hundred hosts start over most of the first
+   * interval, not in one instant, and a few hosts start at once.
    */
   firstRoundMsPerHost?: number;
   /** Draws each host's jitter within its slot, once (default Math.random). */
@@ -61,7 +67,15 @@ export interface PollSchedulerStats {
   lastRoundMs: number | null;
   /** Rounds never started: their tick came so late that the next one was already due. */
   missedTicks: number;
+  /** Probes allowed in flight now (see ProbeConcurrency). */
+  concurrencyLimit: number;
 }
+
+/**
+ * The share of the interval over which the first polls of all hosts are spread at most: the
+ * rest is left for the last of them to connect and finish within one interval of start.
+ */
+export const FIRST_POLLS_SHARE = 0.8;
 
 /** Raised for an invalid cron expression, naming the config key. */
 export class ScheduleError extends Error {
@@ -77,6 +91,8 @@ interface GroupState {
   pending: boolean;
   /** The poll running now; `ended` settles when it ends. */
   running: { ended: Promise<void> } | null;
+  /** When its first poll is due (ms since the epoch), until that poll is scheduled. */
+  firstAt: number | null;
 }
 
 /** One round's skips, reported once every host of the round has had its slot. */
@@ -112,6 +128,7 @@ export class PollScheduler {
   /** Polls waiting for their offset in the round. */
   private readonly delayed = new Set<() => void>();
   private running = 0;
+  private readonly concurrency: ProbeConcurrency;
   private stopped = false;
   private readonly counters: PollSchedulerStats = {
     rounds: 0,
@@ -119,6 +136,7 @@ export class PollScheduler {
     skipped: 0,
     lastRoundMs: null,
     missedTicks: 0,
+    concurrencyLimit: 0,
   };
 
   constructor(private readonly options: PollSchedulerOptions) {
@@ -136,15 +154,18 @@ export class PollScheduler {
       offset,
       pending: false,
       running: null,
+      firstAt: null,
     }));
+    this.concurrency = new ProbeConcurrency({ max: options.maxConcurrent ?? 32 });
   }
 
   /**
-   * Starts the schedule. Every run must be sampled within one interval of start: when the next
-   * tick is more than half an interval away (its round would end later than that), or far
-   * enough for the first round's pace, a first round begins now, spread over the lesser of half
-   * the time to that tick and `firstRoundMsPerHost` per host. Otherwise the next tick's round
-   * is the first one.
+   * Starts the schedule. Every run must be sampled within one interval of start, and the first
+   * polls (a connection, a handshake and a first read of every log: several times a later
+   * poll's cost) must not all come at once: each host's first poll is due at its slot of a
+   * start-up window, `firstRoundMsPerHost` per host or {@link FIRST_POLLS_SHARE} of the
+   * interval if sooner. Hosts whose first poll is due before the next tick are polled by a
+   * first round now; the others by the next tick's round, each still at its own time.
    */
   start(): void {
     if (this.task || this.interval) return;
@@ -166,15 +187,20 @@ export class PollScheduler {
     }
     const toNext = this.msToNext();
     const everyMs = this.intervalMs() ?? toNext;
-    const paceMs = this.groups.length * (this.options.firstRoundMsPerHost ?? 100);
-    if (toNext >= everyMs / 2 || toNext / 2 >= paceMs) {
-      this.runRound(Math.min(toNext / 2, paceMs));
+    const windowMs = Math.min(
+      everyMs * FIRST_POLLS_SHARE,
+      this.groups.length * (this.options.firstRoundMsPerHost ?? 250),
+    );
+    const now = Date.now();
+    for (const group of this.groups) group.firstAt = now + group.offset * windowMs;
+    if (this.groups.some((group) => group.offset * windowMs < toNext)) {
+      this.runRound(undefined, now + toNext);
     }
   }
 
   /** The schedule's counters so far. */
   stats(): PollSchedulerStats {
-    return { ...this.counters };
+    return { ...this.counters, concurrencyLimit: this.concurrency.limit };
   }
 
   /**
@@ -200,25 +226,37 @@ export class PollScheduler {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private runRound(spreadMs: number | undefined): void {
+  /**
+   * Schedules a round. `firstBefore`: a first round, of the hosts whose first poll is due
+   * before then (the others' comes with the next tick's round).
+   */
+  private runRound(spreadMs: number | undefined, firstBefore?: number): void {
     this.stopped = false;
     const started = Date.now();
     const spread = spreadMs ?? this.options.spreadMs ?? Math.max(0, this.msToNext() / 2);
+    const groups =
+      firstBefore === undefined
+        ? this.groups
+        : this.groups.filter((group) => group.firstAt !== null && group.firstAt < firstBefore);
     const round: Round = {
       skipped: [],
       polled: 0,
-      undecided: this.groups.length,
+      undecided: groups.length,
     };
     const jobs: Promise<void>[] = [];
     this.counters.rounds += 1;
-    for (const group of this.groups) {
+    for (const group of groups) {
       if (group.pending) {
         // Its poll of an earlier round has not even started: this round's would pile up.
         this.skip(round, group);
         continue;
       }
       group.pending = true;
-      const job = this.schedule(group, spread * group.offset, round);
+      // A host's first poll keeps its time in the start-up window; later ones their slot.
+      const delay =
+        group.firstAt !== null ? Math.max(0, group.firstAt - started) : spread * group.offset;
+      group.firstAt = null;
+      const job = this.schedule(group, delay, round);
       this.inFlight.add(job);
       void job.finally(() => this.inFlight.delete(job));
       jobs.push(job);
@@ -259,8 +297,7 @@ export class PollScheduler {
         await group.running.ended;
         if (this.stopped) return;
       }
-      const max = this.options.maxConcurrent ?? 32;
-      while (this.running >= max) {
+      while (this.running >= this.concurrency.limit) {
         await new Promise<void>((resolve) => this.waiting.push(resolve));
         if (this.stopped) return;
       }
@@ -270,7 +307,12 @@ export class PollScheduler {
       group.running = { ended: new Promise<void>((resolve) => (ended = resolve)) };
       round.polled += group.monitors.length;
       this.decided(round);
-      await this.pollGroup(group.monitors);
+      const began = Date.now();
+      const tookMs = await this.pollGroup(group.monitors);
+      this.concurrency.finished(
+        tookMs ?? Date.now() - began,
+        (group.monitors[0] as RunMonitor).execTimeoutMs(),
+      );
     } finally {
       group.pending = false;
       // A poll dropped by stop() before its slot leaves its round unreported, as it should.
@@ -278,7 +320,10 @@ export class PollScheduler {
         group.running = null;
         ended();
         this.running -= 1;
-        this.waiting.shift()?.();
+        // The limit may have risen: wake as many waiting polls as there are free slots.
+        while (this.running < this.concurrency.limit && this.waiting.length > 0) {
+          this.waiting.shift()?.();
+        }
       }
     }
   }
@@ -312,7 +357,8 @@ export class PollScheduler {
     return next && after ? after.getTime() - next.getTime() : null;
   }
 
-  private async pollGroup(group: RunMonitor[]): Promise<void> {
+  /** Polls a host; returns how long its probe took (null when it threw). */
+  private async pollGroup(group: RunMonitor[]): Promise<number | null> {
     const { hosts } = this.options;
     let reports: PollReport[];
     try {
@@ -322,7 +368,7 @@ export class PollScheduler {
           : [await (group[0] as RunMonitor).pollOnce()];
     } catch (error) {
       for (const monitor of group) this.options.onError?.(monitor.name, error as Error);
-      return;
+      return null;
     }
     for (const report of reports) {
       try {
@@ -331,6 +377,7 @@ export class PollScheduler {
         this.options.onError?.(report.run, error as Error);
       }
     }
+    return Math.max(0, ...reports.map((report) => report.durationMs));
   }
 }
 

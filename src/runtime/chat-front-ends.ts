@@ -1,21 +1,43 @@
 import type { Logger } from "pino";
 import type { BotCore } from "../bot/core/command-request.ts";
 import type { Config } from "../config/schema.ts";
-import { createDiscordFrontEnd } from "../platforms/discord/discord-front-end.ts";
-import { createSlackFrontEnd } from "../platforms/slack/slack-front-end.ts";
 import type { FrontEnd } from "./app.ts";
+
+/**
+ * The chat platforms' modules a config uses, loaded by {@link chatPlatforms}: discord.js and
+ * Bolt (with their HTTP clients) are megabytes of code a daemon without chat never loads.
+ */
+export interface ChatPlatforms {
+  discord: typeof import("../platforms/discord/discord-front-end.ts") | null;
+  slack: typeof import("../platforms/slack/slack-front-end.ts") | null;
+}
+
+/** Loads the modules of the chat platforms `config` names a token for, and no other. */
+export async function chatPlatforms(config: Config): Promise<ChatPlatforms> {
+  const [discord, slack] = await Promise.all([
+    config.discord?.token ? import("../platforms/discord/discord-front-end.ts") : null,
+    config.slack?.botToken ? import("../platforms/slack/slack-front-end.ts") : null,
+  ]);
+  return { discord, slack };
+}
 
 /**
  * The chat front ends whose credentials are present: Discord when `discord.token` resolves to a
  * non-empty value; Slack when the tokens of its mode do (bot token plus app token for Socket
  * Mode, or signing secret for HTTP mode).
  */
-export function chatFrontEnds(options: { config: Config; core: BotCore; log: Logger }): FrontEnd[] {
-  const { config, core, log } = options;
+export function chatFrontEnds(options: {
+  config: Config;
+  core: BotCore;
+  log: Logger;
+  /** The platforms' modules, from {@link chatPlatforms}. */
+  platforms: ChatPlatforms;
+}): FrontEnd[] {
+  const { config, core, log, platforms } = options;
   const frontEnds: FrontEnd[] = [];
-  if (config.discord?.token) {
+  if (config.discord?.token && platforms.discord) {
     const discordLog = log.child({ frontEnd: "discord" });
-    const discord = createDiscordFrontEnd({
+    const discord = platforms.discord.createDiscordFrontEnd({
       config: config.discord,
       core,
       log: {
@@ -36,9 +58,9 @@ export function chatFrontEnds(options: { config: Config; core: BotCore; log: Log
   const slackReady =
     slack?.botToken &&
     (slack.mode === "socket" ? Boolean(slack.appToken) : Boolean(slack.signingSecret));
-  if (slack && slackReady) {
+  if (slack && slackReady && platforms.slack) {
     const slackLog = log.child({ frontEnd: "slack" });
-    const front = createSlackFrontEnd({
+    const front = platforms.slack.createSlackFrontEnd({
       config: slack,
       core,
       log: {

@@ -16,6 +16,12 @@ import { SampleRollupsRepo } from "./sample-rollups-repo.ts";
 import { INSERT_SAMPLE_SQL, rowToSample, type SampleRow, sampleParameters } from "./sample-rows.ts";
 import { bucketSumsSql, seriesFromBuckets, toBucketSums } from "./series-buckets.ts";
 
+/** Where a reader of the history stands: the last sample it read (by time, then row id). */
+export interface SamplePosition {
+  at: number;
+  id: number;
+}
+
 /**
  * Time series of run samples: the newest of each run (always, in {@link LatestSamplesRepo}), a
  * history of at most one per `sampleEvery` plus every change of state for the raw window (see
@@ -36,11 +42,7 @@ export class SamplesRepo {
   }
 
   private insertStatement: Statement<unknown[]> | null = null;
-  /** The last window `slidingRange` read per run, with the newest row id it had. */
-  private readonly windows = new Map<
-    string,
-    { from: number; to: number; lastId: number; rows: RunSample[]; identities: GpuIdentity[] }
-  >();
+  private afterStatement: Statement<unknown[]> | null = null;
 
   /**
    * Stores one sample in the history. GPU aggregates: the busiest GPU's memory and the mean
@@ -145,51 +147,41 @@ export class SamplesRepo {
   }
 
   /**
-   * Samples of a run with `from <= at < to`, as `range` gives them, for a reader that asks for
-   * a sliding window again and again (the alert rules read the last day at every evaluation):
-   * the rows read last time are reused and only rows written since are read. Rows are checked
-   * by count, so a window whose rows were deleted or back-filled meanwhile is read afresh. The
-   * samples returned are shared between calls: read them, never change them.
+   * Visits the stored samples of a run after `after` (in `at`, then `id` order) up to `to`
+   * (inclusive), oldest first, one at a time: a reader that keeps what it needs of each (the
+   * alert rules' facts) holds no window of them. Returns the position of the last one visited
+   * (`after` when none), to go on from next time.
    */
-  slidingRange(run: string, from: number, to: number): RunSample[] {
-    const stats = this.db
-      .prepare(
-        "SELECT COUNT(*) AS n, MAX(id) AS last FROM samples WHERE run = ? AND at >= ? AND at < ?",
-      )
-      .get(run, from, to) as { n: number; last: number | null };
-    const cached = this.windows.get(run);
-    let rows: RunSample[] | null = null;
-    if (cached && cached.from <= from && cached.to <= to) {
-      let start = 0;
-      while (start < cached.rows.length && (cached.rows[start] as RunSample).at < from) start++;
-      const fresh = (
-        this.db
-          .prepare(
-            "SELECT * FROM samples WHERE id > ? AND run = ? AND at >= ? AND at < ? ORDER BY at, id",
-          )
-          .all(cached.lastId, run, from, to) as SampleRow[]
-      ).map((row) => rowToSample(row, cached.identities));
-      const kept = cached.rows.slice(start);
-      const inOrder = kept.length === 0 || fresh.length === 0 || fresh[0]!.at >= kept.at(-1)!.at;
-      if (inOrder && kept.length + fresh.length === stats.n) rows = kept.concat(fresh);
+  forEachAfter(
+    run: string,
+    after: SamplePosition,
+    to: number,
+    visit: (sample: RunSample) => void,
+  ): SamplePosition {
+    this.afterStatement ??= this.db.prepare(
+      `SELECT * FROM samples WHERE run = ? AND at >= ? AND at <= ? AND NOT (at = ? AND id <= ?)
+       ORDER BY at, id`,
+    );
+    let last = after;
+    let identities: GpuIdentity[] | null = null;
+    for (const row of this.afterStatement.iterate(
+      run,
+      after.at,
+      to,
+      after.at,
+      after.id,
+    ) as Iterable<SampleRow & { id: number }>) {
+      identities ??= this.gpus.forRun(run);
+      visit(rowToSample(row, identities));
+      last = { at: row.at, id: row.id };
     }
-    if (rows === null) {
-      const identities = this.gpus.forRun(run);
-      rows = (
-        this.db
-          .prepare("SELECT * FROM samples WHERE run = ? AND at >= ? AND at < ? ORDER BY at, id")
-          .all(run, from, to) as SampleRow[]
-      ).map((row) => rowToSample(row, identities));
-      this.windows.set(run, { from, to, lastId: stats.last ?? 0, rows, identities });
-    } else {
-      const identities = cached?.identities ?? [];
-      this.windows.set(run, { from, to, lastId: stats.last ?? 0, rows, identities });
-    }
-    const newest = this.unkept(run, from, to);
-    if (!newest) return rows;
-    const out = rows.concat(newest);
-    if (rows.length > 0 && rows.at(-1)!.at > newest.at) out.sort((a, b) => a.at - b.at);
-    return out;
+    return last;
+  }
+
+  /** The newest sample of a run when only `samples_latest` holds it (not kept in the history). */
+  newestUnkept(run: string): RunSample | null {
+    const slot = this.newest.get(run);
+    return slot && !slot.kept ? slot.sample : null;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { FrameReader } from "./frame-reader.ts";
+import { startIoDeadline } from "./io-deadline.ts";
 import { openExec, type Ssh2Channel, type Ssh2Client } from "./ssh2-types.ts";
 import type { ExecResult } from "./transport.ts";
 
@@ -73,7 +74,7 @@ export class RemoteShell {
     const err = new FrameReader(boundary);
     return new Promise<ExecResult>((resolve, reject) => {
       const finish = (error?: Error) => {
-        clearTimeout(timer);
+        deadline.clear();
         this.channel.removeListener("data", onOut);
         this.channel.stderr.removeListener("data", onErr);
         this.onClose = undefined;
@@ -103,9 +104,9 @@ export class RemoteShell {
         err.push(chunk);
         check();
       };
-      const timer = setTimeout(
-        () => finish(new RemoteShellTimeoutError(`script ran past ${timeoutMs} ms`)),
-        timeoutMs,
+      // Output that came in time counts, even if the daemon was too busy to read it then.
+      const deadline = startIoDeadline(timeoutMs, () =>
+        finish(new RemoteShellTimeoutError(`script ran past ${timeoutMs} ms`)),
       );
       this.onClose = (error) => finish(error);
       this.channel.on("data", onOut);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
 import { HostKeyVerifier } from "./host-key-verifier.ts";
+import { startIoDeadline } from "./io-deadline.ts";
 import { firstExisting, type ResolvedHop, type ResolvedTarget } from "./ssh-target-resolution.ts";
 import { loadSsh2Client, type Ssh2ClientClass, startSsh2Handshake } from "./ssh2-handshake.ts";
 import type { Ssh2Client } from "./ssh2-types.ts";
@@ -117,6 +118,7 @@ async function handshake(
   // signatures, authentication: CPU work on a busy VM) gets SLOW_HANDSHAKE_FACTOR times as
   // long again, instead of being cut off, retried from scratch, and costing it more CPU.
   const answerMs = Math.max(1, deadline - Date.now());
+  const handshakeMs = answerMs + SLOW_HANDSHAKE_FACTOR * resolved.connectTimeoutMs;
   let answered = false;
   const { client, ready } = startSsh2Handshake(Client, {
     sock,
@@ -124,7 +126,9 @@ async function handshake(
     privateKey,
     passphrase: resolved.passphrase,
     agent,
-    readyTimeout: answerMs + SLOW_HANDSHAKE_FACTOR * resolved.connectTimeoutMs,
+    // Our own deadlines below, not ssh2's timer: they take an answer that came in time even
+    // when the daemon was too busy to read it then (see startIoDeadline).
+    readyTimeout: handshakeMs + 60_000,
     keepaliveInterval: resolved.keepaliveIntervalMs,
     keepaliveCountMax: 3,
     algorithms: { serverHostKey: verifier.preferredAlgorithms() },
@@ -143,14 +147,15 @@ async function handshake(
   } else {
     answered = true;
   }
-  const silence = setTimeout(() => {
-    if (answered) return;
-    const error = new Error("timed out waiting for the server's first bytes") as Error & {
-      code?: string;
-    };
+  const timedOut = (message: string) => {
+    const error = new Error(message) as Error & { code?: string };
     error.code = "ETIMEDOUT";
     sock.destroy(error);
-  }, answerMs);
+  };
+  const silence = startIoDeadline(answerMs, () => {
+    if (!answered) timedOut("timed out waiting for the server's first bytes");
+  });
+  const slow = startIoDeadline(handshakeMs, () => timedOut("timed out during the handshake"));
   try {
     await ready;
   } catch (error) {
@@ -161,7 +166,8 @@ async function handshake(
       explainConnectError(error as Error, hop, keyFile, resolved.connectTimeoutMs, answered),
     );
   } finally {
-    clearTimeout(silence);
+    silence.clear();
+    slow.clear();
   }
   return client;
 }

@@ -1,22 +1,24 @@
+import { startIoDeadline } from "./io-deadline.ts";
 import { RemoteShellTimeoutError } from "./remote-shell.ts";
 
 /**
  * Settles like `promise`, or rejects with {@link RemoteShellTimeoutError} after `ms`. The work
  * itself is not cancelled: the caller knows what to kill (a channel, a shell) when time is up.
+ * An answer that came in time is taken even when the daemon was too busy to see it then (see
+ * startIoDeadline).
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new RemoteShellTimeoutError(`timed out after ${ms} ms`)),
-      ms,
+    const deadline = startIoDeadline(ms, () =>
+      reject(new RemoteShellTimeoutError(`timed out after ${ms} ms`)),
     );
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        deadline.clear();
         resolve(value);
       },
       (error) => {
-        clearTimeout(timer);
+        deadline.clear();
         reject(error);
       },
     );

@@ -27,6 +27,11 @@ class GatedTransport implements Transport {
     for (const release of this.releases.splice(0)) release();
   }
 
+  /** Probes out and not answered yet. */
+  get pending(): number {
+    return this.releases.length;
+  }
+
   async follow(): Promise<FollowHandle> {
     return { stop: async () => {} };
   }
@@ -39,13 +44,13 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function setup(name = "exp001") {
+function setup(name = "exp001", clock = new ManualClock()) {
   const dir = mkdtempSync(join(tmpdir(), "trainops-sched-"));
   dirs.push(dir);
   const store = createMonitorStore(openDatabase(join(dir, "db.sqlite")));
   const transport = new GatedTransport();
   const run = runSchema.parse({ name, ssh: "local", workdir: dir, log: "train.log" });
-  const monitor = new RunMonitor({ run, transport, store, clock: new ManualClock() });
+  const monitor = new RunMonitor({ run, transport, store, clock });
   return { store, transport, monitor };
 }
 
@@ -106,6 +111,64 @@ describe("PollScheduler", () => {
     await scheduler.stop();
     expect(runs.map((r) => r.transport.calls)).toEqual([1, 1, 1, 1, 1]);
     expect(scheduler.stats()).toMatchObject({ rounds: 1, overruns: 0, skipped: 0 });
+  });
+
+  it("lets fewer probes run at once while they take a large share of their deadline, and more again once they are quick", async () => {
+    // Each probe's time is what the shared clock moved while it was out (deadline: 30 s).
+    const clock = new ManualClock();
+    const runs = Array.from({ length: 40 }, (_, i) => setup(`c${i}`, clock));
+    const scheduler = new PollScheduler({
+      expression: "*/30 * * * * *",
+      monitors: runs.map((r) => r.monitor),
+      onPolled: () => {},
+      maxConcurrent: 16,
+    });
+    const started = () => runs.reduce((sum, r) => sum + r.transport.calls, 0);
+    const out = () => runs.reduce((sum, r) => sum + r.transport.pending, 0);
+    scheduler.tick({ spreadMs: 0 });
+    expect(started()).toBe(16);
+    expect(scheduler.stats().concurrencyLimit).toBe(16);
+    // The VMs are saturated: the 16 probes each took 25 s of their 30 s. The limit falls by a
+    // third per 8 of them: 10, then 6; polls waiting for a slot start only as far as it allows.
+    clock.advance(25_000);
+    for (const r of runs) r.transport.release();
+    await until(() => scheduler.stats().concurrencyLimit === 6, "the limit to fall");
+    await until(() => out() === 6, "six probes out");
+    expect(started()).toBe(22);
+    // Quick again: each quick probe lets one more run at once, back up to 16.
+    while (started() < 40 || out() > 0) {
+      for (const r of runs) r.transport.release();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await scheduler.stop();
+    expect(runs.every((r) => r.transport.calls === 1)).toBe(true);
+    expect(scheduler.stats().concurrencyLimit).toBe(16);
+  });
+
+  it("keeps its limit when one hung VM runs every probe of its own into the deadline", async () => {
+    const clock = new ManualClock();
+    const runs = Array.from({ length: 8 }, (_, i) => setup(`h${i}`, clock));
+    const scheduler = new PollScheduler({
+      expression: "*/30 * * * * *",
+      monitors: runs.map((r) => r.monitor),
+      onPolled: () => {},
+      maxConcurrent: 8,
+    });
+    const hung = runs[0] as (typeof runs)[number];
+    for (let round = 1; round <= 4; round++) {
+      scheduler.tick({ spreadMs: 0 });
+      await until(() => runs.every((r) => r.transport.calls === round), `round ${round}`);
+      // The healthy VMs answer at once; the hung one's probe is killed at its 30 s deadline.
+      for (const r of runs.slice(1)) r.transport.release();
+      const stored = (r: (typeof runs)[number]) =>
+        r.store.polls.recent(r.monitor.name, 10).length === round;
+      await until(() => runs.slice(1).every(stored), "the healthy VMs' polls stored");
+      clock.advance(30_000);
+      hung.transport.release();
+      await until(() => stored(hung), "the hung VM's poll stored");
+    }
+    await scheduler.stop();
+    expect(scheduler.stats().concurrencyLimit).toBe(8);
   });
 
   it("spreads a round's polls over spreadMs; stop() drops those not started yet", async () => {

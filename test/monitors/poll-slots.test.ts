@@ -148,28 +148,42 @@ describe("poll slots over a real sshd", () => {
     await f.close();
   });
 
-  it("leaves the first round to the next tick when it comes soon enough for every run to be sampled within one interval", async () => {
+  it("spreads the first polls over the start-up window: a host due before the next tick is polled by a first round, one due after it by the tick's round at its own time", async () => {
     const f = fleet("deferred", 2);
     const scheduler = new PollScheduler({
-      expression: "*/2 * * * * *",
+      expression: "*/4 * * * * *",
       monitors: f.monitors,
       hosts: hostPolling(f.store, systemClock),
       onPolled: () => {},
-      // Too slow a pace for the time to the tick: no first round of its own.
+      // A slow pace: the window is 80 % of the 4 s interval, 3.2 s. Slots at 0.05 and 0.55 of
+      // it: 160 ms and 1,760 ms after start.
       firstRoundMsPerHost: 60_000,
+      random: () => 0.1,
     });
-    // Start 1.3 s into a 2 s interval: the next tick is 0.7 s away, under half the interval.
-    await until(() => Date.now() % 2000 >= 1300 && Date.now() % 2000 < 1400, "the start phase");
-    const tick = Math.ceil(Date.now() / 2000) * 2000;
+    // Start 2.6 s into the interval: the next tick is 1.4 s away, between the two slots.
+    await until(() => Date.now() % 4000 >= 2600 && Date.now() % 4000 < 2700, "the start phase");
+    const t0 = Date.now();
+    const tick = Math.ceil(t0 / 4000) * 4000;
     scheduler.start();
     await until(() => f.monitors.every((m) => f.startsOf(m.name).length >= 1), "first polls");
     await scheduler.stop();
-    for (const monitor of f.monitors) {
-      const first = f.startsOf(monitor.name)[0] as number;
-      expect(first).toBeGreaterThanOrEqual(tick);
-      // Within one interval of start: the tick's round spreads over half of it.
-      expect(first).toBeLessThan(tick + 2000);
-    }
+    const firsts = [0, 1]
+      .map((host) =>
+        Math.min(
+          ...f.monitors
+            .filter((m) => f.hostOf(m.name) === host)
+            .map((m) => f.startsOf(m.name)[0] as number),
+        ),
+      )
+      .sort((a, b) => a - b) as [number, number];
+    // The first host in a first round of its own, before the tick.
+    expect(firsts[0]).toBeGreaterThanOrEqual(t0 + 160 - 5);
+    expect(firsts[0]).toBeLessThan(tick);
+    // The second in the tick's round, at its time in the window, not at its slot of the
+    // round (0.55 of half the interval after the tick, 1,100 ms), and within one interval.
+    expect(firsts[1]).toBeGreaterThanOrEqual(t0 + 1760 - 5);
+    expect(firsts[1]).toBeLessThan(tick + 1100);
+    expect(scheduler.stats().rounds).toBe(2);
     await f.close();
   });
 

@@ -156,36 +156,6 @@ describe("samples: at most one per sampleEvery in the history, the newest always
   });
 });
 
-describe("the rules' sliding window", () => {
-  it("reads only what is new, and matches a fresh read after appends, deletions and back-fills", () => {
-    for (let i = 0; i < 20; i++) store.samples.record(sample(T0 + i * 10 * S, i), 0);
-    const same = (from: number, to: number) => {
-      const sliding = store.samples.slidingRange("exp001", from, to);
-      expect(sliding).toEqual(store.samples.range("exp001", from, to));
-      return sliding;
-    };
-    const first = same(T0, T0 + 200 * S);
-    expect(first).toHaveLength(20);
-    // The window slides: older rows fall out, a new poll comes in.
-    store.samples.record(sample(T0 + 200 * S, 20), 0);
-    const second = same(T0 + 50 * S, T0 + 201 * S);
-    expect(second.map((x) => x.step)).toEqual([
-      5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
-    ]);
-    // Rows read before are reused, not read again.
-    expect(second[0]).toBe(first[5]);
-    // Rows deleted inside the window, and a back-filled row older than the newest.
-    db.prepare("DELETE FROM samples WHERE at = ?").run(T0 + 100 * S);
-    store.samples.insert(sample(T0 + 105 * S, 99));
-    const third = same(T0 + 50 * S, T0 + 202 * S);
-    expect(third.map((x) => x.step)).toContain(99);
-    expect(third.map((x) => x.step)).not.toContain(10);
-    // The newest sample, kept or not, ends the window.
-    store.samples.record(sample(T0 + 203 * S, 21), 30 * S);
-    expect(same(T0 + 50 * S, T0 + 204 * S).at(-1)?.step).toBe(21);
-  });
-});
-
 describe("poll records", () => {
   const poll = (at: number, outcome: "ok" | "degraded" | "skipped" = "ok") =>
     store.polls.insert({

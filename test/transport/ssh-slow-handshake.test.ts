@@ -93,6 +93,30 @@ describe("a VM that answers but is slow to finish the handshake", () => {
     }
   });
 
+  it("gives up on a VM that answered but never finishes the handshake, after 3x the connect timeout, and says so", async () => {
+    const relay = await slowAfterBanner(sshd.port);
+    const transport = new SshTransport(
+      {
+        ...sshd.runConfigSsh(),
+        port: relay.port,
+        knownHosts: undefined,
+        hostKey: sshd.hostKeyFingerprint,
+        connectTimeout: "500ms",
+      },
+      { home: sshd.dir },
+    );
+    try {
+      const error = await transport.run("true").catch((e: Error) => e);
+      expect(error).toBeInstanceOf(TransportConnectError);
+      expect((error as Error).message).toMatch(
+        /the SSH handshake with 127\.0\.0\.1:\d+ did not finish within 2 s though the server answered/,
+      );
+    } finally {
+      await transport.close();
+      await relay.close();
+    }
+  });
+
   it("still gives up after the connect timeout on a VM that never answers, and says so", async () => {
     const sockets = new Set<Socket>();
     const silent = createServer((socket) => {

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { formatClock } from "../../message/format.ts";
 import { ERROR_KINDS } from "../../model/monitoring.ts";
 import { baseSettings, defineRule } from "./rule.ts";
-import { LOOKBACK_MS, lastAliveStreak, totalSteps } from "./run-facts.ts";
+import { aliveStreakFacts, lastAliveStreak, totalSteps } from "./run-facts.ts";
 
 /**
  * The training process is gone before the last step. A death within the first `minSteps` steps
@@ -22,7 +22,8 @@ export const crashedRule = defineRule({
         "Only a run that made at least this many steps counts as crashed (not failed to start)",
       ),
   }),
-  evaluate(ctx, s) {
+  facts: () => aliveStreakFacts,
+  evaluate(ctx, s, _open, facts) {
     const latest = ctx.latest();
     if (!latest?.reachable || latest.alive === null) return "unknown";
     if (latest.alive) return null;
@@ -30,8 +31,7 @@ export const crashedRule = defineRule({
     if (ctx.runConfig?.slurm) return null;
     const expected = ctx.expectedStop();
     if (expected && ctx.now < expected.until) return null;
-    const samples = ctx.samplesSince(ctx.now - LOOKBACK_MS);
-    const streak = lastAliveStreak(samples);
+    const streak = lastAliveStreak(facts, ctx.now);
     if (!streak) return null;
     const step = Math.max(streak.maxStep ?? 0, latest.step ?? 0);
     const total = totalSteps(ctx, latest);
@@ -39,7 +39,7 @@ export const crashedRule = defineRule({
     const lastEvent = ctx.latestEvent(ERROR_KINDS);
     const event = lastEvent && lastEvent.at >= streak.start.at ? lastEvent : null;
     if (event?.kind === "interrupted") return null;
-    const diedAt = samples.find((x) => x.at > streak.last.at && x.alive === false)?.at ?? latest.at;
+    const diedAt = streak.diedAt ?? latest.at;
     const stepsRun = streak.startObserved ? step - (streak.start.step ?? 0) : step;
     const asked = expected !== null && expected.notedAt <= streak.start.at;
     const failedToStart = !asked && stepsRun < s.minSteps;

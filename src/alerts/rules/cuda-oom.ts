@@ -6,9 +6,10 @@ export const cudaOomRule = eventRule({
   label: "CUDA OOM",
   kinds: ["cuda_oom"],
   severity: "critical",
-  describe: (event, ctx) => ({
+  peak: "vram",
+  describe: (event, _ctx, peaks) => ({
     headline: "CUDA out of memory",
-    facts: ["The GPU ran out of memory during training.", ...vramFact(ctx, event)],
+    facts: ["The GPU ran out of memory during training.", ...vramFact(event, peaks)],
     fix: "Usual fix: a smaller batch (`training.train_batch_size`), e.g. roll back to the previous phase, then restart.",
   }),
 });

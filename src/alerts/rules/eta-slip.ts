@@ -1,10 +1,12 @@
 import * as z from "zod";
+import type { RunConfig } from "../../config/schema.ts";
 import { formatDuration, parseDuration } from "../../core/duration.ts";
 import { median } from "../../core/statistics.ts";
 import { formatPercent, formatSpan } from "../../message/format.ts";
 import type { RunSample } from "../../model/monitoring.ts";
-import { baseSettings, defineRule, durationSetting, type RuleContext } from "./rule.ts";
-import { LOOKBACK_MS, totalSteps } from "./run-facts.ts";
+import { baseSettings, defineRule, durationSetting } from "./rule.ts";
+import { LOOKBACK_MS, totalStepsOf } from "./run-facts.ts";
+import { SampleSeries } from "./sample-series.ts";
 
 /** How much later the finish may move: a duration (`6h`) or a share of what was left (`10%`). */
 const slipSetting = z
@@ -48,13 +50,22 @@ export const etaSlipRule = defineRule({
       .prefault("1h")
       .describe("A run with less history than this is not judged; default 1h"),
   }),
-  evaluate(ctx, s) {
+  // The projected finish of each reading over `reference`.
+  facts: (s) => ({
+    span: s.reference,
+    init: () => new SampleSeries(s.reference),
+    add(series: SampleSeries, x, run) {
+      const finish = finishAt(run, x);
+      if (finish !== null) series.push(x.at, [finish]);
+    },
+    copy: (series: SampleSeries) => series.copy(),
+  }),
+  evaluate(ctx, s, _open, facts) {
     const latest = ctx.latest();
     if (!latest?.reachable) return "unknown";
-    const readings = ctx
-      .samplesSince(ctx.now - s.reference)
-      .map((x) => ({ at: x.at, finish: finishAt(ctx, x) }))
-      .filter((x): x is { at: number; finish: number } => x.finish !== null);
+    const readings = facts
+      .since(ctx.now - s.reference)
+      .map((x) => ({ at: x.at, finish: x.values[0] as number }));
     const first = readings[0];
     if (!first || ctx.now - first.at < s.minHistory) return "unknown";
     const then = readings.slice(0, READINGS);
@@ -85,7 +96,7 @@ export const etaSlipRule = defineRule({
   },
   resolved(ctx) {
     const eta = ctx.latestReachable();
-    const finish = eta ? finishAt(ctx, eta) : null;
+    const finish = eta ? finishAt(ctx.runConfig, eta) : null;
     return [
       finish !== null
         ? `The finish is back within bounds: ETA ${formatSpan((finish - (eta as RunSample).at) / 1000)}.`
@@ -95,10 +106,10 @@ export const etaSlipRule = defineRule({
 });
 
 /** When a reading says the run will finish: its ETA, else the steps left at its step time. */
-function finishAt(ctx: RuleContext, sample: RunSample): number | null {
+function finishAt(run: RunConfig | undefined, sample: RunSample): number | null {
   if (!sample.reachable || sample.alive === false) return null;
   if (sample.etaSeconds !== null) return sample.at + sample.etaSeconds * 1000;
-  const total = totalSteps(ctx, sample);
+  const total = totalStepsOf(run, sample);
   if (total === null || sample.step === null || !sample.stepTimeSeconds) return null;
   return sample.at + Math.max(0, total - sample.step) * sample.stepTimeSeconds * 1000;
 }

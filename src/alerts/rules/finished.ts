@@ -1,6 +1,6 @@
 import { formatClock } from "../../message/format.ts";
 import { baseSettings, defineRule } from "./rule.ts";
-import { LOOKBACK_MS, lastAliveStreak, totalSteps } from "./run-facts.ts";
+import { aliveStreakFacts, lastAliveStreak, totalSteps } from "./run-facts.ts";
 
 /** The process is gone after the last step, or was stopped on purpose (KeyboardInterrupt). */
 export const finishedRule = defineRule({
@@ -8,13 +8,14 @@ export const finishedRule = defineRule({
   label: "finish",
   settings: baseSettings({ severity: "success", repeatInterval: "0s" }),
   quietResolve: true,
-  evaluate(ctx) {
+  facts: () => aliveStreakFacts,
+  evaluate(ctx, _s, _open, facts) {
     const latest = ctx.latest();
     if (!latest?.reachable || latest.alive === null) return "unknown";
     if (latest.alive) return null;
     // A Slurm job's end is told by job_ended, with Slurm's own account of it.
     if (ctx.runConfig?.slurm) return null;
-    const streak = lastAliveStreak(ctx.samplesSince(ctx.now - LOOKBACK_MS));
+    const streak = lastAliveStreak(facts, ctx.now);
     const step = Math.max(streak?.maxStep ?? 0, latest.step ?? 0);
     const total = totalSteps(ctx, latest);
     if (total !== null && step >= total) {

@@ -6,7 +6,8 @@ export const hostOomKillRule = eventRule({
   label: "host OOM kill",
   kinds: ["host_oom_kill"],
   severity: "critical",
-  describe: (event, ctx) => {
+  peak: "host",
+  describe: (event, ctx, peaks) => {
     const victim = event.detail?.process ?? event.detail?.comm;
     const pid = event.detail?.pid;
     const who = victim
@@ -16,7 +17,7 @@ export const hostOomKillRule = eventRule({
         : "a process";
     return {
       headline: "host out of memory: the kernel killed a process",
-      facts: [`The kernel's OOM killer killed ${who}.`, ...hostRamFact(ctx, event)],
+      facts: [`The kernel's OOM killer killed ${who}.`, ...hostRamFact(ctx, event, peaks)],
       fix: "Usual fix: fewer data-loader workers (`training.workers`) or less RAM per worker.",
     };
   },

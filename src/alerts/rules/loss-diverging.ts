@@ -2,6 +2,7 @@ import * as z from "zod";
 import { formatDuration } from "../../core/duration.ts";
 import { median } from "../../core/statistics.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";
+import { SampleSeries } from "./sample-series.ts";
 
 /**
  * The training loss rising over a window by more than `factor` (the median of the window's
@@ -31,13 +32,19 @@ export const lossDivergingRule = defineRule({
       .default(6)
       .describe("Loss readings the window needs before it is judged; default 6"),
   }),
-  evaluate(ctx, s) {
+  // The loss readings over `window`.
+  facts: (s) => ({
+    span: s.window,
+    init: () => new SampleSeries(s.window),
+    add(series: SampleSeries, x) {
+      if (x.loss !== null) series.push(x.at, [x.loss]);
+    },
+    copy: (series: SampleSeries) => series.copy(),
+  }),
+  evaluate(ctx, s, _open, facts) {
     const latest = ctx.latest();
     if (!latest?.reachable) return "unknown";
-    const points = ctx
-      .samplesSince(ctx.now - s.window)
-      .filter((p) => p.loss !== null)
-      .map((p) => p.loss as number);
+    const points = facts.since(ctx.now - s.window).map((p) => p.values[0] as number);
     const last = points.at(-1);
     if (
       last !== undefined &&

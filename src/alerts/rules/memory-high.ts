@@ -5,6 +5,7 @@ import { gpuMemoryLimitGiB } from "../../model/gpu-memory-limit.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import { baseSettings, defineRule, durationSetting, type RuleContext } from "./rule.ts";
 import { vramUsedMiB } from "./run-facts.ts";
+import { num, SampleSeries } from "./sample-series.ts";
 
 const GIB = 1024 ** 3;
 const HOUR = 3_600_000;
@@ -13,7 +14,8 @@ interface Gauge {
   name: string;
   usedGiB: number;
   limitGiB: number;
-  read(sample: RunSample): number | null;
+  /** Its column in the facts' series. */
+  column: number;
 }
 
 /** VRAM or host RAM above a share of the run's limit, with the trend and when it would hit it. */
@@ -37,7 +39,26 @@ export const memoryHighRule = defineRule({
       .prefault("1h")
       .describe("How far back the memory trend in the alert looks"),
   }),
-  evaluate(ctx, s) {
+  // VRAM and host RAM (GiB) over `trendWindow` while the training process kept running: across
+  // a restart memory drops to zero and climbs back, which is no leak.
+  facts: (s) => ({
+    span: s.trendWindow,
+    init: () => new SampleSeries(s.trendWindow, 2),
+    add(series: SampleSeries, x) {
+      if (!x.reachable) return;
+      if (x.alive === false) {
+        series.clear();
+        return;
+      }
+      const vram = vramUsedMiB(x);
+      series.push(x.at, [
+        vram === null ? Number.NaN : vram / 1024,
+        num(x.hostMemory ? x.hostMemory.usedBytes / GIB : null),
+      ]);
+    },
+    copy: (series: SampleSeries) => series.copy(),
+  }),
+  evaluate(ctx, s, _open, facts) {
     const latest = ctx.latest();
     if (!latest?.reachable) return "unknown";
     const high: Array<{ gauge: Gauge; share: number }> = [];
@@ -46,15 +67,11 @@ export const memoryHighRule = defineRule({
       if (share >= (gauge.name === "VRAM" ? s.gpuShare : s.hostShare)) high.push({ gauge, share });
     }
     if (high.length === 0) return null;
-    // The trend covers the current process only: across a restart memory drops to zero and
-    // climbs back, which is no leak.
-    const window = sinceLastStart(
-      ctx.samplesSince(ctx.now - s.trendWindow).filter((x) => x.reachable),
-    );
+    const window = facts.since(ctx.now - s.trendWindow);
     const lines = high.map(({ gauge, share }) => {
       const all = window
-        .map((x) => ({ at: x.at, value: gauge.read(x) }))
-        .filter((p): p is { at: number; value: number } => p.value !== null);
+        .map((x) => ({ at: x.at, value: x.values[gauge.column] as number }))
+        .filter((p) => !Number.isNaN(p.value));
       // A value under half of today's marks a (re)start still loading: growth from there is
       // start-up, not a trend.
       const cut = all.findLastIndex((p) => p.value < gauge.usedGiB / 2);
@@ -101,10 +118,7 @@ function gauges(ctx: RuleContext, sample: RunSample): Gauge[] {
       name: "VRAM",
       usedGiB: vram / 1024,
       limitGiB: vramLimit,
-      read: (x) => {
-        const v = vramUsedMiB(x);
-        return v === null ? null : v / 1024;
-      },
+      column: 0,
     });
   }
   const host = sample.hostMemory;
@@ -114,17 +128,10 @@ function gauges(ctx: RuleContext, sample: RunSample): Gauge[] {
       name: "host RAM",
       usedGiB: host.usedBytes / GIB,
       limitGiB: hostLimit,
-      read: (x) => (x.hostMemory ? x.hostMemory.usedBytes / GIB : null),
+      column: 1,
     });
   }
   return out;
-}
-
-/** The trailing samples during which the training process kept running. */
-function sinceLastStart<T extends { alive: boolean | null }>(samples: T[]): T[] {
-  let start = samples.length;
-  while (start > 0 && samples[start - 1]?.alive !== false) start -= 1;
-  return samples.slice(start);
 }
 
 /** "+0.6 GiB/h: reaches 100 GiB in about 3 h", or "stable over the last 60 min". */

@@ -171,6 +171,7 @@ function boundPattern(p: PatternSettings, enabled: boolean): BoundRule {
       mention: p.mention,
     },
     quietResolve: true,
+    facts: null,
     evaluate(ctx: RuleContext) {
       if (p.runs && !p.runs.includes(ctx.run)) return null;
       const found = ctx.lineMatches?.(p.name, ctx.now - p.window);

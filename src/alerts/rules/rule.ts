@@ -91,8 +91,6 @@ export interface RuleContext {
   latest(): RunSample | null;
   /** Newest reachable sample, or null. */
   latestReachable(): RunSample | null;
-  /** Samples with `at >= from`, oldest first. */
-  samplesSince(from: number): RunSample[];
   /** Newest event of the given kinds, or null. */
   latestEvent(kinds: readonly ErrorKind[]): StoredEvent | null;
   /** The message of the newest failed poll, if the monitor recorded one. */
@@ -110,13 +108,34 @@ export interface RuleContext {
   ): { count: number; newest: StoredLineMatch | null; oldestAt: number | null };
 }
 
+/**
+ * What a rule keeps of a run's samples: small facts updated per sample ("alive since", "last
+ * step advance at", a bounded series where the rule judges one), so that an evaluation reads
+ * no window of samples and a run costs the same memory on its first day as on its hundredth.
+ */
+export interface SampleFacts<F> {
+  /**
+   * How far back the facts reach: the samples older than this before now no longer change
+   * them, and a restarted daemon rebuilds them from this much of the stored history.
+   */
+  span: number;
+  /** The facts of a run with no sample yet. */
+  init(): F;
+  /** Folds the run's next sample (oldest first) into `facts`, in place. */
+  add(facts: F, sample: RunSample, run: RunConfig | undefined): void;
+  /** An independent copy (to fold in a newest sample that is not final yet). */
+  copy(facts: F): F;
+}
+
 /** A rule as written in its module. */
-export interface RuleDefinition<S extends BaseSettings> {
+export interface RuleDefinition<S extends BaseSettings, F = undefined> {
   name: string;
   /** Noun for the resolved message: "stall", "CUDA OOM". */
   label: string;
   settings: z.ZodType<S, unknown>;
-  evaluate(ctx: RuleContext, settings: S, open: OpenAlertView | null): Evaluation;
+  /** The facts the rule keeps per run, updated per sample (absent: it reads no samples' history). */
+  facts?: (settings: S) => SampleFacts<F>;
+  evaluate(ctx: RuleContext, settings: S, open: OpenAlertView | null, facts: F): Evaluation;
   /** Lines for the resolved message; absent = generic. */
   resolved?(ctx: RuleContext, settings: S): string[];
   /** One-shot alerts (errors from the log) end without a "resolved" message. */
@@ -129,7 +148,10 @@ export interface BoundRule {
   label: string;
   settings: BaseSettings;
   quietResolve: boolean;
-  evaluate(ctx: RuleContext, open: OpenAlertView | null): Evaluation;
+  /** What it keeps per run of the samples, or null. */
+  facts: SampleFacts<unknown> | null;
+  /** Judges the run; `facts` are this rule's facts of the run (see {@link BoundRule.facts}). */
+  evaluate(ctx: RuleContext, open: OpenAlertView | null, facts?: unknown): Evaluation;
   resolved(ctx: RuleContext): string[];
 }
 
@@ -145,7 +167,7 @@ export interface Rule {
 }
 
 /** Erases the settings type so rules of every shape fit in one list. */
-export function defineRule<S extends BaseSettings>(def: RuleDefinition<S>): Rule {
+export function defineRule<S extends BaseSettings, F = undefined>(def: RuleDefinition<S, F>): Rule {
   return {
     name: def.name,
     label: def.label,
@@ -163,7 +185,8 @@ export function defineRule<S extends BaseSettings>(def: RuleDefinition<S>): Rule
             label: def.label,
             settings,
             quietResolve: def.quietResolve ?? false,
-            evaluate: (ctx, open) => def.evaluate(ctx, settings, open),
+            facts: (def.facts?.(settings) as SampleFacts<unknown> | undefined) ?? null,
+            evaluate: (ctx, open, facts) => def.evaluate(ctx, settings, open, facts as F),
             resolved: (ctx) => def.resolved?.(ctx, settings) ?? [],
           },
         ],

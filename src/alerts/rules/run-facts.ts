@@ -1,3 +1,4 @@
+import type { RunConfig } from "../../config/schema.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import type { RuleContext } from "./rule.ts";
 
@@ -6,8 +7,13 @@ export const LOOKBACK_MS = 24 * 3_600_000;
 
 /** The run's total steps: from the log when it says, else perEpoch × epochs from the config. */
 export function totalSteps(ctx: RuleContext, sample: RunSample | null): number | null {
+  return totalStepsOf(ctx.runConfig, sample);
+}
+
+/** {@link totalSteps} from the run's config alone (where facts are kept, outside an evaluation). */
+export function totalStepsOf(run: RunConfig | undefined, sample: RunSample | null): number | null {
   if (sample?.totalSteps) return sample.totalSteps;
-  const steps = ctx.runConfig?.steps;
+  const steps = run?.steps;
   return steps?.perEpoch && steps.epochs ? steps.perEpoch * steps.epochs : null;
 }
 
@@ -25,40 +31,92 @@ export function vramUsedMiB(sample: RunSample): number | null {
   return values.length ? Math.max(...values) : null;
 }
 
+/** A sample's time and step, as a fact keeps it. */
+export interface SamplePoint {
+  at: number;
+  step: number | null;
+}
+
 /** The training process's life as the samples show it: last alive sample and its streak. */
 export interface AliveStreak {
   /** First sample of the newest run of alive samples. */
-  start: RunSample;
+  start: SamplePoint;
   /** Last alive sample. */
-  last: RunSample;
+  last: SamplePoint;
   /** Whether a not-alive sample precedes the streak (we saw it start). */
   startObserved: boolean;
   /** Highest step seen during the streak. */
   maxStep: number | null;
+  /** First not-alive sample after the last alive one, if any. */
+  diedAt: number | null;
 }
 
-/** The newest streak of alive samples within the lookback, or null if none. */
-export function lastAliveStreak(samples: RunSample[]): AliveStreak | null {
-  const seen = samples.filter((s) => s.reachable && s.alive !== null);
-  let end = -1;
-  for (let i = seen.length - 1; i >= 0; i--) {
-    if (seen[i]?.alive) {
-      end = i;
-      break;
+/**
+ * The newest streak of alive samples, kept per sample: of the samples where the process table
+ * was read (reachable, alive known), the first and last of the newest alive run, the highest
+ * step from its start on, whether a not-alive sample came before it, and the first not-alive
+ * sample after it.
+ */
+export interface AliveStreakFacts {
+  start: SamplePoint | null;
+  last: SamplePoint | null;
+  /** The read sample before the streak's start (a not-alive one), if any. */
+  beforeStartAt: number | null;
+  maxStep: number | null;
+  diedAt: number | null;
+  /** Whether the newest read sample was alive. */
+  lastSeenAlive: boolean;
+  /** The newest read sample's time. */
+  lastSeenAt: number | null;
+}
+
+/** The alive-streak facts, kept by each rule that reads them (crashed, finished). */
+export const aliveStreakFacts = {
+  span: LOOKBACK_MS,
+  init: (): AliveStreakFacts => ({
+    start: null,
+    last: null,
+    beforeStartAt: null,
+    maxStep: null,
+    diedAt: null,
+    lastSeenAlive: false,
+    lastSeenAt: null,
+  }),
+  add(f: AliveStreakFacts, s: RunSample): void {
+    if (s.alive === false && f.last && f.diedAt === null && s.at > f.last.at) f.diedAt = s.at;
+    if (!s.reachable || s.alive === null) return;
+    const point = { at: s.at, step: s.step };
+    if (s.alive) {
+      if (!f.lastSeenAlive) {
+        f.start = point;
+        f.beforeStartAt = f.lastSeenAt;
+        f.maxStep = null;
+      }
+      f.last = point;
+      f.diedAt = null;
     }
-  }
-  if (end < 0) return null;
-  let begin = end;
-  while (begin > 0 && seen[begin - 1]?.alive) begin--;
-  let maxStep: number | null = null;
-  for (let i = begin; i < seen.length; i++) {
-    const step = seen[i]?.step;
-    if (step !== null && step !== undefined && (maxStep === null || step > maxStep)) maxStep = step;
-  }
+    if (f.start && s.step !== null && (f.maxStep === null || s.step > f.maxStep))
+      f.maxStep = s.step;
+    f.lastSeenAlive = s.alive;
+    f.lastSeenAt = s.at;
+  },
+  copy: (f: AliveStreakFacts): AliveStreakFacts => ({ ...f }),
+};
+
+/**
+ * The newest streak of alive samples within the lookback before `now`, or null if none. A
+ * streak that began before the lookback starts at its edge, unobserved, as a day's window of
+ * samples showed it.
+ */
+export function lastAliveStreak(f: AliveStreakFacts, now: number): AliveStreak | null {
+  const from = now - LOOKBACK_MS;
+  if (!f.start || !f.last || f.last.at < from) return null;
+  const clipped = f.start.at < from;
   return {
-    start: seen[begin] as RunSample,
-    last: seen[end] as RunSample,
-    startObserved: begin > 0,
-    maxStep,
+    start: clipped ? { at: from, step: null } : f.start,
+    last: f.last,
+    startObserved: !clipped && f.beforeStartAt !== null && f.beforeStartAt >= from,
+    maxStep: f.maxStep,
+    diedAt: f.diedAt,
   };
 }

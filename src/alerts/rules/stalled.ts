@@ -5,6 +5,22 @@ import { formatSeconds } from "../../message/format.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";
 
+/** Newest step times the median is taken over. */
+const STEP_TIMES = 50;
+
+/**
+ * Of the samples that read a step: the newest step, since when it has not changed, and the
+ * newest {@link STEP_TIMES} step times (a ring).
+ */
+interface StepFacts {
+  step: number | null;
+  at: number;
+  /** First sample of the trailing run at the same step. */
+  since: number;
+  /** Times and step times (NaN: none) of the newest samples with a step, oldest first. */
+  times: Array<{ at: number; seconds: number }>;
+}
+
 /** No new step for max(k × median step time, floor) while the process still lives. */
 export const stalledRule = defineRule({
   name: "stalled",
@@ -17,24 +33,33 @@ export const stalledRule = defineRule({
       .describe("Stalled after k times the median step time without a new step"),
     floor: durationSetting.prefault("10m").describe("… and at least this long"),
   }),
-  evaluate(ctx, s) {
+  facts: () => ({
+    span: LOOKBACK_MS,
+    init: (): StepFacts => ({ step: null, at: 0, since: 0, times: [] }),
+    add(f: StepFacts, x) {
+      if (!x.reachable || x.step === null) return;
+      if (f.step !== x.step) f.since = x.at;
+      f.step = x.step;
+      f.at = x.at;
+      f.times.push({ at: x.at, seconds: x.stepTimeSeconds ?? Number.NaN });
+      if (f.times.length > STEP_TIMES) f.times.shift();
+    },
+    copy: (f: StepFacts): StepFacts => ({ ...f, times: f.times.slice() }),
+  }),
+  evaluate(ctx, s, _open, facts) {
     const latest = ctx.latest();
     if (!latest?.reachable || latest.alive === null) return "unknown";
     if (!latest.alive) return null;
     const expected = ctx.expectedStop();
     if (expected && ctx.now < expected.until) return null;
-    const samples = ctx
-      .samplesSince(ctx.now - LOOKBACK_MS)
-      .filter((x) => x.reachable && x.step !== null);
-    const last = samples.at(-1);
-    if (!last || last.step === null) return "unknown";
-    let first = samples.length - 1;
-    while (first > 0 && samples[first - 1]?.step === last.step) first--;
-    const since = (samples[first] as (typeof samples)[number]).at;
-    const stepTimes = samples
-      .slice(-50)
-      .map((x) => x.stepTimeSeconds)
-      .filter((v): v is number => v !== null && v > 0);
+    // What a day's window of samples shows: a step older than that is no reading.
+    const from = ctx.now - LOOKBACK_MS;
+    if (facts.step === null || facts.at < from) return "unknown";
+    const last = { step: facts.step };
+    const since = Math.max(facts.since, from);
+    const stepTimes = facts.times
+      .filter((x) => x.at >= from && x.seconds > 0)
+      .map((x) => x.seconds);
     const med = median(stepTimes);
     const thresholdMs = Math.max(s.k * (med ?? 0) * 1000, s.floor);
     const stalledFor = ctx.now - since;

@@ -5,6 +5,21 @@ import { formatCount, formatPercent } from "../../message/format.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import { baseSettings, defineRule, durationSetting, type RuleContext } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";
+import { SampleSeries } from "./sample-series.ts";
+
+/**
+ * The current training's speed readings (steps/h after each start) and where it began: the
+ * newest process start seen (a not-alive sample before an alive one) or step counter going back.
+ */
+interface SpeedFacts {
+  /** First reachable sample. */
+  firstAt: number | null;
+  /** Newest start seen in the samples, or null. */
+  startAt: number | null;
+  previous: { alive: boolean | null; step: number | null } | null;
+  /** Steps/h of the samples since that start while the process was not seen gone. */
+  speeds: SampleSeries;
+}
 
 /**
  * Steps per hour below `share` of the current training's own median, for `for`: a slow node,
@@ -43,21 +58,47 @@ export const throughputDropRule = defineRule({
       .default(3)
       .describe("Newest readings whose median is the speed now; default 3"),
   }),
-  evaluate(ctx, s, open) {
+  facts: () => ({
+    span: LOOKBACK_MS,
+    init: (): SpeedFacts => ({
+      firstAt: null,
+      startAt: null,
+      previous: null,
+      speeds: new SampleSeries(LOOKBACK_MS),
+    }),
+    add(f: SpeedFacts, x) {
+      if (!x.reachable) return;
+      f.firstAt ??= x.at;
+      const prev = f.previous;
+      if (
+        prev &&
+        ((prev.alive === false && x.alive) ||
+          (prev.step !== null && x.step !== null && x.step < prev.step))
+      ) {
+        f.startAt = x.at;
+        // Readings before a start are never judged again.
+        f.speeds.clear();
+      }
+      f.previous = { alive: x.alive, step: x.step };
+      const value = stepsPerHour(x);
+      if (x.alive !== false && value !== null) f.speeds.push(x.at, [value]);
+    },
+    copy: (f: SpeedFacts): SpeedFacts => ({ ...f, speeds: f.speeds.copy() }),
+  }),
+  evaluate(ctx, s, open, facts) {
     const latest = ctx.latest();
     if (!latest?.reachable || latest.alive === null) return "unknown";
     // A dead or stopping process is the crash and stall rules' business, not a slow one.
     if (!latest.alive) return null;
     const expected = ctx.expectedStop();
     if (expected && ctx.now < expected.until) return null;
-    const samples = ctx.samplesSince(ctx.now - LOOKBACK_MS).filter((x) => x.reachable);
-    const start = trainingStart(ctx, samples);
+    const from = ctx.now - LOOKBACK_MS;
+    const start = trainingStart(ctx, facts, from);
     const judgedFrom = start + s.warmup;
     if (ctx.now < judgedFrom) return null;
-    const speeds = samples
-      .filter((x) => x.at >= judgedFrom && x.alive !== false)
-      .map((x) => ({ at: x.at, value: stepsPerHour(x) }))
-      .filter((x): x is { at: number; value: number } => x.value !== null);
+    const speeds = facts.speeds
+      .since(Math.max(judgedFrom, from))
+      .map((x) => ({ at: x.at, value: x.values[0] as number }));
     const recent = speeds.slice(-s.recent);
     // While an alert is open its own stretch stays out of the median it is judged against.
     const baseEnd = open ? open.startedAt : (recent[0]?.at ?? ctx.now);
@@ -102,16 +143,11 @@ function stepsPerHour(sample: RunSample): number | null {
  * When the current training began: the newest of a process start seen in the samples (a
  * not-alive sample before alive ones), a step counter that went back (a resume from a
  * checkpoint), a start that an operation recorded (restart, phase change, rollback), or the
- * oldest sample read.
+ * oldest sample read (the lookback's edge for a run watched longer).
  */
-function trainingStart(ctx: RuleContext, samples: RunSample[]): number {
-  let start = samples[0]?.at ?? ctx.now;
-  for (let i = 1; i < samples.length; i++) {
-    const prev = samples[i - 1] as RunSample;
-    const cur = samples[i] as RunSample;
-    if (prev.alive === false && cur.alive) start = cur.at;
-    if (prev.step !== null && cur.step !== null && cur.step < prev.step) start = cur.at;
-  }
+function trainingStart(ctx: RuleContext, facts: SpeedFacts, from: number): number {
+  const oldest = facts.firstAt === null ? ctx.now : Math.max(facts.firstAt, from);
+  let start = facts.startAt !== null && facts.startAt >= oldest ? facts.startAt : oldest;
   const started = ctx.expectedStop()?.startedAt;
   if (started !== null && started !== undefined && started > start) start = started;
   return start;

@@ -3,6 +3,15 @@ import { formatClock } from "../../message/format.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";
 
+/** The newest sample's time and whether the VM answered; the trailing run of failed polls. */
+interface ReachFacts {
+  at: number | null;
+  reachable: boolean;
+  /** Failed polls in a row up to the newest, and when the first of them was. */
+  count: number;
+  since: number;
+}
+
 /** The VM has not answered `polls` polls in a row: a connection problem, not (yet) a dead run. */
 export const unreachableRule = defineRule({
   name: "unreachable",
@@ -15,16 +24,25 @@ export const unreachableRule = defineRule({
       .default(3)
       .describe("Alert after this many failed polls in a row"),
   }),
-  evaluate(ctx, s) {
-    const samples = ctx.samplesSince(ctx.now - LOOKBACK_MS);
-    const last = samples.at(-1);
-    if (!last) return "unknown";
-    if (last.reachable) return null;
-    let first = samples.length - 1;
-    while (first > 0 && !samples[first - 1]?.reachable) first--;
-    const count = samples.length - first;
+  // An outage is counted from its first failed poll, however long ago: it is one outage.
+  facts: () => ({
+    span: LOOKBACK_MS,
+    init: (): ReachFacts => ({ at: null, reachable: true, count: 0, since: 0 }),
+    add(f: ReachFacts, x) {
+      if (!x.reachable) {
+        if (f.count === 0) f.since = x.at;
+        f.count++;
+      } else f.count = 0;
+      f.at = x.at;
+      f.reachable = x.reachable;
+    },
+    copy: (f: ReachFacts): ReachFacts => ({ ...f }),
+  }),
+  evaluate(ctx, s, _open, facts) {
+    if (facts.at === null || facts.at < ctx.now - LOOKBACK_MS) return "unknown";
+    if (facts.reachable) return null;
+    const { count, since } = facts;
     if (count < s.polls) return null;
-    const since = (samples[first] as (typeof samples)[number]).at;
     const error = ctx.lastPollError();
     const before = ctx.latestReachable();
     const lines = [

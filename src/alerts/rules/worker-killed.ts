@@ -6,13 +6,14 @@ export const workerKilledRule = eventRule({
   label: "killed worker",
   kinds: ["worker_killed"],
   severity: "critical",
-  describe: (event, ctx) => {
+  peak: "host",
+  describe: (event, ctx, peaks) => {
     const signal = event.detail?.signal;
     return {
       headline: "a data-loader worker was killed",
       facts: [
         `A DataLoader worker was killed${signal ? ` by signal ${signal}` : ""}; this is usually the host running out of RAM.`,
-        ...hostRamFact(ctx, event),
+        ...hostRamFact(ctx, event, peaks),
       ],
       fix: "Usual fix: fewer data-loader workers (`training.workers`) or less RAM per worker.",
     };

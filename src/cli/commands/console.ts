@@ -23,7 +23,7 @@ export const registerConsole: RegisterCommand = (program) => {
         { loadConfig },
         { createLogger },
         { startApp },
-        { chatFrontEnds },
+        { chatFrontEnds, chatPlatforms },
       ] = await Promise.all([
         import("../../bot/console/console-front-end.ts"),
         import("../../bot/console/console-session.ts"),
@@ -33,6 +33,7 @@ export const registerConsole: RegisterCommand = (program) => {
         import("../../runtime/chat-front-ends.ts"),
       ]);
       const config = loadConfig(options.config);
+      const platforms = await chatPlatforms(config);
       const log = createLogger({
         level: "warn",
         pretty: Boolean(process.stderr.isTTY),
@@ -55,7 +56,7 @@ export const registerConsole: RegisterCommand = (program) => {
             interactive: Boolean(process.stdin.isTTY),
           });
           consoleFront = new ConsoleFrontEnd(session);
-          return [consoleFront, ...chatFrontEnds({ config, core, log })];
+          return [consoleFront, ...chatFrontEnds({ config, core, log, platforms })];
         },
       });
       const front = consoleFront as ConsoleFrontEnd | null;

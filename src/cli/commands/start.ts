@@ -14,15 +14,15 @@ export const registerStart: RegisterCommand = (program, setExitCode) => {
     .description("Run the daemon: polls, alerts, phase engine, chat front ends, /metrics")
     .option("-c, --config <file>", CONFIG_OPTION_HELP, defaultConfigPath())
     .action(async (options: { config: string }) => {
-      const [{ loadConfig }, { createLogger }, { startApp }, { chatFrontEnds }] = await Promise.all(
-        [
+      const [{ loadConfig }, { createLogger }, { startApp }, { chatFrontEnds, chatPlatforms }] =
+        await Promise.all([
           import("../../config/load-config.ts"),
           import("../../daemon/logger.ts"),
           import("../../runtime/app.ts"),
           import("../../runtime/chat-front-ends.ts"),
-        ],
-      );
+        ]);
       const config = loadConfig(options.config);
+      const platforms = await chatPlatforms(config);
       const log = createLogger({
         level: config.logLevel,
         pretty: Boolean(process.stderr.isTTY),
@@ -57,7 +57,7 @@ export const registerStart: RegisterCommand = (program, setExitCode) => {
         config,
         configDir: dirname(resolve(options.config)),
         log,
-        frontEnds: (core) => chatFrontEnds({ config, core, log }),
+        frontEnds: (core) => chatFrontEnds({ config, core, log, platforms }),
         onSetupError: (error) => {
           process.stderr.write(`trainops: ${error.message}\n`);
           setExitCode(2);
