@@ -47,8 +47,7 @@ export interface LogReadRequest {
 /**
  * Whether a read may take the fast path (see {@link buildLogSection}): the file was read before
  * without trouble (the daemon does not ask to verify it) and its stored prefix is a full
- * {@link PREFIX_BYTES}, so the prefix of any later read is the same number of bytes; or the log
- * is young (see {@link youngLog}).
+ * {@link PREFIX_BYTES}, so the prefix of any later read is the same number of bytes.
  */
 export function fastReadable(request: LogReadRequest): boolean {
   return (
@@ -56,21 +55,8 @@ export function fastReadable(request: LogReadRequest): boolean {
     request.inode !== null &&
     request.inode !== "" &&
     /^[0-9]+$/.test(request.prefixSum) &&
-    (Math.floor(request.prefixLength) === PREFIX_BYTES || youngLog(request))
+    Math.floor(request.prefixLength) === PREFIX_BYTES
   );
-}
-
-/**
- * A log read so far only below {@link PREFIX_BYTES} (a run that just started): its stored prefix
- * is all it had, shorter than a full one. It may still take the fast path, checking that short
- * prefix itself after the read (the host's one check sums full prefixes only): the slow path
- * would check the same prefix and anchor, with some twenty processes a read instead of four,
- * for every read of the run's first minutes. Once the offset reaches a full prefix the next
- * read is a slow one, which stores the full prefix; the fast path keeps the stored one.
- */
-export function youngLog(request: LogReadRequest): boolean {
-  const length = Math.floor(request.prefixLength);
-  return length >= 0 && length < PREFIX_BYTES && request.offset < PREFIX_BYTES;
 }
 
 /** Where a log section's check after the read is done. */
@@ -240,12 +226,8 @@ export function buildLogSection(request: LogReadRequest, options: LogSectionOpti
       ? // biome-ignore lint/suspicious/noTemplateCurlyInString: sh's parameter expansion, not a template
         'log=${log:-}\nrot="$log.1"'
       : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
-  // A log named by the prelude (a Slurm job's) is not in the host's check, nor a young one
-  // (its prefix is short): each checks itself.
-  const index =
-    request.logPath === "" || Math.floor(request.prefixLength) !== PREFIX_BYTES
-      ? undefined
-      : options.hostIndex;
+  // A log named by the prelude (a Slurm job's) is not in the host's check: it checks itself.
+  const index = request.logPath === "" ? undefined : options.hostIndex;
   return `${options.functions === false ? "" : `${LOG_READ_FUNCTIONS}\n`}${logLines}
 prev_inode=${shellQuote(request.inode ?? "")}
 off=${Math.max(0, Math.floor(request.offset))}
