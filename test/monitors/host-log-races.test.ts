@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  renameSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -217,6 +218,114 @@ describe("a host probe's log reads", () => {
       expect(h.stored(0)).toEqual({ 1: 1 });
       expect(h.stored(1)).toEqual({ 101: 1, 102: 1, 103: 1 });
       expect(h.stored(2)).toEqual({ 201: 1 });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("a young log (shorter than the 4 KiB prefix)", () => {
+  /** One marker line and some filler: about 200 bytes. */
+  const chunk = (id: number) => `${markerLine(id)}\n${stepLine(id)}\n`;
+
+  it("is read on the fast path with its own short prefix check until it passes 4 KiB, then checked in full once, then by the host's check", async () => {
+    const h = host(2, { content: chunk(1) });
+    try {
+      await h.poll();
+      h.calls();
+      h.logs.forEach((log, i) => {
+        appendFileSync(log, chunk(10 + i));
+      });
+      const young = await h.poll();
+      expect(young.map((r) => r.outcome)).toEqual(["ok", "ok"]);
+      // One stat for both logs, a tail each, and each one's own prefix check before and after
+      // the read: no full check.
+      expect(h.calls()).toEqual({ stat: 1, tail: 2, head: 4, cksum: 4, od: 0 });
+      // Past the prefix: still a fast read (the offset was below it), then one full check that
+      // stores the full prefix, then the host's one check.
+      let id = 100;
+      while (statSync(h.logs[0] as string).size < 5000) {
+        for (const log of h.logs) appendFileSync(log, chunk(id));
+        id += 1;
+      }
+      await h.poll();
+      expect(h.calls().od).toBe(0);
+      for (const log of h.logs) appendFileSync(log, chunk(900));
+      await h.poll();
+      expect(h.calls().od).toBe(2);
+      for (const m of h.monitors) expect(h.store.offsets.get(m.name)?.prefixLength).toBe(4096);
+      for (const log of h.logs) appendFileSync(log, chunk(901));
+      await h.poll();
+      expect(h.calls()).toEqual({ stat: 1, tail: 2, head: 1, cksum: 1, od: 0 });
+      for (const i of [0, 1]) {
+        const stored = h.stored(i);
+        expect(Object.values(stored).every((n) => n === 1)).toBe(true);
+        expect(Object.keys(stored).map(Number)).toEqual(
+          expect.arrayContaining([1, 10 + i, 100, id - 1, 900, 901]),
+        );
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("rewritten in place (emptied and written again, longer) between polls: read again from its start, every line once", async () => {
+    const h = host(2, { content: chunk(1) });
+    try {
+      await h.poll();
+      h.logs.forEach((log, i) => {
+        appendFileSync(log, chunk(10 + i));
+      });
+      await h.poll();
+      // Run 0's log is emptied and written again (same inode), past the offset: its short
+      // prefix no longer matches after the fast read, so that read is dropped and the next one
+      // checks the file in full and reads it from its start.
+      const log0 = h.logs[0] as string;
+      const inode = statSync(log0).ino;
+      writeFileSync(log0, `${chunk(50)}${chunk(51)}${chunk(52)}`);
+      expect(statSync(log0).ino).toBe(inode);
+      appendFileSync(h.logs[1] as string, chunk(21));
+      await h.catchUp();
+      expect(h.stored(0)).toEqual({ 1: 1, 10: 1, 50: 1, 51: 1, 52: 1 });
+      expect(h.stored(1)).toEqual({ 1: 1, 11: 1, 21: 1 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("rewritten in place to its same size between polls (nothing grew): read again from its start, every line once", async () => {
+    const h = host(2, { content: chunk(11) });
+    try {
+      await h.poll();
+      for (const log of h.logs) appendFileSync(log, chunk(12));
+      await h.poll();
+      // Same inode, same size, so the stat alone says nothing changed: the short prefix check
+      // before the fast read tells, and the same poll reads it again from its start.
+      const log0 = h.logs[0] as string;
+      const before = statSync(log0);
+      writeFileSync(log0, `${chunk(51)}${chunk(52)}`);
+      expect(statSync(log0).size).toBe(before.size);
+      expect(statSync(log0).ino).toBe(before.ino);
+      await h.poll();
+      expect(h.stored(0)).toEqual({ 11: 1, 12: 1, 51: 1, 52: 1 });
+      expect(h.stored(1)).toEqual({ 11: 1, 12: 1 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("rotated between polls (renamed, a new file in its place): the rest of the old file, then the new one, every line once", async () => {
+    const h = host(1, { content: chunk(1) });
+    try {
+      await h.poll();
+      const log = h.logs[0] as string;
+      appendFileSync(log, chunk(2));
+      await h.poll();
+      appendFileSync(log, chunk(3));
+      renameSync(log, `${log}.1`);
+      writeFileSync(log, chunk(4));
+      await h.catchUp();
+      expect(h.stored(0)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
     } finally {
       await h.close();
     }

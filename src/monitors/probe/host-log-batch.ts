@@ -49,8 +49,9 @@ export function buildLogBatch(runs: readonly LogReadRequest[]): string {
 }
 
 /**
- * The sh a host probe runs after every run's log section: one `head | cksum` over the prefixes
- * of all the logs looked at on the fast path (`$hc` lists those runs), compared with the sum
+ * The sh a host probe runs after every run's log section: one `head | cksum` over the full
+ * prefixes of all the logs looked at on the fast path (`$hc` lists those runs; a young log, see
+ * youngLog, checks its short prefix itself), compared with the sum
  * their stored prefixes make together (see {@link concatenatedCksum}). Only when that differs
  * is each run's prefix checked alone. Prints `@@<nonce> hostcheck` and the indexes of the runs
  * whose file changed under the read.
@@ -58,7 +59,10 @@ export function buildLogBatch(runs: readonly LogReadRequest[]): string {
 export function buildHostLogCheck(runs: readonly LogReadRequest[]): string {
   const group = runs
     .map((run, index) => ({ run, index }))
-    .filter(({ run }) => fastReadable(run) && run.logPath !== "");
+    .filter(
+      ({ run }) =>
+        fastReadable(run) && run.logPath !== "" && Math.floor(run.prefixLength) === PREFIX_BYTES,
+    );
   const lines = ["printf '%s hostcheck' \"$M\""];
   if (group.length > 0) {
     const expected = concatenatedCksum(

@@ -47,7 +47,8 @@ export interface LogReadRequest {
 /**
  * Whether a read may take the fast path (see {@link buildLogSection}): the file was read before
  * without trouble (the daemon does not ask to verify it) and its stored prefix is a full
- * {@link PREFIX_BYTES}, so the prefix of any later read is the same number of bytes.
+ * {@link PREFIX_BYTES}, so the prefix of any later read is the same number of bytes; or the log
+ * is young (see {@link youngLog}).
  */
 export function fastReadable(request: LogReadRequest): boolean {
   return (
@@ -55,8 +56,22 @@ export function fastReadable(request: LogReadRequest): boolean {
     request.inode !== null &&
     request.inode !== "" &&
     /^[0-9]+$/.test(request.prefixSum) &&
-    Math.floor(request.prefixLength) === PREFIX_BYTES
+    (Math.floor(request.prefixLength) === PREFIX_BYTES || youngLog(request))
   );
+}
+
+/**
+ * A log read so far only below {@link PREFIX_BYTES} (a run that just started): its stored prefix
+ * is all it had, shorter than a full one. It may still take the fast path, checking that short
+ * prefix itself before the read (a rewrite since the last read takes the slow path at once)
+ * and, when it read bytes, after it (the host's one check sums full prefixes only): the slow
+ * path would check the same prefix and anchor, with some twenty processes a read instead of
+ * eight, for every read of the run's first minutes. Once the offset reaches a full prefix the next
+ * read is a slow one, which stores the full prefix; the fast path keeps the stored one.
+ */
+export function youngLog(request: LogReadRequest): boolean {
+  const length = Math.floor(request.prefixLength);
+  return length >= 0 && length < PREFIX_BYTES && request.offset < PREFIX_BYTES;
 }
 
 /** Where a log section's check after the read is done. */
@@ -128,6 +143,10 @@ log_fast() {
   [ -n "$l" ] || return 1
   inode=\${l%% *}; size=\${l#* }; size=\${size%% *}
   [ "$inode" = "$prev_inode" ] && [ "$size" -ge "$off" ] && [ "$rstamp" = "$pstamp" ] || return 1
+  # A log that checks itself (young, or a Slurm job's) checks its prefix first too: rewritten
+  # in place since the last read (a restart writing it anew), it takes the slow path now, in
+  # this read, not a poll later.
+  [ -n "$hi" ] || prefix_ok "$src" || return 1
   printf '%s rest\\nnone\\n\\n%s log\\n' "$M" "$M"
   if [ "$size" -gt "$off" ]; then start=$((off - k)); else start=$off; fi
   n=$((size - start)); [ "$n" -gt "$cap" ] && n=$cap
@@ -137,7 +156,7 @@ log_fast() {
   else tail -c +$((start + 1)) -- "$src" 2>/dev/null | head -c "$n"; fi
   # Still the file looked at? Its prefix after the read says it was not rewritten meanwhile (a
   # host checks every log it looked at, grown or not, at once).
-  if [ -z "$hi" ]; then [ "$n" -eq 0 ] || [ "$(head -c "$plen" -- "$src" 2>/dev/null | cksum)" = "$psum $plen" ] || logok=0
+  if [ -z "$hi" ]; then [ "$n" -eq 0 ] || prefix_ok "$src" || logok=0
   elif [ "$src" -ef "$log" ]; then logok=h; hc="$hc $hi"
   else logok=0; fi
   return 0
@@ -226,8 +245,12 @@ export function buildLogSection(request: LogReadRequest, options: LogSectionOpti
       ? // biome-ignore lint/suspicious/noTemplateCurlyInString: sh's parameter expansion, not a template
         'log=${log:-}\nrot="$log.1"'
       : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
-  // A log named by the prelude (a Slurm job's) is not in the host's check: it checks itself.
-  const index = request.logPath === "" ? undefined : options.hostIndex;
+  // A log named by the prelude (a Slurm job's) is not in the host's check, nor a young one
+  // (its prefix is short): each checks itself.
+  const index =
+    request.logPath === "" || Math.floor(request.prefixLength) !== PREFIX_BYTES
+      ? undefined
+      : options.hostIndex;
   return `${options.functions === false ? "" : `${LOG_READ_FUNCTIONS}\n`}${logLines}
 prev_inode=${shellQuote(request.inode ?? "")}
 off=${Math.max(0, Math.floor(request.offset))}
