@@ -2,11 +2,14 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
@@ -15,6 +18,8 @@ import { freePort } from "./free-port.ts";
 import { childPids, signalPid } from "./process-stop.ts";
 
 const SSHD = "/usr/sbin/sshd";
+/** File in the harness dir that receives sshd's log. */
+const SSHD_LOG = "sshd.log";
 
 /**
  * Sessions of the machine's own user run without that user's ~/.bashrc: what it does is the
@@ -66,6 +71,8 @@ export interface SshdHarness {
   pid: number;
   /** Temp directory that holds everything; tests may put files here. */
   dir: string;
+  /** sshd's own log (its stderr, `-e`), appended to across restarts. */
+  logPath: string;
   /** The `ssh:` object of a RunConfig that reaches this server. */
   runConfigSsh(): {
     host: string;
@@ -173,6 +180,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHarness>
     hostKeyFingerprint,
     pid: child.pid as number,
     dir,
+    logPath: join(dir, SSHD_LOG),
     runConfigSsh: () => ({
       host: "127.0.0.1",
       port,
@@ -255,29 +263,45 @@ function launch(
       "",
     ].join("\n"),
   );
+  // sshd's stderr goes to a file, not a pipe into this process: sshd writes its log lines
+  // (three for every connection) with blocking writes, so a pipe that this process does not
+  // drain, because its event loop is busy or blocked in spawnSync, fills up after some 90
+  // connections. The monitor of the next connection then blocks writing "Accepted publickey"
+  // right after authentication, until LoginGraceTime (120 s) kills it and the client sees
+  // "Broken pipe". A file never blocks the writer.
+  const logPath = join(dir, SSHD_LOG);
+  const logFd = openSync(logPath, "a");
+  const from = statSync(logPath).size;
+  let child: ChildProcess;
+  try {
+    child = spawn(SSHD, ["-D", "-e", "-f", configPath], { stdio: ["ignore", "ignore", logFd] });
+  } finally {
+    closeSync(logFd);
+  }
+  const logSinceLaunch = () => readFileSync(logPath).subarray(from).toString("utf8");
   return new Promise((resolve, reject) => {
-    const child = spawn(SSHD, ["-D", "-e", "-f", configPath], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let log = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`sshd did not start listening within 5 s:\n${log}`));
-    }, 5000);
-    child.stderr?.on("data", (chunk: Buffer) => {
-      if (log.length < 20_000) log += chunk.toString("utf8");
-      if (log.includes("Server listening on")) {
-        clearTimeout(timer);
+    const settle = () => {
+      clearInterval(poll);
+      clearTimeout(timer);
+    };
+    const poll = setInterval(() => {
+      if (logSinceLaunch().includes("Server listening on")) {
+        settle();
         resolve(child);
       }
-    });
+    }, 10);
+    const timer = setTimeout(() => {
+      settle();
+      child.kill("SIGKILL");
+      reject(new Error(`sshd did not start listening within 5 s:\n${logSinceLaunch()}`));
+    }, 5000);
     child.on("error", (error) => {
-      clearTimeout(timer);
+      settle();
       reject(error);
     });
     child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sshd exited with status ${code}:\n${log}`));
+      settle();
+      reject(new Error(`sshd exited with status ${code}:\n${logSinceLaunch()}`));
     });
   });
 }
