@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   stallAtStep: number | null;
   /** Report 0 % GPU utilisation whatever the configuration. */
   gpuIdle: boolean;
+  /** Hold at each epoch start until told to go on (epoch-gate.ts); null never holds. */
+  epochGate: string | null;
 }
 
 /** A command-line flag was missing or malformed. */
@@ -62,6 +64,7 @@ const FLAGS = {
   "nan-at-step": { type: "string" },
   "stall-at-step": { type: "string" },
   "gpu-idle": { type: "boolean" },
+  "epoch-gate": { type: "string" },
 } as const;
 
 /** Parses the simulator's command line (everything after the script path). */
@@ -102,6 +105,7 @@ export function parseSimulatorArgs(args: string[], cwd = process.cwd()): Simulat
   const workdir = resolve(cwd, str("workdir") ?? ".");
   const log = str("log") ?? null;
   const stateDir = str("state-dir");
+  const epochGate = str("epoch-gate");
   return {
     workdir,
     config,
@@ -121,6 +125,7 @@ export function parseSimulatorArgs(args: string[], cwd = process.cwd()): Simulat
     nanAtStep: optionalInt("nan-at-step"),
     stallAtStep: optionalInt("stall-at-step"),
     gpuIdle: values["gpu-idle"] === true,
+    epochGate: epochGate === undefined ? null : resolve(workdir, epochGate),
   };
 }
 

@@ -1,5 +1,6 @@
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { DataWorkerPool } from "./data-workers.ts";
+import { EpochGate } from "./epoch-gate.ts";
 import { GpuStateWriter, sampleGpu } from "./gpu-state.ts";
 import { InterruptibleSleep } from "./interruptible-sleep.ts";
 import { type StepCost, stepCost } from "./performance-model.ts";
@@ -50,6 +51,7 @@ class SimulatedTrainer {
   private readonly workers: DataWorkerPool;
   private readonly curve: TrainingCurve;
   private readonly sleeper: InterruptibleSleep;
+  private readonly gate: EpochGate | null;
   private step = 0;
   private phase: Phase = "loading";
   private stopSignal: NodeJS.Signals | null = null;
@@ -74,6 +76,7 @@ class SimulatedTrainer {
       random: this.random,
     });
     this.sleeper = new InterruptibleSleep(options.timeScale);
+    this.gate = options.epochGate === null ? null : new EpochGate(options.epochGate);
     this.checkpointPath = inWorkdir(options.workdir, options.checkpoint);
     this.gpu = options.stateDir === null ? null : new GpuStateWriter(options.stateDir);
     this.workers = new DataWorkerPool({
@@ -82,6 +85,7 @@ class SimulatedTrainer {
       onDeath: (pid, signal) => {
         this.workerDeath ??= { pid, signal };
         this.sleeper.interrupt();
+        this.gate?.interrupt();
       },
     });
   }
@@ -90,6 +94,7 @@ class SimulatedTrainer {
     const onSignal = (signal: NodeJS.Signals) => {
       this.stopSignal ??= signal;
       this.sleeper.interrupt();
+      this.gate?.interrupt();
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
@@ -138,6 +143,7 @@ class SimulatedTrainer {
       if ((next - 1) % this.stepsPerEpoch === 0) {
         this.log.info(TRAINER, `Epoch ${this.curve.epochOf(next)}/${this.epochs} started`);
         epochStartedAt = this.step;
+        if (!(await this.holdAtEpoch(this.curve.epochOf(next)))) return this.stop();
       }
       if (this.options.stallAtStep !== null && next >= this.options.stallAtStep) {
         this.phase = "stalled";
@@ -259,6 +265,13 @@ class SimulatedTrainer {
       workers: this.config.workers,
       batchSize: this.config.batchSize,
     });
+  }
+
+  /** Holds at an epoch's start under --epoch-gate; false when a signal or a worker death ended it. */
+  private holdAtEpoch(epoch: number): Promise<boolean> {
+    if (this.gate === null) return Promise.resolve(true);
+    if (this.stopSignal !== null || this.workerDeath !== null) return Promise.resolve(false);
+    return this.gate.hold({ epoch, workerPids: this.workers.pids() });
   }
 
   /** Waits `seconds` of simulated time; false when a signal or a worker death cut it short. */

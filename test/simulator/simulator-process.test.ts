@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LogSummarizer } from "../../src/monitors/parsers/log-summarizer.ts";
 import { parseProcessTable } from "../../src/monitors/parsers/process-table.ts";
-import { psRows, SimSandbox, sleep, waitFor } from "./sim-harness.ts";
+import { type EpochReady, epochGoFile, epochReadyFile } from "../../src/simulator/epoch-gate.ts";
+import { psRows, SimSandbox, waitFor } from "./sim-harness.ts";
 
 const sandbox = new SimSandbox();
 afterAll(() => sandbox.cleanup());
@@ -207,25 +208,47 @@ describe("training simulator process", () => {
         `persist-${persistent}`,
         yaml({ workers: 2, steps_per_epoch: 2, epochs: 3, persistent_workers: persistent }),
       );
-      // Slow enough (~0.3 s a step, ~1.2 s an epoch) that every epoch's workers show in ps.
-      const sim = sandbox.start(workdir, ["--time-scale", "30"]);
-      const seen = new Set<string>();
-      while (sim.child.exitCode === null) {
-        const pids = psRows(workdir)
-          .filter((r) => r.comm === "pt_data_worker")
-          .map((r) => r.pid)
-          .sort();
-        if (pids.length === 2) seen.add(pids.join(","));
-        await sleep(50);
+      const gate = join(workdir, "gate");
+      const sim = sandbox.start(workdir, ["--epoch-gate", gate]);
+      const trainerPid = sim.child.pid!;
+      const sets = new Set<string>();
+      for (let epoch = 1; epoch <= 3; epoch++) {
+        // Barrier: the trainer holds at each epoch's start, its workers up, until let go.
+        const ready = await waitFor(`epoch ${epoch} to start`, () =>
+          existsSync(epochReadyFile(gate, epoch))
+            ? (JSON.parse(readFileSync(epochReadyFile(gate, epoch), "utf8")) as EpochReady)
+            : undefined,
+        );
+        const workers = psRows(workdir).filter((r) => r.comm === "pt_data_worker");
+        const pids = workers.map((r) => r.pid).sort((a, b) => a - b);
+        expect(pids).toEqual([...ready.workerPids].sort((a, b) => a - b));
+        expect(pids).toHaveLength(2);
+        for (const worker of workers) expect(worker.ppid).toBe(trainerPid);
+        sets.add(pids.join(","));
+        writeFileSync(epochGoFile(gate, epoch), "");
       }
       expect((await sim.exited).code).toBe(0);
-      return seen.size;
+      return sets.size;
     };
     // Each in its own workdir, whose processes alone it watches: both run at once.
     const [persistent, recreated] = await Promise.all([workerSets(true), workerSets(false)]);
     expect(persistent).toBe(1);
     expect(recreated).toBe(3);
   }, 60_000);
+
+  it("holds at an epoch's start under --epoch-gate until let go; SIGINT ends the hold", async () => {
+    const workdir = sandbox.workdir("gate-stop", yaml({ workers: 1, steps_per_epoch: 2 }));
+    const gate = join(workdir, "gate");
+    const sim = sandbox.start(workdir, ["--epoch-gate", gate]);
+    await waitFor("epoch 1 to start", () => existsSync(epochReadyFile(gate, 1)));
+    sim.child.kill("SIGINT");
+    expect((await sim.exited).code).toBe(0);
+    // At 1000× a step takes some 18 ms: no step ran while the trainer held, however long.
+    expect(stepsIn(sim.logPath)).toEqual([]);
+    expect(readFileSync(sim.logPath, "utf8")).toContain(
+      "KeyboardInterrupt: stopping training at step 0",
+    );
+  });
 
   it("reports an idle GPU on request and rejects unknown flags with status 2", async () => {
     const workdir = sandbox.workdir("idle", yaml({ workers: 4, train_batch_size: 4 }));
