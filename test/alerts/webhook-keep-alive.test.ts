@@ -1,8 +1,13 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { DiscordWebhookSink } from "../../src/platforms/discord/discord-webhook-sink.ts";
+import { waitUntil } from "../harness/wait.ts";
+
+/** fetch's (undici's) event for a response read to its end: its socket is free again. */
+const RESPONSE_COMPLETE = "undici:request:trailers";
 
 let server: Server | null = null;
 afterEach(async () => {
@@ -36,16 +41,29 @@ describe("webhook delivery", () => {
       "discord-webhook:0",
       `http://127.0.0.1:${port}/api/webhooks/1/t`,
     );
-    for (let i = 0; i < 5; i++) {
-      const result = await sink.deliver(
-        { severity: "critical", title: `exp001: CUDA out of memory (${i})` },
-        `key-${i}`,
-      );
-      expect(result).toEqual({ ok: true });
-      // The body drains in the background while the next alert is yet to come (alerts are
-      // never back to back within milliseconds); then the socket is back in fetch's pool.
-      await new Promise((resolve) => setImmediate(resolve));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    let completed = 0;
+    const onComplete = () => {
+      completed += 1;
+    };
+    subscribe(RESPONSE_COMPLETE, onComplete);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const result = await sink.deliver(
+          { severity: "critical", title: `exp001: CUDA out of memory (${i})` },
+          `key-${i}`,
+        );
+        expect(result).toEqual({ ok: true });
+        // The body drains in the background while the next alert is yet to come (alerts are
+        // never back to back within milliseconds). Barrier: fetch has read it to its end, so
+        // the socket is back in fetch's pool, however long the drain took.
+        await waitUntil(() => completed === i + 1, {
+          what: `the body of answer ${i + 1} to be read`,
+          intervalMs: 5,
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      unsubscribe(RESPONSE_COMPLETE, onComplete);
     }
     expect(requests).toBe(5);
     expect(connections).toBe(1);
