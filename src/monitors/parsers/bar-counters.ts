@@ -5,8 +5,9 @@ import { parseLogNumber } from "./log-number.ts";
 // tqdm: `45%|███ | 450/1000 [01:02<01:10, 2.31it/s, loss=0.3]`, `250000step [00:00, ?step/s]`.
 // The bracket must open on an elapsed time and close, or be cut (by the terminal's width, by
 // whoever pasted it) inside its postfix, after the rate: a bar cut off before that is no progress.
+// Lightning 2.x draws a bar of unknown length as `4540/?`.
 const TQDM =
-  /(?<n>\d+)(?:\/(?<m>\d+)|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)(?<close>\]|$)/y;
+  /(?<n>\d+)(?:\/(?<m>\d+)|\/\?|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)(?<close>\]|$)/y;
 /** A rate and the comma that opens the postfix: what an unclosed bracket must hold. */
 const POSTFIX_BEGUN = /(?:[A-Za-z?]\/s|s\/[A-Za-z]+)\s*,/;
 // Where a tqdm bracket opens on its elapsed time; the count is found by walking back from it.
@@ -21,6 +22,11 @@ const BARE_BAR = /\d{1,3}%\|[^|\n]*\|\s*(?<n>\d+)\/(?<m>\d+)\s+\d+:\d\d(?![\d:]*
 const PROGBAR = /(?<![\w./])(?<n>\d+)\/(?<m>\d+)\s+(?:\[[=>.]*\]|[━─╸╺╾╼]+)/g;
 // A Keras progbar without a target (a dataset of unknown length): `    346/Unknown - 6s 34ms/step`.
 const PROGBAR_UNKNOWN = /(?<![\w./])(?<n>\d+)\/Unknown\s+-\s/g;
+// Keras' one line per epoch (`verbose=2`): `1079/1079 - 21s - loss: 0.2431 - 21s/epoch - 19ms/step`,
+// Keras 3's `1079/1079 - 21s - 19ms/step - loss: 0.2431`: the count, then the time it took.
+const PROGBAR_TERSE =
+  /^\s*(?<n>\d+)\/(?<m>\d+)\s+-\s+\d+(?:\.\d+)?(?:ms|us|µs|s|m|h)\b(?:\s+\d+(?:\.\d+)?(?:ms|us|µs|s)\/step)?\s+-\s/g;
+const TERSE_HINT = /^\s*\d+\/\d+\s+-\s+\d/;
 // A bar with its count inside the bracket, before elapsed<remaining: fastprogress (fastai)
 // `71.39% [6930/9707 3:56:27<1:34:45 0.412]`, whose comment is the smoothed loss, and the text of
 // Hugging Face's notebook bar `[ 22/290 02:50 < 38:04, 0.12 it/s, Epoch 0.36/5]`. Like a tqdm
@@ -46,8 +52,9 @@ function* tqdmMatches(line: string): Generator<RegExpExecArray> {
     while (j >= 0 && line.charCodeAt(j) === 32) j -= 1;
     // `150it [` / `250000step [`: a unit after the count.
     while (j >= 0 && isLetter(line.charCodeAt(j))) j -= 1;
-    // `450/1000 [` or `150it [`: the count, perhaps with its total.
-    while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
+    // `450/1000 [` or `150it [`: the count, perhaps with its total (`4540/? [`: unknown).
+    if (j >= 1 && line.charCodeAt(j) === 63 && line.charCodeAt(j - 1) === 47) j -= 1;
+    else while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
     if (j >= 0 && line.charCodeAt(j) === 47) {
       j -= 1;
       while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
@@ -200,17 +207,24 @@ export function readProgressBars(scan: LineScan): void {
       });
     }
   }
-  for (const re of [PROGBAR, RICH]) {
-    if (!(re === RICH ? RICH_HINT.test(line) : PROGBAR_HINT.test(line))) continue;
+  for (const re of [PROGBAR, RICH, PROGBAR_TERSE]) {
+    const hint = re === RICH ? RICH_HINT : re === PROGBAR ? PROGBAR_HINT : TERSE_HINT;
+    if (!hint.test(line)) continue;
     for (const m of line.matchAll(re)) {
       const at = m.index ?? 0;
       if (scan.taken(at, at + m[0].length)) continue;
+      if (re === PROGBAR_TERSE && Number(m.groups?.n) > Number(m.groups?.m)) continue;
       scan.claim(at, at + m[0].length);
       const before = line.slice(0, at);
       reading.counters.push({
-        key: re === PROGBAR ? "progbar" : `progbar|${letters(before)}`,
+        key: re === RICH ? `progbar|${letters(before)}` : "progbar",
         kind: "progbar",
-        label: re === PROGBAR ? "progress bar N/M [===>..]" : "rich bar ━━━ N/M",
+        label:
+          re === RICH
+            ? "rich bar ━━━ N/M"
+            : re === PROGBAR
+              ? "progress bar N/M [===>..]"
+              : "progress line N/M - 21s -",
         value: Number(m.groups?.n),
         total: Number(m.groups?.m),
         eval: scan.isEval(before),

@@ -9,14 +9,15 @@ const LABELS = String.raw`global[ _]?steps?|train(?:ing)?[ _]steps?|num_updates|
 const COUNT_WORDS =
   /(?:total|num|number|max|min|warmup|accumulation|skipped|nan|optimization|eval|save|log|logging|every|per|of|train|training|the)\W*$/i;
 
-// A label, an optional mode `(train)`/`(val)`, separators, `N`, `N/M`, `[N/M]`, `N of M`, and an
+// A label, an optional mode `(train)`/`(val)`, separators (an ellipsis too: diffusers' Flax
+// `Epoch... (39/116 | Loss: 0.18)`), `N`, `N/M`, `[N/M]`, `(N/M`, `N of M`, and an
 // inner `[i/n]` or `: i / n` that the label's value is the outer index of.
 // Where a label may start: a plain alternation V8 scans fast. The full pattern then runs anchored
 // (sticky) at each hit instead of being tried at every position of every line.
 const LABEL_START =
   /global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|ep|update|it/gi;
 const LABELLED = new RegExp(
-  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
+  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?(?:\.{2,3}|…)?\s*[:=#]?\s*['"]?(?:\[\s*|\(\s*(?=[\d,]+\s*\/))?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
   "iy",
 );
 
@@ -42,6 +43,8 @@ function mayFollowEpoch(line: string, at: number): boolean {
   const slash = line.indexOf("/", at);
   return slash > 0 && slash - at <= 24;
 }
+/** `per ` (or `per_`) right before a label: `Steps per epoch`, `time_per_iteration`. */
+const PER_BEFORE = /(?:^|[^A-Za-z])per[ _]$/i;
 /** A cheap test that spares most lines the suffixed pattern. */
 const SUFFIX_HINT = /\d ?(?:epoch|iter|step|batch)/i;
 
@@ -108,6 +111,8 @@ export function readLabelledCounters(scan: LineScan): void {
     const at = m.index ?? 0;
     if (scan.taken(at, at + m[0].length)) continue;
     const label = g.label ?? "";
+    // `Steps per epoch = 188`, `samples per step: 64`: the unit of a rate, not a counter.
+    if (PER_BEFORE.test(line.slice(Math.max(0, at - 5), at))) continue;
     if (/s$/i.test(label) && !/^(?:it|num_updates)$/i.test(label)) {
       if (COUNT_WORDS.test(line.slice(Math.max(0, at - 24), at))) continue;
     }
