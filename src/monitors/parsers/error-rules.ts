@@ -239,15 +239,39 @@ const TRIGGER = new RegExp(
     "oom-kill|oom_kill|Out Of Memory|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
     "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
-    "misaligned address|[Ww]atchdog|NCCL|ncclUnhandled|unhandled cuda error|Cuda failure",
+    "misaligned address|[Ww]atchdog|NCCL",
     "Timed out waiting|Heartbeat monitor",
     "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0|Invalid loss",
     "KeyboardInterrupt|SIGKILL|SIGTERM|SIGABRT|SIGSEGV|SIGILL|SIGFPE|exitcode|Segmentation fault",
     "Aborted|Fatal Python error",
     KILLED_WORDS,
-    CRASH_WORDS,
   ].join("|"),
 );
+/**
+ * A native crash in another locale ends its line (`已放弃 (核心已转储)`): tested on the line's tail
+ * only, after the trigger, so ordinary lines pay for a few dozen characters, not the whole line.
+ */
+const CRASH_TAIL = new RegExp(`(?:${CRASH_WORDS})(?:\\s*${CORE_DUMPED})?\\s*$`);
+const TAIL_CHARS = 72;
+
+/**
+ * The characters a translated crash line can end with: `)` or the last letter of one of the
+ * words (the English ones are trigger words already).
+ */
+const CRASH_LAST = new Set([
+  ")",
+  ...CRASH_WORDS.split("|")
+    .filter((w) => w !== "Segmentation fault" && w !== "Aborted")
+    .map((w) => w.slice(-1)),
+]);
+
+/** Whether a line that no trigger word opens may still end in a native crash word. */
+function endsInCrash(text: string): boolean {
+  let end = text.length - 1;
+  while (end >= 0 && (text[end] === " " || text[end] === "\t")) end -= 1;
+  if (end < 0 || !CRASH_LAST.has(text[end] as string)) return false;
+  return CRASH_TAIL.test(text.length > TAIL_CHARS ? text.slice(-TAIL_CHARS) : text);
+}
 
 const WARNING_LINE = /^(?:[^:]*:\d+: )?\w*Warning: /;
 
@@ -259,12 +283,12 @@ const ERRORISH = /Traceback|Error|Exception|error|Abort|abort|Segmentation fault
  * read the log at once. False for ordinary progress, true for every line a rule matches.
  */
 export function mayHoldError(text: string): boolean {
-  return TRIGGER.test(text) || ERRORISH.test(text);
+  return TRIGGER.test(text) || ERRORISH.test(text) || endsInCrash(text);
 }
 
 /** The first rule (most specific kind) that a line matches, as an event; null for normal lines. */
 export function classifyText(text: string): { kind: ErrorKind; detail: Detail } | null {
-  if (!TRIGGER.test(text)) return null;
+  if (!TRIGGER.test(text) && !endsInCrash(text)) return null;
   // A warning (`UserWarning: …`, `FutureWarning: …`) names risks; it reports none.
   if (WARNING_LINE.test(text)) return null;
   for (const rule of RULES) {

@@ -1,4 +1,4 @@
-import { isWordChar } from "./char-class.ts";
+import { isLetter, isWordChar } from "./char-class.ts";
 import type { Counter, CounterKind, LineScan } from "./line-reading.ts";
 import { parseLogNumber } from "./log-number.ts";
 
@@ -43,8 +43,17 @@ function mayFollowEpoch(line: string, at: number): boolean {
   const slash = line.indexOf("/", at);
   return slash > 0 && slash - at <= 24;
 }
-/** `per ` (or `per_`) right before a label: `Steps per epoch`, `time_per_iteration`. */
-const PER_BEFORE = /(?:^|[^A-Za-z])per[ _]$/i;
+/** `per ` (or `per_`) right before `at`: `Steps per epoch`, `time_per_iteration`. */
+function perBefore(line: string, at: number): boolean {
+  if (at < 4) return false;
+  const sep = line.charCodeAt(at - 1);
+  if (sep !== 32 && sep !== 95) return false;
+  // Lower-cased by setting bit 5: `PER`, `Per` and `per` alike.
+  if ((line.charCodeAt(at - 2) | 32) !== 114) return false; // r
+  if ((line.charCodeAt(at - 3) | 32) !== 101) return false; // e
+  if ((line.charCodeAt(at - 4) | 32) !== 112) return false; // p
+  return at < 5 || !isLetter(line.charCodeAt(at - 5));
+}
 /** A cheap test that spares most lines the suffixed pattern. */
 const SUFFIX_HINT = /\d ?(?:epoch|iter|step|batch)/i;
 
@@ -112,7 +121,7 @@ export function readLabelledCounters(scan: LineScan): void {
     if (scan.taken(at, at + m[0].length)) continue;
     const label = g.label ?? "";
     // `Steps per epoch = 188`, `samples per step: 64`: the unit of a rate, not a counter.
-    if (PER_BEFORE.test(line.slice(Math.max(0, at - 5), at))) continue;
+    if (perBefore(line, at)) continue;
     if (/s$/i.test(label) && !/^(?:it|num_updates)$/i.test(label)) {
       if (COUNT_WORDS.test(line.slice(Math.max(0, at - 24), at))) continue;
     }

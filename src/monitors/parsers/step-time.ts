@@ -119,7 +119,12 @@ const STEP_TIMES: StepTimePattern[] = [
 ];
 
 /** A line can print a step time only if it has one of these. */
-const ANY_STEP_TIME = /tim|took|\/s|s\/|sec\/|ups|cost|per.s/i;
+const ANY_STEP_TIME = /tim|took|\/s|s\/|sec\/|ups|cost/i;
+
+/** A rate of steps by its key (`steps_per_second`) passes none of those words. */
+function namesRateKey(line: string): boolean {
+  return line.includes("per_s") || line.includes("per s") || line.includes("PER_S");
+}
 
 const EPOCH_TIME =
   /\bepoch[ _](?:time|took)\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s|sec|seconds|min|minutes)?\b/i;
@@ -158,7 +163,7 @@ function lastMatch(re: RegExp, line: string): RegExpExecArray | null {
 
 /** Seconds per step the line prints, or null when it prints none (or only other throughputs). */
 export function readStepTime(line: string): number | null {
-  if (!ANY_STEP_TIME.test(line)) return null;
+  if (!ANY_STEP_TIME.test(line) && !namesRateKey(line)) return null;
   for (const { re, hint, inverse, newest } of STEP_TIMES) {
     if (!hint.test(line)) continue;
     const m = newest ? lastMatch(re, line) : re.exec(line);

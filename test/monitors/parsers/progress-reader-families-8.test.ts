@@ -255,7 +255,6 @@ describe("NCCL's words for a failed CUDA call are a CUDA error", () => {
       "  what():  NCCL Error 1: unhandled cuda error",
       "RuntimeError: NCCL error in: /opt/pytorch/torch/lib/c10d/ProcessGroupNCCL.cpp:825, unhandled cuda error, NCCL version 2.10.3",
       "[rank3]: torch.distributed.DistBackendError: NCCL error in: ../torch/csrc/distributed/c10d/NCCLUtils.hpp:275, unhandled cuda error (run with NCCL_DEBUG=INFO for details), NCCL version 2.20.5",
-      "ncclUnhandledCudaError: Call to CUDA function failed.",
       "node-3:4411:4502 [2] include/alloc.h:103 NCCL WARN Cuda failure 2 'out of memory'",
     ]) {
       expect({ line, kinds: errorKinds([line]) }).toEqual({
@@ -263,6 +262,15 @@ describe("NCCL's words for a failed CUDA call are a CUDA error", () => {
         kinds: line.includes("'out of memory'") ? ["cuda_oom"] : ["cuda_error"],
       });
     }
+  });
+
+  it("reports torch's two-line form once: the NCCL error, then its NCCL error code", () => {
+    expect(
+      errorKinds([
+        "RuntimeError: NCCL error in: ../torch/csrc/distributed/c10d/NCCLUtils.hpp:121, unhandled cuda error, NCCL version 2.14.3",
+        "ncclUnhandledCudaError: Call to CUDA function failed.",
+      ]),
+    ).toEqual(["cuda_error"]);
   });
 
   it("leaves NCCL's other failures to their own kinds, and its INFO lines alone", () => {
