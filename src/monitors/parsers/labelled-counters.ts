@@ -16,10 +16,25 @@ const COUNT_WORDS =
 // (sticky) at each hit instead of being tried at every position of every line.
 const LABEL_START =
   /global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|ep|update|it/gi;
-const LABELLED = new RegExp(
-  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?(?:\.{2,3}|…)?\s*[:=#]?\s*['"]?(?:\[\s*|\(\s*(?=[\d,]+\s*\/))?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
-  "iy",
-);
+/** The labelled pattern; `loose` also takes an ellipsis after the label and `(` before `N/M`. */
+function labelledPattern(loose: boolean): RegExp {
+  const gap = loose ? String.raw`(?:\.{2,3}|…)?` : "";
+  const open = loose ? String.raw`(?:\[\s*|\(\s*(?=[\d,]+\s*\/))?` : String.raw`(?:\[\s*)?`;
+  return new RegExp(
+    String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?${gap}\s*[:=#]?\s*['"]?${open}(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
+    "iy",
+  );
+}
+const LABELLED = labelledPattern(false);
+// Tried only where the strict pattern failed and an ellipsis or `(` follows the label: most
+// lines never pay for it.
+const LABELLED_LOOSE = labelledPattern(true);
+
+/** Whether an ellipsis or a parenthesis follows the label at `at` closely. */
+function mayBeLoose(line: string, at: number): boolean {
+  const near = line.slice(at, at + 18);
+  return near.includes("(") || near.includes("..") || near.includes("…");
+}
 
 // A number with its label glued after it: ESPnet2 `5epoch:train:5251-5625batch`, `91300 iter`.
 const SUFFIXED =
@@ -71,7 +86,11 @@ function* labelledMatches(line: string): Generator<RegExpExecArray> {
     // by the shell or a launcher, not a counter.
     if (before === 45 && (at < 2 || !isWordChar(line.charCodeAt(at - 2)))) continue;
     LABELLED.lastIndex = at;
-    const m = LABELLED.exec(line);
+    let m = LABELLED.exec(line);
+    if (!m && mayBeLoose(line, at)) {
+      LABELLED_LOOSE.lastIndex = at;
+      m = LABELLED_LOOSE.exec(line);
+    }
     if (!m) continue;
     // After a slash a label is a unit (`words/batch    906`, `tokens/step: 4096`) unless it is a
     // namespaced key with its own `:` or `=` (`time/batch: 16`, `train/global_step=1200`).
