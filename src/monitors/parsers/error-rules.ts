@@ -45,11 +45,16 @@ const KILLED_WORDS =
   "Killed|Getötet|Processus arrêté|Terminado \\(killed\\)|Ucciso|Morto|Убито|Убит|已杀死|已殺死|強制終了|죽었음|Unicestwiony|Gedood|Geëlimineerd|Dödad|Zabit|Öldürüldü|Megölve";
 // A native crash as the shell reports it (glibc's signal names, bash's `(core dumped)`), in the
 // locales seen in training logs: `已放弃 (核心已转储)`, `Speicherzugriffsfehler (Speicherabzug
-// geschrieben)`. Only a whole line: these are common words in other sentences.
+// geschrieben)`. Only a whole line, or the end of a bar's line: these are common words in other
+// sentences.
 const CRASH_WORDS =
   "Segmentation fault|Aborted|已放弃|段错误|已中止|Abgebrochen|Speicherzugriffsfehler|Erreur de segmentation|Abandon|Violación de segmento|Abortado|Falha de segmentação|Errore di segmentazione|Annullato|Ошибка сегментирования|Аварийный останов|セグメンテーション違反です|中止|세그멘테이션 오류|중지됨";
 const CORE_DUMPED =
   "\\((?:core dumped|核心已转储|Speicherabzug geschrieben|コアダンプ|[^()]{1,40})\\)";
+/** The crash's own name on its line, as the detail's `signal` (translated words as printed). */
+const CRASH_SIGNAL = new RegExp(
+  `(Fatal Python error: \\w+|${CRASH_WORDS}|SIG(?:ILL|ABRT|FPE|SEGV))|exitcode\\s*:\\s*-(4|6|8|11)\\b`,
+);
 const SHELL_KILLED = new RegExp(
   `^(?:.*?: line \\d+:\\s+\\d+\\s+|\\[\\d+\\][+-]?\\s+(?:\\d+\\s+)?)?(?:${KILLED_WORDS})(?:\\s{2,}\\S.*|\\s+\\(core dumped\\))?\\s*$`,
 );
@@ -220,8 +225,7 @@ const RULES: readonly Rule[] = [
     ),
     detail: (t) =>
       pick(t, {
-        signal:
-          /(Segmentation fault|Aborted|Fatal Python error: \w+|SIG(?:ILL|ABRT|FPE|SEGV))|exitcode\s*:\s*-(4|6|8|11)\b/,
+        signal: CRASH_SIGNAL,
         pid: /received by PID (\d+)|\(pid: (\d+)\)/,
         rank: /local_rank: (\d+)/,
       }),

@@ -330,3 +330,11 @@ describe("a native crash glued to a progress bar, or in the shell's own language
     ).toEqual([]);
   });
 });
+
+describe("a translated crash names itself in the event", () => {
+  it("keeps the shell's word as the crash's signal", () => {
+    const classifier = new ErrorClassifier();
+    const events = [...classifier.push("段错误 (核心已转储)", 1), ...classifier.flush()];
+    expect(events.map((e) => [e.kind, e.detail?.signal])).toEqual([["traceback", "段错误"]]);
+  });
+});
