@@ -62,6 +62,16 @@ function rateStepTime(rate: RegExpExecArray): number | null {
   return rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null;
 }
 
+/** The matches of `re` on the line that no earlier reading took, each claimed as it is yielded. */
+function* unclaimedMatches(scan: LineScan, re: RegExp): Generator<RegExpExecArray> {
+  for (const m of scan.line.matchAll(re)) {
+    const at = m.index;
+    if (scan.taken(at, at + m[0].length)) continue;
+    scan.claim(at, at + m[0].length);
+    yield m;
+  }
+}
+
 function hasTqdmBracket(line: string): boolean {
   return line.includes("[") && (line.includes("/s") || line.includes("s/"));
 }
@@ -169,10 +179,8 @@ export function readBracketBars(scan: LineScan): void {
 export function readBareBars(scan: LineScan): void {
   const { line } = scan;
   if (!line.includes("%|")) return;
-  for (const m of line.matchAll(BARE_BAR)) {
-    const at = m.index ?? 0;
-    if (scan.taken(at, at + m[0].length)) continue;
-    scan.claim(at, at + m[0].length);
+  for (const m of unclaimedMatches(scan, BARE_BAR)) {
+    const at = m.index;
     const before = line.slice(0, at);
     const description = letters(before);
     const total = Number(m.groups?.m);
@@ -191,10 +199,8 @@ export function readBareBars(scan: LineScan): void {
 export function readProgressBars(scan: LineScan): void {
   const { line } = scan;
   if (line.includes("/Unknown")) {
-    for (const m of line.matchAll(PROGBAR_UNKNOWN)) {
-      const at = m.index ?? 0;
-      if (scan.taken(at, at + m[0].length)) continue;
-      scan.claim(at, at + m[0].length);
+    for (const m of unclaimedMatches(scan, PROGBAR_UNKNOWN)) {
+      const at = m.index;
       const before = line.slice(0, at);
       pushBar(scan, at, before, {
         key: "progbar",
@@ -208,10 +214,8 @@ export function readProgressBars(scan: LineScan): void {
   }
   for (const re of [PROGBAR, RICH]) {
     if (!(re === RICH ? RICH_HINT.test(line) : PROGBAR_HINT.test(line))) continue;
-    for (const m of line.matchAll(re)) {
-      const at = m.index ?? 0;
-      if (scan.taken(at, at + m[0].length)) continue;
-      scan.claim(at, at + m[0].length);
+    for (const m of unclaimedMatches(scan, re)) {
+      const at = m.index;
       const before = line.slice(0, at);
       pushBar(scan, at, before, {
         key: re === PROGBAR ? "progbar" : `progbar|${letters(before)}`,
