@@ -1,5 +1,5 @@
 import { isDigit, isLetter, isWordChar } from "./char-class.ts";
-import { type LineScan, letters } from "./line-reading.ts";
+import { type Counter, type LineScan, letters } from "./line-reading.ts";
 import { parseLogNumber } from "./log-number.ts";
 
 // tqdm: `45%|███ | 450/1000 [01:02<01:10, 2.31it/s, loss=0.3]`, `250000step [00:00, ?step/s]`.
@@ -40,6 +40,44 @@ const RICH = /[━─╸╺╾╼]+\s*(?<n>\d+)\/(?<m>\d+)(?![\d/])/g;
 const RICH_HINT = /[━─╸╺╾╼]/;
 const PROGBAR_HINT = /\[[=>.]|[━─╸╺╾╼]/;
 
+/** A bar's own reading; where it stands and what precedes it say the rest (see pushBar). */
+type BarReading = Pick<Counter, "key" | "kind" | "label" | "value" | "total" | "stepTime">;
+
+/**
+ * Adds a bar found at `at` to the line's counters: the text `before` it (its description) tells
+ * an evaluation or chore bar; a bar carries no epoch of its own.
+ */
+function pushBar(scan: LineScan, at: number, before: string, bar: BarReading): void {
+  scan.reading.counters.push({
+    key: bar.key,
+    kind: bar.kind,
+    label: bar.label,
+    value: bar.value,
+    total: bar.total,
+    eval: scan.isEval(before),
+    chore: scan.isChore(before),
+    epoch: null,
+    at,
+    stepTime: bar.stepTime,
+  });
+}
+
+/** Seconds per unit from a tqdm-style rate (`2.31it/s`, `1.5s/it`); null for a zero rate. */
+function rateStepTime(rate: RegExpExecArray): number | null {
+  const v = Number(rate.groups?.v);
+  return rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null;
+}
+
+/** The matches of `re` on the line that no earlier reading took, each claimed as it is yielded. */
+function* unclaimedMatches(scan: LineScan, re: RegExp): Generator<RegExpExecArray> {
+  for (const m of scan.line.matchAll(re)) {
+    const at = m.index;
+    if (scan.taken(at, at + m[0].length)) continue;
+    scan.claim(at, at + m[0].length);
+    yield m;
+  }
+}
+
 function hasTqdmBracket(line: string): boolean {
   return line.includes("[") && (line.includes("/s") || line.includes("s/"));
 }
@@ -77,7 +115,7 @@ function* tqdmMatches(line: string): Generator<RegExpExecArray> {
  * `150it [00:10, 14.2it/s]`. Read first: a bar's numbers are nobody else's.
  */
 export function readTqdmBars(scan: LineScan): void {
-  const { line, reading } = scan;
+  const { line } = scan;
   if (!hasTqdmBracket(line)) return;
   for (const m of tqdmMatches(line)) {
     const g = m.groups ?? {};
@@ -85,24 +123,15 @@ export function readTqdmBars(scan: LineScan): void {
     // The bar's description: what precedes it, without its percentage and bar.
     const before = line.slice(0, at).replace(/\d{1,3}%\s*\|?[^|]*\|?\s*$/, "");
     const rate = TQDM_RATE.exec(g.inside ?? "");
-    let stepTime: number | null = null;
-    if (rate) {
-      const v = Number(rate.groups?.v);
-      stepTime = rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null;
-    }
     const total = g.m !== undefined ? Number(g.m) : null;
     const description = letters(before);
-    reading.counters.push({
+    pushBar(scan, at, before, {
       key: `bar|${description}|${total ?? g.unit ?? "it"}`,
       kind: "bar",
       label: `tqdm bar${description ? ` '${description}'` : ""}${total !== null ? ` N/${total}` : ` N${g.unit ?? "it"}`}`,
       value: Number(g.n),
       total,
-      eval: scan.isEval(before),
-      chore: scan.isChore(before),
-      epoch: null,
-      at,
-      stepTime,
+      stepTime: rate ? rateStepTime(rate) : null,
     });
     scan.claim(at, at + m[0].length);
   }
@@ -134,18 +163,13 @@ export function readBracketBars(scan: LineScan): void {
     const rest = m.groups?.rest ?? "";
     const total = Number(m.groups?.m);
     const rate = TQDM_RATE.exec(rest);
-    const v = rate ? Number(rate.groups?.v) : 0;
-    reading.counters.push({
+    pushBar(scan, at, before, {
       key: `bar|${description}|${total}`,
       kind: "bar",
       label: `bar${description ? ` '${description}'` : ""} [N/${total} elapsed<remaining]`,
       value: Number(m.groups?.n),
       total,
-      eval: scan.isEval(before),
-      chore: scan.isChore(before),
-      epoch: null,
-      at,
-      stepTime: rate ? (rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null) : null,
+      stepTime: rate ? rateStepTime(rate) : null,
     });
     const epoch = BRACKET_BAR_EPOCH.exec(rest);
     if (epoch) {
@@ -160,25 +184,19 @@ export function readBracketBars(scan: LineScan): void {
 
 /** tqdm with a custom bar_format and no brackets: `100%|██████████| 1849/1849 13:15`. */
 export function readBareBars(scan: LineScan): void {
-  const { line, reading } = scan;
+  const { line } = scan;
   if (!line.includes("%|")) return;
-  for (const m of line.matchAll(BARE_BAR)) {
-    const at = m.index ?? 0;
-    if (scan.taken(at, at + m[0].length)) continue;
-    scan.claim(at, at + m[0].length);
+  for (const m of unclaimedMatches(scan, BARE_BAR)) {
+    const at = m.index;
     const before = line.slice(0, at);
     const description = letters(before);
     const total = Number(m.groups?.m);
-    reading.counters.push({
+    pushBar(scan, at, before, {
       key: `bar|${description}|${total}`,
       kind: "bar",
       label: `bar${description ? ` '${description}'` : ""} N/${total}`,
       value: Number(m.groups?.n),
       total,
-      eval: scan.isEval(before),
-      chore: scan.isChore(before),
-      epoch: null,
-      at,
       stepTime: null,
     });
   }
@@ -186,23 +204,17 @@ export function readBareBars(scan: LineScan): void {
 
 /** Keras progbars (`371/4899 [=====>....]`) and rich bars (`━━━━ 1664/1702`, either side). */
 export function readProgressBars(scan: LineScan): void {
-  const { line, reading } = scan;
+  const { line } = scan;
   if (line.includes("/Unknown")) {
-    for (const m of line.matchAll(PROGBAR_UNKNOWN)) {
-      const at = m.index ?? 0;
-      if (scan.taken(at, at + m[0].length)) continue;
-      scan.claim(at, at + m[0].length);
+    for (const m of unclaimedMatches(scan, PROGBAR_UNKNOWN)) {
+      const at = m.index;
       const before = line.slice(0, at);
-      reading.counters.push({
+      pushBar(scan, at, before, {
         key: "progbar",
         kind: "progbar",
         label: "progress bar N/Unknown",
         value: Number(m.groups?.n),
         total: null,
-        eval: scan.isEval(before),
-        chore: scan.isChore(before),
-        epoch: null,
-        at,
         stepTime: null,
       });
     }
@@ -210,13 +222,12 @@ export function readProgressBars(scan: LineScan): void {
   for (const re of [PROGBAR, RICH, PROGBAR_TERSE]) {
     const hint = re === RICH ? RICH_HINT : re === PROGBAR ? PROGBAR_HINT : TERSE_HINT;
     if (!hint.test(line)) continue;
-    for (const m of line.matchAll(re)) {
-      const at = m.index ?? 0;
-      if (scan.taken(at, at + m[0].length)) continue;
+    for (const m of unclaimedMatches(scan, re)) {
+      // A count past its total is no Keras line (`5/3 - 2s - …`).
       if (re === PROGBAR_TERSE && Number(m.groups?.n) > Number(m.groups?.m)) continue;
-      scan.claim(at, at + m[0].length);
+      const at = m.index;
       const before = line.slice(0, at);
-      reading.counters.push({
+      pushBar(scan, at, before, {
         key: re === RICH ? `progbar|${letters(before)}` : "progbar",
         kind: "progbar",
         label:
@@ -227,10 +238,6 @@ export function readProgressBars(scan: LineScan): void {
               : "progress line N/M - 21s -",
         value: Number(m.groups?.n),
         total: Number(m.groups?.m),
-        eval: scan.isEval(before),
-        chore: scan.isChore(before),
-        epoch: null,
-        at,
         stepTime: null,
       });
     }
