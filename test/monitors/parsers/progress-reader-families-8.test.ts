@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { StepPoint } from "../../../src/model/monitoring.ts";
 import { ErrorClassifier } from "../../../src/monitors/parsers/error-classifier.ts";
-import { createStepParser } from "../../../src/monitors/parsers/step-parser.ts";
+import { errorKinds, last, progress } from "../../harness/log-reading.ts";
 
 // Hand-made variations of the log families the general reader learnt from the eighth corpus
 // batch (Keras' one line per epoch, a banner's total of steps, `per epoch` as a unit, an
@@ -10,27 +9,6 @@ import { createStepParser } from "../../../src/monitors/parsers/step-parser.ts";
 // NCCL's CUDA failures, native crashes glued to a bar or in another locale): other numbers,
 // spacing and wording than the real samples, so each rule holds for the family and not for one
 // log. Also the lines each rule must leave alone.
-
-/** The last progress point of `lines`, read as `trainops parse` reads a log. */
-function last(lines: string[]): StepPoint | null {
-  const parser = createStepParser({ format: "auto" });
-  let found: StepPoint | null = null;
-  for (const line of lines) found = parser.parseLine(line) ?? found;
-  return found;
-}
-
-/** Step, total, epoch and loss of the last point, or null. */
-function progress(lines: string[]) {
-  const p = last(lines);
-  return p === null ? null : { step: p.step, total: p.total, epoch: p.epoch, loss: p.loss };
-}
-
-/** The distinct error kinds the classifier reports for `lines`, flush included. */
-function errorKinds(lines: string[]): string[] {
-  const classifier = new ErrorClassifier();
-  const events = lines.flatMap((line, i) => classifier.push(line, i + 1));
-  return [...new Set([...events, ...classifier.flush()].map((e) => e.kind))].sort();
-}
 
 describe("Keras' one line per epoch (verbose=2)", () => {
   it("reads the count before the epoch's time as the bar, run-wide, with its ms/step", () => {
