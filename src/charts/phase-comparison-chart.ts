@@ -1,7 +1,7 @@
-import { createCanvas, type SKRSContext2D } from "@napi-rs/canvas";
+import type { SKRSContext2D } from "@napi-rs/canvas";
 import type { MessageImage } from "../message/message.ts";
-import { chartFontFamily } from "./chart-font.ts";
-import { type Box, type ChartLayout, ChartText } from "./chart-layout.ts";
+import { blankChart } from "./chart-canvas.ts";
+import type { Box, ChartLayout, ChartText } from "./chart-layout.ts";
 import { encodeChartPng } from "./png-encoding.ts";
 import { valueAxis } from "./value-axis.ts";
 import { drawValueGrid, TICK } from "./value-grid.ts";
@@ -73,12 +73,7 @@ export function drawPhaseComparison(options: PhaseComparisonOptions): {
 } {
   const width = options.width ?? 800;
   const height = options.height ?? 360;
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext("2d");
-  const layout: ChartLayout = { width, height, texts: [], panels: [], droppedMarkerLabels: 0 };
-  const text = new ChartText(ctx, chartFontFamily(), layout);
-  ctx.fillStyle = "#ffffff";
-  ctx.fillRect(0, 0, width, height);
+  const { canvas, ctx, layout, text } = blankChart(width, height);
   const titleStyle = { size: 14, bold: true };
   text.draw("title", null, text.fit(options.title, width - 20, titleStyle), 10, 13, titleStyle);
 

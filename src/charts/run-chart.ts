@@ -1,8 +1,8 @@
-import { createCanvas, type SKRSContext2D } from "@napi-rs/canvas";
+import type { SKRSContext2D } from "@napi-rs/canvas";
 import { formatDateTime, formatSpan, type TimeZone, zoneName } from "../message/format.ts";
 import type { MessageImage } from "../message/message.ts";
-import { chartFontFamily } from "./chart-font.ts";
-import { type Box, type ChartLayout, ChartText, textHeight } from "./chart-layout.ts";
+import { blankChart } from "./chart-canvas.ts";
+import { type Box, type ChartLayout, type ChartText, textHeight } from "./chart-layout.ts";
 import { type ChartMetricName, OVERVIEW_METRICS } from "./chart-metrics.ts";
 import {
   type ChartSource,
@@ -115,12 +115,7 @@ export function drawRunChart(
     (m) => m.at >= options.from && m.at < options.to,
   );
 
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext("2d");
-  const layout: ChartLayout = { width, height, texts: [], panels: [], droppedMarkerLabels: 0 };
-  const text = new ChartText(ctx, chartFontFamily(), layout);
-  ctx.fillStyle = "#ffffff";
-  ctx.fillRect(0, 0, width, height);
+  const { canvas, ctx, layout, text } = blankChart(width, height);
 
   // Heading: the title on the left, the clock of the window's end on the right.
   const stampStyle = { size: 11, align: "right" as const };

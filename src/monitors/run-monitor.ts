@@ -9,21 +9,13 @@ import type { ClassifiedEvent, RunSample } from "../model/monitoring.ts";
 import type { MonitorStore } from "../store/monitor-store.ts";
 import type { PollOutcome } from "../store/polls-repo.ts";
 import type { Transport } from "../transport/transport.ts";
-import { newKernelLines } from "./kernel-lines.ts";
-import {
-  cgroupCounterFiles,
-  type KernelSource,
-  OomCounterWatch,
-  parseKernelSection,
-  parseOomCounters,
-} from "./kernel-sources.ts";
+import { KernelLogIngestor } from "./kernel-log-ingestor.ts";
+import type { KernelSource } from "./kernel-sources.ts";
 import { LogFollowStream } from "./log-follow-stream.ts";
 import { LogIngestor } from "./log-ingestor.ts";
-import { classifyKernelLine } from "./parsers/error-classifier.ts";
 import { RankedLogReader } from "./parsers/rank-prefix.ts";
 import type { HostProbeRun } from "./probe/host-probe-script.ts";
 import { buildLogReadScript, type LogReadRequest, parseLogSections } from "./probe/log-section.ts";
-import { parseUptime } from "./probe/probe-figures.ts";
 import { type ProbeOutput, parseProbeOutput } from "./probe/probe-output.ts";
 import { buildProbeScript } from "./probe/probe-script.ts";
 import { applyReadSince, type ReadBasis, readBasisOf } from "./read-basis.ts";
@@ -85,16 +77,15 @@ export class RunMonitor {
   private jobLog = "";
   /** The SSH user's uid, as the first poll found it. */
   private uid: number | null = null;
-  /** Where the kernel journal was read up to (when it is the kernel log that can be read). */
-  private journalCursor: string | null = null;
-  /** The last trainer seen, and the OOM counter files of its cgroup. */
-  private cgroupPid: number | null = null;
-  private cgroupFiles: string[] = [];
-  private readonly oomCounters = new OomCounterWatch();
-  /** The kernel log the last poll could read; null before the first poll. */
-  kernelSource: KernelSource | null = null;
+  /** The host kernel's news (OOM killer, GPU faults) for this run. */
+  private readonly kernel: KernelLogIngestor;
 
   constructor(private readonly options: RunMonitorOptions) {
+    this.kernel = new KernelLogIngestor({
+      run: options.run.name,
+      store: options.store,
+      clock: options.clock,
+    });
     this.ingestor = new LogIngestor({
       run: options.run.name,
       store: options.store,
@@ -119,6 +110,11 @@ export class RunMonitor {
       ...(options.onFollowEvents ? { onEvents: options.onFollowEvents } : {}),
       ...(options.onFollowError ? { onError: options.onFollowError } : {}),
     });
+  }
+
+  /** The kernel log the last poll could read; null before the first poll. */
+  get kernelSource(): KernelSource | null {
+    return this.kernel.source;
   }
 
   get name(): string {
@@ -177,10 +173,7 @@ export class RunMonitor {
       tmuxSession: run.restart.tmuxSession,
       systemdUnit: run.restart.systemdUnit,
       uid: this.uid,
-      kernelMark: store.offsets.get(run.name)?.kernelMark ?? null,
-      journalCursor: this.journalCursor,
-      cgroupPid: this.cgroupPid,
-      cgroupFiles: this.cgroupFiles,
+      ...this.kernel.probeRequest(),
       wantUnits: this.units === "",
       ...(run.trainConfig ? { trainConfig: this.trainConfigPath(run.trainConfig) } : {}),
     };
@@ -300,7 +293,7 @@ export class RunMonitor {
     if (read.identityChanged) this.followStream.reopen();
     this.uid ??= probeUid(output.self);
     const processes = runProcessesOf(output, run);
-    events = events.concat(this.ingestKernel(output, processes?.summary.trainer?.pid ?? null));
+    events = events.concat(this.kernel.ingest(output, processes?.summary.trainer?.pid ?? null));
     // The newest step point the follow stream held back is stored with the poll.
     this.ingestor.storePendingStep();
     let sample = buildSample({
@@ -459,39 +452,6 @@ export class RunMonitor {
   /** Closes the follow stream (see LogFollowStream). */
   async stopFollow(): Promise<void> {
     await this.followStream.stop();
-  }
-
-  /**
-   * Stores the kernel's news: new OOM-killer and GPU lines from whichever kernel log the SSH
-   * user can read, else (neither dmesg nor the journal) rises of the trainer cgroup's
-   * `oom_kill` counter. Remembers the journal cursor and the trainer's cgroup for next poll.
-   */
-  private ingestKernel(output: ProbeOutput, trainerPid: number | null): ClassifiedEvent[] {
-    const { run, store, clock } = this.options;
-    const kernel = parseKernelSection(output.kernel);
-    this.kernelSource = kernel.source;
-    if (kernel.cursor) this.journalCursor = kernel.cursor;
-    if (output.cgroup.trim() !== "") this.cgroupFiles = cgroupCounterFiles(output.cgroup);
-    if (trainerPid !== null) this.cgroupPid = trainerPid;
-    // Read every poll so the baseline holds; only news when no kernel log tells it better.
-    const counted = this.oomCounters.update(parseOomCounters(output.oom));
-    const stored = store.offsets.get(run.name);
-    if (!stored) return [];
-    const { lines, mark } = newKernelLines(
-      kernel.lines,
-      stored.kernelMark,
-      parseUptime(output.uptime),
-    );
-    const events = lines
-      .map((line) => classifyKernelLine(line.text))
-      .filter((event): event is ClassifiedEvent => event !== null)
-      .concat(kernel.source === "none" ? counted : []);
-    const now = clock.now();
-    store.transaction(() => {
-      for (const event of events) store.events.insert(run.name, now, event);
-      store.offsets.set(run.name, { ...stored, kernelMark: mark }, now);
-    });
-    return events;
   }
 }
 

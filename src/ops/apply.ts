@@ -3,6 +3,7 @@ import { type ChangePreview, operationFor, parseChangePreview } from "./operatio
 import type { OpsContext } from "./ops-context.ts";
 import {
   type Actor,
+  actorAuditFields,
   OperationRefusedError,
   type OperationResult,
   type ProgressCallback,
@@ -53,10 +54,7 @@ function auditRefusal(ctx: OpsContext, stored: unknown, actor: Actor, detail: st
   const loose = (stored ?? {}) as { run?: unknown; kind?: unknown };
   ctx.audit.record({
     at: ctx.clock.now(),
-    platform: actor.platform,
-    userId: actor.userId,
-    userName: actor.name,
-    channelId: actor.channelId,
+    ...actorAuditFields(actor),
     run: typeof loose.run === "string" ? loose.run : null,
     command: typeof loose.kind === "string" ? loose.kind : "apply",
     args: {},

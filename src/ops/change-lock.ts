@@ -4,6 +4,7 @@ import type { OpsContext } from "./ops-context.ts";
 import { RECOVERY_ACTOR, recoverInterrupted } from "./recovery.ts";
 import {
   type Actor,
+  actorAuditFields,
   actorKey,
   OperationRefusedError,
   type OperationResult,
@@ -55,10 +56,7 @@ export async function withChangeLock(
   const audit = (outcome: "applied" | "failed" | "refused", detail: string) =>
     ctx.audit.record({
       at: ctx.clock.now(),
-      platform: actor.platform,
-      userId: actor.userId,
-      userName: actor.name,
-      channelId: actor.channelId,
+      ...actorAuditFields(actor),
       run,
       command: change.kind,
       args: change.args,
@@ -208,10 +206,7 @@ export function unlockRun(ctx: OpsContext, run: string, actor: Actor): ChangeLoc
     const removed = ctx.locks.forceRelease(run);
     ctx.audit.record({
       at: ctx.clock.now(),
-      platform: actor.platform,
-      userId: actor.userId,
-      userName: actor.name,
-      channelId: actor.channelId,
+      ...actorAuditFields(actor),
       run,
       command: "unlock",
       args: {},

@@ -68,6 +68,27 @@ const holdSchema = z
     path: ["maxSteps"],
   });
 
+/** The criteria a change is judged by when it names none: no OOM, no crash. */
+const DEFAULT_CRITERIA = { noOom: true, noCrash: true };
+/** Steps after a change's restart that its criteria ignore, when it says nothing. */
+const DEFAULT_WARMUP_STEPS = 10;
+
+/**
+ * How a change (a phase, a manual `set`) is judged once its restart is done: the steps its
+ * criteria ignore first, then the criteria (`what` describes them).
+ */
+function judgingFields(what: string) {
+  return {
+    warmupSteps: z
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_WARMUP_STEPS)
+      .describe("Steps after the restart that the criteria ignore"),
+    criteria: criteriaSchema.default(DEFAULT_CRITERIA).describe(what),
+  };
+}
+
 /** Resources a phase asks of Slurm when the run is a Slurm job (sbatch flags on resubmit). */
 const slurmResourcesSchema = z
   .object({
@@ -96,15 +117,7 @@ export const phaseSchema = z
       .optional()
       .describe("Resources for the resubmitted job (Slurm runs): nodes, gpusPerNode, time"),
     hold: holdSchema.describe("How long the phase runs before it is judged"),
-    warmupSteps: z
-      .number()
-      .int()
-      .min(0)
-      .default(10)
-      .describe("Steps after the restart that the criteria ignore"),
-    criteria: criteriaSchema
-      .default({ noOom: true, noCrash: true })
-      .describe("What the phase must meet to pass"),
+    ...judgingFields("What the phase must meet to pass"),
     expected: z.array(z.string()).default([]).describe("Expected effects, shown in the preview"),
   })
   .strict();
@@ -148,21 +161,13 @@ export const planSchema = z
         hold: holdSchema
           .default({ minSteps: 50, maxSteps: 100 })
           .describe("How long a manual change runs before it is judged"),
-        warmupSteps: z
-          .number()
-          .int()
-          .min(0)
-          .default(10)
-          .describe("Steps after the restart that the criteria ignore"),
-        criteria: criteriaSchema
-          .default({ noOom: true, noCrash: true })
-          .describe("What a manual change must meet"),
+        ...judgingFields("What a manual change must meet"),
       })
       .strict()
       .default({
         hold: { minSteps: 50, maxSteps: 100 },
-        warmupSteps: 10,
-        criteria: { noOom: true, noCrash: true },
+        warmupSteps: DEFAULT_WARMUP_STEPS,
+        criteria: { ...DEFAULT_CRITERIA },
       })
       .describe("How a manual `set` is judged"),
     phases: z

@@ -5,7 +5,7 @@ import { writeConfig } from "./config-write.ts";
 import { restartForOperation } from "./operation-restart.ts";
 import type { OpsContext } from "./ops-context.ts";
 import { findTrainingPids, RestartError } from "./restart.ts";
-import type { Actor } from "./run-operations.ts";
+import { type Actor, actorAuditFields } from "./run-operations.ts";
 import { pausePhaseForStop } from "./stop-pauses-phase.ts";
 import { settleInterruptedStop } from "./stop-recovery.ts";
 import { noticeMessage } from "./verdict-message.ts";
@@ -54,10 +54,7 @@ export async function recoverInterrupted(
   if (tookOverFrom) {
     ctx.audit.record({
       at: ctx.clock.now(),
-      platform: RECOVERY_ACTOR.platform,
-      userId: RECOVERY_ACTOR.userId,
-      userName: RECOVERY_ACTOR.name,
-      channelId: "",
+      ...actorAuditFields(RECOVERY_ACTOR),
       run: run.name,
       command: tookOverFrom.operation,
       args: {},
@@ -104,10 +101,7 @@ async function recoverOne(ctx: OpsContext, run: RunConfig, entry: JournalEntry):
     );
     ctx.audit.record({
       at: ctx.clock.now(),
-      platform: RECOVERY_ACTOR.platform,
-      userId: RECOVERY_ACTOR.userId,
-      userName: RECOVERY_ACTOR.name,
-      channelId: "",
+      ...actorAuditFields(RECOVERY_ACTOR),
       run: run.name,
       command: entry.kind,
       args: {},

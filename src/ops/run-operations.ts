@@ -74,6 +74,21 @@ export interface Actor {
   announce?: boolean;
 }
 
+/** The actor as the audit trail records who acted: platform, user, name and channel. */
+export function actorAuditFields(actor: Actor): {
+  platform: string;
+  userId: string;
+  userName: string;
+  channelId: string;
+} {
+  return {
+    platform: actor.platform,
+    userId: actor.userId,
+    userName: actor.name,
+    channelId: actor.channelId,
+  };
+}
+
 /** The actor as one string (`discord:456…`, `cli:root`): the key of locks and attempts. */
 export function actorKey(actor: Pick<Actor, "platform" | "userId">): string {
   return `${actor.platform}:${actor.userId}`;

@@ -10,12 +10,16 @@ import type { SeededRandom } from "./seeded-random.ts";
 const SITE = "/opt/conda/envs/vesuvius/lib/python3.11/site-packages";
 const PY = "/opt/conda/envs/vesuvius/lib/python3.11";
 
+/** One frame of a traceback as Python prints it: where, then the source line (and its carets). */
+function frame(file: string, line: number, fn: string, code: string, ...marks: string[]): string[] {
+  return [`  File "${file}", line ${line}, in ${fn}`, `    ${code}`, ...marks];
+}
+
 /** The traceback's header and the script's entry point, where every failure starts. */
 function entryFrames(workdir: string): string[] {
   return [
     "Traceback (most recent call last):",
-    `  File "${workdir}/train.py", line 412, in <module>`,
-    "    main()",
+    ...frame(`${workdir}/train.py`, 412, "<module>", "main()"),
   ];
 }
 
@@ -23,10 +27,8 @@ function entryFrames(workdir: string): string[] {
 function loopFrames(workdir: string): string[] {
   return [
     ...entryFrames(workdir),
-    `  File "${workdir}/train.py", line 398, in main`,
-    "    trainer.fit(train_loader, val_loader)",
-    `  File "${workdir}/vesuvius/trainer.py", line 163, in fit`,
-    "    train_loss = self.train_epoch(epoch)",
+    ...frame(`${workdir}/train.py`, 398, "main", "trainer.fit(train_loader, val_loader)"),
+    ...frame(`${workdir}/vesuvius/trainer.py`, 163, "fit", "train_loss = self.train_epoch(epoch)"),
   ];
 }
 
@@ -65,15 +67,21 @@ export function oomFigures(limitGiB: number, batchSize: number, random: SeededRa
 export function cudaOomTraceback(workdir: string, f: OomFigures): string {
   return [
     ...loopFrames(workdir),
-    `  File "${workdir}/vesuvius/trainer.py", line 214, in train_epoch`,
-    "    self.scaler.scale(loss).backward()",
-    `  File "${SITE}/torch/_tensor.py", line 626, in backward`,
-    "    torch.autograd.backward(",
-    `  File "${SITE}/torch/autograd/__init__.py", line 347, in backward`,
-    "    _engine_run_backward(",
-    `  File "${SITE}/torch/autograd/graph.py", line 823, in _engine_run_backward`,
-    "    return Variable._execution_engine.run_backward(  # Calls into the C++ engine to run the backward pass",
-    "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    ...frame(
+      `${workdir}/vesuvius/trainer.py`,
+      214,
+      "train_epoch",
+      "self.scaler.scale(loss).backward()",
+    ),
+    ...frame(`${SITE}/torch/_tensor.py`, 626, "backward", "torch.autograd.backward("),
+    ...frame(`${SITE}/torch/autograd/__init__.py`, 347, "backward", "_engine_run_backward("),
+    ...frame(
+      `${SITE}/torch/autograd/graph.py`,
+      823,
+      "_engine_run_backward",
+      "return Variable._execution_engine.run_backward(  # Calls into the C++ engine to run the backward pass",
+      "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    ),
     `torch.OutOfMemoryError: CUDA out of memory. Tried to allocate ${torchSize(f.triedBytes)}. ` +
       `GPU 0 has a total capacity of ${torchSize(f.capacityBytes)} of which ${torchSize(f.freeBytes)} is free. ` +
       `Including non-PyTorch memory, this process has ${torchSize(f.inUseBytes)} memory in use. ` +
@@ -92,34 +100,59 @@ export function workerKilledTraceback(workdir: string, pid: number, signalName: 
   const dl = `${SITE}/torch/utils/data/dataloader.py`;
   return [
     "Traceback (most recent call last):",
-    `  File "${dl}", line 1251, in _try_get_data`,
-    "    data = self._data_queue.get(timeout=timeout)",
-    "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
-    `  File "${PY}/queue.py", line 180, in get`,
-    "    self.not_empty.wait(remaining)",
-    `  File "${PY}/threading.py", line 359, in wait`,
-    "    gotit = waiter.acquire(True, timeout)",
-    "            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
-    `  File "${SITE}/torch/utils/data/_utils/signal_handling.py", line 73, in handler`,
-    "    _error_if_any_worker_fails()",
+    ...frame(
+      dl,
+      1251,
+      "_try_get_data",
+      "data = self._data_queue.get(timeout=timeout)",
+      "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    ),
+    ...frame(`${PY}/queue.py`, 180, "get", "self.not_empty.wait(remaining)"),
+    ...frame(
+      `${PY}/threading.py`,
+      359,
+      "wait",
+      "gotit = waiter.acquire(True, timeout)",
+      "            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    ),
+    ...frame(
+      `${SITE}/torch/utils/data/_utils/signal_handling.py`,
+      73,
+      "handler",
+      "_error_if_any_worker_fails()",
+    ),
     `RuntimeError: DataLoader worker (pid ${pid}) is killed by signal: ${signalName}. `,
     "",
     "The above exception was the direct cause of the following exception:",
     "",
     ...loopFrames(workdir),
-    `  File "${workdir}/vesuvius/trainer.py", line 201, in train_epoch`,
-    "    for batch_idx, batch in enumerate(self.train_loader):",
-    `  File "${dl}", line 701, in __next__`,
-    "    data = self._next_data()",
-    "           ^^^^^^^^^^^^^^^^^",
-    `  File "${dl}", line 1448, in _next_data`,
-    "    idx, data = self._get_data()",
-    "                ^^^^^^^^^^^^^^^^",
-    `  File "${dl}", line 1412, in _get_data`,
-    "    success, data = self._try_get_data()",
-    "                    ^^^^^^^^^^^^^^^^^^^^",
-    `  File "${dl}", line 1264, in _try_get_data`,
-    "    raise RuntimeError(f'DataLoader worker (pid(s) {pids_str}) exited unexpectedly') from e",
+    ...frame(
+      `${workdir}/vesuvius/trainer.py`,
+      201,
+      "train_epoch",
+      "for batch_idx, batch in enumerate(self.train_loader):",
+    ),
+    ...frame(dl, 701, "__next__", "data = self._next_data()", "           ^^^^^^^^^^^^^^^^^"),
+    ...frame(
+      dl,
+      1448,
+      "_next_data",
+      "idx, data = self._get_data()",
+      "                ^^^^^^^^^^^^^^^^",
+    ),
+    ...frame(
+      dl,
+      1412,
+      "_get_data",
+      "success, data = self._try_get_data()",
+      "                    ^^^^^^^^^^^^^^^^^^^^",
+    ),
+    ...frame(
+      dl,
+      1264,
+      "_try_get_data",
+      "raise RuntimeError(f'DataLoader worker (pid(s) {pids_str}) exited unexpectedly') from e",
+    ),
     `RuntimeError: DataLoader worker (pid(s) ${pid}) exited unexpectedly`,
     "",
   ].join("\n");
@@ -129,16 +162,36 @@ export function workerKilledTraceback(workdir: string, pid: number, signalName: 
 export function genericCrashTraceback(workdir: string, step: number): string {
   return [
     ...loopFrames(workdir),
-    `  File "${workdir}/vesuvius/trainer.py", line 209, in train_epoch`,
-    "    loss = self.criterion(logits, target)",
-    `  File "${SITE}/torch/nn/modules/module.py", line 1736, in _wrapped_call_impl`,
-    "    return self._call_impl(*args, **kwargs)",
-    `  File "${SITE}/torch/nn/modules/module.py", line 1747, in _call_impl`,
-    "    return forward_call(*args, **kwargs)",
-    `  File "${workdir}/vesuvius/losses.py", line 156, in forward`,
-    "    dist = self._distance_transform(target)",
-    `  File "${workdir}/vesuvius/losses.py", line 98, in _distance_transform`,
-    '    raise ValueError(f"empty surface mask in patch {patch_id}")',
+    ...frame(
+      `${workdir}/vesuvius/trainer.py`,
+      209,
+      "train_epoch",
+      "loss = self.criterion(logits, target)",
+    ),
+    ...frame(
+      `${SITE}/torch/nn/modules/module.py`,
+      1736,
+      "_wrapped_call_impl",
+      "return self._call_impl(*args, **kwargs)",
+    ),
+    ...frame(
+      `${SITE}/torch/nn/modules/module.py`,
+      1747,
+      "_call_impl",
+      "return forward_call(*args, **kwargs)",
+    ),
+    ...frame(
+      `${workdir}/vesuvius/losses.py`,
+      156,
+      "forward",
+      "dist = self._distance_transform(target)",
+    ),
+    ...frame(
+      `${workdir}/vesuvius/losses.py`,
+      98,
+      "_distance_transform",
+      'raise ValueError(f"empty surface mask in patch {patch_id}")',
+    ),
     `ValueError: empty surface mask in patch ${(step * 7919) % 100_000}`,
     "",
   ].join("\n");
@@ -148,10 +201,13 @@ export function genericCrashTraceback(workdir: string, step: number): string {
 export function configErrorTraceback(workdir: string, exception: string): string {
   return [
     ...entryFrames(workdir),
-    `  File "${workdir}/train.py", line 371, in main`,
-    "    config = load_config(args.config)",
-    `  File "${workdir}/vesuvius/config.py", line 44, in load_config`,
-    "    return validate(yaml.safe_load(handle))",
+    ...frame(`${workdir}/train.py`, 371, "main", "config = load_config(args.config)"),
+    ...frame(
+      `${workdir}/vesuvius/config.py`,
+      44,
+      "load_config",
+      "return validate(yaml.safe_load(handle))",
+    ),
     exception,
     "",
   ].join("\n");

@@ -48,23 +48,29 @@ export class FlakySink extends MemorySink {
   }
 }
 
-/** The user's run as the plan describes it. */
+/** The user's run as the plan describes it (with `exp001` over it), and a second run. */
+export function testRuns(exp001: Record<string, unknown> = {}): Record<string, unknown>[] {
+  return [
+    {
+      name: "exp001",
+      ssh: "local",
+      workdir: "/tmp/work",
+      log: "train.log",
+      steps: { perEpoch: 4000, epochs: 32 },
+      limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
+      ...exp001,
+    },
+    { name: "exp002", ssh: "local", workdir: "/tmp/work2", log: "train.log" },
+  ];
+}
+
+/** The user's runs (see testRuns) with `alerts` over the defaults, and `extra` top-level keys. */
 export function testConfig(
   alerts: Record<string, unknown> = {},
   extra: Record<string, unknown> = {},
 ): Config {
   return configSchema.parse({
-    runs: [
-      {
-        name: "exp001",
-        ssh: "local",
-        workdir: "/tmp/work",
-        log: "train.log",
-        steps: { perEpoch: 4000, epochs: 32 },
-        limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
-      },
-      { name: "exp002", ssh: "local", workdir: "/tmp/work2", log: "train.log" },
-    ],
+    runs: testRuns(),
     alerts: { console: false, ...alerts },
     ...extra,
   });

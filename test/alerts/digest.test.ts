@@ -8,7 +8,13 @@ import { PhasesRepo } from "../../src/store/phases-repo.ts";
 import { StepsRepo } from "../../src/store/steps-repo.ts";
 import { newPhaseAttempt } from "../harness/phase-factory.ts";
 import { runSample } from "../harness/sample-factory.ts";
-import { type AlertHarness, alertHarness, FlakySink, MemorySink } from "./alert-fixture.ts";
+import {
+  type AlertHarness,
+  alertHarness,
+  FlakySink,
+  MemorySink,
+  testRuns,
+} from "./alert-fixture.ts";
 
 const HOUR = 3_600_000;
 /** 2026-12-07 (a Monday) 00:00 UTC. */
@@ -22,18 +28,7 @@ afterEach(() => h?.close());
 /** The user's run with a price, a second run, and one JSON webhook channel with `channel` keys. */
 function config(channel: Record<string, unknown>, extra: Record<string, unknown> = {}): Config {
   return configSchema.parse({
-    runs: [
-      {
-        name: "exp001",
-        ssh: "local",
-        workdir: "/tmp/work",
-        log: "train.log",
-        steps: { perEpoch: 4000, epochs: 32 },
-        limits: { gpuMemoryGiB: 80, hostMemoryGiB: 100 },
-        cost: { perHour: 32.77, currency: "USD" },
-      },
-      { name: "exp002", ssh: "local", workdir: "/tmp/work2", log: "train.log" },
-    ],
+    runs: testRuns({ cost: { perHour: 32.77, currency: "USD" } }),
     alerts: {
       console: false,
       webhooks: [{ kind: "json", url: "http://127.0.0.1:9/hook", ...channel }],

@@ -2,28 +2,12 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SshTarget } from "../../src/config/schema.ts";
-import { SshTransport } from "../../src/transport/ssh-transport.ts";
+import { describe, expect, it } from "vitest";
 import { TransportConnectError } from "../../src/transport/transport.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { useSshdTransports } from "../harness/sshd-transports.ts";
 
-let sshd: SshdHarness;
-const open: SshTransport[] = [];
-
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await Promise.all(open.map((t) => t.close()));
-  await sshd?.stop();
-});
-
-function transport(extra: Partial<SshTarget> = {}): SshTransport {
-  const t = new SshTransport({ ...sshd.runConfigSsh(), ...extra }, { home: sshd.dir });
-  open.push(t);
-  return t;
-}
+const ssh = useSshdTransports();
+const { transport } = ssh;
 
 async function listen(onConnection: (socket: Socket) => void): Promise<Server> {
   const server = createServer(onConnection).listen(0, "127.0.0.1");
@@ -33,7 +17,7 @@ async function listen(onConnection: (socket: Socket) => void): Promise<Server> {
 
 describe("an SSH handshake that cannot finish", () => {
   it("names a private key that is not a key, and the connection after a fixed key works", async () => {
-    const key = join(sshd.dir, "not_a_key");
+    const key = join(ssh.sshd.dir, "not_a_key");
     writeFileSync(key, "this is not a private key\n", { mode: 0o600 });
     const error = await transport({ privateKey: key })
       .run("true")
@@ -44,7 +28,7 @@ describe("an SSH handshake that cannot finish", () => {
   });
 
   it("asks for ssh.passphrase for an encrypted key given none", async () => {
-    const key = join(sshd.dir, "locked_key");
+    const key = join(ssh.sshd.dir, "locked_key");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "secret words", "-f", key]);
     const error = await transport({ privateKey: key })
       .run("true")

@@ -1,8 +1,7 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SshTransport } from "../../src/transport/ssh-transport.ts";
+import { describe, expect, it } from "vitest";
 import { TransportConnectError } from "../../src/transport/transport.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { useSshdTransports } from "../harness/sshd-transports.ts";
 
 /**
  * A relay to sshd that passes the server's first bytes (its banner) at once, then holds what
@@ -52,27 +51,12 @@ async function slowAfterBanner(targetPort: number) {
   };
 }
 
-let sshd: SshdHarness;
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await sshd?.stop();
-});
+const ssh = useSshdTransports();
 
 describe("a VM that answers but is slow to finish the handshake", () => {
   it("is given more than the connect timeout once it has answered, and connects", async () => {
-    const relay = await slowAfterBanner(sshd.port);
-    const transport = new SshTransport(
-      {
-        ...sshd.runConfigSsh(),
-        port: relay.port,
-        knownHosts: undefined,
-        hostKey: sshd.hostKeyFingerprint,
-        connectTimeout: "1s",
-      },
-      { home: sshd.dir },
-    );
+    const relay = await slowAfterBanner(ssh.sshd.port);
+    const transport = ssh.transport({ ...ssh.viaPort(relay.port), connectTimeout: "1s" });
     try {
       const result = transport.run("echo ok");
       await relay.banner;
@@ -94,17 +78,8 @@ describe("a VM that answers but is slow to finish the handshake", () => {
   });
 
   it("gives up on a VM that answered but never finishes the handshake, after 3x the connect timeout, and says so", async () => {
-    const relay = await slowAfterBanner(sshd.port);
-    const transport = new SshTransport(
-      {
-        ...sshd.runConfigSsh(),
-        port: relay.port,
-        knownHosts: undefined,
-        hostKey: sshd.hostKeyFingerprint,
-        connectTimeout: "500ms",
-      },
-      { home: sshd.dir },
-    );
+    const relay = await slowAfterBanner(ssh.sshd.port);
+    const transport = ssh.transport({ ...ssh.viaPort(relay.port), connectTimeout: "500ms" });
     try {
       const error = await transport.run("true").catch((e: Error) => e);
       expect(error).toBeInstanceOf(TransportConnectError);
@@ -124,16 +99,10 @@ describe("a VM that answers but is slow to finish the handshake", () => {
       socket.on("error", () => {});
     });
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const transport = new SshTransport(
-      {
-        ...sshd.runConfigSsh(),
-        port: (silent.address() as { port: number }).port,
-        knownHosts: undefined,
-        hostKey: sshd.hostKeyFingerprint,
-        connectTimeout: "1s",
-      },
-      { home: sshd.dir },
-    );
+    const transport = ssh.transport({
+      ...ssh.viaPort((silent.address() as { port: number }).port),
+      connectTimeout: "1s",
+    });
     try {
       const error = await transport.run("true").catch((e: Error) => e);
       expect(error).toBeInstanceOf(TransportConnectError);

@@ -1,8 +1,7 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SshTransport } from "../../src/transport/ssh-transport.ts";
 import { TransportConnectError } from "../../src/transport/transport.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { useSshdTransports } from "../harness/sshd-transports.ts";
 
 /** A TCP relay to sshd that can go silent, like a network partition or a frozen VM. */
 class FreezableRelay {
@@ -42,29 +41,21 @@ class FreezableRelay {
   }
 }
 
-let sshd: SshdHarness;
+const ssh = useSshdTransports();
 let relay: FreezableRelay;
 beforeAll(async () => {
-  sshd = await startSshd();
-  relay = await FreezableRelay.start(sshd.port);
+  relay = await FreezableRelay.start(ssh.sshd.port);
 });
 afterAll(async () => {
   await relay?.stop();
-  await sshd?.stop();
 });
 
 describe("a connection that goes silent", () => {
   it("is detected by keepalive, fails the running script, and the next call reconnects", async () => {
     // Known hosts lists the server under its real port; the relay's port needs a pinned key.
-    const t = new SshTransport(
-      {
-        ...sshd.runConfigSsh(),
-        port: relay.port,
-        knownHosts: undefined,
-        hostKey: sshd.hostKeyFingerprint,
-        keepaliveInterval: "200ms",
-      },
-      { home: sshd.dir, backoff: { initialMs: 10, maxMs: 10 } },
+    const t = ssh.transport(
+      { ...ssh.viaPort(relay.port), keepaliveInterval: "200ms" },
+      { backoff: { initialMs: 10, maxMs: 10 } },
     );
     try {
       expect((await t.run("echo before")).stdout.toString()).toBe("before\n");

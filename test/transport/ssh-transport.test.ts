@@ -2,33 +2,15 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SshTarget } from "../../src/config/schema.ts";
+import { describe, expect, it } from "vitest";
 import { SshTransport } from "../../src/transport/ssh-transport.ts";
 import { TransportConnectError, TransportTimeoutError } from "../../src/transport/transport.ts";
-import { type SshdHarness, startSshd } from "../harness/sshd.ts";
+import { startSshd } from "../harness/sshd.ts";
+import { useSshdTransports } from "../harness/sshd-transports.ts";
 import { waitUntil } from "../harness/wait.ts";
 
-let sshd: SshdHarness;
-const open: SshTransport[] = [];
-
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await Promise.all(open.map((t) => t.close()));
-  await sshd?.stop();
-});
-
-function target(extra: Partial<SshTarget> = {}): SshTarget {
-  return { ...sshd.runConfigSsh(), ...extra };
-}
-
-function transport(extra: Partial<SshTarget> = {}, options = {}): SshTransport {
-  const t = new SshTransport(target(extra), { home: sshd.dir, ...options });
-  open.push(t);
-  return t;
-}
+const ssh = useSshdTransports();
+const { transport } = ssh;
 
 describe("SshTransport against a real sshd", () => {
   it("runs a script and returns stdout, stderr and the exit status", async () => {
@@ -49,7 +31,7 @@ describe("SshTransport against a real sshd", () => {
       Buffer.from([0, 0, 0x3b, 0xff]),
       randomBytes(70_000),
     ]);
-    const file = join(sshd.dir, "payload.bin");
+    const file = join(ssh.sshd.dir, "payload.bin");
     writeFileSync(file, payload, { mode: 0o644 });
     const result = await t.run(`cat '${file}'; printf 'TRAINOPS_EOF_x\\n' >&2`);
     expect(result.code).toBe(0);
@@ -69,14 +51,14 @@ describe("SshTransport against a real sshd", () => {
 
   it("reuses one connection and one remote shell across many scripts", async () => {
     const t = transport();
-    const before = sshd.connectionCount();
+    const before = ssh.sshd.connectionCount();
     const parents = new Set<string>();
     for (let i = 0; i < 30; i++) {
       const result = await t.run("echo $PPID");
       parents.add(result.stdout.toString().trim());
     }
     expect(parents.size).toBe(1);
-    expect(sshd.connectionCount()).toBe(before + 1);
+    expect(ssh.sshd.connectionCount()).toBe(before + 1);
     expect(t.connectCount).toBe(1);
   });
 
@@ -134,7 +116,7 @@ describe("SshTransport against a real sshd", () => {
 
   it("follows a file from an offset over the same connection", async () => {
     const t = transport();
-    const file = join(sshd.dir, "train.log");
+    const file = join(ssh.sshd.dir, "train.log");
     writeFileSync(file, "0123456789");
     await t.run("true");
     const chunks: Buffer[] = [];
@@ -163,7 +145,7 @@ describe("SshTransport against a real sshd", () => {
 
   it("quotes the followed path", async () => {
     const t = transport();
-    const file = join(sshd.dir, "it's $(echo x) log");
+    const file = join(ssh.sshd.dir, "it's $(echo x) log");
     writeFileSync(file, "abc");
     const chunks: Buffer[] = [];
     const handle = await t.follow({
@@ -179,11 +161,11 @@ describe("SshTransport against a real sshd", () => {
 
 describe("host key verification", () => {
   it("refuses a known_hosts entry with another key, with the ssh-keygen -R fix", async () => {
-    const other = join(sshd.dir, "other_known_hosts");
-    const otherKey = join(sshd.dir, "other_host_key");
+    const other = join(ssh.sshd.dir, "other_known_hosts");
+    const otherKey = join(ssh.sshd.dir, "other_host_key");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", otherKey]);
     const pub = readFileSync(`${otherKey}.pub`, "utf8").split(" ");
-    writeFileSync(other, `[127.0.0.1]:${sshd.port} ${pub[0]} ${pub[1]}\n`);
+    writeFileSync(other, `[127.0.0.1]:${ssh.sshd.port} ${pub[0]} ${pub[1]}\n`);
     const expected = execFileSync("ssh-keygen", ["-lf", `${otherKey}.pub`], {
       encoding: "utf8",
     }).split(" ")[1];
@@ -192,32 +174,32 @@ describe("host key verification", () => {
       .catch((e: Error) => e);
     expect(error).toBeInstanceOf(TransportConnectError);
     expect((error as Error).message).toBe(
-      `Host key for 127.0.0.1:${sshd.port} does not match known_hosts (expected ${expected}, got ${sshd.hostKeyFingerprint}). If the VM was rebuilt, run: ssh-keygen -R '[127.0.0.1]:${sshd.port}' -f '${other}'`,
+      `Host key for 127.0.0.1:${ssh.sshd.port} does not match known_hosts (expected ${expected}, got ${ssh.sshd.hostKeyFingerprint}). If the VM was rebuilt, run: ssh-keygen -R '[127.0.0.1]:${ssh.sshd.port}' -f '${other}'`,
     );
   });
 
   it("refuses a host missing from known_hosts", async () => {
-    const empty = join(sshd.dir, "empty_known_hosts");
+    const empty = join(ssh.sshd.dir, "empty_known_hosts");
     writeFileSync(empty, "# nothing\n");
     const error = await transport({ knownHosts: empty })
       .run("true")
       .catch((e: Error) => e);
     expect(error).toBeInstanceOf(TransportConnectError);
     expect((error as Error).message).toContain(
-      `Host key for 127.0.0.1:${sshd.port} is not in ${empty} (the server presented ${sshd.hostKeyFingerprint})`,
+      `Host key for 127.0.0.1:${ssh.sshd.port} is not in ${empty} (the server presented ${ssh.sshd.hostKeyFingerprint})`,
     );
   });
 
   it("accepts a hashed known_hosts entry", async () => {
-    const hashed = join(sshd.dir, "hashed_known_hosts");
-    writeFileSync(hashed, readFileSync(sshd.knownHostsPath));
+    const hashed = join(ssh.sshd.dir, "hashed_known_hosts");
+    writeFileSync(hashed, readFileSync(ssh.sshd.knownHostsPath));
     execFileSync("ssh-keygen", ["-H", "-f", hashed], { stdio: "ignore" });
     const t = transport({ knownHosts: hashed });
     expect((await t.run("echo ok")).stdout.toString()).toBe("ok\n");
   });
 
   it("checks a pinned fingerprint instead of known_hosts", async () => {
-    const good = transport({ knownHosts: undefined, hostKey: sshd.hostKeyFingerprint });
+    const good = transport({ knownHosts: undefined, hostKey: ssh.sshd.hostKeyFingerprint });
     expect((await good.run("echo ok")).stdout.toString()).toBe("ok\n");
     const wrong = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     const error = await transport({ knownHosts: undefined, hostKey: wrong })
@@ -225,13 +207,13 @@ describe("host key verification", () => {
       .catch((e: Error) => e);
     expect(error).toBeInstanceOf(TransportConnectError);
     expect((error as Error).message).toContain(
-      `Host key for 127.0.0.1:${sshd.port} does not match ssh.hostKey (expected ${wrong}, got ${sshd.hostKeyFingerprint})`,
+      `Host key for 127.0.0.1:${ssh.sshd.port} does not match ssh.hostKey (expected ${wrong}, got ${ssh.sshd.hostKeyFingerprint})`,
     );
   });
 
   it("uses ~/.ssh/known_hosts when neither is given", async () => {
-    mkdirSync(join(sshd.dir, ".ssh"), { recursive: true });
-    copyFileSync(sshd.knownHostsPath, join(sshd.dir, ".ssh", "known_hosts"));
+    mkdirSync(join(ssh.sshd.dir, ".ssh"), { recursive: true });
+    copyFileSync(ssh.sshd.knownHostsPath, join(ssh.sshd.dir, ".ssh", "known_hosts"));
     const t = transport({ knownHosts: undefined });
     expect((await t.run("echo ok")).stdout.toString()).toBe("ok\n");
   });
@@ -270,7 +252,7 @@ describe("connection failures", () => {
   });
 
   it("refuses a key the server does not know", async () => {
-    const key = join(sshd.dir, "stranger_key");
+    const key = join(ssh.sshd.dir, "stranger_key");
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
     const error = await transport({ privateKey: key })
       .run("true")
@@ -288,7 +270,7 @@ describe("reconnect", () => {
         home: own.dir,
         backoff: { initialMs: 10, maxMs: 20 },
       });
-      open.push(t);
+      ssh.closeAfterAll(t);
       expect((await t.run("echo one")).stdout.toString()).toBe("one\n");
       await own.kill();
       await expect(t.run("echo two")).rejects.toBeInstanceOf(TransportConnectError);
@@ -305,7 +287,7 @@ describe("reconnect", () => {
     const own = await startSshd();
     try {
       const t = new SshTransport(own.runConfigSsh(), { home: own.dir });
-      open.push(t);
+      ssh.closeAfterAll(t);
       const file = join(own.dir, "f.log");
       writeFileSync(file, "x");
       let endError: Error | undefined;

@@ -1,6 +1,7 @@
 import { formatDuration } from "../../core/duration.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";
 import { currentSlurmJob } from "./slurm-job-facts.ts";
+import { stopExpected } from "./trainer-state.ts";
 
 /**
  * Slurm requeued the job (node failure, preemption): it fires while the job waits again and for
@@ -20,8 +21,7 @@ export const requeuedRule = defineRule({
     if (record === "unknown") return "unknown";
     if (!record || record.job.restarts === 0 || record.cancelledByTrainops) return null;
     // A requeue trainops asked for (a restart with slurm.requeue) is no news.
-    const expected = ctx.expectedStop();
-    if (expected && ctx.now < expected.until) return null;
+    if (stopExpected(ctx)) return null;
     const { job } = record;
     const waiting = job.state === "PENDING" || job.state.startsWith("REQUEUE");
     const runningFor =

@@ -4,6 +4,7 @@ import { median } from "../../core/statistics.ts";
 import { formatSeconds } from "../../message/format.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";
+import { trainerState } from "./trainer-state.ts";
 
 /** Newest step times the median is taken over. */
 const STEP_TIMES = 50;
@@ -47,11 +48,8 @@ export const stalledRule = defineRule({
     copy: (f: StepFacts): StepFacts => ({ ...f, times: f.times.slice() }),
   }),
   evaluate(ctx, s, _open, facts) {
-    const latest = ctx.latest();
-    if (!latest?.reachable || latest.alive === null) return "unknown";
-    if (!latest.alive) return null;
-    const expected = ctx.expectedStop();
-    if (expected && ctx.now < expected.until) return null;
+    const trainer = trainerState(ctx);
+    if (trainer !== "running") return trainer === "unknown" ? "unknown" : null;
     // What a day's window of samples shows: a step older than that is no reading.
     const from = ctx.now - LOOKBACK_MS;
     if (facts.step === null || facts.at < from) return "unknown";

@@ -6,6 +6,7 @@ import type { RunSample } from "../../model/monitoring.ts";
 import { baseSettings, defineRule, durationSetting, type RuleContext } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";
 import { SampleSeries } from "./sample-series.ts";
+import { trainerState } from "./trainer-state.ts";
 
 /**
  * The current training's speed readings (steps/h after each start) and where it began: the
@@ -86,12 +87,9 @@ export const throughputDropRule = defineRule({
     copy: (f: SpeedFacts): SpeedFacts => ({ ...f, speeds: f.speeds.copy() }),
   }),
   evaluate(ctx, s, open, facts) {
-    const latest = ctx.latest();
-    if (!latest?.reachable || latest.alive === null) return "unknown";
     // A dead or stopping process is the crash and stall rules' business, not a slow one.
-    if (!latest.alive) return null;
-    const expected = ctx.expectedStop();
-    if (expected && ctx.now < expected.until) return null;
+    const trainer = trainerState(ctx);
+    if (trainer !== "running") return trainer === "unknown" ? "unknown" : null;
     const from = ctx.now - LOOKBACK_MS;
     const start = trainingStart(ctx, facts, from);
     const judgedFrom = start + s.warmup;

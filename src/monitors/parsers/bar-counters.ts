@@ -1,12 +1,13 @@
 import { isDigit, isLetter, isWordChar } from "./char-class.ts";
-import { type LineScan, letters } from "./line-reading.ts";
+import { type Counter, type LineScan, letters } from "./line-reading.ts";
 import { parseLogNumber } from "./log-number.ts";
 
 // tqdm: `45%|███ | 450/1000 [01:02<01:10, 2.31it/s, loss=0.3]`, `250000step [00:00, ?step/s]`.
 // The bracket must open on an elapsed time and close, or be cut (by the terminal's width, by
 // whoever pasted it) inside its postfix, after the rate: a bar cut off before that is no progress.
+// Lightning 2.x draws a bar of unknown length as `4540/?`.
 const TQDM =
-  /(?<n>\d+)(?:\/(?<m>\d+)|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)(?<close>\]|$)/y;
+  /(?<n>\d+)(?:\/(?<m>\d+)|\/\?|(?<unit>[A-Za-z]+))?\s*\[(?<inside>\s*\d+:\d\d[^\]]*?(?:\/s|s\/)[^\]]*)(?<close>\]|$)/y;
 /** A rate and the comma that opens the postfix: what an unclosed bracket must hold. */
 const POSTFIX_BEGUN = /(?:[A-Za-z?]\/s|s\/[A-Za-z]+)\s*,/;
 // Where a tqdm bracket opens on its elapsed time; the count is found by walking back from it.
@@ -21,6 +22,11 @@ const BARE_BAR = /\d{1,3}%\|[^|\n]*\|\s*(?<n>\d+)\/(?<m>\d+)\s+\d+:\d\d(?![\d:]*
 const PROGBAR = /(?<![\w./])(?<n>\d+)\/(?<m>\d+)\s+(?:\[[=>.]*\]|[━─╸╺╾╼]+)/g;
 // A Keras progbar without a target (a dataset of unknown length): `    346/Unknown - 6s 34ms/step`.
 const PROGBAR_UNKNOWN = /(?<![\w./])(?<n>\d+)\/Unknown\s+-\s/g;
+// Keras' one line per epoch (`verbose=2`): `1079/1079 - 21s - loss: 0.2431 - 21s/epoch - 19ms/step`,
+// Keras 3's `1079/1079 - 21s - 19ms/step - loss: 0.2431`: the count, then the time it took.
+const PROGBAR_TERSE =
+  /^\s*(?<n>\d+)\/(?<m>\d+)\s+-\s+\d+(?:\.\d+)?(?:ms|us|µs|s|m|h)\b(?:\s+\d+(?:\.\d+)?(?:ms|us|µs|s)\/step)?\s+-\s/g;
+const TERSE_HINT = /^\s*\d+\/\d+\s+-\s+\d/;
 // A bar with its count inside the bracket, before elapsed<remaining: fastprogress (fastai)
 // `71.39% [6930/9707 3:56:27<1:34:45 0.412]`, whose comment is the smoothed loss, and the text of
 // Hugging Face's notebook bar `[ 22/290 02:50 < 38:04, 0.12 it/s, Epoch 0.36/5]`. Like a tqdm
@@ -34,6 +40,44 @@ const RICH = /[━─╸╺╾╼]+\s*(?<n>\d+)\/(?<m>\d+)(?![\d/])/g;
 const RICH_HINT = /[━─╸╺╾╼]/;
 const PROGBAR_HINT = /\[[=>.]|[━─╸╺╾╼]/;
 
+/** A bar's own reading; where it stands and what precedes it say the rest (see pushBar). */
+type BarReading = Pick<Counter, "key" | "kind" | "label" | "value" | "total" | "stepTime">;
+
+/**
+ * Adds a bar found at `at` to the line's counters: the text `before` it (its description) tells
+ * an evaluation or chore bar; a bar carries no epoch of its own.
+ */
+function pushBar(scan: LineScan, at: number, before: string, bar: BarReading): void {
+  scan.reading.counters.push({
+    key: bar.key,
+    kind: bar.kind,
+    label: bar.label,
+    value: bar.value,
+    total: bar.total,
+    eval: scan.isEval(before),
+    chore: scan.isChore(before),
+    epoch: null,
+    at,
+    stepTime: bar.stepTime,
+  });
+}
+
+/** Seconds per unit from a tqdm-style rate (`2.31it/s`, `1.5s/it`); null for a zero rate. */
+function rateStepTime(rate: RegExpExecArray): number | null {
+  const v = Number(rate.groups?.v);
+  return rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null;
+}
+
+/** The matches of `re` on the line that no earlier reading took, each claimed as it is yielded. */
+function* unclaimedMatches(scan: LineScan, re: RegExp): Generator<RegExpExecArray> {
+  for (const m of scan.line.matchAll(re)) {
+    const at = m.index;
+    if (scan.taken(at, at + m[0].length)) continue;
+    scan.claim(at, at + m[0].length);
+    yield m;
+  }
+}
+
 function hasTqdmBracket(line: string): boolean {
   return line.includes("[") && (line.includes("/s") || line.includes("s/"));
 }
@@ -46,8 +90,9 @@ function* tqdmMatches(line: string): Generator<RegExpExecArray> {
     while (j >= 0 && line.charCodeAt(j) === 32) j -= 1;
     // `150it [` / `250000step [`: a unit after the count.
     while (j >= 0 && isLetter(line.charCodeAt(j))) j -= 1;
-    // `450/1000 [` or `150it [`: the count, perhaps with its total.
-    while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
+    // `450/1000 [` or `150it [`: the count, perhaps with its total (`4540/? [`: unknown).
+    if (j >= 1 && line.charCodeAt(j) === 63 && line.charCodeAt(j - 1) === 47) j -= 1;
+    else while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
     if (j >= 0 && line.charCodeAt(j) === 47) {
       j -= 1;
       while (j >= 0 && isDigit(line.charCodeAt(j))) j -= 1;
@@ -70,7 +115,7 @@ function* tqdmMatches(line: string): Generator<RegExpExecArray> {
  * `150it [00:10, 14.2it/s]`. Read first: a bar's numbers are nobody else's.
  */
 export function readTqdmBars(scan: LineScan): void {
-  const { line, reading } = scan;
+  const { line } = scan;
   if (!hasTqdmBracket(line)) return;
   for (const m of tqdmMatches(line)) {
     const g = m.groups ?? {};
@@ -78,24 +123,15 @@ export function readTqdmBars(scan: LineScan): void {
     // The bar's description: what precedes it, without its percentage and bar.
     const before = line.slice(0, at).replace(/\d{1,3}%\s*\|?[^|]*\|?\s*$/, "");
     const rate = TQDM_RATE.exec(g.inside ?? "");
-    let stepTime: number | null = null;
-    if (rate) {
-      const v = Number(rate.groups?.v);
-      stepTime = rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null;
-    }
     const total = g.m !== undefined ? Number(g.m) : null;
     const description = letters(before);
-    reading.counters.push({
+    pushBar(scan, at, before, {
       key: `bar|${description}|${total ?? g.unit ?? "it"}`,
       kind: "bar",
       label: `tqdm bar${description ? ` '${description}'` : ""}${total !== null ? ` N/${total}` : ` N${g.unit ?? "it"}`}`,
       value: Number(g.n),
       total,
-      eval: scan.isEval(before),
-      chore: scan.isChore(before),
-      epoch: null,
-      at,
-      stepTime,
+      stepTime: rate ? rateStepTime(rate) : null,
     });
     scan.claim(at, at + m[0].length);
   }
@@ -127,18 +163,13 @@ export function readBracketBars(scan: LineScan): void {
     const rest = m.groups?.rest ?? "";
     const total = Number(m.groups?.m);
     const rate = TQDM_RATE.exec(rest);
-    const v = rate ? Number(rate.groups?.v) : 0;
-    reading.counters.push({
+    pushBar(scan, at, before, {
       key: `bar|${description}|${total}`,
       kind: "bar",
       label: `bar${description ? ` '${description}'` : ""} [N/${total} elapsed<remaining]`,
       value: Number(m.groups?.n),
       total,
-      eval: scan.isEval(before),
-      chore: scan.isChore(before),
-      epoch: null,
-      at,
-      stepTime: rate ? (rate.groups?.u?.startsWith("s/") ? v : v > 0 ? 1 / v : null) : null,
+      stepTime: rate ? rateStepTime(rate) : null,
     });
     const epoch = BRACKET_BAR_EPOCH.exec(rest);
     if (epoch) {
@@ -153,25 +184,19 @@ export function readBracketBars(scan: LineScan): void {
 
 /** tqdm with a custom bar_format and no brackets: `100%|██████████| 1849/1849 13:15`. */
 export function readBareBars(scan: LineScan): void {
-  const { line, reading } = scan;
+  const { line } = scan;
   if (!line.includes("%|")) return;
-  for (const m of line.matchAll(BARE_BAR)) {
-    const at = m.index ?? 0;
-    if (scan.taken(at, at + m[0].length)) continue;
-    scan.claim(at, at + m[0].length);
+  for (const m of unclaimedMatches(scan, BARE_BAR)) {
+    const at = m.index;
     const before = line.slice(0, at);
     const description = letters(before);
     const total = Number(m.groups?.m);
-    reading.counters.push({
+    pushBar(scan, at, before, {
       key: `bar|${description}|${total}`,
       kind: "bar",
       label: `bar${description ? ` '${description}'` : ""} N/${total}`,
       value: Number(m.groups?.n),
       total,
-      eval: scan.isEval(before),
-      chore: scan.isChore(before),
-      epoch: null,
-      at,
       stepTime: null,
     });
   }
@@ -179,44 +204,40 @@ export function readBareBars(scan: LineScan): void {
 
 /** Keras progbars (`371/4899 [=====>....]`) and rich bars (`━━━━ 1664/1702`, either side). */
 export function readProgressBars(scan: LineScan): void {
-  const { line, reading } = scan;
+  const { line } = scan;
   if (line.includes("/Unknown")) {
-    for (const m of line.matchAll(PROGBAR_UNKNOWN)) {
-      const at = m.index ?? 0;
-      if (scan.taken(at, at + m[0].length)) continue;
-      scan.claim(at, at + m[0].length);
+    for (const m of unclaimedMatches(scan, PROGBAR_UNKNOWN)) {
+      const at = m.index;
       const before = line.slice(0, at);
-      reading.counters.push({
+      pushBar(scan, at, before, {
         key: "progbar",
         kind: "progbar",
         label: "progress bar N/Unknown",
         value: Number(m.groups?.n),
         total: null,
-        eval: scan.isEval(before),
-        chore: scan.isChore(before),
-        epoch: null,
-        at,
         stepTime: null,
       });
     }
   }
-  for (const re of [PROGBAR, RICH]) {
-    if (!(re === RICH ? RICH_HINT.test(line) : PROGBAR_HINT.test(line))) continue;
-    for (const m of line.matchAll(re)) {
-      const at = m.index ?? 0;
-      if (scan.taken(at, at + m[0].length)) continue;
-      scan.claim(at, at + m[0].length);
+  for (const re of [PROGBAR, RICH, PROGBAR_TERSE]) {
+    const hint = re === RICH ? RICH_HINT : re === PROGBAR ? PROGBAR_HINT : TERSE_HINT;
+    if (!hint.test(line)) continue;
+    for (const m of unclaimedMatches(scan, re)) {
+      // A count past its total is no Keras line (`5/3 - 2s - …`).
+      if (re === PROGBAR_TERSE && Number(m.groups?.n) > Number(m.groups?.m)) continue;
+      const at = m.index;
       const before = line.slice(0, at);
-      reading.counters.push({
-        key: re === PROGBAR ? "progbar" : `progbar|${letters(before)}`,
+      pushBar(scan, at, before, {
+        key: re === RICH ? `progbar|${letters(before)}` : "progbar",
         kind: "progbar",
-        label: re === PROGBAR ? "progress bar N/M [===>..]" : "rich bar ━━━ N/M",
+        label:
+          re === RICH
+            ? "rich bar ━━━ N/M"
+            : re === PROGBAR
+              ? "progress bar N/M [===>..]"
+              : "progress line N/M - 21s -",
         value: Number(m.groups?.n),
         total: Number(m.groups?.m),
-        eval: scan.isEval(before),
-        chore: scan.isChore(before),
-        epoch: null,
-        at,
         stepTime: null,
       });
     }

@@ -43,6 +43,18 @@ function pick(text: string, fields: Record<string, RegExp>): Detail {
 // SIGKILL as the shell (or a job-control line) reports it, in the locales glibc translates.
 const KILLED_WORDS =
   "Killed|Getötet|Processus arrêté|Terminado \\(killed\\)|Ucciso|Morto|Убито|Убит|已杀死|已殺死|強制終了|죽었음|Unicestwiony|Gedood|Geëlimineerd|Dödad|Zabit|Öldürüldü|Megölve";
+// A native crash as the shell reports it (glibc's signal names, bash's `(core dumped)`), in the
+// locales seen in training logs: `已放弃 (核心已转储)`, `Speicherzugriffsfehler (Speicherabzug
+// geschrieben)`. Only a whole line, or the end of a bar's line: these are common words in other
+// sentences.
+const CRASH_WORDS =
+  "Segmentation fault|Aborted|已放弃|段错误|已中止|Abgebrochen|Speicherzugriffsfehler|Erreur de segmentation|Abandon|Violación de segmento|Abortado|Falha de segmentação|Errore di segmentazione|Annullato|Ошибка сегментирования|Аварийный останов|セグメンテーション違反です|中止|세그멘테이션 오류|중지됨";
+const CORE_DUMPED =
+  "\\((?:core dumped|核心已转储|Speicherabzug geschrieben|コアダンプ|[^()]{1,40})\\)";
+/** The crash's own name on its line, as the detail's `signal` (translated words as printed). */
+const CRASH_SIGNAL = new RegExp(
+  `(Fatal Python error: \\w+|${CRASH_WORDS}|SIG(?:ILL|ABRT|FPE|SEGV))|exitcode\\s*:\\s*-(4|6|8|11)\\b`,
+);
 const SHELL_KILLED = new RegExp(
   `^(?:.*?: line \\d+:\\s+\\d+\\s+|\\[\\d+\\][+-]?\\s+(?:\\d+\\s+)?)?(?:${KILLED_WORDS})(?:\\s{2,}\\S.*|\\s+\\(core dumped\\))?\\s*$`,
 );
@@ -55,7 +67,7 @@ const RULES: readonly Rule[] = [
     // JAX/XLA (`RESOURCE_EXHAUSTED: Out of memory`), the CUDA driver, and cuBLAS/cuDNN failing
     // to allocate or to start (which they do when the GPU memory is full).
     pattern:
-      /CUDA out of memory|\bOutOfMemoryError\b|CUDA error: out of memory|cuda runtime error \(2\)|THCudaCheck FAIL[^\n]*out of memory|CUDA_ERROR_OUT_OF_MEMORY|CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED|CUBLAS_STATUS_NOT_INITIALIZED|CUDNN_STATUS_NOT_INITIALIZED|cudaErrorMemoryAllocation|HIP out of memory|MPS backend out of memory|RESOURCE_EXHAUSTED: Out of memory|ResourceExhaustedError|OOM when allocating tensor|cudaSuccess[^\n]*out of memory/,
+      /CUDA out of memory|\bOutOfMemoryError\b|CUDA error: out of memory|cuda runtime error \(2\)|THCudaCheck FAIL[^\n]*out of memory|CUDA_ERROR_OUT_OF_MEMORY|CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED|CUBLAS_STATUS_NOT_INITIALIZED|CUDNN_STATUS_NOT_INITIALIZED|cudaErrorMemoryAllocation|HIP out of memory|MPS backend out of memory|RESOURCE_EXHAUSTED: Out of memory|ResourceExhaustedError|OOM when allocating tensor|cudaSuccess[^\n]*out of memory|Cuda failure \d+ 'out of memory'/,
     detail: (t) => {
       const detail = pick(t, {
         triedToAllocate: /Tried to allocate ([\d.]+ ?[KMGT]i?B)/,
@@ -111,8 +123,10 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: "cuda_error",
+    // NCCL's words for a CUDA call that failed under it (`NCCL Error 1: unhandled cuda error`,
+    // `ncclUnhandledCudaError`, `NCCL WARN Cuda failure 999 'unknown error'`).
     pattern:
-      /CUDA error: \S|illegal memory access|device-side assert(?:ion)? triggered|CUBLAS_STATUS_[A-Z_]+|CUDNN_STATUS_[A-Z_]+|\bcudaError[A-Z]\w+|unspecified launch failure|misaligned address|illegal instruction was encountered/,
+      /CUDA error: \S|unhandled cuda error|ncclUnhandledCudaError|\bCuda failure \d+|illegal memory access|device-side assert(?:ion)? triggered|CUBLAS_STATUS_[A-Z_]+|CUDNN_STATUS_[A-Z_]+|\bcudaError[A-Z]\w+|unspecified launch failure|misaligned address|illegal instruction was encountered/,
     detail: (t) =>
       pick(t, {
         message: /CUDA error: (.+?)\s*$/,
@@ -198,12 +212,20 @@ const RULES: readonly Rule[] = [
     // crash (`Segmentation fault (core dumped)`, bash's `run.sh: line 5:  4242 Aborted  (core
     // dumped) python train.py`, `Fatal Python error: Aborted`), and torchrun/elastic reporting a
     // worker dead of a crash signal (`exitcode  : -6`, `Signal 6 (SIGABRT) received by PID 42`).
-    pattern:
-      /^(?:Segmentation fault|Aborted)(?: \(core dumped\))?\s*$|: line \d+:\s+\d+\s+(?:Segmentation fault|Aborted)\b|^Fatal Python error: |Signal (?:4|6|8|11) \(SIG(?:ILL|ABRT|FPE|SEGV)\) received by PID \d+|\bexitcode\s*:\s*-(?:4|6|8|11)\b/,
+    // Glued after a progress bar that never broke its line (`…9.51it/s]Fatal Python error:
+    // Segmentation fault`) it is the crash all the same.
+    pattern: new RegExp(
+      [
+        `^(?:.*[\\]|]\\s*)?(?:${CRASH_WORDS})(?:\\s*${CORE_DUMPED})?\\s*$`,
+        ": line \\d+:\\s+\\d+\\s+(?:Segmentation fault|Aborted)\\b",
+        "(?:^|[\\]|]\\s*)Fatal Python error: ",
+        "Signal (?:4|6|8|11) \\(SIG(?:ILL|ABRT|FPE|SEGV)\\) received by PID \\d+",
+        "\\bexitcode\\s*:\\s*-(?:4|6|8|11)\\b",
+      ].join("|"),
+    ),
     detail: (t) =>
       pick(t, {
-        signal:
-          /(Segmentation fault|Aborted|Fatal Python error: \w+|SIG(?:ILL|ABRT|FPE|SEGV))|exitcode\s*:\s*-(4|6|8|11)\b/,
+        signal: CRASH_SIGNAL,
         pid: /received by PID (\d+)|\(pid: (\d+)\)/,
         rank: /local_rank: (\d+)/,
       }),
@@ -221,13 +243,39 @@ const TRIGGER = new RegExp(
     "oom-kill|oom_kill|Out Of Memory|Killed process|Memory cgroup|[Bb]us error|BUS ERROR|shared memory|/dev/shm|</torch_",
     "DataLoader worker|Xid|fallen off the bus|GPU is lost|ECC [Ee]rror|uncorrectable ECC",
     "CUDA error|illegal memory access|illegal instruction|device-side assert|launch failure",
-    "misaligned address|[Ww]atchdog|NCCL|Timed out waiting|Heartbeat monitor",
+    "misaligned address|[Ww]atchdog|NCCL",
+    "Timed out waiting|Heartbeat monitor",
     "\\b(?:nan|NaN|NAN|inf|Inf|INF|infinite)\\b|non-finite|'loss':\\s*0\\.0|Invalid loss",
     "KeyboardInterrupt|SIGKILL|SIGTERM|SIGABRT|SIGSEGV|SIGILL|SIGFPE|exitcode|Segmentation fault",
     "Aborted|Fatal Python error",
     KILLED_WORDS,
   ].join("|"),
 );
+/**
+ * A native crash in another locale ends its line (`已放弃 (核心已转储)`): tested on the line's tail
+ * only, after the trigger, so ordinary lines pay for a few dozen characters, not the whole line.
+ */
+const CRASH_TAIL = new RegExp(`(?:${CRASH_WORDS})(?:\\s*${CORE_DUMPED})?\\s*$`);
+const TAIL_CHARS = 72;
+
+/**
+ * The characters a translated crash line can end with: `)` or the last letter of one of the
+ * words (the English ones are trigger words already).
+ */
+const CRASH_LAST = new Set([
+  ")",
+  ...CRASH_WORDS.split("|")
+    .filter((w) => w !== "Segmentation fault" && w !== "Aborted")
+    .map((w) => w.slice(-1)),
+]);
+
+/** Whether a line that no trigger word opens may still end in a native crash word. */
+function endsInCrash(text: string): boolean {
+  let end = text.length - 1;
+  while (end >= 0 && (text[end] === " " || text[end] === "\t")) end -= 1;
+  if (end < 0 || !CRASH_LAST.has(text[end] as string)) return false;
+  return CRASH_TAIL.test(text.length > TAIL_CHARS ? text.slice(-TAIL_CHARS) : text);
+}
 
 const WARNING_LINE = /^(?:[^:]*:\d+: )?\w*Warning: /;
 
@@ -239,12 +287,12 @@ const ERRORISH = /Traceback|Error|Exception|error|Abort|abort|Segmentation fault
  * read the log at once. False for ordinary progress, true for every line a rule matches.
  */
 export function mayHoldError(text: string): boolean {
-  return TRIGGER.test(text) || ERRORISH.test(text);
+  return TRIGGER.test(text) || ERRORISH.test(text) || endsInCrash(text);
 }
 
 /** The first rule (most specific kind) that a line matches, as an event; null for normal lines. */
 export function classifyText(text: string): { kind: ErrorKind; detail: Detail } | null {
-  if (!TRIGGER.test(text)) return null;
+  if (!TRIGGER.test(text) && !endsInCrash(text)) return null;
   // A warning (`UserWarning: …`, `FutureWarning: …`) names risks; it reports none.
   if (WARNING_LINE.test(text)) return null;
   for (const rule of RULES) {

@@ -1,4 +1,4 @@
-import { isWordChar } from "./char-class.ts";
+import { isLetter, isWordChar } from "./char-class.ts";
 import type { Counter, CounterKind, LineScan } from "./line-reading.ts";
 import { parseLogNumber } from "./log-number.ts";
 
@@ -9,16 +9,32 @@ const LABELS = String.raw`global[ _]?steps?|train(?:ing)?[ _]steps?|num_updates|
 const COUNT_WORDS =
   /(?:total|num|number|max|min|warmup|accumulation|skipped|nan|optimization|eval|save|log|logging|every|per|of|train|training|the)\W*$/i;
 
-// A label, an optional mode `(train)`/`(val)`, separators, `N`, `N/M`, `[N/M]`, `N of M`, and an
+// A label, an optional mode `(train)`/`(val)`, separators (an ellipsis too: diffusers' Flax
+// `Epoch... (39/116 | Loss: 0.18)`), `N`, `N/M`, `[N/M]`, `(N/M`, `N of M`, and an
 // inner `[i/n]` or `: i / n` that the label's value is the outer index of.
 // Where a label may start: a plain alternation V8 scans fast. The full pattern then runs anchored
 // (sticky) at each hit instead of being tried at every position of every line.
 const LABEL_START =
   /global[ _]?step|train(?:ing)?[ _]step|num_updates|iteration|iter|step|batch|epoch|ep|update|it/gi;
-const LABELLED = new RegExp(
-  String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?\s*[:=#]?\s*['"]?(?:\[\s*)?(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
-  "iy",
-);
+/** The labelled pattern; `loose` also takes an ellipsis after the label and `(` before `N/M`. */
+function labelledPattern(loose: boolean): RegExp {
+  const gap = loose ? String.raw`(?:\.{2,3}|…)?` : "";
+  const open = loose ? String.raw`(?:\[\s*|\(\s*(?=[\d,]+\s*\/))?` : String.raw`(?:\[\s*)?`;
+  return new RegExp(
+    String.raw`(?<label>${LABELS})(?![A-Za-z0-9_])(?:\s*\((?<mode>[A-Za-z]+)\))?['"]?\]?${gap}\s*[:=#]?\s*['"]?${open}(?<n>${NUM}(?:\.\d+)?)(?![\d.]*[A-Za-z%])(?:\s*(?:\/|\bof\b)\s*(?<m>${NUM})(?![\d.]*[A-Za-z%]))?(?:\s*\])?(?:(?:\s*\[\s*|:\s+)(?<i>${NUM})\s*\/\s*(?<k>${NUM})(?:[^\][\n]{0,24}\])?)?`,
+    "iy",
+  );
+}
+const LABELLED = labelledPattern(false);
+// Tried only where the strict pattern failed and an ellipsis or `(` follows the label: most
+// lines never pay for it.
+const LABELLED_LOOSE = labelledPattern(true);
+
+/** Whether an ellipsis or a parenthesis follows the label at `at` closely. */
+function mayBeLoose(line: string, at: number): boolean {
+  const near = line.slice(at, at + 18);
+  return near.includes("(") || near.includes("..") || near.includes("…");
+}
 
 // A number with its label glued after it: ESPnet2 `5epoch:train:5251-5625batch`, `91300 iter`.
 const SUFFIXED =
@@ -42,6 +58,17 @@ function mayFollowEpoch(line: string, at: number): boolean {
   const slash = line.indexOf("/", at);
   return slash > 0 && slash - at <= 24;
 }
+/** `per ` (or `per_`) right before `at`: `Steps per epoch`, `time_per_iteration`. */
+function perBefore(line: string, at: number): boolean {
+  if (at < 4) return false;
+  const sep = line.charCodeAt(at - 1);
+  if (sep !== 32 && sep !== 95) return false;
+  // Lower-cased by setting bit 5: `PER`, `Per` and `per` alike.
+  if ((line.charCodeAt(at - 2) | 32) !== 114) return false; // r
+  if ((line.charCodeAt(at - 3) | 32) !== 101) return false; // e
+  if ((line.charCodeAt(at - 4) | 32) !== 112) return false; // p
+  return at < 5 || !isLetter(line.charCodeAt(at - 5));
+}
 /** A cheap test that spares most lines the suffixed pattern. */
 const SUFFIX_HINT = /\d ?(?:epoch|iter|step|batch)/i;
 
@@ -59,7 +86,11 @@ function* labelledMatches(line: string): Generator<RegExpExecArray> {
     // by the shell or a launcher, not a counter.
     if (before === 45 && (at < 2 || !isWordChar(line.charCodeAt(at - 2)))) continue;
     LABELLED.lastIndex = at;
-    const m = LABELLED.exec(line);
+    let m = LABELLED.exec(line);
+    if (!m && mayBeLoose(line, at)) {
+      LABELLED_LOOSE.lastIndex = at;
+      m = LABELLED_LOOSE.exec(line);
+    }
     if (!m) continue;
     // After a slash a label is a unit (`words/batch    906`, `tokens/step: 4096`) unless it is a
     // namespaced key with its own `:` or `=` (`time/batch: 16`, `train/global_step=1200`).
@@ -108,6 +139,8 @@ export function readLabelledCounters(scan: LineScan): void {
     const at = m.index ?? 0;
     if (scan.taken(at, at + m[0].length)) continue;
     const label = g.label ?? "";
+    // `Steps per epoch = 188`, `samples per step: 64`: the unit of a rate, not a counter.
+    if (perBefore(line, at)) continue;
     if (/s$/i.test(label) && !/^(?:it|num_updates)$/i.test(label)) {
       if (COUNT_WORDS.test(line.slice(Math.max(0, at - 24), at))) continue;
     }

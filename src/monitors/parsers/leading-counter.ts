@@ -8,6 +8,13 @@ const LEADING = new RegExp(
   String.raw`(?:^|\s-\s)\s*(?<n>\d{1,9}):\s+(?:(?<v>${LOG_NUMBER})(?=[,;\s]))?`,
 );
 const LOSS_WORD = /\bloss\b/i;
+// A bracketed step that opens a line of `key=value` metrics, after a logging prefix or none:
+// CLU's metric writers (Flax, T5X, big_vision) `logging_writer.py:35] [1000] steps_per_second=1.76,
+// train_loss=6.52`.
+const BRACKETED = /(?:^|\]\s|\s-\s)\s*\[(?<n>\d{1,12})\]\s+(?<keys>[A-Za-z][\w/.-]*\s*=)/;
+/** Metric names of an evaluation: `eval_loss`, `val/accuracy`, `test_top1`. */
+const EVAL_KEY = /(?:^|[\s,])(?:eval|val|valid|validation|test)[_/]/i;
+const TRAIN_KEY = /(?:^|[\s,])(?!(?:eval|val|valid|validation|test)[_/])[A-Za-z][\w/.-]*\s*=/i;
 
 /**
  * A counter that opens a line reporting a loss with no label of its own (`46: … avg loss`). Only
@@ -18,6 +25,8 @@ const LOSS_WORD = /\bloss\b/i;
  */
 export function readLeadingCounter(scan: LineScan): void {
   const { line, reading } = scan;
+  if (reading.counters.length > 0) return;
+  if (line.includes("[")) readBracketedStep(scan);
   if (reading.counters.length > 0 || !LOSS_WORD.test(line)) return;
   const m = LEADING.exec(line);
   if (!m) return;
@@ -38,3 +47,33 @@ export function readLeadingCounter(scan: LineScan): void {
     stepTime: null,
   });
 }
+
+/**
+ * A bracketed step opening `key=value` metrics (`[1000] steps_per_second=1.76, train_loss=6.52`).
+ * The write of an evaluation (every key `eval_…`, `val_…`, `test_…`) is an evaluation counter.
+ */
+function readBracketedStep(scan: LineScan): void {
+  const { line, reading } = scan;
+  const m = BRACKETED.exec(line);
+  if (!m) return;
+  const n = m.groups?.n ?? "";
+  const at = m.index + m[0].indexOf(`[${n}]`) + 1;
+  if (scan.taken(at, at + n.length)) return;
+  scan.claim(at, at + n.length);
+  const metrics = line.slice(at + n.length + 1);
+  reading.counters.push({
+    key: "bracketed",
+    kind: "leading",
+    label: "[N] key=value …",
+    value: Number(n),
+    total: null,
+    eval: EVAL_KEY.test(metrics) && !TRAIN_KEY.test(metrics.replace(EVAL_KEYS_ALL, "")),
+    chore: false,
+    epoch: null,
+    at,
+    stepTime: null,
+  });
+}
+
+/** Every evaluation metric of a line, to see whether any other is left. */
+const EVAL_KEYS_ALL = /(?:^|[\s,])(?:eval|val|valid|validation|test)[_/][\w/.-]*\s*=/gi;

@@ -58,8 +58,10 @@ export interface LineReading {
   header: string | null;
 }
 
+// Detection repositories name their evaluation passes by what they do (PyTorch-YOLOv3's
+// `Detecting objects: 100% 13/13` and `Computing AP: 100% 1/1`).
 const EVAL_WORD =
-  /\b(?:val|valid|validation|validating|eval|evaluation|evaluating|evaluate|test|testing|predict|predicting|inference)\b|\bmAP/i;
+  /\b(?:val|valid|validation|validating|eval|evaluation|evaluating|evaluate|test|testing|predict|predicting|inference|detecting|computing (?:m?ap|metrics?))\b|\bmAP/i;
 const CHORE_WORD =
   /\b(?:map|filter|scan\w*|download\w*|load\w*|generat\w*|tokeniz\w*|preprocess\w*|extract\w*|upload\w*|sav\w*|convert\w*|fetch\w*|resolv\w*|shard\w*|build\w*|caching|cache|reading|writing|copy\w*|unpack\w*|sanity)\b/i;
 

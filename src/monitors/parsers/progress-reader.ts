@@ -1,4 +1,5 @@
 import type { StepPoint } from "../../model/monitoring.ts";
+import { readBannerTotal } from "./banner-total.ts";
 import { CounterLedger, type CounterReport, median } from "./counter-ledger.ts";
 import { countsInEpoch, globalStep } from "./epoch-steps.ts";
 import { readLine } from "./line-reader.ts";
@@ -67,6 +68,13 @@ export class ProgressReader implements StepParser {
   private header: string | null = null;
   private epoch: number | null = null;
   private epochTotal: number | null = null;
+  /**
+   * The last epoch an evaluation line named (`eval epoch: 2, loss: …`): the training's epoch
+   * when the log prints no other (Flax's ImageNet example), never over one a training line printed.
+   */
+  private evalEpoch: number | null = null;
+  /** The run's steps as its start-up banner announced them (`Total optimization steps = 564`). */
+  private runTotal: number | null = null;
   private minEpoch: number | null = null;
   private lineNumber = 0;
   private readonly quietShapes = new Set<string>();
@@ -94,6 +102,12 @@ export class ProgressReader implements StepParser {
     if (this.quietShapes.has(shape)) return null;
     const reading = readLine(line, this.header);
     if (isQuiet(reading) && !(line.includes("[") && line.includes("/"))) {
+      // A banner's total holds no counter, but a restarted run may announce another one.
+      const announced = readBannerTotal(line);
+      if (announced !== null) {
+        this.runTotal = announced;
+        return null;
+      }
       if (this.quietShapes.size >= MAX_QUIET_SHAPES) this.quietShapes.clear();
       this.quietShapes.add(shape);
     }
@@ -115,7 +129,12 @@ export class ProgressReader implements StepParser {
         reading,
       );
     }
-    const step = this.choice.pick(reading);
+    const newEpoch =
+      lineEpoch !== null &&
+      this.last !== null &&
+      this.last.epoch !== null &&
+      lineEpoch !== this.last.epoch;
+    const step = this.choice.pick(reading, newEpoch);
     if (step) return this.point(step, reading);
     return this.withoutCounter(line, reading);
   }
@@ -148,6 +167,7 @@ export class ProgressReader implements StepParser {
 
   private noteEpoch(reading: LineReading, line: string): void {
     const epoch = reading.epoch;
+    if (epoch !== null && reading.epochEval && Number.isInteger(epoch)) this.evalEpoch = epoch;
     if (epoch === null || reading.epochEval) return;
     this.epoch = epoch;
     if (reading.epochTotal !== null) this.epochTotal = reading.epochTotal;
@@ -167,7 +187,8 @@ export class ProgressReader implements StepParser {
   }
 
   private point(c: Counter, reading: LineReading): StepPoint {
-    const epochText = c.epoch ?? (reading.epochEval ? null : reading.epoch) ?? this.epoch;
+    const epochText =
+      c.epoch ?? (reading.epochEval ? null : reading.epoch) ?? this.epoch ?? this.evalEpoch;
     const loss = reading.loss ?? this.pendingLoss ?? this.last?.loss ?? null;
     this.pendingLoss = null;
     let step = c.value;
@@ -190,6 +211,14 @@ export class ProgressReader implements StepParser {
       ));
       perEpoch = c.total;
     }
+    // A run-wide step with no total of its own takes the one the banner announced, while it fits.
+    if (
+      total === null &&
+      this.runTotal !== null &&
+      step <= this.runTotal &&
+      !countsInEpoch(c, this.ledger.get(c.key), reading)
+    )
+      total = this.runTotal;
     const found: StepPoint = {
       step,
       total,

@@ -35,8 +35,11 @@ export class StepChoice {
     return this.chosen ? this.ledger.get(this.chosen) : undefined;
   }
 
-  /** The counter of this line that is the training step, keeping the log's choice stable. */
-  pick(reading: LineReading): Counter | null {
+  /**
+   * The counter of this line that is the training step, keeping the log's choice stable.
+   * `newEpoch`: the line opens another epoch than the last point's.
+   */
+  pick(reading: LineReading, newEpoch = false): Counter | null {
     const candidates = reading.counters.filter((c) => this.eligible(c));
     if (candidates.length === 0) return null;
     const current = this.chosen;
@@ -56,7 +59,9 @@ export class StepChoice {
     if (same) {
       const taken = RANK[best.kind] > RANK[same.kind] && this.established(best) ? best : same;
       this.chosen = taken.key;
-      return isRedraw(taken) ? null : taken;
+      // The step's own bar redrawn at 0 as the next epoch opens (`Training Epoch 14:   0% 0/101
+      // [00:00<?, ?it/s]`) says the epoch moved on; any other redraw waits for the bar to move.
+      return isRedraw(taken) && !(newEpoch && taken === same) ? null : taken;
     }
     if (current !== null && current !== "epoch-only") {
       const held = this.ledger.get(current);

@@ -92,6 +92,16 @@ const STEP_TIMES: StepTimePattern[] = [
     hint: /\/s/,
     inverse: true,
   },
+  // A rate of steps by its key: CLU's `steps_per_second=1.76`, `steps_per_sec: 2.1`,
+  // `global_step/sec: 0.034` (TF Estimator), `iters/sec = 3.2`.
+  {
+    re: new RegExp(
+      String.raw`(?<![A-Za-z])(?:global_)?(?:steps?|iters?|iterations?|batch(?:es)?)(?:[ _]per[ _](?:second|sec|s)|\/sec)['"]?\s*[=:]\s*['"]?(?<v>${NUMBER})(?![\d.])`,
+      "i",
+    ),
+    hint: /per.sec|per.s\b|\/sec/i,
+    inverse: true,
+  },
   // Updates per second: fairseq's `ups=0.5`, and `"ups": "1.62"` in its JSON log.
   {
     re: new RegExp(String.raw`\bups['"]?\s*[=:]\s*['"]?(?<v>${NUMBER})`),
@@ -110,6 +120,11 @@ const STEP_TIMES: StepTimePattern[] = [
 
 /** A line can print a step time only if it has one of these. */
 const ANY_STEP_TIME = /tim|took|\/s|s\/|sec\/|ups|cost/i;
+
+/** A rate of steps by its key (`steps_per_second`) passes none of those words. */
+function namesRateKey(line: string): boolean {
+  return line.includes("per_s") || line.includes("per s") || line.includes("PER_S");
+}
 
 const EPOCH_TIME =
   /\bepoch[ _](?:time|took)\s*[:=]?\s*(?<v>\d+(?:\.\d+)?)\s*(?<u>ms|s|sec|seconds|min|minutes)?\b/i;
@@ -148,7 +163,7 @@ function lastMatch(re: RegExp, line: string): RegExpExecArray | null {
 
 /** Seconds per step the line prints, or null when it prints none (or only other throughputs). */
 export function readStepTime(line: string): number | null {
-  if (!ANY_STEP_TIME.test(line)) return null;
+  if (!ANY_STEP_TIME.test(line) && !namesRateKey(line)) return null;
   for (const { re, hint, inverse, newest } of STEP_TIMES) {
     if (!hint.test(line)) continue;
     const m = newest ? lastMatch(re, line) : re.exec(line);

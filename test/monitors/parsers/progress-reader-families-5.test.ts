@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { StepPoint } from "../../../src/model/monitoring.ts";
 import { ErrorClassifier } from "../../../src/monitors/parsers/error-classifier.ts";
-import { createStepParser } from "../../../src/monitors/parsers/step-parser.ts";
+import { errorKinds, last, progress } from "../../harness/log-reading.ts";
 
 // Hand-made variations of the log families the general reader learnt from the fifth corpus
 // batch (Slurm OOM kills, Megatron's NaN check, fastprogress and notebook bars, Keras without a
@@ -9,27 +8,6 @@ import { createStepParser } from "../../../src/monitors/parsers/step-parser.ts";
 // below their step, command lines echoed into the log): other numbers, spacing and wording than
 // the real samples, so each rule holds for the family and not for one log. Also the lines each
 // rule must leave alone.
-
-/** The last progress point of `lines`, read as `trainops parse` reads a log. */
-function last(lines: string[]): StepPoint | null {
-  const parser = createStepParser({ format: "auto" });
-  let found: StepPoint | null = null;
-  for (const line of lines) found = parser.parseLine(line) ?? found;
-  return found;
-}
-
-/** Step, total, epoch and loss of the last point, or null. */
-function progress(lines: string[]) {
-  const p = last(lines);
-  return p === null ? null : { step: p.step, total: p.total, epoch: p.epoch, loss: p.loss };
-}
-
-/** The distinct error kinds the classifier reports for `lines`, flush included. */
-function errorKinds(lines: string[]): string[] {
-  const classifier = new ErrorClassifier();
-  const events = lines.flatMap((line, i) => classifier.push(line, i + 1));
-  return [...new Set([...events, ...classifier.flush()].map((e) => e.kind))].sort();
-}
 
 describe("Slurm reports a job step killed by its memory cgroup", () => {
   it("reads slurmstepd's wordings across Slurm versions and srun's task line as a host OOM kill", () => {

@@ -1,32 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { StepPoint } from "../../../src/model/monitoring.ts";
-import { ErrorClassifier } from "../../../src/monitors/parsers/error-classifier.ts";
-import { createStepParser } from "../../../src/monitors/parsers/step-parser.ts";
+import { errorKinds, progress } from "../../harness/log-reading.ts";
 
 // Hand-made variations of the log families the general reader learnt from the second corpus
 // batch: other spacing, order, units and number forms than the real samples show, so each rule
 // is held to the family and not to the one log it came from. Also lines each rule must leave alone.
-
-/** The last progress point of `lines`, read as `trainops parse` reads a log. */
-function last(lines: string[]): StepPoint | null {
-  const parser = createStepParser({ format: "auto" });
-  let found: StepPoint | null = null;
-  for (const line of lines) found = parser.parseLine(line) ?? found;
-  return found;
-}
-
-/** Step, total, epoch and loss of the last point, or null. */
-function progress(lines: string[]) {
-  const p = last(lines);
-  return p === null ? null : { step: p.step, total: p.total, epoch: p.epoch, loss: p.loss };
-}
-
-/** The distinct error kinds the classifier reports for `lines`, flush included. */
-function errorKinds(lines: string[]): string[] {
-  const classifier = new ErrorClassifier();
-  const events = lines.flatMap((line, i) => classifier.push(line, i + 1));
-  return [...new Set([...events, ...classifier.flush()].map((e) => e.kind))].sort();
-}
 
 describe("an unlabelled i/n right after the epoch is the position in that epoch", () => {
   it("reads a comma, a run of spaces, spaces around the slash and grouped thousands", () => {
