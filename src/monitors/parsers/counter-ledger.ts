@@ -39,6 +39,8 @@ export interface CounterStats {
   deltas: number[];
   lastValue: number;
   lastTotal: number | null;
+  /** The last total it printed, kept through lines that print it without one (`Iter: 1`). */
+  printedTotal: number | null;
   lastEpoch: number | null;
   eval: boolean;
   /** Lines on which it was printed outside any evaluation (a train line of a shared counter). */
@@ -99,6 +101,7 @@ export class CounterLedger {
         deltas: [],
         lastValue: 0,
         lastTotal: null,
+        printedTotal: null,
         lastEpoch: null,
         eval: false,
         trainLines: 0,
@@ -136,6 +139,7 @@ export class CounterLedger {
     s.lines += 1;
     s.lastValue = value;
     s.lastTotal = total;
+    if (total !== null) s.printedTotal = total;
     s.lastEpoch = epoch;
   }
 

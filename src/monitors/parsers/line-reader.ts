@@ -5,6 +5,7 @@ import { readLeadingCounter } from "./leading-counter.ts";
 import { readLineMetrics } from "./line-metrics.ts";
 import { type LineReading, LineScan } from "./line-reading.ts";
 import { readLeadingColumn, readTableHeader } from "./table-columns.ts";
+import { readTableRow } from "./table-rows.ts";
 
 /**
  * Reads the counters, epoch, loss and step time printed on one log line (ANSI already removed).
@@ -21,6 +22,8 @@ export function readLine(line: string, header: string | null): LineReading {
     scan.reading.header = readTableHeader(line);
     return scan.reading;
   }
+  // A metrics table's row holds one key: read whole, nothing else reads it.
+  if (readTableRow(scan)) return scan.reading;
   readTqdmBars(scan);
   readBracketBars(scan);
   readBareBars(scan);

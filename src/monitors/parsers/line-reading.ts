@@ -56,6 +56,8 @@ export interface LineReading {
   metricsDict: boolean;
   /** The line is a table header naming its first column (`Epoch  GPU_mem  box_loss …`). */
   header: string | null;
+  /** The line is one key's row of a metrics table (`| loss | 0.482 |`). */
+  tableRow: boolean;
 }
 
 // Detection repositories name their evaluation passes by what they do (PyTorch-YOLOv3's
@@ -87,6 +89,7 @@ export class LineScan {
     epochTime: null,
     metricsDict: false,
     header: null,
+    tableRow: false,
   };
   private readonly spans: [number, number][] = [];
   /** Most lines have no evaluation word at all; then no part of them needs the test. */

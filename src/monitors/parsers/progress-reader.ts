@@ -80,6 +80,8 @@ export class ProgressReader implements StepParser {
   private readonly quietShapes = new Set<string>();
   /** Loss seen on a line without a counter (a metrics dict), for the next point. */
   private pendingLoss: number | null = null;
+  /** A step time a metrics table printed above its step's row (Ray's `time_this_iter_s`). */
+  private pendingStepTime: number | null = null;
   /** The last point's own line printed its loss (it was not carried over from an earlier one). */
   private lastOwnLoss = false;
   /** The last point has a step time printed for it (on its line or the one after). */
@@ -191,6 +193,8 @@ export class ProgressReader implements StepParser {
       c.epoch ?? (reading.epochEval ? null : reading.epoch) ?? this.epoch ?? this.evalEpoch;
     const loss = reading.loss ?? this.pendingLoss ?? this.last?.loss ?? null;
     this.pendingLoss = null;
+    const pendingStepTime = this.pendingStepTime;
+    this.pendingStepTime = null;
     let step = c.value;
     let total = c.total ?? agreeing(reading, c.value, c, true)?.total ?? null;
     let perEpoch: number | null = null;
@@ -211,6 +215,12 @@ export class ProgressReader implements StepParser {
       ));
       perEpoch = c.total;
     }
+    // A counter printed with its total once (VBx's `Iter: 1/81`) keeps it on the lines that print
+    // the same counter without one (`Train Iter: 1 [36000/81780 (44%)]`), while it fits.
+    if (total === null && perEpoch === null) {
+      const printed = this.ledger.get(c.key)?.printedTotal ?? null;
+      if (printed !== null && step <= printed) total = printed;
+    }
     // A run-wide step with no total of its own takes the one the banner announced, while it fits.
     if (
       total === null &&
@@ -228,6 +238,7 @@ export class ProgressReader implements StepParser {
       // after `Iteration 1560 (6.25 iter/s, …)`) keeps the time its first line gave.
       stepTime:
         reading.stepTime ??
+        pendingStepTime ??
         (this.last && this.last.step === step && this.last.epoch === epochText
           ? this.last.stepTime
           : null),
@@ -264,6 +275,11 @@ export class ProgressReader implements StepParser {
       return found;
     }
     const last = this.last;
+    // A table prints its rows in its own order: a step time above the step's row is that step's.
+    if (reading.tableRow && reading.stepTime !== null) {
+      this.pendingStepTime = reading.stepTime;
+      return null;
+    }
     if (reading.metricsDict) {
       // Hugging Face's `{'loss': …, 'epoch': 0.01}` belongs to the bar's last step.
       if (reading.epoch !== null && !Number.isInteger(reading.epoch)) this.epoch = reading.epoch;
