@@ -1,5 +1,11 @@
 import { shellQuote } from "../../transport/shell-quote.ts";
-import { BATCH_FDS, fastReadable, type LogReadRequest, PREFIX_BYTES } from "./log-section.ts";
+import {
+  BATCH_FDS,
+  checkedByHost,
+  fastReadable,
+  type LogReadRequest,
+  PREFIX_BYTES,
+} from "./log-section.ts";
 import { concatenatedCksum } from "./prefix-sum.ts";
 
 // The host-wide part of reading logs: which runs of a host probe open their logs together, the
@@ -59,10 +65,7 @@ export function buildLogBatch(runs: readonly LogReadRequest[]): string {
 export function buildHostLogCheck(runs: readonly LogReadRequest[]): string {
   const group = runs
     .map((run, index) => ({ run, index }))
-    .filter(
-      ({ run }) =>
-        fastReadable(run) && run.logPath !== "" && Math.floor(run.prefixLength) === PREFIX_BYTES,
-    );
+    .filter(({ run }) => fastReadable(run) && checkedByHost(run));
   const lines = ["printf '%s hostcheck' \"$M\""];
   if (group.length > 0) {
     const expected = concatenatedCksum(

@@ -56,8 +56,23 @@ export function fastReadable(request: LogReadRequest): boolean {
     request.inode !== null &&
     request.inode !== "" &&
     /^[0-9]+$/.test(request.prefixSum) &&
-    (Math.floor(request.prefixLength) === PREFIX_BYTES || youngLog(request))
+    (fullPrefix(request) || youngLog(request))
   );
+}
+
+/** Whether the stored prefix is a full {@link PREFIX_BYTES} (the log has grown past it). */
+function fullPrefix(request: LogReadRequest): boolean {
+  return Math.floor(request.prefixLength) === PREFIX_BYTES;
+}
+
+/**
+ * Whether a host probe checks this log's prefix in its one check for all its logs (see
+ * buildHostLogCheck) rather than the read checking it itself: only a log the host names (not
+ * a Slurm job's, named by the probe's prelude) with a full prefix (the host's check sums full
+ * prefixes only; a young log checks its short one itself).
+ */
+export function checkedByHost(request: LogReadRequest): boolean {
+  return request.logPath !== "" && fullPrefix(request);
 }
 
 /**
@@ -106,7 +121,7 @@ export interface LogSectionOptions {
  * when nothing was renamed (same inode, same rotated file) and the log is not shorter than the
  * offset, it reads from `offset - k`, so the bytes before the offset (the anchor) come with the
  * new ones and the daemon compares them; the prefix is checked after the read (by the run, or
- * once for the whole host). Anything else, or a read the daemon found torn, takes the slow path
+ * once for the whole host), and before it too by a run that checks itself (see checkedByHost). Anything else, or a read the daemon found torn, takes the slow path
  * (`log_slow`): the file is the same one only when its inode matches, it is not shorter than
  * the offset, its first bytes have the stored checksum and the bytes before the offset are the
  * anchor; otherwise it was rotated, truncated or rewritten, and the unread end of the old file
@@ -245,12 +260,7 @@ export function buildLogSection(request: LogReadRequest, options: LogSectionOpti
       ? // biome-ignore lint/suspicious/noTemplateCurlyInString: sh's parameter expansion, not a template
         'log=${log:-}\nrot="$log.1"'
       : `log=${shellQuote(request.logPath)}\nrot=${shellQuote(request.rotatedPath)}`;
-  // A log named by the prelude (a Slurm job's) is not in the host's check, nor a young one
-  // (its prefix is short): each checks itself.
-  const index =
-    request.logPath === "" || Math.floor(request.prefixLength) !== PREFIX_BYTES
-      ? undefined
-      : options.hostIndex;
+  const index = checkedByHost(request) ? options.hostIndex : undefined;
   return `${options.functions === false ? "" : `${LOG_READ_FUNCTIONS}\n`}${logLines}
 prev_inode=${shellQuote(request.inode ?? "")}
 off=${Math.max(0, Math.floor(request.offset))}
