@@ -1,11 +1,13 @@
-import { parseLogNumber } from "./log-number.ts";
+import { LOG_COUNT, parseLogNumber } from "./log-number.ts";
 
 // The run's planned number of steps, as a trainer's start-up banner or argument dump states it:
 // Hugging Face's `  Total optimization steps = 564` (Trainer, TFTrainer, accelerate scripts),
 // `max_steps: 5000`, Megatron's `  train_iters ........ 500000`. A whole statement: the key, `=`,
 // `:` or a dotted leader, the number, nothing after.
-const BANNER_TOTAL =
-  /^(?:.*?(?:\s-\s|>>|\]|\|))?\s*(?:total (?:optimization|training) steps|max(?:imum)?[ _]steps|total[ _]steps|num[ _]training[ _]steps|train[ _]iters)\s*(?:[:=]|\.{3,})\s*(?<n>\d{1,3}(?:,\d{3})+|\d+)\s*$/i;
+const BANNER_TOTAL = new RegExp(
+  String.raw`^(?:.*?(?:\s-\s|>>|\]|\|))?\s*(?:total (?:optimization|training) steps|max(?:imum)?[ _]steps|total[ _]steps|num[ _]training[ _]steps|train[ _]iters)\s*(?:[:=]|\.{3,})\s*(?<n>${LOG_COUNT})\s*$`,
+  "i",
+);
 /** A line may state the total only if it names steps or iters. */
 const HINT = /steps|iters/i;
 

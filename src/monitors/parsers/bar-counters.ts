@@ -40,6 +40,36 @@ const RICH = /[━─╸╺╾╼]+\s*(?<n>\d+)\/(?<m>\d+)(?![\d/])/g;
 const RICH_HINT = /[━─╸╺╾╼]/;
 const PROGBAR_HINT = /\[[=>.]|[━─╸╺╾╼]/;
 
+/** A Keras or rich bar with its count and total, in the order they are read. */
+interface CountedBar {
+  re: RegExp;
+  /** A cheap test that spares most lines the pattern. */
+  hint: RegExp;
+  label: string;
+  /** Its description (the text before it) is part of its key: a rich bar per task. */
+  described: boolean;
+  /** A count past its total is no such bar (`5/3 - 2s - …` is no Keras line). */
+  withinTotal: boolean;
+}
+
+const COUNTED_BARS: readonly CountedBar[] = [
+  {
+    re: PROGBAR,
+    hint: PROGBAR_HINT,
+    label: "progress bar N/M [===>..]",
+    described: false,
+    withinTotal: false,
+  },
+  { re: RICH, hint: RICH_HINT, label: "rich bar ━━━ N/M", described: true, withinTotal: false },
+  {
+    re: PROGBAR_TERSE,
+    hint: TERSE_HINT,
+    label: "progress line N/M - 21s -",
+    described: false,
+    withinTotal: true,
+  },
+];
+
 /** A bar's own reading; where it stands and what precedes it say the rest (see pushBar). */
 type BarReading = Pick<Counter, "key" | "kind" | "label" | "value" | "total" | "stepTime">;
 
@@ -219,23 +249,16 @@ export function readProgressBars(scan: LineScan): void {
       });
     }
   }
-  for (const re of [PROGBAR, RICH, PROGBAR_TERSE]) {
-    const hint = re === RICH ? RICH_HINT : re === PROGBAR ? PROGBAR_HINT : TERSE_HINT;
+  for (const { re, hint, label, described, withinTotal } of COUNTED_BARS) {
     if (!hint.test(line)) continue;
     for (const m of unclaimedMatches(scan, re)) {
-      // A count past its total is no Keras line (`5/3 - 2s - …`).
-      if (re === PROGBAR_TERSE && Number(m.groups?.n) > Number(m.groups?.m)) continue;
+      if (withinTotal && Number(m.groups?.n) > Number(m.groups?.m)) continue;
       const at = m.index;
       const before = line.slice(0, at);
       pushBar(scan, at, before, {
-        key: re === RICH ? `progbar|${letters(before)}` : "progbar",
+        key: described ? `progbar|${letters(before)}` : "progbar",
         kind: "progbar",
-        label:
-          re === RICH
-            ? "rich bar ━━━ N/M"
-            : re === PROGBAR
-              ? "progress bar N/M [===>..]"
-              : "progress line N/M - 21s -",
+        label,
         value: Number(m.groups?.n),
         total: Number(m.groups?.m),
         stepTime: null,

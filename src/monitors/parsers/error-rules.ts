@@ -51,6 +51,8 @@ const CRASH_WORDS =
   "Segmentation fault|Aborted|已放弃|段错误|已中止|Abgebrochen|Speicherzugriffsfehler|Erreur de segmentation|Abandon|Violación de segmento|Abortado|Falha de segmentação|Errore di segmentazione|Annullato|Ошибка сегментирования|Аварийный останов|セグメンテーション違反です|中止|세그멘테이션 오류|중지됨";
 const CORE_DUMPED =
   "\\((?:core dumped|核心已转储|Speicherabzug geschrieben|コアダンプ|[^()]{1,40})\\)";
+/** A native crash word that ends its line, with its `(core dumped)` if any. */
+const CRASH_ENDING = `(?:${CRASH_WORDS})(?:\\s*${CORE_DUMPED})?\\s*$`;
 /** The crash's own name on its line, as the detail's `signal` (translated words as printed). */
 const CRASH_SIGNAL = new RegExp(
   `(Fatal Python error: \\w+|${CRASH_WORDS}|SIG(?:ILL|ABRT|FPE|SEGV))|exitcode\\s*:\\s*-(4|6|8|11)\\b`,
@@ -216,7 +218,7 @@ const RULES: readonly Rule[] = [
     // Segmentation fault`) it is the crash all the same.
     pattern: new RegExp(
       [
-        `^(?:.*[\\]|]\\s*)?(?:${CRASH_WORDS})(?:\\s*${CORE_DUMPED})?\\s*$`,
+        `^(?:.*[\\]|]\\s*)?${CRASH_ENDING}`,
         ": line \\d+:\\s+\\d+\\s+(?:Segmentation fault|Aborted)\\b",
         "(?:^|[\\]|]\\s*)Fatal Python error: ",
         "Signal (?:4|6|8|11) \\(SIG(?:ILL|ABRT|FPE|SEGV)\\) received by PID \\d+",
@@ -255,7 +257,7 @@ const TRIGGER = new RegExp(
  * A native crash in another locale ends its line (`已放弃 (核心已转储)`): tested on the line's tail
  * only, after the trigger, so ordinary lines pay for a few dozen characters, not the whole line.
  */
-const CRASH_TAIL = new RegExp(`(?:${CRASH_WORDS})(?:\\s*${CORE_DUMPED})?\\s*$`);
+const CRASH_TAIL = new RegExp(CRASH_ENDING);
 const TAIL_CHARS = 72;
 
 /**

@@ -1,8 +1,7 @@
 import { isLetter, isWordChar } from "./char-class.ts";
 import type { Counter, CounterKind, LineScan } from "./line-reading.ts";
-import { parseLogNumber } from "./log-number.ts";
+import { LOG_COUNT as NUM, parseLogNumber } from "./log-number.ts";
 
-const NUM = String.raw`\d{1,3}(?:,\d{3})+(?!\d)|\d+`;
 const LABELS = String.raw`global[ _]?steps?|train(?:ing)?[ _]steps?|num_updates|iterations?|iters?|steps?|batch(?:es)?|epochs?|updates?|it(?=\s*[:=])|ep(?=\s*[:=]?\s*\d)`;
 // A plural label counts something else when a word like these comes first ("Total steps = 1752",
 // "Num Epochs = 3", "number of skipped iterations: 0", "warmup_steps").

@@ -12,9 +12,12 @@ const LOSS_WORD = /\bloss\b/i;
 // CLU's metric writers (Flax, T5X, big_vision) `logging_writer.py:35] [1000] steps_per_second=1.76,
 // train_loss=6.52`.
 const BRACKETED = /(?:^|\]\s|\s-\s)\s*\[(?<n>\d{1,12})\]\s+(?<keys>[A-Za-z][\w/.-]*\s*=)/;
-/** Metric names of an evaluation: `eval_loss`, `val/accuracy`, `test_top1`. */
-const EVAL_KEY = /(?:^|[\s,])(?:eval|val|valid|validation|test)[_/]/i;
-const TRAIN_KEY = /(?:^|[\s,])(?!(?:eval|val|valid|validation|test)[_/])[A-Za-z][\w/.-]*\s*=/i;
+/** How a metric name of an evaluation opens: `eval_loss`, `val/accuracy`, `test_top1`. */
+const EVAL_NAME = "(?:eval|val|valid|validation|test)[_/]";
+const EVAL_KEY = new RegExp(String.raw`(?:^|[\s,])${EVAL_NAME}`, "i");
+/** Every evaluation metric of a line, to see whether any other is left. */
+const EVAL_KEYS_ALL = new RegExp(String.raw`(?:^|[\s,])${EVAL_NAME}[\w/.-]*\s*=`, "gi");
+const TRAIN_KEY = new RegExp(String.raw`(?:^|[\s,])(?!${EVAL_NAME})[A-Za-z][\w/.-]*\s*=`, "i");
 
 /**
  * A counter that opens a line reporting a loss with no label of its own (`46: … avg loss`). Only
@@ -74,6 +77,3 @@ function readBracketedStep(scan: LineScan): void {
     stepTime: null,
   });
 }
-
-/** Every evaluation metric of a line, to see whether any other is left. */
-const EVAL_KEYS_ALL = /(?:^|[\s,])(?:eval|val|valid|validation|test)[_/][\w/.-]*\s*=/gi;

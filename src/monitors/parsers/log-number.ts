@@ -1,5 +1,7 @@
 /** A number as loggers print it, for use inside a larger pattern: `1.2e-3`, `nan`, `-inf`. */
 export const LOG_NUMBER = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|NaN|-?inf`;
+/** A whole count as loggers print it, for use inside a larger pattern: `4600`, `4,600`. */
+export const LOG_COUNT = String.raw`\d{1,3}(?:,\d{3})+(?!\d)|\d+`;
 
 const PLAIN = /^\d+(?:\.\d+)?$/;
 
