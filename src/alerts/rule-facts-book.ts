@@ -23,8 +23,9 @@ export class RuleFactsBook {
   private readonly runs = new Map<string, RunEntry>();
   private readonly keepers: Array<SampleFacts<unknown> | null>;
   /**
-   * For each rule, the first rule with the same keeper (the crash and finish rules share the
-   * alive streak's): that one's facts are folded once per sample and handed to both.
+   * For each rule, the first rule with the same keeper or key (the crash and finish rules share
+   * the alive streak's, error rules of one window the progress they read): that one's facts are
+   * folded once per sample and handed to each.
    */
   private readonly owners: number[];
   private readonly span: number;
@@ -40,7 +41,9 @@ export class RuleFactsBook {
     },
   ) {
     this.keepers = o.rules.map((r) => (r.settings.enabled ? r.facts : null));
-    this.owners = this.keepers.map((k) => (k ? this.keepers.indexOf(k) : -1));
+    this.owners = this.keepers.map((k) =>
+      k ? this.keepers.findIndex((o) => o === k || (k.key !== undefined && o?.key === k.key)) : -1,
+    );
     this.span = Math.max(LOOKBACK_MS, ...this.keepers.map((k) => k?.span ?? 0));
     this.configs = new Map(o.config.runs.map((r) => [r.name, r]));
   }

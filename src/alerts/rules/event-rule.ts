@@ -119,6 +119,7 @@ function fromStoppingProcess(ctx: RuleContext, at: number): boolean {
 function eventFacts(span: number, peak: EventPeak | undefined) {
   return {
     span,
+    key: `event-rule ${span} ${peak ?? "no peak"}`,
     init: (): EventFacts => ({
       advancedAfter: null,
       previous: null,
