@@ -34,7 +34,7 @@ export const crashedRule = defineRule({
     const streak = lastAliveStreak(facts, ctx.now);
     if (!streak) return null;
     const step = Math.max(streak.maxStep ?? 0, latest.step ?? 0);
-    const total = totalSteps(ctx, latest);
+    const total = totalSteps(ctx.runConfig, latest);
     if (total !== null && step >= total) return null;
     const lastEvent = ctx.latestEvent(ERROR_KINDS);
     const event = lastEvent && lastEvent.at >= streak.start.at ? lastEvent : null;
