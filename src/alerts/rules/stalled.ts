@@ -11,7 +11,7 @@ const STEP_TIMES = 50;
 
 /**
  * Of the samples that read a step: the newest step, since when it has not changed, and the
- * newest {@link STEP_TIMES} step times (a ring).
+ * newest {@link STEP_TIMES} step times (the oldest dropped as each new one comes).
  */
 interface StepFacts {
   step: number | null;
