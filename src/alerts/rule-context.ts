@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.ts";
 import type { RunSample } from "../model/monitoring.ts";
-import type { AlertsRepo } from "../store/alerts-repo.ts";
+import type { AlertsRepo, ExpectedStop } from "../store/alerts-repo.ts";
 import type { LogMatchesRepo } from "../store/log-matches-repo.ts";
 import type { PollsRepo } from "../store/polls-repo.ts";
 import type { SamplesRepo } from "../store/samples-repo.ts";
@@ -34,6 +34,7 @@ export function createRuleContext(
   const o = sources;
   let latest: RunSample | null | undefined;
   let latestReachable: RunSample | null | undefined;
+  let expectedStop: ExpectedStop | null | undefined;
   return {
     run,
     now,
@@ -56,7 +57,10 @@ export function createRuleContext(
       o.polls
         .recent(run, limit)
         .map((p) => ({ outcome: p.outcome, message: p.message, at: p.startedAt })),
-    expectedStop: () => o.alerts.expectedStop(run),
+    expectedStop: () => {
+      if (expectedStop === undefined) expectedStop = o.alerts.expectedStop(run);
+      return expectedStop;
+    },
     slurmJob: () => o.slurmJobs?.current(run) ?? null,
     lineMatches: (pattern, from) =>
       o.logMatches?.since(run, pattern, from) ?? { count: 0, newest: null, oldestAt: null },

@@ -22,6 +22,12 @@ interface RunEntry {
 export class RuleFactsBook {
   private readonly runs = new Map<string, RunEntry>();
   private readonly keepers: Array<SampleFacts<unknown> | null>;
+  /**
+   * For each rule, the first rule with the same keeper or key (the crash and finish rules share
+   * the alive streak's, error rules of one window the progress they read): that one's facts are
+   * folded once per sample and handed to each.
+   */
+  private readonly owners: number[];
   private readonly span: number;
   private readonly configs: Map<string, RunConfig>;
 
@@ -35,6 +41,9 @@ export class RuleFactsBook {
     },
   ) {
     this.keepers = o.rules.map((r) => (r.settings.enabled ? r.facts : null));
+    this.owners = this.keepers.map((k) =>
+      k ? this.keepers.findIndex((o) => o === k || (k.key !== undefined && o?.key === k.key)) : -1,
+    );
     this.span = Math.max(LOOKBACK_MS, ...this.keepers.map((k) => k?.span ?? 0));
     this.configs = new Map(o.config.runs.map((r) => [r.name, r]));
   }
@@ -46,7 +55,9 @@ export class RuleFactsBook {
     if (!entry) {
       entry = {
         position: { at: now - this.span, id: 0 },
-        facts: this.keepers.map((k) => k?.init()),
+        facts: this.shared(
+          this.keepers.map((k, i) => (this.owners[i] === i ? k?.init() : undefined)),
+        ),
       };
       this.runs.set(run, entry);
     }
@@ -56,13 +67,23 @@ export class RuleFactsBook {
     );
     const newest = this.o.samples.newestUnkept(run);
     if (!newest || newest.at <= entry.position.at || newest.at > now) return facts;
-    const copies = this.keepers.map((k, i) => (k ? k.copy(facts[i]) : undefined));
+    const copies = this.shared(
+      this.keepers.map((k, i) => (k && this.owners[i] === i ? k.copy(facts[i]) : undefined)),
+    );
     this.fold(copies, newest, config);
     return copies;
   }
 
+  /** `facts` with each rule that shares a keeper given its owner's facts. */
+  private shared(facts: unknown[]): unknown[] {
+    for (const [i, owner] of this.owners.entries())
+      if (owner !== i && owner >= 0) facts[i] = facts[owner];
+    return facts;
+  }
+
   private fold(facts: unknown[], sample: RunSample, config: RunConfig | undefined): void {
     for (let i = 0; i < this.keepers.length; i++) {
+      if (this.owners[i] !== i) continue;
       try {
         this.keepers[i]?.add(facts[i], sample, config);
       } catch (error) {

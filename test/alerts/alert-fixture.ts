@@ -173,6 +173,16 @@ export function fillSamples(
 }
 
 /**
+ * exp001's history before a death in its first steps: the process not running from 30 to 20
+ * minutes before T0 (step 0), then started, nobody asking, and alive at steps 1 to 3 from 19 to
+ * 17 minutes before T0.
+ */
+export function freshStartSamples(h: AlertHarness): void {
+  fillSamples(h, T0 - 30 * MIN, T0 - 20 * MIN, (at) => sample(at, { alive: false, step: 0 }));
+  fillSamples(h, T0 - 19 * MIN, T0 - 17 * MIN, (at, i) => sample(at, { step: 1 + i }));
+}
+
+/**
  * A CUDA OOM on exp001 now, after a healthy sample a minute ago, evaluated: one alert is owed
  * to every sink of `h`.
  */

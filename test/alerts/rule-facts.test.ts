@@ -3,6 +3,7 @@ import {
   type AlertHarness,
   alertHarness,
   fillSamples,
+  freshStartSamples,
   GIB,
   MIN,
   sample,
@@ -36,8 +37,7 @@ describe("facts across a restart", () => {
 
   it("a crash read from samples stored before the restart: its start, its steps, its last error", async () => {
     h = alertHarness();
-    fillSamples(h, T0 - 30 * MIN, T0 - 20 * MIN, (at) => sample(at, { alive: false, step: 0 }));
-    fillSamples(h, T0 - 19 * MIN, T0 - 17 * MIN, (at, i) => sample(at, { step: 1 + i }));
+    freshStartSamples(h);
     h.clock.set(T0 - 17 * MIN);
     expect(h.alerting.evaluate("exp001").fired).toEqual([]);
     h.restart();

@@ -4,6 +4,7 @@ import {
   type AlertHarness,
   alertHarness,
   fillSamples,
+  freshStartSamples,
   GIB,
   MIN,
   sample,
@@ -183,8 +184,7 @@ describe("process rules", () => {
 
   it("failed to start: dies in its first steps after a start nobody asked for", async () => {
     h = alertHarness();
-    fillSamples(h, T0 - 30 * MIN, T0 - 20 * MIN, (at) => sample(at, { alive: false, step: 0 }));
-    fillSamples(h, T0 - 19 * MIN, T0 - 17 * MIN, (at, i) => sample(at, { step: 1 + i }));
+    freshStartSamples(h);
     h.samples.insert(sample(T0 - 16 * MIN, { alive: false, step: 3 }));
     h.alerting.evaluate("exp001");
     await h.alerting.deliverDue();

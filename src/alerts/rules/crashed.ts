@@ -3,6 +3,7 @@ import { formatClock } from "../../message/format.ts";
 import { ERROR_KINDS } from "../../model/monitoring.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { aliveStreakFacts, lastAliveStreak, totalSteps } from "./run-facts.ts";
+import { stopExpected } from "./trainer-state.ts";
 
 /**
  * The training process is gone before the last step. A death within the first `minSteps` steps
@@ -29,18 +30,18 @@ export const crashedRule = defineRule({
     if (latest.alive) return null;
     // A Slurm job's end is told by job_ended, with Slurm's own account of it.
     if (ctx.runConfig?.slurm) return null;
-    const expected = ctx.expectedStop();
-    if (expected && ctx.now < expected.until) return null;
+    if (stopExpected(ctx)) return null;
     const streak = lastAliveStreak(facts, ctx.now);
     if (!streak) return null;
     const step = Math.max(streak.maxStep ?? 0, latest.step ?? 0);
-    const total = totalSteps(ctx, latest);
+    const total = totalSteps(ctx.runConfig, latest);
     if (total !== null && step >= total) return null;
     const lastEvent = ctx.latestEvent(ERROR_KINDS);
     const event = lastEvent && lastEvent.at >= streak.start.at ? lastEvent : null;
     if (event?.kind === "interrupted") return null;
     const diedAt = streak.diedAt ?? latest.at;
     const stepsRun = streak.startObserved ? step - (streak.start.step ?? 0) : step;
+    const expected = ctx.expectedStop();
     const asked = expected !== null && expected.notedAt <= streak.start.at;
     const failedToStart = !asked && stepsRun < s.minSteps;
     const process = ctx.runConfig?.process ?? "the trainer";

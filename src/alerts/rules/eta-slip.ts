@@ -5,7 +5,7 @@ import { median } from "../../core/statistics.ts";
 import { formatPercent, formatSpan } from "../../message/format.ts";
 import type { RunSample } from "../../model/monitoring.ts";
 import { baseSettings, defineRule, durationSetting } from "./rule.ts";
-import { LOOKBACK_MS, totalStepsOf } from "./run-facts.ts";
+import { LOOKBACK_MS, totalSteps } from "./run-facts.ts";
 import { SampleSeries } from "./sample-series.ts";
 
 /** How much later the finish may move: a duration (`6h`) or a share of what was left (`10%`). */
@@ -109,7 +109,7 @@ export const etaSlipRule = defineRule({
 function finishAt(run: RunConfig | undefined, sample: RunSample): number | null {
   if (!sample.reachable || sample.alive === false) return null;
   if (sample.etaSeconds !== null) return sample.at + sample.etaSeconds * 1000;
-  const total = totalStepsOf(run, sample);
+  const total = totalSteps(run, sample);
   if (total === null || sample.step === null || !sample.stepTimeSeconds) return null;
   return sample.at + Math.max(0, total - sample.step) * sample.stepTimeSeconds * 1000;
 }

@@ -119,6 +119,7 @@ function fromStoppingProcess(ctx: RuleContext, at: number): boolean {
 function eventFacts(span: number, peak: EventPeak | undefined) {
   return {
     span,
+    key: `event-rule ${span} ${peak ?? "no peak"}`,
     init: (): EventFacts => ({
       advancedAfter: null,
       previous: null,
@@ -150,7 +151,7 @@ function eventFacts(span: number, peak: EventPeak | undefined) {
 }
 
 /** True when two samples after `at` showed the step counter moving: training resumed. */
-export function progressedSince(facts: EventFacts, at: number): boolean {
+function progressedSince(facts: EventFacts, at: number): boolean {
   return facts.advancedAfter !== null && facts.advancedAfter >= at;
 }
 

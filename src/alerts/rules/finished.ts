@@ -17,7 +17,7 @@ export const finishedRule = defineRule({
     if (ctx.runConfig?.slurm) return null;
     const streak = lastAliveStreak(facts, ctx.now);
     const step = Math.max(streak?.maxStep ?? 0, latest.step ?? 0);
-    const total = totalSteps(ctx, latest);
+    const total = totalSteps(ctx.runConfig, latest);
     if (total !== null && step >= total) {
       return {
         headline: `finished: reached step ${step} of ${total}`,

@@ -119,6 +119,11 @@ export interface SampleFacts<F> {
    * them, and a restarted daemon rebuilds them from this much of the stored history.
    */
   span: number;
+  /**
+   * Names what the facts hold: rules whose facts have the same key (or the same keeper) keep
+   * them once, folded once per sample, and each is handed that one copy to read.
+   */
+  key?: string;
   /** The facts of a run with no sample yet. */
   init(): F;
   /** Folds the run's next sample (oldest first) into `facts`, in place. */

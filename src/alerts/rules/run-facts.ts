@@ -1,17 +1,14 @@
 import type { RunConfig } from "../../config/schema.ts";
 import type { RunSample } from "../../model/monitoring.ts";
-import type { RuleContext } from "./rule.ts";
 
 /** How far back the state rules look; longer gaps are treated as "unknown". */
 export const LOOKBACK_MS = 24 * 3_600_000;
 
-/** The run's total steps: from the log when it says, else perEpoch × epochs from the config. */
-export function totalSteps(ctx: RuleContext, sample: RunSample | null): number | null {
-  return totalStepsOf(ctx.runConfig, sample);
-}
-
-/** {@link totalSteps} from the run's config alone (where facts are kept, outside an evaluation). */
-export function totalStepsOf(run: RunConfig | undefined, sample: RunSample | null): number | null {
+/**
+ * The run's total steps: from the log when it says, else perEpoch × epochs from the run's
+ * config (`ctx.runConfig` in an evaluation; the run's config where facts are kept).
+ */
+export function totalSteps(run: RunConfig | undefined, sample: RunSample | null): number | null {
   if (sample?.totalSteps) return sample.totalSteps;
   const steps = run?.steps;
   return steps?.perEpoch && steps.epochs ? steps.perEpoch * steps.epochs : null;

@@ -14,7 +14,7 @@ export interface KeepPoint {
 }
 
 /** Keeps the older of two neighbours: an even spread of real readings (medians, slopes). */
-export const keepOlder: KeepPoint = { prefer: "older", column: 0 };
+const keepOlder: KeepPoint = { prefer: "older", column: 0 };
 
 /** Keeps the larger value of column `column` (peaks). */
 export function keepLarger(column: number): KeepPoint {

@@ -11,7 +11,7 @@ const STEP_TIMES = 50;
 
 /**
  * Of the samples that read a step: the newest step, since when it has not changed, and the
- * newest {@link STEP_TIMES} step times (a ring).
+ * newest {@link STEP_TIMES} step times (the oldest dropped as each new one comes).
  */
 interface StepFacts {
   step: number | null;
@@ -53,7 +53,6 @@ export const stalledRule = defineRule({
     // What a day's window of samples shows: a step older than that is no reading.
     const from = ctx.now - LOOKBACK_MS;
     if (facts.step === null || facts.at < from) return "unknown";
-    const last = { step: facts.step };
     const since = Math.max(facts.since, from);
     const stepTimes = facts.times
       .filter((x) => x.at >= from && x.seconds > 0)
@@ -63,7 +62,7 @@ export const stalledRule = defineRule({
     const stalledFor = ctx.now - since;
     if (stalledFor < thresholdMs) return null;
     return {
-      headline: `stalled at step ${last.step} for ${formatDuration(stalledFor)}`,
+      headline: `stalled at step ${facts.step} for ${formatDuration(stalledFor)}`,
       lines: [
         `No new step for ${formatDuration(stalledFor)} while the process is alive${med !== null ? ` (median step time ${formatSeconds(med)}; limit ${formatDuration(thresholdMs)})` : ""}.`,
         "Next: look at the log tail (`/train logs`); `py-spy dump --pid <trainer pid>` shows where it waits.",

@@ -3,10 +3,9 @@ import { formatClock } from "../../message/format.ts";
 import { baseSettings, defineRule } from "./rule.ts";
 import { LOOKBACK_MS } from "./run-facts.ts";
 
-/** The newest sample's time and whether the VM answered; the trailing run of failed polls. */
+/** The newest sample's time; the trailing run of failed polls (none: the VM answered last). */
 interface ReachFacts {
   at: number | null;
-  reachable: boolean;
   /** Failed polls in a row up to the newest, and when the first of them was. */
   count: number;
   since: number;
@@ -27,22 +26,20 @@ export const unreachableRule = defineRule({
   // An outage is counted from its first failed poll, however long ago: it is one outage.
   facts: () => ({
     span: LOOKBACK_MS,
-    init: (): ReachFacts => ({ at: null, reachable: true, count: 0, since: 0 }),
+    init: (): ReachFacts => ({ at: null, count: 0, since: 0 }),
     add(f: ReachFacts, x) {
       if (!x.reachable) {
         if (f.count === 0) f.since = x.at;
         f.count++;
       } else f.count = 0;
       f.at = x.at;
-      f.reachable = x.reachable;
     },
     copy: (f: ReachFacts): ReachFacts => ({ ...f }),
   }),
   evaluate(ctx, s, _open, facts) {
     if (facts.at === null || facts.at < ctx.now - LOOKBACK_MS) return "unknown";
-    if (facts.reachable) return null;
     const { count, since } = facts;
-    if (count < s.polls) return null;
+    if (count === 0 || count < s.polls) return null;
     const error = ctx.lastPollError();
     const before = ctx.latestReachable();
     const lines = [
